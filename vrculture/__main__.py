@@ -1,0 +1,5 @@
+import sys
+
+from vrculture.cli import main
+
+sys.exit(main())

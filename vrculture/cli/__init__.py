@@ -1,0 +1,60 @@
+"""The `vrculture` command: one sub-command per module in this package.
+
+Each sub-command module exposes `add_parser(subparsers)` (registering its arguments) and
+`run(args) -> int` (the exit code). Exit codes shared by convert and build: 0 all done,
+1 nothing done or a fatal error, 2 usage error, 3 partial (some sources failed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_PARTIAL = 3
+
+# name -> module under vrculture.cli; imported lazily so that `vrculture convert` does not pay
+# for aiohttp and `vrculture serve` does not pay for trimesh.
+SUBCOMMANDS = {
+    "convert": "convert scan and image files into optimized GLBs with levels of detail",
+    "build": "build an exhibition bundle from a collection folder",
+    "serve": "serve exhibition bundles, rooms and sensor feeds over HTTP(S)",
+    "publish": "install a bundle into a server's data folder (keeps the previous for rollback)",
+    "feeds": "manage sensor feeds and their tokens",
+    "guides": "manage guide codes for tours",
+    "simulate": "play realistic sensor readings for the demo's smart-city exhibits",
+}
+
+
+def _load(name: str):
+    return importlib.import_module(f"vrculture.cli.{name}")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vrculture",
+        description="Convert museum scans, build exhibitions and serve them in WebXR.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in SUBCOMMANDS:
+        if name != only:
+            # A placeholder so that --help lists every command without importing it.
+            sub.add_parser(name, help=SUBCOMMANDS[name], add_help=False)
+            continue
+        _load(name).add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(chosen if chosen in SUBCOMMANDS else None)
+    args = parser.parse_args(argv)
+    try:
+        return int(_load(args.command).run(args))
+    except KeyboardInterrupt:
+        print("vrculture: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""The aiohttp server: viewer, bundle assets, JSON API, rooms and sensor feeds."""
