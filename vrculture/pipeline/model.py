@@ -1,0 +1,112 @@
+"""The converter's one small in-memory model, shared by readers, transforms and the GLB writer.
+
+Geometry is numpy arrays in glTF conventions (metres once normalised, +Y up, counter-clockwise
+front faces). A `Model` is a flat list of nodes; each node may carry one mesh made of
+primitives; named nodes survive to the GLB so that the viewer can find and animate them (a
+lamp's light, a bin's fill level).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from PIL import Image
+
+
+@dataclass
+class Texture:
+    image: Image.Image  # RGB or RGBA, sRGB for colour maps, EXIF orientation already applied
+    name: str = ""
+
+    @property
+    def has_alpha(self) -> bool:
+        if self.image.mode != "RGBA":
+            return False
+        return self.image.getchannel("A").getextrema()[0] < 255
+
+
+@dataclass
+class Material:
+    name: str = "material"
+    base_color_factor: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)
+    base_color_texture: Texture | None = None
+    metallic_factor: float = 0.0
+    roughness_factor: float = 0.8
+    metallic_roughness_texture: Texture | None = None
+    normal_texture: Texture | None = None
+    occlusion_texture: Texture | None = None
+    emissive_factor: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    emissive_texture: Texture | None = None
+    alpha_mode: str = "OPAQUE"  # OPAQUE | MASK | BLEND
+    alpha_cutoff: float = 0.5
+    double_sided: bool = False
+    unlit: bool = False  # KHR_materials_unlit (labels, screens)
+
+    def textures(self) -> list[Texture]:
+        maps = (
+            self.base_color_texture,
+            self.metallic_roughness_texture,
+            self.normal_texture,
+            self.occlusion_texture,
+            self.emissive_texture,
+        )
+        return [t for t in maps if t is not None]
+
+
+@dataclass
+class Primitive:
+    positions: np.ndarray  # (N, 3) float32
+    indices: np.ndarray  # (M, 3) uint32, triangles
+    normals: np.ndarray | None = None  # (N, 3) float32, unit length
+    uvs: np.ndarray | None = None  # (N, 2) float32, glTF convention (origin top-left)
+    colors: np.ndarray | None = None  # (N, 4) float32 linear 0..1
+    material: int = 0  # index into Model.materials
+
+    @property
+    def triangle_count(self) -> int:
+        return int(self.indices.shape[0])
+
+    @property
+    def vertex_count(self) -> int:
+        return int(self.positions.shape[0])
+
+    def copy(self, **changes: object) -> Primitive:
+        return replace(self, **changes)
+
+
+@dataclass
+class Node:
+    name: str
+    primitives: list[Primitive] = field(default_factory=list)
+    translation: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    rotation: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 1.0)  # quaternion x, y, z, w
+    scale: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    children: list[int] = field(default_factory=list)  # indices into Model.nodes
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class Model:
+    nodes: list[Node] = field(default_factory=list)
+    materials: list[Material] = field(default_factory=list)
+    roots: list[int] = field(default_factory=list)  # scene root node indices
+    metadata: dict[str, str] = field(default_factory=dict)  # Dublin Core terms -> value
+    warnings: list[str] = field(default_factory=list)
+
+    def primitives(self) -> list[Primitive]:
+        return [p for n in self.nodes for p in n.primitives]
+
+    @property
+    def triangle_count(self) -> int:
+        return sum(p.triangle_count for p in self.primitives())
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Axis-aligned bounds of all geometry, node transforms ignored (readers bake them)."""
+        prims = self.primitives()
+        if not prims:
+            zero = np.zeros(3, dtype=np.float64)
+            return zero, zero
+        lo = np.min([p.positions.min(axis=0) for p in prims if p.vertex_count], axis=0)
+        hi = np.max([p.positions.max(axis=0) for p in prims if p.vertex_count], axis=0)
+        return lo.astype(np.float64), hi.astype(np.float64)
