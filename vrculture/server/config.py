@@ -1,0 +1,35 @@
+"""Server configuration: defaults, overridden by a TOML file, then environment, then CLI flags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class RoomSettings:
+    capacity: int = 50  # visitors per room; a full room opens an overflow room of the exhibition
+    tick_hz: float = 20.0  # batched state updates per second
+    nearest_full_rate: int = 24  # avatars a visitor gets at the full tick rate; the rest at <= 2 Hz
+    far_rate_hz: float = 2.0
+    max_message_bytes: int = 4096
+    max_messages_per_second: float = 60.0  # sustained; bursts allowed up to twice this
+    max_name_chars: int = 32
+
+
+@dataclass
+class ServerConfig:
+    bundles: list[Path] = field(default_factory=list)  # bundle folders given on the command line
+    data_dir: Path = Path("data")  # SQLite database, published bundles, TLS material
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str | None = None  # e.g. https://museum.example/vr behind a reverse proxy
+    # Origins allowed to embed the viewer (CSP frame-ancestors) and to open WebSockets;
+    # the server's own origin is always allowed. "*" allows any.
+    allowed_origins: list[str] = field(default_factory=list)
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    self_signed: bool = False
+    web_dir: Path = Path(__file__).resolve().parent.parent.parent / "web"
+    rooms: RoomSettings = field(default_factory=RoomSettings)
+    redis_url: str | None = None  # set to share rooms and feeds between processes via Redis
