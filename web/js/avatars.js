@@ -1,0 +1,114 @@
+// Other visitors as simple avatars (a head, two hands, a name tag in their colour), eased towards
+// the newest pose from the room's tick frames so that 20 Hz updates look smooth at 72-90 Hz.
+import * as THREE from 'three';
+import { viewerState } from './state.js';
+
+const EASE_PER_SECOND = 14; // reaches ~90% of a new pose within one 20 Hz tick
+
+export class Avatars {
+  constructor(viewer) {
+    this.viewer = viewer;
+    this.group = new THREE.Group();
+    this.group.name = 'avatars';
+    viewer.scene.add(this.group);
+    this.byId = new Map();
+    viewer.onFrame((dt) => this.update(dt));
+  }
+
+  reset(visitors = []) {
+    for (const id of [...this.byId.keys()]) this.remove(id);
+    for (const v of visitors) this.add(v);
+  }
+
+  add(v) {
+    if (this.byId.has(v.id)) this.remove(v.id);
+    const color = new THREE.Color(/^#[0-9a-f]{6}$/i.test(v.color || '') ? v.color : '#88aaff');
+    const mat = new THREE.MeshStandardMaterial({ color, roughness: 0.6 });
+    const root = new THREE.Group();
+    root.name = `avatar:${v.id}`;
+    const head = new THREE.Group();
+    const skull = new THREE.Mesh(new THREE.SphereGeometry(0.12, 16, 12), mat);
+    const visor = new THREE.Mesh(new THREE.BoxGeometry(0.16, 0.06, 0.05), new THREE.MeshStandardMaterial({ color: 0x111111 }));
+    visor.position.set(0, 0.01, -0.1);
+    head.add(skull, visor);
+    const tag = nameTag(v.name || 'Visitor', color);
+    tag.position.set(0, 0.25, 0);
+    head.add(tag);
+    const hand = () => new THREE.Mesh(new THREE.BoxGeometry(0.06, 0.03, 0.1), mat);
+    const parts = { head, left: hand(), right: hand() };
+    for (const p of Object.values(parts)) { p.visible = false; root.add(p); }
+    this.group.add(root);
+    this.byId.set(v.id, { root, parts, targets: {}, info: v });
+    this.count();
+  }
+
+  remove(id) {
+    const a = this.byId.get(id);
+    if (!a) return;
+    this.group.remove(a.root);
+    a.root.traverse((o) => { o.geometry?.dispose(); o.material?.map?.dispose(); o.material?.dispose(); });
+    this.byId.delete(id);
+    delete viewerState.avatarPositions[id];
+    this.count();
+  }
+
+  /** One decoded state frame: Map(id -> {head?, left?, right?}), null = hide that part. */
+  apply(visitors) {
+    for (const [id, parts] of visitors) {
+      if (!this.byId.has(id)) this.add({ id, name: `#${id}`, color: '#88aaff' });
+      const a = this.byId.get(id);
+      for (const [name, part] of Object.entries(parts)) {
+        const node = a.parts[name];
+        if (part === null) {
+          node.visible = false;
+          delete a.targets[name];
+          continue;
+        }
+        const target = { p: new THREE.Vector3().fromArray(part.p), q: new THREE.Quaternion().fromArray(part.q) };
+        if (!node.visible) { node.position.copy(target.p); node.quaternion.copy(target.q); }
+        node.visible = true;
+        a.targets[name] = target;
+        if (name === 'head') viewerState.avatarPositions[id] = { x: part.p[0], y: part.p[1], z: part.p[2] };
+      }
+    }
+    this.count();
+  }
+
+  update(dt) {
+    const k = 1 - Math.exp(-EASE_PER_SECOND * dt);
+    for (const a of this.byId.values()) {
+      for (const [name, target] of Object.entries(a.targets)) {
+        const node = a.parts[name];
+        node.position.lerp(target.p, k);
+        node.quaternion.slerp(target.q, k);
+      }
+    }
+  }
+
+  count() {
+    viewerState.avatars = [...this.byId.values()].filter((a) => a.parts.head.visible).length;
+    viewerState.avatarsKnown = this.byId.size;
+  }
+}
+
+function nameTag(name, color) {
+  const canvas = document.createElement('canvas');
+  canvas.width = 256;
+  canvas.height = 64;
+  const g = canvas.getContext('2d');
+  g.fillStyle = 'rgba(0,0,0,0.6)';
+  g.beginPath();
+  g.roundRect(0, 0, 256, 64, 16);
+  g.fill();
+  g.fillStyle = `#${color.getHexString()}`;
+  g.fillRect(12, 20, 24, 24);
+  g.fillStyle = '#fff';
+  g.font = 'bold 34px sans-serif';
+  g.textBaseline = 'middle';
+  g.fillText(name.slice(0, 18), 48, 34);
+  const tex = new THREE.CanvasTexture(canvas);
+  tex.colorSpace = THREE.SRGBColorSpace;
+  const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: tex, depthTest: false }));
+  sprite.scale.set(0.5, 0.125, 1);
+  return sprite;
+}

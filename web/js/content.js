@@ -1,0 +1,44 @@
+// What a panel says about a selected object or exhibit, in the visitor's language; shared by the
+// HTML overlay and the in-VR canvas panel so that both always show the same thing.
+import { t } from './i18n.js';
+
+export function panelContent(viewer, id, annotationId = null) {
+  const entry = viewer.index.get(id);
+  if (!entry) return null;
+  const lang = viewer.language;
+  const tx = (x) => viewer.text(x);
+  const r = entry.record;
+  const c = { id, lang, kind: entry.kind, title: tx(r.title), description: tx(r.description), lines: [], annotations: [], live: [] };
+  if (entry.kind === 'object') {
+    if (r.creator) c.lines.push(`${t(lang, 'creator')}: ${r.creator}`);
+    if (r.date) c.lines.push(`${t(lang, 'date')}: ${r.date}`);
+    c.credit = tx(r.credit) || tx(viewer.manifest.credit);
+    const rights = r.rights || {};
+    c.licence = rights.label || rights.id || '';
+    c.licenceUrl = safeUrl(rights.uri);
+    c.annotations = (r.annotations || []).map((a) => ({ id: a.id, title: tx(a.title), text: tx(a.text) }));
+    if (annotationId) c.annotation = c.annotations.find((a) => a.id === annotationId) || null;
+  } else {
+    c.lines.push(`${t(lang, `goal.${r.goal}`)}`);
+    c.live = viewer.smart ? viewer.smart.panelValues(id) : [];
+  }
+  return c;
+}
+
+export function safeUrl(u) {
+  try {
+    const url = new URL(u, location.href);
+    return ['http:', 'https:'].includes(url.protocol) ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+export function liveLabel(lang, v) {
+  if (v.value == null) return t(lang, 'noReadings');
+  if (v.kind === 'eye-tracking-screening') {
+    const referred = v.last && Number.isFinite(v.last.referred) ? `, ${v.last.referred} ${t(lang, 'referred')}` : '';
+    return `${v.value} ${t(lang, 'sessions')}${referred}`;
+  }
+  return `${t(lang, `kinds.${v.kind}`)}: ${Math.round(v.value * 10) / 10}${v.unit ? ` ${v.unit}` : ''}`;
+}

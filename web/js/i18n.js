@@ -1,0 +1,73 @@
+// Visitor language: explicit choice (?lang= or a stored preference), else the browser's languages
+// matched against the exhibition's, else the exhibition's default. Texts fall back the same way.
+import { readPreference, writePreference } from './storage.js';
+
+const UI = {
+  sv: {
+    loading: 'Laddar utställningen…', enterVR: 'Gå in i VR', exitVR: 'Lämna VR', objects: 'Föremål',
+    close: 'Stäng', language: 'Språk', credit: 'Tack till', licence: 'Licens', creator: 'Upphov',
+    date: 'Datering', annotations: 'Detaljer', tours: 'Visningar', startTour: 'Starta visningen',
+    next: 'Nästa', previous: 'Föregående', endTour: 'Avsluta visningen', speak: 'Läs upp',
+    stop: 'Stopp', of: 'av', liveValues: 'Aktuella värden', history: 'Historik',
+    noWebGL: 'Din webbläsare kan inte visa 3D (WebGL saknas). Föremålen finns i listan.',
+    offline: 'Anslutningen till rummet bröts – försöker igen…', online: 'Ansluten till rummet',
+    visitors: 'besökare', visitor: 'Besökare', joinGuide: 'Följ en guide', guideCode: 'Guidekod', lead: 'Led visning',
+    failedLevel: 'En detaljnivå kunde inte laddas', help: 'W A S D: gå · dra: titta · klicka: välj eller gå dit',
+    goal: { climate: 'Klimat', economic: 'Ekonomi', social: 'Socialt', democratic: 'Demokrati' },
+    kinds: { 'street-lighting': 'Ljusnivå', 'smart-bin': 'Fyllnadsgrad', 'eye-tracking-screening': 'Screeningar', gauge: 'Värde' },
+    sessions: 'screeningar', referred: 'remitterade', noReadings: 'Inga mätvärden ännu',
+    turntable: 'Föremålet roterar. Dra för att vrida.', tour: 'Visning',
+  },
+  en: {
+    loading: 'Loading the exhibition…', enterVR: 'Enter VR', exitVR: 'Exit VR', objects: 'Objects',
+    close: 'Close', language: 'Language', credit: 'Credit', licence: 'Licence', creator: 'Creator',
+    date: 'Date', annotations: 'Details', tours: 'Tours', startTour: 'Start the tour',
+    next: 'Next', previous: 'Previous', endTour: 'End the tour', speak: 'Read aloud',
+    stop: 'Stop', of: 'of', liveValues: 'Live values', history: 'History',
+    noWebGL: 'Your browser cannot show 3D (no WebGL). The objects are in the list.',
+    offline: 'Lost the connection to the room – retrying…', online: 'Connected to the room',
+    visitors: 'visitors', visitor: 'Visitor', joinGuide: 'Follow a guide', guideCode: 'Guide code', lead: 'Lead a tour',
+    failedLevel: 'A level of detail failed to load', help: 'W A S D: walk · drag: look · click: select or go there',
+    goal: { climate: 'Climate', economic: 'Economy', social: 'Social', democratic: 'Democracy' },
+    kinds: { 'street-lighting': 'Light level', 'smart-bin': 'Fill level', 'eye-tracking-screening': 'Screenings', gauge: 'Value' },
+    sessions: 'screenings', referred: 'referred', noReadings: 'No readings yet',
+    turntable: 'The object turns slowly. Drag to rotate it.', tour: 'Tour',
+  },
+};
+
+const base = (tag) => String(tag).toLowerCase().split('-')[0];
+
+export function chooseLanguage(available, fallback) {
+  const wanted = [];
+  const fromUrl = new URLSearchParams(location.search).get('lang');
+  if (fromUrl) wanted.push(fromUrl);
+  const stored = readPreference('lang');
+  if (stored) wanted.push(stored);
+  wanted.push(...(navigator.languages || [navigator.language || '']));
+  const bases = available.map(base);
+  for (const tag of wanted) {
+    const i = bases.indexOf(base(tag));
+    if (i >= 0) return available[i];
+  }
+  return fallback || available[0] || 'en';
+}
+
+export function rememberLanguage(lang) {
+  writePreference('lang', lang);
+}
+
+/** A text object ({sv: …, en: …}) in the wanted language, falling back sensibly. */
+export function pick(text, lang, fallback = 'en') {
+  if (!text || typeof text !== 'object') return text == null ? '' : String(text);
+  if (text[lang]) return text[lang];
+  const b = base(lang);
+  for (const [k, v] of Object.entries(text)) if (base(k) === b && v) return v;
+  return text[fallback] || text.en || Object.values(text).find(Boolean) || '';
+}
+
+/** A UI string: t('sv', 'close') or t('en', 'goal.climate'). */
+export function t(lang, key) {
+  const table = UI[base(lang)] || UI.en;
+  const look = (tbl) => key.split('.').reduce((o, k) => (o == null ? undefined : o[k]), tbl);
+  return look(table) ?? look(UI.en) ?? key;
+}

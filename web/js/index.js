@@ -1,0 +1,35 @@
+// The exhibition list (/): one card per published exhibition, in the browser's language.
+import { pick } from './i18n.js';
+
+const lang = (navigator.language || 'en').toLowerCase().startsWith('sv') ? 'sv' : 'en';
+document.documentElement.lang = lang;
+const status = document.querySelector('#index-status');
+const list = document.querySelector('#exhibitions');
+
+function card(x) {
+  const li = document.createElement('li');
+  const a = document.createElement('a');
+  a.href = typeof x.url === 'string' && x.url.startsWith('/') ? x.url : `/exhibitions/${encodeURIComponent(x.id)}`;
+  if (x.thumbnail && typeof x.thumbnail === 'string' && x.thumbnail.startsWith('/')) {
+    const img = document.createElement('img');
+    img.src = x.thumbnail;
+    img.alt = '';
+    a.append(img);
+  }
+  const h = document.createElement('h2');
+  h.textContent = pick(x.title, lang) || x.id;
+  a.append(h);
+  const p = document.createElement('p');
+  p.textContent = pick(x.description, lang);
+  li.append(a, p);
+  return li;
+}
+
+fetch('/api/exhibitions')
+  .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
+  .then((items) => {
+    const arr = Array.isArray(items) ? items : items.exhibitions || [];
+    list.replaceChildren(...arr.map(card));
+    status.textContent = arr.length ? '' : (lang === 'sv' ? 'Inga utställningar ännu.' : 'No exhibitions yet.');
+  })
+  .catch((err) => { status.textContent = `${lang === 'sv' ? 'Kunde inte hämta utställningarna' : 'Could not load the exhibitions'}: ${err.message}`; });

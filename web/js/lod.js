@@ -1,0 +1,209 @@
+// Levels of detail: every object's lowest level first (so the whole room appears quickly), then
+// sharper levels for the objects that cover the most screen, while the sum of the displayed (and
+// in-flight) levels' triangles and GPU texture bytes stays within the budget. A level that fails
+// keeps the lower one and is reported; an object whose every level fails shows a neutral stand-in.
+import * as THREE from 'three';
+import { loadGLB, disposeGPU } from './loaders.js';
+import { viewerState, now, reportError } from './state.js';
+
+// Quest-class defaults (stereo at 72-90 Hz): what a Quest 2/3 draws comfortably per eye.
+export const DEFAULT_BUDGET = { triangles: 400_000, gpuTextureBytes: 384 * 1024 * 1024 };
+const TRIS_PER_PIXEL = 1.0; // a level is worth loading when it has at most ~1 triangle per covered pixel
+const MAX_PARALLEL = 2;
+const LEVEL_ORDER = ['low', 'medium', 'high', 'full'];
+
+export function budgetFromPage(manifest) {
+  const q = new URLSearchParams(location.search);
+  const num = (v) => (v != null && /^\d+(\.\d+)?(e\d+)?$/i.test(v) ? Number(v) : null);
+  return {
+    triangles: num(q.get('budget_tris')) ?? manifest.budget?.triangles ?? DEFAULT_BUDGET.triangles,
+    gpuTextureBytes: num(q.get('budget_tex')) ?? manifest.budget?.gpu_texture_bytes ?? DEFAULT_BUDGET.gpuTextureBytes,
+    ignoreScreenSize: q.get('lod') === 'max',
+  };
+}
+
+export class LevelManager {
+  constructor({ loader, urlFor, budget, onLevel }) {
+    this.loader = loader;
+    this.urlFor = urlFor;
+    this.budget = budget;
+    this.onLevel = onLevel || (() => {});
+    this.items = new Map();
+    this.active = 0;
+    this.phase = 'lowest'; // 'lowest' until every object's first level settled, then 'refine'
+    this.idleSince = null;
+    viewerState.budget.triangles = budget.triangles;
+    viewerState.budget.gpuTextureBytes = budget.gpuTextureBytes;
+  }
+
+  /** holder: a placed Group; record: the manifest object (levels ordered low -> high). */
+  add(id, record, holder) {
+    const rightsMax = record.rights && record.rights.max_level;
+    const levels = record.levels.filter((l) => !rightsMax || LEVEL_ORDER.indexOf(l.name) <= LEVEL_ORDER.indexOf(rightsMax));
+    const b = record.bounds || { min: [-0.5, 0, -0.5], max: [0.5, 1, 0.5] };
+    const centre = new THREE.Vector3().fromArray(b.min).add(new THREE.Vector3().fromArray(b.max)).multiplyScalar(0.5);
+    const radius = Math.max(0.05, new THREE.Vector3().fromArray(b.max).sub(new THREE.Vector3().fromArray(b.min)).length() / 2);
+    this.items.set(id, {
+      id, levels: levels.length ? levels : record.levels.slice(0, 1), holder, centre, radius,
+      shown: -1, pending: -1, failed: new Set(), cache: new Map(), pixels: 0, desired: 0,
+    });
+  }
+
+  cost(item, index, key) {
+    return index < 0 ? 0 : item.levels[index][key] || 0;
+  }
+
+  /** Budget use counts the in-flight level too, so a swap can never overshoot. */
+  used(key) {
+    let sum = 0;
+    for (const it of this.items.values()) sum += this.cost(it, Math.max(it.shown, it.pending, 0), key);
+    return sum;
+  }
+
+  publishUsage() {
+    const b = viewerState.budget;
+    b.usedTriangles = this.used('triangles');
+    b.usedGpuTextureBytes = this.used('gpu_texture_bytes');
+    b.maxUsedTriangles = Math.max(b.maxUsedTriangles, b.usedTriangles);
+  }
+
+  /** Loads every lowest level, nearest first; resolves when all have loaded or failed. */
+  async loadLowest(from) {
+    const order = [...this.items.values()].sort((a, b) => this.distance(a, from) - this.distance(b, from));
+    const queue = order.slice();
+    const worker = async () => {
+      while (queue.length) {
+        const it = queue.shift();
+        await this.loadFirstAvailable(it);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(4, queue.length) }, worker));
+    this.phase = 'refine';
+  }
+
+  async loadFirstAvailable(it) {
+    for (let i = 0; i < it.levels.length; i++) {
+      if (await this.loadLevel(it, i)) return;
+      // the lowest failed: try the next one up rather than leave the plinth empty
+    }
+    this.showPlaceholder(it);
+  }
+
+  distance(it, from) {
+    const c = it.centre.clone().applyMatrix4(it.holder.matrixWorld);
+    return c.distanceTo(from);
+  }
+
+  async loadLevel(it, index) {
+    const level = it.levels[index];
+    it.pending = index;
+    this.publishUsage();
+    this.active++;
+    const entry = { object: it.id, level: level.name, index, ok: false, bytes: level.bytes, startedAt: Math.round(now()), doneAt: null };
+    viewerState.levelLoads.push(entry);
+    try {
+      const { scene } = await loadGLB(this.loader, this.urlFor(level.url));
+      scene.traverse((o) => { o.userData.selectId = it.id; });
+      it.cache.set(index, scene);
+      entry.ok = true;
+      this.show(it, index);
+      return true;
+    } catch (err) {
+      it.failed.add(index);
+      viewerState.levelFailures.push({ object: it.id, level: level.name, message: String(err.message || err) });
+      reportError(`level ${it.id}/${level.name}`, err);
+      return false;
+    } finally {
+      entry.doneAt = Math.round(now());
+      viewerState.assetBytesTotal += entry.ok ? level.bytes : 0;
+      it.pending = -1;
+      this.active--;
+      this.publishUsage();
+    }
+  }
+
+  show(it, index) {
+    const scene = it.cache.get(index);
+    if (!scene) return;
+    const old = it.shown >= 0 ? it.cache.get(it.shown) : null;
+    if (it.placeholder) { it.holder.remove(it.placeholder); it.placeholder = null; }
+    if (old && old !== scene) {
+      it.holder.remove(old);
+      // the lowest level stays in memory as the instant fallback; higher ones release GPU memory
+      if (it.shown > 0) disposeGPU(old);
+    }
+    it.holder.add(scene);
+    it.shown = index;
+    viewerState.levels[it.id] = it.levels[index].name;
+    this.onLevel(it.id, it.levels[index].name);
+  }
+
+  showPlaceholder(it) {
+    if (it.placeholder) return;
+    const size = it.radius * 1.2;
+    const mesh = new THREE.Mesh(new THREE.BoxGeometry(size, size, size),
+      new THREE.MeshStandardMaterial({ color: 0x9a968e, roughness: 0.9 }));
+    mesh.position.copy(it.centre);
+    mesh.userData.selectId = it.id;
+    mesh.userData.placeholder = true;
+    it.holder.add(mesh);
+    it.placeholder = mesh;
+    viewerState.placeholders.push(it.id);
+    viewerState.levels[it.id] = 'placeholder';
+  }
+
+  /** Called a few times a second: decides which objects deserve a sharper (or blunter) level. */
+  update(camera, viewportHeight) {
+    if (this.phase !== 'refine') return;
+    const eye = new THREE.Vector3().setFromMatrixPosition(camera.matrixWorld);
+    const tanHalf = Math.tan(THREE.MathUtils.degToRad((camera.fov || 70) / 2));
+    const items = [...this.items.values()];
+    for (const it of items) {
+      const d = Math.max(0.1, this.distance(it, eye));
+      const px = (it.radius / (d * tanHalf)) * (viewportHeight / 2);
+      it.pixels = px;
+      const area = Math.PI * px * px;
+      let desired = 0;
+      for (let i = 0; i < it.levels.length; i++) {
+        if (it.failed.has(i)) continue;
+        if (i === 0 || this.budget.ignoreScreenSize || it.levels[i].triangles <= TRIS_PER_PIXEL * area) desired = i;
+      }
+      it.desired = desired;
+      // walked away: drop to the best already-loaded level at or below what the screen needs
+      if (it.shown > desired && it.pending < 0) {
+        let j = desired;
+        while (j > 0 && !it.cache.has(j)) j--;
+        if (it.cache.has(j)) this.show(it, j);
+      }
+    }
+    this.publishUsage();
+    // biggest on screen first
+    items.sort((a, b) => b.pixels - a.pixels);
+    for (const it of items) {
+      if (this.active >= MAX_PARALLEL) break;
+      if (it.pending >= 0 || it.shown < 0 || it.desired <= it.shown) continue;
+      const target = this.affordable(it);
+      if (target <= it.shown) continue;
+      if (it.cache.has(target)) { this.show(it, target); this.publishUsage(); continue; }
+      this.loadLevel(it, target).then((ok) => { if (!ok) this.publishUsage(); });
+    }
+    const busy = this.active > 0 || items.some((it) => it.shown >= 0 && it.desired > it.shown && this.affordable(it) > it.shown);
+    if (!busy && viewerState.allHighAt == null && viewerState.firstFrameAt != null) viewerState.allHighAt = Math.round(now());
+  }
+
+  /** The highest level up to `desired` whose extra triangles and texture bytes fit the budget. */
+  affordable(it) {
+    const tris = this.used('triangles') - this.cost(it, it.shown, 'triangles');
+    const tex = this.used('gpu_texture_bytes') - this.cost(it, it.shown, 'gpu_texture_bytes');
+    for (let i = it.desired; i > it.shown; i--) {
+      if (it.failed.has(i)) continue;
+      if (tris + this.cost(it, i, 'triangles') <= this.budget.triangles
+        && tex + this.cost(it, i, 'gpu_texture_bytes') <= this.budget.gpuTextureBytes) return i;
+    }
+    return it.shown;
+  }
+
+  objectsForPicking() {
+    return [...this.items.values()].map((it) => it.holder);
+  }
+}

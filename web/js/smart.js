@@ -1,0 +1,190 @@
+// Smart-city exhibits: live sensor readings animate named nodes of the exhibit's model (a street
+// light's glow, a bin's fill, a screening screen's count) and feed the panel's values and chart.
+import * as THREE from 'three';
+import { viewerState, reportError } from './state.js';
+
+const HISTORY = 60;
+// node role -> conventional node name, used when the manifest's model.nodes does not name it
+const DEFAULT_NODES = { light: 'lamp_light', fill: 'bin_fill', screen: 'screen' };
+
+export class SmartExhibits {
+  constructor(viewer) {
+    this.viewer = viewer;
+    this.byFeed = new Map(); // feed id -> exhibit record
+    this.history = new Map(); // feed id -> readings, oldest first
+    this.nodes = new Map(); // exhibit id -> {light, fill, screen}
+    for (const s of viewer.manifest.smart_exhibits) for (const f of s.feeds) this.byFeed.set(f, s);
+    viewer.on('smart-loaded', ({ id, group }) => this.bindNodes(id, group));
+  }
+
+  bindNodes(id, group) {
+    const s = this.viewer.manifest.smart_exhibits.find((x) => x.id === id);
+    const named = (s.model && s.model.nodes) || {};
+    const find = (role) => {
+      const candidates = [named[role], ...Object.entries(named).filter(([k]) => k.includes(role)).map(([, v]) => v), DEFAULT_NODES[role]];
+      for (const name of candidates) {
+        if (!name) continue;
+        const node = group.getObjectByName(name);
+        if (node) return node;
+      }
+      return null;
+    };
+    const nodes = { light: find('light'), fill: find('fill'), screen: find('screen') };
+    // own the materials we animate so that shared materials elsewhere stay untouched
+    for (const key of ['light', 'screen']) {
+      nodes[key]?.traverse((o) => { if (o.isMesh) o.material = o.material.clone(); });
+    }
+    this.nodes.set(id, nodes);
+    const latest = s.feeds.map((f) => this.latest(f)).find(Boolean);
+    if (latest) this.animate(s, latest);
+  }
+
+  latest(feed) {
+    const h = this.history.get(feed);
+    return h && h.length ? h[h.length - 1] : null;
+  }
+
+  /** A reading arrived (room WebSocket or history fetch). */
+  ingest(feed, reading, { live = true } = {}) {
+    const s = this.byFeed.get(feed);
+    if (!s || !reading || typeof reading !== 'object') return;
+    const h = this.history.get(feed) || [];
+    if (h.length && reading.t != null && h[h.length - 1].t === reading.t) return;
+    h.push(reading);
+    h.sort((a, b) => timeOf(a) - timeOf(b));
+    while (h.length > HISTORY) h.shift();
+    this.history.set(feed, h);
+    viewerState.feeds[feed] = reading;
+    if (live || h[h.length - 1] === reading) this.animate(s, h[h.length - 1]);
+    this.viewer.emit('reading', { feed, exhibit: s.id, reading });
+  }
+
+  /** Fetches the recent history of an exhibit's feeds (when its panel opens). */
+  async fetchHistory(exhibitId, limit = HISTORY) {
+    const s = this.viewer.manifest.smart_exhibits.find((x) => x.id === exhibitId);
+    if (!s) return;
+    await Promise.all(s.feeds.map(async (feed) => {
+      try {
+        const res = await fetch(`/api/feeds/${encodeURIComponent(feed)}/readings?limit=${limit}`);
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const body = await res.json();
+        const list = Array.isArray(body) ? body : body.readings || [];
+        for (const r of list) this.ingest(feed, r.reading && typeof r.reading === 'object' ? r.reading : r, { live: false });
+      } catch (err) {
+        reportError(`feed history ${feed}`, err);
+      }
+    }));
+    this.viewer.emit('reading', { exhibit: exhibitId });
+  }
+
+  animate(s, r) {
+    const nodes = this.nodes.get(s.id);
+    const shown = { kind: s.kind };
+    if (s.kind === 'street-lighting' && Number.isFinite(r.level)) {
+      const level = clamp(r.level, 0, 100) / 100;
+      nodes?.light?.traverse((o) => {
+        if (o.isMesh && o.material.emissive) {
+          o.material.emissive.setRGB(1, 0.9, 0.6);
+          o.material.emissiveIntensity = 0.05 + 2.0 * level;
+        }
+      });
+      shown.value = r.level;
+    } else if (s.kind === 'smart-bin' && Number.isFinite(r.fill_pct)) {
+      const fill = clamp(r.fill_pct, 0, 100) / 100;
+      if (nodes?.fill) nodes.fill.scale.y = Math.max(0.02, fill);
+      shown.value = r.fill_pct;
+    } else if (s.kind === 'eye-tracking-screening' && Number.isFinite(r.sessions)) {
+      if (nodes?.screen) this.paintScreen(nodes.screen, `${r.sessions}`);
+      shown.value = r.sessions;
+      shown.text = `${r.sessions}`;
+    } else if (Number.isFinite(r.value)) {
+      shown.value = r.value;
+    }
+    if (nodes?.fill) shown.fillScale = round(nodes.fill.scale.y);
+    nodes?.light?.traverse((o) => { if (o.isMesh && o.material.emissive) shown.emissiveIntensity = round(o.material.emissiveIntensity); });
+    viewerState.smart[s.id] = shown;
+  }
+
+  paintScreen(node, text) {
+    node.traverse((o) => {
+      if (!o.isMesh) return;
+      let canvas = o.userData.screenCanvas;
+      if (!canvas) {
+        canvas = document.createElement('canvas');
+        canvas.width = 256;
+        canvas.height = 128;
+        o.userData.screenCanvas = canvas;
+        o.material.map = new THREE.CanvasTexture(canvas);
+        o.material.map.colorSpace = THREE.SRGBColorSpace;
+        o.material.emissive?.setRGB(1, 1, 1);
+        o.material.emissiveMap = o.material.map;
+        o.material.needsUpdate = true;
+      }
+      const g = canvas.getContext('2d');
+      g.fillStyle = '#0b2a3a';
+      g.fillRect(0, 0, 256, 128);
+      g.fillStyle = '#e8f6ff';
+      g.font = 'bold 72px sans-serif';
+      g.textAlign = 'center';
+      g.textBaseline = 'middle';
+      g.fillText(text, 128, 64);
+      o.material.map.needsUpdate = true;
+    });
+  }
+
+  /** Values for a panel: [{feed, label, value, unit, series:[numbers]}] */
+  panelValues(exhibitId) {
+    const s = this.viewer.manifest.smart_exhibits.find((x) => x.id === exhibitId);
+    if (!s) return [];
+    return s.feeds.map((feed) => {
+      const h = this.history.get(feed) || [];
+      const key = fieldFor(s.kind);
+      const series = h.map((r) => Number(r[key])).filter(Number.isFinite);
+      const last = h.length ? h[h.length - 1] : null;
+      const unit = s.kind === 'eye-tracking-screening' ? '' : (this.viewer.manifest.feeds[feed]?.unit || s.gauge?.unit || '%');
+      return { feed, kind: s.kind, value: last ? last[key] : null, unit, series, last };
+    });
+  }
+}
+
+export function fieldFor(kind) {
+  return { 'street-lighting': 'level', 'smart-bin': 'fill_pct', 'eye-tracking-screening': 'sessions' }[kind] || 'value';
+}
+
+function timeOf(r) {
+  const t = typeof r.t === 'number' ? r.t * (r.t < 1e12 ? 1000 : 1) : Date.parse(r.t);
+  return Number.isFinite(t) ? t : 0;
+}
+
+function clamp(v, lo, hi) {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+function round(v) {
+  return Math.round(v * 1000) / 1000;
+}
+
+/** Draws a small line chart of a series onto a 2D canvas context. */
+export function drawChart(g, series, x, y, w, h, { min = 0, max = null, color = '#4fc3f7', text = '#ccc' } = {}) {
+  g.save();
+  g.strokeStyle = '#666';
+  g.lineWidth = 1;
+  g.strokeRect(x, y, w, h);
+  if (series.length) {
+    const hi = max ?? Math.max(1, ...series);
+    const lo = Math.min(min, ...series);
+    g.strokeStyle = color;
+    g.lineWidth = Math.max(2, h / 60);
+    g.beginPath();
+    series.forEach((v, i) => {
+      const px = x + (series.length === 1 ? w : (i / (series.length - 1)) * w);
+      const py = y + h - ((v - lo) / (hi - lo || 1)) * h;
+      if (i === 0) g.moveTo(px, py); else g.lineTo(px, py);
+    });
+    g.stroke();
+    g.fillStyle = text;
+    g.font = `${Math.round(h / 6)}px sans-serif`;
+    g.fillText(String(hi), x + 4, y + h / 6 + 2);
+  }
+  g.restore();
+}

@@ -1,0 +1,165 @@
+// Tours: self-guided (stop by stop from the manifest) or led by a guide in the room (the server's
+// `tour` messages). A stop moves a follower to its view point, selects its object and shows its
+// narration, spoken with the browser's speech synthesis when the visitor asks for it.
+import { t } from './i18n.js';
+import { viewerState, reportError } from './state.js';
+
+export class Tours {
+  constructor(app) {
+    this.app = app;
+    this.local = null; // {tour, stop} when self-guided
+    this.remote = null; // the last `tour` message from the room
+    this.speak = false;
+    this.bar = document.querySelector('#tour-bar');
+  }
+
+  get manifest() {
+    return this.app.manifest;
+  }
+
+  /** Starts a tour: through the room when this visitor is a guide, else self-guided. */
+  start(tourId) {
+    const tour = this.manifest.tours.find((x) => x.id === tourId);
+    if (!tour) return false;
+    if (viewerState.ws.guide && this.app.rooms?.open) {
+      viewerState.tour.leading = true;
+      return this.app.rooms.send({ type: 'tour_start', tour: tourId });
+    }
+    this.local = { tour, stop: 0 };
+    this.applyLocal();
+    return true;
+  }
+
+  next() {
+    if (this.isLeading()) return this.app.rooms.send({ type: 'tour_next' });
+    if (!this.local || this.local.stop >= this.local.tour.stops.length - 1) return false;
+    this.local.stop++;
+    this.applyLocal();
+    return true;
+  }
+
+  previous() {
+    if (this.isLeading()) {
+      const stop = (this.remote?.stop ?? 0) - 1;
+      return stop >= 0 && this.app.rooms.send({ type: 'tour_goto', stop });
+    }
+    if (!this.local || this.local.stop === 0) return false;
+    this.local.stop--;
+    this.applyLocal();
+    return true;
+  }
+
+  end() {
+    if (this.isLeading()) this.app.rooms.send({ type: 'tour_end' });
+    if (viewerState.tour.following) this.app.rooms?.send({ type: 'follow', guide: null });
+    this.local = null;
+    this.remote = null;
+    this.stopSpeaking();
+    Object.assign(viewerState.tour, { id: null, stop: -1, narration: null, following: false, leading: false });
+    this.render();
+  }
+
+  isLeading() {
+    return !!(viewerState.ws.guide && this.app.rooms?.open && this.remote && this.remote.tour);
+  }
+
+  follow(guideId) {
+    return !!this.app.rooms?.send({ type: 'follow', guide: guideId });
+  }
+
+  applyLocal() {
+    const { tour, stop } = this.local;
+    const s = tour.stops[stop];
+    this.show({ tour: tour.id, stop, stops: tour.stops.length, object: s.object, title: s.title,
+      narration: s.narration, view_point: s.view_point, move: true, tourTitle: tour.title });
+  }
+
+  /** A `tour` message from the room (also the `tour` field of `welcome`). */
+  onRoomTour(msg) {
+    if (!msg || msg.tour == null) {
+      if (this.remote) { this.remote = null; this.end(); }
+      return;
+    }
+    this.remote = msg;
+    this.local = null;
+    viewerState.tour.following = !!msg.follow;
+    viewerState.tour.leading = !!viewerState.ws.guide && msg.guide === viewerState.ws.selfId;
+    const tour = this.manifest.tours.find((x) => x.id === msg.tour);
+    this.show({ ...msg, tourTitle: tour?.title, move: !!msg.follow || viewerState.tour.leading });
+  }
+
+  show(stop) {
+    const app = this.app;
+    this.current = stop;
+    const narration = app.text(stop.narration);
+    Object.assign(viewerState.tour, { id: stop.tour, stop: stop.stop, stops: stop.stops, narration });
+    const vp = stop.view_point;
+    if (stop.move && vp && app.viewer) app.viewer.teleport(vp.position[0], vp.position[2], 'tour', vp.yaw);
+    if (stop.object && app.index.has(stop.object)) app.select(stop.object, 'tour', null, { narration });
+    this.render();
+    if (this.speak) this.say(narration);
+  }
+
+  render() {
+    const bar = this.bar;
+    if (!bar) return;
+    const stop = this.current;
+    const active = viewerState.tour.id != null && stop;
+    bar.hidden = !active;
+    if (!active) return;
+    const lang = this.app.language;
+    const canSteer = !!this.local || this.isLeading();
+    bar.querySelector('.tour-title').textContent = `${this.app.text(stop.tourTitle) || t(lang, 'tour')} – ${t(lang, 'stop')} ${stop.stop + 1} ${t(lang, 'of')} ${stop.stops}`;
+    bar.querySelector('.tour-narration').textContent = this.app.text(stop.narration);
+    const prev = bar.querySelector('[data-action=prev]');
+    const next = bar.querySelector('[data-action=next]');
+    prev.textContent = t(lang, 'previous');
+    next.textContent = t(lang, 'next');
+    prev.hidden = next.hidden = !canSteer;
+    prev.disabled = stop.stop === 0;
+    next.disabled = stop.stop >= stop.stops - 1;
+    const speak = bar.querySelector('[data-action=speak]');
+    speak.textContent = t(lang, 'speak');
+    speak.setAttribute('aria-pressed', String(this.speak));
+    speak.hidden = !('speechSynthesis' in window);
+    bar.querySelector('[data-action=end]').textContent = t(lang, 'endTour');
+  }
+
+  wire() {
+    if (!this.bar) return;
+    this.bar.addEventListener('click', (e) => {
+      const action = e.target.closest('button')?.dataset.action;
+      if (action === 'next') this.next();
+      else if (action === 'prev') this.previous();
+      else if (action === 'end') this.end();
+      else if (action === 'speak') this.toggleSpeech();
+    });
+  }
+
+  toggleSpeech(on = !this.speak) {
+    this.speak = on;
+    if (on && viewerState.tour.narration) this.say(viewerState.tour.narration);
+    if (!on) this.stopSpeaking();
+    this.render();
+  }
+
+  say(text) {
+    if (!text || !('speechSynthesis' in window)) return;
+    try {
+      window.speechSynthesis.cancel();
+      const u = new SpeechSynthesisUtterance(text);
+      u.lang = this.app.language;
+      const voice = window.speechSynthesis.getVoices().find((v) => v.lang && v.lang.toLowerCase().startsWith(this.app.language));
+      if (voice) u.voice = voice;
+      window.speechSynthesis.speak(u);
+      viewerState.tour.spoken++;
+      viewerState.tour.spokenLang = u.lang;
+    } catch (err) {
+      reportError('speech', err);
+    }
+  }
+
+  stopSpeaking() {
+    try { window.speechSynthesis?.cancel(); } catch { /* nothing to stop */ }
+  }
+}

@@ -1,0 +1,183 @@
+// HTML overlays: header, object list, info panel, status line and tour bar. They work with
+// keyboard and screen readers and without WebGL (the list and panels stay usable).
+import { t, rememberLanguage } from './i18n.js';
+import { panelContent, liveLabel } from './content.js';
+import { drawChart } from './smart.js';
+import { viewerState } from './state.js';
+
+const $ = (sel) => document.querySelector(sel);
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k === 'text') e.textContent = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children) if (c != null) e.append(c);
+  return e;
+}
+
+export class Overlay {
+  /** app: {manifest, language, viewer?, select(id, via), setLanguage(lang)} */
+  constructor(app) {
+    this.app = app;
+    this.panel = $('#panel');
+    this.returnFocus = null;
+    this.buildLanguageSelect();
+    this.render();
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && !this.panel.hidden) this.close();
+    });
+  }
+
+  get lang() {
+    return this.app.language;
+  }
+
+  buildLanguageSelect() {
+    const sel = $('#lang');
+    if (!sel) return;
+    sel.replaceChildren(...this.app.manifest.languages.map((l) => el('option', { value: l, text: ({ sv: 'Svenska', en: 'English' })[l] || l })));
+    sel.value = this.lang;
+    sel.addEventListener('change', () => {
+      rememberLanguage(sel.value);
+      this.app.setLanguage(sel.value);
+    });
+  }
+
+  /** (Re)writes every visible string in the current language. */
+  render() {
+    const m = this.app.manifest;
+    const tx = (x) => this.app.text(x);
+    document.documentElement.lang = this.lang;
+    document.title = `${tx(m.title)} – vrculture`;
+    const title = $('#exhibition-title');
+    if (title) title.textContent = tx(m.title);
+    const sel = $('#lang');
+    if (sel) { sel.value = this.lang; $('#lang-label').textContent = t(this.lang, 'language'); }
+    const vr = $('#enter-vr');
+    if (vr) vr.textContent = viewerState.inXR ? t(this.lang, 'exitVR') : t(this.lang, 'enterVR');
+    const heading = $('#objects-heading');
+    if (heading) heading.textContent = t(this.lang, 'objects');
+    const help = $('#help');
+    if (help) help.textContent = this.app.mode === 'turntable' ? t(this.lang, 'turntable') : t(this.lang, 'help');
+    this.renderList();
+    this.renderTours();
+    if (!this.panel.hidden && this.current) this.open(this.current.id, { annotation: this.current.annotation, focus: false });
+    this.app.tourBar?.render();
+  }
+
+  renderList() {
+    const list = $('#object-list');
+    if (!list) return;
+    const m = this.app.manifest;
+    const items = [...m.objects, ...m.smart_exhibits].map((o) => el('li', {},
+      el('button', { type: 'button', 'data-id': o.id, 'aria-pressed': String(viewerState.selected === o.id),
+        onclick: (e) => { this.returnFocus = e.currentTarget; this.app.select(o.id, 'keyboard'); } },
+      this.app.text(o.title))));
+    list.replaceChildren(...items);
+  }
+
+  renderTours() {
+    const box = $('#tours');
+    if (!box) return;
+    const tours = this.app.manifest.tours;
+    box.hidden = tours.length === 0;
+    box.replaceChildren(...tours.map((tour) => el('button', { type: 'button', 'data-tour': tour.id,
+      onclick: () => this.app.startTour(tour.id) }, `${t(this.lang, 'tour')}: ${this.app.text(tour.title)}`)));
+  }
+
+  /** Shows the panel of an object or exhibit; focus moves into it unless told otherwise. */
+  open(id, { annotation = null, focus = true } = {}) {
+    const c = panelContent(this.app, id, annotation);
+    if (!c) return;
+    this.current = { id, annotation };
+    const lang = this.lang;
+    const parts = [
+      el('div', { class: 'panel-head' },
+        el('h2', { id: 'panel-title', tabindex: '-1', text: c.title }),
+        el('button', { type: 'button', class: 'close', 'aria-label': t(lang, 'close'), onclick: () => this.close() }, '×')),
+    ];
+    for (const line of c.lines) parts.push(el('p', { class: 'meta', text: line }));
+    if (c.description) parts.push(el('p', { class: 'description', text: c.description }));
+    if (c.live.length) parts.push(this.liveSection(c));
+    if (c.annotations.length) {
+      parts.push(el('h3', { text: t(lang, 'annotations') }));
+      parts.push(el('ul', { class: 'annotations' }, ...c.annotations.map((a) => el('li', {},
+        el('button', { type: 'button', 'aria-expanded': String(c.annotation?.id === a.id),
+          onclick: () => this.app.select(id, 'keyboard', a.id) }, a.title),
+        c.annotation?.id === a.id && a.text ? el('p', { text: a.text }) : null))));
+    }
+    if (c.credit || c.licence) {
+      const credit = el('p', { class: 'credit' });
+      if (c.credit) credit.append(`${t(lang, 'credit')}: ${c.credit}. `);
+      if (c.licence) {
+        credit.append(`${t(lang, 'licence')}: `);
+        credit.append(c.licenceUrl ? el('a', { href: c.licenceUrl, target: '_blank', rel: 'noopener license', text: c.licence }) : c.licence);
+      }
+      parts.push(credit);
+    }
+    this.panel.replaceChildren(...parts);
+    this.panel.hidden = false;
+    this.panel.setAttribute('aria-label', c.title);
+    viewerState.panel = { open: true, id, lang, title: c.title, vr: viewerState.panel.vr };
+    for (const b of document.querySelectorAll('#object-list button')) b.setAttribute('aria-pressed', String(b.dataset.id === id));
+    if (focus) $('#panel-title').focus();
+  }
+
+  liveSection(c) {
+    const lang = this.lang;
+    const box = el('section', { class: 'live', 'aria-live': 'polite' }, el('h3', { text: t(lang, 'liveValues') }));
+    for (const v of c.live) {
+      box.append(el('p', { class: 'live-value', 'data-feed': v.feed, text: liveLabel(lang, v) }));
+      const canvas = el('canvas', { width: 320, height: 90, role: 'img',
+        'aria-label': `${t(lang, 'history')}: ${v.series.slice(-10).join(', ') || t(lang, 'noReadings')}` });
+      drawChart(canvas.getContext('2d'), v.series, 1, 1, 318, 88, { max: v.kind === 'eye-tracking-screening' ? null : 100 });
+      box.append(canvas);
+    }
+    return box;
+  }
+
+  /** A reading arrived: refresh the open panel of that exhibit in place (keeps focus). */
+  refreshLive(exhibitId) {
+    if (this.panel.hidden || !this.current || this.current.id !== exhibitId) return;
+    const c = panelContent(this.app, exhibitId);
+    const old = this.panel.querySelector('.live');
+    if (old && c.live.length) old.replaceWith(this.liveSection(c));
+  }
+
+  /** The visitor closes the panel: this deselects, which hides every panel (HTML and VR). */
+  close() {
+    this.app.select(null, 'keyboard');
+  }
+
+  hide() {
+    if (this.panel.hidden) return;
+    this.panel.hidden = true;
+    this.current = null;
+    viewerState.panel = { ...viewerState.panel, open: false, id: null };
+    for (const b of document.querySelectorAll('#object-list button')) b.setAttribute('aria-pressed', 'false');
+    if (this.returnFocus && document.contains(this.returnFocus)) this.returnFocus.focus();
+  }
+
+  status(text, { progress = null } = {}) {
+    const s = $('#status');
+    if (!s) return;
+    s.hidden = !text;
+    s.querySelector('.text').textContent = text || '';
+    const bar = s.querySelector('progress');
+    if (bar) {
+      bar.hidden = progress == null;
+      if (progress != null) bar.value = progress;
+    }
+  }
+}
+
+export function showFatal(message) {
+  const box = $('#fatal');
+  if (!box) return;
+  box.textContent = message;
+  box.hidden = false;
+}

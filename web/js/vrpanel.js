@@ -1,0 +1,181 @@
+// The info panel inside VR: a canvas texture on a plane floating beside the visitor, with large
+// text, the credit line and licence, annotations and live values. Rays hit its buttons (close,
+// language, annotations) through the hit's UV coordinates.
+import * as THREE from 'three';
+import { t } from './i18n.js';
+import { panelContent, liveLabel } from './content.js';
+import { drawChart } from './smart.js';
+import { viewerState } from './state.js';
+
+const PX = 1024; // canvas side
+const SIZE = 0.9; // metres: 1024 px over 0.9 m keeps 36 px body text ~3 cm tall, readable at 1 m
+
+export class VRPanel {
+  constructor(app) {
+    this.app = app;
+    this.canvas = document.createElement('canvas');
+    this.canvas.width = PX;
+    this.canvas.height = PX;
+    this.texture = new THREE.CanvasTexture(this.canvas);
+    this.texture.colorSpace = THREE.SRGBColorSpace;
+    this.texture.anisotropy = 4;
+    this.mesh = new THREE.Mesh(new THREE.PlaneGeometry(SIZE, SIZE),
+      new THREE.MeshBasicMaterial({ map: this.texture, transparent: true, toneMapped: false }));
+    this.mesh.name = 'vr-panel';
+    this.mesh.visible = false;
+    this.mesh.renderOrder = 10;
+    this.buttons = []; // {x, y, w, h, action} in canvas px
+    this.current = null;
+  }
+
+  attach(scene) {
+    scene.add(this.mesh);
+  }
+
+  /** Opens next to the visitor's line of sight, facing them. */
+  show(id, annotation = null, { reposition = true, narration = null } = {}) {
+    const c = panelContent(this.app, id, annotation);
+    if (!c) return;
+    // a tour stop's narration takes the description's place while the stop is shown
+    if (narration) c.description = narration;
+    this.current = { id, annotation, narration };
+    this.draw(c);
+    if (reposition) this.place();
+    this.mesh.visible = true;
+    viewerState.panel = { ...viewerState.panel, vr: true, vrTitle: c.title, vrLang: c.lang };
+  }
+
+  hide() {
+    this.mesh.visible = false;
+    this.current = null;
+    viewerState.panel = { ...viewerState.panel, vr: false };
+  }
+
+  refresh() {
+    if (this.current) this.show(this.current.id, this.current.annotation, { reposition: false, narration: this.current.narration && this.app.tours?.current ? this.app.text(this.app.tours.current.narration) : null });
+  }
+
+  place() {
+    const viewer = this.app.viewer;
+    const cam = viewer.renderer.xr.isPresenting ? viewer.renderer.xr.getCamera() : viewer.camera;
+    cam.updateMatrixWorld(true);
+    const head = new THREE.Vector3().setFromMatrixPosition(cam.matrixWorld);
+    const dir = new THREE.Vector3(0, 0, -1).applyQuaternion(cam.getWorldQuaternion(new THREE.Quaternion()));
+    dir.y = 0;
+    if (dir.lengthSq() < 1e-6) dir.set(0, 0, -1);
+    dir.normalize();
+    const right = new THREE.Vector3(-dir.z, 0, dir.x);
+    this.mesh.position.copy(head).addScaledVector(dir, 1.0).addScaledVector(right, 0.55);
+    this.mesh.position.y = head.y - 0.05;
+    this.mesh.lookAt(head.x, this.mesh.position.y, head.z);
+  }
+
+  draw(c) {
+    const g = this.canvas.getContext('2d');
+    const lang = c.lang;
+    this.buttons = [];
+    g.clearRect(0, 0, PX, PX);
+    roundRect(g, 0, 0, PX, PX, 36, 'rgba(18,20,26,0.92)');
+    let y = 90;
+    g.fillStyle = '#fff';
+    g.font = 'bold 60px sans-serif';
+    y = wrap(g, c.title, 48, y, PX - 250, 68);
+    this.button(g, PX - 130, 30, 100, 90, '×', { type: 'close' }, 64);
+    const other = this.app.manifest.languages.find((l) => l !== lang) || lang;
+    this.button(g, PX - 250, 30, 110, 90, other.toUpperCase(), { type: 'language', lang: other }, 40);
+    g.font = '36px sans-serif';
+    g.fillStyle = '#c9d1d9';
+    for (const line of c.lines) y = wrap(g, line, 48, y + 10, PX - 96, 44);
+    g.fillStyle = '#eef';
+    g.font = '38px sans-serif';
+    if (c.annotation) {
+      g.font = 'bold 40px sans-serif';
+      y = wrap(g, c.annotation.title, 48, y + 30, PX - 96, 48);
+      g.font = '38px sans-serif';
+      y = wrap(g, c.annotation.text || '', 48, y + 8, PX - 96, 48, 6);
+    } else if (c.description) {
+      y = wrap(g, c.description, 48, y + 30, PX - 96, 48, 7);
+    }
+    for (const v of c.live) {
+      g.fillStyle = '#fff';
+      g.font = 'bold 44px sans-serif';
+      y = wrap(g, liveLabel(lang, v), 48, y + 40, PX - 96, 52);
+      drawChart(g, v.series, 48, y + 16, PX - 96, 180, { max: v.kind === 'eye-tracking-screening' ? null : 100 });
+      y += 210;
+    }
+    if (c.annotations.length) {
+      g.fillStyle = '#9ecbff';
+      g.font = 'bold 36px sans-serif';
+      y = wrap(g, t(lang, 'annotations'), 48, y + 40, PX - 96, 44);
+      for (const a of c.annotations.slice(0, 4)) {
+        this.button(g, 48, y, PX - 96, 64, a.title, { type: 'annotation', id: a.id }, 34, 'left');
+        y += 76;
+      }
+    }
+    g.fillStyle = '#aab';
+    g.font = '32px sans-serif';
+    const credit = [c.credit && `${t(lang, 'credit')}: ${c.credit}`, c.licence && `${t(lang, 'licence')}: ${c.licence}`].filter(Boolean);
+    let cy = PX - 40 - 40 * (credit.length - 1);
+    for (const line of credit) { g.fillText(fit(g, line, PX - 96), 48, cy); cy += 40; }
+    this.texture.needsUpdate = true;
+  }
+
+  button(g, x, y, w, h, label, action, size, align = 'center') {
+    roundRect(g, x, y, w, h, 14, '#2f3b52');
+    g.fillStyle = '#fff';
+    g.font = `bold ${size}px sans-serif`;
+    g.textBaseline = 'middle';
+    g.textAlign = align;
+    g.fillText(fit(g, label, w - 24), align === 'center' ? x + w / 2 : x + 20, y + h / 2 + 2);
+    g.textAlign = 'left';
+    g.textBaseline = 'alphabetic';
+    this.buttons.push({ x, y, w, h, action });
+  }
+
+  /** A ray hit on the panel: runs the button under it; returns true when the panel took the hit. */
+  handleHit(hit) {
+    if (!hit || hit.object !== this.mesh || !hit.uv) return false;
+    const x = hit.uv.x * PX;
+    const y = (1 - hit.uv.y) * PX;
+    const b = this.buttons.find((q) => x >= q.x && x <= q.x + q.w && y >= q.y && y <= q.y + q.h);
+    if (!b) return true;
+    const id = this.current && this.current.id;
+    if (b.action.type === 'close') this.app.select(null, 'controller');
+    else if (b.action.type === 'language') this.app.setLanguage(b.action.lang);
+    else if (b.action.type === 'annotation' && id) this.app.select(id, 'controller', b.action.id);
+    return true;
+  }
+}
+
+function roundRect(g, x, y, w, h, r, fill) {
+  g.fillStyle = fill;
+  g.beginPath();
+  g.roundRect(x, y, w, h, r);
+  g.fill();
+}
+
+function fit(g, text, width) {
+  let s = String(text);
+  while (s.length > 1 && g.measureText(s).width > width) s = `${s.slice(0, -2)}…`;
+  return s;
+}
+
+/** Word-wraps text from (x, y); returns the y after the last line. */
+function wrap(g, text, x, y, width, lineHeight, maxLines = 3) {
+  const words = String(text || '').split(/\s+/).filter(Boolean);
+  let line = '';
+  let lines = 0;
+  for (const w of words) {
+    const next = line ? `${line} ${w}` : w;
+    if (g.measureText(next).width > width && line) {
+      g.fillText(line, x, y);
+      y += lineHeight;
+      line = w;
+      if (++lines >= maxLines - 1) { line = fit(g, words.slice(words.indexOf(w)).join(' '), width); break; }
+    } else {
+      line = next;
+    }
+  }
+  if (line) { g.fillText(line, x, y); y += lineHeight; }
+  return y;
+}

@@ -1,0 +1,144 @@
+// WebXR immersive-vr: an "Enter VR" button only where a session is supported; controllers (or
+// tracked hands) with a ray that picks objects, presses panel buttons and teleports on walkable
+// floor; snap turn on the thumbstick.
+import * as THREE from 'three';
+import { XRHandModelFactory } from 'three/addons/webxr/XRHandModelFactory.js';
+import { viewerState, reportError } from './state.js';
+
+const SNAP = Math.PI / 6;
+const STICK_ON = 0.7;
+const STICK_OFF = 0.3;
+const RAY_LENGTH = 8;
+
+export async function xrSupported() {
+  try {
+    return !!(navigator.xr && await navigator.xr.isSessionSupported('immersive-vr'));
+  } catch {
+    return false;
+  }
+}
+
+export class XRInput {
+  constructor(app) {
+    this.app = app;
+    this.viewer = app.viewer;
+    this.session = null;
+    this.raycaster = new THREE.Raycaster();
+    this.controllers = [];
+    const renderer = this.viewer.renderer;
+    const hands = new XRHandModelFactory();
+    this.reticle = new THREE.Mesh(new THREE.RingGeometry(0.12, 0.16, 24).rotateX(-Math.PI / 2),
+      new THREE.MeshBasicMaterial({ color: 0x7fd4ff }));
+    this.reticle.visible = false;
+    this.viewer.scene.add(this.reticle);
+    for (let i = 0; i < 2; i++) {
+      const c = renderer.xr.getController(i);
+      c.userData.index = i;
+      const ray = new THREE.Line(new THREE.BufferGeometry().setFromPoints([new THREE.Vector3(), new THREE.Vector3(0, 0, -1)]),
+        new THREE.LineBasicMaterial({ color: 0xffffff }));
+      ray.name = 'ray';
+      ray.scale.z = RAY_LENGTH;
+      c.add(ray);
+      c.addEventListener('connected', (e) => { c.userData.source = e.data; ray.visible = e.data.targetRayMode !== 'gaze'; });
+      c.addEventListener('disconnected', () => { c.userData.source = null; });
+      c.addEventListener('select', () => this.onSelect(c));
+      this.viewer.rig.add(c);
+      const grip = renderer.xr.getControllerGrip(i);
+      const body = new THREE.Mesh(new THREE.BoxGeometry(0.04, 0.03, 0.12), new THREE.MeshStandardMaterial({ color: 0x333a44 }));
+      grip.add(body);
+      this.viewer.rig.add(grip);
+      const hand = renderer.xr.getHand(i);
+      hand.add(hands.createHandModel(hand, 'spheres'));
+      this.viewer.rig.add(hand);
+      this.controllers.push({ c, ray, armed: true });
+    }
+    this.viewer.onFrame((dt, frame) => { if (frame) this.update(); });
+    renderer.xr.addEventListener('sessionstart', () => {
+      viewerState.inXR = true;
+      app.emit?.('xr', { presenting: true });
+    });
+    renderer.xr.addEventListener('sessionend', () => {
+      viewerState.inXR = false;
+      this.session = null;
+      this.reticle.visible = false;
+      this.viewer.camera.position.set(0, 1.6, 0);
+      this.viewer.camera.rotation.set(0, 0, 0);
+      app.emit?.('xr', { presenting: false });
+    });
+  }
+
+  async enter() {
+    if (this.session) return true;
+    try {
+      const session = await navigator.xr.requestSession('immersive-vr', {
+        optionalFeatures: ['local-floor', 'bounded-floor', 'hand-tracking'],
+      });
+      this.session = session;
+      session.addEventListener('end', () => { this.session = null; });
+      await this.viewer.renderer.xr.setSession(session);
+      return true;
+    } catch (err) {
+      reportError('enter VR', err);
+      return false;
+    }
+  }
+
+  async exit() {
+    if (this.session) await this.session.end();
+  }
+
+  aim(c) {
+    // three updates the controller's local matrix from the XR frame but not matrixWorld
+    c.updateMatrixWorld(true);
+    this.raycaster.setFromXRController(c);
+    this.raycaster.far = 40;
+  }
+
+  onSelect(c) {
+    this.aim(c);
+    const panel = this.app.vrPanel;
+    if (panel && panel.mesh.visible) {
+      const hit = this.raycaster.intersectObject(panel.mesh, false)[0];
+      if (hit && panel.handleHit(hit)) return;
+    }
+    const hit = this.viewer.intersect(this.raycaster);
+    if (hit) {
+      this.app.select(hit.id, 'controller', hit.annotation);
+      return;
+    }
+    const p = this.viewer.floorPoint(this.raycaster);
+    if (p) this.viewer.teleport(p.x, p.z, 'controller');
+  }
+
+  update() {
+    let reticle = null;
+    for (const entry of this.controllers) {
+      const { c, ray } = entry;
+      const source = c.userData.source;
+      if (!source) continue;
+      this.aim(c);
+      const hit = this.viewer.intersect(this.raycaster);
+      const panelHit = this.app.vrPanel?.mesh.visible ? this.raycaster.intersectObject(this.app.vrPanel.mesh, false)[0] : null;
+      const near = [hit && hit.distance, panelHit && panelHit.distance].filter((d) => d != null);
+      ray.scale.z = near.length ? Math.min(...near) : RAY_LENGTH;
+      if (!near.length && !reticle) reticle = this.viewer.floorPoint(this.raycaster);
+      this.snapTurn(entry, source);
+    }
+    this.reticle.visible = !!reticle;
+    if (reticle) this.reticle.position.set(reticle.x, 0.01, reticle.z);
+  }
+
+  snapTurn(entry, source) {
+    const pad = source.gamepad;
+    if (!pad || !pad.axes) return;
+    // xr-standard mapping puts the thumbstick on axes 2/3; some devices use 0/1
+    const x = pad.axes.length >= 4 ? pad.axes[2] : pad.axes[0] || 0;
+    if (entry.armed && Math.abs(x) > STICK_ON) {
+      entry.armed = false;
+      this.viewer.snapTurn(x > 0 ? -SNAP : SNAP);
+      viewerState.snapTurns = (viewerState.snapTurns || 0) + 1;
+    } else if (!entry.armed && Math.abs(x) < STICK_OFF) {
+      entry.armed = true;
+    }
+  }
+}
