@@ -1,0 +1,158 @@
+"""`vrculture convert`: source files -> OUT_DIR/<stem>/<stem>.<level>.glb + <stem>.json.
+
+One progress line per file on stderr, one clear error line per bad file; the good files still
+convert. Exit codes: 0 all converted, 1 none (or fatal), 2 usage, 3 some failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
+
+DUBLIN_CORE_FLAGS = ("title", "creator", "date", "rights", "source")
+MAX_META_BYTES = 64 * 1024
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "convert",
+        help="convert scan and image files into optimized GLBs with levels of detail",
+        description="Convert scans (OBJ, PLY, STL, glTF/GLB) and images of paintings into "
+                    "validated, optimized GLB files, one per level of detail.",
+    )
+    parser.add_argument("sources", nargs="+", metavar="SOURCE", type=Path)
+    parser.add_argument("-o", "--out", required=True, type=Path, metavar="OUT_DIR")
+    parser.add_argument("--levels", default="full,high,medium,low",
+                        help="comma-separated subset of full,high,medium,low")
+    parser.add_argument("--textures", default="jpeg", choices=("jpeg", "webp", "ktx2"))
+    parser.add_argument("--units", choices=("mm", "cm", "m"),
+                        help="the source's units (default: guessed from its size)")
+    parser.add_argument("--height-m", type=float, metavar="H",
+                        help="real height of the object (or painting) in metres")
+    parser.add_argument("--up", help="the source's up axis: +Y, -Y, +Z, -Z, +X, -X "
+                                     "(default +Y for glTF/OBJ/images, +Z for PLY/STL)")
+    parser.add_argument("--meta", type=Path, metavar="FILE.json",
+                        help="JSON object of Dublin Core fields (title, creator, date, ...)")
+    for name in DUBLIN_CORE_FLAGS:
+        parser.add_argument(f"--{name}", help=f"Dublin Core {name} (overrides --meta)")
+    parser.add_argument("--no-compress", action="store_true",
+                        help="plain GLB without KHR_mesh_quantization/EXT_meshopt_compression")
+    return parser
+
+
+def _usage(message: str) -> int:
+    print(f"vrculture convert: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _read_meta(path: Path) -> dict[str, str]:
+    """The sidecar's string fields; raises ValueError with a curator-readable reason."""
+    try:
+        if path.stat().st_size > MAX_META_BYTES:
+            raise ValueError(f"{path}: larger than {MAX_META_BYTES // 1024} KiB")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ValueError(f"{path}: cannot read ({err.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object of fields")
+    meta = {}
+    for key, value in data.items():
+        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            meta[str(key).removeprefix("dc:")] = str(value)
+        else:
+            raise ValueError(f"{path}: field {key!r} must be a string")
+    return meta
+
+
+def _stems(sources: list[Path]) -> list[str]:
+    """One output folder per source; a clash (a/x.obj, b/x.ply) gets a numbered suffix."""
+    from vrculture.pipeline.convert import safe_stem
+
+    seen: dict[str, int] = {}
+    stems = []
+    for source in sources:
+        stem = safe_stem(source.stem)
+        seen[stem] = seen.get(stem, 0) + 1
+        stems.append(stem if seen[stem] == 1 else f"{stem}-{seen[stem]}")
+    return stems
+
+
+def run(args: argparse.Namespace) -> int:
+    from vrculture.pipeline.convert import LEVELS, ConvertSettings, check_settings
+    from vrculture.pipeline.errors import ConversionError
+
+    levels = tuple(level.strip() for level in args.levels.split(",") if level.strip())
+    unknown = [level for level in levels if level not in LEVELS]
+    if unknown or not levels:
+        return _usage(f"--levels: unknown {unknown or 'empty'}; choose from {','.join(LEVELS)}")
+    metadata: dict[str, str] = {}
+    if args.meta is not None:
+        try:
+            metadata.update(_read_meta(args.meta))
+        except ValueError as err:
+            return _usage(f"--meta {err}")
+    for name in DUBLIN_CORE_FLAGS:
+        value = getattr(args, name)
+        if value:
+            metadata[name] = value
+    settings = ConvertSettings(
+        levels=levels, textures=args.textures, units=args.units, height_m=args.height_m,
+        up=args.up, metadata=metadata, compress=not args.no_compress,
+    )
+    try:
+        check_settings(settings, "settings")
+    except ConversionError as err:
+        return _usage(err.problem)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        print(f"vrculture convert: error: cannot create {args.out}: {err.strerror}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    return convert_all(args.sources, args.out, settings)
+
+
+def convert_all(sources: list[Path], out: Path, settings) -> int:
+    from vrculture.pipeline.convert import convert_file
+    from vrculture.pipeline.errors import ConversionError
+
+    ok = 0
+    total = len(sources)
+    for number, (source, stem) in enumerate(zip(sources, _stems(sources), strict=True), 1):
+        prefix = f"[{number}/{total}] {source}"
+        print(f"{prefix}: converting...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        try:
+            summary = convert_file(source, out / stem, settings, stem=stem)
+        except ConversionError as err:
+            print(f"{prefix}: error: {err.problem}", file=sys.stderr, flush=True)
+            continue
+        except MemoryError:
+            print(f"{prefix}: error: not enough memory", file=sys.stderr, flush=True)
+            continue
+        except OSError as err:
+            print(f"{prefix}: error: cannot write output ({err.strerror})", file=sys.stderr,
+                  flush=True)
+            continue
+        except Exception as err:  # a converter bug: one line for the curator, not a traceback
+            print(f"{prefix}: error: internal error ({type(err).__name__}: {err})",
+                  file=sys.stderr, flush=True)
+            continue
+        ok += 1
+        written = [lv for lv in summary["levels"] if lv["written"]]
+        parts = ", ".join(f"{lv['name']} {lv['triangles']} tris {lv['bytes'] / 1024:.0f} KB"
+                          for lv in written)
+        print(f"{prefix}: ok in {time.perf_counter() - started:.1f} s: {parts}",
+              file=sys.stderr, flush=True)
+        for warning in summary["warnings"]:
+            print(f"{prefix}: warning: {warning}", file=sys.stderr, flush=True)
+    if ok == total:
+        return EXIT_OK
+    return EXIT_PARTIAL if ok else EXIT_FAILED

@@ -1,0 +1,253 @@
+"""Convert one source into GLB levels of detail plus a JSON summary (the converter's API).
+
+readers -> normalise -> weld -> per level: simplify (chained) -> normals -> optimise ->
+textures -> GLB. Used by `vrculture convert` and by the exhibition build.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from vrculture.pipeline.errors import ConversionError
+from vrculture.pipeline.model import Model, Texture
+
+if TYPE_CHECKING:
+    from vrculture.pipeline.readers import SourceModel
+
+LEVELS: dict[str, tuple[int, int]] = {
+    "full": (500_000, 4096),
+    "high": (100_000, 2048),
+    "medium": (25_000, 1024),
+    "low": (5_000, 512),
+}
+UNITS = ("mm", "cm", "m")
+# Sources bigger than this along their longest side, with no units given, are taken as mm
+# (scanner software writes millimetres; no museum object is 20 m long).
+GUESS_MM_ABOVE = 20.0
+
+
+@dataclass(frozen=True)
+class ConvertSettings:
+    levels: tuple[str, ...] = ("full", "high", "medium", "low")
+    textures: str = "jpeg"  # "jpeg" (JPEG opaque / PNG alpha) | "webp" | "ktx2"
+    units: str | None = None  # "mm" | "cm" | "m"; None = metres / the source's own
+    height_m: float | None = None  # real height of the object, overrides units
+    up: str | None = None  # "+Y", "+Z", "-Y", "+X", ...; None = the format's default
+    metadata: Mapping[str, str] = field(default_factory=dict)  # Dublin Core terms
+    compress: bool = True  # EXT_meshopt_compression + KHR_mesh_quantization
+
+
+def safe_stem(name: str) -> str:
+    """A file-name stem made of letters, digits, '.', '_' and '-' only."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "object"
+    return stem[:100]
+
+
+def check_settings(settings: ConvertSettings, label: str) -> None:
+    from vrculture.pipeline.textures import FORMATS
+    from vrculture.pipeline.transforms.normalise import UP_ROTATIONS
+
+    unknown = [level for level in settings.levels if level not in LEVELS]
+    if unknown or not settings.levels:
+        raise ConversionError(label, f"unknown level(s) {unknown}; choose from {list(LEVELS)}")
+    if settings.textures not in FORMATS:
+        raise ConversionError(label, f"unknown texture format {settings.textures!r}")
+    if settings.units is not None and settings.units not in UNITS:
+        raise ConversionError(label, f"unknown units {settings.units!r}; use mm, cm or m")
+    if settings.up is not None and settings.up not in UP_ROTATIONS:
+        raise ConversionError(label, f"unknown up axis {settings.up!r}; use one of "
+                                     f"{', '.join(UP_ROTATIONS)}")
+    if settings.height_m is not None and not (0 < settings.height_m < 1000):
+        raise ConversionError(label, f"height {settings.height_m} m is not plausible")
+
+
+def convert_file(source: Path, out_dir: Path, settings: ConvertSettings, *,
+                 stem: str | None = None) -> dict:
+    """Read `source` and write its levels into `out_dir` (see `convert_model`)."""
+    from vrculture.pipeline.readers import read_source
+
+    source = Path(source)
+    check_settings(settings, str(source))
+    started = time.perf_counter()
+    source_model = read_source(source, painting_height_m=settings.height_m)
+    summary = convert_model(source_model, out_dir, stem or safe_stem(source.stem), settings,
+                            source_label=str(source), _started=started)
+    return summary
+
+
+def _check_geometry(model: Model, label: str) -> None:
+    """Generated models skip the readers' checks; refuse what would corrupt the GLB."""
+    for node in model.nodes:
+        for prim in node.primitives:
+            if prim.positions.ndim != 2 or prim.positions.shape[1] != 3:
+                raise ConversionError(label, f"node {node.name!r}: positions must be (N, 3)")
+            if not np.isfinite(prim.positions).all():
+                raise ConversionError(label, f"node {node.name!r}: NaN or infinite positions")
+            if prim.triangle_count and (prim.indices.min() < 0
+                                        or prim.indices.max() >= prim.vertex_count):
+                raise ConversionError(label, f"node {node.name!r}: index out of range")
+            if not 0 <= prim.material < max(1, len(model.materials)):
+                raise ConversionError(label, f"node {node.name!r}: no material {prim.material}")
+    if not model.roots and model.nodes:
+        raise ConversionError(label, "model has nodes but no scene roots")
+
+
+def _has_node_transforms(model: Model) -> bool:
+    return any(
+        tuple(n.translation) != (0.0, 0.0, 0.0) or tuple(n.rotation) != (0.0, 0.0, 0.0, 1.0)
+        or tuple(n.scale) != (1.0, 1.0, 1.0) or n.children
+        for n in model.nodes
+    )
+
+
+def _choose_scale(source_model: SourceModel, settings: ConvertSettings,
+                  warnings: list[str]) -> tuple[float | None, float | None, str]:
+    """(unit scale, height in metres, units label) for normalise."""
+    from vrculture.pipeline.transforms.normalise import UNIT_SCALE
+
+    if source_model.kind == "painting":
+        return 1.0, None, "m"  # the reader built the panel at its real size already
+    if settings.height_m is not None:
+        return None, settings.height_m, "height"
+    if settings.units is not None:
+        return UNIT_SCALE[settings.units], None, settings.units
+    if source_model.already_metric:
+        return 1.0, None, "m"
+    lo, hi = source_model.model.bounds()
+    extent = float(np.max(hi - lo))
+    if extent > GUESS_MM_ABOVE:
+        warnings.append(f"units not given; took millimetres (object is {extent:.4g} units "
+                        "across); use --units or --height-m to set its real size")
+        return UNIT_SCALE["mm"], None, "mm"
+    warnings.append("units not given; took metres; use --units or --height-m to set its "
+                    "real size")
+    return 1.0, None, "m"
+
+
+def _texture_roles(model: Model) -> dict[int, tuple[bool, bool]]:
+    """id(Texture) -> (is a normal map, holds colour) for encoding choices."""
+    roles: dict[int, tuple[bool, bool]] = {}
+    for m in model.materials:
+        for tex, normal, colour in ((m.base_color_texture, False, True),
+                                    (m.emissive_texture, False, True),
+                                    (m.metallic_roughness_texture, False, False),
+                                    (m.occlusion_texture, False, False),
+                                    (m.normal_texture, True, False)):
+            if tex is not None:
+                roles.setdefault(id(tex), (normal, colour))
+    return roles
+
+
+def _unique_textures(model: Model) -> list[Texture]:
+    seen: dict[int, Texture] = {}
+    for m in model.materials:
+        for tex in m.textures():
+            seen.setdefault(id(tex), tex)
+    return list(seen.values())
+
+
+def convert_model(source_model: SourceModel, out_dir: Path, stem: str,
+                  settings: ConvertSettings, *, source_label: str = "<generated>",
+                  _started: float | None = None) -> dict:
+    """Write `out_dir/<stem>.<level>.glb` per level and `out_dir/<stem>.json`; return it."""
+    from vrculture.pipeline.atomic import write_atomic
+    from vrculture.pipeline.textures import TextureOptions, encode_texture
+    from vrculture.pipeline.transforms.normalise import NormaliseOptions, normalise
+    from vrculture.pipeline.transforms.normals import repair_normals
+    from vrculture.pipeline.transforms.optimize import optimize
+    from vrculture.pipeline.transforms.simplify import SimplifyOptions, simplify
+    from vrculture.pipeline.transforms.weld import weld
+    from vrculture.pipeline.writer.glb import WriterOptions, write_glb
+
+    started = time.perf_counter() if _started is None else _started
+    check_settings(settings, source_label)
+    stem = safe_stem(stem)
+    model = source_model.model
+    _check_geometry(model, source_label)
+    warnings: list[str] = list(model.warnings)
+    up = settings.up or source_model.default_up
+    scale, height, units = _choose_scale(source_model, settings, warnings)
+    if _has_node_transforms(model):
+        # Node hierarchies come from the build's generated models, already in metres and +Y;
+        # moving their geometry would pull it away from the node transforms.
+        if up != "+Y" or (scale not in (None, 1.0)) or height is not None:
+            raise ConversionError(source_label, "a model with node transforms must already be "
+                                                "in metres with +Y up")
+    else:
+        try:
+            model = normalise(model, NormaliseOptions(up=up, scale=scale, height_m=height)).model
+        except ValueError as err:
+            raise ConversionError(source_label, str(err)) from None
+    model = weld(model)
+    model = replace(model, metadata={**model.metadata, **dict(settings.metadata)})
+    source_triangles = model.triangle_count
+    if source_triangles == 0:
+        raise ConversionError(source_label, "no triangles to convert")
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    textures = _unique_textures(model)
+    roles = _texture_roles(model)
+    largest_px = max((max(t.image.size) for t in textures), default=0)
+    ordered = [name for name in LEVELS if name in settings.levels]
+    levels: list[dict] = []
+    written: list[dict] = []
+    current = model
+    error = 0.0
+    for name in ordered:
+        budget, px_budget = LEVELS[name]
+        target = min(budget, source_triangles)
+        texture_px = min(px_budget, largest_px)
+        previous = written[-1] if written else None
+        if previous and target >= previous["triangles"] and texture_px >= previous["texture_px"]:
+            levels.append({**previous, "name": name, "written": False,
+                           "same_as": previous["name"]})
+            continue
+        if current.triangle_count > target:
+            result = simplify(current, SimplifyOptions(target_triangles=target))
+            current = result.model
+            error += result.error
+            warnings += [f"{name}: {w}" for w in result.warnings]
+        level_model = optimize(repair_normals(current))
+        texture_options = TextureOptions(format=settings.textures, max_px=px_budget)
+        images = {id(t): encode_texture(t, texture_options, normal_map=roles[id(t)][0],
+                                        colour=roles[id(t)][1]) for t in textures}
+        glb = write_glb(level_model, images, WriterOptions(compress=settings.compress))
+        file_name = f"{stem}.{name}.glb"
+        write_atomic(out_dir / file_name, glb.data)
+        lo, hi = level_model.bounds()
+        formats = sorted({i.format for i in images.values()})
+        entry = {
+            "name": name, "file": file_name, "written": True, "same_as": None,
+            "bytes": len(glb.data), "triangles": level_model.triangle_count,
+            "error": round(error, 9),
+            "texture_px": max((max(i.width, i.height) for i in images.values()), default=0),
+            "texture_bytes": sum(len(i.data) for i in images.values()),
+            "gpu_texture_bytes": sum(i.gpu_bytes for i in images.values()),
+            "texture_format": "+".join(formats) if formats else "none",
+            "compression": "meshopt" if settings.compress else "none",
+            "extensions_required": glb.extensions_required,
+            "bounds": {"min": [round(float(v), 6) for v in lo],
+                       "max": [round(float(v), 6) for v in hi]},
+        }
+        levels.append(entry)
+        written.append(entry)
+
+    summary = {
+        "source": source_label, "stem": stem, "kind": source_model.kind,
+        "format": source_model.format, "up_axis": up, "units": units,
+        "source_triangles": source_triangles,
+        "seconds": round(time.perf_counter() - started, 3),
+        "warnings": warnings, "levels": levels,
+    }
+    write_atomic(out_dir / f"{stem}.json",
+                 (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
+    return summary

@@ -1,0 +1,156 @@
+"""Smooth vertex normals with a crease angle: scans look smooth, hard edges stay hard.
+
+A corner's normal is the area-weighted sum of the normals of the faces around its position
+whose angle to the corner's own face is below the crease angle (the classic crease rule, as in
+three.js `toCreasedNormals`). Positions are matched across UV seams and colour splits, so a seam
+gets the same normal on both sides and does not show.
+
+Approaches (igea STL 269k triangles / nefertiti x16 1.6M triangles):
+- All pairs of corners around every position: ~36 pairs per vertex, 0.9 s / 5.6 s, 1.5 GB at 1.6M.
+- Kept: area-weighted smooth normal per position (np.bincount), then the pairwise rule only
+  where some face deviates from that normal by more than half the crease angle. If all faces are
+  within crease/2 of one direction, every pair is within the crease (triangle inequality on the
+  sphere), so the smooth normal is exact there. Scans have almost no such positions:
+  0.09 s / 0.6 s. Positions with more than MAX_FAN faces keep the smooth normal (bounded memory).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from vrculture.pipeline.model import Model, Primitive
+from vrculture.pipeline.transforms.weld import drop_unused_vertices
+
+MAX_FAN = 256
+
+
+@dataclass(frozen=True)
+class NormalsOptions:
+    crease_angle_deg: float = 60.0  # dihedral angles above this stay hard edges
+    recompute: bool = False  # replace normals the source already has
+
+
+def _position_ids(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    import meshoptimizer
+
+    remap = np.zeros(len(positions), dtype=np.uint32)
+    pos = np.ascontiguousarray(positions, dtype=np.float32) + np.float32(0.0)
+    meshoptimizer.generate_vertex_remap(remap, indices.reshape(-1), vertices=pos)
+    return remap.astype(np.int64)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    length = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.divide(vectors, length, out=np.zeros_like(vectors), where=length > 0)
+
+
+def smooth_normals(prim: Primitive, options: NormalsOptions = NormalsOptions()) -> Primitive:
+    """Return the primitive with crease-aware smooth normals (vertices split at hard edges)."""
+    if prim.normals is not None and not options.recompute:
+        return prim
+    if prim.triangle_count == 0:
+        return prim.copy(normals=np.zeros_like(prim.positions))
+    indices = np.ascontiguousarray(prim.indices, dtype=np.uint32)
+    corners = indices.reshape(-1).astype(np.int64)
+    pid = _position_ids(prim.positions, indices)
+    corner_pid = pid[corners]
+    count = int(pid.max()) + 1 if len(pid) else 0
+
+    tri = prim.positions[indices]
+    face = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # length = 2 x area
+    face_unit = _unit(face)
+    corner_face = np.repeat(np.arange(len(face)), 3)
+
+    summed = np.stack(
+        [np.bincount(corner_pid, weights=np.repeat(face[:, k], 3), minlength=count)
+         for k in range(3)], axis=1,
+    )
+    smooth = _unit(summed)
+    cos_crease = np.cos(np.radians(options.crease_angle_deg))
+    cos_half = np.cos(np.radians(options.crease_angle_deg) / 2)
+    deviation = np.einsum("ij,ij->i", face_unit[corner_face], smooth[corner_pid])
+    suspect_pos = np.zeros(count, dtype=bool)
+    suspect_pos[corner_pid[deviation < cos_half]] = True
+
+    corner_normals = smooth[corner_pid]
+    split = suspect_pos[corner_pid]
+    if split.any():
+        corner_normals[split] = _creased(
+            corner_pid[split], corner_face[split], face, face_unit, cos_crease,
+            fallback=smooth[corner_pid[split]],
+        )
+    still_zero = ~np.any(corner_normals, axis=1)
+    corner_normals[still_zero] = (0.0, 1.0, 0.0)
+    return _split_vertices(prim, corners, corner_normals.astype(np.float32), split)
+
+
+def _creased(cpid, cface, face, face_unit, cos_crease, fallback):
+    """Per corner: sum of area-weighted face normals within the crease angle at its position."""
+    order = np.argsort(cpid, kind="stable")
+    sorted_pid = cpid[order]
+    starts = np.flatnonzero(np.r_[True, sorted_pid[1:] != sorted_pid[:-1]])
+    sizes = np.diff(np.r_[starts, len(sorted_pid)])
+    group_of = np.repeat(np.arange(len(starts)), sizes)
+    k = sizes[group_of]  # fan size seen by each sorted corner
+    small = k <= MAX_FAN
+    result = fallback[order].astype(np.float64)
+    rows = np.flatnonzero(small)
+    if len(rows):
+        reps = k[rows]
+        i = np.repeat(rows, reps)
+        offsets = np.arange(len(i)) - np.repeat(np.cumsum(reps) - reps, reps)
+        j = starts[group_of[i]] + offsets
+        fi, fj = cface[order][i], cface[order][j]
+        keep = np.einsum("ij,ij->i", face_unit[fi], face_unit[fj]) >= cos_crease
+        acc = np.stack(
+            [np.bincount(i[keep], weights=face[fj[keep], c], minlength=len(order))
+             for c in range(3)], axis=1,
+        )
+        normals = _unit(acc)
+        ok = np.any(normals, axis=1) & small
+        result[ok] = normals[ok]
+    out = np.empty_like(result)
+    out[order] = result
+    return out
+
+
+def _split_vertices(prim, corners, corner_normals, split):
+    """New vertex per distinct (vertex, normal) among split corners; others keep their vertex."""
+    vertex_count = prim.vertex_count
+    normals = np.zeros((vertex_count, 3), dtype=np.float32)
+    normals[corners[~split]] = corner_normals[~split]
+    new_corners = corners.copy()
+    extra_src = np.zeros(0, dtype=np.int64)
+    extra_normals = np.zeros((0, 3), dtype=np.float32)
+    if split.any():
+        quantised = np.round(corner_normals[split] * 32767).astype(np.int64)
+        keys = np.column_stack([corners[split], quantised])
+        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        extra_src = uniq[:, 0]
+        extra_normals = np.zeros((len(uniq), 3), dtype=np.float32)
+        extra_normals[inverse] = corner_normals[split]
+        new_corners[split] = vertex_count + inverse
+
+    def extend(array):
+        if array is None:
+            return None
+        return np.ascontiguousarray(np.concatenate([array, array[extra_src]]))
+
+    return drop_unused_vertices(prim.copy(
+        positions=extend(prim.positions),
+        uvs=extend(prim.uvs),
+        colors=extend(prim.colors),
+        normals=np.ascontiguousarray(np.concatenate([normals, extra_normals])),
+        indices=new_corners.reshape(-1, 3).astype(np.uint32),
+    ))
+
+
+def repair_normals(model: Model, options: NormalsOptions = NormalsOptions()) -> Model:
+    nodes = [
+        replace(n, primitives=[smooth_normals(p, options) for p in n.primitives])
+        for n in model.nodes
+    ]
+    return replace(model, nodes=nodes)

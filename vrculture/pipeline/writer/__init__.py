@@ -1,0 +1,1 @@
+"""The GLB writer: quantisation, meshopt compression, packing and metadata."""

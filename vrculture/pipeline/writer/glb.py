@@ -1,0 +1,376 @@
+"""Pack a `Model` into one GLB: quantised, meshopt-compressed streams, images, metadata.
+
+With `compress` (the default) every mesh is written as gltfpack does:
+- POSITION: SHORT normalised (KHR_mesh_quantization) on a per-node grid; a child node carries
+  the dequantisation (uniform scale + offset, so normals are not skewed). The named node keeps
+  its own name and transform; its mesh hangs on the child `<name>_geometry`.
+- NORMAL: BYTE normalised, EXT_meshopt_compression OCTAHEDRAL filter.
+- TEXCOORD_0: UNSIGNED_SHORT normalised when within 0..1, else FLOAT with the EXPONENTIAL filter.
+- COLOR_0: UNSIGNED_SHORT normalised RGBA (colours are linear; 8 bits would band dark scans).
+- indices: TRIANGLES mode of the index codec; vertex streams in ATTRIBUTES mode.
+Each compressed bufferView points into a fallback buffer that has no data (the extension is
+required), as the extension specifies. Without `compress` it is a plain float GLB.
+
+Approaches: pygltflib objects were tried first (0.05 s of pure overhead per file and awkward
+extension handling); a dict plus one bytes join is simpler and faster. Packing nefertiti (100k
+triangles) takes 0.04 s, of which the meshopt encoders are 0.03 s.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vrculture.pipeline.model import Material, Model, Primitive, Texture
+from vrculture.pipeline.textures import EncodedImage
+from vrculture.pipeline.writer.filters import encode_exponential, encode_octahedral
+from vrculture.pipeline.writer.xmp import xmp_packet
+
+FLOAT, BYTE, UBYTE, SHORT, USHORT, UINT = 5126, 5120, 5121, 5122, 5123, 5125
+ARRAY_BUFFER, ELEMENT_ARRAY_BUFFER = 34962, 34963
+MESHOPT = "EXT_meshopt_compression"
+QUANTIZATION = "KHR_mesh_quantization"
+IMAGE_EXTENSION = {"webp": "EXT_texture_webp", "ktx2": "KHR_texture_basisu"}
+
+
+@dataclass(frozen=True)
+class WriterOptions:
+    compress: bool = True  # KHR_mesh_quantization + EXT_meshopt_compression
+    normal_bits: int = 8
+
+
+@dataclass
+class GlbResult:
+    data: bytes
+    extensions_used: list[str]
+    extensions_required: list[str]
+    quantization: dict[str, dict] = field(default_factory=dict)  # node name -> grid (tests)
+
+
+class _Packer:
+    """Collects bufferViews, accessors and the binary chunk."""
+
+    def __init__(self, compress: bool) -> None:
+        self.compress = compress
+        self.chunks: list[bytes] = []
+        self.length = 0
+        self.fallback_length = 0
+        self.views: list[dict] = []
+        self.accessors: list[dict] = []
+
+    def _append(self, data: bytes) -> int:
+        offset = self.length
+        self.chunks.append(data)
+        self.length += len(data)
+        pad = (-self.length) % 4
+        if pad:
+            self.chunks.append(b"\0" * pad)
+            self.length += pad
+        return offset
+
+    def raw_view(self, data: bytes, **extra: object) -> int:
+        offset = self._append(data)
+        self.views.append({"buffer": 0, "byteOffset": offset, "byteLength": len(data), **extra})
+        return len(self.views) - 1
+
+    def stream(self, array: np.ndarray, *, indices: bool, filter_name: str | None = None) -> int:
+        """A bufferView for one vertex or index stream, meshopt-compressed when enabled."""
+        array = np.ascontiguousarray(array)
+        count = array.shape[0]
+        stride = array.nbytes // count if count else array.itemsize
+        target = ELEMENT_ARRAY_BUFFER if indices else ARRAY_BUFFER
+        view: dict[str, object] = {"target": target}
+        if not indices:
+            view["byteStride"] = stride
+        if not self.compress:
+            return self.raw_view(array.tobytes(), **view)
+        import meshoptimizer
+
+        if indices:
+            flat = array.reshape(-1).astype(np.uint32)
+            encoded = meshoptimizer.encode_index_buffer(flat, len(flat), int(flat.max()) + 1)
+            mode, count, stride = "TRIANGLES", len(flat), array.itemsize
+        else:
+            meshoptimizer.encode_vertex_version(0)  # EXT_meshopt_compression is version 0
+            encoded = meshoptimizer.encode_vertex_buffer(
+                array.view(np.uint8).reshape(count, stride), count, stride
+            )
+            mode = "ATTRIBUTES"
+        offset = self._append(encoded)
+        ext: dict[str, object] = {
+            "buffer": 0, "byteOffset": offset, "byteLength": len(encoded),
+            "byteStride": stride, "count": count, "mode": mode,
+        }
+        if filter_name:
+            ext["filter"] = filter_name
+        fallback_offset = self.fallback_length
+        self.fallback_length += array.nbytes + (-array.nbytes) % 4
+        self.views.append({
+            "buffer": 1, "byteOffset": fallback_offset, "byteLength": array.nbytes,
+            **view, "extensions": {MESHOPT: ext},
+        })
+        return len(self.views) - 1
+
+    def accessor(self, view: int, component: int, kind: str, count: int, **extra: object) -> int:
+        self.accessors.append({
+            "bufferView": view, "componentType": component, "type": kind, "count": count,
+            **extra,
+        })
+        return len(self.accessors) - 1
+
+    def binary(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+def _grid(prims: list[Primitive]) -> tuple[np.ndarray, float]:
+    """Centre and uniform half-extent of a node's geometry (the dequantisation transform)."""
+    lo = np.min([p.positions.min(axis=0) for p in prims], axis=0).astype(np.float64)
+    hi = np.max([p.positions.max(axis=0) for p in prims], axis=0).astype(np.float64)
+    centre = (lo + hi) / 2
+    half = float(np.max(hi - lo) / 2)
+    return centre, half if half > 0 else 1.0
+
+
+def quantize_positions(positions: np.ndarray, centre: np.ndarray, half: float) -> np.ndarray:
+    """(N, 3) metres -> (N, 4) int16 normalised on the grid (w = 0 pads to 8 bytes)."""
+    q = np.zeros((len(positions), 4), dtype=np.int16)
+    q[:, :3] = np.clip(np.round((positions - centre) / half * 32767.0), -32767, 32767)
+    return q
+
+
+def _primitive(packer: _Packer, prim: Primitive, grid, options: WriterOptions) -> dict:
+    n = prim.vertex_count
+    attributes: dict[str, int] = {}
+    if packer.compress:
+        centre, half = grid
+        q = quantize_positions(prim.positions, centre, half)
+        view = packer.stream(q, indices=False)
+        attributes["POSITION"] = packer.accessor(
+            view, SHORT, "VEC3", n, normalized=True,
+            min=q[:, :3].min(axis=0).tolist(), max=q[:, :3].max(axis=0).tolist(),
+        )
+    else:
+        pos = np.ascontiguousarray(prim.positions, dtype=np.float32)
+        attributes["POSITION"] = packer.accessor(
+            packer.stream(pos, indices=False), FLOAT, "VEC3", n,
+            min=pos.min(axis=0).tolist(), max=pos.max(axis=0).tolist(),
+        )
+    if prim.normals is not None:
+        if packer.compress:
+            oct_ = encode_octahedral(prim.normals, options.normal_bits)
+            view = packer.stream(oct_, indices=False, filter_name="OCTAHEDRAL")
+            attributes["NORMAL"] = packer.accessor(view, BYTE, "VEC3", n, normalized=True)
+        else:
+            view = packer.stream(prim.normals.astype(np.float32), indices=False)
+            attributes["NORMAL"] = packer.accessor(view, FLOAT, "VEC3", n)
+    if prim.uvs is not None:
+        uvs = np.asarray(prim.uvs, dtype=np.float64)
+        if not packer.compress:
+            view = packer.stream(uvs.astype(np.float32), indices=False)
+            attributes["TEXCOORD_0"] = packer.accessor(view, FLOAT, "VEC2", n)
+        elif uvs.size == 0 or (uvs.min() >= 0.0 and uvs.max() <= 1.0):
+            q = np.round(uvs * 65535.0).astype(np.uint16)
+            view = packer.stream(q, indices=False)
+            attributes["TEXCOORD_0"] = packer.accessor(view, USHORT, "VEC2", n, normalized=True)
+        else:
+            view = packer.stream(encode_exponential(uvs), indices=False,
+                                 filter_name="EXPONENTIAL")
+            attributes["TEXCOORD_0"] = packer.accessor(view, FLOAT, "VEC2", n)
+    if prim.colors is not None:
+        colors = np.clip(np.asarray(prim.colors, dtype=np.float64), 0.0, 1.0)
+        if packer.compress:
+            q = np.round(colors * 65535.0).astype(np.uint16)
+            view = packer.stream(q, indices=False)
+            attributes["COLOR_0"] = packer.accessor(view, USHORT, "VEC4", n, normalized=True)
+        else:
+            view = packer.stream(colors.astype(np.float32), indices=False)
+            attributes["COLOR_0"] = packer.accessor(view, FLOAT, "VEC4", n)
+    index_type = np.uint16 if n <= 65535 else np.uint32
+    indices = np.ascontiguousarray(prim.indices, dtype=index_type).reshape(-1)
+    view = packer.stream(indices, indices=True)
+    index_accessor = packer.accessor(
+        view, USHORT if index_type is np.uint16 else UINT, "SCALAR", len(indices)
+    )
+    return {"attributes": attributes, "indices": index_accessor, "material": prim.material,
+            "mode": 4}
+
+
+def _material(material: Material, texture_ids: Mapping[int, int]) -> dict:
+    pbr: dict[str, object] = {
+        "baseColorFactor": list(material.base_color_factor),
+        "metallicFactor": material.metallic_factor,
+        "roughnessFactor": material.roughness_factor,
+    }
+    if material.base_color_texture is not None:
+        pbr["baseColorTexture"] = {"index": texture_ids[id(material.base_color_texture)]}
+    if material.metallic_roughness_texture is not None:
+        pbr["metallicRoughnessTexture"] = {
+            "index": texture_ids[id(material.metallic_roughness_texture)]
+        }
+    out: dict[str, object] = {"name": material.name, "pbrMetallicRoughness": pbr}
+    for key, tex in (("normalTexture", material.normal_texture),
+                     ("occlusionTexture", material.occlusion_texture),
+                     ("emissiveTexture", material.emissive_texture)):
+        if tex is not None:
+            out[key] = {"index": texture_ids[id(tex)]}
+    if any(material.emissive_factor):
+        out["emissiveFactor"] = list(material.emissive_factor)
+    if material.alpha_mode != "OPAQUE":
+        out["alphaMode"] = material.alpha_mode
+        if material.alpha_mode == "MASK":
+            out["alphaCutoff"] = material.alpha_cutoff
+    if material.double_sided:
+        out["doubleSided"] = True
+    if material.unlit:
+        out["extensions"] = {"KHR_materials_unlit": {}}
+    return out
+
+
+def _node_transform(node) -> dict:
+    out: dict[str, object] = {}
+    if tuple(node.translation) != (0.0, 0.0, 0.0):
+        out["translation"] = [float(v) for v in node.translation]
+    if tuple(node.rotation) != (0.0, 0.0, 0.0, 1.0):
+        out["rotation"] = [float(v) for v in node.rotation]
+    if tuple(node.scale) != (1.0, 1.0, 1.0):
+        out["scale"] = [float(v) for v in node.scale]
+    return out
+
+
+def write_glb(
+    model: Model,
+    images: Mapping[int, EncodedImage],
+    options: WriterOptions = WriterOptions(),
+    *,
+    generator: str = "vrculture",
+) -> GlbResult:
+    """Serialise `model`; `images` maps id(Texture) to its encoded image for this level."""
+    packer = _Packer(options.compress)
+    used: set[str] = set()
+    required: set[str] = set()
+    if options.compress:
+        used |= {MESHOPT, QUANTIZATION}
+        required |= {MESHOPT, QUANTIZATION}
+
+    # Textures: one image and one texture per distinct Texture object.
+    textures: list[dict] = []
+    gltf_images: list[dict] = []
+    texture_ids: dict[int, int] = {}
+    unique: list[Texture] = []
+    for material in model.materials:
+        for tex in material.textures():
+            if id(tex) not in texture_ids:
+                texture_ids[id(tex)] = len(unique)
+                unique.append(tex)
+    for tex in unique:
+        encoded = images[id(tex)]
+        view = packer.raw_view(encoded.data)
+        gltf_images.append({"bufferView": view, "mimeType": encoded.mime})
+        entry: dict[str, object] = {"sampler": 0}
+        image_index = len(gltf_images) - 1
+        extension = IMAGE_EXTENSION.get(encoded.format)
+        if extension:
+            entry["extensions"] = {extension: {"source": image_index}}
+            used.add(extension)
+            required.add(extension)
+        else:
+            entry["source"] = image_index
+        if tex.name:
+            entry["name"] = tex.name
+        textures.append(entry)
+
+    materials = [_material(m, texture_ids) for m in model.materials]
+    if any(m.unlit for m in model.materials):
+        used.add("KHR_materials_unlit")
+
+    nodes: list[dict] = []
+    meshes: list[dict] = []
+    extra_nodes: list[dict] = []
+    quantization: dict[str, dict] = {}
+    count = len(model.nodes)
+    for node in model.nodes:
+        entry = {"name": node.name, **_node_transform(node)}
+        children = list(node.children)
+        prims = [p for p in node.primitives if p.triangle_count > 0]
+        if prims:
+            grid = _grid(prims) if options.compress else None
+            mesh = {"name": node.name,
+                    "primitives": [_primitive(packer, p, grid, options) for p in prims]}
+            meshes.append(mesh)
+            if options.compress:
+                centre, half = grid
+                # The dequantisation lives on a child so the named node's own transform stays
+                # free for the viewer to animate.
+                extra_nodes.append({
+                    "name": f"{node.name}_geometry", "mesh": len(meshes) - 1,
+                    "translation": centre.tolist(), "scale": [half, half, half],
+                })
+                children.append(count + len(extra_nodes) - 1)
+                quantization[node.name] = {"centre": centre.tolist(), "half": half}
+            else:
+                entry["mesh"] = len(meshes) - 1
+        if node.extras:
+            entry["extras"] = node.extras
+        if children:
+            entry["children"] = children
+        nodes.append(entry)
+    nodes += extra_nodes
+
+    asset: dict[str, object] = {"version": "2.0", "generator": generator}
+    gltf: dict[str, object] = {"asset": asset}
+    packet = xmp_packet(model.metadata)
+    if packet is not None:
+        used.add("KHR_xmp_json_ld")
+        gltf["extensions"] = {"KHR_xmp_json_ld": {"packets": [packet]}}
+        asset["extensions"] = {"KHR_xmp_json_ld": {"packet": 0}}
+    gltf["scene"] = 0
+    gltf["scenes"] = [{"nodes": list(model.roots)}]
+    gltf["nodes"] = nodes
+    if meshes:
+        gltf["meshes"] = meshes
+    if materials:
+        gltf["materials"] = materials
+    if textures:
+        gltf["textures"] = textures
+        gltf["images"] = gltf_images
+        gltf["samplers"] = [{"magFilter": 9729, "minFilter": 9987, "wrapS": 10497,
+                             "wrapT": 10497}]
+    if packer.accessors:
+        gltf["accessors"] = packer.accessors
+    binary = packer.binary()
+    buffers: list[dict] = []
+    if binary:
+        buffers.append({"byteLength": len(binary)})
+    if packer.fallback_length:
+        buffers.append({"byteLength": packer.fallback_length,
+                        "extensions": {MESHOPT: {"fallback": True}}})
+    if not any(v.get("extensions") for v in packer.views):
+        used.discard(MESHOPT)
+        required.discard(MESHOPT)
+    if not meshes:
+        used.discard(QUANTIZATION)
+        required.discard(QUANTIZATION)
+    if packer.views:
+        gltf["bufferViews"] = packer.views
+    if buffers:
+        gltf["buffers"] = buffers
+    if used:
+        gltf["extensionsUsed"] = sorted(used)
+    if required:
+        gltf["extensionsRequired"] = sorted(required)
+    return GlbResult(_glb(gltf, binary), sorted(used), sorted(required), quantization)
+
+
+def _glb(gltf: dict, binary: bytes) -> bytes:
+    text = json.dumps(gltf, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    text += b" " * ((-len(text)) % 4)
+    parts = [struct.pack("<II", len(text), 0x4E4F534A), text]
+    if binary:
+        binary += b"\0" * ((-len(binary)) % 4)
+        parts += [struct.pack("<II", len(binary), 0x004E4942), binary]
+    body = b"".join(parts)
+    return struct.pack("<4sII", b"glTF", 2, 12 + len(body)) + body
