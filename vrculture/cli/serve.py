@@ -1,0 +1,113 @@
+"""`vrculture serve BUNDLE_DIR [BUNDLE_DIR ...] [--data DIR]`: the museum's server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve exhibition bundles, rooms and sensor feeds over HTTP(S)",
+        description="Serve exhibition bundles (folders given here plus those published into "
+        "DATA/exhibitions with `vrculture publish`), the viewer, the JSON API, rooms and "
+        "sensor feeds. Settings: --config TOML file < VRCULTURE_* environment < flags.",
+    )
+    parser.add_argument("bundles", nargs="*", type=Path, metavar="BUNDLE_DIR",
+                        help="bundle folders (each holds an exhibition.json)")
+    parser.add_argument("--config", type=Path, help="TOML settings file (or VRCULTURE_CONFIG)")
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1; 0.0.0.0 for "
+                        "the gallery's network)")
+    parser.add_argument("--port", type=int, help="port (default 8080)")
+    parser.add_argument("--data", dest="data_dir", type=Path,
+                        help="data folder: database, published bundles, TLS (default ./data)")
+    parser.add_argument("--public-url", help="the URL visitors use, when behind a reverse proxy")
+    parser.add_argument("--allow-origin", dest="allowed_origins", action="append",
+                        metavar="ORIGIN", help="an origin allowed to embed the viewer and use "
+                        "the API and rooms from a browser (repeatable; '*' for any)")
+    parser.add_argument("--tls-cert", type=Path, help="certificate chain (PEM)")
+    parser.add_argument("--tls-key", type=Path, help="private key (PEM)")
+    parser.add_argument("--self-signed", action="store_true", default=None,
+                        help="HTTPS with a certificate made for this machine's LAN addresses")
+    parser.add_argument("--redis-url", help="share rooms and feeds between processes via Redis")
+    parser.add_argument("--log-level", default="info",
+                        choices=["debug", "info", "warning", "error"])
+
+
+def run(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from vrculture.server.app import create_app
+    from vrculture.server.settings import ConfigError, load_config
+    from vrculture.server.tls import TLSError, context_from_files, self_signed
+
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Request lines carry no secrets (tokens travel in headers), but keep them quiet by default.
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    try:
+        config = load_config(args.config, overrides={
+            "bundles": [str(b) for b in args.bundles] or None,
+            "host": args.host, "port": args.port, "data_dir": args.data_dir,
+            "public_url": args.public_url, "allowed_origins": args.allowed_origins,
+            "tls_cert": args.tls_cert, "tls_key": args.tls_key,
+            "self_signed": args.self_signed, "redis_url": args.redis_url,
+        })
+    except ConfigError as error:
+        print(f"vrculture serve: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    for bundle in config.bundles:
+        if not (bundle / "exhibition.json").is_file():
+            print(f"vrculture serve: {bundle}: no exhibition.json (build it with "
+                  "`vrculture build`)", file=sys.stderr)
+            return EXIT_USAGE
+
+    ssl_context = None
+    try:
+        if config.self_signed:
+            cert, key = self_signed(config.data_dir / "tls")
+            ssl_context = context_from_files(cert, key)
+            print(f"vrculture serve: self-signed certificate {cert} (accept it once per "
+                  "headset)", file=sys.stderr)
+        elif config.tls_cert and config.tls_key:
+            ssl_context = context_from_files(config.tls_cert, config.tls_key)
+    except TLSError as error:
+        print(f"vrculture serve: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+    try:
+        app = create_app(config)
+    except Exception as error:  # e.g. an unreadable data folder: a message, not a traceback
+        print(f"vrculture serve: cannot start: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    registry = app_registry(app)
+    for problem in registry.errors.values():
+        print(f"vrculture serve: not serving {problem}", file=sys.stderr)
+    if config.bundles and not registry.all():
+        return EXIT_FAILED
+    scheme = "https" if ssl_context else "http"
+    shown = config.public_url or f"{scheme}://{config.host}:{config.port}"
+    print(f"vrculture serve: {len(registry.all())} exhibition(s) on {shown}/", file=sys.stderr)
+    # The plain asyncio loop on purpose: its loop.sendfile uses the kernel's sendfile; uvloop
+    # has none and aiohttp would copy every file through Python.
+    asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
+    try:
+        web.run_app(app, host=config.host, port=config.port, ssl_context=ssl_context,
+                    print=None, access_log=None, handle_signals=True)
+    except OSError as error:
+        print(f"vrculture serve: cannot listen on {config.host}:{config.port}: "
+              f"{error.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def app_registry(app):
+    from vrculture.server import keys
+
+    return app[keys.EXHIBITIONS]

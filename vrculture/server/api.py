@@ -1,0 +1,95 @@
+"""The read-only JSON API: exhibitions, manifests, object records, health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from vrculture.server import keys
+from vrculture.server.jsonreply import JSONError, encode, json_reply
+from vrculture.server.keys import LoadedExhibition
+from vrculture.server.registry import BundleRegistry
+
+
+def _registry(request: web.Request) -> BundleRegistry:
+    return request.app[keys.EXHIBITIONS]  # type: ignore[return-value]
+
+
+def _exhibition(request: web.Request) -> LoadedExhibition:
+    exhibition = _registry(request).get(request.match_info["exhibition"])
+    if exhibition is None:
+        raise JSONError(404, "unknown_exhibition", "no exhibition with this id")
+    return exhibition
+
+
+def summary(exhibition: LoadedExhibition) -> dict[str, Any]:
+    manifest = exhibition.manifest
+    thumbnail = next(
+        (o["thumbnail"]["url"] for o in manifest["objects"] if "thumbnail" in o), None
+    )
+    return {
+        "id": exhibition.id,
+        "title": manifest["title"],
+        "description": manifest.get("description", {}),
+        "languages": manifest["languages"],
+        "objects": len(manifest["objects"]),
+        "thumbnail": f"/bundles/{exhibition.id}/{thumbnail}" if thumbnail else None,
+        "url": f"/exhibitions/{exhibition.id}",
+        "version": exhibition.version,
+    }
+
+
+_MANIFEST_BODIES: dict[str, bytes] = {}
+
+
+def _manifest_body(exhibition: LoadedExhibition) -> bytes:
+    """The manifest encoded once per published version (the version is its content hash)."""
+    body = _MANIFEST_BODIES.get(exhibition.version)
+    if body is None:
+        if len(_MANIFEST_BODIES) >= 64:
+            _MANIFEST_BODIES.clear()
+        body = _MANIFEST_BODIES[exhibition.version] = encode(exhibition.manifest)
+    return body
+
+
+async def list_exhibitions(request: web.Request) -> web.Response:
+    return json_reply(request, [summary(e) for e in _registry(request).all()])
+
+
+async def get_exhibition(request: web.Request) -> web.Response:
+    return json_reply(request, body=_manifest_body(_exhibition(request)))
+
+
+async def get_object(request: web.Request) -> web.Response:
+    exhibition = _exhibition(request)
+    object_id = request.match_info["object"]
+    for record in exhibition.manifest["objects"]:
+        if record["id"] == object_id:
+            return json_reply(request, record)
+    for record in exhibition.manifest["smart_exhibits"]:
+        if record["id"] == object_id:
+            return json_reply(request, record)
+    raise JSONError(404, "unknown_object", f"no object {object_id!r} in {exhibition.id!r}")
+
+
+async def healthz(request: web.Request) -> web.Response:
+    registry = _registry(request)
+    return json_reply(
+        request,
+        {
+            "status": "ok",
+            "exhibitions": [{"id": e.id, "version": e.version} for e in registry.all()],
+            "bundle_errors": sorted(registry.errors.values()),
+        },
+        etag=False,
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/exhibitions", list_exhibitions, name="api_exhibitions")
+    app.router.add_get("/api/exhibitions/{exhibition}", get_exhibition, name="api_exhibition")
+    app.router.add_get(
+        "/api/exhibitions/{exhibition}/objects/{object}", get_object, name="api_object"
+    )
+    app.router.add_get("/healthz", healthz, name="healthz")

@@ -1,0 +1,189 @@
+"""The OpenAPI 3.1 description of every HTTP route, served at /api/openapi.json.
+
+Written by hand (the routes are few and their contracts matter more than their code); a test
+checks that the routes of the running app and the paths here are the same set.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from vrculture.server.jsonreply import json_reply
+
+try:  # from the installed metadata: `vrculture/__init__` is not always what gets imported
+    VERSION = importlib.metadata.version("vrculture")
+except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a checkout
+    VERSION = "0.0.0"
+READINGS_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "readings.schema.json"
+
+
+def _param(name: str, where: str = "path", schema: dict | None = None, required: bool = True,
+           description: str = "") -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}
+EXHIBITION = _param("exhibition", schema=ID)
+OBJECT = _param("object", schema=ID)
+FEED = _param("feed", schema=ID)
+PATH = _param("path", description="a file path inside the folder")
+ERROR = {"description": "error", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/Error"}}}}
+NOT_FOUND = {"404": ERROR}
+
+
+def _file(summary: str, params: list, content_type: str = "*/*") -> dict[str, Any]:
+    """A GET answering a file, with conditional and range requests."""
+    return {"get": {
+        "summary": summary,
+        "parameters": [*params,
+                       _param("Range", "header", required=False,
+                              description="single or multiple byte ranges"),
+                       _param("If-None-Match", "header", required=False)],
+        "responses": {
+            "200": {"description": "the file", "content": {content_type: {}}},
+            "206": {"description": "partial content (single or multipart/byteranges)"},
+            "304": {"description": "not modified"},
+            "404": {"description": "no such file"},
+            "416": {"description": "range not satisfiable"},
+        },
+    }}
+
+
+def _json(summary: str, params: list, schema: dict, extra: dict | None = None) -> dict:
+    return {"summary": summary, "parameters": params, "responses": {
+        "200": {"description": "ok", "content": {"application/json": {"schema": schema}}},
+        **(extra or {}),
+    }}
+
+
+def _html(summary: str, params: list) -> dict[str, Any]:
+    return {"get": {"summary": summary, "parameters": params, "responses": {
+        "200": {"description": "HTML page", "content": {"text/html": {}}},
+        "404": {"description": "unknown exhibition or object"}}}}
+
+
+@cache
+def document() -> dict[str, Any]:
+    readings_schema = json.loads(READINGS_SCHEMA.read_text(encoding="utf-8"))
+    manifest_ref = {"$ref": "https://vrculture.org/schemas/exhibition/1.json"}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "vrculture server", "version": VERSION,
+                 "description": "Exhibitions, their assets, search, oEmbed and sensor feeds."},
+        "paths": {
+            "/": _html("exhibition list page", []),
+            "/exhibitions/{exhibition}": _html("the viewer for one exhibition", [EXHIBITION]),
+            "/embed/{exhibition}": _html("iframe page: a whole exhibition", [EXHIBITION]),
+            "/embed/{exhibition}/{object}": _html("iframe page: one object on a turntable",
+                                                  [EXHIBITION, OBJECT]),
+            "/static/{path}": _file("files of the viewer (web/)", [PATH]),
+            "/vrculture-embed.js": _file("the embed script", [], "text/javascript"),
+            "/vendor/three/{path}": _file("three.js (build/ and examples/jsm/ only)", [PATH]),
+            "/bundles/{exhibition}/{path}": _file("files of an exhibition bundle; content-hashed"
+                                                  " names are immutable", [EXHIBITION, PATH]),
+            "/api/exhibitions": {"get": _json(
+                "every exhibition", [],
+                {"type": "array", "items": {"$ref": "#/components/schemas/ExhibitionSummary"}})},
+            "/api/exhibitions/{exhibition}": {"get": _json(
+                "an exhibition's manifest (exhibition.json)", [EXHIBITION], manifest_ref,
+                NOT_FOUND)},
+            "/api/exhibitions/{exhibition}/objects/{object}": {"get": _json(
+                "one object's (or smart exhibit's) record", [EXHIBITION, OBJECT],
+                {"type": "object"}, NOT_FOUND)},
+            "/api/search": {"get": _json(
+                "full-text search over titles, creators and descriptions",
+                [_param("q", "query", {"type": "string", "minLength": 1, "maxLength": 200}),
+                 _param("lang", "query", required=False),
+                 _param("exhibition", "query", ID, required=False),
+                 _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100},
+                        required=False)],
+                {"$ref": "#/components/schemas/SearchResults"}, {"400": ERROR})},
+            "/api/feeds/{feed}/readings": {
+                "post": {
+                    "summary": "ingest one reading or a batch (bearer feed token)",
+                    "security": [{"feedToken": []}],
+                    "parameters": [FEED],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/ReadingsBody"}}}},
+                    "responses": {
+                        "201": {"description": "stored", "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/IngestResult"}}}},
+                        "200": {"description": "all were duplicates", "content": {
+                            "application/json": {"schema": {
+                                "$ref": "#/components/schemas/IngestResult"}}}},
+                        **{code: ERROR for code in ("400", "401", "409", "413", "415", "422")},
+                    },
+                },
+                "get": _json(
+                    "history, oldest first",
+                    [FEED, _param("since", "query", required=False,
+                                  description="ISO-8601 time or epoch seconds (exclusive)"),
+                     _param("limit", "query", {"type": "integer", "minimum": 1,
+                                               "maximum": 1000}, required=False)],
+                    {"$ref": "#/components/schemas/History"}, {"400": ERROR, "404": ERROR}),
+            },
+            "/api/openapi.json": {"get": _json("this document", [], {"type": "object"})},
+            "/oembed": {"get": _json(
+                "oEmbed for an exhibition or object URL",
+                [_param("url", "query"), _param("format", "query", {"enum": ["json"]}, False),
+                 _param("maxwidth", "query", {"type": "integer"}, False),
+                 _param("maxheight", "query", {"type": "integer"}, False)],
+                {"$ref": "#/components/schemas/OEmbed"}, {"404": ERROR, "501": ERROR})},
+            "/healthz": {"get": _json("liveness and loaded exhibitions", [], {"type": "object"})},
+            "/ws/rooms/{exhibition}": {"get": {
+                "summary": "WebSocket upgrade: the rooms protocol (docs/rooms-protocol.md)",
+                "parameters": [EXHIBITION],
+                "responses": {"101": {"description": "switching protocols"},
+                              "403": {"description": "origin not allowed"},
+                              "404": {"description": "unknown exhibition"}}}},
+        },
+        "components": {
+            "securitySchemes": {"feedToken": {"type": "http", "scheme": "bearer",
+                                              "description": "from `vrculture feeds add`"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["type", "code", "message"],
+                          "properties": {"type": {"const": "error"}, "code": {"type": "string"},
+                                         "message": {"type": "string"},
+                                         "field": {"type": "string"}}},
+                "ExhibitionSummary": {"type": "object", "required": ["id", "title", "url"],
+                                      "properties": {"id": ID, "title": {"type": "object"},
+                                                     "description": {"type": "object"},
+                                                     "objects": {"type": "integer"},
+                                                     "thumbnail": {"type": ["string", "null"]},
+                                                     "url": {"type": "string"}}},
+                "SearchResults": {"type": "object", "properties": {
+                    "query": {"type": "string"},
+                    "results": {"type": "array", "items": {"type": "object", "properties": {
+                        "exhibition": ID, "object": ID, "lang": {"type": "string"},
+                        "title": {"type": "string"}, "snippet": {"type": "string"}}}}}},
+                "ReadingsBody": {"$ref": readings_schema["$id"] + "#/$defs/body"},
+                "IngestResult": {"type": "object", "required": ["stored", "duplicates"],
+                                 "properties": {"stored": {"type": "integer"},
+                                                "duplicates": {"type": "integer"}}},
+                "History": {"type": "object", "properties": {
+                    "feed": ID, "kind": {"type": ["string", "null"]},
+                    "readings": {"type": "array", "items": {"type": "object"}}}},
+                "OEmbed": {"type": "object", "required": ["version", "type", "html"],
+                           "properties": {"version": {"const": "1.0"}, "type": {"const": "rich"},
+                                          "html": {"type": "string"},
+                                          "width": {"type": "integer"},
+                                          "height": {"type": "integer"}}},
+            },
+        },
+    }
+
+
+async def openapi_handler(request: web.Request) -> web.Response:
+    return json_reply(request, document())
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/openapi.json", openapi_handler, name="openapi")

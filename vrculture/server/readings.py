@@ -1,0 +1,190 @@
+"""Sensor readings: what each exhibit kind may carry, checked field by field.
+
+The same rules are published as a JSON Schema (vrculture/schemas/readings.schema.json) for
+people writing sensor bridges; a test keeps the two in agreement. The screening exhibit
+concerns children's health: only per-period aggregates are accepted, and any field that could
+describe one person is refused by name, before the generic "unknown field" rule.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+KINDS = ("street-lighting", "smart-bin", "eye-tracking-screening", "gauge")
+MAX_FUTURE_SECONDS = 300  # sensor clocks drift; further ahead is a broken clock or a typo
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
+MAX_ID_CHARS = 64
+MAX_PERIOD_CHARS = 32
+
+# Words that would make a screening reading about a person rather than a count.
+PER_PERSON_WORDS = (
+    "name", "child", "pupil", "student", "person", "patient", "id", "age", "birth", "born",
+    "personnummer", "ssn", "gender", "sex", "score", "gaze", "fixation", "saccade", "diagnos",
+    "school", "class", "email", "phone", "address",
+)
+_PER_PERSON = re.compile(
+    r"(^|[^a-z])(" + "|".join(PER_PERSON_WORDS) + r")", re.IGNORECASE
+)
+
+
+class ReadingError(ValueError):
+    def __init__(self, field: str, message: str, code: str = "invalid_field") -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    kind: str
+    unit: str | None = None
+    min: float | None = None
+    max: float | None = None
+
+
+def _number(reading: dict, field: str, lo: float | None = None, hi: float | None = None) -> float:
+    value = reading.get(field)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ReadingError(field, "must be a number")
+    if lo is not None and value < lo:
+        raise ReadingError(field, f"must be at least {lo:g}" + (f" and at most {hi:g}" if hi is
+                                                              not None else ""))
+    if hi is not None and value > hi:
+        raise ReadingError(field, f"must be at most {hi:g}")
+    return value
+
+
+def _integer(reading: dict, field: str, lo: int = 0, hi: int | None = None) -> int:
+    value = reading.get(field)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ReadingError(field, "must be a whole number")
+    if value < lo or (hi is not None and value > hi):
+        bound = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+        raise ReadingError(field, f"must be {bound}")
+    return value
+
+
+def _boolean(reading: dict, field: str) -> bool:
+    value = reading.get(field)
+    if not isinstance(value, bool):
+        raise ReadingError(field, "must be true or false")
+    return value
+
+
+def _text(reading: dict, field: str, max_chars: int) -> str:
+    value = reading.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise ReadingError(field, "must be a non-empty string")
+    if len(value) > max_chars or any(ord(c) < 32 for c in value):
+        raise ReadingError(field, f"must be at most {max_chars} printable characters")
+    return value
+
+
+def parse_time(value: Any, field: str = "t", now: float | None = None) -> float:
+    """Epoch seconds (rounded to milliseconds) from ISO-8601 with a zone, or epoch seconds."""
+    if isinstance(value, bool):
+        raise ReadingError(field, "must be an ISO-8601 time or epoch seconds")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ReadingError(field, "must be a finite number of seconds")
+        seconds = float(value)
+    elif isinstance(value, str) and len(value) <= 64:
+        try:
+            parsed = datetime.fromisoformat(value.strip().replace("z", "Z"))
+        except ValueError as error:
+            raise ReadingError(field, f"not an ISO-8601 time: {value!r}") from error
+        if parsed.tzinfo is None:
+            raise ReadingError(field, "needs a time zone (for example 2026-05-01T21:30:00Z)")
+        seconds = parsed.timestamp()
+    else:
+        raise ReadingError(field, "must be an ISO-8601 time or epoch seconds")
+    now = datetime.now(UTC).timestamp() if now is None else now
+    if seconds < EARLIEST:
+        raise ReadingError(field, "is before the year 2000")
+    if seconds > now + MAX_FUTURE_SECONDS:
+        raise ReadingError(field, "is in the future")
+    return round(seconds, 3)
+
+
+def format_time(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace(
+        "+00:00", "Z"
+    )
+
+
+def _street_lighting(r: dict, spec: FeedSpec) -> dict[str, Any]:
+    out = {
+        "lamp": _text(r, "lamp", MAX_ID_CHARS),
+        "presence": _boolean(r, "presence"),
+        "level": _number(r, "level", 0, 100),
+        "power_w": _number(r, "power_w", 0, 1e6),
+    }
+    if "rated_w" in r:  # the lamp's power when always on: the exhibit's "energy saved"
+        out["rated_w"] = _number(r, "rated_w", 0, 1e6)
+    return out
+
+
+def _smart_bin(r: dict, spec: FeedSpec) -> dict[str, Any]:
+    return {
+        "bin": _text(r, "bin", MAX_ID_CHARS),
+        "fill_pct": _number(r, "fill_pct", 0, 100),
+        "compactions": _integer(r, "compactions", 0, 1_000_000),
+        "emptied": _boolean(r, "emptied"),
+    }
+
+
+def _screening(r: dict, spec: FeedSpec) -> dict[str, Any]:
+    sessions = _integer(r, "sessions", 0, 1_000_000)
+    return {
+        "period": _text(r, "period", MAX_PERIOD_CHARS),
+        "sessions": sessions,
+        "referred": _integer(r, "referred", 0, sessions),
+    }
+
+
+def _gauge(r: dict, spec: FeedSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": _number(r, "value", spec.min, spec.max)}
+    if "unit" in r:
+        unit = _text(r, "unit", 32)
+        if spec.unit is not None and unit != spec.unit:
+            raise ReadingError("unit", f"must be {spec.unit!r} (the feed's declared unit)")
+        out["unit"] = unit
+    elif spec.unit is not None:
+        out["unit"] = spec.unit
+    return out
+
+
+FIELDS = {
+    "street-lighting": ({"lamp", "presence", "level", "power_w", "rated_w"}, _street_lighting),
+    "smart-bin": ({"bin", "fill_pct", "compactions", "emptied"}, _smart_bin),
+    "eye-tracking-screening": ({"period", "sessions", "referred"}, _screening),
+    "gauge": ({"value", "unit"}, _gauge),
+}
+
+
+def validate_reading(raw: Any, spec: FeedSpec, now: float | None = None) -> tuple[float, dict]:
+    """(epoch seconds, normalised reading) or ReadingError naming the field."""
+    if not isinstance(raw, dict):
+        raise ReadingError("(reading)", "must be a JSON object", code="malformed")
+    allowed, check = FIELDS[spec.kind]
+    for field in raw:
+        if field == "t" or field in allowed:
+            continue
+        if spec.kind == "eye-tracking-screening" and _PER_PERSON.search(str(field)):
+            raise ReadingError(
+                str(field)[:64],
+                "per-person data is refused: screening feeds carry per-period counts only",
+                code="per_person_field",
+            )
+        raise ReadingError(str(field)[:64], f"unknown field for a {spec.kind} feed",
+                           code="unknown_field")
+    if "t" not in raw:
+        raise ReadingError("t", "is required (ISO-8601 time or epoch seconds)")
+    seconds = parse_time(raw["t"], now=now)
+    reading = check(raw, spec)
+    return seconds, {"t": format_time(seconds), **reading}

@@ -1,0 +1,187 @@
+"""The exhibitions the server offers: bundle folders given on the command line plus bundles
+published into the data folder (`DATA/exhibitions/<id>/current -> versions/<hash>`).
+
+A bundle is loaded once (exhibition.json read, validated against the published JSON Schema,
+every file it names checked to exist inside the bundle), then the registry swaps its whole
+mapping in one assignment: a request holds the LoadedExhibition it started with, so visitors
+downloading the old version keep getting consistent files while new requests see the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from vrculture.server.assets import safe_join
+from vrculture.server.keys import LoadedExhibition
+
+log = logging.getLogger(__name__)
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "exhibition.schema.json"
+MANIFEST = "exhibition.json"
+MAX_MANIFEST_BYTES = 32 << 20
+
+
+class BundleError(Exception):
+    """A bundle that cannot be served; the message names the file and the problem."""
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _referenced_urls(manifest: dict[str, Any]) -> Iterable[tuple[str, str]]:
+    """(json path, url) of every file the manifest points at."""
+    if "architecture" in manifest:
+        yield "architecture.url", manifest["architecture"]["url"]
+    for i, obj in enumerate(manifest.get("objects", [])):
+        for j, level in enumerate(obj.get("levels", [])):
+            yield f"objects[{i}].levels[{j}].url", level["url"]
+        if "thumbnail" in obj:
+            yield f"objects[{i}].thumbnail.url", obj["thumbnail"]["url"]
+    for i, exhibit in enumerate(manifest.get("smart_exhibits", [])):
+        yield f"smart_exhibits[{i}].model.url", exhibit["model"]["url"]
+
+
+def load_bundle(folder: Path) -> LoadedExhibition:
+    """Read and check one bundle folder; raises BundleError naming the file and the field."""
+    try:
+        root = folder.resolve(strict=True)
+    except (OSError, RuntimeError) as error:
+        raise BundleError(f"{folder}: not found") from error
+    manifest_path = root / MANIFEST
+    try:
+        if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise BundleError(f"{manifest_path}: larger than {MAX_MANIFEST_BYTES} bytes")
+        raw = manifest_path.read_bytes()
+    except OSError as error:
+        raise BundleError(f"{manifest_path}: cannot read ({error.strerror})") from error
+    try:
+        manifest = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BundleError(f"{manifest_path}: not valid JSON ({error})") from error
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(manifest))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise BundleError(f"{manifest_path}: {where}: {error.message}")
+    for where, url in _referenced_urls(manifest):
+        target = safe_join(root, url)
+        if target is None or not target.is_file():
+            raise BundleError(f"{manifest_path}: {where}: file {url!r} missing from the bundle")
+    return LoadedExhibition(
+        id=manifest["id"],
+        root=root,
+        manifest=manifest,
+        version=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a bundle comes from and a cheap fingerprint that changes when it is replaced."""
+
+    folder: Path  # a bundle folder, or DATA/exhibitions/<id>/current
+    published: bool
+
+
+def _fingerprint(source: _Source) -> tuple | None:
+    try:
+        target = os.readlink(source.folder) if source.published else ""
+        st = os.stat(source.folder / MANIFEST)
+    except OSError:
+        return None
+    return (target, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class BundleRegistry:
+    """Implements keys.ExhibitionRegistry; `refresh()` picks up published or changed bundles."""
+
+    def __init__(self, bundles: list[Path], data_dir: Path | None) -> None:
+        self._explicit = [_Source(Path(b), published=False) for b in bundles]
+        self._published_dir = data_dir / "exhibitions" if data_dir else None
+        self._by_id: dict[str, LoadedExhibition] = {}
+        self._seen: dict[_Source, tuple | None] = {}
+        self._loaded: dict[_Source, LoadedExhibition] = {}
+        self.errors: dict[str, str] = {}  # source folder -> why it is not served
+        self._listeners: list[Callable[[list[LoadedExhibition]], None]] = []
+
+    # keys.ExhibitionRegistry
+    def get(self, exhibition_id: str) -> LoadedExhibition | None:
+        return self._by_id.get(exhibition_id)
+
+    def all(self) -> list[LoadedExhibition]:
+        return sorted(self._by_id.values(), key=lambda e: e.id)
+
+    def on_change(self, listener: Callable[[list[LoadedExhibition]], None]) -> None:
+        """Called (on the event loop) with the new list whenever the set of bundles changes."""
+        self._listeners.append(listener)
+
+    def _sources(self) -> list[_Source]:
+        sources = list(self._explicit)
+        if self._published_dir is not None and self._published_dir.is_dir():
+            for entry in sorted(self._published_dir.iterdir()):
+                if (entry / "current").is_symlink():
+                    sources.append(_Source(entry / "current", published=True))
+        return sources
+
+    def scan(self) -> bool:
+        """Reload changed bundles (blocking: call in a thread). True when anything changed."""
+        sources = self._sources()
+        changed = set(self._seen) != set(sources)
+        for source in sources:
+            fingerprint = _fingerprint(source)
+            if source in self._seen and self._seen[source] == fingerprint:
+                continue
+            self._seen[source] = fingerprint
+            changed = True
+            try:
+                self._loaded[source] = load_bundle(source.folder)
+                self.errors.pop(str(source.folder), None)
+            except BundleError as error:
+                self.errors[str(source.folder)] = str(error)
+                log.error("not serving %s", error)
+                if not source.published:
+                    self._loaded.pop(source, None)
+                # A broken publish keeps the last good version of that exhibition online.
+        for gone in set(self._seen) - set(sources):
+            self._seen.pop(gone, None)
+            self._loaded.pop(gone, None)
+        if not changed:
+            return False
+        by_id: dict[str, LoadedExhibition] = {}
+        for source in sources:
+            exhibition = self._loaded.get(source)
+            if exhibition is None:
+                continue
+            if exhibition.id in by_id:
+                log.warning(
+                    "exhibition %r in %s ignored: already served from %s",
+                    exhibition.id, source.folder, by_id[exhibition.id].root,
+                )
+                continue
+            by_id[exhibition.id] = exhibition
+        if by_id == self._by_id:
+            return False
+        self._by_id = by_id  # one assignment: readers see the old or the new mapping, never a mix
+        return True
+
+    def notify(self) -> None:
+        current = self.all()
+        for listener in self._listeners:
+            try:
+                listener(current)
+            except Exception:
+                log.exception("exhibition change listener failed")

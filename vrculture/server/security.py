@@ -1,0 +1,116 @@
+"""Who may embed the viewer, call the API from a browser and open WebSockets.
+
+One list of allowed origins (ServerConfig.allowed_origins) drives all three: CSP
+`frame-ancestors` on the embed pages, CORS on the API, and the Origin check on WebSockets
+(shared with the rooms module through `is_origin_allowed`).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from vrculture.server import keys
+from vrculture.server.config import ServerConfig
+
+# Assets are public and immutable: any page may fetch them (a museum's CMS, Europeana, ...).
+PUBLIC_PREFIXES = ("/bundles/", "/static/", "/vendor/", "/vrculture-embed.js", "/oembed")
+EMBED_PREFIX = "/embed/"
+
+
+def _origin_of(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def own_origins(request: web.Request, config: ServerConfig) -> set[str]:
+    """The origins this server itself is reached at."""
+    origins = {f"{request.scheme}://{request.host}".lower()}
+    if config.public_url:
+        public = _origin_of(config.public_url)
+        if public:
+            origins.add(public)
+    return origins
+
+
+def is_origin_allowed(request: web.Request, config: ServerConfig | None = None) -> bool:
+    """True if the request's Origin is this server, an allowed origin, or absent.
+
+    A missing Origin means a non-browser client (a sensor, a load generator); browsers always
+    send one on WebSocket and cross-origin requests, which is what this check is about.
+    """
+    if config is None:
+        config = request.app[keys.CONFIG]  # type: ignore[assignment]
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    origin = origin.strip().rstrip("/").lower()
+    if origin in own_origins(request, config):
+        return True
+    allowed = {o.lower() for o in config.allowed_origins}
+    return "*" in allowed or origin in allowed
+
+
+def frame_ancestors(config: ServerConfig, *, embed: bool) -> str:
+    if not embed:
+        return "frame-ancestors 'self'"
+    if "*" in config.allowed_origins:
+        return "frame-ancestors *"
+    return " ".join(["frame-ancestors 'self'", *config.allowed_origins])
+
+
+def _cors_headers(request: web.Request, config: ServerConfig) -> dict[str, str]:
+    path = request.path
+    if path.startswith(PUBLIC_PREFIXES):
+        return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers":
+                "ETag, Content-Length, Content-Range, Accept-Ranges"}
+    if path.startswith("/api/") and "Origin" in request.headers and is_origin_allowed(
+        request, config
+    ):
+        return {
+            "Access-Control-Allow-Origin": request.headers["Origin"].strip().rstrip("/"),
+            "Vary": "Origin",
+        }
+    return {}
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler) -> web.StreamResponse:
+    """CORS (with preflight), CSP frame-ancestors and a few hardening headers on every reply."""
+    config: ServerConfig = request.app[keys.CONFIG]  # type: ignore[assignment]
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        cors = _cors_headers(request, config)
+        if not cors:
+            raise web.HTTPForbidden(text="origin not allowed")
+        cors.update({
+            "Access-Control-Allow-Methods": "GET, HEAD, POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Authorization, Content-Type, Range, If-None-Match",
+            "Access-Control-Max-Age": "600",
+        })
+        return web.Response(status=204, headers=cors)
+    try:
+        response = await handler(request)
+    except web.HTTPException as error:
+        response = error
+        _decorate(request, config, response)
+        raise
+    _decorate(request, config, response)
+    return response
+
+
+def _decorate(request: web.Request, config: ServerConfig, response: web.StreamResponse) -> None:
+    if response.prepared:  # streamed replies set their headers before they started
+        return
+    headers = response.headers
+    for name, value in _cors_headers(request, config).items():
+        if name == "Vary" and "Vary" in headers:
+            headers["Vary"] = f"{headers['Vary']}, {value}"
+        else:
+            headers.setdefault(name, value)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    embed = request.path.startswith(EMBED_PREFIX)
+    headers.setdefault("Content-Security-Policy", frame_ancestors(config, embed=embed))

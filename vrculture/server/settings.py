@@ -1,0 +1,138 @@
+"""Building a ServerConfig: defaults < TOML file < VRCULTURE_* environment < command-line flags.
+
+The TOML file (`--config FILE` or VRCULTURE_CONFIG) uses the ServerConfig field names:
+
+    host = "0.0.0.0"
+    port = 8443
+    data_dir = "/var/lib/vrculture"
+    public_url = "https://museum.example/vr"
+    allowed_origins = ["https://museum.example"]
+    bundles = ["/srv/exhibitions/demo"]
+    self_signed = true
+    [rooms]
+    capacity = 40
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from vrculture.server.config import RoomSettings, ServerConfig
+
+ENV_PREFIX = "VRCULTURE_"
+# environment variable (after the prefix) -> ServerConfig field
+ENV_FIELDS = {
+    "HOST": "host",
+    "PORT": "port",
+    "DATA": "data_dir",
+    "PUBLIC_URL": "public_url",
+    "ALLOWED_ORIGINS": "allowed_origins",
+    "TLS_CERT": "tls_cert",
+    "TLS_KEY": "tls_key",
+    "SELF_SIGNED": "self_signed",
+    "REDIS_URL": "redis_url",
+}
+
+
+class ConfigError(Exception):
+    """A bad setting; the message names where it came from."""
+
+
+def _convert(name: str, value: Any, where: str) -> Any:
+    """Coerce a TOML or environment value to the type of ServerConfig.<name>."""
+    try:
+        if name == "port":
+            port = int(value)
+            if not 0 <= port <= 65535:
+                raise ValueError("port out of range")
+            return port
+        if name == "self_signed":
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+                raise ValueError("expected true or false")
+            return text in ("1", "true", "yes", "on")
+        if name in ("data_dir", "tls_cert", "tls_key"):
+            return Path(str(value)).expanduser() if value else None
+        if name == "bundles":
+            if not isinstance(value, list):
+                raise ValueError("expected a list of folders")
+            return [Path(str(v)).expanduser() for v in value]
+        if name == "allowed_origins":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, list):
+                raise ValueError("expected a list of origins")
+            origins = [str(v).strip().rstrip("/") for v in items if str(v).strip()]
+            for origin in origins:
+                if origin != "*" and not origin.startswith(("http://", "https://")):
+                    raise ValueError(f"origin {origin!r} must start with http:// or https://")
+            return origins
+        if name in ("host", "public_url", "redis_url"):
+            return str(value) if value else None
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"{where}: {name}: {error}") from error
+    raise ConfigError(f"{where}: unknown setting {name!r}")
+
+
+def _apply(config: ServerConfig, values: Mapping[str, Any], where: str) -> None:
+    for name, value in values.items():
+        if name == "rooms":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [rooms] must be a table")
+            _apply_rooms(config.rooms, value, where)
+            continue
+        setattr(config, name, _convert(name, value, where))
+    if config.data_dir is None:
+        raise ConfigError(f"{where}: data_dir must not be empty")
+
+
+def _apply_rooms(rooms: RoomSettings, values: dict[str, Any], where: str) -> None:
+    known = {f.name: f for f in dataclasses.fields(RoomSettings)}
+    for name, value in values.items():
+        if name not in known:
+            raise ConfigError(f"{where}: [rooms]: unknown setting {name!r}")
+        kind = type(getattr(rooms, name))
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"{where}: [rooms] {name}: expected a positive number")
+        setattr(rooms, name, kind(value))
+
+
+def load_config(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> ServerConfig:
+    """The effective configuration. `overrides` holds command-line values (None = not given)."""
+    environ = os.environ if environ is None else environ
+    config = ServerConfig()
+    config_file = config_file or (
+        Path(environ[ENV_PREFIX + "CONFIG"]) if environ.get(ENV_PREFIX + "CONFIG") else None
+    )
+    if config_file is not None:
+        try:
+            values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ConfigError(f"{config_file}: cannot read ({error.strerror})") from error
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{config_file}: not valid TOML ({error})") from error
+        _apply(config, values, str(config_file))
+    from_env = {
+        field: environ[ENV_PREFIX + key]
+        for key, field in ENV_FIELDS.items()
+        if ENV_PREFIX + key in environ
+    }
+    _apply(config, from_env, "environment")
+    _apply(config, {k: v for k, v in (overrides or {}).items() if v is not None}, "command line")
+    if (config.tls_cert is None) != (config.tls_key is None):
+        raise ConfigError("tls_cert and tls_key must be given together")
+    if config.self_signed and config.tls_cert is not None:
+        raise ConfigError("use either self_signed or tls_cert/tls_key, not both")
+    if config.public_url and not config.public_url.startswith(("http://", "https://")):
+        raise ConfigError(f"public_url {config.public_url!r} must start with http(s)://")
+    return config

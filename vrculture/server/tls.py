@@ -1,0 +1,156 @@
+"""HTTPS for WebXR: a headset on the gallery's network reaches the server by its LAN address,
+and browsers only offer immersive VR in a secure context.
+
+Either the museum's own certificate (`--tls-cert/--tls-key`), or `--self-signed`: a certificate
+made here for every address of this machine (kept in DATA/tls/ and reused while it still covers
+the same addresses), which each headset accepts once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import socket
+import ssl
+import subprocess
+import tempfile
+from pathlib import Path
+
+VALID_DAYS = 825  # the longest validity Apple/Chrome accept for a leaf certificate
+
+
+class TLSError(Exception):
+    pass
+
+
+def lan_addresses() -> list[str]:
+    """This machine's IPv4/IPv6 addresses a headset might use, loopback included."""
+    found = {"127.0.0.1", "::1"}
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None):
+            found.add(str(info[4][0]).split("%")[0])
+    except OSError:
+        pass
+    # The address of the default route, without sending anything (UDP connect only).
+    for family, probe in ((socket.AF_INET, "10.255.255.255"), (socket.AF_INET6, "2001:db8::1")):
+        try:
+            with socket.socket(family, socket.SOCK_DGRAM) as sock:
+                sock.connect((probe, 9))
+                found.add(sock.getsockname()[0])
+        except OSError:
+            pass
+    valid = []
+    for address in found:
+        try:
+            valid.append(str(ipaddress.ip_address(address)))
+        except ValueError:
+            continue
+    return sorted(valid)
+
+
+def context_from_files(cert: Path, key: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as error:
+        raise TLSError(f"{cert} / {key}: cannot load the certificate and key ({error})") from error
+    return context
+
+
+def self_signed(tls_dir: Path, hostnames: list[str] | None = None) -> tuple[Path, Path]:
+    """A certificate for this machine's addresses, created when missing or out of date."""
+    addresses = lan_addresses()
+    names = sorted({"localhost", socket.gethostname(), *(hostnames or [])})
+    wanted = {"addresses": addresses, "names": names}
+    cert, key, covers = tls_dir / "self-signed.crt", tls_dir / "self-signed.key", \
+        tls_dir / "self-signed.json"
+    try:
+        if cert.is_file() and key.is_file() and json.loads(covers.read_text()) == wanted:
+            return cert, key
+    except (OSError, ValueError):
+        pass
+    tls_dir.mkdir(parents=True, exist_ok=True)
+    _generate(cert, key, addresses, names)
+    _write_atomic(covers, json.dumps(wanted).encode())
+    return cert, key
+
+
+def _generate(cert: Path, key: Path, addresses: list[str], names: list[str]) -> None:
+    try:
+        from cryptography import x509  # noqa: F401
+    except ImportError:
+        _generate_with_openssl(cert, key, addresses, names)
+    else:
+        _generate_with_cryptography(cert, key, addresses, names)
+
+
+def _generate_with_openssl(cert: Path, key: Path, addresses: list[str], names: list[str]) -> None:
+    san = ",".join([*(f"DNS:{n}" for n in names), *(f"IP:{a}" for a in addresses)])
+    with tempfile.TemporaryDirectory(dir=cert.parent) as tmp:
+        tmp_cert, tmp_key = Path(tmp) / "c.pem", Path(tmp) / "k.pem"
+        command = [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+            "-nodes", "-keyout", str(tmp_key), "-out", str(tmp_cert), "-days", str(VALID_DAYS),
+            "-subj", "/CN=vrculture gallery server/O=vrculture",
+            "-addext", f"subjectAltName={san}",
+            "-addext", "basicConstraints=critical,CA:FALSE",
+            "-addext", "extendedKeyUsage=serverAuth",
+        ]
+        try:
+            subprocess.run(command, check=True, capture_output=True, timeout=60)
+        except FileNotFoundError as error:
+            raise TLSError("--self-signed needs the `cryptography` package or the `openssl` "
+                           "command") from error
+        except subprocess.CalledProcessError as error:
+            raise TLSError(f"openssl failed: {error.stderr.decode(errors='replace')}") from error
+        os.chmod(tmp_key, 0o600)
+        os.replace(tmp_key, key)
+        os.replace(tmp_cert, cert)
+
+
+def _generate_with_cryptography(
+    cert: Path, key: Path, addresses: list[str], names: list[str]
+) -> None:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    private = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vrculture gallery server")])
+    now = datetime.datetime.now(datetime.UTC)
+    alt = [x509.DNSName(n) for n in names] + [
+        x509.IPAddress(ipaddress.ip_address(a)) for a in addresses
+    ]
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject).issuer_name(subject)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=VALID_DAYS))
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(private, hashes.SHA256())
+    )
+    _write_atomic(key, private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()), mode=0o600)
+    _write_atomic(cert, certificate.public_bytes(serialization.Encoding.PEM))
+
+
+def _write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

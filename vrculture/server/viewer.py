@@ -1,0 +1,97 @@
+"""Routes that serve files: the viewer pages and modules (web/), three.js, and the bundles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiohttp import web
+
+from vrculture.server import keys
+from vrculture.server.assets import REVALIDATE, FileResponder, safe_join
+from vrculture.server.config import ServerConfig
+from vrculture.server.registry import BundleRegistry
+
+RESPONDER = web.AppKey("vrculture_file_responder", FileResponder)
+THREE_DIR = Path(__file__).resolve().parent.parent.parent / "node_modules" / "three"
+THREE_ALLOWED = ("build/", "examples/jsm/")  # the import map targets; nothing else of the package
+
+
+def _config(request: web.Request) -> ServerConfig:
+    return request.app[keys.CONFIG]  # type: ignore[return-value]
+
+
+def _registry(request: web.Request) -> BundleRegistry:
+    return request.app[keys.EXHIBITIONS]  # type: ignore[return-value]
+
+
+async def _web_file(request: web.Request, relative: str) -> web.StreamResponse:
+    root = _config(request).web_dir.resolve()
+    path = safe_join(root, relative)
+    if path is None:
+        raise web.HTTPNotFound()
+    return await request.app[RESPONDER].respond(request, path, cache_control=REVALIDATE)
+
+
+async def index_page(request: web.Request) -> web.StreamResponse:
+    return await _web_file(request, "index.html")
+
+
+async def exhibition_page(request: web.Request) -> web.StreamResponse:
+    if _registry(request).get(request.match_info["exhibition"]) is None:
+        raise web.HTTPNotFound(text="no such exhibition")
+    return await _web_file(request, "exhibition.html")
+
+
+async def embed_page(request: web.Request) -> web.StreamResponse:
+    exhibition = _registry(request).get(request.match_info["exhibition"])
+    if exhibition is None:
+        raise web.HTTPNotFound(text="no such exhibition")
+    object_id = request.match_info.get("object")
+    if object_id is not None and not any(
+        o["id"] == object_id for o in exhibition.manifest["objects"]
+    ):
+        raise web.HTTPNotFound(text="no such object")
+    return await _web_file(request, "embed.html")
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    return await _web_file(request, request.match_info["path"])
+
+
+async def embed_script(request: web.Request) -> web.StreamResponse:
+    return await _web_file(request, "vrculture-embed.js")
+
+
+async def three_file(request: web.Request) -> web.StreamResponse:
+    relative = request.match_info["path"]
+    if not relative.startswith(THREE_ALLOWED):
+        raise web.HTTPNotFound()
+    path = safe_join(THREE_DIR.resolve(), relative)
+    if path is None:
+        raise web.HTTPNotFound()
+    return await request.app[RESPONDER].respond(request, path, cache_control=REVALIDATE)
+
+
+async def bundle_file(request: web.Request) -> web.StreamResponse:
+    exhibition = _registry(request).get(request.match_info["exhibition"])
+    if exhibition is None:
+        raise web.HTTPNotFound(text="no such exhibition")
+    relative = request.match_info["path"]
+    path = safe_join(exhibition.root, relative)
+    if path is None:
+        raise web.HTTPNotFound()
+    # The manifest keeps its name across versions: always revalidated (cheap with its ETag).
+    cache_control = REVALIDATE if relative == "exhibition.json" else None
+    return await request.app[RESPONDER].respond(request, path, cache_control=cache_control)
+
+
+def add_routes(app: web.Application) -> None:
+    app[RESPONDER] = FileResponder()
+    app.router.add_get("/", index_page, name="index")
+    app.router.add_get("/exhibitions/{exhibition}", exhibition_page, name="exhibition_page")
+    app.router.add_get("/embed/{exhibition}", embed_page, name="embed_exhibition")
+    app.router.add_get("/embed/{exhibition}/{object}", embed_page, name="embed_object")
+    app.router.add_get("/static/{path:.+}", static_file, name="static")
+    app.router.add_get("/vrculture-embed.js", embed_script, name="embed_script")
+    app.router.add_get("/vendor/three/{path:.+}", three_file, name="three")
+    app.router.add_get("/bundles/{exhibition}/{path:.+}", bundle_file, name="bundle_file")
