@@ -1,0 +1,139 @@
+"""Readers: one source file (scan, model, image of a painting) -> one `SourceModel`.
+
+`read_source` checks the file's size, tells its real format from its first bytes (a PLY named
+.obj is read as PLY, with a warning), and hands it to the reader for that format. Every problem
+with the input comes out as a `ConversionError` naming the file and the problem; no other
+exception type escapes (unexpected ones are wrapped, so a reader bug is still one clear line).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from vrculture.pipeline.errors import ConversionError
+from vrculture.pipeline.model import Model
+from vrculture.pipeline.readers.common import DEFAULT_LIMITS, ReadLimits, SourceBudget
+from vrculture.pipeline.readers.sniff import IMAGE_EXTENSIONS, read_head, sniff
+
+__all__ = ["DEFAULT_LIMITS", "ReadLimits", "SourceModel", "read_source"]
+
+# The format each extension promises, to tell the curator when a name lies.
+_EXTENSION_FORMAT = {
+    ".obj": "obj", ".ply": "ply", ".stl": "stl", ".gltf": "gltf", ".glb": "glb",
+    ".fbx": "fbx", ".dae": "dae",
+    **{ext: "image" for ext in IMAGE_EXTENSIONS},
+}  # fmt: skip
+
+
+@dataclass
+class SourceModel:
+    model: Model  # source's own coordinates and units; node transforms baked; textures as PIL
+    kind: str  # "model" | "painting"
+    default_up: str  # "+Y" for glTF/GLB/OBJ/images, "+Z" for PLY/STL (scanner convention)
+    format: str  # "obj" | "ply" | "stl" | "gltf" | "glb" | "image"
+    already_metric: bool  # True for paintings (built at real size in metres) and glTF
+
+
+def read_source(
+    path: Path,
+    *,
+    painting_height_m: float | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> SourceModel:
+    """Read one source file. Raises ConversionError (and nothing else) for any bad input."""
+    path = Path(path)
+    try:
+        return _read(path, painting_height_m, limits)
+    except ConversionError:
+        raise
+    except MemoryError as exc:
+        raise ConversionError(path, "not enough memory to read this file") from exc
+    except RecursionError as exc:
+        raise ConversionError(path, "structure nested too deeply") from exc
+    except Exception as exc:  # a reader bug must still be one clear line, not a traceback
+        raise ConversionError(
+            path, f"unreadable ({type(exc).__name__}: {exc}); the file may be corrupt"
+        ) from exc
+
+
+def _read(path: Path, painting_height_m: float | None, limits: ReadLimits) -> SourceModel:
+    if painting_height_m is not None and not (0.01 <= painting_height_m <= 100.0):
+        raise ConversionError(path, f"painting height {painting_height_m} m is not plausible")
+    try:
+        if not path.is_file():
+            raise ConversionError(path, "not found or not a regular file")
+        size = path.stat().st_size
+        head = read_head(path)
+    except OSError as exc:
+        raise ConversionError(path, f"cannot read: {exc.strerror}") from exc
+    budget = SourceBudget(path, limits)
+    budget.charge(path, size)
+    fmt = sniff(head, size)
+    declared = _EXTENSION_FORMAT.get(path.suffix.lower())
+    real = "image" if fmt.startswith("image:") else fmt
+
+    if fmt == "empty":
+        raise ConversionError(path, "empty file (0 bytes)")
+    if fmt in ("fbx", "dae", "draco", "zip"):
+        raise ConversionError(path, _unsupported(fmt))
+    if fmt in ("binary", "text"):
+        what = "binary data" if fmt == "binary" else "text"
+        raise ConversionError(
+            path, f"not a recognised 3D model or image ({what}; checked the content, not the name)"
+        )
+    warnings: list[str] = []
+    if declared is not None and declared != real and {declared, real} != {"gltf", "glb"}:
+        warnings.append(f"named {path.suffix} but the content is {fmt.upper()}; read it as that")
+
+    result = _dispatch(path, fmt, budget, painting_height_m)
+    result.model.warnings[:0] = warnings
+    return result
+
+
+def _dispatch(
+    path: Path, fmt: str, budget: SourceBudget, painting_height_m: float | None
+) -> SourceModel:
+    limits = budget.limits
+    if fmt.startswith("image:"):
+        from vrculture.pipeline.readers.painting import read_painting
+
+        kind = fmt.split(":", 1)[1]
+        if kind not in ("jpeg", "png", "webp", "tiff"):
+            raise ConversionError(
+                path,
+                f"{kind.upper()} images are not supported for paintings; use JPEG/PNG/WebP/TIFF",
+            )
+        model = read_painting(path, budget.read(path), limits, painting_height_m)
+        return SourceModel(model, "painting", "+Y", "image", already_metric=True)
+    if fmt == "ply":
+        from vrculture.pipeline.readers.ply import read_ply
+
+        return SourceModel(read_ply(path, budget.read(path), limits), "model", "+Z", "ply", False)
+    if fmt == "stl":
+        from vrculture.pipeline.readers.stl import read_stl
+
+        return SourceModel(read_stl(path, budget.read(path), limits), "model", "+Z", "stl", False)
+    if fmt == "obj":
+        from vrculture.pipeline.readers.obj import read_obj
+
+        return SourceModel(read_obj(path, budget.read(path), budget), "model", "+Y", "obj", False)
+    if fmt in ("gltf", "glb"):
+        from vrculture.pipeline.readers.gltf import read_gltf
+
+        model = read_gltf(path, budget.read(path), budget, binary=fmt == "glb")
+        return SourceModel(model, "model", "+Y", fmt, already_metric=True)
+    raise ConversionError(path, f"unsupported format: {fmt}")
+
+
+def _unsupported(fmt: str) -> str:
+    if fmt == "fbx":
+        return (
+            "unsupported format: FBX (no FBX reader is installed; export the model as glTF/GLB "
+            "or OBJ, e.g. with Blender)"
+        )
+    if fmt == "dae":
+        return "unsupported format: Collada .dae (export the model as glTF/GLB or OBJ)"
+    if fmt == "draco":
+        return "unsupported format: a raw Draco .drc file (wrap it in a glTF/GLB)"
+    return "unsupported format: a ZIP archive (unpack it and convert the model file inside)"

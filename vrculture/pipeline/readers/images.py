@@ -1,0 +1,122 @@
+"""Decode an image safely: size checked from the header before decoding, colour managed to sRGB.
+
+Used for textures of models (MTL, glTF) and for paintings. Pillow reads only the header on
+`Image.open`, so a 100 000 x 100 000 header is refused before a single pixel is allocated.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import threading
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageCms, ImageOps
+
+from vrculture.pipeline.errors import ConversionError
+
+_PILLOW_LIMIT_LOCK = threading.Lock()
+_SRGB = ImageCms.createProfile("sRGB")
+
+
+@contextmanager
+def _pillow_pixel_limit(max_pixels: int) -> Iterator[None]:
+    """Pillow's own bomb guard (a module global) set to our limit for this decode only."""
+    with _PILLOW_LIMIT_LOCK:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = max_pixels
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+
+
+def decode_image(
+    source: Path,
+    data: bytes,
+    label: str,
+    max_pixels: int,
+    *,
+    color: bool = True,
+    exif_orientation: bool = False,
+) -> Image.Image:
+    """Bytes -> RGB/RGBA PIL image, fully loaded; any failure is a ConversionError naming `label`.
+
+    color: convert an embedded ICC profile to sRGB (colour maps, paintings). Data maps (normal,
+    metallic-roughness, occlusion) keep their numbers as stored.
+    exif_orientation: rotate as the camera's EXIF tag says (photographs of paintings). Texture maps
+    of models keep the stored pixel grid, because their UVs were authored against it.
+    """
+    try:
+        with _pillow_pixel_limit(max_pixels):
+            img = Image.open(io.BytesIO(data))
+            width, height = img.size
+            if width <= 0 or height <= 0:
+                raise ConversionError(source, f"image {label} has an empty size {width}x{height}")
+            if width * height > max_pixels:
+                raise ConversionError(
+                    source,
+                    f"image {label} is {width}x{height} pixels, over the limit of "
+                    f"{max_pixels} pixels (refused before decoding)",
+                )
+            img.seek(0)
+            img.load()
+            if exif_orientation:
+                img = ImageOps.exif_transpose(img)
+            return _to_srgb_rgb(img, color)
+    except ConversionError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ConversionError(
+            source, f"image {label} is too large to decode safely (decompression bomb): {exc}"
+        ) from exc
+    except Image.UnidentifiedImageError as exc:
+        raise ConversionError(source, f"image {label} is not a readable image") from exc
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error, ImageCms.PyCMSError) as exc:
+        raise ConversionError(source, f"image {label} is truncated or corrupt ({exc})") from exc
+    except MemoryError as exc:
+        raise ConversionError(source, f"image {label} needs more memory than available") from exc
+
+
+def _to_srgb_rgb(img: Image.Image, color: bool) -> Image.Image:
+    icc = img.info.get("icc_profile")
+    img = _to_rgb_or_rgba(img, icc if color else None)
+    if color and icc and img.info.get("_vrculture_icc_done") is None:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        description = (ImageCms.getProfileDescription(profile) or "").lower()
+        if "srgb" not in description:  # already sRGB: skip a costly identity transform
+            img = ImageCms.profileToProfile(img, profile, _SRGB, outputMode=img.mode)
+    img.info.pop("icc_profile", None)
+    img.info.pop("exif", None)
+    return img
+
+
+def _to_rgb_or_rgba(img: Image.Image, icc: bytes | None) -> Image.Image:
+    mode = img.mode
+    if mode in ("RGB", "RGBA"):
+        return img
+    if mode == "CMYK":
+        if icc:  # convert through the profile straight to sRGB (colour managed)
+            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            out = ImageCms.profileToProfile(img, profile, _SRGB, outputMode="RGB")
+            out.info["_vrculture_icc_done"] = True
+            return out
+        return img.convert("RGB")
+    if mode.startswith("I") or mode == "F":
+        arr = np.asarray(img)
+        if mode == "F":
+            scaled = np.clip(arr, 0.0, 1.0) * 255.0
+        else:
+            top = 65535.0 if arr.max(initial=0) > 255 else 255.0
+            scaled = np.clip(arr.astype(np.float64) / top * 255.0, 0, 255)
+        return Image.fromarray(scaled.astype(np.uint8), "L").convert("RGB")
+    has_alpha = mode in ("LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in img.info)
+    if mode == "1" or mode == "L":
+        has_alpha = False
+    return img.convert("RGBA" if has_alpha else "RGB")

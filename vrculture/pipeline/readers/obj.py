@@ -1,0 +1,277 @@
+"""Wavefront OBJ reader (with MTL materials), vectorised.
+
+One pass over the lines sorts them into v / vt / vn / f lists (plus usemtl/mtllib state); the
+numbers are then parsed in bulk by numpy, polygons fanned into triangles with index arithmetic,
+and each distinct (v, vt, vn) corner becomes one vertex via `np.unique` on an integer key.
+Our own parser rather than trimesh's: trimesh silently ignores MTL/texture failures and does not
+check indices, and we need every external path confined to the source's folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from vrculture.pipeline.errors import ConversionError
+from vrculture.pipeline.model import Material, Model, Node
+from vrculture.pipeline.readers.common import (
+    SourceBudget,
+    check_counts,
+    checked_primitive,
+    parse_numbers,
+    srgb_to_linear,
+)
+from vrculture.pipeline.readers.mtl import MtlLibrary
+
+
+class _Lines:
+    def __init__(self) -> None:
+        self.v: list[str] = []
+        self.vt: list[str] = []
+        self.vn: list[str] = []
+        self.faces: list[str] = []
+        self.face_material: list[int] = []
+        # Counts of v/vt/vn seen before each face line: OBJ negative indices are relative to them.
+        self.seen: list[tuple[int, int, int]] = []
+        self.material_names: list[str] = []
+        self.mtllibs: list[str] = []
+
+
+def read_obj(source: Path, data: bytes, budget: SourceBudget) -> Model:
+    text = data.decode("utf-8", errors="replace")
+    lines = _sort_lines(text)
+    model = Model()
+    library = MtlLibrary(source, budget, model.warnings)
+    for reference in lines.mtllibs:
+        library.load(reference)
+
+    if not lines.v:
+        raise ConversionError(source, "OBJ has no vertices (no 'v' lines)")
+    if not lines.faces:
+        raise ConversionError(source, "OBJ has zero triangles (no 'f' lines: a point cloud?)")
+    check_counts(source, budget.limits, len(lines.v), len(lines.faces))
+
+    positions, colors = _vertices(source, lines.v)
+    uv_table = _table(source, lines.vt, 2, "vt") if lines.vt else None
+    normal_table = _table(source, lines.vn, 3, "vn") if lines.vn else None
+
+    corners, counts = _face_corners(source, lines.faces)
+    seen = np.asarray(lines.seen, dtype=np.int64)
+    v_idx = _resolve(source, corners[:, 0], counts, seen[:, 0], len(lines.v), "vertex")
+    has_vt = uv_table is not None and bool((corners[:, 1] != 0).all())
+    has_vn = normal_table is not None and bool((corners[:, 2] != 0).all())
+    if uv_table is not None and not has_vt:
+        model.warnings.append("some OBJ faces have no texture coordinates: UVs dropped")
+    vt_idx = (
+        _resolve(source, corners[:, 1], counts, seen[:, 1], len(lines.vt), "uv") if has_vt else None
+    )
+    vn_idx = (
+        _resolve(source, corners[:, 2], counts, seen[:, 2], len(lines.vn), "normal")
+        if has_vn
+        else None
+    )
+
+    triangles, triangle_face = _fan(counts)
+    check_counts(source, budget.limits, len(lines.v), triangles.shape[0])
+
+    # One output vertex per distinct (v, vt, vn) combination used by a corner.
+    key = v_idx
+    if vt_idx is not None:
+        key = key * len(lines.vt) + vt_idx
+    if vn_idx is not None:
+        key = np.unique(key, return_inverse=True)[1].astype(np.int64) * len(lines.vn) + vn_idx
+    if vt_idx is None and vn_idx is None:
+        vertex_of_corner = v_idx
+        out_v = np.arange(len(lines.v))
+        out_vt = out_vn = None
+    else:
+        _, first_corner, vertex_of_corner = np.unique(key, return_index=True, return_inverse=True)
+        out_v = v_idx[first_corner]
+        out_vt = vt_idx[first_corner] if vt_idx is not None else None
+        out_vn = vn_idx[first_corner] if vn_idx is not None else None
+
+    out_positions = positions[out_v]
+    out_colors = colors[out_v] if colors is not None else None
+    out_uvs = None
+    if out_vt is not None and uv_table is not None:
+        out_uvs = uv_table[out_vt].copy()
+        out_uvs[:, 1] = 1.0 - out_uvs[:, 1]  # OBJ's v runs up from the bottom; glTF's runs down
+    out_normals = normal_table[out_vn] if out_vn is not None and normal_table is not None else None
+    triangle_vertices = vertex_of_corner.reshape(-1)[triangles]
+
+    model.materials = [_material(name, library, model.warnings) for name in lines.material_names]
+    face_material = np.asarray(lines.face_material, dtype=np.int64)[triangle_face]
+    node = Node(name=source.stem)
+    for index in range(len(model.materials)):
+        selected = triangle_vertices[face_material == index]
+        if selected.size == 0:
+            continue
+        prim = checked_primitive(
+            source, model.warnings, out_positions, selected,
+            normals=out_normals, uvs=out_uvs, colors=out_colors, material=index,
+            label=f"OBJ material {model.materials[index].name!r}",
+        )  # fmt: skip
+        if prim is not None:
+            node.primitives.append(prim)
+    if not node.primitives:
+        raise ConversionError(source, "OBJ has zero drawable triangles")
+    model.nodes.append(node)
+    model.roots.append(0)
+    return model
+
+
+def _sort_lines(text: str) -> _Lines:
+    out = _Lines()
+    material = -1
+    names: dict[str, int] = {}
+    for line in text.splitlines():
+        if not line:
+            continue
+        if line[0] in " \t":
+            line = line.lstrip()
+            if not line:
+                continue
+        head = line[0]
+        if head == "v":
+            tag = line[:3]
+            if tag[1:2] in (" ", "\t"):
+                out.v.append(line[2:])
+            elif tag[1:2] == "t" and tag[2:3] in (" ", "\t"):
+                out.vt.append(line[3:])
+            elif tag[1:2] == "n" and tag[2:3] in (" ", "\t"):
+                out.vn.append(line[3:])
+        elif head == "f" and line[1:2] in (" ", "\t"):
+            if material < 0:
+                material = names.setdefault("default", len(names))
+                out.material_names.append("default")
+            out.faces.append(line[2:])
+            out.face_material.append(material)
+            out.seen.append((len(out.v), len(out.vt), len(out.vn)))
+        elif line.startswith("usemtl"):
+            name = line[6:].strip() or "default"
+            if name not in names:
+                names[name] = len(names)
+                out.material_names.append(name)
+            material = names[name]
+        elif line.startswith("mtllib"):
+            reference = line[6:].strip()
+            if reference:
+                out.mtllibs.append(reference)
+    return out
+
+
+def _table(source: Path, lines: list[str], width: int, label: str) -> np.ndarray:
+    """Numbers of v/vt/vn lines -> (N, width); lines with extra numbers keep the first `width`."""
+    numbers = parse_numbers(source, " ".join(lines), f"OBJ '{label}' line")
+    if numbers.size == len(lines) * width:
+        return numbers.reshape(-1, width)
+    rows = []
+    for number, line in enumerate(lines):
+        values = parse_numbers(source, line, f"OBJ '{label}' line")
+        if values.size < min(width, 2 if label != "vn" else 3):
+            raise ConversionError(source, f"OBJ '{label}' entry {number + 1} has too few numbers")
+        rows.append(np.resize(values, width) if values.size < width else values[:width])
+    return np.asarray(rows, dtype=np.float64).reshape(-1, width)
+
+
+def _vertices(source: Path, lines: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+    numbers = parse_numbers(source, " ".join(lines), "OBJ 'v' line")
+    n = len(lines)
+    if numbers.size == n * 6:  # "v x y z r g b": the common vertex-colour extension
+        table = numbers.reshape(n, 6)
+        rgb = np.clip(table[:, 3:6], 0.0, 1.0)
+        colors = np.concatenate([srgb_to_linear(rgb), np.ones((n, 1), np.float32)], axis=1)
+        return table[:, :3], colors
+    if numbers.size == n * 3:
+        return numbers.reshape(n, 3), None
+    return _table(source, lines, 3, "v"), None
+
+
+def _face_corners(source: Path, faces: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Face lines -> (corners (K, 3) raw v/vt/vn indices with 0 = absent, counts per face)."""
+    split = [f.split() for f in faces]
+    counts = np.fromiter((len(s) for s in split), dtype=np.int64, count=len(split))
+    tokens = [t for s in split for t in s]
+    joined = " ".join(tokens)
+    n = len(tokens)
+    slashes = joined.count("/")
+    doubles = joined.count("//")
+    first = tokens[0] if tokens else ""
+    corners = np.zeros((n, 3), dtype=np.int64)
+    if slashes == 0:
+        corners[:, 0] = _ints(source, joined, n)
+    elif slashes == n and doubles == 0 and first.count("/") == 1:
+        corners[:, :2] = _ints(source, joined.replace("/", " "), 2 * n).reshape(n, 2)
+    elif slashes == 2 * n and doubles == n and "//" in first:
+        pair = _ints(source, joined.replace("//", " "), 2 * n).reshape(n, 2)
+        corners[:, 0], corners[:, 2] = pair[:, 0], pair[:, 1]
+    elif slashes == 2 * n and doubles == 0:
+        corners[:] = _ints(source, joined.replace("/", " "), 3 * n).reshape(n, 3)
+    else:  # formats mixed within the file: parse corner by corner
+        for i, token in enumerate(tokens):
+            parts = token.split("/")
+            if len(parts) > 3:
+                raise ConversionError(source, f"OBJ face corner {token!r} is malformed")
+            for j, part in enumerate(parts):
+                if part:
+                    corners[i, j] = _int(source, part)
+    return corners, counts
+
+
+def _ints(source: Path, text: str, expected: int) -> np.ndarray:
+    values = parse_numbers(source, text, "OBJ 'f' line")
+    if values.size != expected or not np.array_equal(values, np.floor(values)):
+        raise ConversionError(source, "OBJ face lines hold malformed vertex indices")
+    return values.astype(np.int64)
+
+
+def _int(source: Path, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise ConversionError(source, f"OBJ face index {text!r} is not an integer") from exc
+
+
+def _resolve(
+    source: Path,
+    raw: np.ndarray,
+    counts: np.ndarray,
+    seen_per_face: np.ndarray,
+    total: int,
+    what: str,
+) -> np.ndarray:
+    """OBJ's 1-based / negative-relative indices -> 0-based, each checked against the table."""
+    if (raw == 0).any():
+        raise ConversionError(source, f"OBJ face uses {what} index 0 (indices start at 1)")
+    idx = raw - 1
+    negative = raw < 0
+    if negative.any():
+        seen = np.repeat(seen_per_face, counts)
+        idx = np.where(negative, seen + raw, idx)
+    bad = (idx < 0) | (idx >= total)
+    if bad.any():
+        value = int(raw[np.argmax(bad)])
+        raise ConversionError(
+            source, f"OBJ face uses {what} index {value}, out of range (the file has {total})"
+        )
+    return idx
+
+
+def _fan(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Polygons (corner counts) -> triangles as corner positions (T, 3) and each one's face."""
+    per_face = np.maximum(counts - 2, 0)
+    starts = np.cumsum(counts) - counts
+    face = np.repeat(np.arange(counts.size), per_face)
+    first_triangle = np.cumsum(per_face) - per_face
+    j = np.arange(face.size) - np.repeat(first_triangle, per_face) + 1
+    base = starts[face]
+    return np.stack([base, base + j, base + j + 1], axis=1), face
+
+
+def _material(name: str, library: MtlLibrary, warnings: list[str]) -> Material:
+    if name in library.materials:
+        return library.materials[name]
+    if name != "default" and library.materials:
+        warnings.append(f"material {name!r} is not defined in the MTL; using plain grey")
+    return Material(name=name)
