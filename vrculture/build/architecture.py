@@ -1,0 +1,60 @@
+"""The gallery architecture as one model: floors, walls, plinths, ceilings and light panels.
+
+Coordinates are the layout's (metres, floor at y = 0, plan centred on the origin), which the
+converter's normalisation leaves unchanged, so placements in exhibition.json line up with it.
+Each part is one node with one merged primitive per material: a handful of draw calls.
+"""
+
+from __future__ import annotations
+
+from vrculture.build.layout import Layout
+from vrculture.build.meshes import box, merge
+from vrculture.pipeline.model import Material, Model, Node, Primitive
+
+
+def _floor(rect: tuple[float, float, float, float], material: int) -> Primitive:
+    # Only the top face matters, but a closed slab keeps the validator and culling simple.
+    # The slab is 1 mm thick so the model's base (min y) stays at the floor's top within the
+    # converter's quantisation step.
+    return box((rect[0], -0.001, rect[1]), (rect[2], 0.0, rect[3]), material)
+
+
+def build_architecture(layout: Layout) -> Model:
+    materials = [
+        Material("floor_gallery", (0.46, 0.34, 0.24, 1.0), roughness_factor=0.65),
+        Material("floor_smart_city", (0.33, 0.36, 0.4, 1.0), roughness_factor=0.8),
+        Material("wall", (0.92, 0.91, 0.88, 1.0), roughness_factor=0.9),
+        Material("plinth", (0.97, 0.97, 0.95, 1.0), roughness_factor=0.7),
+        Material("ceiling", (0.95, 0.95, 0.95, 1.0), roughness_factor=0.95),
+        Material("light_panel", (1.0, 1.0, 1.0, 1.0), emissive_factor=(1.0, 0.97, 0.9)),
+    ]
+    nodes: list[Node] = []
+    gallery = [_floor(r.bounds, 0) for r in layout.rooms if r.kind == "gallery"]
+    smart = [_floor(r.bounds, 1) for r in layout.rooms if r.kind != "gallery"]
+    if gallery:
+        nodes.append(Node("floor_gallery", [merge(gallery)]))
+    if smart:
+        nodes.append(Node("floor_smart_city", [merge(smart)]))
+    nodes.append(Node("walls", [merge([
+        box((w.rect[0], w.bottom, w.rect[1]), (w.rect[2], w.bottom + w.height, w.rect[3]), 2)
+        for w in layout.walls])]))
+    if layout.plinths:
+        nodes.append(Node("plinths", [merge([
+            box((p.rect[0], 0.0, p.rect[1]), (p.rect[2], p.height, p.rect[3]), 3)
+            for p in layout.plinths])]))
+    ceilings, panels = [], []
+    for room in layout.rooms:
+        x0, z0, x1, z1 = room.bounds
+        ceilings.append(box((x0, room.height, z0), (x1, room.height + 0.05, z1), 4))
+        # Light panels every ~3 m, a little below the ceiling so they are not coplanar with it.
+        nx, nz = max(1, round((x1 - x0) / 3)), max(1, round((z1 - z0) / 3))
+        for i in range(nx):
+            for j in range(nz):
+                cx = x0 + (i + 0.5) * (x1 - x0) / nx
+                cz = z0 + (j + 0.5) * (z1 - z0) / nz
+                panels.append(box((cx - 0.5, room.height - 0.03, cz - 0.5),
+                                  (cx + 0.5, room.height - 0.005, cz + 0.5), 5))
+    nodes.append(Node("ceiling", [merge(ceilings)]))
+    nodes.append(Node("light_panels", [merge(panels)]))
+    return Model(nodes=nodes, materials=materials, roots=list(range(len(nodes))),
+                 metadata={"title": "Gallery architecture", "creator": "vrculture build"})

@@ -1,0 +1,98 @@
+"""The incremental build cache: converted objects keyed by everything that shapes them.
+
+Key = sha256(pipeline version, the object's conversion settings, the source bytes and the bytes
+of every file it references). An entry is a folder holding the level GLBs, the thumbnail and
+`result.json`; it is written under a temporary name and renamed into place, so a half-written
+entry never exists. Entries are immutable: the bundle hard-links (or copies) their files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from vrculture.build.version import VERSION
+
+CACHE_FORMAT = 1  # bump when the layout of an entry or the worker's output changes
+RESULT = "result.json"
+
+
+def pipeline_version() -> str:
+    return f"vrculture-{VERSION}/cache-{CACHE_FORMAT}"
+
+
+def _hash_file(digest: hashlib._Hash, path: Path) -> None:
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+
+
+def object_key(settings: dict[str, object], files: list[Path], root: Path) -> str:
+    digest = hashlib.sha256()
+    digest.update(pipeline_version().encode())
+    digest.update(json.dumps(settings, sort_keys=True, ensure_ascii=True).encode())
+    for path in files:
+        # Name (relative to the collection) and length frame each file's bytes.
+        name = path.resolve().relative_to(root.resolve()).as_posix()
+        digest.update(f"\0{name}\0{path.stat().st_size}\0".encode())
+        _hash_file(digest, path)
+    return digest.hexdigest()
+
+
+def generated_key(description: object) -> str:
+    payload = json.dumps([pipeline_version(), description], sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+class Cache:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def entry(self, key: str) -> Path:
+        return self.root / "entries" / key[:2] / key
+
+    def lookup(self, key: str) -> dict | None:
+        """The stored result for `key`, or None when missing or damaged (then rebuilt)."""
+        path = self.entry(key) / RESULT
+        try:
+            result = json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        files = [self.entry(key) / f["file"] for f in result.get("files", [])]
+        if not all(f.is_file() for f in files):
+            return None
+        return result
+
+    def staging(self, key: str) -> Path:
+        path = self.root / "staging" / f"{key}.{os.getpid()}"
+        if path.exists():
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+        return path
+
+    def commit(self, key: str, staged: Path, result: dict) -> dict:
+        """Record each file's content hash, then move the staged folder into place."""
+        for item in result["files"]:
+            item["sha256"] = file_sha256(staged / item["file"])
+            item["bytes"] = (staged / item["file"]).stat().st_size
+        (staged / RESULT).write_text(json.dumps(result, indent=1), "utf-8")
+        final = self.entry(key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():  # a damaged entry, or another build got here first
+            shutil.rmtree(final, ignore_errors=True)
+        try:
+            os.rename(staged, final)
+        except OSError:
+            shutil.rmtree(staged, ignore_errors=True)
+            if self.lookup(key) is None:
+                raise
+        return result
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    _hash_file(digest, path)
+    return digest.hexdigest()

@@ -1,0 +1,100 @@
+"""A collection-management system's CSV export: one row per object.
+
+Columns (docs/collection-format.md): id, source, title, title_<lang>, description_<lang>,
+credit_<lang>, creator, date, rights, units, height_m, up, room. Any other column is kept as
+the object's metadata. Delimiter `,` or `;` (Swedish spreadsheets export `;`), UTF-8 with or
+without BOM. Rows are numbered as a spreadsheet shows them (the header is row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from vrculture.build.fields import LANG, TextRules, Where
+from vrculture.build.issues import Issue, IssueList
+from vrculture.build.records import ObjectRecord
+
+PLAIN_COLUMNS = {"id", "source", "creator", "date", "rights", "units", "height_m", "up", "room"}
+TEXT_COLUMNS = ("title", "description", "credit")
+MAX_CSV_BYTES = 32 * 1024 * 1024
+MAX_ROWS = 100_000
+
+ReadObject = Callable[[Mapping[str, object], Where, TextRules, Path], ObjectRecord | None]
+
+
+def _text_column(name: str) -> tuple[str, str | None] | None:
+    """('title', 'sv') for title_sv, ('title', None) for title; None for other columns."""
+    for base in TEXT_COLUMNS:
+        if name == base:
+            return base, None
+        if name.startswith(base + "_") and LANG.match(name[len(base) + 1:]):
+            return base, name[len(base) + 1:]
+    return None
+
+
+def row_to_record(row: Mapping[str, str], rules: TextRules) -> dict[str, object]:
+    """A CSV row in the same shape as a TOML [[objects]] table (empty cells are absent)."""
+    record: dict[str, object] = {}
+    metadata: dict[str, str] = {}
+    for column, cell in row.items():
+        if column is None:  # more cells than header columns
+            continue
+        name = column.strip()
+        value = (cell or "").strip()
+        if not value:
+            continue
+        text = _text_column(name)
+        if text:
+            base, lang = text
+            texts = record.setdefault(base, {})
+            assert isinstance(texts, dict)
+            texts[lang or rules.default_language] = value
+        elif name in PLAIN_COLUMNS:
+            record[name] = value
+        else:
+            metadata[name] = value
+    if metadata:
+        record["metadata"] = metadata
+    return record
+
+
+def read_csv_objects(path: Path, rules: TextRules, root: Path, issues: IssueList,
+                     read_object: ReadObject) -> list[ObjectRecord]:
+    if path.stat().st_size > MAX_CSV_BYTES:
+        issues.add(Issue(str(path), None, "(file)", f"larger than {MAX_CSV_BYTES // 2**20} MB"))
+        return []
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        issues.add(Issue(str(path), None, "(file)", f"not UTF-8 text ({err.reason}); export "
+                                                    "the CSV as UTF-8"))
+        return []
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = reader.fieldnames or []
+    if "id" not in header or "source" not in header:
+        issues.add(Issue(str(path), 1, "(header)", "needs at least the columns id and source "
+                                                   f"(found: {', '.join(header) or 'none'})"))
+        return []
+    out: list[ObjectRecord] = []
+    try:
+        for index, row in enumerate(reader):
+            row_number = index + 2
+            if index >= MAX_ROWS:
+                issues.add(Issue(str(path), row_number, "(file)", f"more than {MAX_ROWS} rows"))
+                break
+            if None in row:
+                issues.add(Issue(str(path), row_number, "(row)",
+                                 "more cells than header columns", record=row.get("id")))
+                continue
+            where = Where(str(path), lambda _path, n=row_number: n, (), issues)
+            record = read_object(row_to_record(row, rules), where, rules, root)
+            if record:
+                out.append(record)
+    except csv.Error as err:
+        issues.add(Issue(str(path), reader.line_num, "(file)", f"unreadable CSV: {err}"))
+    return out

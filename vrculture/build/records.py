@@ -1,0 +1,105 @@
+"""The validated collection: what the rest of the build works from (no raw TOML/CSV here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vrculture.build.rights import Rights
+
+Text = dict[str, str]  # BCP 47 tag -> text
+
+SMART_KINDS = ("street-lighting", "smart-bin", "eye-tracking-screening", "gauge")
+GOALS = ("climate", "economic", "social", "democratic")
+
+
+@dataclass
+class Origin:
+    """Where a record was written, for messages about it later in the build."""
+
+    file: str
+    line: int | None
+
+
+@dataclass
+class AnnotationRecord:
+    id: str
+    position: tuple[float, float, float]
+    normal: tuple[float, float, float]
+    title: Text
+    text: Text = field(default_factory=dict)
+
+
+@dataclass
+class ObjectRecord:
+    id: str
+    source: Path  # absolute, checked to be inside the collection folder
+    title: Text
+    rights: Rights
+    origin: Origin
+    description: Text = field(default_factory=dict)
+    credit: Text = field(default_factory=dict)
+    creator: str | None = None
+    date: str | None = None
+    units: str | None = None
+    height_m: float | None = None
+    up: str | None = None
+    room: str | None = None
+    metadata: dict[str, str | float | bool] = field(default_factory=dict)
+    annotations: list[AnnotationRecord] = field(default_factory=list)
+
+
+@dataclass
+class RoomRecord:
+    id: str
+    title: Text
+
+
+@dataclass
+class StopRecord:
+    narration: Text
+    object: str | None = None
+    position: tuple[float, float, float] | None = None
+    yaw: float = 0.0
+    title: Text = field(default_factory=dict)
+
+
+@dataclass
+class TourRecord:
+    id: str
+    title: Text
+    stops: list[StopRecord]
+
+
+@dataclass
+class GaugeRange:
+    unit: str
+    min: float
+    max: float
+
+
+@dataclass
+class SmartExhibitRecord:
+    id: str
+    kind: str
+    title: Text
+    goal: str
+    feeds: list[str]
+    description: Text = field(default_factory=dict)
+    gauge: GaugeRange | None = None
+
+
+@dataclass
+class Collection:
+    root: Path
+    id: str
+    default_language: str
+    languages: list[str]
+    title: Text
+    description: Text = field(default_factory=dict)
+    credit: Text = field(default_factory=dict)
+    max_level_restricted: str | None = None
+    rooms: list[RoomRecord] = field(default_factory=list)
+    objects: list[ObjectRecord] = field(default_factory=list)
+    tours: list[TourRecord] = field(default_factory=list)
+    smart_exhibits: list[SmartExhibitRecord] = field(default_factory=list)

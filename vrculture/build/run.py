@@ -1,0 +1,360 @@
+"""`build()`: collection folder -> exhibition bundle. The one place that orders the steps."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from vrculture.build import manifest as mf
+from vrculture.build.architecture import build_architecture
+from vrculture.build.bundle import BundleWriter
+from vrculture.build.cache import Cache, generated_key, object_key
+from vrculture.build.collection import load_collection
+from vrculture.build.issues import Issue, IssueList
+from vrculture.build.layout import Item, Layout, plan
+from vrculture.build.progress import Progress
+from vrculture.build.records import Collection, ObjectRecord
+from vrculture.build.rights import LEVEL_ORDER, published_levels
+from vrculture.build.smart_models import model_for
+from vrculture.build.sources import referenced_files
+from vrculture.build.totals import Budget, budget_check, totals_per_level
+from vrculture.build.version import VERSION
+from vrculture.build.worker import ObjectJob, convert_generated, run_object_job
+
+# JPEG/PNG: the build stays fast (KTX2/Basis costs ~4 s per 1024² texture) and every browser
+# decodes it; the low level's 512 px textures keep a Quest inside its memory budget. See README.
+DEFAULT_TEXTURES = "jpeg"
+DEFAULT_MAX_LEVEL_RESTRICTED = "medium"
+GENERATOR = f"vrculture {VERSION}"
+
+
+@dataclass
+class BuildOptions:
+    collection: Path
+    bundle: Path
+    jobs: int = max(1, os.cpu_count() or 1)
+    languages: list[str] | None = None
+    levels: tuple[str, ...] = ("full", "high", "medium", "low")
+    textures: str = DEFAULT_TEXTURES
+    compress: bool = True
+    max_level_restricted: str | None = None
+    cache_dir: Path | None = None
+    quiet: bool = False
+    budget: Budget = field(default_factory=Budget)
+
+
+@dataclass
+class BuildResult:
+    exit_code: int
+    report: dict
+    manifest: dict | None = None
+
+
+@dataclass
+class _Outcome:
+    record: ObjectRecord
+    result: dict | None = None
+    error: str | None = None
+    reconverted: bool = False
+
+
+def _dublin_core(record: ObjectRecord, language: str) -> dict[str, str]:
+    credit = record.credit.get(language) or next(iter(record.credit.values()), "")
+    rights = f"{record.rights.label} ({record.rights.uri})"
+    meta = {"title": record.title.get(language) or next(iter(record.title.values())),
+            "rights": f"{credit}. {rights}" if credit else rights,
+            "identifier": record.id, "source": record.source.name}
+    if record.creator:
+        meta["creator"] = record.creator
+    if record.date:
+        meta["date"] = record.date
+    if record.description:
+        meta["description"] = (record.description.get(language)
+                               or next(iter(record.description.values())))
+    return meta
+
+
+def _job_for(record: ObjectRecord, options: BuildOptions, collection: Collection,
+             cache: Cache, max_level: str) -> ObjectJob:
+    levels = published_levels(options.levels, record.rights, max_level)
+    metadata = _dublin_core(record, collection.default_language)
+    settings = {"id": record.id, "levels": list(levels), "textures": options.textures,
+                "compress": options.compress, "units": record.units,
+                "height_m": record.height_m, "up": record.up, "metadata": metadata}
+    files = [record.source, *referenced_files(record.source, collection.root)]
+    key = object_key(settings, files, collection.root)
+    return ObjectJob(id=record.id, source=str(record.source), key=key,
+                     cache_root=str(cache.root), levels=levels, textures=options.textures,
+                     compress=options.compress, units=record.units, height_m=record.height_m,
+                     up=record.up, metadata=metadata)
+
+
+def _convert_all(jobs: list[tuple[ObjectRecord, ObjectJob]], cache: Cache, options: BuildOptions,
+                 progress: Progress) -> list[_Outcome]:
+    outcomes: dict[str, _Outcome] = {}
+    pending: list[tuple[ObjectRecord, ObjectJob]] = []
+    for record, job in jobs:
+        found = cache.lookup(job.key)
+        if found is not None:
+            outcomes[record.id] = _Outcome(record, found)
+            progress.step(record.id, "cached")
+        else:
+            pending.append((record, job))
+
+    def finish(record: ObjectRecord, answer: dict) -> None:
+        outcome = _Outcome(record, answer.get("result"), answer.get("error"), reconverted=True)
+        outcomes[record.id] = outcome
+        if outcome.error:
+            progress.step(record.id, f"FAILED: {outcome.error}")
+        else:
+            progress.step(record.id, f"converted in {answer['result']['seconds']:.1f} s")
+
+    if len(pending) <= 1 or options.jobs <= 1:
+        for record, job in pending:  # no pool start-up cost for one object
+            finish(record, run_object_job(job))
+    else:
+        with ProcessPoolExecutor(max_workers=min(options.jobs, len(pending))) as pool:
+            futures: dict[Future, ObjectRecord] = {
+                pool.submit(run_object_job, job): record for record, job in pending}
+            waiting = set(futures)
+            while waiting:
+                done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                for future in done:
+                    try:
+                        answer = future.result()
+                    except Exception as err:  # a worker died (out of memory, killed)
+                        answer = {"ok": False, "error": f"worker failed: {err}"}
+                    finish(futures[future], answer)
+    return [outcomes[record.id] for record, _ in jobs]
+
+
+def _size_of(summary: dict) -> tuple[float, float, float]:
+    written = [lv for lv in summary["levels"] if lv.get("written")]
+    bounds = max(written, key=lambda lv: lv["triangles"])["bounds"]
+    return tuple(max(0.01, hi - lo) for lo, hi in zip(bounds["min"], bounds["max"], strict=True))
+
+
+def _room_order(collection: Collection, built: list[ObjectRecord]) -> list[tuple[str, str]]:
+    used = {r.room or "gallery" for r in built}
+    order = [r.id for r in collection.rooms if r.id in used]
+    order += sorted(used - set(order))
+    rooms = [(rid, "gallery") for rid in order]
+    if collection.smart_exhibits:
+        rooms.append(("smart-city", "smart-city"))
+    return rooms
+
+
+def _place_files(writer: BundleWriter, cache: Cache, result: dict, folder: str,
+                 stem: str, *, generated: bool = False) -> dict[str, dict]:
+    """Hard-link a cache entry's files into the bundle under content-hashed names."""
+    placed: dict[str, dict] = {}
+    entry = cache.entry(result["key"])
+    for item in result["files"]:
+        role = item["role"]
+        if role == "summary":
+            continue
+        suffix = Path(item["file"]).suffix
+        if role.startswith("level:") and not generated:
+            name = f"{stem}.{role.split(':', 1)[1]}.{item['sha256'][:12]}{suffix}"
+        elif role == "thumbnail":
+            name = f"{stem}.thumb.{item['sha256'][:12]}{suffix}"
+        else:
+            name = f"{stem}.{item['sha256'][:12]}{suffix}"
+        url = writer.place(entry / item["file"], folder, name)
+        placed[role] = {"url": url, "bytes": item["bytes"], "sha256": item["sha256"]}
+    return placed
+
+
+def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
+    """Build the bundle; never raises for bad input (CollectionError/BundleError excepted:
+    the CLI turns those into one-line messages)."""
+    stream = stream or sys.stderr
+    started = time.perf_counter()
+    collection, issues = load_collection(options.collection, languages=options.languages)
+    from vrculture.build.bundle import check_target
+
+    check_target(options.bundle, collection.root)
+    max_level = (options.max_level_restricted or collection.max_level_restricted
+                 or DEFAULT_MAX_LEVEL_RESTRICTED)
+    cache = Cache(options.cache_dir or options.bundle.resolve().parent / ".vrculture-cache")
+    jobs = [(r, _job_for(r, options, collection, cache, max_level)) for r in collection.objects]
+    progress = Progress(len(jobs), stream, quiet=options.quiet)
+    outcomes = _convert_all(jobs, cache, options, progress)
+    progress.finish()
+    built = [o for o in outcomes if o.result is not None]
+    for outcome in outcomes:
+        if outcome.error:
+            issues.add(Issue(outcome.record.origin.file, outcome.record.origin.line, "source",
+                             f"{outcome.record.source.name}: {outcome.error}",
+                             record=outcome.record.id))
+
+    if not built and not collection.smart_exhibits:
+        report = _report(collection, options, outcomes, issues, None, None, started, [])
+        return BuildResult(1, report)
+
+    generated_reconverted: list[str] = []
+    smart_models = {}
+    for exhibit in collection.smart_exhibits:
+        model, nodes = model_for(exhibit.kind, exhibit.feeds)
+        key = generated_key({"smart": exhibit.kind, "feeds": exhibit.feeds,
+                             "compress": options.compress})
+        result = convert_generated(model, exhibit.id, key, cache, compress=options.compress)
+        if not result["cached"]:
+            generated_reconverted.append(exhibit.id)
+        smart_models[exhibit.id] = (result, nodes)
+
+    items = [Item(o.record.id, o.result["summary"]["kind"], o.record.room or "gallery",
+                  _size_of(o.result["summary"])) for o in built]
+    items += [Item(e.id, "smart", "smart-city", _size_of(smart_models[e.id][0]["summary"]))
+              for e in collection.smart_exhibits]
+    layout = plan(items, _room_order(collection, [o.record for o in built]))
+    architecture = build_architecture(layout)
+    arch_key = generated_key({"architecture": _layout_signature(layout),
+                              "compress": options.compress})
+    arch_result = convert_generated(architecture, "architecture", arch_key, cache,
+                                    compress=options.compress)
+    if not arch_result["cached"]:
+        generated_reconverted.append("architecture")
+
+    writer = BundleWriter(options.bundle)
+    try:
+        manifest = _manifest(collection, options, built, smart_models, arch_result, layout,
+                             writer, cache, max_level)
+        report = _report(collection, options, outcomes, issues, manifest, arch_result, started,
+                         generated_reconverted, smart_models)
+        writer.write_json("exhibition.json", manifest)
+        writer.write_json("build-report.json", report)
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return BuildResult(3 if issues.errors else 0, report, manifest)
+
+
+def _layout_signature(layout: Layout) -> object:
+    return {"rooms": [(r.id, r.kind, r.bounds, r.height) for r in layout.rooms],
+            "walls": [(w.rect, w.height, w.bottom) for w in layout.walls],
+            "plinths": [(p.rect, p.height) for p in layout.plinths]}
+
+
+def _manifest(collection: Collection, options: BuildOptions, built: list[_Outcome],
+              smart_models: dict, arch_result: dict, layout: Layout, writer: BundleWriter,
+              cache: Cache, max_level: str) -> dict:
+    languages = collection.languages
+    objects = []
+    for outcome in built:
+        record, result = outcome.record, outcome.result
+        assert result is not None
+        summary = result["summary"]
+        placed = _place_files(writer, cache, result, f"objects/{record.id}", record.id)
+        levels = [mf.level_entry(lv, placed[f"level:{lv['name']}"]["url"])
+                  for lv in reversed(summary["levels"]) if lv.get("written")]
+        objects.append(mf.object_entry(record, summary, levels, placed.get("thumbnail"),
+                                       max_level, layout))
+    exhibits = []
+    for exhibit in collection.smart_exhibits:
+        result, nodes = smart_models[exhibit.id]
+        placed = _place_files(writer, cache, result, f"smart/{exhibit.id}", exhibit.id,
+                              generated=True)
+        exhibits.append(mf.smart_entry(exhibit, placed["level:full"], nodes, layout))
+    arch = _place_files(writer, cache, arch_result, "rooms", "architecture",
+                       generated=True)["level:full"]
+    titles = {r.id: r.title for r in collection.rooms}
+    rooms = []
+    for room in layout.rooms:
+        title = titles.get(room.id) or mf.DEFAULT_ROOM_TITLES.get(room.id) or {"en": room.id}
+        rooms.append({"id": room.id, "title": mf.text_in(languages, title), "kind": room.kind,
+                      "bounds": list(room.bounds), "height": room.height})
+    object_titles = {o["id"]: o["title"] for o in objects}
+    object_titles.update({e.id: e.title for e in collection.smart_exhibits})
+    manifest = {
+        "schema_version": mf.SCHEMA_VERSION, "id": collection.id, "generator": GENERATOR,
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "default_language": collection.default_language, "languages": languages,
+        "title": collection.title,
+        **({"description": collection.description} if collection.description else {}),
+        **({"credit": collection.credit} if collection.credit else {}),
+        "entrance": layout.entrance.as_json(), "architecture": arch,
+        "rooms": rooms, "walkable": [list(r) for r in layout.walkable],
+        "objects": objects, "tours": mf.tours_of(collection, layout, object_titles),
+        "smart_exhibits": exhibits, "feeds": mf.feeds_of(collection.smart_exhibits),
+        "budget": {"triangles": options.budget.triangles,
+                   "gpu_texture_bytes": options.budget.gpu_texture_bytes},
+        "totals": totals_per_level(objects, LEVEL_ORDER),
+    }
+    return mf.round_floats(manifest)  # type: ignore[return-value]
+
+
+def _scenery(arch_result: dict | None, smart_models: dict) -> dict[str, int]:
+    results = ([arch_result] if arch_result else []) + [r for r, _ in smart_models.values()]
+    levels = [r["summary"]["levels"][0] for r in results]
+    return {"triangles": sum(lv["triangles"] for lv in levels),
+            "bytes": sum(lv["bytes"] for lv in levels),
+            "gpu_texture_bytes": sum(lv["gpu_texture_bytes"] for lv in levels)}
+
+
+def _report(collection: Collection, options: BuildOptions, outcomes: list[_Outcome],
+            issues: IssueList, manifest: dict | None, arch_result: dict | None, started: float,
+            generated_reconverted: list[str], smart_models: dict | None = None) -> dict:
+    per_object = []
+    for outcome in outcomes:
+        item: dict[str, object] = {"id": outcome.record.id,
+                                   "source": str(outcome.record.source),
+                                   "status": "built" if outcome.result else "failed",
+                                   "reconverted": outcome.reconverted}
+        if outcome.error:
+            item["error"] = outcome.error
+        if outcome.result:
+            summary = outcome.result["summary"]
+            item["seconds"] = outcome.result.get("seconds")
+            item["source_triangles"] = summary.get("source_triangles")
+            item["warnings"] = outcome.result.get("warnings", [])
+            item["levels"] = [{k: lv.get(k) for k in ("name", "written", "same_as", "bytes",
+                                                      "triangles", "texture_px", "texture_bytes",
+                                                      "gpu_texture_bytes")}
+                              for lv in summary["levels"]]
+        per_object.append(item)
+    invalid = sorted({i.record or "" for i in issues.errors} - {o.record.id for o in outcomes})
+    warnings = [str(i) for i in issues.warnings]
+    budget = None
+    if manifest is not None:
+        budget = budget_check(manifest["totals"]["low"], _scenery(arch_result, smart_models or {}),
+                              options.budget)
+        if not budget["fits"]:
+            warnings.append(
+                f"the exhibition at its low level needs {budget['triangles']} triangles and "
+                f"{budget['gpu_texture_bytes'] / 2**20:.1f} MB of texture memory: over the "
+                f"Quest-class budget ({options.budget.triangles} triangles, "
+                f"{options.budget.gpu_texture_bytes / 2**20:.0f} MB)")
+    reconverted = [o.record.id for o in outcomes if o.reconverted]
+    return {
+        "generator": GENERATOR, "collection": str(collection.root),
+        "bundle": str(options.bundle.resolve()),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "seconds": round(time.perf_counter() - started, 3),
+        "settings": {"levels": list(options.levels), "textures": options.textures,
+                     "compress": options.compress, "jobs": options.jobs,
+                     "languages": collection.languages,
+                     "max_level_restricted": options.max_level_restricted
+                     or collection.max_level_restricted or DEFAULT_MAX_LEVEL_RESTRICTED},
+        "counts": {"objects": len(outcomes) + len(invalid),
+                   "built": sum(1 for o in outcomes if o.result),
+                   "failed": sum(1 for o in outcomes if o.error), "invalid": len(invalid),
+                   "reconverted": len(reconverted),
+                   "cached": sum(1 for o in outcomes if o.result and not o.reconverted),
+                   "generated_reconverted": len(generated_reconverted),
+                   "errors": len(issues.errors), "warnings": len(warnings)},
+        "reconverted": reconverted, "generated_reconverted": generated_reconverted,
+        "invalid": invalid,
+        "issues": [i.as_json() for i in issues.items],
+        "warnings": warnings,
+        "totals": manifest["totals"] if manifest else {},
+        "budget": budget,
+        "objects": per_object,
+    }
