@@ -1,0 +1,188 @@
+"""End-to-end fixtures: one bundle, one real server and one headless Chromium per session.
+
+The server is the real `create_app(ServerConfig)` on 127.0.0.1 in a thread of this process (its
+own event loop), serving a bundle written by `bundle_factory` (exact colours, positions and
+triangle counts, plus meshopt and KTX2 levels). Chromium is Debian's, driven by Playwright's
+Python package (no downloaded browser); IWER emulates a Meta Quest 3 where a test asks for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .bundle_factory import EXHIBITION_ID, Bundle, make_bundle
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+IWER_JS = ROOT / "node_modules" / "iwer" / "build" / "iwer.min.js"
+IWER_SETUP = Path(__file__).with_name("iwer_setup.js")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--enable-unsafe-swiftshader",
+]
+# SwiftShader on a loaded 2-core machine: generous waits, always on state, never on sleeps.
+TIMEOUT_MS = 45_000
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.e2e)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    port: int
+    bundle: Bundle
+    data_dir: Path
+    feed_tokens: dict[str, str]
+    guide_code: str
+    loop: asyncio.AbstractEventLoop
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def other_origin(self) -> str:
+        """Same server, another origin (localhost vs 127.0.0.1): a cross-origin setup."""
+        return f"http://localhost:{self.port}"
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+
+class ServerThread(threading.Thread):
+    def __init__(self, config) -> None:
+        super().__init__(daemon=True, name="vrculture-e2e-server")
+        self.config = config
+        self.loop = asyncio.new_event_loop()
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+        self.runner = None
+
+    def run(self) -> None:
+        from aiohttp import web
+
+        from vrculture.server.app import create_app
+
+        asyncio.set_event_loop(self.loop)
+
+        async def start() -> None:
+            app = create_app(self.config, watch_interval=0.5)
+            self.runner = web.AppRunner(app, access_log=None)
+            await self.runner.setup()
+            await web.TCPSite(self.runner, self.config.host, self.config.port).start()
+
+        try:
+            self.loop.run_until_complete(start())
+        except BaseException as error:  # reported to the fixture, which fails loudly
+            self.error = error
+            self.ready.set()
+            return
+        self.ready.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(self.runner.cleanup())
+        self.loop.close()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.join(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def e2e_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
+    return make_bundle(tmp_path_factory.mktemp("bundles") / EXHIBITION_ID)
+
+
+@pytest.fixture(scope="session")
+def server(e2e_bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    from vrculture.server.config import ServerConfig
+    from vrculture.server.storage import Store
+
+    data_dir = tmp_path_factory.mktemp("data")
+    store = Store.open(data_dir)
+    tokens = {feed: store.add_feed(feed, kind=spec["kind"], exhibition=EXHIBITION_ID)
+              for feed, spec in e2e_bundle.manifest["feeds"].items()}
+    guide_code = store.add_guide_code(EXHIBITION_ID, "e2e guide")
+    store.close()
+
+    port = free_port()
+    config = ServerConfig(bundles=[e2e_bundle.root], data_dir=data_dir, host="127.0.0.1",
+                          port=port, allowed_origins=[f"http://127.0.0.1:{port}"])
+    thread = ServerThread(config)
+    thread.start()
+    thread.ready.wait(30)
+    if thread.error is not None:
+        raise thread.error
+    yield Server(port, e2e_bundle, data_dir, tokens, guide_code, thread.loop)
+    thread.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (tools/bootstrap --browser installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def iwer_script() -> str:
+    return IWER_JS.read_text() + "\n" + IWER_SETUP.read_text()
+
+
+class PageErrors(list):
+    """Uncaught page errors; a test asserts this stays empty."""
+
+
+@pytest.fixture
+def new_page(browser):
+    """Factory: new_page(url=None, quest=False, lang='en-US', viewport=(800, 500))."""
+    contexts = []
+
+    def make(url: str | None = None, *, quest: bool = False, lang: str = "en-US",
+             viewport: tuple[int, int] = (800, 500)):
+        ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                  locale=lang)
+        ctx.set_default_timeout(TIMEOUT_MS)
+        if quest:
+            ctx.add_init_script(iwer_script())
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.errors = PageErrors()
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        if url:
+            page.goto(url)
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def wait_ready(page, *, first_frame: bool = True) -> None:
+    page.wait_for_function("window.viewerState && viewerState.ready", timeout=TIMEOUT_MS)
+    if first_frame:
+        page.wait_for_function("viewerState.firstFrameAt != null", timeout=TIMEOUT_MS)
+
+
+def state(page, expr: str = "viewerState"):
+    return page.evaluate(f"JSON.parse(JSON.stringify({expr}))")

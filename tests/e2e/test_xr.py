@@ -1,0 +1,83 @@
+"""WebXR with an emulated Meta Quest 3 (IWER): XR frames, controller picking, teleport, turn."""
+
+from __future__ import annotations
+
+from .conftest import TIMEOUT_MS, state, wait_ready
+
+# The visitor starts at the entrance (0, 0, 2) facing -Z; controller poses are in the XR
+# reference space, which the viewer's rig places at the entrance: world = local + (0, 0, 2).
+RED_VASE_LOCAL = {"x": 0, "y": 1.15, "z": -3.0}
+
+
+def enter_vr(page) -> None:
+    wait_ready(page)
+    page.wait_for_function("viewerState.xrSupported === true")
+    assert page.evaluate("viewer.enterVR()") is True
+    page.wait_for_function("viewerState.inXR && viewerState.xrFrames > 10", timeout=TIMEOUT_MS)
+
+
+def aim_and_select(page, hand: str, position: dict, target: dict) -> None:
+    page.evaluate("""async ([hand, position, target]) => {
+        const r = xrDevice.remote;
+        await r.dispatch('set_transform', {device: `controller-${hand}`, position});
+        await r.dispatch('look_at', {device: `controller-${hand}`, target});
+        await r.dispatch('select', {device: `controller-${hand}`});
+    }""", [hand, position, target])
+
+
+def test_enter_vr_renders_xr_frames_and_the_button_shows(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e"), quest=True)
+    enter_vr(page)
+    first = state(page, "viewerState.xrFrames")
+    page.wait_for_function(f"viewerState.xrFrames > {first + 5}")
+    assert page.is_visible("#enter-vr")
+    page.evaluate("viewer.exitVR()")
+    page.wait_for_function("!viewerState.inXR")
+    assert page.errors == []
+
+
+def test_no_enter_vr_button_without_webxr(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e"))
+    wait_ready(page)
+    assert state(page, "viewerState.xrSupported") is False
+    assert page.is_hidden("#enter-vr")
+
+
+def test_controller_picks_an_object_and_its_panel_is_in_the_visitors_language(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e"), quest=True, lang="sv-SE")
+    enter_vr(page)
+    aim_and_select(page, "right", {"x": 0.25, "y": 1.3, "z": -0.4}, RED_VASE_LOCAL)
+    page.wait_for_function("viewerState.selected === 'red-vase'")
+    s = state(page)
+    assert s["picks"][-1] == {**s["picks"][-1], "id": "red-vase", "via": "controller"}
+    assert s["panel"]["vr"] is True and s["panel"]["vrTitle"] == "Röd vas"
+    assert s["panel"]["vrLang"] == "sv"
+    # switching language re-renders the in-VR panel
+    page.evaluate("viewer.setLanguage('en')")
+    page.wait_for_function("viewerState.panel.vrTitle === 'Red vase'")
+    assert state(page, "viewerState.panel.title") == "Red vase"
+    assert page.errors == []
+
+
+def test_controller_teleports_on_the_floor_and_the_thumbstick_turns(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e"), quest=True)
+    enter_vr(page)
+    # floor point (1, 0, -2.5) in the world = (1, 0, -4.5) in the reference space
+    aim_and_select(page, "left", {"x": -0.2, "y": 1.2, "z": -0.3}, {"x": 1, "y": 0, "z": -4.5})
+    page.wait_for_function("viewerState.teleports.length > 0")
+    t = state(page, "viewerState.teleports[0]")
+    assert t["via"] == "controller"
+    assert abs(t["x"] - 1) < 0.05 and abs(t["z"] + 2.5) < 0.05
+    page.wait_for_function(
+        "Math.abs(viewerState.viewerPos.x - 1) < 0.05"
+        " && Math.abs(viewerState.viewerPos.z + 2.5) < 0.05")
+    yaw = state(page, "viewerState.viewerPos.yaw")
+    page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', 1, 0)")
+    page.wait_for_function("viewerState.snapTurns >= 1")
+    page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', 0, 0)")
+    page.wait_for_function(f"Math.abs(viewerState.viewerPos.yaw - ({yaw} - Math.PI / 6)) < 0.01")
+    # a point outside the walkable floor does not move the visitor
+    aim_and_select(page, "left", {"x": -0.2, "y": 1.2, "z": -0.3}, {"x": 30, "y": 0, "z": -4.5})
+    frames = state(page, "viewerState.xrFrames")
+    page.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
+    assert state(page, "viewerState.teleports.length") == 1
