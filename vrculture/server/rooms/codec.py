@@ -82,7 +82,9 @@ def decode_part(data: bytes) -> Part | None:
     return (x * scale, y * scale, z * scale), unpack_rotation(word)
 
 
-def encode_pose_frame(head: Part | None, left: Part | None = None, right: Part | None = None) -> bytes:
+def encode_pose_frame(
+    head: Part | None, left: Part | None = None, right: Part | None = None
+) -> bytes:
     """A client's pose frame; a part that is None is not tracked (other visitors hide it)."""
     mask = 0
     body = b""
@@ -102,7 +104,9 @@ def parse_pose_frame(data: bytes) -> tuple[int, bytes]:
         raise FrameError("pose frame mask has bits other than head/left/right")
     expected = 2 + PART_BYTES * mask.bit_count()
     if len(data) != expected:
-        raise FrameError(f"pose frame with mask {mask:#05b} must be {expected} bytes, got {len(data)}")
+        raise FrameError(
+            f"pose frame with mask {mask:#05b} must be {expected} bytes, got {len(data)}"
+        )
     return mask, bytes(data[2:])
 
 

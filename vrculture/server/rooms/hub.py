@@ -1,0 +1,219 @@
+"""All rooms of this process: placing visitors, the tick loop and the live readings of feeds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from vrculture.server.config import RoomSettings
+from vrculture.server.rooms.room import Room
+from vrculture.server.rooms.visitor import Visitor
+
+log = logging.getLogger(__name__)
+Unsubscribe = Callable[[], Awaitable[None]]
+
+
+class RoomsHub:
+    def __init__(self, settings: RoomSettings, registry: Any, pubsub: Any,
+                 feed_store: Any = None) -> None:
+        self.settings = settings
+        self.registry = registry
+        self.pubsub = pubsub
+        self.feed_store = feed_store
+        self.rooms: dict[str, list[Room]] = {}  # exhibition id -> its rooms, in order
+        self.sync: Any = None  # RoomsSync (Redis scale-out); None in one process
+        self._feeds: dict[str, tuple[Unsubscribe, set[str]]] = {}  # feed -> (unsub, exhibitions)
+        self._exhibition_feeds: dict[str, set[str]] = {}
+        self._feed_lock = asyncio.Lock()
+        self._tick_task: asyncio.Task[None] | None = None
+        self._flush_wanted = asyncio.Event()
+        self._flush_task: asyncio.Task[None] | None = None
+
+    # ----- lifecycle
+
+    async def start(self) -> None:
+        self._tick_task = asyncio.create_task(self._tick_loop())
+        self._flush_task = asyncio.create_task(self._flush_loop())
+
+    async def stop(self) -> None:
+        for task in (self._tick_task, self._flush_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        for rooms in list(self.rooms.values()):
+            for room in rooms:
+                for v in room.local_visitors():
+                    if v.ws is not None and not v.ws.closed:
+                        await v.ws.close(code=1001, message=b"server shutting down")
+        for unsubscribe, _ in list(self._feeds.values()):
+            await unsubscribe()
+        self._feeds.clear()
+
+    # ----- rooms
+
+    def manifest_of(self, exhibition: str) -> Callable[[], dict[str, Any] | None]:
+        def manifest() -> dict[str, Any] | None:
+            loaded = self.registry.get(exhibition)
+            return loaded.manifest if loaded is not None else None
+
+        return manifest
+
+    def room_named(self, exhibition: str, name: str) -> Room:
+        """The room with this name, created (empty) if it does not exist yet."""
+        rooms = self.rooms.setdefault(exhibition, [])
+        for room in rooms:
+            if room.name == name:
+                return room
+        room = Room(exhibition, name, self.settings, self.manifest_of(exhibition))
+        rooms.append(room)
+        rooms.sort(key=lambda r: room_number(exhibition, r.name))
+        return room
+
+    def place(self, exhibition: str, wanted: str | None = None) -> Room:
+        """The asked-for room if it has space, else the first with space, else a new overflow."""
+        rooms = self.rooms.setdefault(exhibition, [])
+        capacity = self.settings.capacity
+        if wanted is not None:
+            for room in rooms:
+                if room.name == wanted and room.count < capacity:
+                    return room
+        for room in rooms:
+            if room.count < capacity:
+                return room
+        taken = {room_number(exhibition, r.name) for r in rooms}
+        number = 1
+        while number in taken:
+            number += 1
+        return self.room_named(exhibition, exhibition if number == 1 else f"{exhibition}-{number}")
+
+    async def joined(self, room: Room) -> None:
+        if self.sync is not None and room.sync is None:
+            await self.sync.attach(room)
+
+    async def left(self, room: Room) -> None:
+        """Forget a room and its exhibition's feeds once nobody (here or elsewhere) is in it."""
+        if room.local_visitors():
+            return
+        if self.sync is not None and room.sync is not None:
+            await self.sync.detach(room)
+        if room.count == 0:
+            rooms = self.rooms.get(room.exhibition, [])
+            if room in rooms:
+                rooms.remove(room)
+            if not rooms:
+                self.rooms.pop(room.exhibition, None)
+                await self.release_feeds(room.exhibition)
+
+    # ----- live readings
+
+    def feeds_of(self, exhibition: str) -> list[str]:
+        loaded = self.registry.get(exhibition)
+        feeds = loaded.manifest.get("feeds", {}) if loaded is not None else {}
+        return sorted(feeds) if isinstance(feeds, dict) else []
+
+    async def use_feeds(self, exhibition: str) -> list[str]:
+        """Subscribe to the exhibition's feeds (again when a republished manifest changed them)."""
+        wanted = set(self.feeds_of(exhibition))
+        async with self._feed_lock:
+            current = self._exhibition_feeds.get(exhibition, set())
+            for feed in current - wanted:
+                await self._drop_feed(feed, exhibition)
+            for feed in wanted - current:
+                if feed not in self._feeds:
+                    unsubscribe = await self.pubsub.subscribe(f"feed:{feed}", self._on_reading)
+                    self._feeds[feed] = (unsubscribe, set())
+                self._feeds[feed][1].add(exhibition)
+            self._exhibition_feeds[exhibition] = wanted
+        return sorted(wanted)
+
+    async def release_feeds(self, exhibition: str) -> None:
+        async with self._feed_lock:
+            for feed in self._exhibition_feeds.pop(exhibition, set()):
+                await self._drop_feed(feed, exhibition)
+
+    async def _drop_feed(self, feed: str, exhibition: str) -> None:
+        entry = self._feeds.get(feed)
+        if entry is None:
+            return
+        entry[1].discard(exhibition)
+        if not entry[1]:
+            del self._feeds[feed]
+            await entry[0]()
+
+    def subscribed_feeds(self) -> set[str]:
+        return set(self._feeds)
+
+    async def latest_readings(self, feeds: list[str]) -> dict[str, Any]:
+        if self.feed_store is None or not feeds:
+            return {}
+        try:
+            return dict(await self.feed_store.latest_readings(feeds))
+        except Exception:  # a broken store must not keep visitors out of the room
+            log.exception("could not read the latest readings")
+            return {}
+
+    def _on_reading(self, channel: str, payload: bytes) -> None:
+        feed = channel.removeprefix("feed:")
+        try:
+            message = json.loads(payload)
+            reading = message["reading"]
+            if not isinstance(reading, dict):
+                raise TypeError("reading is not an object")
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed message on %s", channel)
+            return
+        text = json.dumps({"type": "reading", "feed": feed, "reading": reading},
+                          ensure_ascii=False)
+        entry = self._feeds.get(feed)
+        for exhibition in entry[1] if entry else ():
+            for room in self.rooms.get(exhibition, []):
+                for v in room.local_visitors():
+                    v.post(text, coalesce=f"reading:{feed}")
+        self.want_flush()
+
+    # ----- sending
+
+    def want_flush(self) -> None:
+        self._flush_wanted.set()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await self._flush_wanted.wait()
+            self._flush_wanted.clear()
+            for rooms in list(self.rooms.values()):
+                for room in list(rooms):
+                    for v in room.local_visitors():
+                        if v.outbox or v.overflowed:
+                            await room.flush(v)
+
+    async def _tick_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        period = 1.0 / self.settings.tick_hz
+        due = loop.time()
+        while True:
+            due += period
+            for rooms in list(self.rooms.values()):
+                for room in list(rooms):
+                    try:
+                        await room.tick()
+                    except Exception:  # one broken room must not stop the others' ticks
+                        log.exception("tick of room %s failed", room.name)
+            now = loop.time()
+            if due < now - period:  # fell behind (overload): do not try to catch up in a burst
+                due = now
+            await asyncio.sleep(max(0.0, due - now))
+
+
+def room_number(exhibition: str, name: str) -> int:
+    if name == exhibition:
+        return 1
+    suffix = name.removeprefix(exhibition + "-")
+    return int(suffix) if suffix.isdigit() else 0
+
+
+__all__ = ["RoomsHub", "Visitor"]
