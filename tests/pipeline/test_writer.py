@@ -56,13 +56,15 @@ def test_meshopt_streams_decode_to_the_quantised_positions(tmp_path):
     attributes = gltf["meshes"][0]["primitives"][0]["attributes"]
     positions = accessor_array(gltf, binary, attributes["POSITION"])
     assert gltf["accessors"][attributes["POSITION"]]["componentType"] == 5122  # SHORT
+    assert np.abs(positions).max() == 8191  # 14-bit grid, the extremes on the grid's edge
     geometry_node = next(n for n in gltf["nodes"] if "mesh" in n)
-    half = geometry_node["scale"][0]
+    scale = geometry_node["scale"][0]
     centre = np.array(geometry_node["translation"])
     # Dequantise as a viewer does and compare with the metres we started from.
-    restored = positions / 32767.0 * half + centre
-    step = half / 32767.0
-    assert np.abs(restored - prim.positions).max() <= step
+    restored = positions / 32767.0 * scale + centre
+    step = result.quantization["scan"]["step"]
+    assert np.abs(restored - prim.positions).max() <= step / 2 + 1e-7
+    assert step < 0.6 / 16000
     # The index stream decodes to the same triangles in the same order (each may be rotated,
     # keeping its winding).
     index = accessor_array(gltf, binary, gltf["meshes"][0]["primitives"][0]["indices"])
@@ -93,12 +95,24 @@ def test_colours_uvs_texture_and_names_survive(tmp_path):
     gltf, binary = read_glb(path)
     assert gltf["nodes"][0]["name"] == "sphere"
     attributes = gltf["meshes"][0]["primitives"][0]["attributes"]
-    colors = accessor_array(gltf, binary, attributes["COLOR_0"]) / 65535.0
-    assert np.abs(colors - prim.colors).max() < 1e-4
+    colors = accessor_array(gltf, binary, attributes["COLOR_0"]) / 255.0
+    assert np.abs(colors - prim.colors).max() <= 0.5 / 255 + 1e-6
     uvs = accessor_array(gltf, binary, attributes["TEXCOORD_0"]) / 65535.0
     assert np.abs(uvs - prim.uvs).max() < 1e-4
     assert gltf["images"][0]["mimeType"] == "image/jpeg"
     assert gltf["materials"][0]["pbrMetallicRoughness"]["baseColorTexture"] == {"index": 0}
+
+
+def test_sixteen_bit_colours_on_request(tmp_path):
+    model = optimize(repair_normals(textured_sphere()))
+    prim = model.nodes[0].primitives[0]
+    path, _ = _write(tmp_path, model, "deep", color_bits=16)
+    assert_valid(path)
+    gltf, binary = read_glb(path)
+    accessor = gltf["meshes"][0]["primitives"][0]["attributes"]["COLOR_0"]
+    assert gltf["accessors"][accessor]["componentType"] == 5123
+    colors = accessor_array(gltf, binary, accessor) / 65535.0
+    assert np.abs(colors - prim.colors).max() <= 0.5 / 65535 + 1e-7
 
 
 def test_uvs_outside_unit_square_use_the_exponential_filter(tmp_path):

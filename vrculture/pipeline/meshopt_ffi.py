@@ -1,9 +1,10 @@
 """Safe calls into meshoptimizer's C library where the PyPI wrapper (0.2.30a0) is unsafe.
 
-The wrapper declares no ctypes `argtypes` for `meshopt_simplifyWithAttributes` and the decode
-filters, so ctypes passes `size_t` arguments as 32-bit ints and a Python float not at all
-(a TypeError, then a segfault once worked around). We declare the C signatures here, once, and
-call the library directly with contiguous arrays of the right dtype.
+The wrapper declares no ctypes `argtypes` for `meshopt_simplifyWithAttributes`,
+`meshopt_optimizeVertexCacheStrip`, `meshopt_optimizeVertexFetchRemap` and the decode filters,
+so ctypes passes `size_t` arguments as 32-bit ints and a Python float not at all (a TypeError,
+then a segfault once worked around). We declare the C signatures here, once, and call the
+library directly with contiguous arrays of the right dtype.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def _lib():
         ctypes.c_float, ctypes.c_uint, ctypes.POINTER(ctypes.c_float),
     ]
     lib.meshopt_simplifyWithAttributes.restype = _size
+    lib.meshopt_optimizeVertexCacheStrip.argtypes = [_ptr, _ptr, _size, _size]
+    lib.meshopt_optimizeVertexCacheStrip.restype = None
     lib.meshopt_optimizeVertexFetchRemap.argtypes = [_ptr, _ptr, _size, _size]
     lib.meshopt_optimizeVertexFetchRemap.restype = _size
     for name in ("meshopt_decodeFilterOct", "meshopt_decodeFilterExp"):
@@ -68,6 +71,19 @@ def simplify_with_attributes(
         target_index_count, target_error, options, ctypes.byref(error),
     )
     return destination[:count].copy(), float(error.value)
+
+
+def vertex_cache_strip(indices: np.ndarray, vertex_count: int) -> np.ndarray:
+    """Triangles reordered for the vertex cache with strip-like locality (flat uint32)."""
+    lib = _lib()
+    indices = np.ascontiguousarray(indices.reshape(-1), dtype=np.uint32)
+    if len(indices) and int(indices.max()) >= vertex_count:
+        raise ValueError("index out of range")
+    destination = np.zeros_like(indices)
+    lib.meshopt_optimizeVertexCacheStrip(
+        destination.ctypes.data, indices.ctypes.data, len(indices), vertex_count
+    )
+    return destination
 
 
 def vertex_fetch_remap(indices: np.ndarray, vertex_count: int) -> tuple[np.ndarray, int]:
