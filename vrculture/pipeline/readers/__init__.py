@@ -13,6 +13,7 @@ from pathlib import Path
 
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.model import Model
+from vrculture.pipeline.readers.assimp_reader import assimp_available, read_with_assimp
 from vrculture.pipeline.readers.common import DEFAULT_LIMITS, ReadLimits, SourceBudget
 from vrculture.pipeline.readers.sniff import IMAGE_EXTENSIONS, read_head, sniff
 
@@ -58,8 +59,6 @@ def read_source(
 
 
 def _read(path: Path, painting_height_m: float | None, limits: ReadLimits) -> SourceModel:
-    if painting_height_m is not None and not (0.01 <= painting_height_m <= 100.0):
-        raise ConversionError(path, f"painting height {painting_height_m} m is not plausible")
     try:
         if not path.is_file():
             raise ConversionError(path, "not found or not a regular file")
@@ -75,7 +74,7 @@ def _read(path: Path, painting_height_m: float | None, limits: ReadLimits) -> So
 
     if fmt == "empty":
         raise ConversionError(path, "empty file (0 bytes)")
-    if fmt in ("fbx", "dae", "draco", "zip"):
+    if fmt in ("draco", "zip") or (fmt in ("fbx", "dae") and not assimp_available()):
         raise ConversionError(path, _unsupported(fmt))
     if fmt in ("binary", "text"):
         what = "binary data" if fmt == "binary" else "text"
@@ -98,6 +97,8 @@ def _dispatch(
     if fmt.startswith("image:"):
         from vrculture.pipeline.readers.painting import read_painting
 
+        if painting_height_m is not None and not (0.01 <= painting_height_m <= 100.0):
+            raise ConversionError(path, f"painting height {painting_height_m} m is not plausible")
         kind = fmt.split(":", 1)[1]
         if kind not in ("jpeg", "png", "webp", "tiff"):
             raise ConversionError(
@@ -123,17 +124,24 @@ def _dispatch(
 
         model = read_gltf(path, budget.read(path), budget, binary=fmt == "glb")
         return SourceModel(model, "model", "+Y", fmt, already_metric=True)
+    if fmt in ("fbx", "dae"):
+        label = "FBX" if fmt == "fbx" else "Collada"
+        model = read_with_assimp(path, label, budget)
+        return SourceModel(model, "model", "+Y", fmt, already_metric=False)
     raise ConversionError(path, f"unsupported format: {fmt}")
 
 
 def _unsupported(fmt: str) -> str:
     if fmt == "fbx":
         return (
-            "unsupported format: FBX (no FBX reader is installed; export the model as glTF/GLB "
-            "or OBJ, e.g. with Blender)"
+            "unsupported format: FBX (the assimp-py reader is not installed; export the model "
+            "as glTF/GLB or OBJ, e.g. with Blender)"
         )
     if fmt == "dae":
-        return "unsupported format: Collada .dae (export the model as glTF/GLB or OBJ)"
+        return (
+            "unsupported format: Collada .dae (the assimp-py reader is not installed; export "
+            "the model as glTF/GLB or OBJ)"
+        )
     if fmt == "draco":
         return "unsupported format: a raw Draco .drc file (wrap it in a glTF/GLB)"
     return "unsupported format: a ZIP archive (unpack it and convert the model file inside)"
