@@ -27,6 +27,7 @@ _HIDDEN_ROW = np.frombuffer(_HIDDEN_PART * PARTS, dtype=np.uint8)
 _HEADER = struct.Struct("<BBIH")
 _CLAMPED_X = struct.pack("<h", -32767)
 MAX_SLOTS = 8191
+_FAR_AWAY = np.float32(1e5)  # stand-in place of a head never seen: farther than any room
 
 
 def full_row(mask: int, body: bytes) -> bytes:
@@ -54,17 +55,18 @@ def full_row(mask: int, body: bytes) -> bytes:
 
 
 class PoseTable:
-    def __init__(self, slots: int = 64) -> None:
+    def __init__(self, slots: int = 64, far_period: int = 10) -> None:
         self.tick = 1
+        self.far_period = far_period
         self._alloc(max(1, slots))
 
     def _alloc(self, n: int) -> None:
         self.parts = np.tile(_HIDDEN_ROW, (n, 1))
-        self.version = np.zeros((n, PARTS), np.int64)
+        self.version = np.zeros((n, PARTS), np.int32)
         self.head = np.full((n, 3), np.inf, np.float32)
         self.active = np.zeros(n, bool)
-        self.sent = np.zeros((n, n, PARTS), np.int64)
-        self.published = np.zeros((n, PARTS), np.int64)
+        self.sent = np.zeros((n, n, PARTS), np.int32)
+        self.published = np.zeros((n, PARTS), np.int32)
         self.last_far = np.zeros(n, np.int64)
 
     @property
@@ -95,12 +97,14 @@ class PoseTable:
         self.sent[slot, :, :] = 0  # a newcomer has seen nothing...
         self.sent[:, slot, :] = 0  # ...and nobody has seen it
         self.published[slot] = 0
-        self.last_far[slot] = 0
+        # Spread the far visitors' updates over the ticks instead of all receivers at once.
+        self.last_far[slot] = self.tick - slot % self.far_period
         return slot
 
     def remove(self, slot: int) -> None:
         self.active[slot] = False
         self.head[slot] = np.inf
+        self.version[slot] = 0  # a free slot never counts as changed
 
     def apply(self, slots: list[int], rows: list[bytes]) -> None:
         """Store the newest rows (30 bytes each) and bump the version of the parts that changed."""
@@ -122,57 +126,59 @@ class PoseTable:
     ) -> list[tuple[int, bytes]]:
         """One state frame per receiver slot that has news: [(slot, frame bytes)]."""
         tick = self.tick
-        active = np.flatnonzero(self.active)
-        if len(receivers) == 0 or len(active) < 2:
+        n_active = int(self.active.sum())
+        if len(receivers) == 0 or n_active < 2:
             return []
-        version = self.version[active]  # (A, 3)
-        grid = np.ix_(receivers, active)
-        seen = self.sent[grid]  # (R, A, 3)
-        changed = version[None, :, :] > seen
-        own = np.searchsorted(active, receivers)
+        # Whole rows (every slot as a column): a row gather is a memcpy, where gathering
+        # receivers x active columns costs several times more. Free slots have version 0,
+        # so they never count as changed.
+        seen = self.sent[receivers]  # (R, n, 3)
+        changed = self.version[None, :, :] > seen
         rows = np.arange(len(receivers))
-        if len(active) - 1 > nearest:
-            delta = self.head[receivers][:, None, :] - self.head[active][None, :, :]
-            dist = np.einsum("rak,rak->ra", delta, delta)
-            dist[~np.isfinite(dist)] = np.inf
-            dist[rows, own] = np.inf
+        if n_active - 1 > nearest:
+            heads = np.where(np.isfinite(self.head), self.head, _FAR_AWAY)
+            mine = heads[receivers]
+            # Per coordinate, not as a matrix product: BLAS with an inner size of 3 was ~30x
+            # slower here (threading overhead), and differences do not cancel catastrophically.
+            dist = np.square(mine[:, 0, None] - heads[None, :, 0])
+            dist += np.square(mine[:, 1, None] - heads[None, :, 1])
+            dist += np.square(mine[:, 2, None] - heads[None, :, 2])
+            dist[rows, receivers] = np.inf
+            dist[:, ~self.active] = np.inf
             near_idx = np.argpartition(dist, nearest - 1, axis=1)[:, :nearest]
             eligible = np.zeros(dist.shape, bool)
             eligible[rows[:, None], near_idx] = True
-            eligible &= np.isfinite(dist)
             far_due = tick - self.last_far[receivers] >= far_period
             eligible[far_due] = True
             self.last_far[receivers[far_due]] = tick
         else:
-            eligible = np.ones((len(receivers), len(active)), bool)
-        eligible[rows, own] = False
+            eligible = np.ones(changed.shape[:2], bool)
+        eligible[rows, receivers] = False
         include = changed & eligible[:, :, None]
-        mask = (include[:, :, 0].astype(np.uint16) | include[:, :, 1].astype(np.uint16) << 1
-                | include[:, :, 2].astype(np.uint16) << 2)
-        ri, ai = np.nonzero(mask)
+        bits = include.view(np.uint8)
+        mask = bits[:, :, 0] | bits[:, :, 1] << 1 | bits[:, :, 2] << 2
+        ri, si = np.nonzero(mask)
         if len(ri) == 0:
             return []
-        seen[include] = np.broadcast_to(version[None], seen.shape)[include]
-        self.sent[grid] = seen
-        entry_mask = mask[ri, ai]
+        self.sent[receivers] = np.where(include, self.version[None, :, :], seen)
+        entry_mask = mask[ri, si].astype(np.uint16)
         table = np.empty((len(ri), 2 + ROW), np.uint8)
-        words = (active[ai] + 1).astype("<u2") | (entry_mask << 13).astype("<u2")
-        table[:, :2] = words.view(np.uint8).reshape(-1, 2)
-        table[:, 2:] = self.parts[active[ai]]
+        words = (si + 1).astype(np.uint16) | (entry_mask << 13)
+        table[:, :2] = words.astype("<u2").view(np.uint8).reshape(-1, 2)
+        table[:, 2:] = self.parts[si]
         keep = np.empty(table.shape, bool)
         keep[:, :2] = True
-        inc = include[ri, ai]  # (M, 3)
+        inc = include[ri, si]  # (M, 3)
         keep[:, 2:] = np.repeat(inc, PART_BYTES, axis=1)
         flat = table[keep].tobytes()
         lengths = 2 + PART_BYTES * inc.sum(axis=1)
-        per_receiver = np.bincount(ri, weights=lengths, minlength=len(receivers)).astype(np.int64)
-        counts = np.bincount(ri, minlength=len(receivers))
-        ends = np.cumsum(per_receiver)
+        ends = np.cumsum(np.bincount(ri, weights=lengths, minlength=len(receivers)))
+        counts = np.bincount(ri, minlength=len(receivers)).tolist()
         out = []
         start = 0
-        for r, end in enumerate(ends.tolist()):
+        for r, end in enumerate(ends.astype(np.int64).tolist()):
             if end > start:
-                header = _HEADER.pack(STATE_FRAME, 0, tick & 0xFFFFFFFF, int(counts[r]))
+                header = _HEADER.pack(STATE_FRAME, 0, tick & 0xFFFFFFFF, counts[r])
                 out.append((int(receivers[r]), header + flat[start:end]))
             start = end
         return out

@@ -36,10 +36,10 @@ class Room:
         self.settings = settings
         self._manifest = manifest
         self.visitors: dict[int, Visitor] = {}  # by slot
-        self.table = PoseTable(min(64, max(2, settings.capacity)))
+        self.far_period = max(1, math.ceil(settings.tick_hz / settings.far_rate_hz))
+        self.table = PoseTable(min(64, max(2, settings.capacity)), self.far_period)
         self.pending: dict[int, bytes] = {}  # slot -> newest 30-byte row since the last tick
         self.tour: dict[str, Any] | None = None  # {"tour", "stop", "guide": Visitor}
-        self.far_period = max(1, math.ceil(settings.tick_hz / settings.far_rate_hz))
         self.sync: Any = None  # RoomSync when several processes share rooms (Redis)
         self._closing: set[asyncio.Task[None]] = set()
 
