@@ -166,12 +166,12 @@ def _since(text: str | None) -> float | None:
     try:
         value = float(text)
         if math.isfinite(value):
-            return value
+            return round(value, 3)  # stored times are rounded to milliseconds too
     except ValueError:
         try:
             parsed = datetime.fromisoformat(text.replace("z", "Z"))
             if parsed.tzinfo is not None:
-                return parsed.timestamp()
+                return round(parsed.timestamp(), 3)
         except ValueError:
             pass
     raise JSONError(400, "invalid_query", "since: an ISO-8601 time with a zone or epoch seconds",

@@ -1,0 +1,83 @@
+"""`vrculture guides add|list|revoke`: codes that let a visitor lead tours."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+EXHIBITION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "guides", help="manage guide codes for tours",
+        description="A guide code lets a visitor start and lead tours in one exhibition. Codes "
+        "are printed once and stored only as hashes; a running server accepts a new code "
+        "within a few seconds.",
+    )
+    parser.add_argument("--data", type=Path, help="the server's data folder")
+    parser.add_argument("--config", type=Path, help="TOML settings file")
+    # The same options after the action too (`feeds add X --data DIR`); SUPPRESS keeps a value
+    # given before the action from being overwritten by the sub-parser's default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", type=Path, default=argparse.SUPPRESS)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = actions.add_parser(
+        "add", parents=[common], help="create a code and print it"
+    )
+    add.add_argument("exhibition", metavar="EXHIBITION")
+    add.add_argument("--label", default="", help="who the code is for (shown by `list`)")
+    actions.add_parser(
+        "list", parents=[common], help="codes by exhibition and label (never the codes)"
+    )
+    revoke = actions.add_parser(
+        "revoke", parents=[common], help="revoke an exhibition's codes"
+    )
+    revoke.add_argument("exhibition", metavar="EXHIBITION")
+    revoke.add_argument("--label", help="only the codes with this label")
+
+
+def run(args: argparse.Namespace) -> int:
+    from vrculture.server.settings import ConfigError, load_config
+    from vrculture.server.storage import Store
+
+    try:
+        data_dir = load_config(args.config, overrides={"data_dir": args.data}).data_dir
+    except ConfigError as error:
+        print(f"vrculture guides: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    exhibition = getattr(args, "exhibition", None)
+    if exhibition is not None and not EXHIBITION_ID.match(exhibition):
+        print(f"vrculture guides: {exhibition!r} is not an exhibition id", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        store = Store.open(data_dir)
+    except (sqlite3.Error, OSError) as error:
+        print(f"vrculture guides: {data_dir}: cannot open the database ({error})",
+              file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        if args.action == "add":
+            print(store.add_guide_code(exhibition, args.label))
+            print(f"guide code for {exhibition} above; it is shown only this once",
+                  file=sys.stderr)
+        elif args.action == "list":
+            for exhibition_id, label, created in store.guide_codes():
+                when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(created))
+                print(f"{exhibition_id}\t{label or '-'}\tcreated {when} UTC")
+        elif args.action == "revoke":
+            count = store.remove_guide_codes(exhibition, args.label)
+            print(f"{count} code(s) revoked", file=sys.stderr)
+    except sqlite3.Error as error:
+        print(f"vrculture guides: database error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        store.close()
+    return EXIT_OK
