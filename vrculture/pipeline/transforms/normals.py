@@ -56,7 +56,8 @@ def smooth_normals(prim: Primitive, options: NormalsOptions = NormalsOptions()) 
     corners = indices.reshape(-1).astype(np.int64)
     pid = _position_ids(prim.positions, indices)
     corner_pid = pid[corners]
-    count = int(pid.max()) + 1 if len(pid) else 0
+    # Unreferenced vertices have no position id (~0); size the tables by the used ones.
+    count = int(corner_pid.max()) + 1
 
     tri = prim.positions[indices]
     face = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # length = 2 x area

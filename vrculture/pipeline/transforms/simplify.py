@@ -66,6 +66,9 @@ def simplify_primitive(
     target_triangles = max(0, target_triangles)
     if prim.triangle_count <= target_triangles:
         return prim, 0.0, True
+    # An unused vertex at the same position as a used one looks like a seam to the library
+    # and locks its neighbour (a 40x40 grid stopped at 1570 of 400 triangles).
+    prim = drop_unused_vertices(prim)
     indices = np.ascontiguousarray(prim.indices.reshape(-1), dtype=np.uint32)
     positions = np.ascontiguousarray(prim.positions, dtype=np.float32)
     attributes, weights = _attributes(prim, options)
