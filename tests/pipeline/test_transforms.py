@@ -54,8 +54,8 @@ def test_weld_merges_identical_vertices_only():
     soup_positions = np.asarray(box.vertices, dtype=np.float32)[box.faces.reshape(-1)]
     uvs = np.zeros((36, 2), dtype=np.float32)
     uvs[18:] = 0.5  # half the corners carry another UV: a seam that must survive
-    prim = Primitive(positions=soup_positions, indices=np.arange(36, dtype=np.uint32).reshape(-1, 3),
-                     uvs=uvs)
+    corners = np.arange(36, dtype=np.uint32).reshape(-1, 3)
+    prim = Primitive(positions=soup_positions, indices=corners, uvs=uvs)
     welded = weld_primitive(prim)
     assert welded.triangle_count == 12
     assert 8 < welded.vertex_count < 36
