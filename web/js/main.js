@@ -15,6 +15,7 @@ class App {
     this.listeners = new Map();
     this.viewer = null;
     this.rooms = null;
+    this.visitors = new Map();
     this.params = new URLSearchParams(location.search);
   }
 
@@ -136,13 +137,16 @@ class App {
       exhibition: this.manifest.id, name, color, lang: this.language, guideCode: this.params.get('guide_code'),
       handlers: {
         welcome: (m) => {
+          this.visitors = new Map((m.visitors || []).map((v) => [v.id, v]));
+          this.renderGuides();
           avatars.reset(m.visitors || []);
           for (const [feed, reading] of Object.entries(m.readings || {})) this.smart.ingest(feed, reading);
           if (m.tour) this.tours.onRoomTour({ type: 'tour', ...m.tour });
           this.status('');
         },
-        joined: (m) => avatars.add(m.visitor),
-        left: (m) => avatars.remove(m.id),
+        joined: (m) => { this.visitors.set(m.visitor.id, m.visitor); this.renderGuides(); avatars.add(m.visitor); },
+        left: (m) => { this.visitors.delete(m.id); this.renderGuides(); avatars.remove(m.id); },
+        picked: (m) => { const v = this.visitors.get(m.id); if (v) v.picked = m.object; },
         state: (frame) => avatars.apply(frame.visitors),
         tour: (m) => this.tours.onRoomTour(m),
         reading: (m) => this.smart.ingest(m.feed, m.reading),
@@ -151,6 +155,23 @@ class App {
     });
     this.viewer.onFrame(() => this.sendPose());
     this.rooms.connect();
+  }
+
+  /** Guides present in the room, each with a "follow" button (the tour then moves you). */
+  renderGuides() {
+    const box = document.querySelector('#guides');
+    const guides = [...this.visitors.values()].filter((v) => v.guide);
+    viewerState.visitors = [...this.visitors.values()].map(({ id, name, guide }) => ({ id, name, guide }));
+    if (!box) return;
+    box.hidden = guides.length === 0;
+    box.replaceChildren(...guides.map((g) => {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.dataset.guide = g.id;
+      b.textContent = `${t(this.language, 'joinGuide')}: ${g.name}`;
+      b.addEventListener('click', () => this.tours.follow(g.id));
+      return b;
+    }));
   }
 
   /** Without a room, smart exhibits still show their newest reading. */
@@ -167,8 +188,7 @@ class App {
       const q = obj.getWorldQuaternion(new v.camera.quaternion.constructor());
       return { p: [p.x, p.y, p.z], q: [q.x, q.y, q.z, q.w] };
     };
-    const cam = v.renderer.xr.isPresenting ? v.renderer.xr.getCamera() : v.camera;
-    const parts = { head: part(cam) };
+    const parts = { head: part(v.camera) }; // in XR three keeps the head pose on the user camera
     if (v.renderer.xr.isPresenting && this.xr) {
       for (const { c } of this.xr.controllers) {
         const src = c.userData.source;

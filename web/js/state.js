@@ -29,6 +29,7 @@ export const viewerState = {
   language: null,
   annotationsShown: 0,
   ws: { status: 'off', connects: 0, reconnects: 0, messages: [], received: 0, sent: 0, ticks: 0, lastError: null, selfId: null },
+  visitors: [], // others in the room: {id, name, guide}
   avatars: 0,
   avatarPositions: {},
   tour: { id: null, stop: -1, following: false, leading: false, narration: null, spoken: 0 },

@@ -65,6 +65,7 @@ export class Overlay {
     if (help) help.textContent = this.app.mode === 'turntable' ? t(this.lang, 'turntable') : t(this.lang, 'help');
     this.renderList();
     this.renderTours();
+    this.app.renderGuides?.();
     if (!this.panel.hidden && this.current) this.open(this.current.id, { annotation: this.current.annotation, focus: false });
     this.app.tourBar?.render();
   }

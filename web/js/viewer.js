@@ -252,9 +252,9 @@ export class Viewer {
     const t = now();
     if (t - this.lastLod > LOD_INTERVAL_MS) {
       this.lastLod = t;
-      const cam = this.renderer.xr.isPresenting ? this.renderer.xr.getCamera() : this.camera;
+      // in XR the user camera holds the head pose and the eye's fov; 1800 px ~ a Quest eye's height
       const height = this.renderer.xr.isPresenting ? 1800 : this.renderer.domElement.height;
-      this.levels.update(cam.isArrayCamera ? cam.cameras[0] || this.camera : cam, height);
+      this.levels.update(this.camera, height);
     }
     this.renderer.render(this.scene, this.camera);
     const info = this.renderer.info.render;

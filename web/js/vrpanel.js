@@ -57,7 +57,9 @@ export class VRPanel {
 
   place() {
     const viewer = this.app.viewer;
-    const cam = viewer.renderer.xr.isPresenting ? viewer.renderer.xr.getCamera() : viewer.camera;
+    // the user camera carries the headset pose in XR (three copies it there every frame); the
+    // XR ArrayCamera itself has no parent, so its world-matrix helpers would drop the rig
+    const cam = viewer.camera;
     cam.updateMatrixWorld(true);
     const head = new THREE.Vector3().setFromMatrixPosition(cam.matrixWorld);
     const dir = new THREE.Vector3(0, 0, -1).applyQuaternion(cam.getWorldQuaternion(new THREE.Quaternion()));
@@ -65,7 +67,7 @@ export class VRPanel {
     if (dir.lengthSq() < 1e-6) dir.set(0, 0, -1);
     dir.normalize();
     const right = new THREE.Vector3(-dir.z, 0, dir.x);
-    this.mesh.position.copy(head).addScaledVector(dir, 1.0).addScaledVector(right, 0.55);
+    this.mesh.position.copy(head).addScaledVector(dir, 1.1).addScaledVector(right, 0.3);
     this.mesh.position.y = head.y - 0.05;
     this.mesh.lookAt(head.x, this.mesh.position.y, head.z);
   }
@@ -75,7 +77,7 @@ export class VRPanel {
     const lang = c.lang;
     this.buttons = [];
     g.clearRect(0, 0, PX, PX);
-    roundRect(g, 0, 0, PX, PX, 36, 'rgba(18,20,26,0.92)');
+    roundRect(g, 0, 0, PX, PX, 36, 'rgba(18,20,26,0.97)');
     let y = 90;
     g.fillStyle = '#fff';
     g.font = 'bold 60px sans-serif';

@@ -1,0 +1,111 @@
+"""Rooms in the browser: avatars of other visitors, guided tours, live sensor readings,
+reconnecting after a lost WebSocket."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+from .conftest import state, wait_ready
+
+
+def open_room_page(new_page, server, query: str = ""):
+    page = new_page(server.url(f"/exhibitions/e2e{query}"))
+    wait_ready(page)
+    page.wait_for_function("viewerState.ws.status === 'open'")
+    return page
+
+
+def test_two_visitors_see_each_others_avatar_move(server, new_page):
+    anna = open_room_page(new_page, server, "?name=Anna")
+    bo = open_room_page(new_page, server, "?name=Bo")
+    anna_id = state(anna, "viewerState.ws.selfId")
+    bo_id = state(bo, "viewerState.ws.selfId")
+    assert anna_id != bo_id
+    # Bo's avatar shows up at the entrance in Anna's view, and follows Bo when he walks
+    bo.wait_for_function("viewerState.ws.status === 'open'")
+    anna.wait_for_function(f"viewerState.avatarPositions[{bo_id}] !== undefined")
+    assert bo.evaluate("viewer.teleport(1.5, -2.0)") is True
+    anna.wait_for_function(
+        f"(p => p && Math.abs(p.x - 1.5) < 0.05 && Math.abs(p.z + 2.0) < 0.05"
+        f" && Math.abs(p.y - 1.6) < 0.05)(viewerState.avatarPositions[{bo_id}])")
+    assert state(anna, "viewerState.avatars") >= 1
+    # and the other way round
+    assert anna.evaluate("viewer.teleport(-1.0, -3.0)") is True
+    bo.wait_for_function(
+        f"(p => p && Math.abs(p.x + 1.0) < 0.05 && Math.abs(p.z + 3.0) < 0.05)"
+        f"(viewerState.avatarPositions[{anna_id}])")
+    # the avatar in the scene eases towards the newest pose (interpolation, not a jump)
+    anna.wait_for_function(f"""(() => {{
+        const a = viewer.app.avatars.byId.get({bo_id});
+        const h = a && a.parts.head;
+        return h && h.visible && Math.abs(h.position.x - 1.5) < 0.01 && Math.abs(h.position.z + 2) < 0.01;
+    }})()""")
+    assert anna.errors == [] and bo.errors == []
+
+
+def test_a_guide_leads_a_tour_and_it_moves_the_follower(server, new_page):
+    guide = open_room_page(new_page, server, f"?name=Guide&guide_code={server.guide_code}")
+    guide.wait_for_function("viewerState.ws.guide === true")
+    guide_id = state(guide, "viewerState.ws.selfId")
+    follower = open_room_page(new_page, server, "?name=Follower")
+    follower.wait_for_function(
+        f"viewerState.visitors.some(v => v.id === {guide_id} && v.guide)")
+    # the follower joins the guide with the button the page offers
+    follower.click(f"#guides button[data-guide='{guide_id}']")
+    guide.evaluate("viewer.startTour('highlights')")
+    follower.wait_for_function("viewerState.tour.id === 'highlights' && viewerState.tour.stop === 0")
+    follower.wait_for_function("viewerState.tour.following === true")
+    follower.wait_for_function(
+        "Math.abs(viewerState.viewerPos.x) < 0.05 && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
+    s = state(follower)
+    assert s["selected"] == "red-vase"
+    assert s["tour"]["narration"] == "Here stands the red vase."
+    assert follower.is_visible("#tour-bar")
+    guide.evaluate("viewer.nextStop()")
+    follower.wait_for_function("viewerState.tour.stop === 1")
+    follower.wait_for_function(
+        "Math.abs(viewerState.viewerPos.x + 2.5) < 0.05"
+        " && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
+    assert state(follower, "viewerState.selected") == "green-bowl"
+    guide.evaluate("viewer.endTour()")
+    follower.wait_for_function("viewerState.tour.id === null")
+
+
+def post_reading(server, feed: str, reading: dict) -> int:
+    req = urllib.request.Request(
+        server.url(f"/api/feeds/{feed}/readings"), data=json.dumps(reading).encode(),
+        method="POST", headers={"Authorization": f"Bearer {server.feed_tokens[feed]}",
+                                "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return res.status
+
+
+def test_a_posted_sensor_reading_changes_the_exhibit_and_its_panel(server, new_page):
+    page = open_room_page(new_page, server)
+    page.evaluate("viewer.select('street-lamp')")
+    page.wait_for_selector("#panel .live-value")
+    now = time.time()
+    assert post_reading(server, "lamp-1", {"t": now, "lamp": "L1", "presence": True,
+                                           "level": 90, "power_w": 40}) == 201
+    page.wait_for_function("viewerState.smart['street-lamp']?.value === 90")
+    bright = state(page, "viewerState.smart['street-lamp'].emissiveIntensity")
+    page.wait_for_function("document.querySelector('#panel .live-value').textContent.includes('90')")
+    assert post_reading(server, "lamp-1", {"t": now + 1, "lamp": "L1", "presence": False,
+                                           "level": 10, "power_w": 5}) == 201
+    page.wait_for_function("viewerState.smart['street-lamp']?.value === 10")
+    assert state(page, "viewerState.smart['street-lamp'].emissiveIntensity") < bright
+    assert post_reading(server, "bin-1", {"t": now, "bin": "B1", "fill_pct": 40,
+                                          "compactions": 1, "emptied": False}) == 201
+    page.wait_for_function("viewerState.smart['smart-bin']?.fillScale === 0.4")
+
+
+def test_a_lost_room_connection_reconnects_and_the_exhibition_keeps_working(server, new_page):
+    page = open_room_page(new_page, server)
+    assert state(page, "viewerState.ws.connects") == 1
+    page.evaluate("viewer.disconnectRoom()")
+    page.wait_for_function("viewerState.ws.status !== 'open'")
+    assert page.evaluate("viewer.teleport(0.5, -2)") is True  # works alone meanwhile
+    page.wait_for_function("viewerState.ws.connects === 2 && viewerState.ws.status === 'open'")
+    assert state(page, "viewerState.ws.reconnects") >= 1
