@@ -1,0 +1,96 @@
+"""`vrculture convert` as a curator runs it: outputs, progress, clean errors, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from gltf_validator import ROOT, assert_valid
+
+
+def convert(*args, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vrculture", "convert", *map(str, args)],
+                          cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def good(corpus):
+    return corpus / "spot" / "spot.obj"
+
+
+@pytest.fixture
+def bad(tmp_path):
+    path = tmp_path / "broken.ply"
+    path.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 999999\n"
+                     b"property float x\nend_header\n\x00\x01")
+    return path
+
+
+def test_good_file_exit_0_with_outputs_and_metadata(tmp_path, good):
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps({"title": "Spot", "creator": "Keenan Crane", "date": "2013"}))
+    result = convert(good, "-o", tmp_path / "out", "--meta", meta, "--rights", "CC0",
+                     "--levels", "full,low")
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "out" / "spot"
+    summary = json.loads((folder / "spot.json").read_text())
+    assert [level["name"] for level in summary["levels"]] == ["full", "low"]
+    assert "[1/1]" in result.stderr and "ok in" in result.stderr
+    paths = [folder / "spot.full.glb", folder / "spot.low.glb"]
+    assert_valid(paths)
+    text = paths[0].read_bytes()
+    assert b'"dc:rights"' in text and b"Keenan Crane" in text
+
+
+def test_good_and_bad_exit_3_and_the_good_one_converts(tmp_path, good, bad):
+    result = convert(good, bad, "-o", tmp_path, "--levels", "low")
+    assert result.returncode == 3
+    assert (tmp_path / "spot" / "spot.low.glb").is_file()
+    error_lines = [line for line in result.stderr.splitlines() if "error:" in line]
+    assert len(error_lines) == 1 and "broken.ply" in error_lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_only_bad_exit_1(tmp_path, bad):
+    missing = tmp_path / "nothing.obj"
+    result = convert(bad, missing, "-o", tmp_path / "out")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "broken.ply" in result.stderr and "nothing.obj" in result.stderr
+    assert not list((tmp_path / "out").rglob("*.glb"))
+
+
+@pytest.mark.parametrize("args", [
+    ["--textures", "gif"],
+    ["--levels", "full,ultra"],
+    ["--up", "sideways"],
+    ["--height-m", "-2"],
+    ["--units", "inch"],
+    [],  # no -o
+])
+def test_usage_errors_exit_2(tmp_path, good, args):
+    out = [] if not args else ["-o", tmp_path]
+    result = convert(good, *out, *args)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list(tmp_path.rglob("*.glb"))
+
+
+def test_bad_meta_file_is_a_usage_error(tmp_path, good):
+    meta = tmp_path / "meta.json"
+    meta.write_text("[1, 2")
+    result = convert(good, "-o", tmp_path, "--meta", meta)
+    assert result.returncode == 2 and "not valid JSON" in result.stderr
+
+
+def test_same_stem_twice_gets_two_folders(tmp_path, corpus):
+    copy = tmp_path / "other" / "spot.obj"
+    copy.parent.mkdir()
+    copy.write_bytes((corpus / "derived" / "igea_from_tristrips.stl").read_bytes())
+    result = convert(corpus / "spot" / "spot.obj", copy, "-o", tmp_path / "out",
+                     "--levels", "low")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "spot" / "spot.low.glb").is_file()
+    assert (tmp_path / "out" / "spot-2" / "spot-2.low.glb").is_file()
