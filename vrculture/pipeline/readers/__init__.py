@@ -76,6 +76,10 @@ def _read(path: Path, painting_height_m: float | None, limits: ReadLimits) -> So
         raise ConversionError(path, "empty file (0 bytes)")
     if fmt in ("draco", "zip") or (fmt in ("fbx", "dae") and not assimp_available()):
         raise ConversionError(path, _unsupported(fmt))
+    if (fmt, declared) in (("binary", "stl"), ("text", "stl"), ("text", "gltf")):
+        # Binary STL has no magic number, and a .gltf that is JSON but not an object deserves a
+        # precise message: let the format's own reader say what is wrong.
+        fmt = declared
     if fmt in ("binary", "text"):
         what = "binary data" if fmt == "binary" else "text"
         raise ConversionError(

@@ -73,8 +73,11 @@ def decode_image(
     except ConversionError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # Pillow's guard fired while reading the header; say how big it claimed to be.
         raise ConversionError(
-            source, f"image {label} is too large to decode safely (decompression bomb): {exc}"
+            source,
+            f"image {label} is {_claimed_size(data)} pixels, over the limit of {max_pixels} "
+            "pixels (refused before decoding)",
         ) from exc
     except Image.UnidentifiedImageError as exc:
         raise ConversionError(source, f"image {label} is not a readable image") from exc
@@ -82,6 +85,21 @@ def decode_image(
         raise ConversionError(source, f"image {label} is truncated or corrupt ({exc})") from exc
     except MemoryError as exc:
         raise ConversionError(source, f"image {label} needs more memory than available") from exc
+
+
+def _claimed_size(data: bytes) -> str:
+    """The size an image header claims, read with Pillow's guard off (header only, no pixels)."""
+    with _PILLOW_LIMIT_LOCK:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                width, height = img.size
+            return f"{width}x{height}"
+        except Exception:  # only for the message; the refusal stands regardless
+            return "too many"
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
 
 
 def _to_srgb_rgb(img: Image.Image, color: bool) -> Image.Image:

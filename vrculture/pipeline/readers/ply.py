@@ -154,7 +154,7 @@ def _read_binary_lists(
             f"{remaining} bytes remain (truncated or lying header)",
         )
     if element.count == 0:
-        return {p.name: np.zeros((0, 0)) for p in element.properties}
+        return {p.name: np.zeros((0, 0)) for p in element.properties}, pos
 
     # Fast path: read the first item's list lengths and assume every item has the same ones.
     fields = []
