@@ -1,0 +1,350 @@
+"""Format details each reader must get right, on small files built in the test."""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from readers_fixtures import (
+    QUAD,
+    TRIANGLE,
+    data_uri,
+    glb,
+    gltf_document,
+    obj_text,
+    ply_ascii,
+    ply_binary,
+    png_bytes,
+    stl_ascii,
+    stl_binary,
+    write,
+)
+
+from vrculture.pipeline.model import Primitive
+from vrculture.pipeline.readers import SourceModel, read_source
+from vrculture.pipeline.readers.tristrips import fan_to_triangles, strips_to_triangles
+
+
+def _only(source: SourceModel) -> Primitive:
+    prims = source.model.primitives()
+    assert len(prims) == 1
+    return prims[0]
+
+
+def _corners(prim: Primitive) -> np.ndarray:
+    """Triangles as corner positions, for comparisons independent of vertex order."""
+    return prim.positions[prim.indices]
+
+
+def _front_normals(prim: Primitive) -> np.ndarray:
+    v = _corners(prim)
+    n = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
+    return n / np.linalg.norm(n, axis=1)[:, None]
+
+
+# ---------------------------------------------------------------- triangle strips
+
+
+def test_strip_alternates_winding_so_all_triangles_face_one_way() -> None:
+    # A zig-zag strip over a row of quads in the z = 0 plane.
+    positions = np.array([[i // 2, i % 2, 0] for i in range(8)], dtype=float)
+    strip = np.array([1, 0, 3, 2, 5, 4, 7, 6])
+    tris = strips_to_triangles(strip)
+    assert len(tris) == 6
+    v = positions[tris]
+    z = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])[:, 2]
+    assert (z > 0).all() or (z < 0).all()
+    assert (z > 0).all()  # first triangle (1, 0, 3) is counter-clockwise; the rest follow it
+
+
+def test_strip_restarts_and_degenerates() -> None:
+    strip = np.array([0, 1, 2, 3, -1, 4, 5, 6, 6, 7, 8])
+    tris = strips_to_triangles(strip)
+    # strip 1: (0,1,2), (2,1,3); strip 2 starts fresh (even again): (4,5,6), then two
+    # degenerate windows through the repeated 6 (dropped), then (6,7,8) at odd offset 3, so
+    # flipped: a repeated index is how strip encoders switch parity on purpose.
+    assert tris.tolist() == [[0, 1, 2], [2, 1, 3], [4, 5, 6], [7, 6, 8]]
+
+
+def test_fan() -> None:
+    assert fan_to_triangles(np.array([0, 1, 2, 3])).tolist() == [[0, 1, 2], [0, 2, 3]]
+
+
+def test_ply_tristrips_element(tmp_path: Path) -> None:
+    strip = [1, 0, 3, 2, -1, 3, 2, 4]
+    header = (
+        "ply\nformat binary_little_endian 1.0\nelement vertex 5\n"
+        "property float x\nproperty float y\nproperty float z\n"
+        "element tristrips 1\nproperty list int int vertex_indices\nend_header\n"
+    )
+    verts = np.array([[0, 1, 0], [0, 0, 0], [1, 1, 0], [1, 0, 0], [2, 1, 0]], "<f4")
+    body = verts.tobytes() + struct.pack("<i", len(strip)) + np.array(strip, "<i4").tobytes()
+    prim = _only(read_source(write(tmp_path / "s.ply", header.encode() + body)))
+    assert prim.triangle_count == 3
+    assert (_front_normals(prim)[:, 2] > 0).all() or (_front_normals(prim)[:, 2] < 0).all()
+
+
+# ---------------------------------------------------------------- OBJ
+
+
+def test_obj_quads_and_polygons_fan_into_triangles(tmp_path: Path) -> None:
+    vertices = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [-1, 0.5, 0]])
+    text = obj_text("f 1 2 3 4\nf 1 4 5\n", vertices)
+    prim = _only(read_source(write(tmp_path / "poly.obj", text)))
+    assert prim.triangle_count == 3
+    assert (_front_normals(prim)[:, 2] > 0.99).all()
+
+
+@pytest.mark.parametrize(
+    ("faces", "uv", "normals"),
+    [
+        ("f 1/1 2/2 3/3\n", True, False),
+        ("f 1//1 2//1 3//1\n", False, True),
+        ("f 1/1/1 2/2/1 3/3/1\n", True, True),
+        ("f 1/1/1 2//1 3/3/1\n", False, True),  # mixed within a face: UVs incomplete, dropped
+        ("f -3/-3 -2/-2 -1/-1\n", True, False),  # relative indices
+    ],
+)
+def test_obj_corner_formats(tmp_path: Path, faces: str, uv: bool, normals: bool) -> None:
+    text = obj_text("vt 0 0\nvt 1 0\nvt 0 1\nvn 0 0 1\n" + faces, TRIANGLE)
+    source = read_source(write(tmp_path / "t.obj", text))
+    prim = _only(source)
+    assert prim.triangle_count == 1
+    assert (prim.uvs is not None) == uv
+    assert (prim.normals is not None) == normals
+    if uv:
+        # OBJ v runs up; glTF's runs down: vt (0, 1) becomes (0, 0).
+        corner = np.argmax(prim.positions[:, 1])
+        assert np.allclose(prim.uvs[corner], (0, 0))
+        corner = np.argmin(prim.positions[:, 0] + prim.positions[:, 1])
+        assert np.allclose(prim.uvs[corner], (0, 1))
+
+
+def test_obj_uv_seam_splits_vertices_and_uvs_outside_unit_square_survive(tmp_path: Path) -> None:
+    text = obj_text("vt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\nvt 2.5 -1\nf 1/1 2/2 3/3\nf 1/5 3/3 4/4\n")
+    prim = _only(read_source(write(tmp_path / "seam.obj", text)))
+    assert prim.vertex_count == 5  # vertex 1 has two UVs: it is split
+    assert prim.uvs.max() == pytest.approx(2.5) and prim.uvs.max(axis=0)[1] == pytest.approx(2.0)
+
+
+def test_obj_vertex_colours_are_linear_rgba(tmp_path: Path) -> None:
+    text = "v 0 0 0 1 0 0\nv 1 0 0 0 1 0\nv 0 1 0 0.5 0.5 0.5\nf 1 2 3\n"
+    prim = _only(read_source(write(tmp_path / "c.obj", text)))
+    assert prim.colors is not None and prim.colors.shape == (3, 4)
+    grey = prim.colors[np.argmax(prim.positions[:, 1])]
+    assert grey[0] == pytest.approx(0.214, abs=0.002)  # sRGB 0.5 in linear light
+    assert grey[3] == 1.0
+
+
+def test_obj_materials_split_primitives_and_map_to_pbr(tmp_path: Path) -> None:
+    write(tmp_path / "tex.png", png_bytes(Image.new("RGB", (4, 4), (255, 0, 0))))
+    write(
+        tmp_path / "two.mtl",
+        "newmtl red\nKd 1 0 0\nd 0.5\nNs 900\n"
+        "newmtl tex\nKd 1 1 1\nmap_Kd tex.png\nKe 0.1 0.2 0.3\nPr 0.25\nPm 1\n",
+    )
+    text = "mtllib two.mtl\n" + obj_text("usemtl red\nf 1 2 3\nusemtl tex\nf 1 3 4\nusemtl red\n")
+    source = read_source(write(tmp_path / "two.obj", text))
+    assert len(source.model.primitives()) == 2
+    red, tex = source.model.materials
+    assert red.base_color_factor == (1.0, 0.0, 0.0, 0.5) and red.alpha_mode == "BLEND"
+    assert red.roughness_factor < 0.3  # shiny (Ns 900)
+    assert tex.base_color_texture is not None and tex.base_color_texture.image.size == (4, 4)
+    assert tex.emissive_factor == (0.1, 0.2, 0.3)
+    assert (tex.roughness_factor, tex.metallic_factor) == (0.25, 1.0)
+
+
+def test_obj_unknown_material_warns(tmp_path: Path) -> None:
+    write(tmp_path / "m.mtl", "newmtl known\nKd 0 0 1\n")
+    text = "mtllib m.mtl\nusemtl unknown\n" + obj_text()
+    source = read_source(write(tmp_path / "u.obj", text))
+    assert any("'unknown'" in w for w in source.model.warnings)
+
+
+# ---------------------------------------------------------------- PLY
+
+
+def test_ply_ascii_and_binary_agree(tmp_path: Path) -> None:
+    a = _only(read_source(write(tmp_path / "a.ply", ply_ascii())))
+    b = _only(read_source(write(tmp_path / "b.ply", ply_binary())))
+    assert np.array_equal(_corners(a), _corners(b))
+
+
+def test_ply_big_endian_with_mixed_polygons_and_extra_element(tmp_path: Path) -> None:
+    header = (
+        "ply\nformat binary_big_endian 1.0\ncomment made in a test\nelement vertex 5\n"
+        "property double x\nproperty double y\nproperty double z\nproperty uchar quality\n"
+        "element face 2\nproperty uchar flags\nproperty list uchar uint vertex_indices\n"
+        "element material 1\nproperty float shine\nend_header\n"
+    )
+    body = b""
+    for v in [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [-1, 0.5, 0]]:
+        body += struct.pack(">3dB", *v, 7)
+    body += struct.pack(">BB4I", 0, 4, 0, 1, 2, 3) + struct.pack(">BB3I", 0, 3, 0, 3, 4)
+    body += struct.pack(">f", 0.5)
+    prim = _only(read_source(write(tmp_path / "be.ply", header.encode() + body)))
+    assert prim.triangle_count == 3
+    assert (_front_normals(prim)[:, 2] > 0.99).all()
+
+
+def test_ply_uchar_colours_become_linear_float_rgba(tmp_path: Path) -> None:
+    colors = np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [128, 128, 128]])
+    prim = _only(read_source(write(tmp_path / "c.ply", ply_binary(QUAD, colors=colors))))
+    assert prim.colors is not None and prim.colors.dtype == np.float32
+    assert prim.colors.shape == (4, 4)
+    assert prim.colors[:, 3].min() == 1.0
+    grey = prim.colors[np.argmax(prim.positions[:, 1] - prim.positions[:, 0])]
+    assert grey[0] == pytest.approx(0.2158, abs=0.002)  # sRGB 128 -> linear
+
+
+# ---------------------------------------------------------------- STL
+
+
+def test_stl_ascii_and_binary_agree(tmp_path: Path) -> None:
+    tris = np.stack([TRIANGLE, TRIANGLE + 1])
+    a = _only(read_source(write(tmp_path / "a.stl", stl_ascii(tris))))
+    b = _only(read_source(write(tmp_path / "b.stl", stl_binary(tris, header=b"solid x"))))
+    assert a.triangle_count == b.triangle_count == 2
+    assert np.array_equal(_corners(a), _corners(b))
+
+
+# ---------------------------------------------------------------- glTF
+
+
+def _textured_doc(image: bytes) -> tuple[dict, bytes]:
+    doc, data = gltf_document()
+    doc["images"] = [{"uri": data_uri(image, "image/png")}]
+    doc["textures"] = [{"source": 0}]
+    doc["materials"] = [
+        {
+            "name": "m",
+            "pbrMetallicRoughness": {
+                "baseColorTexture": {"index": 0},
+                "baseColorFactor": [0.5, 0.5, 0.5, 1],
+                "metallicFactor": 0.25,
+                "roughnessFactor": 0.75,
+                "metallicRoughnessTexture": {"index": 0},
+            },
+            "normalTexture": {"index": 0},
+            "occlusionTexture": {"index": 0},
+            "emissiveTexture": {"index": 0},
+            "emissiveFactor": [1, 0.5, 0],
+            "alphaMode": "MASK",
+            "alphaCutoff": 0.3,
+            "doubleSided": True,
+            "extensions": {"KHR_materials_unlit": {}},
+        }
+    ]
+    doc["meshes"][0]["primitives"][0]["material"] = 0
+    return doc, data
+
+
+def test_gltf_material_maps_and_factors(tmp_path: Path) -> None:
+    doc, data = _textured_doc(png_bytes(Image.new("RGB", (8, 8), (1, 2, 3))))
+    doc["buffers"][0]["uri"] = data_uri(data)
+    source = read_source(write(tmp_path / "m.gltf", json.dumps(doc)))
+    m = source.model.materials[0]
+    assert m.base_color_factor == (0.5, 0.5, 0.5, 1.0)
+    assert (m.metallic_factor, m.roughness_factor) == (0.25, 0.75)
+    assert m.emissive_factor == (1.0, 0.5, 0.0)
+    assert (m.alpha_mode, m.alpha_cutoff, m.double_sided, m.unlit) == ("MASK", 0.3, True, True)
+    for texture in m.textures():
+        assert texture.image.size == (8, 8)
+    assert len(m.textures()) == 5
+
+
+def test_gltf_node_transforms_are_baked(tmp_path: Path) -> None:
+    doc, data = gltf_document()
+    # Parent: translate by (10, 0, 0); child: rotate 90 degrees about Z, scale 2.
+    half = np.sqrt(0.5)
+    doc["nodes"] = [
+        {"translation": [10, 0, 0], "children": [1]},
+        {"mesh": 0, "rotation": [0, 0, half, half], "scale": [2, 2, 2], "name": "rotated"},
+    ]
+    prim = _only(read_source(write(tmp_path / "t.glb", glb(doc, data))))
+    expected = np.array([[10, 0, 0], [10, 2, 0], [8, 0, 0]])
+    assert np.allclose(prim.positions, expected, atol=1e-5)
+
+
+def test_gltf_mirroring_flips_winding_and_normals(tmp_path: Path) -> None:
+    doc, data = gltf_document()
+    normals = np.tile([0, 0, 1], (3, 1)).astype("<f4").tobytes()
+    doc["bufferViews"].append({"buffer": 0, "byteOffset": len(data), "byteLength": 36})
+    doc["accessors"].append({"bufferView": 2, "componentType": 5126, "count": 3, "type": "VEC3"})
+    doc["buffers"][0]["byteLength"] = len(data) + 36
+    doc["meshes"][0]["primitives"][0]["attributes"]["NORMAL"] = 2
+    doc["nodes"][0]["scale"] = [1, 1, -1]
+    prim = _only(read_source(write(tmp_path / "m.glb", glb(doc, data + normals))))
+    assert np.allclose(prim.normals, (0, 0, -1))
+    assert np.allclose(_front_normals(prim), (0, 0, -1))  # winding agrees with the normals
+
+
+def test_gltf_mesh_instanced_twice(tmp_path: Path) -> None:
+    doc, data = gltf_document()
+    doc["nodes"] = [{"children": [1, 2]}, {"mesh": 0, "name": "a"},
+                    {"mesh": 0, "name": "b", "translation": [5, 0, 0]}]  # fmt: skip
+    source = read_source(write(tmp_path / "i.glb", glb(doc, data)))
+    assert [n.name for n in source.model.nodes] == ["a", "b"]
+    assert source.model.triangle_count == 2
+
+
+def test_gltf_strided_normalised_sparse_and_strip(tmp_path: Path) -> None:
+    """Interleaved positions + normalised uint8 UVs in one strided view, a sparse override, and
+    a TRIANGLE_STRIP without indices."""
+    positions = np.array([[0, 1, 0], [0, 0, 0], [1, 1, 0], [1, 0, 0]], "<f4")
+    uvs = np.array([[0, 0], [0, 255], [255, 0], [255, 255]], "u1")
+    interleaved = b"".join(
+        p.tobytes() + u.tobytes() + b"\x00\x00" for p, u in zip(positions, uvs, strict=True)
+    )
+    sparse_index = struct.pack("<H", 3) + b"\x00\x00"
+    sparse_value = np.array([2, 0, 0], "<f4").tobytes()
+    data = interleaved + sparse_index + sparse_value
+    doc = {
+        "asset": {"version": "2.0"},
+        "nodes": [{"mesh": 0}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0, "TEXCOORD_0": 1}, "mode": 5}]}],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5126, "count": 4, "type": "VEC3",
+             "sparse": {"count": 1, "indices": {"bufferView": 1, "componentType": 5123},
+                        "values": {"bufferView": 2}}},
+            {"bufferView": 0, "byteOffset": 12, "componentType": 5121, "normalized": True,
+             "count": 4, "type": "VEC2"},
+        ],
+        "bufferViews": [
+            {"buffer": 0, "byteOffset": 0, "byteLength": 64, "byteStride": 16},
+            {"buffer": 0, "byteOffset": 64, "byteLength": 2},
+            {"buffer": 0, "byteOffset": 68, "byteLength": 12},
+        ],
+        "buffers": [{"byteLength": len(data), "uri": data_uri(data)}],
+    }  # fmt: skip
+    prim = _only(read_source(write(tmp_path / "s.gltf", json.dumps(doc))))
+    assert prim.triangle_count == 2
+    assert prim.positions[:, 0].max() == pytest.approx(2.0)  # the sparse override applied
+    assert sorted(map(tuple, prim.uvs.tolist())) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert (_front_normals(prim)[:, 2] > 0).all()
+
+
+def test_gltf_colours_as_normalised_ushort_vec3(tmp_path: Path) -> None:
+    doc, data = gltf_document()
+    colors = np.array([[65535, 0, 0, 0], [0, 65535, 0, 0], [0, 0, 32768, 0]], "<u2")
+    extra = colors[:, :3].tobytes() + b"\x00" * 6  # 3 x VEC3 of u16 = 18 bytes, padded
+    doc["bufferViews"].append({"buffer": 0, "byteOffset": len(data), "byteLength": 18})
+    doc["accessors"].append(
+        {"bufferView": 2, "componentType": 5123, "normalized": True, "count": 3, "type": "VEC3"}
+    )
+    doc["buffers"][0]["byteLength"] = len(data) + len(extra)
+    doc["meshes"][0]["primitives"][0]["attributes"]["COLOR_0"] = 2
+    prim = _only(read_source(write(tmp_path / "c.glb", glb(doc, data + extra))))
+    assert prim.colors.shape == (3, 4)
+    assert np.allclose(prim.colors[:, 3], 1.0)
+    assert prim.colors[:, :3].max(axis=0) == pytest.approx([1.0, 1.0, 0.5], abs=1e-3)
+
+
+def test_gltf_without_scenes_uses_parentless_nodes(tmp_path: Path) -> None:
+    doc, data = gltf_document()
+    del doc["scenes"], doc["scene"]
+    assert _only(read_source(write(tmp_path / "n.glb", glb(doc, data)))).triangle_count == 1
