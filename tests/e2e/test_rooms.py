@@ -40,7 +40,8 @@ def test_two_visitors_see_each_others_avatar_move(server, new_page):
     anna.wait_for_function(f"""(() => {{
         const a = viewer.app.avatars.byId.get({bo_id});
         const h = a && a.parts.head;
-        return h && h.visible && Math.abs(h.position.x - 1.5) < 0.01 && Math.abs(h.position.z + 2) < 0.01;
+        return h && h.visible && Math.abs(h.position.x - 1.5) < 0.01
+            && Math.abs(h.position.z + 2) < 0.01;
     }})()""")
     assert anna.errors == [] and bo.errors == []
 
@@ -55,10 +56,12 @@ def test_a_guide_leads_a_tour_and_it_moves_the_follower(server, new_page):
     # the follower joins the guide with the button the page offers
     follower.click(f"#guides button[data-guide='{guide_id}']")
     guide.evaluate("viewer.startTour('highlights')")
-    follower.wait_for_function("viewerState.tour.id === 'highlights' && viewerState.tour.stop === 0")
+    follower.wait_for_function(
+        "viewerState.tour.id === 'highlights' && viewerState.tour.stop === 0")
     follower.wait_for_function("viewerState.tour.following === true")
     follower.wait_for_function(
-        "Math.abs(viewerState.viewerPos.x) < 0.05 && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
+        "Math.abs(viewerState.viewerPos.x) < 0.05"
+        " && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
     s = state(follower)
     assert s["selected"] == "red-vase"
     assert s["tour"]["narration"] == "Here stands the red vase."
@@ -91,7 +94,8 @@ def test_a_posted_sensor_reading_changes_the_exhibit_and_its_panel(server, new_p
                                            "level": 90, "power_w": 40}) == 201
     page.wait_for_function("viewerState.smart['street-lamp']?.value === 90")
     bright = state(page, "viewerState.smart['street-lamp'].emissiveIntensity")
-    page.wait_for_function("document.querySelector('#panel .live-value').textContent.includes('90')")
+    page.wait_for_function(
+        "document.querySelector('#panel .live-value').textContent.includes('90')")
     assert post_reading(server, "lamp-1", {"t": now + 1, "lamp": "L1", "presence": False,
                                            "level": 10, "power_w": 5}) == 201
     page.wait_for_function("viewerState.smart['street-lamp']?.value === 10")

@@ -237,6 +237,10 @@ class App {
     return true;
   }
 
+  startTour(id) {
+    return this.tours ? this.tours.start(id) : false;
+  }
+
   async enterVR() {
     return this.xr ? this.xr.enter() : false;
   }
@@ -272,7 +276,7 @@ function exposeApi(app) {
     exitVR: () => app.exitVR(),
     select: (id, annotation = null) => app.select(id, 'api', annotation),
     setLanguage: (lang) => app.setLanguage(lang),
-    startTour: (id) => app.tours.start(id),
+    startTour: (id) => app.startTour(id),
     nextStop: () => app.tours.next(),
     previousStop: () => app.tours.previous(),
     endTour: () => app.tours.end(),

@@ -1,0 +1,117 @@
+"""Without a headset: mouse, keyboard, screen-reader structure, self-guided tours, no WebGL."""
+
+from __future__ import annotations
+
+from .conftest import ROOT, state, wait_ready
+
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def screen_point(page, x: float, y: float, z: float) -> tuple[float, float]:
+    p = page.evaluate(f"viewer.project({x}, {y}, {z})")
+    vp = page.viewport_size
+    assert p["visible"], p
+    return p["x"] * vp["width"], p["y"] * vp["height"]
+
+
+def test_click_picks_an_object_and_the_floor_teleports(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e?room=0"), lang="sv-SE")
+    wait_ready(page)
+    page.mouse.click(*screen_point(page, 0, 1.15, -1))
+    page.wait_for_function("viewerState.selected === 'red-vase'")
+    assert state(page, "viewerState.picks[0].via") == "mouse"
+    assert page.inner_text("#panel-title") == "Röd vas"
+    assert "CC BY 4.0" in page.inner_text("#panel .credit")
+    page.select_option("#lang", "en")
+    page.wait_for_function("document.querySelector('#panel-title').textContent === 'Red vase'")
+    assert state(page, "viewerState.panel") | {"lang": "en", "title": "Red vase"} == state(
+        page, "viewerState.panel")
+    page.mouse.click(*screen_point(page, 1.2, 0, -2.0))
+    page.wait_for_function("viewerState.teleports.length === 1")
+    pos = state(page, "viewerState.viewerPos")
+    assert abs(pos["x"] - 1.2) < 0.1 and abs(pos["z"] + 2.0) < 0.1
+
+
+def test_wasd_walks_and_a_drag_looks_around(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e?room=0"))
+    wait_ready(page)
+    page.focus("#stage canvas")
+    page.keyboard.down("w")
+    page.wait_for_function("viewerState.viewerPos.z < 1.5")
+    page.keyboard.up("w")
+    yaw = state(page, "viewerState.viewerPos.yaw")
+    box = page.locator("#stage canvas").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + 120, cy, steps=6)
+    page.mouse.up()
+    page.wait_for_function(f"viewerState.viewerPos.yaw < {yaw} - 0.2")
+    assert state(page, "viewerState.teleports") == []  # a drag is not a click
+
+
+def test_keyboard_reaches_the_objects_and_panels(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e?room=0"))
+    wait_ready(page)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.id") == "red-vase"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_function("viewerState.selected === 'green-bowl'")
+    assert page.evaluate("document.activeElement.id") == "panel-title"
+    assert page.get_attribute("#object-list [data-id=green-bowl]", "aria-pressed") == "true"
+    page.keyboard.press("Escape")
+    page.wait_for_function("viewerState.selected === null")
+    assert page.is_hidden("#panel")
+    assert page.evaluate("document.activeElement.dataset.id") == "green-bowl"
+
+
+def test_axe_finds_no_serious_accessibility_issue(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e?room=0"))
+    wait_ready(page)
+    page.evaluate("viewer.select('street-lamp')")  # a panel with live values and a chart
+    page.wait_for_selector("#panel .live")
+    page.evaluate("viewer.startTour('highlights')")
+    page.wait_for_selector("#tour-bar:not([hidden])")
+    page.add_script_tag(content=AXE_JS.read_text())
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+               for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == []
+
+
+def test_a_self_guided_tour_moves_the_visitor_and_speaks_on_request(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e?room=0"), lang="sv-SE")
+    wait_ready(page)
+    page.click("#tours button[data-tour=highlights]")
+    page.wait_for_function("viewerState.tour.stop === 0 && viewerState.selected === 'red-vase'")
+    assert page.inner_text("#tour-bar .tour-narration") == "Här står den röda vasen."
+    page.click("#tour-bar [data-action=speak]")
+    page.wait_for_function("viewerState.tour.spoken === 1")
+    assert state(page, "viewerState.tour.spokenLang") == "sv"
+    page.click("#tour-bar [data-action=next]")
+    page.wait_for_function("viewerState.tour.stop === 1 && viewerState.selected === 'green-bowl'")
+    pos = state(page, "viewerState.viewerPos")
+    assert abs(pos["x"] + 2.5) < 0.05 and abs(pos["z"] - 0.5) < 0.05
+    assert state(page, "viewerState.tour.spoken") == 2  # each stop is read while speech is on
+
+
+def test_without_webgl_the_list_and_panels_still_work(server, new_page):
+    page = new_page()
+    page.add_init_script("""(() => {
+        const orig = HTMLCanvasElement.prototype.getContext;
+        HTMLCanvasElement.prototype.getContext = function (kind, ...rest) {
+            return /webgl/.test(kind) ? null : orig.call(this, kind, ...rest);
+        };
+    })()""")
+    page.goto(server.url("/exhibitions/e2e?room=0"))
+    page.wait_for_function("window.viewerState && viewerState.ready")
+    assert state(page, "viewerState.webgl") is False
+    assert page.is_visible("#fatal")
+    assert "WebGL" in page.inner_text("#fatal")
+    page.click("#object-list [data-id=red-vase]")
+    page.wait_for_selector("#panel:not([hidden])")
+    assert page.inner_text("#panel-title") == "Red vase"
