@@ -17,6 +17,7 @@ from vrculture.server.keys import LoadedExhibition
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 800, 600
 MIN_SIZE, MAX_SIZE = 100, 4096
+MAX_URL_CHARS = 512  # our own URLs are short; longer ones would not fit a request line encoded
 _EMBEDDABLE = re.compile(
     r"^/(?:exhibitions|embed)/(?P<exhibition>[a-z0-9][a-z0-9_-]{0,63})"
     r"(?:/(?P<object>[a-z0-9][a-z0-9_-]{0,63}))?/?$"
@@ -45,7 +46,7 @@ def _size(request: web.Request, name: str, default: int) -> int:
 
 def _target(request: web.Request, config: ServerConfig) -> tuple[LoadedExhibition, dict | None]:
     url = request.query.get("url")
-    if not url or len(url) > 2048:
+    if not url or len(url) > MAX_URL_CHARS:
         raise JSONError(400, "invalid_query", "url: the exhibition or object URL to embed",
                         field="url")
     parts = urlsplit(url)

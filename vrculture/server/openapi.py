@@ -20,7 +20,29 @@ try:  # from the installed metadata: `vrculture/__init__` is not always what get
     VERSION = importlib.metadata.version("vrculture")
 except importlib.metadata.PackageNotFoundError:  # pragma: no cover - running from a checkout
     VERSION = "0.0.0"
-READINGS_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "readings.schema.json"
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+
+
+def _inline(path: Path, prefix: str) -> dict[str, dict[str, Any]]:
+    """A published JSON Schema as OpenAPI components, so the document is self-contained:
+    its `$defs` become `<prefix>_<name>` and every `#/$defs/x` is rewritten to point there."""
+    schema = json.loads(path.read_text(encoding="utf-8"))
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: (f"#/components/schemas/{prefix}_{v.split('/')[-1]}"
+                        if k == "$ref" and isinstance(v, str) and v.startswith("#/$defs/")
+                        else rewrite(v)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [rewrite(v) for v in node]
+        return node
+
+    defs = schema.pop("$defs", {})
+    for key in ("$schema", "$id"):
+        schema.pop(key, None)
+    components = {f"{prefix}_{name}": rewrite(d) for name, d in defs.items()}
+    components[prefix] = rewrite(schema)
+    return components
 
 
 def _param(name: str, where: str = "path", schema: dict | None = None, required: bool = True,
@@ -72,8 +94,9 @@ def _html(summary: str, params: list) -> dict[str, Any]:
 
 @cache
 def document() -> dict[str, Any]:
-    readings_schema = json.loads(READINGS_SCHEMA.read_text(encoding="utf-8"))
-    manifest_ref = {"$ref": "https://vrculture.org/schemas/exhibition/1.json"}
+    published = {**_inline(SCHEMAS / "exhibition.schema.json", "Exhibition"),
+                 **_inline(SCHEMAS / "readings.schema.json", "Readings")}
+    manifest_ref = {"$ref": "#/components/schemas/Exhibition"}
     return {
         "openapi": "3.1.0",
         "info": {"title": "vrculture server", "version": VERSION,
@@ -101,25 +124,28 @@ def document() -> dict[str, Any]:
             "/api/search": {"get": _json(
                 "full-text search over titles, creators and descriptions",
                 [_param("q", "query", {"type": "string", "minLength": 1, "maxLength": 200}),
-                 _param("lang", "query", required=False),
+                 _param("lang", "query", {"type": "string",
+                                          "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"},
+                        required=False),
                  _param("exhibition", "query", ID, required=False),
                  _param("limit", "query", {"type": "integer", "minimum": 1, "maximum": 100},
                         required=False)],
-                {"$ref": "#/components/schemas/SearchResults"}, {"400": ERROR})},
+                {"$ref": "#/components/schemas/SearchResults"}, {"400": ERROR, "404": ERROR})},
             "/api/feeds/{feed}/readings": {
                 "post": {
                     "summary": "ingest one reading or a batch (bearer feed token)",
                     "security": [{"feedToken": []}],
                     "parameters": [FEED],
                     "requestBody": {"required": True, "content": {"application/json": {
-                        "schema": {"$ref": "#/components/schemas/ReadingsBody"}}}},
+                        "schema": {"$ref": "#/components/schemas/Readings_body"}}}},
                     "responses": {
                         "201": {"description": "stored", "content": {"application/json": {
                             "schema": {"$ref": "#/components/schemas/IngestResult"}}}},
                         "200": {"description": "all were duplicates", "content": {
                             "application/json": {"schema": {
                                 "$ref": "#/components/schemas/IngestResult"}}}},
-                        **{code: ERROR for code in ("400", "401", "409", "413", "415", "422")},
+                        **{code: ERROR
+                           for code in ("400", "401", "404", "409", "413", "415", "422")},
                     },
                 },
                 "get": _json(
@@ -133,10 +159,12 @@ def document() -> dict[str, Any]:
             "/api/openapi.json": {"get": _json("this document", [], {"type": "object"})},
             "/oembed": {"get": _json(
                 "oEmbed for an exhibition or object URL",
-                [_param("url", "query"), _param("format", "query", {"enum": ["json"]}, False),
+                [_param("url", "query", {"type": "string", "minLength": 1, "maxLength": 512}),
+                 _param("format", "query", {"enum": ["json"]}, False),
                  _param("maxwidth", "query", {"type": "integer"}, False),
                  _param("maxheight", "query", {"type": "integer"}, False)],
-                {"$ref": "#/components/schemas/OEmbed"}, {"404": ERROR, "501": ERROR})},
+                {"$ref": "#/components/schemas/OEmbed"},
+                {"400": ERROR, "404": ERROR, "501": ERROR})},
             "/healthz": {"get": _json("liveness and loaded exhibitions", [], {"type": "object"})},
             "/ws/rooms/{exhibition}": {"get": {
                 "summary": "WebSocket upgrade: the rooms protocol (docs/rooms-protocol.md)",
@@ -149,10 +177,12 @@ def document() -> dict[str, Any]:
             "securitySchemes": {"feedToken": {"type": "http", "scheme": "bearer",
                                               "description": "from `vrculture feeds add`"}},
             "schemas": {
+                **published,
                 "Error": {"type": "object", "required": ["type", "code", "message"],
                           "properties": {"type": {"const": "error"}, "code": {"type": "string"},
                                          "message": {"type": "string"},
-                                         "field": {"type": "string"}}},
+                                         "field": {"type": "string"},
+                                         "index": {"type": "integer"}}},
                 "ExhibitionSummary": {"type": "object", "required": ["id", "title", "url"],
                                       "properties": {"id": ID, "title": {"type": "object"},
                                                      "description": {"type": "object"},
@@ -164,7 +194,6 @@ def document() -> dict[str, Any]:
                     "results": {"type": "array", "items": {"type": "object", "properties": {
                         "exhibition": ID, "object": ID, "lang": {"type": "string"},
                         "title": {"type": "string"}, "snippet": {"type": "string"}}}}}},
-                "ReadingsBody": {"$ref": readings_schema["$id"] + "#/$defs/body"},
                 "IngestResult": {"type": "object", "required": ["stored", "duplicates"],
                                  "properties": {"stored": {"type": "integer"},
                                                 "duplicates": {"type": "integer"}}},

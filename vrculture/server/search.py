@@ -25,6 +25,7 @@ MAX_QUERY_CHARS = 200
 MAX_TERMS = 16
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+EXHIBITION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 SEARCH_INDEX = web.AppKey("vrculture_search_index", object)
@@ -141,10 +142,12 @@ async def search_handler(request: web.Request) -> web.Response:
     text = query.get("q", "")
     if not text.strip() or len(text) > MAX_QUERY_CHARS:
         raise JSONError(400, "invalid_query", f"q: 1 to {MAX_QUERY_CHARS} characters", field="q")
-    lang = query.get("lang") or None
+    lang = query.get("lang")
     if lang is not None and not LANG.match(lang):
         raise JSONError(400, "invalid_query", "lang: a BCP 47 tag such as sv or en", field="lang")
-    exhibition = query.get("exhibition") or None
+    exhibition = query.get("exhibition")
+    if exhibition is not None and not EXHIBITION_ID.match(exhibition):
+        raise JSONError(400, "invalid_query", "exhibition: an exhibition id", field="exhibition")
     if exhibition is not None and request.app[keys.EXHIBITIONS].get(exhibition) is None:  # type: ignore[attr-defined]
         raise JSONError(404, "unknown_exhibition", f"no exhibition {exhibition!r}")
     limit_text = query.get("limit", str(DEFAULT_LIMIT))
