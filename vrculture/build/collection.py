@@ -122,7 +122,7 @@ def read_object(data: Mapping[str, object], where: Where, rules: TextRules,
     assert oid and title is not None and source is not None and rights is not None
     return ObjectRecord(
         id=oid, source=source, title=title, rights=rights,
-        origin=Origin(where.file, where.locate(where.path + ("id",))),
+        origin=Origin(where.file, where.locate(where.path + ("id",)), where.label()),
         description=description or {}, credit=credit or {}, creator=creator, date=date,
         units=units, height_m=height_m, up=up, room=room, metadata=metadata or {},
         annotations=annotations or [],
@@ -392,12 +392,12 @@ def _drop_duplicates_and_dangling(collection: Collection, objects: list[ObjectRe
     for record in objects:
         if record.id in seen:
             first = seen[record.id]
-            issues.add(Issue(record.origin.file, record.origin.line, "id",
+            issues.add(Issue(record.origin.file, record.origin.line, record.origin.field("id"),
                              f"duplicate id {record.id!r} (first used at line {first.line} "
                              f"of {Path(first.file).name})", record=record.id))
             continue
         if record.room is not None and room_ids and record.room not in room_ids:
-            issues.add(Issue(record.origin.file, record.origin.line, "room",
+            issues.add(Issue(record.origin.file, record.origin.line, record.origin.field("room"),
                              f"no [[rooms]] entry with id {record.room!r}", record=record.id))
             continue
         seen[record.id] = record.origin

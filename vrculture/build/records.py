@@ -19,6 +19,10 @@ class Origin:
 
     file: str
     line: int | None
+    label: str = ""  # the record's path in the file ("objects[3]"); empty for a CSV row
+
+    def field(self, name: str) -> str:
+        return f"{self.label}.{name}" if self.label else name
 
 
 @dataclass

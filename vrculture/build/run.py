@@ -190,7 +190,8 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     built = [o for o in outcomes if o.result is not None]
     for outcome in outcomes:
         if outcome.error:
-            issues.add(Issue(outcome.record.origin.file, outcome.record.origin.line, "source",
+            origin = outcome.record.origin
+            issues.add(Issue(origin.file, origin.line, origin.field("source"),
                              f"{outcome.record.source.name}: {outcome.error}",
                              record=outcome.record.id))
 
