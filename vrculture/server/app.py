@@ -12,6 +12,7 @@ from vrculture.server import api, feeds, keys, oembed, openapi, search, viewer
 from vrculture.server.config import ServerConfig
 from vrculture.server.pubsub import LocalPubSub
 from vrculture.server.registry import BundleRegistry
+from vrculture.server.rooms import setup_rooms
 from vrculture.server.security import security_headers
 from vrculture.server.storage import AsyncStore
 
@@ -49,12 +50,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0) -> web.Appl
     feeds.setup(app)
     openapi.add_routes(app)
 
-    try:  # TEMPORARY until the rooms package lands (ROOMS engineer, same issue)
-        from vrculture.server.rooms import setup_rooms
-    except ImportError:
-        log.warning("rooms are not available in this checkout: /ws/rooms is not served")
-    else:
-        setup_rooms(app)
+    setup_rooms(app)  # after the keys above: the rooms read them
 
     app.cleanup_ctx.append(_background)
     return app
