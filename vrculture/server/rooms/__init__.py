@@ -7,6 +7,7 @@ from aiohttp import web
 from vrculture.server import keys
 from vrculture.server.rooms.handler import HUB, rooms_websocket
 from vrculture.server.rooms.hub import RoomsHub
+from vrculture.server.rooms.sync import RoomsSync
 
 
 def setup_rooms(app: web.Application) -> None:
@@ -17,6 +18,8 @@ def setup_rooms(app: web.Application) -> None:
         config = app[keys.CONFIG]
         hub = RoomsHub(config.rooms, app[keys.EXHIBITIONS], app[keys.PUBSUB],
                        app.get(keys.FEED_STORE))
+        if getattr(config, "redis_url", None):  # other processes share these rooms
+            hub.sync = RoomsSync(app[keys.PUBSUB])
         app[HUB] = hub
         await hub.start()
 

@@ -170,11 +170,9 @@ class Session:
             guide = bool(codes is not None and codes.verify(self.exhibition, code[:256]))
         feeds = await self.hub.use_feeds(self.exhibition)
         readings = await self.hub.latest_readings(feeds)
-        room = self.hub.place(self.exhibition, wanted)
-        await self.hub.joined(room)
-        if self.ws.closed:
+        room = await self._choose_room(wanted)
+        if room is None:
             return
-        room = self.hub.place(self.exhibition, room.name)  # capacity may have moved meanwhile
         # No await from here to the welcome: nothing may reach this visitor's queue before it.
         self.visitor = room.add(name=name, color=color, lang=lang, guide=guide, ws=self.ws,
                                 transport=self.request.transport)
@@ -183,6 +181,22 @@ class Session:
         if code and not guide:
             self.visitor.post(error("bad_guide_code", "that guide code is not valid here"))
         self.hub.want_flush()
+
+    async def _choose_room(self, wanted: str | None) -> Room | None:
+        """A room with space. With several processes, joining a room first listens to who is
+        there elsewhere, so a room that looked empty here may turn out full: try the next."""
+        capacity = self.hub.settings.capacity
+        full: set[str] = set()
+        while True:
+            room = self.hub.place(self.exhibition, wanted, frozenset(full))
+            await self.hub.joined(room)
+            if self.ws.closed:
+                await self.hub.left(room)
+                return None
+            if room.count < capacity:
+                return room
+            full.add(room.name)
+            await self.hub.left(room)  # let it go if nobody here uses it
 
     def _handle(self, request: dict[str, Any]) -> None:
         room, visitor = self.room, self.visitor

@@ -36,6 +36,8 @@ class RoomsHub:
     # ----- lifecycle
 
     async def start(self) -> None:
+        if self.sync is not None:
+            await self.sync.start()
         self._tick_task = asyncio.create_task(self._tick_loop())
         self._flush_task = asyncio.create_task(self._flush_loop())
 
@@ -50,8 +52,11 @@ class RoomsHub:
                 for v in room.local_visitors():
                     if v.ws is not None and not v.ws.closed:
                         await v.ws.close(code=1001, message=b"server shutting down")
+        if self.sync is not None:
+            await self.sync.stop()
         for unsubscribe, _ in list(self._feeds.values()):
-            await unsubscribe()
+            with contextlib.suppress(Exception):  # the broker may already be gone
+                await unsubscribe()
         self._feeds.clear()
 
     # ----- rooms
@@ -70,22 +75,26 @@ class RoomsHub:
             if room.name == name:
                 return room
         room = Room(exhibition, name, self.settings, self.manifest_of(exhibition))
+        room.wake = self.want_flush
         rooms.append(room)
         rooms.sort(key=lambda r: room_number(exhibition, r.name))
         return room
 
-    def place(self, exhibition: str, wanted: str | None = None) -> Room:
-        """The asked-for room if it has space, else the first with space, else a new overflow."""
+    def place(self, exhibition: str, wanted: str | None = None,
+              full: frozenset[str] = frozenset()) -> Room:
+        """The asked-for room if it has space, else the first with space, else a new overflow.
+        `full` names rooms found full elsewhere (other processes) that this one may not hold."""
         rooms = self.rooms.setdefault(exhibition, [])
         capacity = self.settings.capacity
-        if wanted is not None:
+        if wanted is not None and wanted not in full:
             for room in rooms:
                 if room.name == wanted and room.count < capacity:
                     return room
         for room in rooms:
-            if room.count < capacity:
+            if room.count < capacity and room.name not in full:
                 return room
         taken = {room_number(exhibition, r.name) for r in rooms}
+        taken |= {room_number(exhibition, name) for name in full}
         number = 1
         while number in taken:
             number += 1

@@ -40,7 +40,8 @@ class Room:
         self.table = PoseTable(min(64, max(2, settings.capacity)), self.far_period)
         self.pending: dict[int, bytes] = {}  # slot -> newest 30-byte row since the last tick
         self.tour: dict[str, Any] | None = None  # {"tour", "stop", "guide": Visitor}
-        self.sync: Any = None  # RoomSync when several processes share rooms (Redis)
+        self.sync: Any = None  # RoomLink when several processes share rooms (Redis)
+        self.wake: Callable[[], None] = lambda: None  # asks the hub to send queued messages now
         self._closing: set[asyncio.Task[None]] = set()
 
     # ----- membership
@@ -243,8 +244,12 @@ class Room:
         self._require_guide(guide)
         target = self.by_id(target_id)
         self.apply_mute(guide, target, muted)
-        if self.sync is not None and not target.local:
-            self.sync.command(guide, target, {"ev": "mute", "muted": muted})
+        if self.sync is not None:
+            if target.local:
+                body = {"ev": "mute_state", "muted": muted, "by": self.sync.ref(guide)}
+                self.sync.event(target, body)
+            else:
+                self.sync.command(guide, target, {"ev": "mute", "muted": muted})
 
     def apply_mute(self, guide: Visitor, target: Visitor, muted: bool) -> None:
         target.muted = muted
