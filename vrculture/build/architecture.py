@@ -56,5 +56,8 @@ def build_architecture(layout: Layout) -> Model:
                                   (cx + 0.5, room.height - 0.005, cz + 0.5), 5))
     nodes.append(Node("ceiling", [merge(ceilings)]))
     nodes.append(Node("light_panels", [merge(panels)]))
-    return Model(nodes=nodes, materials=materials, roots=list(range(len(nodes))),
+    # One root grouping the parts: a hierarchy tells the converter the model is already placed
+    # (metres, +Y up), so it keeps the layout's coordinates instead of re-centring them.
+    nodes.append(Node("gallery", children=list(range(len(nodes)))))
+    return Model(nodes=nodes, materials=materials, roots=[len(nodes) - 1],
                  metadata={"title": "Gallery architecture", "creator": "vrculture build"})

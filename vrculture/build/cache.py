@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from vrculture.build.version import VERSION
+from vrculture.pipeline.model import Model
 
 CACHE_FORMAT = 1  # bump when the layout of an entry or the worker's output changes
 RESULT = "result.json"
@@ -42,9 +43,21 @@ def object_key(settings: dict[str, object], files: list[Path], root: Path) -> st
     return digest.hexdigest()
 
 
-def generated_key(description: object) -> str:
-    payload = json.dumps([pipeline_version(), description], sort_keys=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
+def generated_key(model: Model, settings: dict[str, object]) -> str:
+    """A generated model's key: its whole content, so any change to a generator rebuilds it."""
+    digest = hashlib.sha256()
+    digest.update(pipeline_version().encode())
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    digest.update(repr(model.materials).encode())  # generated models have no textures
+    digest.update(json.dumps([model.roots, model.metadata], sort_keys=True).encode())
+    for node in model.nodes:
+        digest.update(repr((node.name, node.translation, node.rotation, node.scale,
+                            node.children, node.extras)).encode())
+        for prim in node.primitives:
+            digest.update(str(prim.material).encode())
+            for array in (prim.positions, prim.indices, prim.normals, prim.uvs, prim.colors):
+                digest.update(b"-" if array is None else array.tobytes())
+    return digest.hexdigest()
 
 
 class Cache:

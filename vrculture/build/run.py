@@ -203,8 +203,7 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     smart_models = {}
     for exhibit in collection.smart_exhibits:
         model, nodes = model_for(exhibit.kind, exhibit.feeds)
-        key = generated_key({"smart": exhibit.kind, "feeds": exhibit.feeds,
-                             "compress": options.compress})
+        key = generated_key(model, {"compress": options.compress})
         result = convert_generated(model, exhibit.id, key, cache, compress=options.compress)
         if not result["cached"]:
             generated_reconverted.append(exhibit.id)
@@ -216,8 +215,7 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
               for e in collection.smart_exhibits]
     layout = plan(items, _room_order(collection, [o.record for o in built]))
     architecture = build_architecture(layout)
-    arch_key = generated_key({"architecture": _layout_signature(layout),
-                              "compress": options.compress})
+    arch_key = generated_key(architecture, {"compress": options.compress})
     arch_result = convert_generated(architecture, "architecture", arch_key, cache,
                                     compress=options.compress)
     if not arch_result["cached"]:
@@ -236,12 +234,6 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         writer.abort()
         raise
     return BuildResult(3 if issues.errors else 0, report, manifest)
-
-
-def _layout_signature(layout: Layout) -> object:
-    return {"rooms": [(r.id, r.kind, r.bounds, r.height) for r in layout.rooms],
-            "walls": [(w.rect, w.height, w.bottom) for w in layout.walls],
-            "plinths": [(p.rect, p.height) for p in layout.plinths]}
 
 
 def _manifest(collection: Collection, options: BuildOptions, built: list[_Outcome],

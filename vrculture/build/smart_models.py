@@ -15,7 +15,10 @@ SmartModel = tuple[Model, dict[str, str]]
 
 
 def _model(materials: list[Material], nodes: list[Node]) -> Model:
-    return Model(nodes=nodes, materials=materials, roots=list(range(len(nodes))))
+    """Parts under one root: the origin stays where the model stands (the lamp's pole base),
+    not the centre of its bounding box, and the animated nodes keep their pivots."""
+    root = Node("exhibit", children=list(range(len(nodes))))
+    return Model(nodes=[*nodes, root], materials=materials, roots=[len(nodes)])
 
 
 def street_lamp() -> SmartModel:
