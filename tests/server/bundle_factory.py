@@ -100,6 +100,8 @@ def make_bundle(
         }],
         "feeds": {
             "street-lights": {"kind": "street-lighting", "exhibit": "lights"},
+            "bins": {"kind": "smart-bin", "exhibit": "lights"},
+            "screening": {"kind": "eye-tracking-screening", "exhibit": "lights"},
             "temperature": {"kind": "gauge", "exhibit": "lights", "unit": "°C", "min": -40,
                             "max": 50},
         },
