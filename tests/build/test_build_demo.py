@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 from build_helpers import SCHEMA, glb_json, load_json
 from gltf_validator import assert_valid
 from PIL import Image
@@ -106,8 +107,10 @@ def test_thumbnails_are_renders(demo_bundle: Path) -> None:
     for obj in manifest["objects"]:
         with Image.open(demo_bundle / obj["thumbnail"]["url"]) as image:
             assert image.format == "WEBP"
-            pixels = image.convert("RGBA").tobytes()
-        seen.add(pixels)
+            rgba = image.convert("RGBA")
+        alpha = np.asarray(rgba)[:, :, 3] > 0
+        assert alpha.mean() >= 0.5, obj["id"]  # the object fills at least half the frame
+        seen.add(rgba.tobytes())
     assert len(seen) == len(manifest["objects"])
 
 

@@ -139,7 +139,7 @@ def render(model: Model, *, up: str = "+Y", painting: bool = False,
     out_w = long_side if aspect >= 1 else max(8, round(long_side * aspect))
     out_h = long_side if aspect <= 1 else max(8, round(long_side / aspect))
     w, h = out_w * SUPERSAMPLE, out_h * SUPERSAMPLE
-    margin = 0.04
+    margin = 0.02
     scale = min(w * (1 - 2 * margin) / extent[0], h * (1 - 2 * margin) / extent[1])
     centre = (lo + hi) / 2
     xy = np.empty((len(pos), 2))
