@@ -24,6 +24,7 @@ from readers_fixtures import (
     write,
 )
 
+from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.model import Primitive
 from vrculture.pipeline.readers import SourceModel, read_source
 from vrculture.pipeline.readers.tristrips import fan_to_triangles, strips_to_triangles
@@ -348,3 +349,55 @@ def test_gltf_without_scenes_uses_parentless_nodes(tmp_path: Path) -> None:
     doc, data = gltf_document()
     del doc["scenes"], doc["scene"]
     assert _only(read_source(write(tmp_path / "n.glb", glb(doc, data)))).triangle_count == 1
+
+
+def test_ply_ascii_mixed_polygons(tmp_path: Path) -> None:
+    vertices = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [-1, 0.5, 0]])
+    data = ply_ascii(vertices, faces="4 0 1 2 3\n3 0 3 4\n")
+    prim = _only(read_source(write(tmp_path / "m.ply", data)))
+    assert prim.triangle_count == 3
+    assert (_front_normals(prim)[:, 2] > 0.99).all()
+
+
+def test_ply_several_strips_of_different_lengths(tmp_path: Path) -> None:
+    header = (
+        "ply\nformat binary_little_endian 1.0\nelement vertex 5\n"
+        "property float x\nproperty float y\nproperty float z\n"
+        "element tristrips 2\nproperty list uchar int vertex_indices\nend_header\n"
+    )
+    verts = np.array([[0, 1, 0], [0, 0, 0], [1, 1, 0], [1, 0, 0], [2, 1, 0]], "<f4")
+    body = verts.tobytes()
+    for strip in ([1, 0, 3, 2], [3, 2, 4]):  # two items: the uniform fast path cannot apply
+        body += struct.pack("<B", len(strip)) + np.array(strip, "<i4").tobytes()
+    prim = _only(read_source(write(tmp_path / "s.ply", header.encode() + body)))
+    assert prim.triangle_count == 3
+    z = _front_normals(prim)[:, 2]
+    assert (z < 0).all()  # all three face the same way (this strip starts clockwise)
+
+
+def _textured_ply(texture_file: str) -> bytes:
+    header = (
+        f"ply\nformat ascii 1.0\ncomment TextureFile {texture_file}\nelement vertex 4\n"
+        "property float x\nproperty float y\nproperty float z\nelement face 1\n"
+        "property list uchar int vertex_indices\nproperty list uchar float texcoord\nend_header\n"
+    )
+    body = "0 0 0\n1 0 0\n1 1 0\n0 1 0\n4 0 1 2 3 8 0 0 1 0 1 1 0 1\n"
+    return (header + body).encode()
+
+
+def test_ply_face_texcoords_and_texture_file(tmp_path: Path) -> None:
+    write(tmp_path / "skin.png", png_bytes(Image.new("RGB", (8, 8), (9, 9, 9))))
+    source = read_source(write(tmp_path / "t.ply", _textured_ply("skin.png")))
+    prim = _only(source)
+    assert prim.triangle_count == 2 and prim.uvs is not None
+    for position, uv in zip(prim.positions, prim.uvs, strict=True):
+        # The quad's UVs equal its x/y, with v flipped to glTF's top-left origin.
+        assert np.allclose(uv, (position[0], 1 - position[1]))
+    texture = source.model.materials[prim.material].base_color_texture
+    assert texture is not None and texture.image.size == (8, 8)
+
+
+def test_ply_texture_file_outside_the_folder_is_refused(tmp_path: Path) -> None:
+    write(tmp_path / "skin.png", png_bytes(Image.new("RGB", (8, 8))))
+    with pytest.raises(ConversionError, match="outside"):
+        read_source(write(tmp_path / "src" / "t.ply", _textured_ply("../skin.png")))

@@ -67,7 +67,7 @@ def _read(path: Path, painting_height_m: float | None, limits: ReadLimits) -> So
     except OSError as exc:
         raise ConversionError(path, f"cannot read: {exc.strerror}") from exc
     budget = SourceBudget(path, limits)
-    budget.charge(path, size)
+    budget.check_size(path, size)  # before sniffing; charged when a reader reads it
     fmt = sniff(head, size)
     declared = _EXTENSION_FORMAT.get(path.suffix.lower())
     real = "image" if fmt.startswith("image:") else fmt
@@ -114,7 +114,7 @@ def _dispatch(
     if fmt == "ply":
         from vrculture.pipeline.readers.ply import read_ply
 
-        return SourceModel(read_ply(path, budget.read(path), limits), "model", "+Z", "ply", False)
+        return SourceModel(read_ply(path, budget.read(path), budget), "model", "+Z", "ply", False)
     if fmt == "stl":
         from vrculture.pipeline.readers.stl import read_stl
 

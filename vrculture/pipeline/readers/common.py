@@ -44,12 +44,15 @@ class SourceBudget:
         self.limits = limits
         self.total = 0
 
-    def charge(self, path: Path, size: int) -> None:
+    def check_size(self, path: Path, size: int) -> None:
         if size > self.limits.max_file_bytes:
             raise ConversionError(
                 self.source,
                 f"{path.name} is {size} bytes, over the limit of {self.limits.max_file_bytes}",
             )
+
+    def charge(self, path: Path, size: int) -> None:
+        self.check_size(path, size)
         self.total += size
         if self.total > self.limits.max_total_bytes:
             raise ConversionError(

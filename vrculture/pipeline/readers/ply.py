@@ -16,14 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from vrculture.pipeline.errors import ConversionError
-from vrculture.pipeline.model import Material, Model, Node
+from vrculture.pipeline.model import Material, Model, Node, Texture
 from vrculture.pipeline.readers.common import (
     ReadLimits,
+    SourceBudget,
     check_counts,
     checked_primitive,
     parse_numbers,
+    resolve_inside,
     srgb_to_linear,
 )
+from vrculture.pipeline.readers.images import decode_image
 from vrculture.pipeline.readers.tristrips import strips_to_triangles
 
 MAX_HEADER_BYTES = 64 * 1024
@@ -54,17 +57,32 @@ class _Element:
         return any(p.count_dtype for p in self.properties)
 
 
-def read_ply(source: Path, data: bytes, limits: ReadLimits) -> Model:
-    fmt, elements, body = _parse_header(source, data)
+def read_ply(source: Path, data: bytes, budget: SourceBudget) -> Model:
+    fmt, elements, body, texture_files = _parse_header(source, data)
     if fmt == "ascii":
         values = _read_ascii(source, elements, body)
     else:
         order = "<" if fmt == "binary_little_endian" else ">"
         values = _read_binary(source, elements, body, order)
-    return _build_model(source, elements, values, limits)
+    model = _build_model(source, values, budget.limits)
+    if texture_files and model.primitives()[0].uvs is not None:
+        _attach_texture(source, model, texture_files, budget)
+    return model
 
 
-def _parse_header(source: Path, data: bytes) -> tuple[str, list[_Element], memoryview]:
+def _attach_texture(source: Path, model: Model, names: list[str], budget: SourceBudget) -> None:
+    """MeshLab's `comment TextureFile name.jpg`: the base colour map, read from the folder."""
+    if len(names) > 1:
+        model.warnings.append(f"PLY names {len(names)} textures; only {names[0]!r} is used")
+    path = resolve_inside(source, source.parent, names[0], must_exist=False)
+    if not path.is_file():
+        model.warnings.append(f"texture {names[0]!r} not found next to the source; ignored")
+        return
+    image = decode_image(source, budget.read(path), names[0], budget.limits.max_image_pixels)
+    model.materials[0].base_color_texture = Texture(image=image, name=path.stem)
+
+
+def _parse_header(source: Path, data: bytes) -> tuple[str, list[_Element], memoryview, list[str]]:
     end = -1
     for marker in (b"end_header\n", b"end_header\r\n", b"end_header\r"):
         pos = data.find(marker, 0, MAX_HEADER_BYTES)
@@ -76,8 +94,11 @@ def _parse_header(source: Path, data: bytes) -> tuple[str, list[_Element], memor
     lines = data[:end].decode("ascii", errors="replace").splitlines()
     fmt = ""
     elements: list[_Element] = []
+    textures: list[str] = []
     for number, raw in enumerate(lines[1:], start=2):
         words = raw.split()
+        if len(words) >= 3 and words[0] == "comment" and words[1].lower() == "texturefile":
+            textures.append(raw.strip().split(None, 2)[2])
         if not words or words[0] in ("comment", "obj_info", "end_header"):
             continue
         where = f"PLY header line {number} ({raw.strip()[:60]!r})"
@@ -110,7 +131,7 @@ def _parse_header(source: Path, data: bytes) -> tuple[str, list[_Element], memor
             raise ConversionError(source, f"{where}: unknown PLY header keyword")
     if not fmt:
         raise ConversionError(source, "PLY header has no format line")
-    return fmt, elements, memoryview(data)[end:]
+    return fmt, elements, memoryview(data)[end:], textures
 
 
 # ---------------------------------------------------------------- binary
@@ -191,41 +212,68 @@ def _read_binary_lists(
 def _walk_binary_lists(
     source: Path, element: _Element, body: memoryview, pos: int, order: str
 ) -> tuple[dict[str, np.ndarray], int]:
-    """Mixed list lengths (e.g. triangles and quads): walk item by item, bounds-checked."""
+    """Mixed list lengths (e.g. triangles and quads): find each item's offset with one tight,
+    bounds-checked loop over integers, then gather every list in bulk, grouped by length."""
     total = len(body)
-    lists: dict[str, list[np.ndarray]] = {p.name: [] for p in element.properties}
-    for _ in range(element.count):
-        for p in element.properties:
-            if p.count_dtype:
-                size = np.dtype(p.count_dtype).itemsize
-                if pos + size > total:
-                    raise ConversionError(source, f"PLY element '{element.name}' is truncated")
-                k = int(np.frombuffer(body, order + p.count_dtype, 1, pos)[0])
-                pos += size
-                item = np.dtype(p.dtype).itemsize
-                if k < 0 or pos + k * item > total:
-                    raise ConversionError(
-                        source, f"PLY element '{element.name}' is truncated (list of {k})"
-                    )
-                lists[p.name].append(np.frombuffer(body, order + p.dtype, k, pos))
-                pos += k * item
-            else:
-                item = np.dtype(p.dtype).itemsize
-                if pos + item > total:
-                    raise ConversionError(source, f"PLY element '{element.name}' is truncated")
-                lists[p.name].append(np.frombuffer(body, order + p.dtype, 1, pos))
-                pos += item
-    columns: dict[str, np.ndarray] = {}
+    raw = bytes(body) if not isinstance(body.obj, bytes) else body.obj
+    base = len(raw) - total  # body is a tail view of `raw`
+    layout = []  # per property: (is_list, count size, count signed, item size)
     for p in element.properties:
         if p.count_dtype:
-            columns[p.name] = _Ragged(lists[p.name])  # type: ignore[assignment]
+            count = np.dtype(p.count_dtype)
+            layout.append((True, count.itemsize, count.kind == "i", np.dtype(p.dtype).itemsize))
         else:
-            columns[p.name] = np.concatenate(lists[p.name]) if lists[p.name] else np.zeros(0)
-    return columns, pos
+            layout.append((False, np.dtype(p.dtype).itemsize, False, 0))
+    byteorder = "little" if order == "<" else "big"
+    starts: dict[int, list[int]] = {i: [] for i, lay in enumerate(layout) if lay[0]}
+    counts: dict[int, list[int]] = {i: [] for i in starts}
+    p = pos
+    for _ in range(element.count):
+        for i, (is_list, size, signed, item) in enumerate(layout):
+            if not is_list:
+                p += size
+                continue
+            if p + size > total:
+                raise ConversionError(source, f"PLY element '{element.name}' is truncated")
+            if size == 1 and not signed:
+                k = raw[base + p]
+            else:
+                k = int.from_bytes(raw[base + p : base + p + size], byteorder, signed=signed)
+            if k < 0:
+                raise ConversionError(source, f"PLY element '{element.name}': negative list length")
+            starts[i].append(p + size)
+            counts[i].append(k)
+            p += size + k * item
+        if p > total:
+            raise ConversionError(source, f"PLY element '{element.name}' is truncated")
+    as_bytes = np.frombuffer(body, dtype=np.uint8)
+    columns: dict[str, np.ndarray] = {}
+    for i, prop in enumerate(element.properties):
+        if i not in starts:
+            continue  # scalar properties of list elements (face flags) are not used
+        dtype = np.dtype(order + prop.dtype)
+        columns[prop.name] = _Groups(
+            _gather(as_bytes, np.asarray(starts[i]), np.asarray(counts[i]), dtype)
+        )  # type: ignore[assignment]
+    return columns, p
 
 
-class _Ragged(list):
-    """A list property whose items have different lengths (polygons of mixed size)."""
+def _gather(
+    as_bytes: np.ndarray, starts: np.ndarray, counts: np.ndarray, dtype: np.dtype
+) -> list[np.ndarray]:
+    """Lists at byte offsets `starts` with lengths `counts` -> one (m, k) array per length k."""
+    groups = []
+    for k in np.unique(counts):
+        if k == 0:
+            continue
+        first = starts[counts == k]
+        offsets = first[:, None] + np.arange(int(k) * dtype.itemsize)[None, :]
+        groups.append(as_bytes[offsets].copy().view(dtype).reshape(len(first), int(k)))
+    return groups
+
+
+class _Groups(list):
+    """A list property whose items have different lengths, as one 2-D array per length."""
 
 
 # ---------------------------------------------------------------- ASCII
@@ -279,29 +327,34 @@ def _ascii_lists(
                 for i, p in enumerate(element.properties[1:]):
                     columns[p.name] = table[:, 1 + k + i]
                 return columns, pos + need
-    lists: dict[str, list[np.ndarray]] = {p.name: [] for p in element.properties}
     total = numbers.size
+    starts: dict[str, list[int]] = {p.name: [] for p in list_props}
+    counts: dict[str, list[int]] = {p.name: [] for p in list_props}
     for _ in range(element.count):
         for p in element.properties:
             if pos >= total:
                 raise ConversionError(source, f"PLY element '{element.name}' is truncated")
-            if p.count_dtype:
-                k = int(numbers[pos])
-                if k < 0 or pos + 1 + k > total:
-                    raise ConversionError(
-                        source, f"PLY element '{element.name}' is truncated (list of {k})"
-                    )
-                lists[p.name].append(numbers[pos + 1 : pos + 1 + k])
-                pos += 1 + k
-            else:
-                lists[p.name].append(numbers[pos : pos + 1])
+            if not p.count_dtype:
                 pos += 1
+                continue
+            value = numbers.item(pos)
+            k = int(value) if value == value and abs(value) < 2**31 else -1
+            if k < 0 or pos + 1 + k > total:
+                raise ConversionError(
+                    source, f"PLY element '{element.name}' is truncated (list of {value:g})"
+                )
+            starts[p.name].append(pos + 1)
+            counts[p.name].append(k)
+            pos += 1 + k
     columns: dict[str, np.ndarray] = {}
-    for p in element.properties:
-        if p.count_dtype:
-            columns[p.name] = _Ragged(lists[p.name])  # type: ignore[assignment]
-        else:
-            columns[p.name] = np.concatenate(lists[p.name]) if lists[p.name] else np.zeros(0)
+    for p in list_props:
+        first, lengths = np.asarray(starts[p.name]), np.asarray(counts[p.name])
+        groups = []
+        for k in np.unique(lengths):
+            if k:
+                chosen = first[lengths == k]
+                groups.append(numbers[chosen[:, None] + np.arange(int(k))[None, :]])
+        columns[p.name] = _Groups(groups)  # type: ignore[assignment]
     return columns, pos
 
 
@@ -309,20 +362,37 @@ def _ascii_lists(
 
 
 def _polygons_to_triangles(column: object) -> np.ndarray:
-    """Face lists (uniform 2-D array or ragged list) -> triangles by fan (convex polygons)."""
-    if isinstance(column, _Ragged):
-        tris = [
-            np.stack([np.full(len(f) - 2, f[0]), f[1:-1], f[2:]], axis=1)
-            for f in column
-            if len(f) >= 3
-        ]
-        return np.concatenate(tris).astype(np.int64) if tris else np.zeros((0, 3), np.int64)
+    """Face lists (uniform 2-D array, or groups of them) -> triangles by fan (convex polygons)."""
+    if isinstance(column, _Groups):
+        tris = [_polygons_to_triangles(group) for group in column]
+        return np.concatenate(tris) if tris else np.zeros((0, 3), np.int64)
     faces = np.asarray(column)
     if faces.ndim != 2 or faces.shape[1] < 3:
         return np.zeros((0, 3), np.int64)
     k = faces.shape[1]
     first = np.repeat(faces[:, :1], k - 2, axis=1)
     return np.stack([first, faces[:, 1:-1], faces[:, 2:]], axis=2).reshape(-1, 3).astype(np.int64)
+
+
+def _face_texcoords(face: dict[str, np.ndarray], indices: object) -> np.ndarray | None:
+    """Per-corner UVs from a face `texcoord` list, fanned exactly like the vertex indices."""
+    column = _first(face, "texcoord", "texcoords")
+    if column is None:
+        return None
+    index_groups = list(indices) if isinstance(indices, _Groups) else [np.asarray(indices)]
+    uv_groups = list(column) if isinstance(column, _Groups) else [np.asarray(column)]
+    if len(index_groups) != len(uv_groups) or any(
+        u.shape != (i.shape[0], 2 * i.shape[1])
+        for i, u in zip(index_groups, uv_groups, strict=True)
+    ):
+        return None  # lengths disagree with the polygons: unusable, the mesh reads without UVs
+    fanned = []
+    for uv in uv_groups:
+        pairs = uv.reshape(uv.shape[0], -1, 2)
+        k = pairs.shape[1]
+        first = np.repeat(pairs[:, :1], k - 2, axis=1)
+        fanned.append(np.stack([first, pairs[:, 1:-1], pairs[:, 2:]], axis=2).reshape(-1, 3, 2))
+    return np.concatenate(fanned)
 
 
 def _first(columns: dict[str, np.ndarray], *names: str) -> np.ndarray | None:
@@ -340,10 +410,7 @@ def _unit(column: np.ndarray) -> np.ndarray:
 
 
 def _build_model(
-    source: Path,
-    elements: list[_Element],
-    values: dict[str, dict[str, np.ndarray]],
-    limits: ReadLimits,
+    source: Path, values: dict[str, dict[str, np.ndarray]], limits: ReadLimits
 ) -> Model:
     model = Model(materials=[Material(name="ply")])
     vertex = values.get("vertex")
@@ -352,21 +419,24 @@ def _build_model(
     positions = np.stack([vertex["x"], vertex["y"], vertex["z"]], axis=1)
 
     triangles = np.zeros((0, 3), np.int64)
+    face_uvs: np.ndarray | None = None
     face = values.get("face")
     if face is not None:
         column = _first(face, "vertex_indices", "vertex_index")
         if column is None:
             raise ConversionError(source, "PLY face element has no vertex_indices list")
         triangles = _polygons_to_triangles(column)
+        face_uvs = _face_texcoords(face, column)
     strips = values.get("tristrips")
     if strips is not None:
         column = _first(strips, "vertex_indices", "vertex_index")
         if column is None:
             raise ConversionError(source, "PLY tristrips element has no vertex_indices list")
-        flat = (
-            np.concatenate([np.append(np.asarray(s), -1) for s in column])
-            if isinstance(column, _Ragged)
-            else np.concatenate([np.asarray(column), -np.ones((len(column), 1))], axis=1).ravel()
+        groups = list(column) if isinstance(column, _Groups) else [np.asarray(column)]
+        # Each item is one strip: join them all with -1 restarts and decode in one go.
+        flat = np.concatenate(
+            [np.concatenate([g, -np.ones((len(g), 1))], axis=1).ravel() for g in groups]
+            or [np.zeros(0)]
         )
         triangles = np.concatenate([triangles, strips_to_triangles(flat)])
     check_counts(source, limits, positions.shape[0], triangles.shape[0])
@@ -398,6 +468,15 @@ def _build_model(
             colors = np.concatenate([rgb, alpha[:, None]], axis=1)
             break
 
+    if face_uvs is not None and face_uvs.shape[0] == triangles.shape[0]:
+        # UVs per face corner (MeshLab's `texcoord` list): one vertex per corner; weld re-shares.
+        corners = triangles.reshape(-1)
+        positions = positions[corners]
+        normals = None if normals is None else normals[corners]
+        colors = None if colors is None else colors[corners]
+        uvs = face_uvs.reshape(-1, 2).astype(np.float64)
+        uvs[:, 1] = 1.0 - uvs[:, 1]
+        triangles = np.arange(corners.size, dtype=np.int64).reshape(-1, 3)
     prim = checked_primitive(
         source, model.warnings, positions, triangles,
         normals=normals, uvs=uvs, colors=colors, label="PLY mesh",
