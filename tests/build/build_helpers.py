@@ -97,3 +97,44 @@ height_m = 0.5
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+# Corpus files as a museum would catalogue them: (id, files to copy, source, rights, extra TOML).
+CORPUS_OBJECTS = [
+    ("spot", ["spot/spot.obj", "spot/spot.mtl", "spot/spot_texture.png"], "spot/spot.obj",
+     "CC0-1.0", "height_m = 0.4"),
+    ("laurana", ["laurana.ply"], "laurana.ply", "CNE", "height_m = 0.5"),
+    ("gargoyle", ["gargoyle.ply"], "gargoyle.ply", "CNE", "height_m = 0.45"),
+    ("mask", ["mask_gltf/mask.gltf", "mask_gltf/mask-gltf-2.0-binary-valid.bin",
+              "mask_gltf/Image_0.jpg"], "mask_gltf/mask.gltf", "CC-BY-SA-4.0", ""),
+    ("usnm-1145291", ["USNM_1145291_draco.glb"], "USNM_1145291_draco.glb", "CC0-1.0", ""),
+    ("helmet", ["DamagedHelmet.glb"], "DamagedHelmet.glb", "CC-BY-4.0", "height_m = 0.35"),
+    ("igea", ["igea.ply"], "igea.ply", "UND", "height_m = 0.5"),
+    ("cockatoo", ["cockatoo_photo.jpg"], "cockatoo_photo.jpg", "CC-BY-SA-4.0", "height_m = 0.6"),
+    ("nefertiti", ["nefertiti.obj"], "nefertiti.obj", "InC", "height_m = 0.5"),
+    ("bunny", ["stanford-bunny.obj"], "stanford-bunny.obj", "CNE", "height_m = 0.3"),
+    ("horse", ["horse.ply"], "horse.ply", "CNE", "height_m = 0.4"),
+    ("beast", ["beast.obj"], "beast.obj", "CNE", "height_m = 0.6"),
+    ("ogre", ["ogre.obj"], "ogre.obj", "CNE", "height_m = 0.6"),
+    ("box-textured", ["BoxTextured.glb"], "BoxTextured.glb", "CC-BY-4.0", "height_m = 0.2"),
+    ("igea-stl", ["derived/igea_from_tristrips.stl"], "derived/igea_from_tristrips.stl", "UND",
+     "height_m = 0.5"),
+    ("frieze", ["parthenon_frieze_texture.jpg"], "parthenon_frieze_texture.jpg",
+     "CC-BY-NC-SA-4.0", "height_m = 1.0"),
+]
+
+
+def make_corpus_collection(corpus: Path, dest: Path, ids: list[str] | None = None) -> Path:
+    """A collection folder holding copies of corpus files (never links out of the folder)."""
+    chosen = [o for o in CORPUS_OBJECTS if ids is None or o[0] in ids]
+    lines = ['[exhibition]', 'id = "corpus"', 'languages = ["sv", "en"]',
+             'title = { sv = "Testsamlingen", en = "The test corpus" }', '']
+    for oid, files, source, rights, extra in chosen:
+        for name in files:
+            target = dest / "sources" / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(corpus / name, target)  # copyfile: not the read-only mode
+        lines += ["[[objects]]", f'id = "{oid}"', f'source = "sources/{source}"',
+                  f'title = {{ sv = "{oid}", en = "{oid}" }}', f'rights = "{rights}"', extra, ""]
+    (dest / "collection.toml").write_text("\n".join(lines), "utf-8")
+    return dest
