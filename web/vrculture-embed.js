@@ -95,7 +95,8 @@
 
     fail(message) {
       clearTimeout(this.timer);
-      this.dispatchEvent(new CustomEvent('error', { detail: { message } }));
+      // asynchronously, like an <img>'s error: the page's script after the element can listen
+      setTimeout(() => this.dispatchEvent(new CustomEvent('error', { detail: { message } })), 0);
     }
 
     post(msg) {

@@ -52,6 +52,8 @@ class Server:
     feed_tokens: dict[str, str]
     guide_code: str
     loop: asyncio.AbstractEventLoop
+    museum_port: int
+    museum_pages: dict[str, str]  # path -> HTML served by the stand-in museum site
 
     @property
     def base(self) -> str:
@@ -65,11 +67,21 @@ class Server:
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
 
+    def museum_url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.museum_port}{path}"
+
 
 class ServerThread(threading.Thread):
-    def __init__(self, config) -> None:
+    """The vrculture server, plus a stand-in museum site on another port (another origin) whose
+    pages embed the viewer. A real site, not an intercepted request: Chromium treats a page
+    without a network address as public and blocks its requests to loopback addresses."""
+
+    def __init__(self, config, museum_port: int, museum_pages: dict[str, str]) -> None:
         super().__init__(daemon=True, name="vrculture-e2e-server")
         self.config = config
+        self.museum_port = museum_port
+        self.museum_pages = museum_pages
+        self.museum_runner = None
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.error: BaseException | None = None
@@ -88,6 +100,18 @@ class ServerThread(threading.Thread):
             await self.runner.setup()
             await web.TCPSite(self.runner, self.config.host, self.config.port).start()
 
+            async def museum_page(request: web.Request) -> web.Response:
+                html = self.museum_pages.get(request.path)
+                if html is None:
+                    raise web.HTTPNotFound()
+                return web.Response(text=html, content_type="text/html")
+
+            museum = web.Application()
+            museum.router.add_get("/{path:.*}", museum_page)
+            self.museum_runner = web.AppRunner(museum, access_log=None)
+            await self.museum_runner.setup()
+            await web.TCPSite(self.museum_runner, "127.0.0.1", self.museum_port).start()
+
         try:
             self.loop.run_until_complete(start())
         except BaseException as error:  # reported to the fixture, which fails loudly
@@ -96,6 +120,7 @@ class ServerThread(threading.Thread):
             return
         self.ready.set()
         self.loop.run_forever()
+        self.loop.run_until_complete(self.museum_runner.cleanup())
         self.loop.run_until_complete(self.runner.cleanup())
         self.loop.close()
 
@@ -121,15 +146,17 @@ def server(e2e_bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> Iter
     guide_code = store.add_guide_code(EXHIBITION_ID, "e2e guide")
     store.close()
 
-    port = free_port()
+    port, museum_port = free_port(), free_port()
     config = ServerConfig(bundles=[e2e_bundle.root], data_dir=data_dir, host="127.0.0.1",
-                          port=port, allowed_origins=[f"http://127.0.0.1:{port}"])
-    thread = ServerThread(config)
+                          port=port, allowed_origins=[f"http://127.0.0.1:{museum_port}"])
+    museum_pages: dict[str, str] = {}
+    thread = ServerThread(config, museum_port, museum_pages)
     thread.start()
     thread.ready.wait(30)
     if thread.error is not None:
         raise thread.error
-    yield Server(port, e2e_bundle, data_dir, tokens, guide_code, thread.loop)
+    yield Server(port, e2e_bundle, data_dir, tokens, guide_code, thread.loop, museum_port,
+                 museum_pages)
     thread.stop()
 
 

@@ -1,0 +1,104 @@
+"""Embedding: the iframe pages, and the custom element on a museum page of another origin."""
+
+from __future__ import annotations
+
+from .conftest import TIMEOUT_MS, state, wait_ready
+
+
+def museum_page(server, body: str) -> str:
+    """A museum's page (127.0.0.1, its own port) embedding the viewer served from localhost."""
+    viewer = server.other_origin
+    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Museum</title>
+      <link rel="icon" href="data:,">
+      <script src="{viewer}/vrculture-embed.js"></script></head>
+      <body><h1>Our collection</h1>{body.replace("VIEWER", viewer)}
+      <script>
+        window.events = [];
+        for (const el of document.querySelectorAll('vrculture-exhibit')) {{
+          for (const type of ['load', 'error', 'select']) {{
+            el.addEventListener(type, (e) =>
+              window.events.push({{type, id: el.id, detail: e.detail}}));
+          }}
+        }}
+      </script></body></html>"""
+    path = f"/museum-{len(server.museum_pages)}.html"
+    server.museum_pages[path] = html
+    return server.museum_url(path)
+
+
+def open_museum(new_page, server, body: str):
+    return new_page(museum_page(server, body), quest=True)
+
+
+def embed_frame(page, path_part: str):
+    page.wait_for_function(
+        "document.querySelector('vrculture-exhibit').shadowRoot.querySelector('iframe')")
+    for _ in range(2):
+        frames = [f for f in page.frames if path_part in f.url]
+        if frames:
+            return frames[0]
+        page.wait_for_event("framenavigated")
+    raise AssertionError(f"no frame with {path_part}")
+
+
+def test_custom_element_embeds_an_object_cross_origin_and_fires_load(server, new_page):
+    page = open_museum(new_page, server, """<vrculture-exhibit id="vase"
+        src="VIEWER/exhibitions/e2e" object="red-vase" lang="sv"
+        title="Röd vas i 3D"></vrculture-exhibit>""")
+    page.wait_for_function("events.some(e => e.type === 'load')", timeout=TIMEOUT_MS)
+    load = page.evaluate("events.find(e => e.type === 'load')")
+    assert load["detail"] == {"exhibition": "e2e", "object": "red-vase"}
+    iframe = page.evaluate("""(() => {
+        const f = document.querySelector('vrculture-exhibit').shadowRoot.querySelector('iframe');
+        return {src: f.src, allow: f.getAttribute('allow'), title: f.title};
+    })()""")
+    assert iframe["src"] == f"{server.other_origin}/embed/e2e/red-vase?lang=sv"
+    assert iframe["allow"] == "xr-spatial-tracking; fullscreen"
+    frame = embed_frame(page, "/embed/e2e/red-vase")
+    # the permission policy really reaches the cross-origin frame
+    assert frame.evaluate("document.featurePolicy.allowsFeature('xr-spatial-tracking')") is True
+    frame.wait_for_function("viewerState.firstFrameAt != null", timeout=TIMEOUT_MS)
+    s = state(frame)
+    assert s["mode"] == "turntable" and s["language"] == "sv"
+    assert set(s["levels"]) == {"red-vase"}  # only the one object loads
+    assert s["ws"]["status"] == "off"  # a single-object embed never joins a room
+    # the turntable frames the object: red fills the middle of the view
+    red = frame.evaluate("viewer.sample(0.5, 0.5)")
+    assert red[0] > 2 * red[1] and red[0] > 2 * red[2], red
+    # the museum page drives the viewer over postMessage and hears back
+    page.evaluate("document.querySelector('vrculture-exhibit').select('red-vase')")
+    page.wait_for_function(
+        "events.some(e => e.type === 'select' && e.detail.object === 'red-vase')")
+    frame.wait_for_function("viewerState.panel.open && viewerState.panel.title === 'Röd vas'")
+    # cross-site storage may be denied; the viewer never depends on it
+    assert [e for e in s["errors"] if "localStorage" in e["message"]] == []
+
+
+def test_whole_exhibition_embed_starts_a_tour_on_request_and_joins_no_room(server, new_page):
+    page = open_museum(new_page, server, """<vrculture-exhibit id="all"
+        src="VIEWER/embed/e2e" lang="en"></vrculture-exhibit>""")
+    page.wait_for_function("events.some(e => e.type === 'load')", timeout=TIMEOUT_MS)
+    frame = embed_frame(page, "/embed/e2e")
+    wait_ready(frame)
+    assert state(frame, "viewerState.mode") == "embed"
+    assert state(frame, "viewerState.ws.status") == "off"
+    page.evaluate("document.querySelector('vrculture-exhibit').startTour('highlights')")
+    frame.wait_for_function("viewerState.tour.id === 'highlights' && viewerState.tour.stop === 0")
+    frame.wait_for_function("Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
+    # an emulated headset in the embedded frame enters VR too (the iframe is allowed to)
+    frame.wait_for_function("viewerState.xrSupported === true")
+    assert frame.evaluate("viewer.enterVR()") is True
+    frame.wait_for_function("viewerState.xrFrames > 3", timeout=TIMEOUT_MS)
+
+
+def test_custom_element_reports_an_error_for_a_bad_source(server, new_page):
+    page = open_museum(new_page, server, """<vrculture-exhibit id="bad"
+        src="VIEWER/somewhere/else"></vrculture-exhibit>""")
+    page.wait_for_function("events.some(e => e.type === 'error')")
+    assert "src must point at" in page.evaluate("events[0].detail.message")
+
+
+def test_embed_page_of_an_unknown_object_is_not_found(server, new_page):
+    page = new_page()
+    response = page.goto(server.url("/embed/e2e/no-such-object"))
+    assert response.status == 404
