@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import struct
 from pathlib import Path
 
@@ -173,7 +172,7 @@ def stoneware_texture(v_outer: float, rng: np.random.Generator) -> Image.Image:
         wave = np.abs(t - centre - 0.012 * np.sin(u * 2 * np.pi * 14)) < 0.006
         img[wave] *= 0.55
     drips = np.zeros((h, w))
-    for k in range(18):
+    for _ in range(18):
         cu = rng.random()
         length = 0.15 + 0.25 * rng.random()
         width = 0.006 + 0.01 * rng.random()
@@ -204,7 +203,8 @@ def relief(nx: int = 200, ny: int = 150, width: float = 0.6, height: float = 0.4
 
     edge = np.minimum(width / 2 - np.abs(x), np.minimum(y, height - y))
     along = np.where(np.abs(x) / (width / 2) > np.abs(y - cy) / (height / 2), y, x)
-    raise_where(np.abs(edge - 0.022), 0.016, depth * (0.75 + 0.25 * np.sin(along * 160 + edge * 300)))
+    rope = 0.75 + 0.25 * np.sin(along * 160 + edge * 300)
+    raise_where(np.abs(edge - 0.022), 0.016, depth * rope)
     r = np.hypot(x, y - cy)
     raise_where(np.abs(r - 0.17), 0.01, depth * 0.8)
 

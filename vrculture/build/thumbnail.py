@@ -150,7 +150,7 @@ def render(model: Model, *, up: str = "+Y", painting: bool = False,
     pix, z, ftri, b1, b2 = _fragments(xy, depth, tri, w, h)
     # Z-buffer: write fragments farthest first; with repeated indices the last write wins.
     winner = np.full(w * h, -1, np.int64)
-    order = np.argsort(-z, kind="stable")
+    order = np.argsort(-z)
     winner[pix[order]] = order
     pix = np.nonzero(winner >= 0)[0]
     first = winner[pix]
