@@ -56,7 +56,7 @@ TOUR_KEYS = {"id", "title", "stops"}
 STOP_KEYS = {"object", "position", "yaw", "title", "narration"}
 SMART_KEYS = {"id", "kind", "title", "description", "goal", "feeds", "gauge"}
 GAUGE_KEYS = {"unit", "min", "max"}
-UNITS = ("mm", "cm", "m", "in", "ft")
+UNITS = ("mm", "cm", "m")  # what the converter scales from
 UP_AXES = ("+X", "-X", "+Y", "-Y", "+Z", "-Z")
 
 
