@@ -19,7 +19,8 @@ that vrculture sends at full rate), when each pose arrived. A pose counts as del
 or a newer pose of the same visitor arrived within 1 s (a state server sends the newest state,
 not every message); its latency is the time until that arrival. Reported: delivered updates/s
 (visitor entries received by all clients), p50/p99 latency, delivery %, server CPU and peak RSS
-(/proc), and the largest N with p99 < 100 ms and delivery >= 99 %.
+(/proc), the generator's CPU seconds, the 1-minute load average (other work on the machine
+skews every number), and the largest N with p99 < 100 ms and delivery >= 99 %.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import numpy as np
@@ -148,118 +150,190 @@ class Job:
     indices: list[int]
     probes: list[int]
     seconds: float
+    pin: bool
 
 
 def client_process(job: Job, ready: Any, go: Any, start_at: Any, results: Any) -> None:
-    with contextlib.suppress(AttributeError, OSError):
-        os.sched_setaffinity(0, {CLIENT_CPU})
+    if job.pin:
+        with contextlib.suppress(AttributeError, OSError):
+            os.sched_setaffinity(0, {CLIENT_CPU})
     try:
         results.put(asyncio.run(run_clients(job, ready, go, start_at)))
     except Exception as exc:  # report, do not hang the parent
         results.put({"error": repr(exc)})
 
 
+class BenchSocket(asyncio.Protocol):
+    """A minimal WebSocket client (RFC 6455) for the load generator: one transport write per
+    pose, and frames counted straight from the received bytes. aiohttp's client costs ~20 us a
+    message in Python objects and task wake-ups; a relay's N^2 messages made the generator, not
+    the server, the bottleneck."""
+
+    def __init__(self, host: str, path: str) -> None:
+        self.request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n").encode()
+        self.transport: asyncio.Transport | None = None
+        self.upgraded = asyncio.get_running_loop().create_future()
+        self.texts: asyncio.Queue[str] = asyncio.Queue()
+        self.buffer = b""
+        self.handshake_done = False
+        self.on_binary: Any = None  # (payload, arrival ms) -> None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self.transport.write(self.request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        if not self.upgraded.done():
+            self.upgraded.set_exception(ConnectionError("connection lost during the upgrade"))
+
+    def send(self, opcode: int, payload: bytes) -> None:
+        # Clients must mask; a zero key keeps the payload as it is (fine on loopback).
+        n = len(payload)
+        if n < 126:
+            header = bytes((0x80 | opcode, 0x80 | n))
+        else:
+            header = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
+        if self.transport is not None and not self.closed:
+            self.transport.write(header + b"\x00\x00\x00\x00" + payload)
+
+    def data_received(self, data: bytes) -> None:
+        buf = self.buffer + data
+        if not self.handshake_done:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                self.buffer = buf
+                return
+            if b" 101 " not in buf[: buf.find(b"\r\n")]:
+                self.upgraded.set_exception(ConnectionError(buf[:200].decode("latin-1")))
+                return
+            self.handshake_done = True
+            self.upgraded.set_result(None)
+            buf = buf[end + 4 :]
+        arrived = now_ms()
+        offset = 0
+        size = len(buf)
+        while size - offset >= 2:
+            b0, b1 = buf[offset], buf[offset + 1]
+            length = b1 & 0x7F
+            head = 2
+            if length == 126:
+                if size - offset < 4:
+                    break
+                length = int.from_bytes(buf[offset + 2 : offset + 4], "big")
+                head = 4
+            elif length == 127:
+                if size - offset < 10:
+                    break
+                length = int.from_bytes(buf[offset + 2 : offset + 10], "big")
+                head = 10
+            if size - offset < head + length:
+                break
+            payload = buf[offset + head : offset + head + length]
+            offset += head + length
+            opcode = b0 & 0x0F
+            if opcode == 0x2:
+                if self.on_binary is not None:
+                    self.on_binary(payload, arrived)
+            elif opcode == 0x1:
+                self.texts.put_nowait(payload.decode())
+            elif opcode == 0x9:
+                self.send(0xA, payload)
+            elif opcode == 0x8:
+                self.closed = True
+        self.buffer = buf[offset:]
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
 async def run_clients(job: Job, ready: Any, go: Any, start_at: Any) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
-    connector = aiohttp.TCPConnector(limit=0)
-    timeout = aiohttp.ClientTimeout(total=None)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        sockets: dict[int, aiohttp.ClientWebSocketResponse] = {}
-        ids: dict[int, int] = {}  # global index -> visitor id (vrculture)
-        semaphore = asyncio.Semaphore(32)
+    url = urlsplit(job.url)
+    sockets: dict[int, BenchSocket] = {}
+    ids: dict[int, int] = {}  # global index -> visitor id (vrculture)
+    semaphore = asyncio.Semaphore(32)
 
-        async def connect(i: int) -> None:
-            async with semaphore:
-                ws = await session.ws_connect(job.url, max_msg_size=0)
-                if job.mode == "vrculture":
-                    await ws.send_str(json.dumps({"type": "hello", "v": 1, "name": f"b{i}",
-                                                  "color": "#808080", "lang": "en"}))
-                    while True:
-                        msg = await ws.receive(timeout=30)
-                        if msg.type == aiohttp.WSMsgType.TEXT:
-                            message = json.loads(msg.data)
-                            if message["type"] == "welcome":
-                                ids[i] = message["id"]
-                                break
-                        elif msg.type != aiohttp.WSMsgType.BINARY:
-                            raise ConnectionError(f"closed while joining: {msg.type}")
-                sockets[i] = ws
+    async def connect(i: int) -> None:
+        async with semaphore:
+            _, sock = await loop.create_connection(
+                lambda: BenchSocket(url.netloc, url.path), url.hostname, url.port)
+            await sock.upgraded
+            if job.mode == "vrculture":
+                hello = {"type": "hello", "v": 1, "name": f"b{i}", "color": "#808080",
+                         "lang": "en"}
+                sock.send(0x1, json.dumps(hello).encode())
+                while True:
+                    message = json.loads(await asyncio.wait_for(sock.texts.get(), 30))
+                    if message["type"] == "welcome":
+                        ids[i] = message["id"]
+                        break
+            sockets[i] = sock
 
-        await asyncio.gather(*(connect(i) for i in job.indices))
-        ready.put(ids)
-        await loop.run_in_executor(None, go.wait)
-        t_start = start_at.value  # monotonic seconds: sending starts here, after a warm-up
-        t_measure = t_start + WARMUP_S
-        t_stop_send = t_measure + job.seconds + GRACE_S
-        t_stop_recv = t_stop_send + 0.5
-        sent: dict[int, list[int]] = {i: [] for i in job.indices}
-        received = {"entries": 0, "frames": 0, "bytes": 0}
-        probe_records: dict[int, list[tuple[int, int, int]]] = {p: [] for p in job.probes}
+    await asyncio.gather(*(connect(i) for i in job.indices))
+    ready.put(ids)
+    await loop.run_in_executor(None, go.wait)
+    t_start = start_at.value  # monotonic seconds: sending starts here, after a warm-up
+    t_measure = t_start + WARMUP_S
+    t_end = t_measure + job.seconds
+    t_stop_send = t_end + GRACE_S
+    sent: dict[int, list[int]] = {i: [] for i in job.indices}
+    received = {"entries": 0, "frames": 0, "bytes": 0}
+    probe_records: dict[int, list[tuple[int, int, int]]] = {p: [] for p in job.probes}
+    relay = job.mode == "relay"
 
-        async def send(i: int) -> None:
-            ws = sockets[i]
-            period = 1.0 / RATE_HZ
-            due = t_start + (i % 50) / 50 * period  # phases spread over the period
-            seq = 0
-            while due < t_stop_send:
-                delay = due - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                frame, ms = pose_frame(i, job.n, seq)
-                if job.mode == "relay":
-                    frame = struct.pack("<H", i + 1) + frame
-                try:
-                    await ws.send_bytes(frame)
-                except (ConnectionError, RuntimeError):
-                    return
-                if time.monotonic() >= t_measure and due < t_measure + job.seconds:
-                    sent[i].append(ms)
-                seq += 1
-                due += period
+    def receiver(i: int) -> Any:
+        probe = probe_records.get(i)
 
-        async def receive(i: int) -> None:
-            ws = sockets[i]
-            probe = probe_records.get(i)
-            while True:
-                left = t_stop_recv - time.monotonic()
-                if left <= 0:
-                    return
-                try:
-                    msg = await ws.receive(timeout=left)
-                except TimeoutError:
-                    return
-                if msg.type != aiohttp.WSMsgType.BINARY:
-                    if msg.type == aiohttp.WSMsgType.TEXT:
-                        continue
-                    return
-                arrived = now_ms()
-                data = msg.data
-                in_window = t_measure <= time.monotonic() <= t_measure + job.seconds
-                if job.mode == "relay":
-                    count = 1
-                    if probe is not None:
-                        sender = struct.unpack_from("<H", data, 0)[0]
-                        lo, hi = struct.unpack_from("<hh", data, 2 + 2 + 10)
-                        probe.append((sender, lo | hi << 15, arrived))
-                else:
-                    count = struct.unpack_from("<H", data, 6)[0]
-                    if probe is not None:
-                        record_state_frame(data, count, arrived, probe)
-                if in_window:
-                    received["entries"] += count
-                    received["frames"] += 1
-                    received["bytes"] += len(data)
+        def on_binary(data: bytes, arrived: int) -> None:
+            if relay:
+                count = 1
+                if probe is not None:
+                    sender = struct.unpack_from("<H", data, 0)[0]
+                    lo, hi = struct.unpack_from("<hh", data, 2 + 2 + 10)
+                    probe.append((sender, lo | hi << 15, arrived))
+            else:
+                count = struct.unpack_from("<H", data, 6)[0]
+                if probe is not None:
+                    record_state_frame(data, count, arrived, probe)
+            if t_measure <= time.monotonic() <= t_end:
+                received["entries"] += count
+                received["frames"] += 1
+                received["bytes"] += len(data)
 
-        await asyncio.gather(*(send(i) for i in job.indices),
-                             *(receive(i) for i in job.indices))
-        for ws in sockets.values():
-            with contextlib.suppress(Exception):
-                await ws.close()
-        # Send times as "visitor id" keys for vrculture (what the probes see), index+1 for relay.
-        key = (lambda i: ids[i]) if job.mode == "vrculture" else (lambda i: i + 1)
-        return {"sent": {key(i): s for i, s in sent.items()}, "received": received,
-                "probes": {key(p): r for p, r in probe_records.items()},
-                "cpu": time.process_time()}
+        return on_binary
+
+    period = 1.0 / RATE_HZ
+    offset = loop.time() - time.monotonic()  # loop.time() and monotonic share the clock
+
+    def send(i: int, due: float, seq: int) -> None:
+        if due >= t_stop_send:
+            return
+        sock = sockets[i]
+        frame, ms = pose_frame(i, job.n, seq)
+        if relay:
+            frame = struct.pack("<H", i + 1) + frame
+        sock.send(0x2, frame)
+        if t_measure <= due < t_end:
+            sent[i].append(ms)
+        loop.call_at(due + period + offset, send, i, due + period, seq + 1)
+
+    for i in job.indices:
+        sockets[i].on_binary = receiver(i)
+        due = t_start + (i % 50) / 50 * period  # phases spread over the period
+        loop.call_at(due + offset, send, i, due, 0)
+    await asyncio.sleep(max(0.0, t_stop_send + 0.5 - time.monotonic()))
+    for sock in sockets.values():
+        sock.close()
+    # Send times under the key the probes see: visitor id (vrculture), index + 1 (relay).
+    key = (lambda i: ids[i]) if job.mode == "vrculture" else (lambda i: i + 1)
+    return {"sent": {key(i): s for i, s in sent.items()}, "received": received,
+            "probes": {key(p): r for p, r in probe_records.items()},
+            "cpu": time.process_time()}
 
 
 def record_state_frame(data: bytes, count: int, arrived: int, out: list) -> None:
@@ -308,12 +382,13 @@ def proc_stat(pid: int) -> tuple[float, int]:
     return cpu, peak
 
 
-def start_server(mode: str, work: Path) -> tuple[subprocess.Popen, int]:
+def start_server(mode: str, work: Path, pin: bool) -> tuple[subprocess.Popen, int]:
     port = free_port()
     cmd = [sys.executable, __file__, "--serve", mode, "--port", str(port), "--work", str(work)]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    with contextlib.suppress(AttributeError, OSError):
-        os.sched_setaffinity(server.pid, {SERVER_CPU})
+    if pin:
+        with contextlib.suppress(AttributeError, OSError):
+            os.sched_setaffinity(server.pid, {SERVER_CPU})
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
@@ -325,8 +400,9 @@ def start_server(mode: str, work: Path) -> tuple[subprocess.Popen, int]:
     raise RuntimeError(f"{mode} server did not start")
 
 
-def run_once(mode: str, n: int, seconds: float, procs: int, work: Path) -> dict[str, Any]:
-    server, port = start_server(mode, work / f"{mode}-{n}")
+def run_once(mode: str, n: int, seconds: float, procs: int, work: Path,
+             pin: bool = True) -> dict[str, Any]:
+    server, port = start_server(mode, work / f"{mode}-{n}", pin)
     try:
         url = f"http://127.0.0.1:{port}/ws/rooms/bench"
         probes_all = list(range(0, n, max(1, n // 24)))[:24]
@@ -336,7 +412,8 @@ def run_once(mode: str, n: int, seconds: float, procs: int, work: Path) -> dict[
         workers = []
         for p in range(procs):
             indices = list(range(p, n, procs))
-            job = Job(mode, url, n, indices, [i for i in probes_all if i % procs == p], seconds)
+            job = Job(mode, url, n, indices, [i for i in probes_all if i % procs == p], seconds,
+                      pin)
             worker = ctx.Process(target=client_process, args=(job, ready, go, start_at, results))
             worker.start()
             workers.append(worker)
@@ -409,6 +486,7 @@ def run_once(mode: str, n: int, seconds: float, procs: int, work: Path) -> dict[
         "server_cpu": (cpu2 - cpu1) / seconds,
         "server_peak_rss_mb": peak / 2**20,
         "client_cpu": client_cpu,
+        "load": os.getloadavg()[0],
     }
 
 
@@ -422,6 +500,8 @@ def main() -> int:
     parser.add_argument("--relay-counts", default="25,50,75,100,150,200")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--procs", type=int, default=3)
+    parser.add_argument("--no-pin", action="store_true",
+                        help="let the OS place server and clients on any core")
     parser.add_argument("--serve", choices=["vrculture", "relay"], help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -432,11 +512,12 @@ def main() -> int:
     if args.serve == "relay":
         serve_relay(args.port)
         return 0
-    print(f"rooms bench: {os.cpu_count()} cores, server on core {SERVER_CPU}, "
-          f"{args.procs} client processes on core {CLIENT_CPU}, {RATE_HZ:g} Hz, "
-          f"{args.seconds:g} s per run", flush=True)
+    where = ("unpinned" if args.no_pin else
+             f"server on core {SERVER_CPU}, clients on core {CLIENT_CPU}")
+    print(f"rooms bench: {os.cpu_count()} cores, {where}, {args.procs} client processes, "
+          f"{RATE_HZ:g} Hz, {args.seconds:g} s per run", flush=True)
     header = (f"{'server':10} {'N':>5} {'updates/s':>10} {'MB/s':>6} {'p50 ms':>7} {'p99 ms':>7} "
-              f"{'deliv %':>7} {'srv CPU':>7} {'srv RSS MB':>10} {'gen CPU s':>9}")
+              f"{'deliv %':>7} {'srv CPU':>7} {'srv RSS MB':>10} {'gen CPU s':>9} {'load':>5}")
     print(header, flush=True)
     best: dict[str, int] = {}
     rows: list[dict[str, Any]] = []
@@ -444,12 +525,12 @@ def main() -> int:
         for mode, counts in (("relay", args.relay_counts), ("vrculture", args.counts)):
             failures = 0
             for n in (int(c) for c in counts.split(",") if c.strip()):
-                r = run_once(mode, n, args.seconds, args.procs, Path(tmp))
+                r = run_once(mode, n, args.seconds, args.procs, Path(tmp), not args.no_pin)
                 rows.append(r)
                 print(f"{mode:10} {n:>5} {r['updates_per_s']:>10.0f} {r['mb_per_s']:>6.1f} "
                       f"{r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {100 * r['delivery']:>7.2f} "
                       f"{100 * r['server_cpu']:>6.0f}% {r['server_peak_rss_mb']:>10.1f} "
-                      f"{r['client_cpu']:>9.1f}", flush=True)
+                      f"{r['client_cpu']:>9.1f} {r['load']:>5.1f}", flush=True)
                 if passed(r):
                     best[mode] = max(best.get(mode, 0), n)
                     failures = 0

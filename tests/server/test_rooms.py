@@ -569,3 +569,42 @@ async def test_ingested_reading_reaches_visitors_and_the_next_welcome(server: Se
     assert live["feed"] == "lamps" and live["reading"]["lamp"] == "l1"
     bob = await server.join("Bob")
     assert bob.welcome["readings"]["lamps"]["lamp"] == "l1"
+
+
+async def test_silent_connection_is_closed_after_the_hello_timeout(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vrculture.server.rooms import handler
+
+    monkeypatch.setattr(handler, "HELLO_TIMEOUT", 0.3)
+    ws = await server.raw()
+    errors = await expect_closed(ws, 1008)
+    assert [e["code"] for e in errors] == ["hello_required"]
+
+
+async def test_client_that_never_reads_is_closed_when_its_queue_overflows(server: Server) -> None:
+    slow = await server.join("Slow")
+    watcher = await server.join("Watcher")
+    guides = [await server.join(f"G{i}", guide_code=server.guide_code) for i in range(3)]
+    slow.ws._response.connection.transport.pause_reading()
+    readers = [asyncio.create_task(c.pump(8.0)) for c in (watcher, *guides)]  # they keep up
+    pubsub = server.app[keys.PUBSUB]
+    for n in range(40):  # fill the socket first, so that control messages have to queue
+        await pubsub.publish("feed:lamps", json.dumps(
+            {"type": "reading", "feed": "lamps", "reading": {"t": n, "lamp": "x" * 60000}}
+        ).encode())
+        await asyncio.sleep(0.01)
+    await guides[0].send({"type": "tour_start", "tour": "highlights"})
+    for i in range(100):  # 300 tour moves: more than a slow client's queue holds
+        for guide in guides:
+            await guide.send({"type": "tour_goto", "stop": i % 2})
+        await asyncio.sleep(0.005)
+    await until(lambda: any(m["type"] == "left" for m in watcher.messages), timeout=8)
+    left = next(m for m in watcher.messages if m["type"] == "left")
+    assert left == {"type": "left", "id": slow.id, "reason": "closed"}
+    for reader in readers:
+        reader.cancel()
+    slow.ws._response.connection.transport.resume_reading()
+    with pytest.raises(ConnectionError):
+        await slow.pump_until_closed(timeout=10)
+    assert slow.ws.close_code == 1013
