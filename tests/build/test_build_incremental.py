@@ -116,3 +116,33 @@ def test_interrupted_build_keeps_the_previous_bundle(tmp_path: Path,
     assert run_build(small_collection, "-o", out, *LEVELS) == 0
     assert not list(tmp_path.glob(".bundle.building-*"))
     assert _report(out)["counts"]["built"] == 3
+
+
+def test_cache_prunes_entries_unused_for_a_month(tmp_path: Path, small_collection: Path) -> None:
+    out = tmp_path / "bundle"
+    assert run_build(small_collection, "-o", out, *LEVELS) == 0
+    cache = tmp_path / ".vrculture-cache"
+    stale = cache / "entries" / "ab" / ("ab" + "0" * 62)
+    stale.mkdir(parents=True)
+    (stale / "result.json").write_text('{"files": []}')
+    month_ago = time.time() - 31 * 86400
+    os.utime(stale / "result.json", (month_ago, month_ago))
+    killed = cache / "staging" / "cd.999999999"
+    killed.mkdir(parents=True)
+    assert run_build(small_collection, "-o", out, *LEVELS) == 0
+    assert not stale.exists() and not killed.exists()
+    assert _report(out)["counts"]["cached"] == 3  # entries in use are kept
+
+
+def test_annotation_outside_the_object_is_a_warning(tmp_path: Path,
+                                                    small_collection: Path) -> None:
+    toml = small_collection / "collection.toml"
+    toml.write_text(toml.read_text() + (
+        '\n[[objects.annotations]]\nid = "far"\nposition = [0.0, 30.0, 0.0]\n'
+        'normal = [0, 1, 0]\ntitle = "Långt bort"\n'))
+    out = tmp_path / "bundle"
+    assert run_build(small_collection, "-o", out, *LEVELS) == 0  # a warning, not an error
+    warnings = [i for i in _report(out)["issues"] if i["severity"] == "warning"]
+    line = toml.read_text().splitlines().index("position = [0.0, 30.0, 0.0]") + 1
+    assert any(i["field"] == "objects[2].annotations[0].position" and i["line"] == line
+               and "outside the object" in i["message"] for i in warnings), warnings

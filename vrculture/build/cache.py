@@ -8,16 +8,19 @@ entry never exists. Entries are immutable: the bundle hard-links (or copies) the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 from vrculture.build.version import VERSION
 from vrculture.pipeline.model import Model
 
 CACHE_FORMAT = 1  # bump when the layout of an entry or the worker's output changes
+MAX_AGE_DAYS = 30.0
 RESULT = "result.json"
 
 
@@ -77,7 +80,28 @@ class Cache:
         files = [self.entry(key) / f["file"] for f in result.get("files", [])]
         if not all(f.is_file() for f in files):
             return None
+        with contextlib.suppress(OSError):
+            os.utime(path)  # "last used", for prune()
         return result
+
+    def prune(self, max_age_days: float = MAX_AGE_DAYS) -> int:
+        """Remove entries no build has used for `max_age_days` (the cache may be shared by
+        several bundles in one folder, so age, not this build's set, decides); and staging
+        folders of builds that were killed. Returns the number of entries removed."""
+        removed = 0
+        cutoff = time.time() - max_age_days * 86400
+        for result in self.root.glob(f"entries/*/*/{RESULT}"):
+            try:
+                if result.stat().st_mtime < cutoff:
+                    shutil.rmtree(result.parent, ignore_errors=True)
+                    removed += 1
+            except OSError:
+                continue
+        for staged in self.root.glob("staging/*"):
+            pid = staged.name.rsplit(".", 1)[-1]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(staged, ignore_errors=True)
+        return removed
 
     def staging(self, key: str) -> Path:
         path = self.root / "staging" / f"{key}.{os.getpid()}"
@@ -109,3 +133,13 @@ def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     _hash_file(digest, path)
     return digest.hexdigest()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -170,7 +170,8 @@ def read_annotations(value: object, where: Where,
             continue
         if aid and position and normal and title is not None:
             seen.add(aid)
-            out.append(AnnotationRecord(aid, position, normal, title, text or {}))
+            out.append(AnnotationRecord(aid, position, normal, title, text or {},
+                                        at.locate(at.path + ("position",))))
     return out
 
 

@@ -32,6 +32,7 @@ class AnnotationRecord:
     normal: tuple[float, float, float]
     title: Text
     text: Text = field(default_factory=dict)
+    line: int | None = None  # of its position, for later messages
 
 
 @dataclass

@@ -103,17 +103,18 @@ def _convert_all(jobs: list[tuple[ObjectRecord, ObjectJob]], cache: Cache, optio
         found = cache.lookup(job.key)
         if found is not None:
             outcomes[record.id] = _Outcome(record, found)
-            progress.step(record.id, "cached")
+            progress.step(f"{record.id} ({record.source.name})", "cached")
         else:
             pending.append((record, job))
 
     def finish(record: ObjectRecord, answer: dict) -> None:
         outcome = _Outcome(record, answer.get("result"), answer.get("error"), reconverted=True)
         outcomes[record.id] = outcome
+        label = f"{record.id} ({record.source.name})"
         if outcome.error:
-            progress.step(record.id, f"FAILED: {outcome.error}")
+            progress.step(label, f"FAILED: {outcome.error}")
         else:
-            progress.step(record.id, f"converted in {answer['result']['seconds']:.1f} s")
+            progress.step(label, f"converted in {answer['result']['seconds']:.1f} s")
 
     if len(pending) <= 1 or options.jobs <= 1:
         for record, job in pending:  # no pool start-up cost for one object
@@ -209,6 +210,8 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
             generated_reconverted.append(exhibit.id)
         smart_models[exhibit.id] = (result, nodes)
 
+    for outcome in built:
+        _check_annotations(outcome, issues)
     items = [Item(o.record.id, o.result["summary"]["kind"], o.record.room or "gallery",
                   _size_of(o.result["summary"])) for o in built]
     items += [Item(e.id, "smart", "smart-city", _size_of(smart_models[e.id][0]["summary"]))
@@ -233,7 +236,25 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     except BaseException:
         writer.abort()
         raise
+    cache.prune()
     return BuildResult(3 if issues.errors else 0, report, manifest)
+
+
+def _check_annotations(outcome: _Outcome, issues: IssueList) -> None:
+    """A point far outside the converted object is almost always a typo or the wrong frame."""
+    assert outcome.result is not None
+    written = [lv for lv in outcome.result["summary"]["levels"] if lv.get("written")]
+    bounds = max(written, key=lambda lv: lv["triangles"])["bounds"]
+    lo, hi = bounds["min"], bounds["max"]
+    slack = 0.1 * max(h - low for low, h in zip(lo, hi, strict=True))
+    origin = outcome.record.origin
+    for index, note in enumerate(outcome.record.annotations):
+        if any(not lo[k] - slack <= note.position[k] <= hi[k] + slack for k in range(3)):
+            issues.add(Issue(origin.file, note.line or origin.line,
+                             origin.field(f"annotations[{index}].position"),
+                             f"{list(note.position)} is outside the object (its bounds are "
+                             f"{[round(v, 3) for v in lo]} to {[round(v, 3) for v in hi]} m, +Y "
+                             "up, base centred at the origin)", "warning", outcome.record.id))
 
 
 def _manifest(collection: Collection, options: BuildOptions, built: list[_Outcome],
