@@ -9,7 +9,10 @@ Python package (no downloaded browser); IWER emulates a Meta Quest 3 where a tes
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -54,6 +57,7 @@ class Server:
     loop: asyncio.AbstractEventLoop
     museum_port: int
     museum_pages: dict[str, str]  # path -> HTML served by the stand-in museum site
+    demo: Bundle
 
     @property
     def base(self) -> str:
@@ -135,19 +139,34 @@ def e2e_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
 
 
 @pytest.fixture(scope="session")
-def server(e2e_bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
+    """The demo collection built by the real `vrculture build` (a couple of seconds)."""
+    out = tmp_path_factory.mktemp("demo") / "bundle"
+    command = [sys.executable, "-m", "vrculture", "build", str(ROOT / "assets" / "demo"),
+               "-o", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return Bundle(out, json.loads((out / "exhibition.json").read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="session")
+def server(e2e_bundle: Bundle, demo_bundle: Bundle,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     from vrculture.server.config import ServerConfig
     from vrculture.server.storage import Store
 
     data_dir = tmp_path_factory.mktemp("data")
     store = Store.open(data_dir)
-    tokens = {feed: store.add_feed(feed, kind=spec["kind"], exhibition=EXHIBITION_ID)
-              for feed, spec in e2e_bundle.manifest["feeds"].items()}
+    tokens = {}
+    for bundle in (e2e_bundle, demo_bundle):
+        for feed, spec in bundle.manifest["feeds"].items():
+            tokens[feed] = store.add_feed(feed, kind=spec["kind"], exhibition=bundle.manifest["id"])
     guide_code = store.add_guide_code(EXHIBITION_ID, "e2e guide")
     store.close()
 
     port, museum_port = free_port(), free_port()
-    config = ServerConfig(bundles=[e2e_bundle.root], data_dir=data_dir, host="127.0.0.1",
+    config = ServerConfig(bundles=[e2e_bundle.root, demo_bundle.root], data_dir=data_dir,
+                          host="127.0.0.1",
                           port=port, allowed_origins=[f"http://127.0.0.1:{museum_port}"])
     museum_pages: dict[str, str] = {}
     thread = ServerThread(config, museum_port, museum_pages)
@@ -156,7 +175,7 @@ def server(e2e_bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> Iter
     if thread.error is not None:
         raise thread.error
     yield Server(port, e2e_bundle, data_dir, tokens, guide_code, thread.loop, museum_port,
-                 museum_pages)
+                 museum_pages, demo_bundle)
     thread.stop()
 
 

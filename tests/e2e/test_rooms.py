@@ -90,17 +90,17 @@ def test_a_posted_sensor_reading_changes_the_exhibit_and_its_panel(server, new_p
     page.evaluate("viewer.select('street-lamp')")
     page.wait_for_selector("#panel .live-value")
     now = time.time()
-    assert post_reading(server, "lamp-1", {"t": now, "lamp": "L1", "presence": True,
+    assert post_reading(server, "e2e-lamp", {"t": now, "lamp": "L1", "presence": True,
                                            "level": 90, "power_w": 40}) == 201
     page.wait_for_function("viewerState.smart['street-lamp']?.value === 90")
     bright = state(page, "viewerState.smart['street-lamp'].emissiveIntensity")
     page.wait_for_function(
         "document.querySelector('#panel .live-value').textContent.includes('90')")
-    assert post_reading(server, "lamp-1", {"t": now + 1, "lamp": "L1", "presence": False,
+    assert post_reading(server, "e2e-lamp", {"t": now + 1, "lamp": "L1", "presence": False,
                                            "level": 10, "power_w": 5}) == 201
     page.wait_for_function("viewerState.smart['street-lamp']?.value === 10")
     assert state(page, "viewerState.smart['street-lamp'].emissiveIntensity") < bright
-    assert post_reading(server, "bin-1", {"t": now, "bin": "B1", "fill_pct": 40,
+    assert post_reading(server, "e2e-bin", {"t": now, "bin": "B1", "fill_pct": 40,
                                           "compactions": 1, "emptied": False}) == 201
     page.wait_for_function("viewerState.smart['smart-bin']?.fillScale === 0.4")
 

@@ -287,6 +287,7 @@ function exposeApi(app) {
     clickAt: (x, y) => app.viewer?.clickAt?.(x, y),
     project: (x, y, z) => app.viewer?.project(x, y, z),
     objectCentre: (id) => app.viewer?.objectCentre(id)?.toArray(),
+    unoccludedCentre: (id) => app.viewer?.unoccludedCentre(id) ?? null,
     sample: (x, y) => new Promise((resolve) => { window.__sample = { x, y, resolve }; }),
     disconnectRoom: () => app.rooms?.ws?.close(4001),
     get app() { return app; },

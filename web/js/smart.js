@@ -19,24 +19,28 @@ export class SmartExhibits {
 
   bindNodes(id, group) {
     const s = this.viewer.manifest.smart_exhibits.find((x) => x.id === id);
-    const named = (s.model && s.model.nodes) || {};
-    const find = (role) => {
-      const candidates = [named[role], ...Object.entries(named).filter(([k]) => k.includes(role)).map(([, v]) => v), DEFAULT_NODES[role]];
-      for (const name of candidates) {
-        if (!name) continue;
-        const node = group.getObjectByName(name);
-        if (node) return node;
-      }
-      return null;
-    };
-    const nodes = { light: find('light'), fill: find('fill'), screen: find('screen') };
-    // own the materials we animate so that shared materials elsewhere stay untouched
-    for (const key of ['light', 'screen']) {
-      nodes[key]?.traverse((o) => { if (o.isMesh) o.material = o.material.clone(); });
+    this.nodes.set(id, { group, named: (s.model && s.model.nodes) || {}, cache: new Map() });
+    for (const feed of s.feeds) {
+      const latest = this.latest(feed);
+      if (latest) this.animate(s, feed, latest);
     }
-    this.nodes.set(id, nodes);
-    const latest = s.feeds.map((f) => this.latest(f)).find(Boolean);
-    if (latest) this.animate(s, latest);
+  }
+
+  /** The node playing `role` for `feed`: model.nodes["role:feed"], then ["role"], then the
+   * conventional name. Its materials are cloned once so that shared materials stay untouched. */
+  node(exhibitId, role, feed) {
+    const entry = this.nodes.get(exhibitId);
+    if (!entry) return null;
+    const key = `${role}:${feed}`;
+    if (entry.cache.has(key)) return entry.cache.get(key);
+    let found = null;
+    for (const name of [entry.named[key], entry.named[role], DEFAULT_NODES[role]]) {
+      found = name ? entry.group.getObjectByName(name) : null;
+      if (found) break;
+    }
+    found?.traverse((o) => { if (o.isMesh && !o.userData.ownMaterial) { o.material = o.material.clone(); o.userData.ownMaterial = true; } });
+    entry.cache.set(key, found);
+    return found;
   }
 
   latest(feed) {
@@ -55,7 +59,7 @@ export class SmartExhibits {
     while (h.length > HISTORY) h.shift();
     this.history.set(feed, h);
     viewerState.feeds[feed] = reading;
-    if (live || h[h.length - 1] === reading) this.animate(s, h[h.length - 1]);
+    if (live || h[h.length - 1] === reading) this.animate(s, feed, h[h.length - 1]);
     this.viewer.emit('reading', { feed, exhibit: s.id, reading });
   }
 
@@ -77,31 +81,34 @@ export class SmartExhibits {
     this.viewer.emit('reading', { exhibit: exhibitId });
   }
 
-  animate(s, r) {
-    const nodes = this.nodes.get(s.id);
-    const shown = { kind: s.kind };
+  animate(s, feed, r) {
+    const shown = viewerState.smart[s.id] || { kind: s.kind, feeds: {} };
     if (s.kind === 'street-lighting' && Number.isFinite(r.level)) {
       const level = clamp(r.level, 0, 100) / 100;
-      nodes?.light?.traverse((o) => {
+      this.node(s.id, 'light', feed)?.traverse((o) => {
         if (o.isMesh && o.material.emissive) {
           o.material.emissive.setRGB(1, 0.9, 0.6);
           o.material.emissiveIntensity = 0.05 + 2.0 * level;
+          shown.emissiveIntensity = round(o.material.emissiveIntensity);
         }
       });
       shown.value = r.level;
     } else if (s.kind === 'smart-bin' && Number.isFinite(r.fill_pct)) {
-      const fill = clamp(r.fill_pct, 0, 100) / 100;
-      if (nodes?.fill) nodes.fill.scale.y = Math.max(0.02, fill);
+      const fill = this.node(s.id, 'fill', feed);
+      if (fill) {
+        fill.scale.y = Math.max(0.02, clamp(r.fill_pct, 0, 100) / 100);
+        shown.fillScale = round(fill.scale.y);
+      }
       shown.value = r.fill_pct;
     } else if (s.kind === 'eye-tracking-screening' && Number.isFinite(r.sessions)) {
-      if (nodes?.screen) this.paintScreen(nodes.screen, `${r.sessions}`);
+      const screen = this.node(s.id, 'screen', feed);
+      if (screen) this.paintScreen(screen, `${r.sessions}`);
       shown.value = r.sessions;
       shown.text = `${r.sessions}`;
     } else if (Number.isFinite(r.value)) {
       shown.value = r.value;
     }
-    if (nodes?.fill) shown.fillScale = round(nodes.fill.scale.y);
-    nodes?.light?.traverse((o) => { if (o.isMesh && o.material.emissive) shown.emissiveIntensity = round(o.material.emissiveIntensity); });
+    shown.feeds[feed] = shown.value;
     viewerState.smart[s.id] = shown;
   }
 

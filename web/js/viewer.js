@@ -294,6 +294,21 @@ export class Viewer {
     return { x: (v.x + 1) / 2, y: (1 - v.y) / 2, visible: v.z < 1 && Math.abs(v.x) <= 1 && Math.abs(v.y) <= 1 };
   }
 
+  /** Where an object's centre is on screen when nothing hides it from the camera, else null. */
+  unoccludedCentre(id) {
+    const c = this.objectCentre(id);
+    if (!c) return null;
+    const p = this.project(c.x, c.y, c.z);
+    if (!p.visible) return null;
+    const eye = this.eyePosition();
+    const ray = new THREE.Raycaster(eye, c.clone().sub(eye).normalize(), 0.01, eye.distanceTo(c) + 2);
+    const targets = this.scene.children.filter((o) => o !== this.rig && o.name !== 'vr-panel' && o.visible);
+    const hit = ray.intersectObjects(targets, true).find((h) => h.object.visible && !h.object.isLine && !h.object.isSprite);
+    let o = hit && hit.object;
+    while (o && o.userData.selectId == null) o = o.parent;
+    return o && o.userData.selectId === id ? p : null;
+  }
+
   objectCentre(id) {
     const holder = this.pickables.find((g) => g.userData.selectId === id);
     if (!holder) return null;

@@ -1,0 +1,63 @@
+"""The demo collection, built by `vrculture build`, in the viewer."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+
+from .conftest import TIMEOUT_MS, state, wait_ready
+
+
+def test_the_demo_renders_each_object_where_it_projects(server, new_page):
+    demo = server.demo.manifest
+    page = new_page(server.url(f"/exhibitions/{demo['id']}?room=0"))
+    wait_ready(page)
+    assert state(page, "viewerState.errors") == []
+    assert state(page, "viewerState.levelFailures") == []
+    checked = []
+    for obj in demo["objects"]:
+        # the pixel where the object's centre projects changes when the object is hidden: it is
+        # the object (not the wall behind it) that is drawn there
+        result = page.evaluate("""async (id) => {
+            const p = viewer.unoccludedCentre(id);
+            if (!p) return null;
+            const holder = viewer.app.viewer.scene.getObjectByName(`object:${id}`);
+            const shown = await viewer.sample(p.x, p.y);
+            holder.visible = false;
+            const hidden = await viewer.sample(p.x, p.y);
+            holder.visible = true;
+            return {shown, hidden};
+        }""", obj["id"])
+        if result is None:
+            continue
+        diff = sum(abs(a - b) for a, b in zip(result["shown"][:3], result["hidden"][:3],
+                                              strict=True))
+        assert diff > 30, (obj["id"], result)
+        checked.append(obj["id"])
+    assert len(checked) >= 2, "the entrance view shows several objects"
+
+
+def test_demo_smart_bins_animate_the_node_of_each_feed(server, new_page):
+    demo = server.demo.manifest
+    bins = next(s for s in demo["smart_exhibits"] if s["kind"] == "smart-bin")
+    assert len(bins["feeds"]) >= 2
+    page = new_page(server.url(f"/exhibitions/{demo['id']}"))
+    wait_ready(page)
+    page.wait_for_function("viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
+    feed = bins["feeds"][1]
+    node_name = bins["model"]["nodes"].get(f"fill:{feed}") or bins["model"]["nodes"]["fill"]
+    body = json.dumps({"t": time.time(), "bin": "B2", "fill_pct": 25, "compactions": 0,
+                       "emptied": False}).encode()
+    req = urllib.request.Request(server.url(f"/api/feeds/{feed}/readings"), data=body,
+                                 method="POST",
+                                 headers={"Authorization": f"Bearer {server.feed_tokens[feed]}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        assert res.status == 201
+    page.wait_for_function(
+        f"viewerState.smart[{json.dumps(bins['id'])}]?.feeds?.[{json.dumps(feed)}] === 25")
+    scale = page.evaluate(f"""() => viewer.app.viewer.scene
+        .getObjectByName({json.dumps('smart:' + bins['id'])})
+        .getObjectByName({json.dumps(node_name)}).scale.y""")
+    assert abs(scale - 0.25) < 1e-6
