@@ -18,6 +18,7 @@ import stat
 from collections import OrderedDict
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
+from functools import lru_cache
 from pathlib import Path
 
 from aiohttp import web
@@ -94,12 +95,17 @@ class BytesLRU:
         return len(self._items)
 
 
+@lru_cache(maxsize=16384)
 def safe_join(root: Path, relative: str) -> Path | None:
     """`root/relative` if it names something inside root, else None.
 
     `root` must already be resolved. Dot segments, empty segments, hidden names, backslashes
     and NUL are refused outright; the resolved result must still lie inside root, so a symlink
     pointing out of the folder is refused too.
+
+    Results are cached: resolving costs a few lstat calls per path component, more than the
+    rest of serving a small file. Published bundle versions never change, and whoever can plant
+    symlinks in a served folder owns the server anyway.
     """
     if not relative or len(relative) > 1024 or "\x00" in relative or "\\" in relative:
         return None
@@ -137,6 +143,19 @@ def _stat_file(path: Path) -> _File | None:
 
 def content_type_for(path: Path) -> str:
     return CONTENT_TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
+@lru_cache(maxsize=16384)
+def _base_headers(file: _File, cache_control: str | None) -> dict[str, str]:
+    """The headers that depend only on the file's identity (cached: formatting dates and
+    matching names for every request of a small file costs more than sending it)."""
+    immutable = HASHED_NAME.search(file.path.name) is not None
+    return {
+        "Content-Type": content_type_for(file.path),
+        "ETag": _etag_for(file),
+        "Last-Modified": formatdate(file.mtime_ns / 1e9, usegmt=True),
+        "Cache-Control": cache_control or (IMMUTABLE if immutable else REVALIDATE),
+    }
 
 
 def _etag_for(file: _File) -> str:
@@ -246,13 +265,7 @@ class FileResponder:
         file = _stat_file(path)
         if file is None:
             raise web.HTTPNotFound()
-        immutable = HASHED_NAME.search(path.name) is not None
-        headers = {
-            "Content-Type": content_type_for(path),
-            "ETag": _etag_for(file),
-            "Last-Modified": formatdate(file.mtime_ns / 1e9, usegmt=True),
-            "Cache-Control": cache_control or (IMMUTABLE if immutable else REVALIDATE),
-        }
+        headers = dict(_base_headers(file, cache_control))
         if extra_headers:
             headers.update(extra_headers)
         compressible = path.suffix.lower() in COMPRESSIBLE

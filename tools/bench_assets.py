@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""Asset serving: `vrculture serve` against nginx on the same files, same machine, same run.
+
+Files: a 5 MB and a 50 MB GLB and a 20 KB JSON, published in a bundle (content-hashed names,
+so vrculture answers them as immutable) and placed in an nginx root. Load: `wrk` (installed
+from Debian when missing) with keep-alive connections, 16 and 64 at a time. Reported: MB/s and
+requests/s per server, and vrculture's ratio to nginx (targets: >= 0.9x on the large files,
+>= 0.5x on the 20 KB file).
+
+nginx runs as Debian configures it by default (`worker_processes auto`: one per core) with
+sendfile on; vrculture is one process (its rooms need one), on the plain asyncio loop.
+Usage: tools/bench_assets.py [--seconds 8] [--rounds 3] [--nginx-workers auto|1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = {"5mb": 5 * 1024 * 1024, "50mb": 50 * 1024 * 1024, "20kb": 20 * 1024}
+CONNECTIONS = (16, 64)
+
+
+def _ensure(binary: str, package: str) -> str:
+    found = shutil.which(binary) or (f"/usr/sbin/{binary}" if Path(f"/usr/sbin/{binary}")
+                                     .exists() else None)
+    if found:
+        return found
+    print(f"installing {package} from Debian ...", file=sys.stderr)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", package],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+    return shutil.which(binary) or f"/usr/sbin/{binary}"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _hashed(folder: Path, stem: str, ext: str, data: bytes) -> str:
+    name = f"{stem}.{hashlib.sha256(data).hexdigest()[:12]}.{ext}"
+    (folder / name).write_bytes(data)
+    return name
+
+
+def make_files(work: Path) -> tuple[Path, dict[str, str]]:
+    """A valid bundle holding the three files; returns it and each file's relative path."""
+    bundle = work / "bundle"
+    objects = bundle / "objects" / "bench"
+    objects.mkdir(parents=True)
+    rng = os.urandom  # incompressible, like real GLBs with compressed textures
+    names = {
+        "5mb": "objects/bench/" + _hashed(objects, "bench.medium", "glb", rng(SIZES["5mb"])),
+        "50mb": "objects/bench/" + _hashed(objects, "bench.high", "glb", rng(SIZES["50mb"])),
+    }
+    record = {"records": [{"id": f"r{i}", "title": "x" * 40} for i in range(260)]}
+    text = json.dumps(record).encode()[: SIZES["20kb"]]
+    text = text + b" " * (SIZES["20kb"] - len(text))
+    names["20kb"] = "objects/bench/" + _hashed(objects, "bench.meta", "json", text)
+    level = {"triangles": 1, "texture_px": 0, "gpu_texture_bytes": 0}
+    manifest = {
+        "schema_version": 1, "id": "bench", "generator": "tools/bench_assets.py",
+        "default_language": "en", "languages": ["en"], "title": {"en": "bench"},
+        "entrance": {"position": [0, 0, 0], "yaw": 0}, "rooms": [], "tours": [],
+        "smart_exhibits": [], "feeds": {}, "totals": {},
+        "objects": [{
+            "id": "bench", "kind": "model", "title": {"en": "bench"},
+            "rights": {"id": "CC0-1.0", "uri": "https://creativecommons.org/publicdomain/zero/"
+                       "1.0/", "free_reuse": True},
+            "bounds": {"min": [0, 0, 0], "max": [1, 1, 1]},
+            "placement": {"room": "hall", "position": [0, 0, 0], "yaw": 0,
+                          "footprint": [0, 0, 1, 1]},
+            "levels": [
+                {"name": "medium", "url": names["5mb"], "bytes": SIZES["5mb"], **level},
+                {"name": "high", "url": names["50mb"], "bytes": SIZES["50mb"], **level},
+            ],
+        }],
+    }
+    (bundle / "exhibition.json").write_text(json.dumps(manifest))
+    return bundle, names
+
+
+def _wait_for(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited: {process.args}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+def start_vrculture(bundle: Path, work: Path, port: int) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vrculture", "serve", str(bundle), "--data", str(work / "data"),
+         "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+    except SystemExit:
+        process.terminate()
+        raise
+    return process
+
+
+def start_nginx(nginx: str, bundle: Path, work: Path, port: int, workers: str):
+    conf = work / "nginx.conf"
+    conf.write_text(f"""
+worker_processes {workers};
+pid {work}/nginx.pid;
+error_log {work}/nginx-error.log warn;
+daemon off;
+events {{ worker_connections 4096; }}
+http {{
+    include /etc/nginx/mime.types;
+    types {{ model/gltf-binary glb; }}
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    client_body_temp_path {work}/nginx-body;
+    proxy_temp_path {work}/nginx-proxy;
+    fastcgi_temp_path {work}/nginx-fastcgi;
+    uwsgi_temp_path {work}/nginx-uwsgi;
+    scgi_temp_path {work}/nginx-scgi;
+    server {{
+        listen 127.0.0.1:{port};
+        location /bundles/bench/ {{
+            alias {bundle}/;
+            add_header Cache-Control "public, max-age=31536000, immutable";
+        }}
+    }}
+}}
+""")
+    process = subprocess.Popen([nginx, "-c", str(conf)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/bundles/bench/exhibition.json", process)
+    except SystemExit:
+        process.terminate()
+        raise
+    return process
+
+
+UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
+
+
+def run_wrk(wrk: str, url: str, connections: int, seconds: int) -> tuple[float, float]:
+    """(requests/s, MB/s)"""
+    out = subprocess.run(
+        [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", url],
+        check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    amount, unit = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out).groups()
+    if re.search(r"Non-2xx or 3xx responses", out):
+        raise SystemExit(f"errors from {url}:\n{out}")
+    return rps, float(amount) * UNITS[unit] / 1024**2
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=int, default=8, help="per measurement")
+    parser.add_argument("--nginx-workers", default="auto")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    nginx = _ensure("nginx", "nginx-light")
+    wrk = _ensure("wrk", "wrk")
+    work = Path(tempfile.mkdtemp(prefix="vrculture-bench-"))
+    work.chmod(0o755)  # nginx's workers run as an unprivileged user and must read the files
+    servers: list[subprocess.Popen] = []
+    try:
+        bundle, names = make_files(work)
+        vport, nport = _free_port(), _free_port()
+        servers.append(start_vrculture(bundle, work, vport))
+        servers.append(start_nginx(nginx, bundle, work, nport, args.nginx_workers))
+        print(f"nginx workers: {args.nginx_workers}; {args.rounds} alternating rounds of "
+              f"{args.seconds} s per cell; medians (the machine may be shared)")
+        print(f"{'file':6} {'conns':>5} | {'vrculture req/s':>15} {'MB/s':>8} | "
+              f"{'nginx req/s':>11} {'MB/s':>8} | ratio")
+        ratios: dict[str, list[float]] = {}
+        for label, path in names.items():
+            for connections in CONNECTIONS:
+                runs: dict[str, list[tuple[float, float]]] = {"vrculture": [], "nginx": []}
+                round_ratios = []
+                for _ in range(args.rounds):  # A/B/A/B: both see the same background load
+                    for server, port in (("vrculture", vport), ("nginx", nport)):
+                        url = f"http://127.0.0.1:{port}/bundles/bench/{path}"
+                        runs[server].append(run_wrk(wrk, url, connections, args.seconds))
+                    round_ratios.append(runs["vrculture"][-1][0] / runs["nginx"][-1][0])
+                ratio = statistics.median(round_ratios)
+                ratios.setdefault(label, []).append(ratio)
+                v = [statistics.median(x) for x in zip(*runs["vrculture"], strict=True)]
+                n = [statistics.median(x) for x in zip(*runs["nginx"], strict=True)]
+                print(f"{label:6} {connections:>5} | {v[0]:>15.1f} {v[1]:>8.1f} | "
+                      f"{n[0]:>11.1f} {n[1]:>8.1f} | {ratio:.2f}x", flush=True)
+        print()
+        targets = {"5mb": 0.9, "50mb": 0.9, "20kb": 0.5}
+        for label, values in ratios.items():
+            verdict = "ok" if min(values) >= targets[label] else "BELOW TARGET"
+            print(f"{label}: {min(values):.2f}-{max(values):.2f}x nginx "
+                  f"(target >= {targets[label]}x): {verdict}")
+    finally:
+        for process in servers:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
