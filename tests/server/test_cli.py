@@ -1,0 +1,99 @@
+"""The server-side commands: feeds, guides, publish, serve's refusals, and TLS."""
+
+from __future__ import annotations
+
+import ssl
+
+import aiohttp
+import pytest
+from aiohttp import web
+from bundle_factory import make_bundle
+
+from vrculture.cli import main
+from vrculture.server.app import create_app
+from vrculture.server.config import ServerConfig
+from vrculture.server.storage import Store
+from vrculture.server.tls import context_from_files, lan_addresses, self_signed
+
+
+def test_feeds_add_rotate_list_remove(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    assert main(["feeds", "add", "lamps", "--kind", "street-lighting", "--data", data]) == 0
+    token = capsys.readouterr().out.strip()
+    assert token.startswith("vrf_") and len(token) > 40
+    store = Store.open(tmp_path / "data")
+    assert store.check_feed_token("lamps", token) is not None
+    store.close()
+    assert main(["feeds", "--data", data, "add", "lamps"]) == 1  # exists
+    assert "already exists" in capsys.readouterr().err
+    assert main(["feeds", "rotate", "lamps", "--data", data]) == 0
+    rotated = capsys.readouterr().out.strip()
+    assert rotated != token
+    assert main(["feeds", "list", "--data", data]) == 0
+    listing = capsys.readouterr().out
+    assert "lamps\tstreet-lighting" in listing and token not in listing
+    assert main(["feeds", "remove", "lamps", "--data", data]) == 0
+    assert main(["feeds", "rotate", "lamps", "--data", data]) == 1
+
+
+@pytest.mark.parametrize("argv", [
+    ["feeds", "add", "Bad Id"],
+    ["feeds", "add", "x", "--kind", "smart-bin", "--unit", "C"],
+    ["feeds", "add", "x", "--kind", "gauge", "--min", "5", "--max", "1"],
+    ["guides", "add", "../etc"],
+])
+def test_usage_errors_exit_2(tmp_path, argv, capsys):
+    assert main([*argv, "--data", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("vrculture")
+
+
+def test_guides_add_list_revoke(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    assert main(["guides", "add", "demo", "--label", "anna", "--data", data]) == 0
+    code = capsys.readouterr().out.strip()
+    assert len(code) == 19 and code.count("-") == 3
+    assert main(["guides", "list", "--data", data]) == 0
+    listing = capsys.readouterr().out
+    assert "demo\tanna" in listing and code not in listing
+    assert main(["guides", "revoke", "demo", "--data", data]) == 0
+    assert Store.open(tmp_path / "data").guide_codes() == []
+
+
+def test_publish_and_rollback_commands(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    assert main(["publish", str(make_bundle(tmp_path / "a", "gallery")), "--data", data]) == 0
+    assert main(["publish", str(make_bundle(tmp_path / "b", "gallery", title_sv="B")),
+                 "--data", data]) == 0
+    assert "previous" in capsys.readouterr().out
+    assert main(["publish", "--rollback", "gallery", "--data", data]) == 0
+    assert main(["publish", str(tmp_path / "missing"), "--data", data]) == 1
+    assert main(["publish", "--data", data]) == 2
+
+
+def test_serve_refuses_a_folder_without_a_bundle(tmp_path, capsys):
+    assert main(["serve", str(tmp_path), "--data", str(tmp_path / "d")]) == 2
+    assert "no exhibition.json" in capsys.readouterr().err
+    bad = tmp_path / "bad.toml"
+    bad.write_text("port = 'x'")
+    assert main(["serve", "--config", str(bad)]) == 2
+
+
+async def test_self_signed_certificate_serves_https_for_local_addresses(tmp_path, bundle,
+                                                                       web_dir):
+    cert, key = self_signed(tmp_path / "tls")
+    assert self_signed(tmp_path / "tls") == (cert, key)  # reused while it covers the addresses
+    assert "127.0.0.1" in lan_addresses()
+    runner = web.AppRunner(create_app(ServerConfig(bundles=[bundle], data_dir=tmp_path / "d",
+                                                   web_dir=web_dir)))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context_from_files(cert, key))
+    await site.start()
+    port = runner.addresses[0][1]
+    trust = ssl.create_default_context(cafile=str(cert))  # checks the IP in subjectAltName
+    try:
+        async with aiohttp.ClientSession() as session, session.get(
+            f"https://127.0.0.1:{port}/healthz", ssl=trust
+        ) as response:
+            assert response.status == 200
+    finally:
+        await runner.cleanup()
