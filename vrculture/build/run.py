@@ -7,31 +7,29 @@ import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from vrculture.build import manifest as mf
 from vrculture.build.architecture import build_architecture
-from vrculture.build.bundle import BundleWriter
+from vrculture.build.bundle import BundleWriter, check_target
 from vrculture.build.cache import Cache, generated_key, object_key
 from vrculture.build.collection import load_collection
 from vrculture.build.issues import Issue, IssueList
 from vrculture.build.layout import Item, Layout, plan
 from vrculture.build.progress import Progress
 from vrculture.build.records import Collection, ObjectRecord
+from vrculture.build.report import GENERATOR, build_report, now_utc
 from vrculture.build.rights import LEVEL_ORDER, published_levels
 from vrculture.build.smart_models import model_for
 from vrculture.build.sources import referenced_files
-from vrculture.build.totals import Budget, budget_check, totals_per_level
-from vrculture.build.version import VERSION
+from vrculture.build.totals import Budget, totals_per_level
 from vrculture.build.worker import ObjectJob, convert_generated, run_object_job
 
 # JPEG/PNG: the build stays fast (KTX2/Basis costs ~4 s per 1024² texture) and every browser
 # decodes it; the low level's 512 px textures keep a Quest inside its memory budget. See README.
 DEFAULT_TEXTURES = "jpeg"
 DEFAULT_MAX_LEVEL_RESTRICTED = "medium"
-GENERATOR = f"vrculture {VERSION}"
 
 
 @dataclass
@@ -57,7 +55,7 @@ class BuildResult:
 
 
 @dataclass
-class _Outcome:
+class Outcome:
     record: ObjectRecord
     result: dict | None = None
     error: str | None = None
@@ -96,19 +94,19 @@ def _job_for(record: ObjectRecord, options: BuildOptions, collection: Collection
 
 
 def _convert_all(jobs: list[tuple[ObjectRecord, ObjectJob]], cache: Cache, options: BuildOptions,
-                 progress: Progress) -> list[_Outcome]:
-    outcomes: dict[str, _Outcome] = {}
+                 progress: Progress) -> list[Outcome]:
+    outcomes: dict[str, Outcome] = {}
     pending: list[tuple[ObjectRecord, ObjectJob]] = []
     for record, job in jobs:
         found = cache.lookup(job.key)
         if found is not None:
-            outcomes[record.id] = _Outcome(record, found)
+            outcomes[record.id] = Outcome(record, found)
             progress.step(f"{record.id} ({record.source.name})", "cached")
         else:
             pending.append((record, job))
 
     def finish(record: ObjectRecord, answer: dict) -> None:
-        outcome = _Outcome(record, answer.get("result"), answer.get("error"), reconverted=True)
+        outcome = Outcome(record, answer.get("result"), answer.get("error"), reconverted=True)
         outcomes[record.id] = outcome
         label = f"{record.id} ({record.source.name})"
         if outcome.error:
@@ -178,8 +176,6 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     stream = stream or sys.stderr
     started = time.perf_counter()
     collection, issues = load_collection(options.collection, languages=options.languages)
-    from vrculture.build.bundle import check_target
-
     check_target(options.bundle, collection.root)
     max_level = (options.max_level_restricted or collection.max_level_restricted
                  or DEFAULT_MAX_LEVEL_RESTRICTED)
@@ -197,7 +193,8 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
                              record=outcome.record.id))
 
     if not built and not collection.smart_exhibits:
-        report = _report(collection, options, outcomes, issues, None, None, started, [])
+        report = build_report(collection, options, outcomes, issues, None, None, started, [],
+                              max_level)
         return BuildResult(1, report)
 
     generated_reconverted: list[str] = []
@@ -228,8 +225,8 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     try:
         manifest = _manifest(collection, options, built, smart_models, arch_result, layout,
                              writer, cache, max_level)
-        report = _report(collection, options, outcomes, issues, manifest, arch_result, started,
-                         generated_reconverted, smart_models)
+        report = build_report(collection, options, outcomes, issues, manifest, arch_result,
+                              started, generated_reconverted, max_level, smart_models)
         writer.write_json("exhibition.json", manifest)
         writer.write_json("build-report.json", report)
         writer.commit()
@@ -240,7 +237,7 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     return BuildResult(3 if issues.errors else 0, report, manifest)
 
 
-def _check_annotations(outcome: _Outcome, issues: IssueList) -> None:
+def _check_annotations(outcome: Outcome, issues: IssueList) -> None:
     """A point far outside the converted object is almost always a typo or the wrong frame."""
     assert outcome.result is not None
     written = [lv for lv in outcome.result["summary"]["levels"] if lv.get("written")]
@@ -257,7 +254,7 @@ def _check_annotations(outcome: _Outcome, issues: IssueList) -> None:
                              "up, base centred at the origin)", "warning", outcome.record.id))
 
 
-def _manifest(collection: Collection, options: BuildOptions, built: list[_Outcome],
+def _manifest(collection: Collection, options: BuildOptions, built: list[Outcome],
               smart_models: dict, arch_result: dict, layout: Layout, writer: BundleWriter,
               cache: Cache, max_level: str) -> dict:
     languages = collection.languages
@@ -289,7 +286,7 @@ def _manifest(collection: Collection, options: BuildOptions, built: list[_Outcom
     object_titles.update({e.id: e.title for e in collection.smart_exhibits})
     manifest = {
         "schema_version": mf.SCHEMA_VERSION, "id": collection.id, "generator": GENERATOR,
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "built_at": now_utc(),
         "default_language": collection.default_language, "languages": languages,
         "title": collection.title,
         **({"description": collection.description} if collection.description else {}),
@@ -303,72 +300,3 @@ def _manifest(collection: Collection, options: BuildOptions, built: list[_Outcom
         "totals": totals_per_level(objects, LEVEL_ORDER),
     }
     return mf.round_floats(manifest)  # type: ignore[return-value]
-
-
-def _scenery(arch_result: dict | None, smart_models: dict) -> dict[str, int]:
-    results = ([arch_result] if arch_result else []) + [r for r, _ in smart_models.values()]
-    levels = [r["summary"]["levels"][0] for r in results]
-    return {"triangles": sum(lv["triangles"] for lv in levels),
-            "bytes": sum(lv["bytes"] for lv in levels),
-            "gpu_texture_bytes": sum(lv["gpu_texture_bytes"] for lv in levels)}
-
-
-def _report(collection: Collection, options: BuildOptions, outcomes: list[_Outcome],
-            issues: IssueList, manifest: dict | None, arch_result: dict | None, started: float,
-            generated_reconverted: list[str], smart_models: dict | None = None) -> dict:
-    per_object = []
-    for outcome in outcomes:
-        item: dict[str, object] = {"id": outcome.record.id,
-                                   "source": str(outcome.record.source),
-                                   "status": "built" if outcome.result else "failed",
-                                   "reconverted": outcome.reconverted}
-        if outcome.error:
-            item["error"] = outcome.error
-        if outcome.result:
-            summary = outcome.result["summary"]
-            item["seconds"] = outcome.result.get("seconds")
-            item["source_triangles"] = summary.get("source_triangles")
-            item["warnings"] = outcome.result.get("warnings", [])
-            item["levels"] = [{k: lv.get(k) for k in ("name", "written", "same_as", "bytes",
-                                                      "triangles", "texture_px", "texture_bytes",
-                                                      "gpu_texture_bytes")}
-                              for lv in summary["levels"]]
-        per_object.append(item)
-    invalid = sorted({i.record or "" for i in issues.errors} - {o.record.id for o in outcomes})
-    warnings = [str(i) for i in issues.warnings]
-    budget = None
-    if manifest is not None:
-        budget = budget_check(manifest["totals"]["low"], _scenery(arch_result, smart_models or {}),
-                              options.budget)
-        if not budget["fits"]:
-            warnings.append(
-                f"the exhibition at its low level needs {budget['triangles']} triangles and "
-                f"{budget['gpu_texture_bytes'] / 2**20:.1f} MB of texture memory: over the "
-                f"Quest-class budget ({options.budget.triangles} triangles, "
-                f"{options.budget.gpu_texture_bytes / 2**20:.0f} MB)")
-    reconverted = [o.record.id for o in outcomes if o.reconverted]
-    return {
-        "generator": GENERATOR, "collection": str(collection.root),
-        "bundle": str(options.bundle.resolve()),
-        "built_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "seconds": round(time.perf_counter() - started, 3),
-        "settings": {"levels": list(options.levels), "textures": options.textures,
-                     "compress": options.compress, "jobs": options.jobs,
-                     "languages": collection.languages,
-                     "max_level_restricted": options.max_level_restricted
-                     or collection.max_level_restricted or DEFAULT_MAX_LEVEL_RESTRICTED},
-        "counts": {"objects": len(outcomes) + len(invalid),
-                   "built": sum(1 for o in outcomes if o.result),
-                   "failed": sum(1 for o in outcomes if o.error), "invalid": len(invalid),
-                   "reconverted": len(reconverted),
-                   "cached": sum(1 for o in outcomes if o.result and not o.reconverted),
-                   "generated_reconverted": len(generated_reconverted),
-                   "errors": len(issues.errors), "warnings": len(warnings)},
-        "reconverted": reconverted, "generated_reconverted": generated_reconverted,
-        "invalid": invalid,
-        "issues": [i.as_json() for i in issues.items],
-        "warnings": warnings,
-        "totals": manifest["totals"] if manifest else {},
-        "budget": budget,
-        "objects": per_object,
-    }

@@ -1,0 +1,90 @@
+"""build-report.json: per object status, messages, sizes and seconds; counts; the budget."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from vrculture.build.issues import IssueList
+from vrculture.build.records import Collection
+from vrculture.build.totals import budget_check
+from vrculture.build.version import VERSION
+
+if TYPE_CHECKING:
+    from vrculture.build.run import BuildOptions, Outcome
+
+GENERATOR = f"vrculture {VERSION}"
+LEVEL_FIELDS = ("name", "written", "same_as", "bytes", "triangles", "texture_px",
+                "texture_bytes", "gpu_texture_bytes")
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def scenery_totals(arch_result: dict | None, smart_models: dict) -> dict[str, int]:
+    results = ([arch_result] if arch_result else []) + [r for r, _ in smart_models.values()]
+    levels = [r["summary"]["levels"][0] for r in results]
+    return {"triangles": sum(lv["triangles"] for lv in levels),
+            "bytes": sum(lv["bytes"] for lv in levels),
+            "gpu_texture_bytes": sum(lv["gpu_texture_bytes"] for lv in levels)}
+
+
+def build_report(collection: Collection, options: BuildOptions, outcomes: list[Outcome],
+                 issues: IssueList, manifest: dict | None, arch_result: dict | None,
+                 started: float, generated_reconverted: list[str], max_level: str,
+                 smart_models: dict | None = None) -> dict:
+    per_object = []
+    for outcome in outcomes:
+        item: dict[str, object] = {"id": outcome.record.id,
+                                   "source": str(outcome.record.source),
+                                   "status": "built" if outcome.result else "failed",
+                                   "reconverted": outcome.reconverted}
+        if outcome.error:
+            item["error"] = outcome.error
+        if outcome.result:
+            summary = outcome.result["summary"]
+            item["seconds"] = outcome.result.get("seconds")
+            item["source_triangles"] = summary.get("source_triangles")
+            item["warnings"] = outcome.result.get("warnings", [])
+            item["levels"] = [{k: lv.get(k) for k in LEVEL_FIELDS} for lv in summary["levels"]]
+        per_object.append(item)
+    invalid = sorted({i.record or "" for i in issues.errors} - {o.record.id for o in outcomes})
+    warnings = [str(i) for i in issues.warnings]
+    budget = None
+    if manifest is not None:
+        budget = budget_check(manifest["totals"]["low"],
+                              scenery_totals(arch_result, smart_models or {}),
+                              options.budget)
+        if not budget["fits"]:
+            warnings.append(
+                f"the exhibition at its low level needs {budget['triangles']} triangles and "
+                f"{budget['gpu_texture_bytes'] / 2**20:.1f} MB of texture memory: over the "
+                f"Quest-class budget ({options.budget.triangles} triangles, "
+                f"{options.budget.gpu_texture_bytes / 2**20:.0f} MB)")
+    reconverted = [o.record.id for o in outcomes if o.reconverted]
+    return {
+        "generator": GENERATOR, "collection": str(collection.root),
+        "bundle": str(options.bundle.resolve()),
+        "built_at": now_utc(),
+        "seconds": round(time.perf_counter() - started, 3),
+        "settings": {"levels": list(options.levels), "textures": options.textures,
+                     "compress": options.compress, "jobs": options.jobs,
+                     "languages": collection.languages,
+                     "max_level_restricted": max_level},
+        "counts": {"objects": len(outcomes) + len(invalid),
+                   "built": sum(1 for o in outcomes if o.result),
+                   "failed": sum(1 for o in outcomes if o.error), "invalid": len(invalid),
+                   "reconverted": len(reconverted),
+                   "cached": sum(1 for o in outcomes if o.result and not o.reconverted),
+                   "generated_reconverted": len(generated_reconverted),
+                   "errors": len(issues.errors), "warnings": len(warnings)},
+        "reconverted": reconverted, "generated_reconverted": generated_reconverted,
+        "invalid": invalid,
+        "issues": [i.as_json() for i in issues.items],
+        "warnings": warnings,
+        "totals": manifest["totals"] if manifest else {},
+        "budget": budget,
+        "objects": per_object,
+    }
