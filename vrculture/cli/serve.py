@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Request lines carry no secrets (tokens travel in headers), but keep them quiet by default.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.server").addFilter(_client_errors_in_one_line)
     try:
         config = load_config(args.config, overrides={
             "bundles": [str(b) for b in args.bundles] or None,
@@ -105,6 +106,18 @@ def run(args: argparse.Namespace) -> int:
               f"{error.strerror}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _client_errors_in_one_line(record: logging.LogRecord) -> bool:
+    """A malformed request is the client's problem: one warning line, not a traceback."""
+    from aiohttp.http_exceptions import HttpProcessingError
+
+    error = record.exc_info[1] if record.exc_info else None
+    if isinstance(error, HttpProcessingError):
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.msg, record.args = "malformed request refused: %s", (error.message.strip()[:200],)
+        record.exc_info, record.exc_text = None, None
+    return True
 
 
 def app_registry(app):
