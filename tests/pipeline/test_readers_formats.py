@@ -27,6 +27,7 @@ from readers_fixtures import (
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.model import Primitive
 from vrculture.pipeline.readers import SourceModel, read_source
+from vrculture.pipeline.readers.obj_scan import scan_obj
 from vrculture.pipeline.readers.tristrips import fan_to_triangles, strips_to_triangles
 
 
@@ -401,3 +402,43 @@ def test_ply_texture_file_outside_the_folder_is_refused(tmp_path: Path) -> None:
     write(tmp_path / "skin.png", png_bytes(Image.new("RGB", (8, 8))))
     with pytest.raises(ConversionError, match="outside"):
         read_source(write(tmp_path / "src" / "t.ply", _textured_ply("../skin.png")))
+
+
+_OBJ_VARIANTS = {
+    "plain": obj_text(),
+    "uv_normals_materials": (
+        "mtllib none.mtl\n"
+        + obj_text(
+            "vt 0 0\nvt 1 0\nvt 1 1\nvt 0 1\nvn 0 0 1\n"
+            "usemtl a\nf 1/1/1 2/2/1 3/3/1\nusemtl b\nf 1/1/1 3/3/1 4/4/1\nusemtl a\n"
+            "f 4/4/1 1/1/1 2/2/1\n"
+        )
+    ),
+    "relative_and_polygons": obj_text("f -4 -3 -2 -1\nf 1 2 3\n"),
+    "normals_only": obj_text("vn 0 0 1\nf 1//1 2//1 3//1 4//1\n"),
+    "colours": "v 0 0 0 1 0 0\nv 1 0 0 0 1 0\nv 0 1 0 0 0 1\nf 1 2 3\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(_OBJ_VARIANTS))
+def test_obj_bulk_scan_and_line_parser_agree(tmp_path: Path, name: str) -> None:
+    """The numpy bulk scanner must give exactly what the careful line parser gives."""
+    text = _OBJ_VARIANTS[name]
+    assert scan_obj(text.encode()) is not None  # the fast path really is taken
+    careful = " " + text.replace("\nf", "\n f", 1)  # indentation sends it down the careful path
+    assert scan_obj(careful.encode()) is None
+    fast = read_source(write(tmp_path / "fast.obj", text))
+    slow = read_source(write(tmp_path / "slow.obj", careful))
+    assert [m.name for m in fast.model.materials] == [m.name for m in slow.model.materials]
+    for a, b in zip(fast.model.primitives(), slow.model.primitives(), strict=True):
+        assert a.material == b.material
+        for attribute in ("positions", "indices", "normals", "uvs", "colors"):
+            x, y = getattr(a, attribute), getattr(b, attribute)
+            assert (x is None) == (y is None), attribute
+            if x is not None:
+                assert np.array_equal(x, y), attribute
+
+
+def test_obj_trailing_comments_and_crlf(tmp_path: Path) -> None:
+    text = obj_text().replace("\n", "  # note\r\n")
+    assert read_source(write(tmp_path / "c.obj", text)).model.triangle_count == 2

@@ -23,6 +23,7 @@ from vrculture.pipeline.readers.common import (
     srgb_to_linear,
 )
 from vrculture.pipeline.readers.mtl import MtlLibrary
+from vrculture.pipeline.readers.obj_scan import ScannedObj, scan_obj
 
 
 class _Lines:
@@ -39,51 +40,47 @@ class _Lines:
 
 
 def read_obj(source: Path, data: bytes, budget: SourceBudget) -> Model:
-    text = data.decode("utf-8", errors="replace")
-    lines = _sort_lines(text)
+    parsed = scan_obj(data) or _careful_scan(source, data)
     model = Model()
     library = MtlLibrary(source, budget, model.warnings)
-    for reference in lines.mtllibs:
+    for reference in parsed.mtllibs:
         library.load(reference)
 
-    if not lines.v:
+    n_v = parsed.v.shape[0]
+    n_vt = 0 if parsed.vt is None else parsed.vt.shape[0]
+    n_vn = 0 if parsed.vn is None else parsed.vn.shape[0]
+    if n_v == 0:
         raise ConversionError(source, "OBJ has no vertices (no 'v' lines)")
-    if not lines.faces:
+    if parsed.counts.size == 0:
         raise ConversionError(source, "OBJ has zero triangles (no 'f' lines: a point cloud?)")
-    check_counts(source, budget.limits, len(lines.v), len(lines.faces))
+    check_counts(source, budget.limits, n_v, parsed.counts.size)
+    positions, colors = _split_colors(parsed.v)
+    uv_table, normal_table = parsed.vt, parsed.vn
+    corners, counts, seen = parsed.corners, parsed.counts, parsed.seen
+    short = int((counts < 3).sum())
+    if short:
+        model.warnings.append(f"{short} OBJ faces with fewer than 3 corners skipped")
 
-    positions, colors = _vertices(source, lines.v)
-    uv_table = _table(source, lines.vt, 2, "vt") if lines.vt else None
-    normal_table = _table(source, lines.vn, 3, "vn") if lines.vn else None
-
-    corners, counts = _face_corners(source, lines.faces)
-    seen = np.asarray(lines.seen, dtype=np.int64)
-    v_idx = _resolve(source, corners[:, 0], counts, seen[:, 0], len(lines.v), "vertex")
+    v_idx = _resolve(source, corners[:, 0], counts, seen[:, 0], n_v, "vertex")
     has_vt = uv_table is not None and bool((corners[:, 1] != 0).all())
     has_vn = normal_table is not None and bool((corners[:, 2] != 0).all())
     if uv_table is not None and not has_vt:
         model.warnings.append("some OBJ faces have no texture coordinates: UVs dropped")
-    vt_idx = (
-        _resolve(source, corners[:, 1], counts, seen[:, 1], len(lines.vt), "uv") if has_vt else None
-    )
-    vn_idx = (
-        _resolve(source, corners[:, 2], counts, seen[:, 2], len(lines.vn), "normal")
-        if has_vn
-        else None
-    )
+    vt_idx = _resolve(source, corners[:, 1], counts, seen[:, 1], n_vt, "uv") if has_vt else None
+    vn_idx = _resolve(source, corners[:, 2], counts, seen[:, 2], n_vn, "normal") if has_vn else None
 
     triangles, triangle_face = _fan(counts)
-    check_counts(source, budget.limits, len(lines.v), triangles.shape[0])
+    check_counts(source, budget.limits, n_v, triangles.shape[0])
 
     # One output vertex per distinct (v, vt, vn) combination used by a corner.
     key = v_idx
     if vt_idx is not None:
-        key = key * len(lines.vt) + vt_idx
+        key = key * n_vt + vt_idx
     if vn_idx is not None:
-        key = np.unique(key, return_inverse=True)[1].astype(np.int64) * len(lines.vn) + vn_idx
+        key = np.unique(key, return_inverse=True)[1].astype(np.int64) * n_vn + vn_idx
     if vt_idx is None and vn_idx is None:
         vertex_of_corner = v_idx
-        out_v = np.arange(len(lines.v))
+        out_v = np.arange(n_v)
         out_vt = out_vn = None
     else:
         _, first_corner, vertex_of_corner = np.unique(key, return_index=True, return_inverse=True)
@@ -100,8 +97,8 @@ def read_obj(source: Path, data: bytes, budget: SourceBudget) -> Model:
     out_normals = normal_table[out_vn] if out_vn is not None and normal_table is not None else None
     triangle_vertices = vertex_of_corner.reshape(-1)[triangles]
 
-    model.materials = [_material(name, library, model.warnings) for name in lines.material_names]
-    face_material = np.asarray(lines.face_material, dtype=np.int64)[triangle_face]
+    model.materials = [_material(name, library, model.warnings) for name in parsed.material_names]
+    face_material = np.asarray(parsed.face_material, dtype=np.int64)[triangle_face]
     node = Node(name=source.stem)
     for index in range(len(model.materials)):
         selected = triangle_vertices[face_material == index]
@@ -121,11 +118,36 @@ def read_obj(source: Path, data: bytes, budget: SourceBudget) -> Model:
     return model
 
 
+def _careful_scan(source: Path, data: bytes) -> ScannedObj:
+    """Line-by-line parse for files the bulk scanner declines; also the source of exact errors."""
+    text = data.decode("utf-8", errors="replace").replace("\\\r\n", "").replace("\\\n", "")
+    lines = _sort_lines(text)
+    vertices = _vertices(source, lines.v) if lines.v else np.zeros((0, 3))
+    corners, counts = (
+        _face_corners(source, lines.faces)
+        if lines.faces
+        else (np.zeros((0, 3), np.int64), np.zeros(0, np.int64))
+    )
+    return ScannedObj(
+        v=vertices,
+        vt=_table(source, lines.vt, 2, "vt") if lines.vt else None,
+        vn=_table(source, lines.vn, 3, "vn") if lines.vn else None,
+        corners=corners,
+        counts=counts,
+        seen=np.asarray(lines.seen, dtype=np.int64).reshape(-1, 3),
+        face_material=np.asarray(lines.face_material, dtype=np.int64),
+        material_names=lines.material_names,
+        mtllibs=lines.mtllibs,
+    )
+
+
 def _sort_lines(text: str) -> _Lines:
     out = _Lines()
     material = -1
     names: dict[str, int] = {}
     for line in text.splitlines():
+        if "#" in line:
+            line = line.split("#", 1)[0]
         if not line:
             continue
         if line[0] in " \t":
@@ -175,17 +197,24 @@ def _table(source: Path, lines: list[str], width: int, label: str) -> np.ndarray
     return np.asarray(rows, dtype=np.float64).reshape(-1, width)
 
 
-def _vertices(source: Path, lines: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
+def _vertices(source: Path, lines: list[str]) -> np.ndarray:
+    """'v' lines -> (N, 3), or (N, 6) when every line carries an RGB colour too."""
     numbers = parse_numbers(source, " ".join(lines), "OBJ 'v' line")
     n = len(lines)
-    if numbers.size == n * 6:  # "v x y z r g b": the common vertex-colour extension
-        table = numbers.reshape(n, 6)
-        rgb = np.clip(table[:, 3:6], 0.0, 1.0)
-        colors = np.concatenate([srgb_to_linear(rgb), np.ones((n, 1), np.float32)], axis=1)
-        return table[:, :3], colors
+    if numbers.size == n * 6:
+        return numbers.reshape(n, 6)
     if numbers.size == n * 3:
-        return numbers.reshape(n, 3), None
-    return _table(source, lines, 3, "v"), None
+        return numbers.reshape(n, 3)
+    return _table(source, lines, 3, "v")
+
+
+def _split_colors(table: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Positions, and linear RGBA colours from the "v x y z r g b" extension if present."""
+    if table.shape[1] != 6:
+        return table[:, :3], None
+    rgb = np.clip(table[:, 3:6], 0.0, 1.0)
+    alpha = np.ones((table.shape[0], 1), np.float32)
+    return table[:, :3], np.concatenate([srgb_to_linear(rgb), alpha], axis=1)
 
 
 def _face_corners(source: Path, faces: list[str]) -> tuple[np.ndarray, np.ndarray]:
