@@ -433,8 +433,8 @@ def winter_town(width: int = 600, height: int = 840) -> Image.Image:
 
 
 # --------------------------------------------------------------------------- main
-def main() -> None:
-    OUT.mkdir(parents=True, exist_ok=True)
+def main(out: Path = OUT) -> None:
+    out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
 
     profile, v_outer = vessel_profile([0, 0.04, 0.3, 0.55, 0.78, 0.9, 1.0],
@@ -442,7 +442,7 @@ def main() -> None:
                                       100, 24)
     pos, faces, uv = revolve(profile, 240)
     faces = _flip_if_inward(pos, faces)
-    write_draco_glb(OUT / "fajansvas.glb", pos, faces, uvs=uv,
+    write_draco_glb(out / "fajansvas.glb", pos, faces, uvs=uv,
                     texture_jpeg=jpeg(faience_texture(v_outer, rng)), roughness=0.25,
                     name="fajansvas")
 
@@ -451,22 +451,22 @@ def main() -> None:
                                       90, 20)
     pos, faces, uv = revolve(profile, 220)
     faces = _flip_if_inward(pos, faces)
-    write_draco_glb(OUT / "saltglaserad-kanna.glb", pos, faces, uvs=uv,
+    write_draco_glb(out / "saltglaserad-kanna.glb", pos, faces, uvs=uv,
                     texture_jpeg=jpeg(stoneware_texture(v_outer, rng)), roughness=0.45,
                     name="kanna")
 
     pos, faces = relief()
-    write_draco_glb(OUT / "livets-trad-relief.glb", pos, faces,
+    write_draco_glb(out / "livets-trad-relief.glb", pos, faces,
                     colour=(0.62, 0.5, 0.36, 1.0), roughness=0.9, name="relief")
 
     pos, faces, colours = bust()
-    write_ply(OUT / "radmansbyst.ply", pos, faces, colours)
+    write_ply(out / "radmansbyst.ply", pos, faces, colours)
 
-    (OUT / "sommarkvall-vid-sjon.jpg").write_bytes(jpeg(summer_evening(), quality=84))
-    (OUT / "vinterkvall-i-sjostad.jpg").write_bytes(
+    (out / "sommarkvall-vid-sjon.jpg").write_bytes(jpeg(summer_evening(), quality=84))
+    (out / "vinterkvall-i-sjostad.jpg").write_bytes(
         jpeg(winter_town(), quality=84, dpi=(40, 40)))
-    total = sum(p.stat().st_size for p in OUT.iterdir())
-    for path in sorted(OUT.iterdir()):
+    total = sum(p.stat().st_size for p in out.iterdir())
+    for path in sorted(out.iterdir()):
         print(f"{path.name:32} {path.stat().st_size / 1024:8.1f} KB")
     print(f"{'total':32} {total / 1024:8.1f} KB")
 
