@@ -235,3 +235,21 @@ def test_locator_finds_keys_in_nested_arrays_of_tables() -> None:
     assert locate(("objects", 1, "annotations", 1, "position")) == 19
     assert locate(("objects", 0, "annotations", 0, "id")) == 8
     assert locate(("objects", 1, "missing")) == 10  # falls back to the table's header
+
+
+def test_a_corrupt_source_fails_alone(tmp_path: Path, small_collection: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    (small_collection / "src" / "ring.ply").write_bytes(b"ply\nformat binary_little_endian 1.0\n"
+                                                        b"element vertex 99999999\nend_header\n")
+    out = tmp_path / "bundle"
+    assert run_build(small_collection, "-o", out, "--levels", "low", "--quiet") == 3
+    err = capsys.readouterr().err
+    toml = str(small_collection.resolve() / "collection.toml")
+    line = (small_collection / "collection.toml").read_text().splitlines().index('id = "ring"') + 1
+    assert any(row.startswith(f"{toml}:{line}: error: objects[1].source: ring.ply: ")
+               for row in err.splitlines()), err
+    assert "Traceback" not in err
+    report = load_json(out / "build-report.json")
+    failed = [o for o in report["objects"] if o["status"] == "failed"]
+    assert [o["id"] for o in failed] == ["ring"] and failed[0]["error"]
+    assert {o["id"] for o in load_json(out / "exhibition.json")["objects"]} == {"klot", "tavla"}
