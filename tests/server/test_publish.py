@@ -136,3 +136,20 @@ def test_two_bundles_one_server(tmp_path):
     registry.scan()
     assert [e.id for e in registry.all()] == ["first", "second"]
     assert registry.get("first").root == Path(a).resolve()
+
+
+def test_a_bundle_broken_in_place_keeps_its_last_good_version_until_it_is_gone(tmp_path):
+    import shutil
+
+    from vrculture.server.registry import BundleRegistry
+
+    bundle = make_bundle(tmp_path / "b", "gallery")
+    registry = BundleRegistry([bundle], None)
+    registry.scan()
+    (bundle / "exhibition.json").write_text('{"half": ')  # a rebuild caught half-way
+    registry.scan()
+    assert registry.get("gallery") is not None
+    assert any("not valid JSON" in e for e in registry.errors.values())
+    shutil.rmtree(bundle)
+    registry.scan()
+    assert registry.get("gallery") is None

@@ -153,9 +153,10 @@ class BundleRegistry:
             except BundleError as error:
                 self.errors[str(source.folder)] = str(error)
                 log.error("not serving %s", error)
-                if not source.published:
+                if fingerprint is None:  # the bundle is gone
                     self._loaded.pop(source, None)
-                # A broken publish keeps the last good version of that exhibition online.
+                # Otherwise the last good version stays online: a broken publish, or a bundle
+                # caught half-way through being rebuilt in place, must not take it down.
         for gone in set(self._seen) - set(sources):
             self._seen.pop(gone, None)
             self._loaded.pop(gone, None)

@@ -120,10 +120,17 @@ class SearchIndex:
         self._conn = build_index([])
         self._lock = asyncio.Lock()  # queries and the swap never overlap on one connection
         self._pending: asyncio.Task | None = None
+        self._generation = 0
 
     def rebuild(self, exhibitions: list[LoadedExhibition]) -> None:
+        self._generation += 1
+        generation = self._generation
+
         async def run() -> None:
             conn = await asyncio.to_thread(build_index, exhibitions)
+            if generation != self._generation:  # a newer rebuild started: this one is stale
+                conn.close()
+                return
             async with self._lock:
                 old, self._conn = self._conn, conn
             old.close()
