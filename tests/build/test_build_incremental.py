@@ -10,7 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from build_helpers import ROOT, load_json, run_build, write_shape
+
+from vrculture.build.worker import ObjectJob, run_object_job
 
 LEVELS = ("--levels", "low,medium", "--quiet", "--jobs", "2")
 
@@ -146,3 +149,26 @@ def test_annotation_outside_the_object_is_a_warning(tmp_path: Path,
     line = toml.read_text().splitlines().index("position = [0.0, 30.0, 0.0]") + 1
     assert any(i["field"] == "objects[2].annotations[0].position" and i["line"] == line
                and "outside the object" in i["message"] for i in warnings), warnings
+
+
+
+def _dies_on_ring(job: ObjectJob) -> dict:
+    """A job function whose worker exits abruptly on "ring", as under the OOM killer."""
+    if job.id == "ring":
+        os._exit(9)
+    return run_object_job(job)
+
+
+def test_a_dying_worker_fails_only_its_object(tmp_path: Path, small_collection: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fault injection (worker processes are forked, so they inherit the patched function)."""
+    import vrculture.build.run as run
+
+    monkeypatch.setattr(run, "run_object_job", _dies_on_ring)
+    out = tmp_path / "bundle"
+    assert run_build(small_collection, "-o", out, *LEVELS) == 3
+    report = _report(out)
+    status = {o["id"]: o["status"] for o in report["objects"]}
+    assert status == {"klot": "built", "ring": "failed", "tavla": "built"}
+    ring = next(o for o in report["objects"] if o["id"] == "ring")
+    assert "process died" in ring["error"]

@@ -6,6 +6,7 @@ import os
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -118,19 +119,32 @@ def _convert_all(jobs: list[tuple[ObjectRecord, ObjectJob]], cache: Cache, optio
         for record, job in pending:  # no pool start-up cost for one object
             finish(record, run_object_job(job))
     else:
+        orphans: list[tuple[ObjectRecord, ObjectJob]] = []
         with ProcessPoolExecutor(max_workers=min(options.jobs, len(pending))) as pool:
-            futures: dict[Future, ObjectRecord] = {
-                pool.submit(run_object_job, job): record for record, job in pending}
+            futures: dict[Future, tuple[ObjectRecord, ObjectJob]] = {
+                pool.submit(run_object_job, job): (record, job) for record, job in pending}
             waiting = set(futures)
             while waiting:
                 done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
                 for future in done:
                     try:
-                        answer = future.result()
-                    except Exception as err:  # a worker died (out of memory, killed)
-                        answer = {"ok": False, "error": f"worker failed: {err}"}
-                    finish(futures[future], answer)
+                        finish(futures[future][0], future.result())
+                    except BrokenProcessPool:
+                        orphans.append(futures[future])
+        # A worker died (out of memory, a crash in a native library) and took the pool with
+        # it: retry the unfinished objects one process each, so only the culprit fails.
+        for record, job in orphans:
+            finish(record, _run_isolated(job))
     return [outcomes[record.id] for record, _ in jobs]
+
+
+def _run_isolated(job: ObjectJob) -> dict:
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        try:
+            return pool.submit(run_object_job, job).result()
+        except BrokenProcessPool:
+            return {"ok": False, "error": "the conversion process died (out of memory, or a "
+                                          "crash in a native library) while reading this file"}
 
 
 def _size_of(summary: dict) -> tuple[float, float, float]:
