@@ -247,6 +247,7 @@ class Session:
 
     async def leave(self) -> None:
         if self.room is None or self.visitor is None:
+            await self.hub.forget_if_unused(self.exhibition)
             return
         self.room.remove(self.visitor, self.reason)
         self.hub.want_flush()

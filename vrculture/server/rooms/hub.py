@@ -47,11 +47,12 @@ class RoomsHub:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        for rooms in list(self.rooms.values()):
-            for room in rooms:
-                for v in room.local_visitors():
-                    if v.ws is not None and not v.ws.closed:
-                        await v.ws.close(code=1001, message=b"server shutting down")
+        sockets = [v.ws for rooms in self.rooms.values() for room in rooms
+                   for v in room.local_visitors() if v.ws is not None and not v.ws.closed]
+        closing = [asyncio.ensure_future(ws.close(code=1001, message=b"server shutting down"))
+                   for ws in sockets]
+        if closing:  # concurrently, and without waiting long for clients that do not answer
+            await asyncio.wait(closing, timeout=3.0)
         if self.sync is not None:
             await self.sync.stop()
         for unsubscribe, _ in list(self._feeds.values()):
@@ -139,6 +140,12 @@ class RoomsHub:
                 self._feeds[feed][1].add(exhibition)
             self._exhibition_feeds[exhibition] = wanted
         return sorted(wanted)
+
+    async def forget_if_unused(self, exhibition: str) -> None:
+        """For a visitor who never made it into a room: drop the feeds nobody else needs."""
+        if not self.rooms.get(exhibition):
+            self.rooms.pop(exhibition, None)
+            await self.release_feeds(exhibition)
 
     async def release_feeds(self, exhibition: str) -> None:
         async with self._feed_lock:
