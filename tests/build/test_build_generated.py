@@ -116,3 +116,16 @@ def test_every_smart_exhibit_kind(tmp_path: Path) -> None:
     assert needle["translation"][1] > 1.0  # the pivot is the dial's centre, not the floor
     report = load_json(out / "build-report.json")
     assert any(i["field"] == "smart_exhibits[4].feeds" for i in report["issues"])
+
+
+def test_over_budget_is_a_warning_with_the_numbers(tmp_path: Path,
+                                                   small_collection: Path) -> None:
+    out = tmp_path / "bundle"
+    assert run_build(small_collection, "-o", out, "--levels", "low", "--quiet",
+                     "--budget-triangles", "500", "--budget-texture-mb", "1") == 0
+    report = load_json(out / "build-report.json")
+    assert report["budget"]["fits"] is False
+    assert report["budget"]["triangles"] > 500
+    assert any("over the Quest-class budget" in w for w in report["warnings"])
+    assert load_json(out / "exhibition.json")["budget"] == {"triangles": 500,
+                                                             "gpu_texture_bytes": 2**20}

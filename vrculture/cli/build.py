@@ -41,6 +41,16 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than zero")
+    return value
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "build", help="build an exhibition bundle from a collection folder",
@@ -65,6 +75,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--max-level-restricted", choices=LEVELS, default=None,
                    help="highest level published for works whose rights forbid free reuse "
                         "(default: the collection's, else medium)")
+    p.add_argument("--budget-triangles", type=_positive_int, default=300_000, metavar="N",
+                   help="triangles the whole exhibition may have at its low level "
+                        "(default 300000, a Quest-class headset)")
+    p.add_argument("--budget-texture-mb", type=_positive_int, default=128, metavar="MB",
+                   help="GPU texture memory at the low level, mipmaps included (default 128)")
     p.add_argument("--cache", type=Path, default=None, metavar="DIR",
                    help="conversion cache (default: BUNDLE_DIR/../.vrculture-cache)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
@@ -74,12 +89,14 @@ def run(args: argparse.Namespace) -> int:
     from vrculture.build.bundle import BundleError
     from vrculture.build.collection import CollectionError
     from vrculture.build.run import DEFAULT_TEXTURES, BuildOptions, build
+    from vrculture.build.totals import Budget
 
     options = BuildOptions(
         collection=args.collection, bundle=args.output, jobs=args.jobs,
         languages=args.languages, levels=args.levels,
         textures=args.textures or DEFAULT_TEXTURES, compress=not args.no_compress,
-        max_level_restricted=args.max_level_restricted, cache_dir=args.cache, quiet=args.quiet)
+        max_level_restricted=args.max_level_restricted, cache_dir=args.cache, quiet=args.quiet,
+        budget=Budget(args.budget_triangles, args.budget_texture_mb * 2**20))
     try:
         result = build(options)
     except CollectionError as err:
