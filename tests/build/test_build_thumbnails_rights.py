@@ -116,3 +116,12 @@ def test_restricted_works_stop_at_the_configured_level() -> None:
     assert published_levels(every, inc, "medium") == ("medium", "low")
     assert published_levels(every, inc, "low") == ("low",)
     assert published_levels(("full",), inc, "medium") == ("medium",)  # never above the cap
+
+
+def test_chunked_rasterisation_gives_the_same_image(monkeypatch: pytest.MonkeyPatch) -> None:
+    import vrculture.build.thumbnail as thumbnail
+
+    model = _model(trimesh.creation.torus(1.0, 0.3, major_sections=96, minor_sections=48))
+    whole = np.asarray(render(model))
+    monkeypatch.setattr(thumbnail, "TRIANGLE_CHUNK", 500)  # bounded memory for huge scans
+    assert (np.asarray(render(model)) == whole).all()

@@ -24,6 +24,7 @@ from vrculture.pipeline.model import Model
 LONG_SIDE = 256
 SUPERSAMPLE = 2
 MAX_TEXTURE_SIDE = 1024
+TRIANGLE_CHUNK = 400_000  # per rasterised batch: ~0.5 GB of temporaries at most
 
 _UP_TO_Y = {
     "+Y": np.eye(3),
@@ -109,6 +110,35 @@ def _fragments(xy: np.ndarray, depth: np.ndarray, tris: np.ndarray, width: int,
     return py * width + px, z, ftri, b1, b2
 
 
+def _zbuffer(xy: np.ndarray, depth: np.ndarray, tri: np.ndarray, width: int,
+             height: int) -> tuple[np.ndarray, ...]:
+    """The nearest fragment per pixel: (pixels, triangle, b1, b2) for every covered pixel.
+
+    Triangles go through in chunks so a multi-million-triangle scan needs bounded memory: each
+    chunk resolves its own nearest fragments, then merges them into the frame's depth buffer.
+    """
+    zbuf = np.full(width * height, np.inf)
+    best_tri = np.full(width * height, -1, np.int64)
+    best_b = np.zeros((width * height, 2))
+    for start in range(0, len(tri), TRIANGLE_CHUNK):
+        pix, z, ftri, b1, b2 = _fragments(xy, depth, tri[start:start + TRIANGLE_CHUNK],
+                                          width, height)
+        # Within the chunk: write fragments farthest first; with repeated indices the last
+        # write wins, so each pixel keeps its nearest.
+        winner = np.full(width * height, -1, np.int64)
+        order = np.argsort(-z)
+        winner[pix[order]] = order
+        covered = np.nonzero(winner >= 0)[0]
+        pick = winner[covered]
+        nearer = z[pick] < zbuf[covered]
+        covered, pick = covered[nearer], pick[nearer]
+        zbuf[covered] = z[pick]
+        best_tri[covered] = ftri[pick] + start
+        best_b[covered, 0], best_b[covered, 1] = b1[pick], b2[pick]
+    pix = np.nonzero(best_tri >= 0)[0]
+    return pix, best_tri[pix], best_b[pix, 0], best_b[pix, 1]
+
+
 def render(model: Model, *, up: str = "+Y", painting: bool = False,
            long_side: int = LONG_SIDE) -> Image.Image:
     """An RGBA image of the model, transparent around it."""
@@ -147,14 +177,7 @@ def render(model: Model, *, up: str = "+Y", painting: bool = False,
     xy[:, 1] = h / 2 - (pos[:, 1] - centre[1]) * scale  # image rows grow downward
     depth = -pos[:, 2]  # smaller = nearer the camera
 
-    pix, z, ftri, b1, b2 = _fragments(xy, depth, tri, w, h)
-    # Z-buffer: write fragments farthest first; with repeated indices the last write wins.
-    winner = np.full(w * h, -1, np.int64)
-    order = np.argsort(-z)
-    winner[pix[order]] = order
-    pix = np.nonzero(winner >= 0)[0]
-    first = winner[pix]
-    ftri, b1, b2 = ftri[first], b1[first], b2[first]
+    pix, ftri, b1, b2 = _zbuffer(xy, depth, tri, w, h)
     b0 = 1.0 - b1 - b2
     corners = tri[ftri]
 
