@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 
@@ -36,13 +39,14 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--self-signed", action="store_true", default=None,
                         help="HTTPS with a certificate made for this machine's LAN addresses")
     parser.add_argument("--redis-url", help="share rooms and feeds between processes via Redis")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes sharing the port (needs --redis-url so that "
+                        "rooms and live readings span them; default 1)")
     parser.add_argument("--log-level", default="info",
                         choices=["debug", "info", "warning", "error"])
 
 
 def run(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from vrculture.server.app import create_app
     from vrculture.server.settings import ConfigError, load_config
     from vrculture.server.tls import TLSError, context_from_files, self_signed
@@ -62,6 +66,13 @@ def run(args: argparse.Namespace) -> int:
         })
     except ConfigError as error:
         print(f"vrculture serve: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.workers < 1 or args.workers > 64:
+        print("vrculture serve: --workers must be between 1 and 64", file=sys.stderr)
+        return EXIT_USAGE
+    if args.workers > 1 and not config.redis_url:
+        print("vrculture serve: --workers above 1 needs --redis-url: visitors in one room may "
+              "land on different processes", file=sys.stderr)
         return EXIT_USAGE
     for bundle in config.bundles:
         if not (bundle / "exhibition.json").is_file():
@@ -94,18 +105,67 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     scheme = "https" if ssl_context else "http"
     shown = config.public_url or f"{scheme}://{config.host}:{config.port}"
-    print(f"vrculture serve: {len(registry.all())} exhibition(s) on {shown}/", file=sys.stderr)
+    print(f"vrculture serve: {len(registry.all())} exhibition(s) on {shown}/"
+          + (f" ({args.workers} processes)" if args.workers > 1 else ""), file=sys.stderr)
+    if args.workers > 1:
+        del app  # each worker builds its own after the fork
+        return _run_workers(config, ssl_context, args.workers)
+    return _serve(app, config, ssl_context, reuse_port=False)
+
+
+def _serve(app, config, ssl_context, *, reuse_port: bool) -> int:
+    from aiohttp import web
+
     # The plain asyncio loop on purpose: its loop.sendfile uses the kernel's sendfile; uvloop
     # has none and aiohttp would copy every file through Python.
     asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
     try:
         web.run_app(app, host=config.host, port=config.port, ssl_context=ssl_context,
-                    print=None, access_log=None, handle_signals=True)
+                    print=None, access_log=None, handle_signals=True,
+                    reuse_port=reuse_port or None)
     except OSError as error:
         print(f"vrculture serve: cannot listen on {config.host}:{config.port}: "
               f"{error.strerror}", file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _run_workers(config, ssl_context, workers: int) -> int:
+    """Fork `workers` processes that each bind the port with SO_REUSEPORT (the kernel spreads
+    connections over them) and supervise them: a signal is passed on; if one dies, all stop,
+    so that the service manager restarts a whole, consistent server."""
+    from vrculture.server.app import create_app
+
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # the worker: its own app, loop, database connection, Redis connection
+            code = EXIT_FAILED
+            try:
+                code = _serve(create_app(config), config, ssl_context, reuse_port=True)
+            finally:
+                os._exit(code)
+        children.append(pid)
+
+    def forward(signum, _frame) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    status = EXIT_OK
+    remaining = set(children)
+    while remaining:
+        try:
+            pid, wait_status = os.wait()
+        except ChildProcessError:
+            break
+        remaining.discard(pid)
+        if os.waitstatus_to_exitcode(wait_status) not in (0, -signal.SIGTERM):
+            status = EXIT_FAILED
+            forward(signal.SIGTERM, None)
+    return status
 
 
 def _client_errors_in_one_line(record: logging.LogRecord) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aiohttp import web
@@ -79,6 +80,7 @@ async def healthz(request: web.Request) -> web.Response:
         request,
         {
             "status": "ok",
+            "process": os.getpid(),  # tells `--workers` processes apart
             "exhibitions": [{"id": e.id, "version": e.version} for e in registry.all()],
             "bundle_errors": sorted(registry.errors.values()),
         },
