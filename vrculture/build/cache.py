@@ -118,8 +118,12 @@ class Cache:
         (staged / RESULT).write_text(json.dumps(result, indent=1), "utf-8")
         final = self.entry(key)
         final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():  # a damaged entry, or another build got here first
-            shutil.rmtree(final, ignore_errors=True)
+        if final.exists():
+            existing = self.lookup(key)
+            if existing is not None:  # another build (sharing this cache) got here first
+                shutil.rmtree(staged, ignore_errors=True)
+                return existing
+            shutil.rmtree(final, ignore_errors=True)  # a damaged entry
         try:
             os.rename(staged, final)
         except OSError:
