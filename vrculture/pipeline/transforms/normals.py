@@ -41,8 +41,13 @@ def _position_ids(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
     return remap.astype(np.int64)
 
 
+def _length(vectors: np.ndarray) -> np.ndarray:
+    # einsum over the short axis: 4x faster than np.linalg.norm(axis=1) on (N, 3).
+    return np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
+
+
 def _unit(vectors: np.ndarray) -> np.ndarray:
-    length = np.linalg.norm(vectors, axis=1, keepdims=True)
+    length = _length(vectors)[:, None]
     return np.divide(vectors, length, out=np.zeros_like(vectors), where=length > 0)
 
 
@@ -59,8 +64,9 @@ def smooth_normals(prim: Primitive, options: NormalsOptions = NormalsOptions()) 
     # Unreferenced vertices have no position id (~0); size the tables by the used ones.
     count = int(corner_pid.max()) + 1
 
-    tri = prim.positions[indices]
-    face = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])  # length = 2 x area
+    positions = np.asarray(prim.positions, dtype=np.float32)
+    p0, p1, p2 = (positions[indices[:, k]] for k in range(3))
+    face = np.cross(p1 - p0, p2 - p0)  # length = 2 x area: area weighting for free
     face_unit = _unit(face)
     corner_face = np.repeat(np.arange(len(face)), 3)
 
@@ -68,49 +74,70 @@ def smooth_normals(prim: Primitive, options: NormalsOptions = NormalsOptions()) 
         [np.bincount(corner_pid, weights=np.repeat(face[:, k], 3), minlength=count)
          for k in range(3)], axis=1,
     )
-    smooth = _unit(summed)
-    cos_crease = np.cos(np.radians(options.crease_angle_deg))
-    cos_half = np.cos(np.radians(options.crease_angle_deg) / 2)
-    deviation = np.einsum("ij,ij->i", face_unit[corner_face], smooth[corner_pid])
-    suspect_pos = np.zeros(count, dtype=bool)
-    suspect_pos[corner_pid[deviation < cos_half]] = True
-
+    smooth = _unit(summed).astype(np.float32)
+    crease = np.radians(options.crease_angle_deg)
     corner_normals = smooth[corner_pid]
-    split = suspect_pos[corner_pid]
+    deviation = np.arccos(np.clip(
+        np.einsum("ij,ij->i", face_unit[corner_face], corner_normals), -1.0, 1.0))
+    split = _may_crease(corner_pid, deviation, count, crease)
     if split.any():
         corner_normals[split] = _creased(
-            corner_pid[split], corner_face[split], face, face_unit, cos_crease,
-            fallback=smooth[corner_pid[split]],
+            corner_pid[split], corner_face[split], face, face_unit, np.cos(crease),
+            fallback=corner_normals[split],
         )
-    still_zero = ~np.any(corner_normals, axis=1)
+    still_zero = _length(corner_normals) == 0
     corner_normals[still_zero] = (0.0, 1.0, 0.0)
     return _split_vertices(prim, corners, corner_normals.astype(np.float32), split)
+
+
+def _may_crease(corner_pid: np.ndarray, deviation: np.ndarray, count: int,
+                crease: float) -> np.ndarray:
+    """Corners at positions where two faces might be more than `crease` apart.
+
+    Two faces f, g around a position with mean direction m satisfy
+    angle(f, g) <= angle(f, m) + angle(g, m), so a position whose two largest deviations from
+    its smooth normal add up to at most the crease angle cannot have a crease.
+    """
+    largest = np.zeros(count, dtype=deviation.dtype)
+    np.maximum.at(largest, corner_pid, deviation)
+    # Take out one corner holding each position's largest value (ties keep the other).
+    holders = np.flatnonzero(deviation == largest[corner_pid])
+    holder = np.full(count, -1, dtype=np.int64)
+    holder[corner_pid[holders]] = holders
+    rest = deviation.copy()
+    rest[holder[holder >= 0]] = 0.0
+    second = np.zeros(count, dtype=deviation.dtype)
+    np.maximum.at(second, corner_pid, rest)
+    suspect = largest + second > crease
+    return suspect[corner_pid]
 
 
 def _creased(cpid, cface, face, face_unit, cos_crease, fallback):
     """Per corner: sum of area-weighted face normals within the crease angle at its position."""
     order = np.argsort(cpid, kind="stable")
     sorted_pid = cpid[order]
+    sorted_face = cface[order]
     starts = np.flatnonzero(np.r_[True, sorted_pid[1:] != sorted_pid[:-1]])
     sizes = np.diff(np.r_[starts, len(sorted_pid)])
     group_of = np.repeat(np.arange(len(starts)), sizes)
     k = sizes[group_of]  # fan size seen by each sorted corner
     small = k <= MAX_FAN
-    result = fallback[order].astype(np.float64)
+    result = fallback[order].astype(np.float32)
     rows = np.flatnonzero(small)
     if len(rows):
         reps = k[rows]
         i = np.repeat(rows, reps)
         offsets = np.arange(len(i)) - np.repeat(np.cumsum(reps) - reps, reps)
         j = starts[group_of[i]] + offsets
-        fi, fj = cface[order][i], cface[order][j]
+        fi, fj = sorted_face[i], sorted_face[j]
         keep = np.einsum("ij,ij->i", face_unit[fi], face_unit[fj]) >= cos_crease
+        i, fj = i[keep], fj[keep]
         acc = np.stack(
-            [np.bincount(i[keep], weights=face[fj[keep], c], minlength=len(order))
-             for c in range(3)], axis=1,
+            [np.bincount(i, weights=face[fj, c], minlength=len(order)) for c in range(3)],
+            axis=1,
         )
         normals = _unit(acc)
-        ok = np.any(normals, axis=1) & small
+        ok = (_length(normals) > 0) & small
         result[ok] = normals[ok]
     out = np.empty_like(result)
     out[order] = result
@@ -119,6 +146,8 @@ def _creased(cpid, cface, face, face_unit, cos_crease, fallback):
 
 def _split_vertices(prim, corners, corner_normals, split):
     """New vertex per distinct (vertex, normal) among split corners; others keep their vertex."""
+    import meshoptimizer
+
     vertex_count = prim.vertex_count
     normals = np.zeros((vertex_count, 3), dtype=np.float32)
     normals[corners[~split]] = corner_normals[~split]
@@ -126,14 +155,19 @@ def _split_vertices(prim, corners, corner_normals, split):
     extra_src = np.zeros(0, dtype=np.int64)
     extra_normals = np.zeros((0, 3), dtype=np.float32)
     if split.any():
-        quantised = np.round(corner_normals[split] * 32767).astype(np.int64)
-        keys = np.column_stack([corners[split], quantised])
-        uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        extra_src = uniq[:, 0]
-        extra_normals = np.zeros((len(uniq), 3), dtype=np.float32)
-        extra_normals[inverse] = corner_normals[split]
-        new_corners[split] = vertex_count + inverse
+        # Distinct (vertex, normal) pairs by meshoptimizer's hash (np.unique on rows sorted:
+        # 0.44 s of 0.65 s on 500k triangles).
+        keys = np.zeros((int(split.sum()), 4), dtype=np.float32)
+        keys[:, 0] = corners[split].astype(np.uint32).view(np.float32)
+        keys[:, 1:] = corner_normals[split] + np.float32(0.0)
+        remap = np.zeros(len(keys), dtype=np.uint32)
+        sequence = np.arange(len(keys), dtype=np.uint32)
+        unique = meshoptimizer.generate_vertex_remap(remap, sequence, vertices=keys)
+        first = np.zeros(unique, dtype=np.int64)
+        first[remap[::-1]] = np.arange(len(keys))[::-1]
+        extra_src = corners[split][first]
+        extra_normals = corner_normals[split][first]
+        new_corners[split] = vertex_count + remap.astype(np.int64)
 
     def extend(array):
         if array is None:

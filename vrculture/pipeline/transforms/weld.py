@@ -29,6 +29,14 @@ def vertex_rows(prim: Primitive) -> np.ndarray:
     return np.ascontiguousarray(np.hstack([np.asarray(a, dtype=np.float32) for a in parts]))
 
 
+def _without_degenerate(indices: np.ndarray, options: WeldOptions) -> np.ndarray:
+    if not options.drop_degenerate:
+        return indices
+    a, b, c = indices[:, 0], indices[:, 1], indices[:, 2]
+    keep = (a != b) & (b != c) & (a != c)
+    return indices if keep.all() else np.ascontiguousarray(indices[keep])
+
+
 def weld_primitive(prim: Primitive, options: WeldOptions = WeldOptions()) -> Primitive:
     import meshoptimizer
 
@@ -40,11 +48,11 @@ def weld_primitive(prim: Primitive, options: WeldOptions = WeldOptions()) -> Pri
     indices = np.ascontiguousarray(prim.indices.reshape(-1), dtype=np.uint32)
     remap = np.zeros(prim.vertex_count, dtype=np.uint32)
     unique = meshoptimizer.generate_vertex_remap(remap, indices, vertices=rows)
+    if unique == prim.vertex_count:
+        # Nothing to merge and nothing unused (scanner PLY/OBJ): keep the vertex order.
+        return prim.copy(indices=_without_degenerate(prim.indices, options))
     # remap[old] = new for vertices referenced by the index buffer; others are dropped.
-    new_indices = remap[indices].reshape(-1, 3)
-    if options.drop_degenerate:
-        a, b, c = new_indices[:, 0], new_indices[:, 1], new_indices[:, 2]
-        new_indices = new_indices[(a != b) & (b != c) & (a != c)]
+    new_indices = _without_degenerate(remap[indices].reshape(-1, 3), options)
     # Any source vertex mapped to each new slot will do: they are identical. (A scatter, not
     # np.unique over the indices, which sorts and took 0.5 s of the 0.58 s on igea.)
     first = np.zeros(unique, dtype=np.int64)
