@@ -170,7 +170,8 @@ def checked_primitive(
         raise ConversionError(
             source, f"{label}: vertex index {bad} out of range (the mesh has {n} vertices)"
         )
-    positions = np.ascontiguousarray(positions, dtype=np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):  # beyond float32 becomes inf: dropped below
+        positions = np.ascontiguousarray(positions, dtype=np.float32)
     keep = np.ones(indices.shape[0], dtype=bool)
     finite_vertex = np.isfinite(positions).all(axis=1)
     if not finite_vertex.all():

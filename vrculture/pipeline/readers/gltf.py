@@ -104,7 +104,10 @@ def _parse_json(source: Path, data: bytes | memoryview, budget: SourceBudget) ->
         raise ConversionError(source, "glTF JSON is nested too deeply") from exc
     if not isinstance(document, dict):
         raise ConversionError(source, f"glTF JSON must be an object, not {type(document).__name__}")
-    version = str((document.get("asset") or {}).get("version", ""))
+    asset = document.get("asset")
+    if not isinstance(asset, dict):
+        raise ConversionError(source, "glTF has no 'asset' object")
+    version = str(asset.get("version", ""))
     if not version.startswith("2"):
         raise ConversionError(source, f"glTF asset.version {version!r} is not 2.x")
     return document
@@ -155,16 +158,17 @@ class _GltfReader:
                 raise ConversionError(
                     self.source, f"glTF has {len(items)} {key}, over {self.budget.limits.max_nodes}"
                 )
+        _check_structure(self.source, self.doc)
         model = Model(warnings=self.warnings)
         model.materials = [self._material(i) for i in range(len(self.doc.get("materials", [])))]
         default_material: int | None = None
         total_triangles = 0
         for node_index, world in self._scene_nodes():
-            node = self.doc["nodes"][node_index]
+            node = self.doc.get("nodes", [])[node_index]
             if "mesh" not in node:
                 continue
             mesh_index = self._index(node["mesh"], "meshes", f"node {node_index} mesh")
-            mesh = self.doc["meshes"][mesh_index]
+            mesh = self.doc.get("meshes", [])[mesh_index]
             name = node.get("name") or mesh.get("name") or f"node{node_index}"
             out = Node(name=str(name))
             for decoded in self._decoded_mesh(mesh_index):
@@ -229,7 +233,7 @@ class _GltfReader:
         return out
 
     def _local_matrix(self, index: int) -> np.ndarray:
-        node = self.doc["nodes"][index]
+        node = self.doc.get("nodes", [])[index]
         if "matrix" in node:
             m = _floats(self.source, node["matrix"], 16, f"node {index} matrix")
             return m.reshape(4, 4).T  # glTF stores column-major
@@ -272,7 +276,7 @@ class _GltfReader:
 
     def _decoded_mesh(self, mesh_index: int) -> list[_Decoded]:
         if mesh_index not in self._meshes:
-            mesh = self.doc["meshes"][mesh_index]
+            mesh = self.doc.get("meshes", [])[mesh_index]
             primitives = mesh.get("primitives", [])
             decoded = []
             for p_index, prim in enumerate(primitives):
@@ -383,16 +387,16 @@ class _GltfReader:
     # ------------------------------------------------------------ accessors & buffers
 
     def _accessor_json(self, index: object, where: str) -> dict:
-        return self.doc["accessors"][self._index(index, "accessors", where)]
+        return self.doc.get("accessors", [])[self._index(index, "accessors", where)]
 
     def _accessor(self, index: object, where: str, *, indices: bool = False) -> np.ndarray:
         acc = self._accessor_json(index, where)
-        ctype = _COMPONENT.get(acc.get("componentType"))
-        width = _WIDTH.get(acc.get("type"))
+        ctype = _lookup(_COMPONENT, acc.get("componentType"))
+        width = _lookup(_WIDTH, acc.get("type"))
         count = acc.get("count")
         if ctype is None or width is None:
             raise ConversionError(self.source, f"glTF {where}: bad componentType/type")
-        if not isinstance(count, int) or count < 0:
+        if not _is_count(count):
             raise ConversionError(self.source, f"glTF {where}: bad accessor count {count!r}")
         if indices and (width != 1 or ctype not in ("u1", "u2", "u4")):
             raise ConversionError(self.source, f"glTF {where}: indices must be unsigned SCALAR")
@@ -407,7 +411,7 @@ class _GltfReader:
             view, stride = self._buffer_view_with_stride(acc["bufferView"], where)
             offset = acc.get("byteOffset", 0)
             stride = stride or element
-            if not isinstance(offset, int) or offset < 0:
+            if not _is_count(offset):
                 raise ConversionError(self.source, f"glTF {where}: bad byteOffset {offset!r}")
             if stride < element:
                 raise ConversionError(
@@ -442,10 +446,10 @@ class _GltfReader:
 
     def _apply_sparse(self, array: np.ndarray, sparse: dict, where: str) -> np.ndarray:
         count = sparse.get("count", 0)
-        if not isinstance(count, int) or not 0 <= count <= array.shape[0]:
+        if not _is_count(count) or count > array.shape[0]:
             raise ConversionError(self.source, f"glTF {where}: bad sparse count {count!r}")
         idx_info, val_info = sparse["indices"], sparse["values"]
-        ictype = _COMPONENT.get(idx_info.get("componentType"))
+        ictype = _lookup(_COMPONENT, idx_info.get("componentType"))
         if ictype not in ("u1", "u2", "u4"):
             raise ConversionError(self.source, f"glTF {where}: bad sparse index type")
         idx = self._sparse_block(idx_info, np.dtype("<" + ictype), count, 1, where)
@@ -462,8 +466,7 @@ class _GltfReader:
     ) -> np.ndarray:
         view = self._buffer_view(info.get("bufferView"), f"{where} sparse")
         offset = info.get("byteOffset", 0)
-        need = offset + count * width * dtype.itemsize
-        if not isinstance(offset, int) or offset < 0 or need > len(view):
+        if not _is_count(offset) or offset + count * width * dtype.itemsize > len(view):
             raise ConversionError(self.source, f"glTF {where}: sparse data past its buffer view")
         return np.frombuffer(view, dtype, count * width, offset).reshape(count, width)
 
@@ -472,7 +475,7 @@ class _GltfReader:
 
     def _buffer_view_with_stride(self, index: object, where: str) -> tuple[memoryview, int]:
         view_index = self._index(index, "bufferViews", f"{where} bufferView")
-        view = self.doc["bufferViews"][view_index]
+        view = self.doc.get("bufferViews", [])[view_index]
         buffer = self._buffer(
             self._index(view.get("buffer"), "buffers", f"bufferView {view_index}")
         )
@@ -480,7 +483,7 @@ class _GltfReader:
         length = view.get("byteLength")
         stride = view.get("byteStride", 0)
         for name, value in (("byteOffset", offset), ("byteLength", length), ("byteStride", stride)):
-            if not isinstance(value, int) or value < 0:
+            if not _is_count(value):
                 raise ConversionError(
                     self.source, f"glTF bufferView {view_index}: bad {name} {value!r}"
                 )
@@ -495,9 +498,9 @@ class _GltfReader:
     def _buffer(self, index: int) -> memoryview:
         if index in self._buffers:
             return self._buffers[index]
-        info = self.doc["buffers"][index]
+        info = self.doc.get("buffers", [])[index]
         declared = info.get("byteLength")
-        if not isinstance(declared, int) or declared < 0:
+        if not _is_count(declared):
             raise ConversionError(self.source, f"glTF buffer {index}: bad byteLength {declared!r}")
         uri = info.get("uri")
         if uri is None:
@@ -531,7 +534,7 @@ class _GltfReader:
     # ------------------------------------------------------------ materials
 
     def _material(self, index: int) -> Material:
-        m = self.doc["materials"][index]
+        m = self.doc.get("materials", [])[index]
         where = f"material {index}"
         pbr = m.get("pbrMetallicRoughness", {}) or {}
         out = Material(name=str(m.get("name") or f"material{index}"))
@@ -563,7 +566,7 @@ class _GltfReader:
         if not isinstance(info, dict):
             raise ConversionError(self.source, f"glTF {where}: texture info must be an object")
         texture_index = self._index(info.get("index"), "textures", f"{where} texture")
-        if info.get("texCoord", 0) != 0:
+        if info.get("texCoord", 0) not in (0, None):
             self.warnings.append(
                 f"glTF {where}: texture uses TEXCOORD_{info['texCoord']}; "
                 "only TEXCOORD_0 is kept, so it may look wrong"
@@ -576,7 +579,7 @@ class _GltfReader:
         return self._textures[key]
 
     def _load_texture(self, texture_index: int, color: bool, where: str) -> Texture | None:
-        texture = self.doc["textures"][texture_index]
+        texture = self.doc.get("textures", [])[texture_index]
         source = texture.get("source")
         webp = (texture.get("extensions") or {}).get("EXT_texture_webp")
         if webp is not None and "source" in webp:
@@ -585,7 +588,7 @@ class _GltfReader:
             self.warnings.append(f"glTF {where}: texture {texture_index} has no image; ignored")
             return None
         image_index = self._index(source, "images", f"texture {texture_index} source")
-        image = self.doc["images"][image_index]
+        image = self.doc.get("images", [])[image_index]
         label = str(image.get("uri") or image.get("name") or f"image {image_index}")
         if "bufferView" in image:
             data = bytes(self._buffer_view(image["bufferView"], f"image {image_index}"))
@@ -597,6 +600,90 @@ class _GltfReader:
             self.source, data, label, self.budget.limits.max_image_pixels, color=color
         )
         return Texture(image=decoded, name=str(image.get("name") or f"image{image_index}"))
+
+
+_COLLECTIONS = (
+    "scenes", "nodes", "meshes", "accessors", "bufferViews", "buffers", "materials",
+    "textures", "images", "samplers",
+)  # fmt: skip
+
+
+def _check_structure(source: Path, doc: dict) -> None:
+    """Type-check every JSON field the reader touches, so a wrong type is named precisely
+    ("glTF meshes[0].primitives[1].attributes must be an object") instead of surfacing as a
+    Python error later."""
+
+    def need(value: object, kind: type | tuple[type, ...], where: str) -> None:
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind in (int, float)):
+            names = {dict: "an object", list: "an array", int: "an integer", str: "a string"}
+            wanted = names.get(kind, "a number") if isinstance(kind, type) else "a number"
+            raise ConversionError(source, f"glTF {where} must be {wanted}")
+
+    def number(container: dict, key: str, where: str) -> None:
+        if key in container:
+            value = container[key]
+            need(value, (int, float), f"{where}.{key}")
+            if not np.isfinite(value):
+                raise ConversionError(source, f"glTF {where}.{key} must be finite")
+
+    def optional(container: dict, key: str, kind: type, where: str) -> None:
+        if key in container:
+            need(container[key], kind, f"{where}.{key}")
+
+    for key in _COLLECTIONS:
+        items = doc.get(key, [])
+        need(items, list, key)
+        for i, item in enumerate(items):
+            need(item, dict, f"{key}[{i}]")
+            optional(item, "extensions", dict, f"{key}[{i}]")
+    for key in ("extensionsUsed", "extensionsRequired"):
+        optional(doc, key, list, "document")
+    for i, scene in enumerate(doc.get("scenes", [])):
+        optional(scene, "nodes", list, f"scenes[{i}]")
+    for i, node in enumerate(doc.get("nodes", [])):
+        optional(node, "children", list, f"nodes[{i}]")
+    for i, mesh in enumerate(doc.get("meshes", [])):
+        optional(mesh, "primitives", list, f"meshes[{i}]")
+        for j, prim in enumerate(mesh.get("primitives", [])):
+            where = f"meshes[{i}].primitives[{j}]"
+            need(prim, dict, where)
+            optional(prim, "attributes", dict, where)
+            optional(prim, "extensions", dict, where)
+            optional(prim, "mode", int, where)
+            draco = prim.get("extensions", {}).get("KHR_draco_mesh_compression")
+            if draco is not None:
+                need(draco, dict, f"{where} KHR_draco_mesh_compression")
+                optional(draco, "attributes", dict, f"{where} KHR_draco_mesh_compression")
+    for i, accessor in enumerate(doc.get("accessors", [])):
+        optional(accessor, "sparse", dict, f"accessors[{i}]")
+        sparse = accessor.get("sparse")
+        if sparse is not None:
+            for part in ("indices", "values"):
+                need(sparse.get(part), dict, f"accessors[{i}].sparse.{part}")
+    for i, buffer in enumerate(doc.get("buffers", [])):
+        optional(buffer, "uri", str, f"buffers[{i}]")
+    for i, image in enumerate(doc.get("images", [])):
+        optional(image, "uri", str, f"images[{i}]")
+    for i, material in enumerate(doc.get("materials", [])):
+        where = f"materials[{i}]"
+        optional(material, "pbrMetallicRoughness", dict, where)
+        pbr = material.get("pbrMetallicRoughness", {})
+        for key in ("metallicFactor", "roughnessFactor"):
+            number(pbr, key, f"{where}.pbrMetallicRoughness")
+        number(material, "alphaCutoff", where)
+        for key in ("normalTexture", "occlusionTexture", "emissiveTexture"):
+            optional(material, key, dict, where)
+        for key in ("baseColorTexture", "metallicRoughnessTexture"):
+            optional(pbr, key, dict, f"{where}.pbrMetallicRoughness")
+
+
+def _is_count(value: object) -> bool:
+    """A JSON non-negative integer (true/false are not counts, though Python says bool is int)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _lookup(table: dict, key: object) -> Any:
+    return table.get(key) if isinstance(key, int | str) and not isinstance(key, bool) else None
 
 
 def _floats(source: Path, value: Any, count: int, where: str) -> np.ndarray:
