@@ -482,7 +482,8 @@ def test_gltf_json_that_is_not_a_document(tmp_path: Path, text: str, words: tupl
         (lambda d: d["nodes"][0].update(matrix=[1, 2]), ("matrix",)),
         (lambda d: d["nodes"][0].update(translation=[0, "x", 0]), ("translation",)),
         (lambda d: d.update(scene=4), ("scene",)),
-        (lambda d: d["meshes"][0]["primitives"][0].update(attributes=[]), ("POSITION",)),
+        (lambda d: d["meshes"][0]["primitives"][0].update(attributes=[]), ("attributes", "object")),
+        (lambda d: d["meshes"][0]["primitives"][0].update(attributes={}), ("POSITION",)),
         (
             lambda d: d["meshes"][0]["primitives"][0].update(
                 extensions={"KHR_draco_mesh_compression": {"bufferView": 0, "attributes": {}}}
