@@ -10,6 +10,7 @@ requests/s per server, and vrculture's ratio to nginx (targets: >= 0.9x on the l
 nginx runs as Debian configures it by default (`worker_processes auto`: one per core) with
 sendfile on; vrculture is one process (its rooms need one), on the plain asyncio loop.
 Usage: tools/bench_assets.py [--seconds 8] [--rounds 3] [--nginx-workers auto|1]
+                             [--vrculture-workers 1|2]
 """
 
 from __future__ import annotations
@@ -109,10 +110,22 @@ def _wait_for(url: str, process: subprocess.Popen) -> None:
     raise SystemExit(f"{url} did not answer")
 
 
-def start_vrculture(bundle: Path, work: Path, port: int) -> subprocess.Popen:
+def start_redis(work: Path) -> tuple[subprocess.Popen, str]:
+    redis = _ensure("redis-server", "redis-server")
+    port = _free_port()
+    process = subprocess.Popen([redis, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no", "--dir", str(work)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return process, f"redis://127.0.0.1:{port}/0"
+
+
+def start_vrculture(bundle: Path, work: Path, port: int, workers: int = 1,
+                    redis_url: str | None = None) -> subprocess.Popen:
+    extra = ["--workers", str(workers), "--redis-url", redis_url] if workers > 1 else []
     process = subprocess.Popen(
         [sys.executable, "-m", "vrculture", "serve", str(bundle), "--data", str(work / "data"),
-         "--port", str(port), "--log-level", "warning"],
+         "--port", str(port), "--log-level", "warning", *extra],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for(f"http://127.0.0.1:{port}/healthz", process)
@@ -181,6 +194,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=8, help="per measurement")
     parser.add_argument("--nginx-workers", default="auto")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--vrculture-workers", type=int, default=1,
+                        help="`serve --workers N` (N > 1 starts a Redis for the rooms)")
     args = parser.parse_args()
     nginx = _ensure("nginx", "nginx-light")
     wrk = _ensure("wrk", "wrk")
@@ -190,9 +205,15 @@ def main() -> int:
     try:
         bundle, names = make_files(work)
         vport, nport = _free_port(), _free_port()
-        servers.append(start_vrculture(bundle, work, vport))
+        redis_url = None
+        if args.vrculture_workers > 1:  # several processes share rooms through Redis
+            redis, redis_url = start_redis(work)
+            servers.append(redis)
+        servers.insert(0, start_vrculture(bundle, work, vport, args.vrculture_workers,
+                                          redis_url))
         servers.append(start_nginx(nginx, bundle, work, nport, args.nginx_workers))
-        print(f"nginx workers: {args.nginx_workers}; {args.rounds} alternating rounds of "
+        print(f"vrculture processes: {args.vrculture_workers}; "
+              f"nginx workers: {args.nginx_workers}; {args.rounds} alternating rounds of "
               f"{args.seconds} s per cell; medians (the machine may be shared)")
         print(f"{'file':6} {'conns':>5} | {'vrculture req/s':>15} {'MB/s':>8} | "
               f"{'nginx req/s':>11} {'MB/s':>8} | ratio")

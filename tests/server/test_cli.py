@@ -91,9 +91,16 @@ async def test_self_signed_certificate_serves_https_for_local_addresses(tmp_path
     port = runner.addresses[0][1]
     trust = ssl.create_default_context(cafile=str(cert))  # checks the IP in subjectAltName
     try:
-        async with aiohttp.ClientSession() as session, session.get(
-            f"https://127.0.0.1:{port}/healthz", ssl=trust
-        ) as response:
-            assert response.status == 200
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"https://127.0.0.1:{port}/healthz", ssl=trust) as response:
+                assert response.status == 200
+            # A large file: no kernel sendfile through TLS, asyncio's fallback copies it.
+            high = next((bundle / "objects" / "angel").glob("angel.high.*.glb"))
+            url = f"https://127.0.0.1:{port}/bundles/demo/objects/angel/{high.name}"
+            async with session.get(url, ssl=trust) as response:
+                assert await response.read() == high.read_bytes()
+            async with session.get(url, ssl=trust, headers={"Range": "bytes=0-9,-10"}) as ranged:
+                assert ranged.status == 206
+                assert high.read_bytes()[-10:] in await ranged.read()
     finally:
         await runner.cleanup()
