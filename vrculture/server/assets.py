@@ -220,7 +220,7 @@ def _coalesce(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-def _accepted_encoding(accept: str) -> str | None:
+def accepted_encoding(accept: str) -> str | None:
     """Best encoding we can produce from an Accept-Encoding header (q-values honoured)."""
     quality: dict[str, float] = {}
     for item in accept.lower().split(","):
@@ -241,7 +241,7 @@ def _accepted_encoding(accept: str) -> str | None:
     return None
 
 
-def _compress(data: bytes, encoding: str) -> bytes:
+def compress(data: bytes, encoding: str) -> bytes:
     if encoding == "br":
         return brotli.compress(data, quality=9)
     return gzip.compress(data, compresslevel=6, mtime=0)
@@ -279,7 +279,7 @@ class FileResponder:
             and range_header is None
             and MIN_COMPRESS_BYTES <= file.size <= COMPRESS_MAX_BYTES
         ):
-            encoding = _accepted_encoding(request.headers.get("Accept-Encoding", ""))
+            encoding = accepted_encoding(request.headers.get("Accept-Encoding", ""))
         if encoding:
             # A compressed copy is a different representation: it needs its own strong ETag.
             headers["ETag"] = headers["ETag"][:-1] + f'-{encoding}"'
@@ -366,7 +366,7 @@ class FileResponder:
 
 
 def _read_and_compress(file: _File, encoding: str) -> bytes:
-    return _compress(file.path.read_bytes(), encoding)
+    return compress(file.path.read_bytes(), encoding)
 
 
 def _for_304(headers: dict[str, str]) -> dict[str, str]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 from typing import Any
 
 from aiohttp import web
 
-from vrculture.server.assets import _accepted_encoding, _compress, etag_matches_weakly
+from vrculture.server.assets import accepted_encoding, compress, etag_matches_weakly
 
 GZIP_FROM_BYTES = 1024
 
@@ -38,14 +37,14 @@ def json_reply(
     encoding = None
     if len(body) >= GZIP_FROM_BYTES:
         headers["Vary"] = "Accept-Encoding"
-        encoding = _accepted_encoding(request.headers.get("Accept-Encoding", ""))
+        encoding = accepted_encoding(request.headers.get("Accept-Encoding", ""))
     if tag and encoding:
         headers["ETag"] = tag[:-1] + f'-{encoding}"'
     if tag and etag_matches_weakly(request.headers.get("If-None-Match", ""), headers["ETag"]):
         return web.Response(status=304, headers=headers)
     if encoding:
         headers["Content-Encoding"] = encoding
-        body = _compress(body, encoding) if encoding == "br" else gzip.compress(body, 5, mtime=0)
+        body = compress(body, encoding)
     return web.Response(status=status, body=body, headers=headers)
 
 
