@@ -26,6 +26,7 @@ from vrculture.build.smart_models import model_for
 from vrculture.build.sources import referenced_files
 from vrculture.build.totals import Budget, totals_per_level
 from vrculture.build.worker import ObjectJob, convert_generated, run_object_job
+from vrculture.pipeline.errors import ConversionError
 
 # JPEG/PNG: the build stays fast (KTX2/Basis costs ~4 s per 1024² texture) and every browser
 # decodes it; the low level's 512 px textures keep a Quest inside its memory budget. See README.
@@ -213,10 +214,16 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
 
     generated_reconverted: list[str] = []
     smart_models = {}
-    for exhibit in collection.smart_exhibits:
+    for exhibit in list(collection.smart_exhibits):
         model, nodes = model_for(exhibit.kind, exhibit.feeds)
         key = generated_key(model, {"compress": options.compress})
-        result = convert_generated(model, exhibit.id, key, cache, compress=options.compress)
+        try:
+            result = convert_generated(model, exhibit.id, key, cache, compress=options.compress)
+        except ConversionError as err:  # our own generator's fault, but never a traceback
+            issues.add(Issue(str(collection.root), None, f"smart_exhibits.{exhibit.id}",
+                             f"its model could not be written: {err.problem}", record=exhibit.id))
+            collection.smart_exhibits.remove(exhibit)
+            continue
         if not result["cached"]:
             generated_reconverted.append(exhibit.id)
         smart_models[exhibit.id] = (result, nodes)
@@ -230,9 +237,14 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     layout = plan(items, _room_order(collection, [o.record for o in built]))
     architecture = build_architecture(layout)
     arch_key = generated_key(architecture, {"compress": options.compress})
-    arch_result = convert_generated(architecture, "architecture", arch_key, cache,
-                                    compress=options.compress)
-    if not arch_result["cached"]:
+    try:
+        arch_result: dict | None = convert_generated(architecture, "architecture", arch_key,
+                                                     cache, compress=options.compress)
+    except ConversionError as err:  # the viewer falls back to a floor under `walkable`
+        issues.add(Issue(str(collection.root), None, "architecture",
+                         f"the gallery model could not be written: {err.problem}"))
+        arch_result = None
+    if arch_result and not arch_result["cached"]:
         generated_reconverted.append("architecture")
 
     writer = BundleWriter(options.bundle)
@@ -269,7 +281,7 @@ def _check_annotations(outcome: Outcome, issues: IssueList) -> None:
 
 
 def _manifest(collection: Collection, options: BuildOptions, built: list[Outcome],
-              smart_models: dict, arch_result: dict, layout: Layout, writer: BundleWriter,
+              smart_models: dict, arch_result: dict | None, layout: Layout, writer: BundleWriter,
               cache: Cache, max_level: str) -> dict:
     languages = collection.languages
     objects = []
@@ -288,8 +300,8 @@ def _manifest(collection: Collection, options: BuildOptions, built: list[Outcome
         placed = _place_files(writer, cache, result, f"smart/{exhibit.id}", exhibit.id,
                               generated=True)
         exhibits.append(mf.smart_entry(exhibit, placed["level:full"], nodes, layout))
-    arch = _place_files(writer, cache, arch_result, "rooms", "architecture",
-                       generated=True)["level:full"]
+    arch = (_place_files(writer, cache, arch_result, "rooms", "architecture",
+                         generated=True)["level:full"] if arch_result else None)
     titles = {r.id: r.title for r in collection.rooms}
     rooms = []
     for room in layout.rooms:
@@ -305,7 +317,7 @@ def _manifest(collection: Collection, options: BuildOptions, built: list[Outcome
         "title": collection.title,
         **({"description": collection.description} if collection.description else {}),
         **({"credit": collection.credit} if collection.credit else {}),
-        "entrance": layout.entrance.as_json(), "architecture": arch,
+        "entrance": layout.entrance.as_json(), **({"architecture": arch} if arch else {}),
         "rooms": rooms, "walkable": [list(r) for r in layout.walkable],
         "objects": objects, "tours": mf.tours_of(collection, layout, object_titles),
         "smart_exhibits": exhibits, "feeds": mf.feeds_of(collection.smart_exhibits),
