@@ -442,3 +442,34 @@ def test_obj_bulk_scan_and_line_parser_agree(tmp_path: Path, name: str) -> None:
 def test_obj_trailing_comments_and_crlf(tmp_path: Path) -> None:
     text = obj_text().replace("\n", "  # note\r\n")
     assert read_source(write(tmp_path / "c.obj", text)).model.triangle_count == 2
+
+
+def test_obj_vt_with_only_u(tmp_path: Path) -> None:
+    text = obj_text("vt 0.25\nvt 0.5 1\nvt 1 1\nf 1/1 2/2 3/3\n", TRIANGLE)
+    prim = _only(read_source(write(tmp_path / "u.obj", text)))
+    corner = np.argmin(prim.positions[:, 0] + prim.positions[:, 1])  # the first vertex
+    assert np.allclose(prim.uvs[corner], (0.25, 1.0))  # v = 0 then flipped to glTF's 1
+
+
+def test_gltf_texture_transform_is_baked_into_uvs(tmp_path: Path) -> None:
+    doc, data = _textured_doc(png_bytes(Image.new("RGB", (4, 4))))
+    uvs = np.array([[0, 0], [1, 0], [0, 1]], "<f4").tobytes()
+    doc["bufferViews"].append({"buffer": 0, "byteOffset": len(data), "byteLength": 24})
+    doc["accessors"].append({"bufferView": 2, "componentType": 5126, "count": 3, "type": "VEC2"})
+    doc["buffers"][0]["byteLength"] = len(data) + 24
+    doc["meshes"][0]["primitives"][0]["attributes"]["TEXCOORD_0"] = 2
+    transform = {"offset": [0.5, 0], "scale": [2, 2], "rotation": np.pi / 2}
+    for info in ("baseColorTexture", "metallicRoughnessTexture"):
+        doc["materials"][0]["pbrMetallicRoughness"][info]["extensions"] = {
+            "KHR_texture_transform": transform
+        }
+    for info in ("normalTexture", "occlusionTexture", "emissiveTexture"):
+        doc["materials"][0][info]["extensions"] = {"KHR_texture_transform": transform}
+    source = read_source(write(tmp_path / "t.glb", glb(doc, data + uvs)))
+    prim = _only(source)
+    # uv' = T R S uv: (1, 0) -> scale (2, 0) -> rotate a quarter turn (0, -2) -> offset (0.5, -2)
+    by_position = {tuple(p): tuple(uv) for p, uv in zip(prim.positions, prim.uvs, strict=True)}
+    assert np.allclose(by_position[(0.0, 0.0, 0.0)], (0.5, 0.0))
+    assert np.allclose(by_position[(1.0, 0.0, 0.0)], (0.5, -2.0))
+    assert np.allclose(by_position[(0.0, 1.0, 0.0)], (2.5, 0.0))
+    assert not any("KHR_texture_transform" in w for w in source.model.warnings)

@@ -135,6 +135,7 @@ class _GltfReader:
     _buffers: dict[int, memoryview] = field(default_factory=dict)
     _textures: dict[tuple[int, bool], Texture | None] = field(default_factory=dict)
     _meshes: dict[int, list[_Decoded]] = field(default_factory=dict)
+    _uv_transforms: dict[int, np.ndarray] = field(default_factory=dict)
 
     # ------------------------------------------------------------ structure
 
@@ -267,9 +268,13 @@ class _GltfReader:
                 normals = None if normal_matrix is None else normals @ normal_matrix.T
             if np.linalg.det(linear) < 0:  # mirrored: keep front faces counter-clockwise
                 triangles = triangles[:, [0, 2, 1]]
+        uvs = d.uvs
+        transform = self._uv_transforms.get(material)
+        if uvs is not None and transform is not None:
+            uvs = uvs.astype(np.float64) @ transform[:2, :2].T + transform[:2, 2]
         return checked_primitive(
             self.source, self.warnings, positions, triangles,
-            normals=normals, uvs=d.uvs, colors=d.colors, material=material, label=label,
+            normals=normals, uvs=uvs, colors=d.colors, material=material, label=label,
         )  # fmt: skip
 
     # ------------------------------------------------------------ meshes
@@ -558,7 +563,42 @@ class _GltfReader:
         out.alpha_cutoff = float(m.get("alphaCutoff", 0.5))
         out.double_sided = bool(m.get("doubleSided", False))
         out.unlit = "KHR_materials_unlit" in (m.get("extensions") or {})
+        self._collect_uv_transform(index, [
+            pbr.get("baseColorTexture"), pbr.get("metallicRoughnessTexture"),
+            m.get("normalTexture"), m.get("occlusionTexture"), m.get("emissiveTexture"),
+        ])  # fmt: skip
         return out
+
+    def _collect_uv_transform(self, index: int, infos: list[object]) -> None:
+        """KHR_texture_transform is baked into TEXCOORD_0 (the Model has one UV set and no
+        per-texture transform). The base colour map's transform wins if the maps disagree."""
+        transforms = []
+        for info in infos:
+            if isinstance(info, dict):
+                ext = (info.get("extensions") or {}).get("KHR_texture_transform")
+                transforms.append(None if ext is None else self._uv_matrix(ext, index))
+        present = [t for t in transforms if t is not None]
+        if not present:
+            return
+        chosen = present[0]
+        if any(not np.allclose(t if t is not None else np.eye(3), chosen) for t in transforms):
+            self.warnings.append(
+                f"glTF material {index}: its textures use different KHR_texture_transform "
+                "values; the first one is applied to all"
+            )
+        self._uv_transforms[index] = chosen
+
+    def _uv_matrix(self, ext: object, index: int) -> np.ndarray:
+        where = f"material {index} KHR_texture_transform"
+        if not isinstance(ext, dict):
+            raise ConversionError(self.source, f"glTF {where} must be an object")
+        ox, oy = _floats(self.source, ext.get("offset", [0, 0]), 2, f"{where} offset")
+        sx, sy = _floats(self.source, ext.get("scale", [1, 1]), 2, f"{where} scale")
+        (angle,) = _floats(self.source, [ext.get("rotation", 0)], 1, f"{where} rotation")
+        c, s = np.cos(angle), np.sin(angle)
+        translation = np.array([[1, 0, ox], [0, 1, oy], [0, 0, 1]])
+        rotation = np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]])
+        return translation @ rotation @ np.diag([sx, sy, 1.0])
 
     def _texture_info(self, info: object, color: bool, where: str) -> Texture | None:
         if info is None:
@@ -571,8 +611,6 @@ class _GltfReader:
                 f"glTF {where}: texture uses TEXCOORD_{info['texCoord']}; "
                 "only TEXCOORD_0 is kept, so it may look wrong"
             )
-        if "KHR_texture_transform" in (info.get("extensions") or {}):
-            self.warnings.append(f"glTF {where}: KHR_texture_transform not applied")
         key = (texture_index, color)
         if key not in self._textures:
             self._textures[key] = self._load_texture(texture_index, color, where)

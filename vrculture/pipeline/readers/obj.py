@@ -191,9 +191,10 @@ def _table(source: Path, lines: list[str], width: int, label: str) -> np.ndarray
     rows = []
     for number, line in enumerate(lines):
         values = parse_numbers(source, line, f"OBJ '{label}' line")
-        if values.size < min(width, 2 if label != "vn" else 3):
+        fewest = 1 if label == "vt" else 3  # "vt u" alone means v = 0
+        if values.size < fewest:
             raise ConversionError(source, f"OBJ '{label}' entry {number + 1} has too few numbers")
-        rows.append(np.resize(values, width) if values.size < width else values[:width])
+        rows.append(np.pad(values[:width], (0, max(0, width - values.size))))
     return np.asarray(rows, dtype=np.float64).reshape(-1, width)
 
 
