@@ -159,7 +159,8 @@ def client_process(job: Job, ready: Any, go: Any, start_at: Any, results: Any) -
             os.sched_setaffinity(0, {CLIENT_CPU})
     try:
         results.put(asyncio.run(run_clients(job, ready, go, start_at)))
-    except Exception as exc:  # report, do not hang the parent
+    except Exception as exc:  # report, do not hang the parent (it may wait on either queue)
+        ready.put({"error": repr(exc)})
         results.put({"error": repr(exc)})
 
 
@@ -419,7 +420,10 @@ def run_once(mode: str, n: int, seconds: float, procs: int, work: Path,
             workers.append(worker)
         ids: dict[int, int] = {}
         for _ in workers:
-            ids.update(ready.get(timeout=120))
+            joined = ready.get(timeout=300)
+            if "error" in joined:
+                raise RuntimeError(f"client process failed: {joined['error']}")
+            ids.update(joined)
         start_at.value = time.monotonic() + 0.5
         cpu0, _ = proc_stat(server.pid)
         go.set()
