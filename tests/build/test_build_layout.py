@@ -82,6 +82,10 @@ def test_demo_layout(demo_bundle: Path) -> None:
     placed = {o["id"]: o["placement"] for o in manifest["objects"]}
     placed.update({e["id"]: e["placement"] for e in manifest["smart_exhibits"]})
     check_layout(manifest["entrance"], manifest["walkable"], placed)
+    spots = [(k, p["view_point"]["position"]) for k, p in placed.items()]
+    for i, (a, pa) in enumerate(spots):
+        for b, pb in spots[i + 1:]:  # visitors looking at different works do not collide
+            assert math.dist(pa, pb) >= 0.8, (a, b)
     rooms = {r["id"]: r for r in manifest["rooms"]}
     assert rooms["smart-city"]["kind"] == "smart-city"
     for exhibit in manifest["smart_exhibits"]:

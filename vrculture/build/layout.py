@@ -243,7 +243,13 @@ def _place_walls(contents: _RoomContents, rid: str, bounds: Rect,
             continue
         total = sum(i.size[0] for i in wall)
         gap = ((z1 - z0) - total) / (len(wall) + 1)  # equal spacing along the wall
-        z = z1 - gap
+        # Visitors at a plinth's view point in this aisle would stand where a painting is seen:
+        # slide the row of paintings (keeping the spacing) away from those spots.
+        aisle_sign = -1.0 if side == 0 else 1.0
+        busy = [p.view_point.position[2] for p in placements.values()
+                if p.room == rid and p.mount != "wall"
+                and p.view_point.position[0] * aisle_sign > 0]
+        z = z1 - gap + _best_shift(wall, gap, busy, z1)
         for item in wall:
             w, h, d = item.size
             cz = z - w / 2
@@ -260,6 +266,25 @@ def _place_walls(contents: _RoomContents, rid: str, bounds: Rect,
             view = Pose((wall_x + fx * dist, 0.0, cz), yaw)
             placements[item.id] = Placement(rid, (cx, bottom, cz), yaw, "wall", 0.0, footprint,
                                             view)
+
+
+def _best_shift(wall: list[Item], gap: float, busy: list[float], z_top: float) -> float:
+    """The shift (within half a gap either way) that keeps paintings' centres farthest from the
+    `busy` z positions; 0 when nothing is in the way."""
+    if not busy:
+        return 0.0
+
+    def clearance(shift: float) -> float:
+        z, nearest = z_top - gap + shift, math.inf
+        for item in wall:
+            centre = z - item.size[0] / 2
+            z -= item.size[0] + gap
+            nearest = min(nearest, *(abs(centre - b) for b in busy))
+        return nearest
+
+    limit = max(0.0, gap / 2 - PAINTING_GAP / 4)
+    candidates = [limit * k / 4 for k in range(-4, 5)]
+    return max(candidates, key=lambda shift: (round(clearance(shift), 6), -abs(shift)))
 
 
 def _shift_rect(r: Rect, dz: float) -> Rect:
