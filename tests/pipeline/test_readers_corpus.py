@@ -204,3 +204,20 @@ def test_painting_from_cockatoo_photo(corpus: Path) -> None:
     assert p_hi[0] - p_lo[0] == pytest.approx(0.5)  # 800x800 px: square
     texture = source.model.materials[picture.material].base_color_texture
     assert texture is not None and texture.image.size == (800, 800)
+
+
+@pytest.mark.parametrize("name", ["spot/spot.obj", "laurana.ply"])
+def test_our_own_compressed_glbs_read_back(corpus: Path, tmp_path: Path, name: str) -> None:
+    """The converter's meshopt-compressed, quantised output is valid input for the readers,
+    with the triangle counts and bounds its summary reports."""
+    from vrculture.pipeline.convert import ConvertSettings, convert_file
+
+    summary = convert_file(corpus / name, tmp_path, ConvertSettings(levels=("full", "low")))
+    for level in summary["levels"]:
+        if not level["written"]:
+            continue
+        source = read_source(tmp_path / level["file"])
+        assert source.model.triangle_count == level["triangles"]
+        lo, hi = source.model.bounds()
+        assert np.allclose(lo, level["bounds"]["min"], atol=2e-3)
+        assert np.allclose(hi, level["bounds"]["max"], atol=2e-3)

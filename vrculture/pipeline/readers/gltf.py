@@ -28,6 +28,7 @@ from vrculture.pipeline.readers.common import (
     resolve_inside,
 )
 from vrculture.pipeline.readers.images import decode_image
+from vrculture.pipeline.readers.meshopt_decode import MeshoptError, decode_view
 from vrculture.pipeline.readers.tristrips import fan_to_triangles, strips_to_triangles
 
 _COMPONENT = {5120: "i1", 5121: "u1", 5122: "i2", 5123: "u2", 5125: "u4", 5126: "f4"}
@@ -40,6 +41,7 @@ _READABLE_REQUIRED = {
     "KHR_texture_transform",
     "EXT_texture_webp",
     "KHR_materials_emissive_strength",
+    "EXT_meshopt_compression",
 }
 _GLB_JSON, _GLB_BIN = 0x4E4F534A, 0x004E4942
 
@@ -136,6 +138,7 @@ class _GltfReader:
     _textures: dict[tuple[int, bool], Texture | None] = field(default_factory=dict)
     _meshes: dict[int, list[_Decoded]] = field(default_factory=dict)
     _uv_transforms: dict[int, np.ndarray] = field(default_factory=dict)
+    _decoded_views: dict[int, memoryview] = field(default_factory=dict)
 
     # ------------------------------------------------------------ structure
 
@@ -481,24 +484,54 @@ class _GltfReader:
     def _buffer_view_with_stride(self, index: object, where: str) -> tuple[memoryview, int]:
         view_index = self._index(index, "bufferViews", f"{where} bufferView")
         view = self.doc.get("bufferViews", [])[view_index]
-        buffer = self._buffer(
-            self._index(view.get("buffer"), "buffers", f"bufferView {view_index}")
-        )
-        offset = view.get("byteOffset", 0)
-        length = view.get("byteLength")
         stride = view.get("byteStride", 0)
-        for name, value in (("byteOffset", offset), ("byteLength", length), ("byteStride", stride)):
+        if not _is_count(stride):
+            raise ConversionError(
+                self.source, f"glTF bufferView {view_index}: bad byteStride {stride!r}"
+            )
+        compressed = (view.get("extensions") or {}).get("EXT_meshopt_compression")
+        if compressed is not None:
+            return self._meshopt_view(view_index, compressed), stride
+        return self._slice(view, f"bufferView {view_index}"), stride
+
+    def _slice(self, spec: dict, label: str) -> memoryview:
+        """`byteOffset`/`byteLength` of `spec` within its `buffer`, bounds-checked."""
+        buffer = self._buffer(self._index(spec.get("buffer"), "buffers", label))
+        offset = spec.get("byteOffset", 0)
+        length = spec.get("byteLength")
+        for name, value in (("byteOffset", offset), ("byteLength", length)):
             if not _is_count(value):
-                raise ConversionError(
-                    self.source, f"glTF bufferView {view_index}: bad {name} {value!r}"
-                )
+                raise ConversionError(self.source, f"glTF {label}: bad {name} {value!r}")
         if offset + length > len(buffer):
             raise ConversionError(
                 self.source,
-                f"glTF bufferView {view_index}: bytes {offset}..{offset + length} past the end of "
-                f"its buffer ({len(buffer)} bytes)",
+                f"glTF {label}: bytes {offset}..{offset + length} past the end of its buffer "
+                f"({len(buffer)} bytes)",
             )
-        return buffer[offset : offset + length], stride
+        return buffer[offset : offset + length]
+
+    def _meshopt_view(self, view_index: int, ext: object) -> memoryview:
+        """An EXT_meshopt_compression view, decoded once (its fallback buffer may be empty)."""
+        if view_index in self._decoded_views:
+            return self._decoded_views[view_index]
+        label = f"bufferView {view_index} EXT_meshopt_compression"
+        if not isinstance(ext, dict):
+            raise ConversionError(self.source, f"glTF {label} must be an object")
+        count, stride = ext.get("count"), ext.get("byteStride")
+        if not _is_count(count) or not _is_count(stride):
+            raise ConversionError(self.source, f"glTF {label}: bad count/byteStride")
+        limit = 3 * self.budget.limits.max_triangles
+        if count > limit:
+            raise ConversionError(self.source, f"glTF {label}: count {count} over {limit}")
+        mode, filter_name = ext.get("mode"), ext.get("filter", "NONE")
+        try:
+            decoded = decode_view(
+                self._slice(ext, label), count, stride, str(mode), str(filter_name)
+            )
+        except MeshoptError as exc:
+            raise ConversionError(self.source, f"glTF {label}: {exc}") from exc
+        self._decoded_views[view_index] = memoryview(decoded)
+        return self._decoded_views[view_index]
 
     def _buffer(self, index: int) -> memoryview:
         if index in self._buffers:
