@@ -1,16 +1,13 @@
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from vrculture.server.app import create_app
+from vrculture.server.config import ServerConfig
 
-from bundle_factory import make_bundle  # noqa: E402
-
-from vrculture.server.app import create_app  # noqa: E402
-from vrculture.server.config import ServerConfig  # noqa: E402
+from .bundle_factory import make_bundle
 
 
 @pytest.fixture

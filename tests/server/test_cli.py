@@ -7,13 +7,14 @@ import ssl
 import aiohttp
 import pytest
 from aiohttp import web
-from bundle_factory import make_bundle
 
 from vrculture.cli import main
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
 from vrculture.server.storage import Store
 from vrculture.server.tls import context_from_files, lan_addresses, self_signed
+
+from .bundle_factory import make_bundle
 
 
 def test_feeds_add_rotate_list_remove(tmp_path, capsys):

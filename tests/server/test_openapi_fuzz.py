@@ -13,13 +13,14 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 from aiohttp import web  # noqa: E402
-from bundle_factory import make_bundle  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
 from vrculture.server.app import create_app  # noqa: E402
 from vrculture.server.config import ServerConfig  # noqa: E402
 from vrculture.server.openapi import document  # noqa: E402
+
+from .bundle_factory import make_bundle  # noqa: E402
 
 schema = schemathesis.openapi.from_dict(document()).include(
     path_regex=r"^/(api/|oembed|healthz)"

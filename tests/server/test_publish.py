@@ -9,12 +9,13 @@ import time
 from pathlib import Path
 
 import pytest
-from bundle_factory import make_bundle
 
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
 from vrculture.server.publishing import PublishError, publish, rollback
 from vrculture.server.registry import BundleError, load_bundle
+
+from .bundle_factory import make_bundle
 
 
 async def _wait_for(predicate, timeout: float = 5.0) -> None:

@@ -63,11 +63,9 @@ def test_query_is_quoted_terms():
 
 
 def test_index_rebuild_unit(tmp_path):
-    import sys
-    sys.path.insert(0, str(tmp_path))
-    from bundle_factory import make_bundle
-
     from vrculture.server.registry import load_bundle
+
+    from .bundle_factory import make_bundle
 
     conn = build_index([load_bundle(make_bundle(tmp_path / "b", "other",
                                                 objects=[{"id": "x", "title": {"sv": "Åsna"}}]))])

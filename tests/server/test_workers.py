@@ -11,10 +11,11 @@ import time
 
 import aiohttp
 import pytest
-from test_restart import ROOT, _free_port, _wait_healthy
 
 from vrculture.cli import main
 from vrculture.server.storage import Store
+
+from .test_restart import ROOT, _free_port, _wait_healthy
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
                                 reason="needs Debian's redis-server")
