@@ -97,10 +97,17 @@ def test_colours_uvs_texture_and_names_survive(tmp_path):
     attributes = gltf["meshes"][0]["primitives"][0]["attributes"]
     colors = accessor_array(gltf, binary, attributes["COLOR_0"]) / 255.0
     assert np.abs(colors - prim.colors).max() <= 0.5 / 255 + 1e-6
-    uvs = accessor_array(gltf, binary, attributes["TEXCOORD_0"]) / 65535.0
-    assert np.abs(uvs - prim.uvs).max() < 1e-4
+    # 12-bit UVs on the material's UV bounds, mapped back by KHR_texture_transform.
+    info = gltf["materials"][0]["pbrMetallicRoughness"]["baseColorTexture"]
+    transform = info["extensions"]["KHR_texture_transform"]
+    stored = accessor_array(gltf, binary, attributes["TEXCOORD_0"])
+    assert stored.max() <= 4095
+    uvs = np.array(transform["offset"]) + stored / 65535.0 * np.array(transform["scale"])
+    extent = prim.uvs.max(axis=0) - prim.uvs.min(axis=0)
+    assert (np.abs(uvs - prim.uvs) <= extent / 4095 / 2 + 1e-6).all()
+    assert "KHR_texture_transform" in gltf["extensionsRequired"]
     assert gltf["images"][0]["mimeType"] == "image/jpeg"
-    assert gltf["materials"][0]["pbrMetallicRoughness"]["baseColorTexture"] == {"index": 0}
+    assert info["index"] == 0
 
 
 def test_sixteen_bit_colours_on_request(tmp_path):
@@ -115,10 +122,26 @@ def test_sixteen_bit_colours_on_request(tmp_path):
     assert np.abs(colors - prim.colors).max() <= 0.5 / 65535 + 1e-7
 
 
-def test_uvs_outside_unit_square_use_the_exponential_filter(tmp_path):
+def test_tiled_uvs_of_a_textured_material_use_the_texture_transform(tmp_path):
     model = optimize(repair_normals(textured_sphere()))
     prim = model.nodes[0].primitives[0]
-    prim.uvs = prim.uvs * 3.0 - 1.0  # tiled texture coordinates, as beast.obj has
+    prim.uvs = prim.uvs * 3.0 - 1.0  # a tiled texture
+    path, _ = _write(tmp_path, model, "tiled")
+    assert_valid(path)
+    gltf, binary = read_glb(path)
+    transform = (gltf["materials"][0]["pbrMetallicRoughness"]["baseColorTexture"]
+                 ["extensions"]["KHR_texture_transform"])
+    stored = accessor_array(gltf, binary,
+                            gltf["meshes"][0]["primitives"][0]["attributes"]["TEXCOORD_0"])
+    uvs = np.array(transform["offset"]) + stored / 65535.0 * np.array(transform["scale"])
+    assert np.abs(uvs - prim.uvs).max() <= 3.0 / 4095 / 2 + 1e-6
+
+
+def test_untextured_uvs_outside_unit_square_use_the_exponential_filter(tmp_path):
+    model = optimize(repair_normals(textured_sphere()))
+    model.materials[0].base_color_texture = None  # UVs kept for later, as beast.obj has
+    prim = model.nodes[0].primitives[0]
+    prim.uvs = prim.uvs * 3.0 - 1.0
     path, _ = _write(tmp_path, model, "tiled")
     assert_valid(path)
     gltf, binary = read_glb(path)
@@ -126,7 +149,8 @@ def test_uvs_outside_unit_square_use_the_exponential_filter(tmp_path):
     view = gltf["bufferViews"][gltf["accessors"][accessor]["bufferView"]]
     assert view["extensions"]["EXT_meshopt_compression"]["filter"] == "EXPONENTIAL"
     uvs = accessor_array(gltf, binary, accessor)
-    assert np.abs(uvs - prim.uvs).max() <= 2.0**-14
+    # A step of at most 1/4096 of the UV range (here 3 units), so at most half of that off.
+    assert np.abs(uvs - prim.uvs).max() <= 3.0 / 4096 / 2 + 1e-7
 
 
 def test_metadata_is_embedded_as_dublin_core(tmp_path):

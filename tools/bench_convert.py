@@ -1,0 +1,242 @@
+"""Benchmark: our converter against gltfpack -cc, measured in the same run.
+
+    .venv/bin/python tools/bench_convert.py [--corpus ../shared/corpus] [--repeat 3] [--json F]
+
+Per corpus file: our full level's bytes (geometry only: images subtracted on both sides,
+normals kept) and whole-process CPU seconds (interpreter start-up included) against
+`gltfpack -cc` making the same level. gltfpack reads no PLY, STL or Draco, so it gets the
+same geometry as a plain GLB with smooth normals: our `--no-compress` full level (welded,
+normalised, at our full level's triangle count).
+
+Big meshes (> 250k triangles): igea (STL) and nefertiti subdivided twice (1.6M triangles,
+generated here as a binary PLY without normals): our whole level chain (full, high, medium,
+low: read, weld, normals, simplify x3, optimise, quantise, compress, write) as one process
+against gltfpack making one level from the full-resolution mesh (a plain GLB with smooth
+normals written by trimesh), twice: `-cc` as is (no simplification: its cheapest level), and
+`-cc -si R` simplified to our full level's 500k budget (the same level we make first).
+CPU and peak memory (max RSS) per process come from /usr/bin/time.
+
+Targets: full-level size ratio <= 1.0; chain CPU ratio <= 2.0 on the big meshes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GLTFPACK = ROOT / "node_modules" / "gltfpack" / "cli.js"
+FILES = [
+    "nefertiti.obj", "stanford-bunny.obj", "beast.obj", "ogre.obj", "spot/spot.obj",
+    "igea.ply", "horse.ply", "laurana.ply", "gargoyle.ply", "mask_gltf/mask.gltf",
+    "USNM_1145291_draco.glb", "DamagedHelmet.glb", "BoxTextured.glb",
+    "derived/igea_from_tristrips.stl",
+]
+BIG_STL = "derived/igea_from_tristrips.stl"
+
+
+def run(command: list[str]) -> tuple[float, int]:
+    """Run to completion; (user + system CPU seconds, peak RSS in MB) of that process.
+
+    Measured by /usr/bin/time: a child forked from this (large) Python process would report
+    our own resident size as its peak.
+    """
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        result = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", report.name,
+                                 *command], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}): "
+                               f"{result.stderr[-500:]}")
+        user, system, peak_kb = report.read().split()[-3:]
+    return float(user) + float(system), int(peak_kb) // 1024
+
+
+def measure(command: list[str], repeat: int) -> tuple[float, int]:
+    runs = [run(command) for _ in range(repeat)]
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def glb_geometry(path: Path) -> tuple[int, int]:
+    """(bytes without embedded images, triangles) of a GLB."""
+    data = path.read_bytes()
+    json_length = struct.unpack_from("<I", data, 12)[0]
+    gltf = json.loads(data[20:20 + json_length])
+    images = sum(gltf["bufferViews"][image["bufferView"]]["byteLength"]
+                 for image in gltf.get("images", []) if "bufferView" in image)
+    triangles = sum(gltf["accessors"][p["indices"]]["count"] // 3
+                    for mesh in gltf.get("meshes", []) for p in mesh["primitives"])
+    return len(data) - images, triangles
+
+
+def ours(source: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "vrculture", "convert", str(source), "-o", str(out), *extra]
+
+
+def gltfpack(source: Path, out: Path, ratio: float | None = None) -> list[str]:
+    simplify = [] if ratio is None else ["-si", f"{ratio:.6f}"]
+    return ["node", str(GLTFPACK), "-i", str(source), "-o", str(out), "-cc", *simplify]
+
+
+def make_nefertiti_x16(corpus: Path, folder: Path) -> tuple[Path, Path]:
+    """nefertiti subdivided twice: a binary PLY (our input) and a plain GLB (gltfpack's)."""
+    import numpy as np
+    import trimesh
+
+    from vrculture.pipeline.model import Primitive
+    from vrculture.pipeline.transforms.normals import NormalsOptions, smooth_normals
+
+    mesh = trimesh.load(corpus / "nefertiti.obj", process=False, force="mesh")
+    vertices, faces = trimesh.remesh.subdivide(mesh.vertices, mesh.faces)
+    vertices, faces = trimesh.remesh.subdivide(vertices, faces)
+    vertices = np.asarray(vertices, dtype="<f4")
+    faces = np.asarray(faces, dtype="<u4")
+    ply = folder / "nefertiti_x16.ply"
+    header = (f"ply\nformat binary_little_endian 1.0\nelement vertex {len(vertices)}\n"
+              "property float x\nproperty float y\nproperty float z\n"
+              f"element face {len(faces)}\nproperty list uchar uint vertex_indices\n"
+              "end_header\n").encode()
+    rows = np.zeros(len(faces), dtype=[("n", "u1"), ("v", "<u4", 3)])
+    rows["n"] = 3
+    rows["v"] = faces
+    ply.write_bytes(header + vertices.tobytes() + rows.tobytes())
+    # trimesh's own vertex normals need scipy (absent); ours with no crease are the same sum.
+    smooth = smooth_normals(Primitive(vertices, faces), NormalsOptions(crease_angle_deg=180))
+    glb = folder / "nefertiti_x16.plain.glb"
+    plain = trimesh.Trimesh(smooth.positions, smooth.indices, vertex_normals=smooth.normals,
+                            process=False)
+    glb.write_bytes(plain.export(file_type="glb", include_normals=True))
+    return ply, glb
+
+
+def plain_full_resolution(source: Path, folder: Path) -> Path:
+    """A plain GLB with smooth normals of the whole source mesh, written by trimesh."""
+    import numpy as np
+    import trimesh
+
+    from vrculture.pipeline.model import Primitive
+    from vrculture.pipeline.transforms.normals import NormalsOptions, smooth_normals
+    from vrculture.pipeline.transforms.weld import weld_primitive
+
+    mesh = trimesh.load(source, process=False, force="mesh")
+    prim = weld_primitive(Primitive(np.asarray(mesh.vertices, np.float32),
+                                    np.asarray(mesh.faces, np.uint32)))
+    smooth = smooth_normals(prim, NormalsOptions(crease_angle_deg=180))
+    out = folder / (source.stem + ".plain.glb")
+    plain = trimesh.Trimesh(smooth.positions, smooth.indices, vertex_normals=smooth.normals,
+                            process=False)
+    out.write_bytes(plain.export(file_type="glb", include_normals=True))
+    return out
+
+
+def full_level(source: Path, work: Path, name: str, repeat: int) -> dict:
+    folder = work / name.replace("/", "_")
+    ours_cpu, ours_rss = measure(ours(source, folder / "ours", "--levels", "full"), repeat)
+    stem = source.stem
+    ours_glb = folder / "ours" / stem / f"{stem}.full.glb"
+    run(ours(source, folder / "plain", "--levels", "full", "--no-compress"))
+    plain = folder / "plain" / stem / f"{stem}.full.glb"
+    packed = folder / "gltfpack.glb"
+    pack_cpu, _ = measure(gltfpack(plain, packed), repeat)
+    ours_bytes, ours_tris = glb_geometry(ours_glb)
+    pack_bytes, pack_tris = glb_geometry(packed)
+    return {"file": name, "triangles": ours_tris, "gltfpack_triangles": pack_tris,
+            "bytes": ours_bytes, "gltfpack_bytes": pack_bytes,
+            "size_ratio": ours_bytes / pack_bytes, "cpu": ours_cpu, "gltfpack_cpu": pack_cpu,
+            "cpu_ratio": ours_cpu / pack_cpu, "peak_mb": ours_rss}
+
+
+def chain(source: Path, plain: Path, work: Path, name: str, repeat: int) -> dict:
+    """Our four levels vs gltfpack making one: as is (-cc), and simplified to our full
+    level's budget (-cc -si) where the source is over it (the same level we make)."""
+    folder = work / ("chain_" + name.replace("/", "_"))
+    cpu, rss = measure(ours(source, folder / "ours"), repeat)
+    pack_cpu, pack_rss = measure(gltfpack(plain, folder / "gltfpack.glb"), repeat)
+    summary = json.loads((folder / "ours" / source.stem / f"{source.stem}.json").read_text())
+    full_budget = 500_000
+    ratio = full_budget / summary["source_triangles"]
+    same_level_cpu = pack_cpu
+    if ratio < 1.0:
+        same_level_cpu, _ = measure(gltfpack(plain, folder / "gltfpack_si.glb", ratio), repeat)
+    return {"file": name, "source_triangles": summary["source_triangles"],
+            "levels": [lv["triangles"] for lv in summary["levels"]],
+            "cpu": cpu, "gltfpack_cpu": pack_cpu, "cpu_ratio": cpu / pack_cpu,
+            "gltfpack_same_level_cpu": same_level_cpu,
+            "same_level_ratio": cpu / same_level_cpu,
+            "peak_mb": rss, "gltfpack_peak_mb": pack_rss}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    if not GLTFPACK.is_file():
+        print(f"gltfpack not installed at {GLTFPACK} (run tools/bootstrap)", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory(prefix="bench_convert_") as temp:
+        work = Path(temp)
+        rows = []
+        for name in FILES:
+            source = args.corpus / name
+            if source.is_file():
+                rows.append(full_level(source, work, name, args.repeat))
+                print(f"measured {name}", file=sys.stderr, flush=True)
+        big_ply, big_glb = make_nefertiti_x16(args.corpus, work)
+        rows.append(full_level(big_ply, work, "nefertiti_x16.ply (generated)", args.repeat))
+        chains = [
+            chain(args.corpus / BIG_STL, plain_full_resolution(args.corpus / BIG_STL, work),
+                  work, BIG_STL, args.repeat),
+            chain(big_ply, big_glb, work, "nefertiti_x16.ply (generated)", args.repeat),
+        ]
+    print_tables(rows, chains)
+    if args.json:
+        args.json.write_text(json.dumps({"full_level": rows, "chain": chains}, indent=2))
+    return 0
+
+
+def print_tables(rows: list[dict], chains: list[dict]) -> None:
+    print("## Full level: ours vs gltfpack -cc (geometry bytes, images excluded; CPU s)\n")
+    print("| file | triangles (ours/gltfpack) | KB ours | KB gltfpack | size ratio | "
+          "CPU ours | CPU gltfpack | CPU ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['file']} | {r['triangles']}/{r['gltfpack_triangles']} | "
+              f"{r['bytes'] / 1024:.0f} | {r['gltfpack_bytes'] / 1024:.0f} | "
+              f"{r['size_ratio']:.3f} | {r['cpu']:.2f} | {r['gltfpack_cpu']:.2f} | "
+              f"{r['cpu_ratio']:.2f} |")
+    total = sum(r["bytes"] for r in rows)
+    total_pack = sum(r["gltfpack_bytes"] for r in rows)
+    cpu = sum(r["cpu"] for r in rows)
+    cpu_pack = sum(r["gltfpack_cpu"] for r in rows)
+    print(f"| **total** | | {total / 1024:.0f} | {total_pack / 1024:.0f} | "
+          f"**{total / total_pack:.3f}** | {cpu:.2f} | {cpu_pack:.2f} | {cpu / cpu_pack:.2f} |")
+    worst = max(r["size_ratio"] for r in rows)
+    print(f"\nsize target (every file <= 1.0): {'met' if worst <= 1.0 else 'MISSED'} "
+          f"(worst {worst:.3f})\n")
+    print("## Big meshes: our whole level chain vs gltfpack -cc one level (CPU s, process)\n")
+    print("| file | source tris | our levels | CPU ours (4 levels) | gltfpack -cc | ratio | "
+          "gltfpack -cc -si (our full level) | ratio | peak MB ours | peak MB gltfpack |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for c in chains:
+        print(f"| {c['file']} | {c['source_triangles']} | "
+              f"{'/'.join(map(str, c['levels']))} | {c['cpu']:.2f} | {c['gltfpack_cpu']:.2f} | "
+              f"**{c['cpu_ratio']:.2f}** | {c['gltfpack_same_level_cpu']:.2f} | "
+              f"**{c['same_level_ratio']:.2f}** | {c['peak_mb']} | {c['gltfpack_peak_mb']} |")
+    worst_chain = max(c["cpu_ratio"] for c in chains)
+    worst_same = max(c["same_level_ratio"] for c in chains)
+    print(f"\nchain CPU target (<= 2.0) against gltfpack -cc as is: "
+          f"{'met' if worst_chain <= 2.0 else 'MISSED'} (worst {worst_chain:.2f}); against "
+          f"gltfpack making our full level: {'met' if worst_same <= 2.0 else 'MISSED'} "
+          f"(worst {worst_same:.2f})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
