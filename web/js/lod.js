@@ -9,7 +9,7 @@ import { viewerState, now, reportError } from './state.js';
 // Quest-class defaults (stereo at 72-90 Hz): what a Quest 2/3 draws comfortably per eye.
 export const DEFAULT_BUDGET = { triangles: 400_000, gpuTextureBytes: 384 * 1024 * 1024 };
 const TRIS_PER_PIXEL = 1.0; // a level is worth loading when it has at most ~1 triangle per covered pixel
-const MAX_PARALLEL = 2;
+const MAX_PARALLEL = 3; // sharper levels in flight at once (lowest levels: 4)
 const LEVEL_ORDER = ['low', 'medium', 'high', 'full'];
 
 export function budgetFromPage(manifest) {

@@ -256,6 +256,11 @@ export class Viewer {
       const height = this.renderer.xr.isPresenting ? 1800 : this.renderer.domElement.height;
       this.levels.update(this.camera, height);
     }
+    // Until every object has a level there is nothing worth drawing (the HTML progress shows
+    // meanwhile); skipping those frames leaves the CPU to parsing and decoding, which on a
+    // phone or a software renderer halves the time to the first real frame. XR needs a frame
+    // for every XR callback, so it always draws.
+    if (!this.lowestSettled && !xrFrame) return;
     this.renderer.render(this.scene, this.camera);
     const info = this.renderer.info.render;
     const r = viewerState.render;
