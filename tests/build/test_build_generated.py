@@ -129,3 +129,19 @@ def test_over_budget_is_a_warning_with_the_numbers(tmp_path: Path,
     assert any("over the Quest-class budget" in w for w in report["warnings"])
     assert load_json(out / "exhibition.json")["budget"] == {"triangles": 500,
                                                              "gpu_texture_bytes": 2**20}
+
+
+def test_converter_options_apply_to_the_whole_build(tmp_path: Path,
+                                                    small_collection: Path) -> None:
+    out = tmp_path / "bundle"
+    assert run_build(small_collection, "-o", out, "--levels", "low", "--quiet",
+                     "--textures", "ktx2", "--no-compress") == 0
+    manifest = load_json(out / "exhibition.json")
+    tavla = next(o for o in manifest["objects"] if o["id"] == "tavla")
+    (level,) = tavla["levels"]
+    assert level["texture_format"] == "ktx2" and level["compression"] == "none"
+    doc = glb_json(out / level["url"])
+    assert "KHR_texture_basisu" in doc.get("extensionsUsed", [])
+    assert "EXT_meshopt_compression" not in doc.get("extensionsUsed", [])
+    assert_valid(sorted(out.rglob("*.glb")))
+    assert load_json(out / "build-report.json")["settings"]["textures"] == "ktx2"
