@@ -9,6 +9,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import meshoptimizer
 import numpy as np
 from PIL import Image
 
@@ -221,3 +222,44 @@ SWAPPED_RED_GREEN = (
     (0.43607, 0.22249, 0.01392),
     (0.14307, 0.06061, 0.71410),
 )
+
+
+def meshopt_glb(*, stride: int = 12, mode: str = "ATTRIBUTES", garbage: bool = False) -> bytes:
+    """A one-quad GLB whose views are EXT_meshopt_compression streams made by meshoptimizer."""
+    indices = np.array([0, 1, 2, 0, 2, 3], dtype=np.uint32)
+    vertices = meshoptimizer.encode_vertex_buffer(QUAD.astype(np.float32), 4, 12)
+    triangles = meshoptimizer.encode_index_buffer(indices, 6, 4)
+    if garbage:
+        vertices = bytes(len(vertices))
+    blob = vertices + b"\x00" * (-len(vertices) % 4) + triangles
+    offset = len(vertices) + (-len(vertices) % 4)
+
+    def view(start: int, length: int, count: int, byte_stride: int, view_mode: str) -> dict:
+        return {
+            "buffer": 1, "byteLength": count * byte_stride,
+            "extensions": {"EXT_meshopt_compression": {
+                "buffer": 0, "byteOffset": start, "byteLength": length,
+                "byteStride": byte_stride, "mode": view_mode, "count": count,
+            }},
+        }  # fmt: skip
+
+    doc = {
+        "asset": {"version": "2.0"},
+        "extensionsUsed": ["EXT_meshopt_compression"],
+        "extensionsRequired": ["EXT_meshopt_compression"],
+        "nodes": [{"mesh": 0}],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1}]}],
+        "accessors": [
+            {"bufferView": 0, "componentType": 5126, "count": 4, "type": "VEC3"},
+            {"bufferView": 1, "componentType": 5123, "count": 6, "type": "SCALAR"},
+        ],
+        "bufferViews": [
+            view(0, len(vertices), 4, stride, mode),
+            view(offset, len(triangles), 6, 2, "TRIANGLES"),
+        ],
+        "buffers": [
+            {"byteLength": len(blob)},
+            {"byteLength": 48 + 12, "extensions": {"EXT_meshopt_compression": {"fallback": True}}},
+        ],
+    }
+    return glb(doc, blob)

@@ -22,6 +22,7 @@ from readers_fixtures import (
     data_uri,
     glb,
     gltf_document,
+    meshopt_glb,
     obj_text,
     ply_ascii,
     ply_binary,
@@ -51,6 +52,7 @@ def _seed_files() -> dict[str, bytes]:
         "f.glb": glb(doc, data),
         "g.gltf": json.dumps(embedded).encode(),
         "h.png": png_bytes(Image.new("RGB", (8, 8))),
+        "i.glb": meshopt_glb(),
     }
 
 

@@ -15,6 +15,7 @@ from readers_fixtures import (
     data_uri,
     glb,
     gltf_document,
+    meshopt_glb,
     obj_text,
     ply_ascii,
     ply_binary,
@@ -475,51 +476,8 @@ def test_gltf_texture_transform_is_baked_into_uvs(tmp_path: Path) -> None:
     assert not any("KHR_texture_transform" in w for w in source.model.warnings)
 
 
-def _meshopt_glb(*, stride: int = 12, mode: str = "ATTRIBUTES", garbage: bool = False) -> bytes:
-    """A one-quad GLB whose views are EXT_meshopt_compression streams made by meshoptimizer."""
-    import meshoptimizer
-
-    indices = np.array([0, 1, 2, 0, 2, 3], dtype=np.uint32)
-    vertices = meshoptimizer.encode_vertex_buffer(QUAD.astype(np.float32), 4, 12)
-    triangles = meshoptimizer.encode_index_buffer(indices, 6, 4)
-    if garbage:
-        vertices = bytes(len(vertices))
-    blob = vertices + b"\x00" * (-len(vertices) % 4) + triangles
-    offset = len(vertices) + (-len(vertices) % 4)
-
-    def view(start: int, length: int, count: int, byte_stride: int, view_mode: str) -> dict:
-        return {
-            "buffer": 1, "byteLength": count * byte_stride,
-            "extensions": {"EXT_meshopt_compression": {
-                "buffer": 0, "byteOffset": start, "byteLength": length,
-                "byteStride": byte_stride, "mode": view_mode, "count": count,
-            }},
-        }  # fmt: skip
-
-    doc = {
-        "asset": {"version": "2.0"},
-        "extensionsUsed": ["EXT_meshopt_compression"],
-        "extensionsRequired": ["EXT_meshopt_compression"],
-        "nodes": [{"mesh": 0}],
-        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}, "indices": 1}]}],
-        "accessors": [
-            {"bufferView": 0, "componentType": 5126, "count": 4, "type": "VEC3"},
-            {"bufferView": 1, "componentType": 5123, "count": 6, "type": "SCALAR"},
-        ],
-        "bufferViews": [
-            view(0, len(vertices), 4, stride, mode),
-            view(offset, len(triangles), 6, 2, "TRIANGLES"),
-        ],
-        "buffers": [
-            {"byteLength": len(blob)},
-            {"byteLength": 48 + 12, "extensions": {"EXT_meshopt_compression": {"fallback": True}}},
-        ],
-    }
-    return glb(doc, blob)
-
-
 def test_gltf_meshopt_compressed_views_decode(tmp_path: Path) -> None:
-    prim = _only(read_source(write(tmp_path / "m.glb", _meshopt_glb())))
+    prim = _only(read_source(write(tmp_path / "m.glb", meshopt_glb())))
     assert prim.triangle_count == 2
     assert np.array_equal(np.sort(_corners(prim).reshape(-1, 3), axis=0),
                           np.sort(QUAD[[0, 1, 2, 0, 2, 3]], axis=0))  # fmt: skip
@@ -535,7 +493,7 @@ def test_gltf_meshopt_compressed_views_decode(tmp_path: Path) -> None:
 )
 def test_gltf_meshopt_bad_views_are_refused(tmp_path: Path, kwargs: dict, words: tuple) -> None:
     with pytest.raises(ConversionError) as err:
-        read_source(write(tmp_path / "m.glb", _meshopt_glb(**kwargs)))
+        read_source(write(tmp_path / "m.glb", meshopt_glb(**kwargs)))
     assert "EXT_meshopt_compression" in str(err.value)
     for word in words:
         assert word in str(err.value)
