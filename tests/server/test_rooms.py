@@ -422,6 +422,20 @@ async def test_malformed_messages(server: Server, payload: str | bytes, code: st
     assert [e["code"] for e in await _misbehave(server, action, 1008)] == [code]
 
 
+async def test_reaction_spam_is_dropped_not_relayed(server: Server) -> None:
+    ann = await server.join("Ann")
+    bob = await server.join("Bob")
+    for _ in range(30):
+        await ann.send({"type": "reaction", "emoji": "👏"})
+    await ann.send({"type": "ping"})
+    await ann.expect("pong")
+    refused = [m for m in ann.messages if m["type"] == "error"]
+    assert refused and {m["code"] for m in refused} == {"too_many_reactions"}
+    await bob.pump(0.3)
+    relayed = [m for m in bob.messages if m["type"] == "reaction"]
+    assert 8 <= len(relayed) <= 10 and len(relayed) + len(refused) == 30
+
+
 async def test_message_flood_is_rate_limited(server: Server) -> None:
     async def action(ws: Any) -> None:
         for _ in range(300):

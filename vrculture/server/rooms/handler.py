@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 HUB = web.AppKey("vrculture_rooms_hub", RoomsHub)
 HELLO_TIMEOUT = 10.0
 HARD_FRAME_CAP = 64 * 1024  # aiohttp drops anything larger itself (close 1009, no message)
+REACTIONS_PER_SECOND = 4.0
 SEND_BUFFER = 256 * 1024  # kernel send buffer per socket: bounds memory held for a slow reader
 
 
@@ -91,6 +92,8 @@ class Session:
         self.exhibition = exhibition
         s = hub.settings
         self.bucket = TokenBucket(s.max_messages_per_second, 2 * s.max_messages_per_second)
+        # Reactions reach everyone's screen: far fewer of them than the message limit.
+        self.reactions = TokenBucket(REACTIONS_PER_SECOND, 2 * REACTIONS_PER_SECOND)
         self.room: Room | None = None
         self.visitor: Visitor | None = None
         self.reason = "left"
@@ -193,6 +196,8 @@ class Session:
             if self.ws.closed:
                 await self.hub.left(room)
                 return None
+            if not self.hub.holds(room):
+                continue  # another visitor's join let it go while we listened: choose again
             if room.count < capacity:
                 return room
             full.add(room.name)
@@ -213,6 +218,9 @@ class Session:
             if emoji not in REACTIONS:
                 allowed = " ".join(REACTIONS)
                 raise ProtocolError("bad_message", f"reaction.emoji must be one of {allowed}")
+            if not self.reactions.take():
+                raise RequestError("too_many_reactions",
+                                   f"at most {REACTIONS_PER_SECOND:g} reactions per second")
             room.react(visitor, emoji)
         elif kind == "follow":
             guide = request.get("guide")

@@ -101,6 +101,11 @@ class RoomsHub:
             number += 1
         return self.room_named(exhibition, exhibition if number == 1 else f"{exhibition}-{number}")
 
+    def holds(self, room: Room) -> bool:
+        """Whether this room is still live here (and linked to the other processes, if any)."""
+        live = room in self.rooms.get(room.exhibition, [])
+        return live and (self.sync is None or room.sync is not None)
+
     async def joined(self, room: Room) -> None:
         if self.sync is not None and room.sync is None:
             await self.sync.attach(room)
