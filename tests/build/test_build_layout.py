@@ -134,3 +134,18 @@ def test_a_face_turned_away_is_caught() -> None:
     placed["x"]["yaw"] += math.pi
     with pytest.raises(AssertionError, match="faces away"):
         check_layout(layout.entrance.as_json(), [list(r) for r in layout.walkable], placed)
+
+
+def test_a_crowded_room_continues_in_the_next() -> None:
+    items = [Item(f"o{i}", "painting" if i % 3 == 0 else "model", "konst", (0.5, 0.6, 0.4))
+             for i in range(30)]
+    layout = plan(items, [("konst", "gallery")])
+    ids = [r.id for r in layout.rooms]
+    assert ids == ["konst", "konst-2", "konst-3"]
+    assert layout.continues == {"konst-2": ("konst", 2), "konst-3": ("konst", 3)}
+    per_room = [sum(1 for p in layout.placements.values() if p.room == r) for r in ids]
+    assert per_room == [12, 12, 6]
+    placed = {k: p.as_json() for k, p in layout.placements.items()}
+    check_layout(layout.entrance.as_json(), [list(r) for r in layout.walkable], placed)
+    lengths = [r.bounds[3] - r.bounds[1] for r in layout.rooms]
+    assert max(lengths) < 20  # a suite of rooms, not one corridor

@@ -28,6 +28,7 @@ EYE_CENTRE = 1.5  # paintings' centre height
 VIEW_CENTRE = 1.25  # a 3D object's middle, for a standing adult looking slightly down
 BODY = 0.25  # a visitor's radius: walkable floor keeps this far from walls
 MIN_ROOM = 6.0
+MAX_PER_ROOM = 12  # works per room before the room continues in the next one
 
 
 @dataclass
@@ -92,6 +93,8 @@ class Layout:
     entrance: Pose
     walls: list[Box] = field(default_factory=list)
     plinths: list[Box] = field(default_factory=list)
+    # room id -> (the collection's room it continues, part number from 2) for split rooms
+    continues: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 def _front(yaw: float) -> tuple[float, float]:
@@ -122,8 +125,30 @@ def _view_distance(item: Item) -> float:
     return max(item.size[0], item.size[2]) / 2 + max(0.9, 0.7 * max(item.size[0], item.size[1]))
 
 
+def split_crowded(items: list[Item], room_order: list[tuple[str, str]],
+                  per_room: int = MAX_PER_ROOM) -> tuple[list[Item], list[tuple[str, str]],
+                                                         dict[str, tuple[str, int]]]:
+    """Rooms with more than `per_room` works continue in further rooms ("konst-2", ...), so a
+    big collection becomes a suite of rooms rather than one endless corridor."""
+    out_items: list[Item] = []
+    out_order: list[tuple[str, str]] = []
+    continues: dict[str, tuple[str, int]] = {}
+    for rid, kind in room_order:
+        members = [i for i in items if i.room == rid]
+        parts = max(1, -(-len(members) // per_room))
+        for part in range(parts):
+            part_id = rid if part == 0 else f"{rid[:60]}-{part + 1}"
+            if part:
+                continues[part_id] = (rid, part + 1)
+            out_order.append((part_id, kind))
+            for item in members[part * per_room:(part + 1) * per_room]:
+                out_items.append(Item(item.id, item.kind, part_id, item.size))
+    return out_items, out_order, continues
+
+
 def plan(items: list[Item], room_order: list[tuple[str, str]]) -> Layout:
     """Lay out `items` in rooms given as (room id, kind) in visiting order."""
+    items, room_order, continues = split_crowded(items, room_order)
     rooms = {rid: _RoomContents(rid, kind) for rid, kind in room_order}
     for item in items:
         contents = rooms[item.room]
@@ -194,7 +219,7 @@ def plan(items: list[Item], room_order: list[tuple[str, str]]) -> Layout:
         if after is not None:
             z = plans[after].bounds[1]
     entrance = Pose((0.0, 0.0, -1.2), 0.0)
-    layout = Layout(plans, placements, walkable, entrance, walls, plinths)
+    layout = Layout(plans, placements, walkable, entrance, walls, plinths, continues)
     return _centred(layout)
 
 

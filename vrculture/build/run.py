@@ -305,7 +305,10 @@ def _manifest(collection: Collection, options: BuildOptions, built: list[Outcome
     titles = {r.id: r.title for r in collection.rooms}
     rooms = []
     for room in layout.rooms:
-        title = titles.get(room.id) or mf.DEFAULT_ROOM_TITLES.get(room.id) or {"en": room.id}
+        base, part = layout.continues.get(room.id, (room.id, 1))
+        title = titles.get(base) or mf.DEFAULT_ROOM_TITLES.get(base) or {"en": base}
+        if part > 1:
+            title = {lang: f"{text} ({part})" for lang, text in title.items()}
         rooms.append({"id": room.id, "title": mf.text_in(languages, title), "kind": room.kind,
                       "bounds": list(room.bounds), "height": room.height})
     object_titles = {o["id"]: o["title"] for o in objects}
