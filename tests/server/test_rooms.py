@@ -503,19 +503,27 @@ async def test_thirty_visitors_nearest_24_at_full_rate_the_rest_at_2_hz(server: 
     seconds = 3.0
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
+    frames = 0
+    ticks: list[int] = []
     while loop.time() < deadline:
         msg = await viewer.ws.receive(timeout=1)
         if msg.type == aiohttp.WSMsgType.BINARY:
-            for visitor_id in decode_state_frame(msg.data)[1]:
+            frames += 1
+            tick, visitors = decode_state_frame(msg.data)
+            ticks.append(tick)
+            for visitor_id in visitors:
                 counts[visitor_id] += 1
     stop.set()
     await asyncio.gather(*movers, *drains)
     by_distance = [counts[c.id] for c in clients[1:]]
     near, far = by_distance[:24], by_distance[24:]
-    ticks = seconds * 20
-    assert min(near) >= 0.6 * ticks, by_distance  # updated at (nearly) every tick
-    assert max(far) <= seconds * 2 + 1, by_distance  # at most 2 Hz
-    assert min(far) >= seconds * 2 - 2, by_distance  # but not forgotten
+    # Relative to the frames received, so that a busy test machine (late ticks) cannot fail it.
+    assert frames >= 10, frames
+    assert min(near) >= 0.6 * frames, (frames, by_distance)  # in (nearly) every frame
+    elapsed = ticks[-1] - ticks[0] + 1  # server ticks (20 a second when not overloaded)
+    assert max(far) <= elapsed / 10 + 1, (elapsed, by_distance)  # <= 2 Hz
+    assert min(far) >= 1, (frames, by_distance)  # but not forgotten
+    assert max(far) < min(near) / 4, (frames, by_distance)
 
 
 async def test_slow_client_is_skipped_then_gets_the_newest_state(server: Server) -> None:
