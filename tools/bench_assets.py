@@ -177,6 +177,59 @@ http {{
 UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 
 
+def _client_process(url: str, connections: int, seconds: float, results) -> None:
+    """One load-generating process: `connections` keep-alive clients in a loop."""
+    import asyncio
+
+    import aiohttp
+
+    async def go() -> None:
+        done = [0, 0]
+        deadline = time.monotonic() + seconds
+        connector = aiohttp.TCPConnector(limit=connections)
+        async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
+
+            async def client() -> None:
+                while time.monotonic() < deadline:
+                    try:
+                        async with session.get(url) as response:
+                            async for chunk in response.content.iter_chunked(1 << 20):
+                                done[1] += len(chunk)
+                            done[0] += response.status == 200
+                    except aiohttp.ClientError:
+                        await asyncio.sleep(0.01)  # counted as nothing done
+
+            await asyncio.gather(*(client() for _ in range(connections)))
+        results.put(tuple(done))
+
+    asyncio.run(go())
+
+
+def run_python_clients(url: str, connections: int, seconds: int) -> tuple[float, float]:
+    """The fallback load generator: two client processes, so that it is not the bottleneck
+    of a single Python loop. (requests/s, MB/s)"""
+    import multiprocessing
+
+    results = multiprocessing.Queue()
+    processes = [multiprocessing.Process(target=_client_process,
+                                         args=(url, connections // 2, seconds, results))
+                 for _ in range(2)]
+    start = time.monotonic()
+    for process in processes:
+        process.start()
+    totals = [results.get(timeout=seconds + 60) for _ in processes]
+    for process in processes:
+        process.join()
+    elapsed = time.monotonic() - start
+    return sum(t[0] for t in totals) / elapsed, sum(t[1] for t in totals) / elapsed / 1024**2
+
+
+def run_load(wrk: str | None, url: str, connections: int, seconds: int):
+    if wrk is None:
+        return run_python_clients(url, connections, seconds)
+    return run_wrk(wrk, url, connections, seconds)
+
+
 def run_wrk(wrk: str, url: str, connections: int, seconds: int) -> tuple[float, float]:
     """(requests/s, MB/s)"""
     out = subprocess.run(
@@ -198,7 +251,12 @@ def main() -> int:
                         help="`serve --workers N` (N > 1 starts a Redis for the rooms)")
     args = parser.parse_args()
     nginx = _ensure("nginx", "nginx-light")
-    wrk = _ensure("wrk", "wrk")
+    try:
+        wrk: str | None = _ensure("wrk", "wrk")
+    except (OSError, subprocess.CalledProcessError):
+        wrk = None
+        print("wrk unavailable: Python aiohttp clients in two processes generate the load",
+              file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="vrculture-bench-"))
     work.chmod(0o755)  # nginx's workers run as an unprivileged user and must read the files
     servers: list[subprocess.Popen] = []
@@ -225,7 +283,7 @@ def main() -> int:
                 for _ in range(args.rounds):  # A/B/A/B: both see the same background load
                     for server, port in (("vrculture", vport), ("nginx", nport)):
                         url = f"http://127.0.0.1:{port}/bundles/bench/{path}"
-                        runs[server].append(run_wrk(wrk, url, connections, args.seconds))
+                        runs[server].append(run_load(wrk, url, connections, args.seconds))
                     round_ratios.append(runs["vrculture"][-1][0] / runs["nginx"][-1][0])
                 ratio = statistics.median(round_ratios)
                 ratios.setdefault(label, []).append(ratio)
