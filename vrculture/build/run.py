@@ -216,6 +216,9 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     smart_models = {}
     for exhibit in list(collection.smart_exhibits):
         model, nodes = model_for(exhibit.kind, exhibit.feeds)
+        lang = collection.default_language
+        model.metadata = {"title": exhibit.title.get(lang) or next(iter(exhibit.title.values())),
+                          "creator": "vrculture (generated model)", "identifier": exhibit.id}
         key = generated_key(model, {"compress": options.compress})
         try:
             result = convert_generated(model, exhibit.id, key, cache, compress=options.compress)
