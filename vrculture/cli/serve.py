@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
@@ -83,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
     ssl_context = None
     try:
         if config.self_signed:
-            cert, key = self_signed(config.data_dir / "tls")
+            public_host = urlsplit(config.public_url).hostname if config.public_url else None
+            cert, key = self_signed(config.data_dir / "tls", [public_host] if public_host else [])
             ssl_context = context_from_files(cert, key)
             print(f"vrculture serve: self-signed certificate {cert} (accept it once per "
                   "headset)", file=sys.stderr)

@@ -62,7 +62,13 @@ def context_from_files(cert: Path, key: Path) -> ssl.SSLContext:
 def self_signed(tls_dir: Path, hostnames: list[str] | None = None) -> tuple[Path, Path]:
     """A certificate for this machine's addresses, created when missing or out of date."""
     addresses = lan_addresses()
-    names = sorted({"localhost", socket.gethostname(), *(hostnames or [])})
+    names: list[str] = []
+    for name in sorted({"localhost", socket.gethostname(), *(hostnames or [])}):
+        try:
+            addresses.append(str(ipaddress.ip_address(name)))  # an address given as a name
+        except ValueError:
+            names.append(name)
+    addresses = sorted(set(addresses))
     wanted = {"addresses": addresses, "names": names}
     cert, key, covers = tls_dir / "self-signed.crt", tls_dir / "self-signed.key", \
         tls_dir / "self-signed.json"
