@@ -501,3 +501,35 @@ def test_gltf_malformed_fields(tmp_path: Path, change: object, words: tuple[str]
 def test_gltf_bad_base64_data_uri(tmp_path: Path) -> None:
     doc, _ = gltf_document(buffer_uri="data:application/octet-stream;base64,@@@@")
     refused(write(tmp_path / "x.gltf", json.dumps(doc)), "base64")
+
+
+# ---------------------------------------------------------------- assimp formats, total budget
+
+
+def test_fbx_header_with_garbage_body(tmp_path: Path) -> None:
+    data = b"Kaydara FBX Binary  \x00\x1a\x00" + bytes(range(256)) * 8
+    refused(write(tmp_path / "broken.fbx", data), "FBX", "cannot be read")
+
+
+def test_truncated_real_fbx(corpus: Path, tmp_path: Path) -> None:
+    head = (corpus / "danish" / "DancingGirl.fbx").read_bytes()[:50_000]
+    refused(write(tmp_path / "cut.fbx", head), "FBX")
+
+
+def test_collada_that_is_not_xml(tmp_path: Path) -> None:
+    refused(write(tmp_path / "x.dae", "<?xml version='1.0'?><COLLADA><library_"), "Collada")
+
+
+def test_external_buffer_over_the_file_limit(tmp_path: Path) -> None:
+    doc, data = gltf_document(buffer_uri="big.bin")
+    write(tmp_path / "big.bin", data + bytes(4000))
+    path = write(tmp_path / "x.gltf", json.dumps(doc))
+    refused(path, "big.bin", "over the limit", limits=ReadLimits(max_file_bytes=3000))
+
+
+def test_source_and_external_files_over_the_total_limit(tmp_path: Path) -> None:
+    doc, data = gltf_document(buffer_uri="x.bin")
+    write(tmp_path / "x.bin", data + bytes(3000))
+    path = write(tmp_path / "x.gltf", json.dumps(doc))
+    limits = ReadLimits(max_file_bytes=10_000, max_total_bytes=3000)
+    refused(path, "exceed 3000 bytes", limits=limits)

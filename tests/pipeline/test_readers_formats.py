@@ -497,3 +497,78 @@ def test_gltf_meshopt_bad_views_are_refused(tmp_path: Path, kwargs: dict, words:
     assert "EXT_meshopt_compression" in str(err.value)
     for word in words:
         assert word in str(err.value)
+
+
+COLLADA_TRIANGLE = """<?xml version="1.0" encoding="utf-8"?>
+<COLLADA xmlns="http://www.collada.org/2005/11/COLLADASchema" version="1.4.1">
+  <asset><unit name="meter" meter="1"/><up_axis>Y_UP</up_axis></asset>
+  <library_images><image id="img"><init_from>{texture}</init_from></image></library_images>
+  <library_effects><effect id="fx"><profile_COMMON>
+    <newparam sid="surf"><surface type="2D"><init_from>img</init_from></surface></newparam>
+    <newparam sid="samp"><sampler2D><source>surf</source></sampler2D></newparam>
+    <technique sid="t"><lambert><diffuse><texture texture="samp" texcoord="UV"/></diffuse>
+    </lambert></technique>
+  </profile_COMMON></effect></library_effects>
+  <library_materials><material id="mat"><instance_effect url="#fx"/></material></library_materials>
+  <library_geometries><geometry id="g"><mesh>
+    <source id="p"><float_array id="pa" count="9">0 0 0 1 0 0 0 1 0</float_array>
+      <technique_common><accessor source="#pa" count="3" stride="3">
+        <param name="X" type="float"/><param name="Y" type="float"/><param name="Z" type="float"/>
+      </accessor></technique_common></source>
+    <source id="t"><float_array id="ta" count="6">0 0 1 0 0 1</float_array>
+      <technique_common><accessor source="#ta" count="3" stride="2">
+        <param name="S" type="float"/><param name="T" type="float"/>
+      </accessor></technique_common></source>
+    <vertices id="v"><input semantic="POSITION" source="#p"/></vertices>
+    <triangles count="1" material="m"><input semantic="VERTEX" source="#v" offset="0"/>
+      <input semantic="TEXCOORD" source="#t" offset="0" set="0"/><p>0 1 2</p></triangles>
+  </mesh></geometry></library_geometries>
+  <library_visual_scenes><visual_scene id="s"><node id="n"><instance_geometry url="#g">
+    <bind_material><technique_common><instance_material symbol="m" target="#mat"/>
+    </technique_common></bind_material>
+  </instance_geometry></node></visual_scene></library_visual_scenes>
+  <scene><instance_visual_scene url="#s"/></scene>
+</COLLADA>
+"""
+
+
+def test_collada_reads_through_assimp_with_its_texture(tmp_path: Path) -> None:
+    write(tmp_path / "skin.png", png_bytes(Image.new("RGB", (4, 2), (200, 100, 0))))
+    path = write(tmp_path / "tri.dae", COLLADA_TRIANGLE.format(texture="skin.png"))
+    source = read_source(path)
+    assert (source.format, source.default_up, source.already_metric) == ("dae", "+Y", False)
+    prim = _only(source)
+    assert prim.triangle_count == 1 and prim.uvs is not None
+    # Collada's t runs up like OBJ's; glTF's v runs down: the vertex at y = 1 has v = 0.
+    assert np.allclose(prim.uvs[np.argmax(prim.positions[:, 1])], (0, 0))
+    texture = source.model.materials[prim.material].base_color_texture
+    assert texture is not None and texture.image.size == (4, 2)
+
+
+def test_collada_texture_outside_the_folder_is_only_looked_up_by_name_inside(
+    tmp_path: Path,
+) -> None:
+    """An assimp format's texture path leaving the folder is never followed; only a file of the
+    same name next to the source would be used (FBX files carry the artist's absolute paths)."""
+    write(tmp_path / "secret" / "skin.png", png_bytes(Image.new("RGB", (4, 4))))
+    folder = tmp_path / "src"
+    path = write(folder / "tri.dae", COLLADA_TRIANGLE.format(texture="../secret/skin.png"))
+    source = read_source(path)
+    prim = _only(source)
+    assert source.model.materials[prim.material].base_color_texture is None
+    assert any("not found next to the source" in w for w in source.model.warnings)
+
+
+def test_obj_whose_first_vertex_is_beyond_the_sniffed_head(tmp_path: Path) -> None:
+    header = "".join(f"# exported by a very chatty tool, line {i}\n" for i in range(3000))
+    source = read_source(write(tmp_path / "chatty.obj", header + obj_text()))
+    assert source.format == "obj" and source.model.triangle_count == 2
+
+
+def test_obj_with_several_material_libraries_on_one_line(tmp_path: Path) -> None:
+    write(tmp_path / "a.mtl", "newmtl red\nKd 1 0 0\n")
+    write(tmp_path / "b.mtl", "newmtl blue\nKd 0 0 1\n")
+    text = "mtllib a.mtl b.mtl\n" + obj_text("usemtl red\nf 1 2 3\nusemtl blue\nf 1 3 4\n")
+    source = read_source(write(tmp_path / "two.obj", text))
+    colours = {m.name: m.base_color_factor[:3] for m in source.model.materials}
+    assert colours == {"red": (1.0, 0.0, 0.0), "blue": (0.0, 0.0, 1.0)}

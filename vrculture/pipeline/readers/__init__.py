@@ -15,7 +15,13 @@ from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.model import Model
 from vrculture.pipeline.readers.assimp_reader import assimp_available, read_with_assimp
 from vrculture.pipeline.readers.common import DEFAULT_LIMITS, ReadLimits, SourceBudget
-from vrculture.pipeline.readers.sniff import IMAGE_EXTENSIONS, read_head, sniff
+from vrculture.pipeline.readers.sniff import (
+    IMAGE_EXTENSIONS,
+    SNIFF_BYTES,
+    looks_like_obj,
+    read_head,
+    sniff,
+)
 
 __all__ = ["DEFAULT_LIMITS", "ReadLimits", "SourceModel", "read_source"]
 
@@ -76,6 +82,9 @@ def _read(path: Path, painting_height_m: float | None, limits: ReadLimits) -> So
         raise ConversionError(path, "empty file (0 bytes)")
     if fmt in ("draco", "zip") or (fmt in ("fbx", "dae") and not assimp_available()):
         raise ConversionError(path, _unsupported(fmt))
+    if fmt == "text" and declared == "obj" and size > SNIFF_BYTES:
+        # A long comment block can hide the first 'v' line beyond the sniffed head.
+        fmt = "obj" if looks_like_obj(budget.read(path)) else fmt
     if (fmt, declared) in (("binary", "stl"), ("text", "stl"), ("text", "gltf")):
         # Binary STL has no magic number, and a .gltf that is JSON but not an object deserves a
         # precise message: let the format's own reader say what is wrong.

@@ -43,6 +43,7 @@ class SourceBudget:
         self.source = source
         self.limits = limits
         self.total = 0
+        self._source_bytes: bytes | None = None
 
     def check_size(self, path: Path, size: int) -> None:
         if size > self.limits.max_file_bytes:
@@ -61,7 +62,16 @@ class SourceBudget:
             )
 
     def read(self, path: Path) -> bytes:
-        """Read a whole file after checking its size (never load a huge file to find out)."""
+        """Read a whole file after checking its size (never load a huge file to find out).
+        The source itself is read once however often it is asked for (sniffing, then parsing)."""
+        if path == self.source and self._source_bytes is not None:
+            return self._source_bytes
+        data = self._read(path)
+        if path == self.source:
+            self._source_bytes = data
+        return data
+
+    def _read(self, path: Path) -> bytes:
         try:
             size = path.stat().st_size
             self.charge(path, size)

@@ -58,6 +58,11 @@ class MtlLibrary:
 
     def load(self, reference: str) -> None:
         path = resolve_inside(self.source, self.folder, reference, must_exist=False)
+        if not path.is_file() and " " in reference.strip():
+            # "mtllib a.mtl b.mtl" names several libraries (a name with spaces was tried first).
+            for part in reference.split():
+                self.load(part)
+            return
         if not path.is_file():
             self.warnings.append(f"material library {reference!r} not found; using plain grey")
             return

@@ -59,6 +59,10 @@ def sniff(head: bytes, size: int) -> str:
     return "text"
 
 
+def looks_like_obj(data: bytes) -> bool:
+    return _OBJ_LINE.search(data) is not None
+
+
 def _image_kind(head: bytes) -> str | None:
     if head.startswith(b"\xff\xd8\xff"):
         return "jpeg"
@@ -70,7 +74,14 @@ def _image_kind(head: bytes) -> str | None:
         return "tiff"
     if head.startswith((b"GIF87a", b"GIF89a")):
         return "gif"
-    if head.startswith(b"BM"):
+    if head.startswith(b"BM") and int.from_bytes(head[14:18], "little") in (
+        12,
+        40,
+        52,
+        56,
+        108,
+        124,
+    ):
         return "bmp"
     if head[4:12] in (b"ftypavif", b"ftypheic", b"ftypmif1"):
         return "heif"
