@@ -61,6 +61,7 @@
       }
       if (this.frame && this.frame.src === url.href) return;
       this.ready = false;
+      this.error = null;
       this.origin = url.origin;
       const frame = document.createElement('iframe');
       frame.src = url.href;
@@ -95,8 +96,11 @@
 
     fail(message) {
       clearTimeout(this.timer);
-      // asynchronously, like an <img>'s error: the page's script after the element can listen
-      setTimeout(() => this.dispatchEvent(new CustomEvent('error', { detail: { message } })), 0);
+      this.error = message; // for listeners that come late, like an <img>'s `complete`
+      // after the page is parsed, like an <img>'s error: scripts below the element can listen
+      const fire = () => setTimeout(() => this.dispatchEvent(new CustomEvent('error', { detail: { message } })), 0);
+      if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', fire, { once: true });
+      else fire();
     }
 
     post(msg) {
