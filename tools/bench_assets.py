@@ -8,9 +8,12 @@ requests/s per server, and vrculture's ratio to nginx (targets: >= 0.9x on the l
 >= 0.5x on the 20 KB file).
 
 nginx runs as Debian configures it by default (`worker_processes auto`: one per core) with
-sendfile on; vrculture is one process (its rooms need one), on the plain asyncio loop.
+sendfile on; vrculture is one process by default (`--vrculture-workers 2`: `serve --workers 2`
+with a Redis for the rooms), on the plain asyncio loop. `--pin` puts both servers on one core
+and wrk on the other. Measurements alternate between the two servers so that background load
+on a shared machine hits both alike; medians are printed.
 Usage: tools/bench_assets.py [--seconds 8] [--rounds 3] [--nginx-workers auto|1]
-                             [--vrculture-workers 1|2]
+                             [--vrculture-workers 1|2] [--pin]
 """
 
 from __future__ import annotations
@@ -124,7 +127,8 @@ def start_vrculture(bundle: Path, work: Path, port: int, workers: int = 1,
                     redis_url: str | None = None) -> subprocess.Popen:
     extra = ["--workers", str(workers), "--redis-url", redis_url] if workers > 1 else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "vrculture", "serve", str(bundle), "--data", str(work / "data"),
+        [*SERVER_CPU, sys.executable, "-m", "vrculture", "serve", str(bundle),
+         "--data", str(work / "data"),
          "--port", str(port), "--log-level", "warning", *extra],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -164,7 +168,7 @@ http {{
     }}
 }}
 """)
-    process = subprocess.Popen([nginx, "-c", str(conf)], stdout=subprocess.DEVNULL,
+    process = subprocess.Popen([*SERVER_CPU, nginx, "-c", str(conf)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
         _wait_for(f"http://127.0.0.1:{port}/bundles/bench/exhibition.json", process)
@@ -173,6 +177,11 @@ http {{
         raise
     return process
 
+
+# --pin: each server on CPU 1 and the load generator on CPU 0, so that neither steals the
+# other's core (a per-core comparison: nginx's workers then share one core, like vrculture).
+SERVER_CPU: list[str] = []
+CLIENT_CPU: list[str] = []
 
 UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 
@@ -233,7 +242,8 @@ def run_load(wrk: str | None, url: str, connections: int, seconds: int):
 def run_wrk(wrk: str, url: str, connections: int, seconds: int) -> tuple[float, float]:
     """(requests/s, MB/s)"""
     out = subprocess.run(
-        [wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", url],
+        [*CLIENT_CPU, wrk, "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
+         url],
         check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     amount, unit = re.search(r"Transfer/sec:\s+([\d.]+)(\w+)", out).groups()
@@ -247,9 +257,14 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=8, help="per measurement")
     parser.add_argument("--nginx-workers", default="auto")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pin", action="store_true",
+                        help="servers on CPU 1, the load generator on CPU 0 (taskset)")
     parser.add_argument("--vrculture-workers", type=int, default=1,
                         help="`serve --workers N` (N > 1 starts a Redis for the rooms)")
     args = parser.parse_args()
+    if args.pin:
+        SERVER_CPU[:] = ["taskset", "-c", "1"]
+        CLIENT_CPU[:] = ["taskset", "-c", "0"]
     nginx = _ensure("nginx", "nginx-light")
     try:
         wrk: str | None = _ensure("wrk", "wrk")
@@ -270,7 +285,7 @@ def main() -> int:
         servers.insert(0, start_vrculture(bundle, work, vport, args.vrculture_workers,
                                           redis_url))
         servers.append(start_nginx(nginx, bundle, work, nport, args.nginx_workers))
-        print(f"vrculture processes: {args.vrculture_workers}; "
+        print(f"vrculture processes: {args.vrculture_workers}; pinned: {args.pin}; "
               f"nginx workers: {args.nginx_workers}; {args.rounds} alternating rounds of "
               f"{args.seconds} s per cell; medians (the machine may be shared)")
         print(f"{'file':6} {'conns':>5} | {'vrculture req/s':>15} {'MB/s':>8} | "
