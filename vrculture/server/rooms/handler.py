@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from vrculture.server import keys
-from vrculture.server.rooms.codec import FrameError, parse_pose_frame
+from vrculture.server.rooms.codec import PART_BYTES, FrameError, parse_pose_frame
 from vrculture.server.rooms.hub import RoomsHub
 from vrculture.server.rooms.limits import TokenBucket
 from vrculture.server.rooms.messages import (
@@ -36,6 +36,8 @@ HUB = web.AppKey("vrculture_rooms_hub", RoomsHub)
 HELLO_TIMEOUT = 10.0
 HARD_FRAME_CAP = 64 * 1024  # aiohttp drops anything larger itself (close 1009, no message)
 REACTIONS_PER_SECOND = 4.0
+FULL_POSE = 2 + 3 * PART_BYTES
+_HIDDEN = b"\x00\x80"  # int16 -32768: a client's bytes must not carry it anywhere (see full_row)
 SEND_BUFFER = 256 * 1024  # kernel send buffer per socket: bounds memory held for a slow reader
 
 
@@ -121,9 +123,14 @@ class Session:
             ) is not self.visitor:
                 return  # kicked or closed as too slow while we waited
             if msg.type == WSMsgType.BINARY:
-                self._count(len(msg.data))
+                data = msg.data
+                self._count(len(data))
+                if len(data) == FULL_POSE and data[:2] == b"\x01\x07" and _HIDDEN not in data:
+                    # The common frame (head and both hands, nothing to clamp): no parsing.
+                    self.room.pending[self.visitor.slot] = data[2:]
+                    continue
                 try:
-                    mask, body = parse_pose_frame(msg.data)
+                    mask, body = parse_pose_frame(data)
                 except FrameError as exc:
                     raise ProtocolError("bad_frame", str(exc)) from None
                 self.room.pose(self.visitor, full_row(mask, body))
