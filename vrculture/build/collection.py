@@ -353,7 +353,7 @@ def load_collection(root: Path, *, languages: list[str] | None = None,
     if csv_path.is_file():
         candidates.extend(csv_import.read_csv_objects(csv_path, rules, root, issues, read_object))
 
-    _drop_duplicates_and_dangling(collection, candidates, issues)
+    _accept_objects(collection, candidates, issues)
     feeds: dict[str, str] = {}
     for index, item in enumerate(_table_list(doc, "smart_exhibits", top)):
         at = top.sub("smart_exhibits", index)
@@ -386,7 +386,7 @@ def load_collection(root: Path, *, languages: list[str] | None = None,
     return collection, issues
 
 
-def _drop_duplicates_and_dangling(collection: Collection, objects: list[ObjectRecord],
+def _accept_objects(collection: Collection, objects: list[ObjectRecord],
                                   issues: IssueList) -> None:
     room_ids = {r.id for r in collection.rooms}
     seen: dict[str, Origin] = {}
