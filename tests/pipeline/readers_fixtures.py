@@ -210,6 +210,28 @@ def icc_rgb_profile(
     return header + table + blobs
 
 
+def icc_gray_profile(description: str, gamma: float) -> bytes:
+    """A minimal ICC v2 grey display profile (a single tone curve), as scanners embed."""
+    rgb = icc_rgb_profile(description, (0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971),
+                          (0.1431, 0.0606, 0.7141), gamma)  # fmt: skip
+    # Rebuild with the grey colour space and only desc / wtpt / kTRC (reusing the RGB tags' bytes).
+    count = struct.unpack(">I", rgb[128:132])[0]
+    tags = {}
+    for i in range(count):
+        sig, offset, size = struct.unpack(">4sII", rgb[132 + 12 * i : 144 + 12 * i])
+        tags[sig] = rgb[offset : offset + size]
+    chosen = [(b"desc", tags[b"desc"]), (b"wtpt", tags[b"wtpt"]), (b"kTRC", tags[b"rTRC"])]
+    offset = 128 + 4 + 12 * len(chosen)
+    table, blobs = struct.pack(">I", len(chosen)), b""
+    for sig, body in chosen:
+        table += sig + struct.pack(">II", offset + len(blobs), len(body))
+        blobs += body
+    header = bytearray(rgb[:128])
+    struct.pack_into(">I", header, 0, 128 + len(table) + len(blobs))
+    header[16:20] = b"GRAY"
+    return bytes(header) + table + blobs
+
+
 # Adobe RGB (1998) primaries adapted to D50, as in Adobe's published profile.
 ADOBE_RGB = (
     (0.60974, 0.31111, 0.01947),

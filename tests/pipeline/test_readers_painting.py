@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageCms
-from readers_fixtures import ADOBE_RGB, SWAPPED_RED_GREEN, icc_rgb_profile, png_bytes, write
+from readers_fixtures import (
+    ADOBE_RGB,
+    SWAPPED_RED_GREEN,
+    icc_gray_profile,
+    icc_rgb_profile,
+    png_bytes,
+    write,
+)
 
 from vrculture.pipeline.model import Model, Primitive
 from vrculture.pipeline.readers import SourceModel, read_source
@@ -172,3 +179,27 @@ def test_corpus_photo_is_upright_srgb_at_default_height(corpus: Path) -> None:
     source = read_source(corpus / "cockatoo_photo.jpg")
     assert _picture_size(source)[1] == pytest.approx(DEFAULT_HEIGHT_M)
     assert _image(source).mode == "RGB"
+
+
+def test_grey_scan_with_a_grey_icc_profile(tmp_path: Path) -> None:
+    """Black-and-white photographs often carry a GRAY profile; it must be applied, not crash."""
+    profile = icc_gray_profile("linear grey test", gamma=1.0)
+    data = _jpeg(Image.new("L", (16, 16), 64), icc_profile=profile)
+    image = _image(read_source(write(tmp_path / "bw.jpg", data)))
+    r, g, b = image.getpixel((8, 8))
+    assert r == g == b or max(r, g, b) - min(r, g, b) <= 2
+    assert r > 120  # linear 64/255 is a much lighter sRGB grey (about 137)
+
+
+def test_broken_icc_profile_is_ignored(tmp_path: Path) -> None:
+    data = png_bytes(Image.new("RGB", (4, 4), (10, 20, 30)), icc_profile=b"not a profile" * 10)
+    assert _image(read_source(write(tmp_path / "b.png", data))).getpixel((1, 1)) == (10, 20, 30)
+
+
+def test_rgba_with_a_wide_gamut_profile_keeps_its_alpha(tmp_path: Path) -> None:
+    profile = icc_rgb_profile("Adobe RGB (1998) test", *ADOBE_RGB)
+    image = Image.new("RGBA", (4, 4), (60, 170, 90, 100))
+    decoded = _image(read_source(write(tmp_path / "a.png", png_bytes(image, icc_profile=profile))))
+    assert decoded.mode == "RGBA"
+    assert decoded.getpixel((1, 1))[3] == 100
+    assert decoded.getpixel((1, 1))[:3] != (60, 170, 90)

@@ -103,30 +103,53 @@ def _claimed_size(data: bytes) -> str:
 
 
 def _to_srgb_rgb(img: Image.Image, color: bool) -> Image.Image:
-    icc = img.info.get("icc_profile")
-    img = _to_rgb_or_rgba(img, icc if color else None)
-    if color and icc and img.info.get("_vrculture_icc_done") is None:
-        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        description = (ImageCms.getProfileDescription(profile) or "").lower()
-        if "srgb" not in description:  # already sRGB: skip a costly identity transform
-            img = ImageCms.profileToProfile(img, profile, _SRGB, outputMode=img.mode)
+    """RGB/RGBA pixels in sRGB. An embedded profile is applied when it matches the pixels'
+    colour space (GRAY for L/LA, RGB for RGB/RGBA, CMYK for CMYK); a profile that is unreadable
+    or does not match them is ignored rather than failing an otherwise good image."""
+    profile = _profile(img.info.get("icc_profile")) if color else None
+    space = profile.profile.xcolor_space.strip() if profile is not None else ""
+    if img.mode in ("P", "PA", "1", "RGBa", "La"):  # palettes etc.: expand to plain channels
+        img = _to_rgb_or_rgba(img)
+    alpha = img.getchannel("A") if img.mode in ("RGBA", "LA", "PA") else None
+    if profile is not None and _is_srgb(profile):
+        profile = None  # already sRGB: skip a costly identity transform
+    if profile is not None and (space, img.mode) in (("GRAY", "L"), ("GRAY", "LA")):
+        img = ImageCms.profileToProfile(img.convert("L"), profile, _SRGB, outputMode="RGB")
+    elif profile is not None and (space, img.mode) in (("RGB", "RGB"), ("RGB", "RGBA")):
+        img = ImageCms.profileToProfile(img.convert("RGB"), profile, _SRGB, outputMode="RGB")
+    elif profile is not None and (space, img.mode) == ("CMYK", "CMYK"):
+        img = ImageCms.profileToProfile(img, profile, _SRGB, outputMode="RGB")
+    else:
+        img = _to_rgb_or_rgba(img)
+    if alpha is not None and img.mode == "RGB":
+        img.putalpha(alpha)
     img.info.pop("icc_profile", None)
     img.info.pop("exif", None)
     return img
 
 
-def _to_rgb_or_rgba(img: Image.Image, icc: bytes | None) -> Image.Image:
+def _profile(icc: bytes | None) -> ImageCms.ImageCmsProfile | None:
+    if not icc:
+        return None
+    try:
+        return ImageCms.ImageCmsProfile(io.BytesIO(icc))
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None  # a broken profile: the pixels are still usable as sRGB
+
+
+def _is_srgb(profile: ImageCms.ImageCmsProfile) -> bool:
+    try:
+        description = ImageCms.getProfileDescription(profile) or ""
+    except ImageCms.PyCMSError:
+        return False
+    return "srgb" in description.lower()
+
+
+def _to_rgb_or_rgba(img: Image.Image) -> Image.Image:
     mode = img.mode
     if mode in ("RGB", "RGBA"):
         return img
-    if mode == "CMYK":
-        if icc:  # convert through the profile straight to sRGB (colour managed)
-            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            out = ImageCms.profileToProfile(img, profile, _SRGB, outputMode="RGB")
-            out.info["_vrculture_icc_done"] = True
-            return out
-        return img.convert("RGB")
-    if mode.startswith("I") or mode == "F":
+    if mode.startswith("I") or mode == "F":  # 16/32-bit grey: scale to 8 bits
         arr = np.asarray(img)
         if mode == "F":
             scaled = np.clip(arr, 0.0, 1.0) * 255.0
@@ -135,6 +158,4 @@ def _to_rgb_or_rgba(img: Image.Image, icc: bytes | None) -> Image.Image:
             scaled = np.clip(arr.astype(np.float64) / top * 255.0, 0, 255)
         return Image.fromarray(scaled.astype(np.uint8), "L").convert("RGB")
     has_alpha = mode in ("LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in img.info)
-    if mode == "1" or mode == "L":
-        has_alpha = False
     return img.convert("RGBA" if has_alpha else "RGB")
