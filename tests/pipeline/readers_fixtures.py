@@ -285,3 +285,24 @@ def meshopt_glb(*, stride: int = 12, mode: str = "ATTRIBUTES", garbage: bool = F
         ],
     }
     return glb(doc, blob)
+
+
+def tiff_rgb16(width: int, height: int, pixels: np.ndarray) -> bytes:
+    """An uncompressed 16-bit-per-channel RGB TIFF (museum master files often are)."""
+    data = np.ascontiguousarray(pixels, dtype="<u2").tobytes()
+    entry_count = 10
+    ifd_offset = 8
+    bits_offset = ifd_offset + 2 + 12 * entry_count + 4
+    data_offset = bits_offset + 8
+    entries = [  # (tag, type, count, value): type 3 = SHORT, 4 = LONG
+        (256, 3, 1, width), (257, 3, 1, height), (258, 3, 3, bits_offset), (259, 3, 1, 1),
+        (262, 3, 1, 2), (273, 4, 1, data_offset), (277, 3, 1, 3), (278, 3, 1, height),
+        (279, 4, 1, len(data)), (284, 3, 1, 1),
+    ]  # fmt: skip
+    out = b"II*\x00" + struct.pack("<I", ifd_offset) + struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        if kind == 3 and count == 1:
+            out += struct.pack("<HHIHH", tag, kind, count, value, 0)
+        else:
+            out += struct.pack("<HHII", tag, kind, count, value)
+    return out + struct.pack("<I", 0) + struct.pack("<4H", 16, 16, 16, 0) + data

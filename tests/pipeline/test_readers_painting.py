@@ -14,6 +14,7 @@ from readers_fixtures import (
     icc_gray_profile,
     icc_rgb_profile,
     png_bytes,
+    tiff_rgb16,
     write,
 )
 
@@ -203,3 +204,14 @@ def test_rgba_with_a_wide_gamut_profile_keeps_its_alpha(tmp_path: Path) -> None:
     assert decoded.mode == "RGBA"
     assert decoded.getpixel((1, 1))[3] == 100
     assert decoded.getpixel((1, 1))[:3] != (60, 170, 90)
+
+
+def test_sixteen_bit_tiff_master(tmp_path: Path) -> None:
+    pixels = np.zeros((2, 4, 3), dtype=np.uint16)
+    pixels[..., 0] = 65535  # full red in 16 bits
+    pixels[..., 2] = 32768
+    source = read_source(write(tmp_path / "master.tif", tiff_rgb16(4, 2, pixels)))
+    image = _image(source)
+    assert image.mode == "RGB" and image.size == (4, 2)
+    r, g, b = image.getpixel((1, 1))
+    assert (r, g) == (255, 0) and 127 <= b <= 128
