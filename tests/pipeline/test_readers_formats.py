@@ -572,3 +572,15 @@ def test_obj_with_several_material_libraries_on_one_line(tmp_path: Path) -> None
     source = read_source(write(tmp_path / "two.obj", text))
     colours = {m.name: m.base_color_factor[:3] for m in source.model.materials}
     assert colours == {"red": (1.0, 0.0, 0.0), "blue": (0.0, 0.0, 1.0)}
+
+
+def test_gltf_emissive_strength(tmp_path: Path) -> None:
+    doc, data = _textured_doc(png_bytes(Image.new("RGB", (4, 4))))
+    doc["materials"][0]["emissiveFactor"] = [0.2, 0.1, 0.0]
+    doc["materials"][0]["extensions"] = {"KHR_materials_emissive_strength": {"emissiveStrength": 3}}
+    source = read_source(write(tmp_path / "e.glb", glb(doc, data)))
+    assert source.model.materials[0].emissive_factor == pytest.approx((0.6, 0.3, 0.0))
+    doc["materials"][0]["extensions"]["KHR_materials_emissive_strength"]["emissiveStrength"] = 9
+    source = read_source(write(tmp_path / "f.glb", glb(doc, data)))
+    assert source.model.materials[0].emissive_factor == pytest.approx((1.0, 0.9, 0.0))
+    assert any("capped" in w for w in source.model.warnings)

@@ -581,6 +581,14 @@ class _GltfReader:
         out.metallic_factor = float(np.clip(pbr.get("metallicFactor", 1.0), 0, 1))
         out.roughness_factor = float(np.clip(pbr.get("roughnessFactor", 1.0), 0, 1))
         emissive = _floats(self.source, m.get("emissiveFactor", [0, 0, 0]), 3, where)
+        strength = (m.get("extensions") or {}).get("KHR_materials_emissive_strength")
+        if isinstance(strength, dict):
+            (factor,) = _floats(self.source, [strength.get("emissiveStrength", 1.0)], 1, where)
+            emissive = emissive * factor
+            if emissive.max() > 1.0:
+                self.warnings.append(
+                    f"glTF {where}: emissive strength {factor:g} capped at 1 (core glTF range)"
+                )
         out.emissive_factor = tuple(float(v) for v in np.clip(emissive, 0, 1))  # type: ignore[assignment]
         out.base_color_texture = self._texture_info(pbr.get("baseColorTexture"), True, where)
         out.metallic_roughness_texture = self._texture_info(
