@@ -4,6 +4,12 @@
 .obj is read as PLY, with a warning), and hands it to the reader for that format. Every problem
 with the input comes out as a `ConversionError` naming the file and the problem; no other
 exception type escapes (unexpected ones are wrapped, so a reader bug is still one clear line).
+
+Policies shared by all readers (see common.py): sizes are checked before reading and header
+counts against the bytes present before allocating; external references (MTL maps, glTF uris,
+PLY TextureFile) resolve inside the source's folder only, symlinks included; triangles that
+touch NaN/infinite vertices are dropped with a warning, indices out of range are an error.
+Vertex colours are linear float RGBA; UVs use glTF's top-left origin.
 """
 
 from __future__ import annotations
@@ -37,9 +43,9 @@ _EXTENSION_FORMAT = {
 class SourceModel:
     model: Model  # source's own coordinates and units; node transforms baked; textures as PIL
     kind: str  # "model" | "painting"
-    default_up: str  # "+Y" for glTF/GLB/OBJ/images, "+Z" for PLY/STL (scanner convention)
-    format: str  # "obj" | "ply" | "stl" | "gltf" | "glb" | "image"
-    already_metric: bool  # True for paintings (built at real size in metres) and glTF
+    default_up: str  # "+Y" for glTF/GLB/OBJ/FBX/Collada/images, "+Z" for PLY/STL (scanners)
+    format: str  # "obj" | "ply" | "stl" | "gltf" | "glb" | "fbx" | "dae" | "image"
+    already_metric: bool  # True for paintings (built at real size in metres) and glTF/GLB
 
 
 def read_source(
