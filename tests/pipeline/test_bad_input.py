@@ -533,3 +533,13 @@ def test_source_and_external_files_over_the_total_limit(tmp_path: Path) -> None:
     path = write(tmp_path / "x.gltf", json.dumps(doc))
     limits = ReadLimits(max_file_bytes=10_000, max_total_bytes=3000)
     refused(path, "exceed 3000 bytes", limits=limits)
+
+
+def test_gltf_with_too_many_primitives(tmp_path: Path) -> None:
+    doc, data = gltf_document()
+    doc["meshes"][0]["primitives"] *= 50
+    refused(
+        write(tmp_path / "many.glb", glb(doc, data)),
+        "50 primitives",
+        limits=ReadLimits(max_nodes=10),
+    )

@@ -163,6 +163,12 @@ class _GltfReader:
                     self.source, f"glTF has {len(items)} {key}, over {self.budget.limits.max_nodes}"
                 )
         _check_structure(self.source, self.doc)
+        primitives = sum(len(mesh.get("primitives", [])) for mesh in self.doc.get("meshes", []))
+        if primitives > self.budget.limits.max_nodes:
+            raise ConversionError(
+                self.source,
+                f"glTF has {primitives} primitives, over {self.budget.limits.max_nodes}",
+            )
         model = Model(warnings=self.warnings)
         model.materials = [self._material(i) for i in range(len(self.doc.get("materials", [])))]
         default_material: int | None = None
