@@ -10,6 +10,7 @@ source's folder only.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -51,6 +52,8 @@ def read_with_assimp(source: Path, label: str, budget: SourceBudget) -> Model:
                 [sys.executable, "-m", "vrculture.pipeline.readers.assimp_worker",
                  str(source), str(out)],
                 capture_output=True, timeout=TIME_LIMIT_S, preexec_fn=cap_memory, check=False,
+                # One BLAS thread: each would reserve address space under the memory cap.
+                env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"},
             )  # fmt: skip
         except subprocess.TimeoutExpired as exc:
             raise ConversionError(
