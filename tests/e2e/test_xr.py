@@ -16,13 +16,13 @@ def enter_vr(page) -> None:
     page.wait_for_function("viewerState.inXR && viewerState.xrFrames > 10", timeout=TIMEOUT_MS)
 
 
-def aim_and_select(page, hand: str, position: dict, target: dict) -> None:
-    page.evaluate("""async ([hand, position, target]) => {
+def aim_and_select(page, hand: str, position: dict, target: dict, kind: str = "controller"):
+    page.evaluate("""async ([device, position, target]) => {
         const r = xrDevice.remote;
-        await r.dispatch('set_transform', {device: `controller-${hand}`, position});
-        await r.dispatch('look_at', {device: `controller-${hand}`, target});
-        await r.dispatch('select', {device: `controller-${hand}`});
-    }""", [hand, position, target])
+        await r.dispatch('set_transform', {device, position});
+        await r.dispatch('look_at', {device, target});
+        await r.dispatch('select', {device});
+    }""", [f"{kind}-{hand}", position, target])
 
 
 def test_enter_vr_renders_xr_frames_and_the_button_shows(server, new_page):
@@ -81,3 +81,48 @@ def test_controller_teleports_on_the_floor_and_the_thumbstick_turns(server, new_
     frames = state(page, "viewerState.xrFrames")
     page.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
     assert state(page, "viewerState.teleports.length") == 1
+
+
+def panel_button_target(page, kind: str) -> dict:
+    """Reference-space point of a button on the in-VR panel (rig at the entrance, yaw 0)."""
+    return page.evaluate("""(kind) => {
+        const p = viewer.app.vrPanel, v = viewer.app.viewer;
+        const b = p.buttons.find((x) => x.action.type === kind);
+        const size = p.mesh.geometry.parameters.width;
+        const local = p.mesh.position.clone().set(
+            ((b.x + b.w / 2) / 1024 - 0.5) * size, (0.5 - (b.y + b.h / 2) / 1024) * size, 0);
+        p.mesh.updateMatrixWorld(true);
+        const w = p.mesh.localToWorld(local);
+        return {x: w.x - v.rig.position.x, y: w.y, z: w.z - v.rig.position.z};
+    }""", kind)
+
+
+def test_vr_annotations_and_panel_buttons_answer_the_controller(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e?room=0"), quest=True, lang="sv-SE")
+    enter_vr(page)
+    # the annotation marker on the vase's rim: world (0, 0.9 + 0.5 + 0.02, -1)
+    aim_and_select(page, "right", {"x": 0.1, "y": 1.5, "z": -0.5}, {"x": 0, "y": 1.42, "z": -3.0})
+    page.wait_for_function("viewerState.picks.length > 0")
+    pick = state(page, "viewerState.picks[0]")
+    assert pick["id"] == "red-vase" and pick["annotation"] == "rim"
+    page.wait_for_function("viewerState.panel.vr && viewerState.panel.vrTitle === 'Röd vas'")
+    # the panel's language button switches to English
+    hand = {"x": 0.2, "y": 1.4, "z": -0.2}
+    aim_and_select(page, "right", hand, panel_button_target(page, "language"))
+    page.wait_for_function("viewerState.language === 'en'")
+    page.wait_for_function("viewerState.panel.vrTitle === 'Red vase'")
+    # and its close button closes it
+    aim_and_select(page, "right", hand, panel_button_target(page, "close"))
+    page.wait_for_function("viewerState.selected === null && !viewerState.panel.vr")
+    assert page.errors == []
+
+
+def test_tracked_hands_pick_with_a_pinch(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e?room=0"), quest=True)
+    enter_vr(page)
+    page.evaluate("xrDevice.remote.dispatch('set_input_mode', {mode: 'hand'})")
+    page.wait_for_function("""viewer.app.xr.controllers.some(
+        (c) => c.c.userData.source && c.c.userData.source.hand)""")
+    aim_and_select(page, "right", {"x": 0.25, "y": 1.3, "z": -0.4}, RED_VASE_LOCAL, kind="hand")
+    page.wait_for_function("viewerState.selected === 'red-vase'")
+    assert state(page, "viewerState.picks[0].via") == "controller"
