@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
@@ -35,21 +36,12 @@ def _redis_server() -> str | None:
     return found
 
 
-@pytest.fixture(scope="module")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    binary = _redis_server()
-    if binary is None:
-        pytest.skip("redis-server is not installed and could not be installed with apt-get")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    folder = tmp_path_factory.mktemp("redis")
+def start_redis(binary: str, folder: Path, port: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(folder)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url)
+    client = redis.Redis(host="127.0.0.1", port=port)
     deadline = time.monotonic() + 10
     while True:
         try:
@@ -61,7 +53,28 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 pytest.fail("redis-server did not start")
             time.sleep(0.05)
     client.close()
-    yield url
+    return process
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def redis_binary() -> str:
+    binary = _redis_server()
+    if binary is None:
+        pytest.skip("redis-server is not installed and could not be installed with apt-get")
+    return binary
+
+
+@pytest.fixture(scope="module")
+def redis_url(redis_binary: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    process = start_redis(redis_binary, tmp_path_factory.mktemp("redis"), port)
+    yield f"redis://127.0.0.1:{port}/0"
     process.terminate()
     process.wait(timeout=10)
 
@@ -178,3 +191,35 @@ async def test_capacity_counts_both_processes(nodes: tuple[Node, Node, str]) -> 
     fourth = await a.join("Four")
     assert fourth.welcome["room"] == f"{EXHIBITION}-2"
     assert [v["name"] for v in fourth.welcome["visitors"]] == ["Three"]
+
+
+async def test_rooms_and_feeds_survive_a_redis_restart(
+    tmp_path: Path, aiohttp_client: Any, redis_binary: str
+) -> None:
+    port = free_port()
+    folder = tmp_path / "redis-dir"
+    folder.mkdir()
+    process = start_redis(redis_binary, folder, port)
+    try:
+        config = make_config(tmp_path / "app", capacity=50)
+        config.redis_url = f"redis://127.0.0.1:{port}/0"
+        node = Node(await aiohttp_client(create_app(config, watch_interval=0.2)))
+        ann = await node.join("Ann")
+        process.terminate()
+        process.wait(timeout=10)
+        await ann.send({"type": "ping"})
+        await ann.expect("pong")  # the room goes on for this process's own visitors
+        process = start_redis(redis_binary, folder, port)
+        pubsub = node.http.server.app[keys.PUBSUB]
+        message = b'{"type": "reading", "feed": "lamps", "reading": {"t": 9, "lamp": "back"}}'
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        reading = None
+        while reading is None and loop.time() < deadline:  # until the subscriber reconnected
+            await pubsub.publish("feed:lamps", message)
+            with contextlib.suppress(TimeoutError):
+                reading = await ann.expect("reading", timeout=0.5)
+        assert reading is not None and reading["reading"]["lamp"] == "back"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
