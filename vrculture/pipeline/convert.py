@@ -29,9 +29,11 @@ LEVELS: dict[str, tuple[int, int]] = {
     "low": (5_000, 512),
 }
 UNITS = ("mm", "cm", "m")
-# Sources bigger than this along their longest side, with no units given, are taken as mm
-# (scanner software writes millimetres; no museum object is 20 m long).
-GUESS_MM_ABOVE = 20.0
+# With no units given, a source's longest side decides: over 100 units it is taken as mm
+# (scanner software writes millimetres; nefertiti 495, beast 274, gargoyle 129), over 10 as cm
+# (ogre 32), else metres (bunny 0.16, spot 1.9). The summary warns either way.
+GUESS_MM_ABOVE = 100.0
+GUESS_CM_ABOVE = 10.0
 
 
 @dataclass(frozen=True)
@@ -123,10 +125,12 @@ def _choose_scale(source_model: SourceModel, settings: ConvertSettings,
         return 1.0, None, "m"
     lo, hi = source_model.model.bounds()
     extent = float(np.max(hi - lo))
-    if extent > GUESS_MM_ABOVE:
-        warnings.append(f"units not given; took millimetres (object is {extent:.4g} units "
-                        "across); use --units or --height-m to set its real size")
-        return UNIT_SCALE["mm"], None, "mm"
+    for unit, above, word in (("mm", GUESS_MM_ABOVE, "millimetres"),
+                              ("cm", GUESS_CM_ABOVE, "centimetres")):
+        if extent > above:
+            warnings.append(f"units not given; took {word} (object is {extent:.4g} units "
+                            "across); use --units or --height-m to set its real size")
+            return UNIT_SCALE[unit], None, unit
     warnings.append("units not given; took metres; use --units or --height-m to set its "
                     "real size")
     return 1.0, None, "m"
@@ -160,6 +164,7 @@ def convert_model(source_model: SourceModel, out_dir: Path, stem: str,
     """Write `out_dir/<stem>.<level>.glb` per level and `out_dir/<stem>.json`; return it."""
     from vrculture.pipeline.atomic import write_atomic
     from vrculture.pipeline.textures import TextureOptions, encode_texture
+    from vrculture.pipeline.transforms.deviation import surface_deviation
     from vrculture.pipeline.transforms.normalise import NormaliseOptions, normalise
     from vrculture.pipeline.transforms.normals import repair_normals
     from vrculture.pipeline.transforms.optimize import optimize
@@ -201,7 +206,8 @@ def convert_model(source_model: SourceModel, out_dir: Path, stem: str,
     levels: list[dict] = []
     written: list[dict] = []
     current = model
-    error = 0.0
+    error = 0.0  # measured distance from the source's surface to this level's, metres
+    simplifier_error = 0.0  # meshoptimizer's own metric (attributes folded in), summed
     for name in ordered:
         budget, px_budget = LEVELS[name]
         target = min(budget, source_triangles)
@@ -214,8 +220,9 @@ def convert_model(source_model: SourceModel, out_dir: Path, stem: str,
         if current.triangle_count > target:
             result = simplify(current, SimplifyOptions(target_triangles=target))
             current = result.model
-            error += result.error
+            simplifier_error += result.error
             warnings += [f"{name}: {w}" for w in result.warnings]
+            error = surface_deviation(model, current)
         level_model = optimize(repair_normals(current))
         texture_options = TextureOptions(format=settings.textures, max_px=px_budget)
         images = {id(t): encode_texture(t, texture_options, normal_map=roles[id(t)][0],
@@ -229,6 +236,7 @@ def convert_model(source_model: SourceModel, out_dir: Path, stem: str,
             "name": name, "file": file_name, "written": True, "same_as": None,
             "bytes": len(glb.data), "triangles": level_model.triangle_count,
             "error": round(error, 9),
+            "simplifier_error": round(simplifier_error, 9),
             "texture_px": max((max(i.width, i.height) for i in images.values()), default=0),
             "texture_bytes": sum(len(i.data) for i in images.values()),
             "gpu_texture_bytes": sum(i.gpu_bytes for i in images.values()),
