@@ -195,7 +195,7 @@ class Session:
     async def _choose_room(self, wanted: str | None) -> Room | None:
         """A room with space. With several processes, joining a room first listens to who is
         there elsewhere, so a room that looked empty here may turn out full: try the next."""
-        capacity = self.hub.settings.capacity
+        capacity = self.hub.capacity
         full: set[str] = set()
         while True:
             room = self.hub.place(self.exhibition, wanted, frozenset(full))

@@ -14,6 +14,7 @@ from vrculture.server.rooms.room import Room
 from vrculture.server.rooms.visitor import Visitor
 
 log = logging.getLogger(__name__)
+ROOM_LIMIT = 2000
 Unsubscribe = Callable[[], Awaitable[None]]
 
 
@@ -62,6 +63,12 @@ class RoomsHub:
 
     # ----- rooms
 
+    @property
+    def capacity(self) -> int:
+        # The pose bookkeeping is per pair of visitors (memory ~ 12 bytes x visitors^2): a room
+        # holds at most ROOM_LIMIT whatever the setting; more visitors go to overflow rooms.
+        return max(1, min(self.settings.capacity, ROOM_LIMIT))
+
     def manifest_of(self, exhibition: str) -> Callable[[], dict[str, Any] | None]:
         def manifest() -> dict[str, Any] | None:
             loaded = self.registry.get(exhibition)
@@ -86,7 +93,7 @@ class RoomsHub:
         """The asked-for room if it has space, else the first with space, else a new overflow.
         `full` names rooms found full elsewhere (other processes) that this one may not hold."""
         rooms = self.rooms.setdefault(exhibition, [])
-        capacity = self.settings.capacity
+        capacity = self.capacity
         if wanted is not None and wanted not in full:
             for room in rooms:
                 if room.name == wanted and room.count < capacity:
