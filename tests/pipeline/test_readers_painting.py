@@ -176,10 +176,19 @@ def test_image_modes_become_rgb_or_rgba(tmp_path: Path, mode: str, fmt: str, alp
     assert decoded.size == (16, 8)
 
 
-def test_corpus_photo_is_upright_srgb_at_default_height(corpus: Path) -> None:
-    source = read_source(corpus / "cockatoo_photo.jpg")
+@pytest.mark.parametrize(
+    ("name", "pixels"),
+    [
+        ("cockatoo_photo.jpg", (800, 800)),
+        ("cockatoo_texture.jpg", (1024, 1024)),
+        ("parthenon_frieze_texture.jpg", (4096, 4096)),
+    ],
+)
+def test_corpus_images_become_panels(corpus: Path, name: str, pixels: tuple[int, int]) -> None:
+    source = read_source(corpus / name)
     assert _picture_size(source)[1] == pytest.approx(DEFAULT_HEIGHT_M)
-    assert _image(source).mode == "RGB"
+    image = _image(source)
+    assert image.mode == "RGB" and image.size == pixels
 
 
 def test_grey_scan_with_a_grey_icc_profile(tmp_path: Path) -> None:
