@@ -543,3 +543,18 @@ def test_gltf_with_too_many_primitives(tmp_path: Path) -> None:
         "50 primitives",
         limits=ReadLimits(max_nodes=10),
     )
+
+
+def test_ply_duplicate_property(tmp_path: Path) -> None:
+    data = ply_binary().replace(b"property float y", b"property float x")
+    refused(write(tmp_path / "dup.ply", data), "duplicate property 'x'")
+
+
+def test_ply_first_list_claims_two_billion_entries(tmp_path: Path) -> None:
+    header = (
+        b"ply\nformat binary_little_endian 1.0\nelement vertex 3\nproperty float x\n"
+        b"property float y\nproperty float z\nelement face 1\n"
+        b"property list int int vertex_indices\nend_header\n"
+    )
+    body = TRIANGLE.astype("<f4").tobytes() + struct.pack("<i", 2_000_000_000) + bytes(12)
+    refused(write(tmp_path / "huge.ply", header + body), "face", "truncated")

@@ -127,6 +127,9 @@ def _parse_header(source: Path, data: bytes) -> tuple[str, list[_Element], memor
                 elements[-1].properties.append(_Property(words[2], _TYPES[words[1]]))
             else:
                 raise ConversionError(source, f"{where}: malformed property line")
+            names = [p.name for p in elements[-1].properties]
+            if len(set(names)) != len(names) or names[-1].endswith("#n"):
+                raise ConversionError(source, f"{where}: duplicate property {names[-1]!r}")
         else:
             raise ConversionError(source, f"{where}: unknown PLY header keyword")
     if not fmt:
@@ -189,6 +192,9 @@ def _read_binary_lists(
             k = int(np.frombuffer(body, order + p.count_dtype, 1, probe)[0])
             if k < 0:
                 raise ConversionError(source, f"PLY element '{element.name}': negative list length")
+            if probe + size + k * np.dtype(p.dtype).itemsize > len(body):
+                # Not even the first item fits: the walk below reports where it is truncated.
+                return _walk_binary_lists(source, element, body, pos, order)
             lengths.append(k)
             fields.append((p.name + "#n", order + p.count_dtype))
             fields.append((p.name, order + p.dtype, (k,)))
