@@ -558,3 +558,15 @@ def test_ply_first_list_claims_two_billion_entries(tmp_path: Path) -> None:
     )
     body = TRIANGLE.astype("<f4").tobytes() + struct.pack("<i", 2_000_000_000) + bytes(12)
     refused(write(tmp_path / "huge.ply", header + body), "face", "truncated")
+
+
+def test_texture_name_in_another_case_is_found_inside_only(tmp_path: Path, secret: Path) -> None:
+    folder = tmp_path / "src"
+    write(folder / "wood.jpg", png_bytes(Image.new("RGB", (3, 3))))
+    source = read_source(_obj_with_mtl(folder, "map_Kd Wood.JPG"))
+    texture = source.model.materials[0].base_color_texture
+    assert texture is not None and texture.image.size == (3, 3)
+    # A differently-cased name that is a symlink leading out is still refused.
+    os.symlink(secret, folder / "escape.png")
+    source = read_source(_obj_with_mtl(folder, "map_Kd ESCAPE.png"))
+    assert source.model.materials[0].base_color_texture is None

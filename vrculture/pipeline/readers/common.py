@@ -128,9 +128,29 @@ def resolve_inside(
         raise ConversionError(
             source, f"external reference {reference!r} points outside the source folder"
         )
+    if not exists:
+        # Models exported on Windows name "Wood.JPG" for wood.jpg; find it, still inside.
+        target = _case_insensitive_match(base, target) or target
+        exists = target.is_file()
     if must_exist and not exists:
         raise ConversionError(source, f"external file {reference!r} not found next to the source")
     return target
+
+
+def _case_insensitive_match(base: Path, target: Path) -> Path | None:
+    try:
+        parent = target.parent
+        if not parent.is_dir():
+            return None
+        wanted = target.name.lower()
+        for candidate in parent.iterdir():
+            if candidate.name.lower() == wanted:
+                resolved = candidate.resolve()
+                if resolved.is_relative_to(base) and resolved.is_file():
+                    return resolved
+    except (OSError, RuntimeError):
+        return None
+    return None
 
 
 def require(condition: bool, source: Path, problem: str) -> None:
