@@ -584,3 +584,43 @@ def test_gltf_emissive_strength(tmp_path: Path) -> None:
     source = read_source(write(tmp_path / "f.glb", glb(doc, data)))
     assert source.model.materials[0].emissive_factor == pytest.approx((1.0, 0.9, 0.0))
     assert any("capped" in w for w in source.model.warnings)
+
+
+def _cube(inside_out: bool) -> tuple[np.ndarray, np.ndarray]:
+    corners = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], np.float32)
+    quads = [[0, 1, 3, 2], [4, 6, 7, 5], [0, 4, 5, 1], [2, 3, 7, 6], [0, 2, 6, 4], [1, 5, 7, 3]]
+    tris = np.array([[q[0], q[1], q[2]] for q in quads] + [[q[0], q[2], q[3]] for q in quads])
+    return corners, tris[:, [0, 2, 1]] if inside_out else tris
+
+
+def _volume(prim: Primitive) -> float:
+    v = prim.positions.astype(np.float64)
+    t = prim.indices
+    return float(np.einsum("ij,ij->i", v[t[:, 0]], np.cross(v[t[:, 1]], v[t[:, 2]])).sum() / 6)
+
+
+@pytest.mark.parametrize("fmt", ["ply", "stl"])
+def test_closed_inside_out_scan_is_turned_outward(tmp_path: Path, fmt: str) -> None:
+    corners, tris = _cube(inside_out=True)
+    data = ply_binary(corners, tris) if fmt == "ply" else stl_binary(corners[tris])
+    source = read_source(write(tmp_path / f"cube.{fmt}", data))
+    assert _volume(_only(source)) == pytest.approx(1.0)
+    assert any("inside-out" in w for w in source.model.warnings)
+
+
+def test_correct_cube_and_open_inside_out_surface_are_left_alone(tmp_path: Path) -> None:
+    corners, tris = _cube(inside_out=False)
+    source = read_source(write(tmp_path / "cube.ply", ply_binary(corners, tris)))
+    assert _volume(_only(source)) == pytest.approx(1.0) and not source.model.warnings
+    corners, tris = _cube(inside_out=True)
+    open_box = tris[2:]  # one side missing: the sign of its "volume" means nothing
+    source = read_source(write(tmp_path / "open.ply", ply_binary(corners, open_box)))
+    assert np.array_equal(_only(source).indices, open_box)
+
+
+def test_inside_out_normals_are_flipped_with_the_faces(corpus: Path) -> None:
+    """horse.ply is watertight but inside-out, its normals pointing inwards as well."""
+    prim = _only(read_source(corpus / "horse.ply"))
+    assert _volume(prim) > 0
+    outward = prim.positions - prim.positions.mean(axis=0)
+    assert (np.einsum("ij,ij->i", outward, prim.normals) > 0).mean() > 0.75

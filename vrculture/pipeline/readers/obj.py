@@ -24,6 +24,7 @@ from vrculture.pipeline.readers.common import (
 )
 from vrculture.pipeline.readers.mtl import MtlLibrary
 from vrculture.pipeline.readers.obj_scan import ScannedObj, scan_obj
+from vrculture.pipeline.readers.orientation import orient_outward
 
 
 class _Lines:
@@ -113,6 +114,8 @@ def read_obj(source: Path, data: bytes, budget: SourceBudget) -> Model:
             node.primitives.append(prim)
     if not node.primitives:
         raise ConversionError(source, "OBJ has zero drawable triangles")
+    if len(node.primitives) == 1:  # one closed surface can be judged; parts of one cannot
+        node.primitives[0] = orient_outward(node.primitives[0], model.warnings, "OBJ mesh")
     model.nodes.append(node)
     model.roots.append(0)
     return model

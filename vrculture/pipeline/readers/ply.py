@@ -27,6 +27,7 @@ from vrculture.pipeline.readers.common import (
     srgb_to_linear,
 )
 from vrculture.pipeline.readers.images import decode_image
+from vrculture.pipeline.readers.orientation import orient_outward
 from vrculture.pipeline.readers.tristrips import strips_to_triangles
 
 MAX_HEADER_BYTES = 64 * 1024
@@ -489,6 +490,7 @@ def _build_model(
     )  # fmt: skip
     if prim is None:
         raise ConversionError(source, "PLY has zero drawable triangles")
+    prim = orient_outward(prim, model.warnings, "PLY mesh")
     model.nodes.append(Node(name=source.stem, primitives=[prim]))
     model.roots.append(0)
     if strips is not None:

@@ -18,6 +18,7 @@ from vrculture.pipeline.readers.common import (
     checked_primitive,
     parse_numbers,
 )
+from vrculture.pipeline.readers.orientation import orient_outward
 
 _RECORD = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attribute", "<u2")])
 _VERTEX_LINE = re.compile(rb"^\s*vertex\s+(.*?)\s*$", re.MULTILINE | re.IGNORECASE)
@@ -36,6 +37,7 @@ def read_stl(source: Path, data: bytes, limits: ReadLimits) -> Model:
     prim = checked_primitive(source, model.warnings, corners, indices, label="STL mesh")
     if prim is None:
         raise ConversionError(source, "STL has zero drawable triangles (all degenerate or NaN)")
+    prim = orient_outward(prim, model.warnings, "STL mesh")
     model.nodes.append(Node(name=source.stem, primitives=[prim]))
     model.roots.append(0)
     return model
