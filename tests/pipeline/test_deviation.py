@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import trimesh
 from pipeline_helpers import primitive_from_trimesh, single_node_model
 
 from vrculture.pipeline.model import Primitive
-from vrculture.pipeline.transforms.deviation import _closest_distance, surface_deviation
+from vrculture.pipeline.transforms.deviation import (
+    DeviationOptions,
+    _closest_distance,
+    surface_deviation,
+)
 from vrculture.pipeline.transforms.simplify import SimplifyOptions, simplify
 
 
@@ -68,3 +73,24 @@ def test_sphere_error_grows_as_levels_coarsen_and_matches_the_chord_sagitta():
 def test_unsimplified_level_has_zero_error():
     model = single_node_model(primitive_from_trimesh(trimesh.creation.icosphere(3)))
     assert surface_deviation(model, model) < 1e-9
+
+
+def test_grid_search_equals_brute_force():
+    # A bumpy sphere cut into two open halves: borders, slivers and points off the surface.
+    sphere = trimesh.creation.icosphere(5, radius=0.3)
+    rng = np.random.default_rng(5)
+    vertices = sphere.vertices * (1 + 0.03 * rng.standard_normal((len(sphere.vertices), 1)))
+    faces = sphere.faces[sphere.triangles_center[:, 1] > 0.02]
+    prim = Primitive(positions=np.asarray(vertices, np.float32),
+                     indices=np.asarray(faces, np.uint32))
+    model = single_node_model(prim)
+    level = simplify(model, SimplifyOptions(target_triangles=300)).model
+    options = DeviationOptions(samples=800, seed=3)
+    measured = surface_deviation(model, level, options)
+    points = prim.positions.astype(np.float64)
+    points = points[np.random.default_rng(3).choice(len(points), 800, replace=False)]
+    tris = level.nodes[0].primitives[0]
+    t = tris.positions[tris.indices].astype(np.float64)
+    brute = max(_closest_distance(np.repeat(p[None], len(t), axis=0), t[:, 0], t[:, 1],
+                                  t[:, 2]).min() for p in points)
+    assert measured == pytest.approx(brute, rel=1e-9)
