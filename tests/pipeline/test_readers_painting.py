@@ -224,3 +224,25 @@ def test_sixteen_bit_tiff_master(tmp_path: Path) -> None:
     assert image.mode == "RGB" and image.size == (4, 2)
     r, g, b = image.getpixel((1, 1))
     assert (r, g) == (255, 0) and 127 <= b <= 128
+
+
+def test_camera_photo_dpi_is_ignored_but_scan_dpi_used(tmp_path: Path) -> None:
+    image = Image.new("RGB", (300, 400))
+    camera = Image.Exif()
+    camera.get_ifd(0x8769)[0x829D] = 5.6  # FNumber: a camera took this
+    photo = _jpeg(image, dpi=(50, 50), exif=camera.tobytes())
+    source = read_source(write(tmp_path / "photo.jpg", photo))
+    assert _picture_size(source)[1] == pytest.approx(DEFAULT_HEIGHT_M)
+    assert any("camera" in w for w in source.model.warnings)
+    scan = _jpeg(image, dpi=(50, 50))
+    assert _picture_size(read_source(write(tmp_path / "scan.jpg", scan)))[1] == pytest.approx(
+        400 / 50 * 0.0254, rel=1e-3
+    )
+
+
+def test_dpi_follows_the_exif_rotation(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored sideways: the upright height is the stored width
+    data = _jpeg(Image.new("RGB", (400, 300)), dpi=(200, 100), exif=exif.tobytes())
+    source = read_source(write(tmp_path / "turned.jpg", data))
+    assert _picture_size(source)[1] == pytest.approx(400 / 200 * 0.0254, rel=1e-3)

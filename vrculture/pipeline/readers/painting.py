@@ -12,6 +12,7 @@ back board; base at y = 0, centred on x, back at z = 0 (the build hangs it on wa
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -74,31 +75,44 @@ def _wood() -> Material:
 
 
 def _height_from_metadata(data: bytes, height_px: int) -> tuple[float, str]:
-    """Real height in metres from the DPI tag if plausible, with a note saying which was used."""
-    dpi = _vertical_dpi(data)
-    if dpi is not None and round(dpi) not in SOFTWARE_DEFAULT_DPI and dpi > 0:
+    """Real height in metres from the DPI tag if plausible, with a note saying which was used.
+
+    A camera's DPI tag is meaningless (it is whatever the firmware writes, often 300), so a
+    photograph (EXIF exposure/aperture/focal length present) never sizes the panel; a scan's
+    DPI does."""
+    dpi, from_camera = _vertical_dpi(data)
+    if dpi is not None and not from_camera and round(dpi) not in SOFTWARE_DEFAULT_DPI:
         height = height_px / dpi * 0.0254
         if PLAUSIBLE_HEIGHT_M[0] <= height <= PLAUSIBLE_HEIGHT_M[1]:
             return height, f"painting height {height:.3f} m from the image's {dpi:g} dpi"
+    reason = "a camera photograph's DPI says nothing of size" if from_camera else "no plausible DPI"
     return DEFAULT_HEIGHT_M, (
-        f"painting height unknown (no plausible DPI); used {DEFAULT_HEIGHT_M} m, "
+        f"painting height unknown ({reason}); used {DEFAULT_HEIGHT_M} m, "
         "give the real height with --height-m"
     )
 
 
-def _vertical_dpi(data: bytes) -> float | None:
+_CAMERA_TAGS = (0x829A, 0x829D, 0x920A)  # ExposureTime, FNumber, FocalLength (Exif IFD)
+
+
+def _vertical_dpi(data: bytes) -> tuple[float | None, bool]:
+    """(DPI along the upright image's height, whether a camera took it); metadata is optional,
+    so any problem reading it just means "unknown"."""
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            dpi = img.info.get("dpi")
-    except Exception:  # already decoded once successfully; metadata is optional
-        return None
-    if not dpi or len(dpi) < 2:
-        return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the pixels were already checked and decoded
+            with Image.open(io.BytesIO(data)) as img:
+                dpi = img.info.get("dpi")
+                exif = img.getexif()
+                camera = any(tag in exif.get_ifd(0x8769) for tag in _CAMERA_TAGS)
+                turned = exif.get(0x0112) in (5, 6, 7, 8)  # EXIF orientation swaps the axes
+    except Exception:
+        return None, False
     try:
-        value = float(dpi[1])
-    except (TypeError, ValueError):
-        return None
-    return value if np.isfinite(value) else None
+        value = float(dpi[0] if turned else dpi[1])
+    except (TypeError, ValueError, IndexError):
+        return None, camera
+    return (value if np.isfinite(value) and value > 0 else None), camera
 
 
 def _picture_quad(x0: float, x1: float, y0: float, y1: float, z: float) -> Primitive:
