@@ -112,8 +112,12 @@ def test_vr_annotations_and_panel_buttons_answer_the_controller(server, new_page
     page.wait_for_function("viewerState.language === 'en'")
     page.wait_for_function("viewerState.panel.vrTitle === 'Red vase'")
     # and its close button closes it
-    aim_and_select(page, "right", hand, panel_button_target(page, "close"))
-    page.wait_for_function("viewerState.selected === null && !viewerState.panel.vr")
+    target = panel_button_target(page, "close")
+    aim_and_select(page, "right", hand, target)
+    try:
+        page.wait_for_function("viewerState.selected === null && !viewerState.panel.vr")
+    except Exception as error:
+        raise AssertionError((target, state(page, "viewerState.panel"))) from error
     assert page.errors == []
 
 

@@ -127,6 +127,7 @@ class App {
     const { Avatars } = await import('./avatars.js');
     const avatars = new Avatars(this.viewer);
     this.avatars = avatars;
+    if (this.params.get('name')) writePreference('name', this.params.get('name').slice(0, 32));
     const name = (this.params.get('name') || readPreference('name') || t(this.language, 'visitor')).slice(0, 32);
     let color = readPreference('color');
     if (!/^#[0-9a-f]{6}$/i.test(color || '')) {

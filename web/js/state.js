@@ -27,7 +27,6 @@ export const viewerState = {
   selected: null,
   panel: { open: false, id: null, lang: null, title: null, vr: false },
   language: null,
-  annotationsShown: 0,
   ws: { status: 'off', connects: 0, reconnects: 0, messages: [], received: 0, sent: 0, ticks: 0, lastError: null, selfId: null },
   visitors: [], // others in the room: {id, name, guide}
   avatars: 0,

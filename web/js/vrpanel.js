@@ -140,6 +140,7 @@ export class VRPanel {
     const x = hit.uv.x * PX;
     const y = (1 - hit.uv.y) * PX;
     const b = this.buttons.find((q) => x >= q.x && x <= q.x + q.w && y >= q.y && y <= q.y + q.h);
+    viewerState.panel.lastHit = { x: Math.round(x), y: Math.round(y), button: b ? b.action.type : null };
     if (!b) return true;
     const id = this.current && this.current.id;
     if (b.action.type === 'close') this.app.select(null, 'controller');
