@@ -570,3 +570,16 @@ def test_texture_name_in_another_case_is_found_inside_only(tmp_path: Path, secre
     os.symlink(secret, folder / "escape.png")
     source = read_source(_obj_with_mtl(folder, "map_Kd ESCAPE.png"))
     assert source.model.materials[0].base_color_texture is None
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("m.obj", obj_text()),
+        ("m.ply", ply_binary()),
+        ("m.stl", stl_binary(np.stack([TRIANGLE] * 2))),
+        ("m.glb", glb(*gltf_document(np.vstack([TRIANGLE, TRIANGLE + 1])))),
+    ],
+)
+def test_triangle_limit(tmp_path: Path, name: str, data: str | bytes) -> None:
+    refused(write(tmp_path / name, data), "limit", limits=ReadLimits(max_triangles=1))
