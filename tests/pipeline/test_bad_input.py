@@ -583,3 +583,46 @@ def test_texture_name_in_another_case_is_found_inside_only(tmp_path: Path, secre
 )
 def test_triangle_limit(tmp_path: Path, name: str, data: str | bytes) -> None:
     refused(write(tmp_path / name, data), "limit", limits=ReadLimits(max_triangles=1))
+
+
+MEMORY_CAPPED_READ = """
+import resource, sys
+from pathlib import Path
+cap = 1536 << 20
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+from vrculture.pipeline.errors import ConversionError
+from vrculture.pipeline.readers import read_source
+for name in sys.argv[1:]:
+    try:
+        read_source(Path(name))
+        print(name, "READ")
+    except ConversionError as err:
+        print(name, "REFUSED", err.problem)
+"""
+
+
+def test_lying_headers_are_refused_under_a_memory_cap(tmp_path: Path) -> None:
+    """Run in a child limited to 1.5 GB of address space: a reader that allocated from a lying
+    header before checking it (which overcommit would otherwise hide) fails here."""
+    import subprocess
+    import sys
+
+    doc, data = gltf_document()
+    doc["accessors"][0]["count"] = 19_000_000  # within max_vertices, far beyond the buffer
+    files = [
+        write(tmp_path / "v.ply", ply_binary(declared_vertices=1_900_000_000)),
+        write(tmp_path / "f.ply", ply_binary(declared_faces=1_900_000_000)),
+        write(tmp_path / "t.stl", stl_binary(np.stack([TRIANGLE]), declared=1_900_000_000)),
+        write(tmp_path / "a.glb", glb(doc, data)),
+        write(tmp_path / "i.png", png_header_only(100_000, 100_000)),
+    ]
+    env = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", MEMORY_CAPPED_READ, *map(str, files)],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) == len(files)
+    for line in lines:
+        assert " REFUSED " in line and "memory" not in line, line
