@@ -306,3 +306,9 @@ def tiff_rgb16(width: int, height: int, pixels: np.ndarray) -> bytes:
         else:
             out += struct.pack("<HHII", tag, kind, count, value)
     return out + struct.pack("<I", 0) + struct.pack("<4H", 16, 16, 16, 0) + data
+
+
+def off_text(vertices: np.ndarray = QUAD, faces: str = "4 0 1 2 3\n", keyword: str = "OFF") -> str:
+    face_count = len(faces.strip().splitlines())
+    rows = "".join(" ".join(str(v) for v in row) + "\n" for row in vertices)
+    return f"{keyword}\n# a comment\n{len(vertices)} {face_count} 0\n{rows}{faces}"

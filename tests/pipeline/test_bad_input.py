@@ -21,6 +21,7 @@ from readers_fixtures import (
     glb,
     gltf_document,
     obj_text,
+    off_text,
     ply_ascii,
     ply_binary,
     png_bytes,
@@ -626,3 +627,19 @@ def test_lying_headers_are_refused_under_a_memory_cap(tmp_path: Path) -> None:
     assert len(lines) == len(files)
     for line in lines:
         assert " REFUSED " in line and "memory" not in line, line
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (off_text().replace("4 1 0", "4000000 1 0"), ("declares 4000000 vertices",)),
+        (off_text(faces="3 0 1 9\n"), ("index 9", "out of range")),
+        (off_text(faces="3 0 1\n"), ("face 1 is malformed",)),
+        (off_text(faces="3 0 1 2.5\n"), ("integers",)),
+        ("OFF\n", ("counts",)),
+        ("4OFF\n1 1 0\n", ("not supported",)),
+        (off_text(faces="2 0 1\n"), ("zero triangles",)),
+    ],
+)
+def test_broken_off(tmp_path: Path, text: str, words: tuple[str]) -> None:
+    refused(write(tmp_path / "b.off", text), *words)

@@ -24,6 +24,7 @@ from readers_fixtures import (
     gltf_document,
     meshopt_glb,
     obj_text,
+    off_text,
     ply_ascii,
     ply_binary,
     png_bytes,
@@ -53,6 +54,7 @@ def _seed_files() -> dict[str, bytes]:
         "g.gltf": json.dumps(embedded).encode(),
         "h.png": png_bytes(Image.new("RGB", (8, 8))),
         "i.glb": meshopt_glb(),
+        "j.off": off_text(faces="4 0 1 2 3\n3 0 2 3 255 0 0\n", keyword="OFF").encode(),
     }
 
 

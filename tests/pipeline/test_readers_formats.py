@@ -17,6 +17,7 @@ from readers_fixtures import (
     gltf_document,
     meshopt_glb,
     obj_text,
+    off_text,
     ply_ascii,
     ply_binary,
     png_bytes,
@@ -624,3 +625,27 @@ def test_inside_out_normals_are_flipped_with_the_faces(corpus: Path) -> None:
     assert _volume(prim) > 0
     outward = prim.positions - prim.positions.mean(axis=0)
     assert (np.einsum("ij,ij->i", outward, prim.normals) > 0).mean() > 0.75
+
+
+def test_off_polygons(tmp_path: Path) -> None:
+    vertices = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [-1, 0.5, 0]])
+    source = read_source(write(tmp_path / "m.off", off_text(vertices, "4 0 1 2 3\n3 0 3 4\n")))
+    assert (source.format, source.default_up) == ("off", "+Y")
+    prim = _only(source)
+    assert prim.triangle_count == 3
+    assert (_front_normals(prim)[:, 2] > 0.99).all()
+
+
+def test_coff_vertex_colours_and_face_colours(tmp_path: Path) -> None:
+    vertices = np.hstack(
+        [QUAD, [[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255], [9, 9, 9, 255]]]
+    )
+    text = off_text(vertices, "3 0 1 2 255 0 0\n3 0 2 3 0 255 0\n", keyword="COFF")
+    prim = _only(read_source(write(tmp_path / "c.off", text)))
+    assert prim.triangle_count == 2
+    assert prim.colors is not None and prim.colors.max() == pytest.approx(1.0)
+
+
+def test_off_named_obj_is_read_as_off(tmp_path: Path) -> None:
+    source = read_source(write(tmp_path / "x.obj", off_text()))
+    assert source.format == "off" and source.model.triangle_count == 2

@@ -34,7 +34,7 @@ __all__ = ["DEFAULT_LIMITS", "ReadLimits", "SourceModel", "read_source"]
 # The format each extension promises, to tell the curator when a name lies.
 _EXTENSION_FORMAT = {
     ".obj": "obj", ".ply": "ply", ".stl": "stl", ".gltf": "gltf", ".glb": "glb",
-    ".fbx": "fbx", ".dae": "dae",
+    ".fbx": "fbx", ".dae": "dae", ".off": "off",
     **{ext: "image" for ext in IMAGE_EXTENSIONS},
 }  # fmt: skip
 
@@ -43,8 +43,8 @@ _EXTENSION_FORMAT = {
 class SourceModel:
     model: Model  # source's own coordinates and units; node transforms baked; textures as PIL
     kind: str  # "model" | "painting"
-    default_up: str  # "+Y" for glTF/GLB/OBJ/FBX/Collada/images, "+Z" for PLY/STL (scanners)
-    format: str  # "obj" | "ply" | "stl" | "gltf" | "glb" | "fbx" | "dae" | "image"
+    default_up: str  # "+Y" for glTF/GLB/OBJ/OFF/FBX/Collada/images, "+Z" for PLY/STL (scanners)
+    format: str  # "obj" | "ply" | "stl" | "off" | "gltf" | "glb" | "fbx" | "dae" | "image"
     already_metric: bool  # True for paintings (built at real size in metres) and glTF/GLB
 
 
@@ -143,6 +143,10 @@ def _dispatch(
 
         model = read_gltf(path, budget.read(path), budget, binary=fmt == "glb")
         return SourceModel(model, "model", "+Y", fmt, already_metric=True)
+    if fmt == "off":
+        from vrculture.pipeline.readers.off import read_off
+
+        return SourceModel(read_off(path, budget.read(path), limits), "model", "+Y", "off", False)
     if fmt in ("fbx", "dae"):
         label = "FBX" if fmt == "fbx" else "Collada"
         model = read_with_assimp(path, label, budget)

@@ -8,17 +8,17 @@ from pathlib import Path
 SNIFF_BYTES = 64 * 1024
 
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff"}
-MODEL_EXTENSIONS = {".obj", ".ply", ".stl", ".gltf", ".glb", ".fbx", ".dae"}
 
 _OBJ_LINE = re.compile(rb"^[ \t]*(v|vt|vn|f|o|g|mtllib|usemtl|s)[ \t]", re.MULTILINE)
+_OFF_KEYWORD = re.compile(rb"^(ST)?C?N?4?n?OFF\b")
 _STL_FACET = re.compile(rb"\bfacet\b|\bendsolid\b", re.IGNORECASE)
 
 
 def sniff(head: bytes, size: int) -> str:
     """Format name for a file whose first bytes are `head` and whose length is `size`.
 
-    Returns one of: "empty", "glb", "ply", "stl", "obj", "gltf", "image:<kind>", "fbx", "dae",
-    "draco", "zip", "text" (unknown text), "binary" (unknown binary).
+    Returns one of: "empty", "glb", "ply", "stl", "obj", "off", "gltf", "image:<kind>", "fbx",
+    "dae", "draco", "zip", "text" (unknown text), "binary" (unknown binary).
     """
     if size == 0:
         return "empty"
@@ -48,6 +48,8 @@ def sniff(head: bytes, size: int) -> str:
         return "gltf"
     if text[:5].lower() == b"solid" and _STL_FACET.search(head):
         return "stl"
+    if _OFF_KEYWORD.match(text):
+        return "off"
     if text.startswith(b"; FBX") or b"FBXHeaderExtension" in head[:4096]:
         return "fbx"
     if b"<COLLADA" in head[:4096]:
