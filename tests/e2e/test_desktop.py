@@ -115,3 +115,22 @@ def test_without_webgl_the_list_and_panels_still_work(server, new_page):
     page.click("#object-list [data-id=red-vase]")
     page.wait_for_selector("#panel:not([hidden])")
     assert page.inner_text("#panel-title") == "Red vase"
+
+
+def test_a_phone_taps_to_select_and_to_walk(server, browser):
+    ctx = browser.new_context(viewport={"width": 390, "height": 700}, has_touch=True,
+                              is_mobile=True, device_scale_factor=2)
+    try:
+        page = ctx.new_page()
+        page.goto(server.url("/exhibitions/e2e?room=0"))
+        wait_ready(page)
+        page.touchscreen.tap(*screen_point(page, 0, 1.15, -1))
+        page.wait_for_function("viewerState.selected === 'red-vase'")
+        assert state(page, "viewerState.picks[0].via") == "touch"
+        page.tap("#panel .close")  # the panel covers the lower half of a phone's screen
+        page.wait_for_function("viewerState.selected === null")
+        page.touchscreen.tap(*screen_point(page, 0.6, 0, -1.0))
+        page.wait_for_function("viewerState.teleports.length === 1")
+        assert state(page, "viewerState.teleports[0].via") == "touch"
+    finally:
+        ctx.close()

@@ -47,8 +47,11 @@ def test_two_visitors_see_each_others_avatar_move(server, new_page):
 
 
 def test_a_guide_leads_a_tour_and_it_moves_the_follower(server, new_page):
-    guide = open_room_page(new_page, server, f"?name=Guide&guide_code={server.guide_code}")
-    guide.wait_for_function("viewerState.ws.guide === true")
+    guide = open_room_page(new_page, server, "?name=Guide")
+    # the guide types the code the curator issued (`vrculture guides add`) into the page
+    guide.fill("#guide-code", server.guide_code)
+    guide.click("#lead-button")
+    guide.wait_for_function("viewerState.ws.guide === true && viewerState.ws.status === 'open'")
     guide_id = state(guide, "viewerState.ws.selfId")
     follower = open_room_page(new_page, server, "?name=Follower")
     follower.wait_for_function(
@@ -113,3 +116,21 @@ def test_a_lost_room_connection_reconnects_and_the_exhibition_keeps_working(serv
     assert page.evaluate("viewer.teleport(0.5, -2)") is True  # works alone meanwhile
     page.wait_for_function("viewerState.ws.connects === 2 && viewerState.ws.status === 'open'")
     assert state(page, "viewerState.ws.reconnects") >= 1
+
+
+def test_a_visitor_in_vr_shows_head_and_both_hands_to_the_others(server, new_page):
+    headset = new_page(server.url("/exhibitions/e2e?name=Quest"), quest=True)
+    wait_ready(headset)
+    headset.wait_for_function("viewerState.ws.status === 'open' && viewerState.xrSupported")
+    quest_id = state(headset, "viewerState.ws.selfId")
+    desktop = open_room_page(new_page, server, "?name=Desk")
+    assert headset.evaluate("viewer.enterVR()") is True
+    headset.wait_for_function("viewerState.xrFrames > 5")
+    headset.evaluate("""xrDevice.remote.dispatch('set_transform',
+        {device: 'controller-left', position: {x: -0.3, y: 1.1, z: -0.3}})""")
+    desktop.wait_for_function(f"""(() => {{
+        const a = viewer.app.avatars.byId.get({quest_id});
+        return a && a.parts.head.visible && a.parts.left.visible && a.parts.right.visible
+            && Math.abs(a.parts.left.position.x + 0.3) < 0.02
+            && Math.abs(a.parts.left.position.z - 1.7) < 0.02;
+    }})()""")

@@ -40,5 +40,14 @@ export function liveLabel(lang, v) {
     const referred = v.last && Number.isFinite(v.last.referred) ? `, ${v.last.referred} ${t(lang, 'referred')}` : '';
     return `${v.value} ${t(lang, 'sessions')}${referred}`;
   }
-  return `${t(lang, `kinds.${v.kind}`)}: ${Math.round(v.value * 10) / 10}${v.unit ? ` ${v.unit}` : ''}`;
+  let label = `${t(lang, `kinds.${v.kind}`)}: ${Math.round(v.value * 10) / 10}${v.unit ? ` ${v.unit}` : ''}`;
+  const last = v.last || {};
+  // the exhibit's point: the energy a presence-dimmed lamp saves against one always at full power
+  if (v.kind === 'street-lighting' && last.rated_w > 0 && Number.isFinite(last.power_w)) {
+    label += ` · ${t(lang, 'energySaved')} ${Math.round(100 * (1 - last.power_w / last.rated_w))} %`;
+  }
+  if (v.kind === 'smart-bin' && Number.isFinite(last.compactions)) {
+    label += ` · ${t(lang, 'compactions')}: ${last.compactions}`;
+  }
+  return label;
 }

@@ -15,7 +15,7 @@ const UI = {
     failedLevel: 'En detaljnivå kunde inte laddas', help: 'W A S D: gå · dra: titta · klicka: välj eller gå dit',
     goal: { climate: 'Klimat', economic: 'Ekonomi', social: 'Socialt', democratic: 'Demokrati' },
     kinds: { 'street-lighting': 'Ljusnivå', 'smart-bin': 'Fyllnadsgrad', 'eye-tracking-screening': 'Screeningar', gauge: 'Värde' },
-    sessions: 'screeningar', referred: 'remitterade', noReadings: 'Inga mätvärden ännu',
+    sessions: 'screeningar', energySaved: 'energibesparing', compactions: 'komprimeringar', referred: 'remitterade', noReadings: 'Inga mätvärden ännu',
     turntable: 'Föremålet roterar. Dra för att vrida.', tour: 'Visning',
   },
   en: {
@@ -30,7 +30,7 @@ const UI = {
     failedLevel: 'A level of detail failed to load', help: 'W A S D: walk · drag: look · click: select or go there',
     goal: { climate: 'Climate', economic: 'Economy', social: 'Social', democratic: 'Democracy' },
     kinds: { 'street-lighting': 'Light level', 'smart-bin': 'Fill level', 'eye-tracking-screening': 'Screenings', gauge: 'Value' },
-    sessions: 'screenings', referred: 'referred', noReadings: 'No readings yet',
+    sessions: 'screenings', energySaved: 'energy saved', compactions: 'compactions', referred: 'referred', noReadings: 'No readings yet',
     turntable: 'The object turns slowly. Drag to rotate it.', tour: 'Tour',
   },
 };

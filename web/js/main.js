@@ -156,6 +156,20 @@ class App {
     });
     this.viewer.onFrame(() => this.sendPose());
     this.rooms.connect();
+    this.wireLeadForm();
+  }
+
+  /** A guide types the code the curator gave them; the room then lets them lead tours. */
+  wireLeadForm() {
+    const form = document.querySelector('#lead-form');
+    if (!form) return;
+    form.hidden = this.manifest.tours.length === 0;
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const code = form.querySelector('#guide-code').value.trim();
+      if (code) this.rooms.lead(code);
+      form.querySelector('#guide-code').value = '';
+    });
   }
 
   /** Guides present in the room, each with a "follow" button (the tour then moves you). */

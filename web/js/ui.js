@@ -26,10 +26,25 @@ export class Overlay {
     this.panel = $('#panel');
     this.returnFocus = null;
     this.buildLanguageSelect();
+    this.setupCollapsibleList();
     this.render();
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !this.panel.hidden) this.close();
     });
+  }
+
+  /** On a phone the object list folds away behind a button so that the view stays visible. */
+  setupCollapsibleList() {
+    const nav = $('#object-nav');
+    const toggle = $('#objects-toggle');
+    if (!nav || !toggle) return;
+    this.narrow = window.matchMedia('(max-width: 600px)');
+    this.setListOpen = (open) => {
+      nav.classList.toggle('collapsed', !open);
+      toggle.setAttribute('aria-expanded', String(open));
+    };
+    this.setListOpen(!this.narrow.matches);
+    toggle.addEventListener('click', () => this.setListOpen(nav.classList.contains('collapsed')));
   }
 
   get lang() {
@@ -59,8 +74,11 @@ export class Overlay {
     if (sel) { sel.value = this.lang; $('#lang-label').textContent = t(this.lang, 'language'); }
     const vr = $('#enter-vr');
     if (vr) vr.textContent = viewerState.inXR ? t(this.lang, 'exitVR') : t(this.lang, 'enterVR');
-    const heading = $('#objects-heading');
-    if (heading) heading.textContent = t(this.lang, 'objects');
+    for (const e of [$('#objects-heading'), $('#objects-toggle')]) if (e) e.textContent = t(this.lang, 'objects');
+    for (const [sel, key] of [['#guide-code-label', 'guideCode'], ['#lead-button', 'lead']]) {
+      const e = $(sel);
+      if (e) e.textContent = t(this.lang, key);
+    }
     const help = $('#help');
     if (help) help.textContent = this.app.mode === 'turntable' ? t(this.lang, 'turntable') : t(this.lang, 'help');
     this.renderList();
@@ -76,7 +94,11 @@ export class Overlay {
     const m = this.app.manifest;
     const items = [...m.objects, ...m.smart_exhibits].map((o) => el('li', {},
       el('button', { type: 'button', 'data-id': o.id, 'aria-pressed': String(viewerState.selected === o.id),
-        onclick: (e) => { this.returnFocus = e.currentTarget; this.app.select(o.id, 'keyboard'); } },
+        onclick: (e) => {
+          this.returnFocus = e.currentTarget;
+          if (this.narrow?.matches) { this.setListOpen(false); this.returnFocus = $('#objects-toggle'); }
+          this.app.select(o.id, 'keyboard');
+        } },
       this.app.text(o.title))));
     list.replaceChildren(...items);
   }
