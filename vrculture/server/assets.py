@@ -150,12 +150,15 @@ def _base_headers(file: _File, cache_control: str | None) -> dict[str, str]:
     """The headers that depend only on the file's identity (cached: formatting dates and
     matching names for every request of a small file costs more than sending it)."""
     immutable = HASHED_NAME.search(file.path.name) is not None
-    return {
+    headers = {
         "Content-Type": content_type_for(file.path),
         "ETag": _etag_for(file),
         "Last-Modified": formatdate(file.mtime_ns / 1e9, usegmt=True),
         "Cache-Control": cache_control or (IMMUTABLE if immutable else REVALIDATE),
     }
+    if file.path.suffix.lower() in COMPRESSIBLE:  # the reply depends on Accept-Encoding
+        headers["Vary"] = "Accept-Encoding"
+    return headers
 
 
 def _etag_for(file: _File) -> str:
@@ -260,26 +263,23 @@ class FileResponder:
         path: Path,
         *,
         cache_control: str | None = None,
-        extra_headers: dict[str, str] | None = None,
     ) -> web.StreamResponse:
         file = _stat_file(path)
         if file is None:
             raise web.HTTPNotFound()
         headers = dict(_base_headers(file, cache_control))
-        if extra_headers:
-            headers.update(extra_headers)
-        compressible = path.suffix.lower() in COMPRESSIBLE
-        if compressible:
-            headers["Vary"] = "Accept-Encoding"
+        compressible = "Vary" in headers
 
         encoding = None
         range_header = request.headers.get("Range")
+        accept = request.headers.get("Accept-Encoding")
         if (
             compressible
+            and accept
             and range_header is None
             and MIN_COMPRESS_BYTES <= file.size <= COMPRESS_MAX_BYTES
         ):
-            encoding = accepted_encoding(request.headers.get("Accept-Encoding", ""))
+            encoding = accepted_encoding(accept)
         if encoding:
             # A compressed copy is a different representation: it needs its own strong ETag.
             headers["ETag"] = headers["ETag"][:-1] + f'-{encoding}"'
