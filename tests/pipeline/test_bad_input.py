@@ -643,3 +643,23 @@ def test_lying_headers_are_refused_under_a_memory_cap(tmp_path: Path) -> None:
 )
 def test_broken_off(tmp_path: Path, text: str, words: tuple[str]) -> None:
     refused(write(tmp_path / "b.off", text), *words)
+
+
+def test_obj_with_a_material_per_face(tmp_path: Path) -> None:
+    """Grouping by material is one sort, and each group keeps only its own vertices."""
+    n = 2000
+    vertices = np.arange(3 * n * 3, dtype=float).reshape(-1, 3) % 97
+    faces = "".join(f"usemtl m{i}\nf {3 * i + 1} {3 * i + 2} {3 * i + 3}\n" for i in range(n))
+    path = write(tmp_path / "many.obj", obj_text(faces, vertices))
+    source = read_source(path)
+    prims = source.model.primitives()
+    assert len(prims) == n and all(p.vertex_count == 3 for p in prims)
+    refused(path, "2000 materials", limits=ReadLimits(max_nodes=100))
+
+
+def test_gltf_instancing_counts_against_the_vertex_limit(tmp_path: Path) -> None:
+    doc, data = gltf_document()
+    doc["nodes"] = [{"children": [1, 2, 3, 4, 5]}] + [{"mesh": 0}] * 5
+    path = write(tmp_path / "inst.glb", glb(doc, data))
+    assert read_source(path).model.triangle_count == 5
+    refused(path, "exceed the limit of 10", limits=ReadLimits(max_vertices=10))

@@ -60,7 +60,7 @@ class _GltfReader(GltfData):
         model = Model(warnings=self.warnings)
         model.materials = [self._material(i) for i in range(len(self.doc.get("materials", [])))]
         default_material: int | None = None
-        total_triangles = 0
+        total_triangles = total_vertices = 0
         for node_index, world in self._scene_nodes():
             node = self.doc.get("nodes", [])[node_index]
             if "mesh" not in node:
@@ -70,6 +70,9 @@ class _GltfReader(GltfData):
             name = node.get("name") or mesh.get("name") or f"node{node_index}"
             out = Node(name=str(name))
             for decoded in self._decoded_mesh(mesh_index):
+                # Instancing multiplies work: bound the vertices baked, not just the triangles.
+                total_vertices += decoded.positions.shape[0]
+                check_counts(self.source, self.budget.limits, total_vertices, 0)
                 material = decoded.material
                 if material < 0:
                     if default_material is None:

@@ -1,8 +1,9 @@
 """Wavefront OBJ reader (with MTL materials), vectorised.
 
-One pass over the lines sorts them into v / vt / vn / f lists (plus usemtl/mtllib state); the
-numbers are then parsed in bulk by numpy, polygons fanned into triangles with index arithmetic,
-and each distinct (v, vt, vn) corner becomes one vertex via `np.unique` on an integer key.
+obj_scan.py classifies the lines and parses their numbers in bulk (a careful line-by-line parse
+here takes the files it declines); polygons are fanned into triangles with index arithmetic, each
+distinct (v, vt, vn) corner becomes one vertex via `np.unique` on an integer key, and triangles
+are grouped into one primitive per material with a single sort.
 Our own parser rather than trimesh's: trimesh silently ignores MTL/texture failures and does not
 check indices, and we need every external path confined to the source's folder.
 """
@@ -99,16 +100,24 @@ def read_obj(source: Path, data: bytes, budget: SourceBudget) -> Model:
     triangle_vertices = vertex_of_corner.reshape(-1)[triangles]
 
     model.materials = [_material(name, library, model.warnings) for name in parsed.material_names]
+    if len(model.materials) > budget.limits.max_nodes:
+        raise ConversionError(
+            source, f"OBJ uses {len(model.materials)} materials, over {budget.limits.max_nodes}"
+        )
     face_material = np.asarray(parsed.face_material, dtype=np.int64)[triangle_face]
     node = Node(name=source.stem)
-    for index in range(len(model.materials)):
-        selected = triangle_vertices[face_material == index]
-        if selected.size == 0:
-            continue
+    # Group triangles by material with one sort (not one pass per material: a hostile file can
+    # name a material per face), and give each group only the vertices it uses.
+    order = np.argsort(face_material, kind="stable")
+    groups, starts = np.unique(face_material[order], return_index=True)
+    for index, chunk in zip(groups, np.split(order, starts[1:]), strict=True):
+        used, local = np.unique(triangle_vertices[chunk], return_inverse=True)
         prim = checked_primitive(
-            source, model.warnings, out_positions, selected,
-            normals=out_normals, uvs=out_uvs, colors=out_colors, material=index,
-            label=f"OBJ material {model.materials[index].name!r}",
+            source, model.warnings, out_positions[used], local.reshape(-1, 3),
+            normals=None if out_normals is None else out_normals[used],
+            uvs=None if out_uvs is None else out_uvs[used],
+            colors=None if out_colors is None else out_colors[used],
+            material=int(index), label=f"OBJ material {model.materials[index].name!r}",
         )  # fmt: skip
         if prim is not None:
             node.primitives.append(prim)
