@@ -76,11 +76,25 @@ def test_axe_finds_no_serious_accessibility_issue(server, new_page):
     page.wait_for_selector("#panel .live")
     page.evaluate("viewer.startTour('highlights')")
     page.wait_for_selector("#tour-bar:not([hidden])")
+    assert serious_axe_violations(page) == []
+
+
+def serious_axe_violations(page) -> list:
     page.add_script_tag(content=AXE_JS.read_text())
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
-               for v in result["violations"] if v["impact"] in ("serious", "critical")]
-    assert serious == []
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def test_axe_is_also_content_with_the_list_page_and_the_embed(server, new_page):
+    index = new_page(server.url("/"))
+    index.wait_for_selector("#exhibitions a[href='/exhibitions/e2e']")
+    assert serious_axe_violations(index) == []
+    embed = new_page(server.url("/embed/e2e/red-vase?lang=sv"))
+    wait_ready(embed)
+    embed.evaluate("viewer.select('red-vase')")
+    embed.wait_for_selector("#panel:not([hidden])")
+    assert serious_axe_violations(embed) == []
 
 
 def test_a_self_guided_tour_moves_the_visitor_and_speaks_on_request(server, new_page):
