@@ -649,3 +649,17 @@ def test_coff_vertex_colours_and_face_colours(tmp_path: Path) -> None:
 def test_off_named_obj_is_read_as_off(tmp_path: Path) -> None:
     source = read_source(write(tmp_path / "x.obj", off_text()))
     assert source.format == "off" and source.model.triangle_count == 2
+
+
+def test_gltf_textures_sharing_an_image_decode_it_once(tmp_path: Path) -> None:
+    doc, data = _textured_doc(png_bytes(Image.new("RGB", (4, 4))))
+    doc["textures"] = [{"source": 0}, {"source": 0, "sampler": 0}]
+    doc["samplers"] = [{}]
+    doc["materials"][0]["emissiveTexture"] = {"index": 1}  # base colour uses texture 0
+    doc["materials"][0]["normalTexture"] = {"index": 1}
+    doc["materials"][0]["occlusionTexture"] = {"index": 0}
+    material = read_source(write(tmp_path / "s.glb", glb(doc, data))).model.materials[0]
+    # Colour maps share one decoded image, data maps another (no colour management for them).
+    assert material.base_color_texture is material.emissive_texture
+    assert material.normal_texture is material.occlusion_texture
+    assert material.normal_texture is material.metallic_roughness_texture

@@ -51,6 +51,7 @@ class _GltfReader(GltfData):
     """Scene, meshes and materials on top of GltfData's accessors."""
 
     _textures: dict[tuple[int, bool], Texture | None] = field(default_factory=dict)
+    _images: dict[tuple[int, bool], Texture] = field(default_factory=dict)
     _meshes: dict[int, list[_Decoded]] = field(default_factory=dict)
     _uv_transforms: dict[int, np.ndarray] = field(default_factory=dict)
 
@@ -372,6 +373,14 @@ class _GltfReader(GltfData):
             self.warnings.append(f"glTF {where}: texture {texture_index} has no image; ignored")
             return None
         image_index = self._index(source, "images", f"texture {texture_index} source")
+        # Cached per image: many textures (or samplers) may share one, and decoding it once per
+        # texture would let a small file demand thousands of decodes of a large image.
+        key = (image_index, color)
+        if key not in self._images:
+            self._images[key] = self._decode_image(image_index, color)
+        return self._images[key]
+
+    def _decode_image(self, image_index: int, color: bool) -> Texture:
         image = self.doc.get("images", [])[image_index]
         label = str(image.get("uri") or image.get("name") or f"image {image_index}")
         if "bufferView" in image:
