@@ -136,13 +136,17 @@ def _texture(
     source: Path, reference: str, budget: SourceBudget, warnings: list[str]
 ) -> Texture | None:
     try:
-        path = resolve_inside(source, source.parent, reference, must_exist=False)
+        path = resolve_inside(
+            source, source.parent, reference, must_exist=False, listings=budget.listings
+        )
     except ConversionError:  # absolute or escaping: only its bare name is looked up, inside
         path = source.parent / "\0"  # matches no file: falls through to the bare name
     if not path.is_file():
         # FBX files often carry the absolute path of the artist's machine: try the bare name.
         bare = reference.replace("\\", "/").rsplit("/", 1)[-1]
-        path = resolve_inside(source, source.parent, bare, must_exist=False)
+        path = resolve_inside(
+            source, source.parent, bare, must_exist=False, listings=budget.listings
+        )
         if not path.is_file():
             warnings.append(f"texture {reference!r} not found next to the source; ignored")
             return None

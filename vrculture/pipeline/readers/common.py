@@ -44,6 +44,7 @@ class SourceBudget:
         self.limits = limits
         self.total = 0
         self._source_bytes: bytes | None = None
+        self.listings: dict[Path, dict[str, Path]] = {}  # folder -> lower-case name -> entry
 
     def check_size(self, path: Path, size: int) -> None:
         if size > self.limits.max_file_bytes:
@@ -91,6 +92,7 @@ def resolve_inside(
     *,
     must_exist: bool = True,
     percent_encoded: bool = False,
+    listings: dict[Path, dict[str, Path]] | None = None,
 ) -> Path:
     """Resolve a file reference from inside a source (MTL map, glTF uri) within `folder` only.
 
@@ -130,24 +132,36 @@ def resolve_inside(
         )
     if not exists:
         # Models exported on Windows name "Wood.JPG" for wood.jpg; find it, still inside.
-        target = _case_insensitive_match(base, target) or target
+        target = _case_insensitive_match(base, target, listings) or target
         exists = target.is_file()
     if must_exist and not exists:
         raise ConversionError(source, f"external file {reference!r} not found next to the source")
     return target
 
 
-def _case_insensitive_match(base: Path, target: Path) -> Path | None:
+def _case_insensitive_match(
+    base: Path, target: Path, listings: dict[Path, dict[str, Path]] | None
+) -> Path | None:
+    """A file in target's folder whose name differs only in case, resolved and still inside.
+    `listings` caches each folder's names for one source (a hostile MTL can name thousands of
+    missing maps; listing the folder once per name would be quadratic)."""
     try:
         parent = target.parent
-        if not parent.is_dir():
+        listing = None if listings is None else listings.get(parent)
+        if listing is None:
+            if not parent.is_dir():
+                return None
+            listing = {}
+            for candidate in parent.iterdir():
+                listing.setdefault(candidate.name.lower(), candidate)
+            if listings is not None:
+                listings[parent] = listing
+        candidate = listing.get(target.name.lower())
+        if candidate is None:
             return None
-        wanted = target.name.lower()
-        for candidate in parent.iterdir():
-            if candidate.name.lower() == wanted:
-                resolved = candidate.resolve()
-                if resolved.is_relative_to(base) and resolved.is_file():
-                    return resolved
+        resolved = candidate.resolve()
+        if resolved.is_relative_to(base) and resolved.is_file():
+            return resolved
     except (OSError, RuntimeError):
         return None
     return None

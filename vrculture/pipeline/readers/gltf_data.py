@@ -213,7 +213,13 @@ class GltfData:
                 return base64.b64decode(payload, validate=True)
             except (binascii.Error, ValueError) as exc:
                 raise ConversionError(self.source, f"glTF {what}: bad base64 data URI") from exc
-        path = resolve_inside(self.source, self.source.parent, uri, percent_encoded=True)
+        path = resolve_inside(
+            self.source,
+            self.source.parent,
+            uri,
+            percent_encoded=True,
+            listings=self.budget.listings,
+        )
         return self.budget.read(path)
 
 

@@ -57,7 +57,9 @@ class MtlLibrary:
         self._textures: dict[Path, Texture | None] = {}
 
     def load(self, reference: str) -> None:
-        path = resolve_inside(self.source, self.folder, reference, must_exist=False)
+        path = resolve_inside(
+            self.source, self.folder, reference, must_exist=False, listings=self.budget.listings
+        )
         if not path.is_file() and " " in reference.strip():
             # "mtllib a.mtl b.mtl" names several libraries (a name with spaces was tried first).
             for part in reference.split():
@@ -130,7 +132,9 @@ class MtlLibrary:
     def _texture(self, reference: str, *, color: bool) -> Texture | None:
         if not reference:
             return None
-        path = resolve_inside(self.source, self.folder, reference, must_exist=False)
+        path = resolve_inside(
+            self.source, self.folder, reference, must_exist=False, listings=self.budget.listings
+        )
         if path in self._textures:
             return self._textures[path]
         texture = None

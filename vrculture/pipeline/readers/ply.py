@@ -46,7 +46,9 @@ def _attach_texture(source: Path, model: Model, names: list[str], budget: Source
     """MeshLab's `comment TextureFile name.jpg`: the base colour map, read from the folder."""
     if len(names) > 1:
         model.warnings.append(f"PLY names {len(names)} textures; only {names[0]!r} is used")
-    path = resolve_inside(source, source.parent, names[0], must_exist=False)
+    path = resolve_inside(
+        source, source.parent, names[0], must_exist=False, listings=budget.listings
+    )
     if not path.is_file():
         model.warnings.append(f"texture {names[0]!r} not found next to the source; ignored")
         return
