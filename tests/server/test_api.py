@@ -49,8 +49,17 @@ async def test_healthz(client):
     response = await client.get("/healthz")
     assert response.status == 200
     body = await response.json()
-    assert body["status"] == "ok"
+    assert body["status"] == "ok" and body["database"] == "ok"
     assert [e["id"] for e in body["exhibitions"]] == ["demo"]
+
+
+async def test_healthz_reports_a_broken_database(client):
+    from vrculture.server import keys
+
+    client.app[keys.FEED_STORE].store.conn.close()
+    response = await client.get("/healthz")
+    assert response.status == 503
+    assert (await response.json())["status"] == "degraded"
 
 
 async def test_pages(client):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 from typing import Any
 
 from aiohttp import web
@@ -11,6 +13,9 @@ from vrculture.server import keys
 from vrculture.server.jsonreply import JSONError, encode, json_reply
 from vrculture.server.keys import LoadedExhibition
 from vrculture.server.registry import BundleRegistry
+from vrculture.server.storage import AsyncStore, Store
+
+HEALTH_TIMEOUT = 2.0  # seconds; a database stuck longer than this cannot take readings
 
 
 def _registry(request: web.Request) -> BundleRegistry:
@@ -75,15 +80,24 @@ async def get_object(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 when the server can answer and its database can commit readings, else 503."""
     registry = _registry(request)
+    store: AsyncStore = request.app[keys.FEED_STORE]  # type: ignore[assignment]
+    try:
+        await asyncio.wait_for(store.run(Store.ping), timeout=HEALTH_TIMEOUT)
+        database = "ok"
+    except (TimeoutError, sqlite3.Error) as error:
+        database = f"unavailable: {type(error).__name__}"
     return json_reply(
         request,
         {
-            "status": "ok",
+            "status": "ok" if database == "ok" else "degraded",
+            "database": database,
             "process": os.getpid(),  # tells `--workers` processes apart
             "exhibitions": [{"id": e.id, "version": e.version} for e in registry.all()],
             "bundle_errors": sorted(registry.errors.values()),
         },
+        status=200 if database == "ok" else 503,
         etag=False,
     )
 

@@ -165,7 +165,10 @@ def document() -> dict[str, Any]:
                  _param("maxheight", "query", {"type": "integer"}, False)],
                 {"$ref": "#/components/schemas/OEmbed"},
                 {"400": ERROR, "404": ERROR, "501": ERROR})},
-            "/healthz": {"get": _json("liveness and loaded exhibitions", [], {"type": "object"})},
+            "/healthz": {"get": _json("liveness, database and loaded exhibitions", [],
+                                      {"type": "object"},
+                                      {"503": {"description": "the database is unavailable",
+                                               "content": {"application/json": {}}}})},
             "/ws/rooms/{exhibition}": {"get": {
                 "summary": "WebSocket upgrade: the rooms protocol (docs/rooms-protocol.md)",
                 "parameters": [EXHIBITION],

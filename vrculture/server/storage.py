@@ -121,6 +121,10 @@ class Store:
     def close(self) -> None:
         self.conn.close()
 
+    def ping(self) -> None:
+        """Fails if the database cannot be read (used by /healthz)."""
+        self.conn.execute("SELECT count(*) FROM meta").fetchone()
+
     # feeds -----------------------------------------------------------------------------
     def add_feed(
         self,
