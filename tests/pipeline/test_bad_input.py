@@ -663,3 +663,11 @@ def test_gltf_instancing_counts_against_the_vertex_limit(tmp_path: Path) -> None
     path = write(tmp_path / "inst.glb", glb(doc, data))
     assert read_source(path).model.triangle_count == 5
     refused(path, "exceed the limit of 10", limits=ReadLimits(max_vertices=10))
+
+
+def test_repeated_mtllib_lines_read_the_library_once(tmp_path: Path) -> None:
+    write(tmp_path / "m.mtl", "newmtl m\nKd 1 0 0\n")
+    text = "mtllib m.mtl\n" * 5000 + "usemtl m\n" + obj_text()
+    limits = ReadLimits(max_total_bytes=100_000)  # 5000 reads of the library would exceed it
+    source = read_source(write(tmp_path / "x.obj", text), limits=limits)
+    assert source.model.materials[0].base_color_factor[:3] == (1.0, 0.0, 0.0)

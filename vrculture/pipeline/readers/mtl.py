@@ -55,6 +55,7 @@ class MtlLibrary:
         self.warnings = warnings
         self.materials: dict[str, Material] = {}
         self._textures: dict[Path, Texture | None] = {}
+        self._loaded: set[Path] = set()
 
     def load(self, reference: str) -> None:
         path = resolve_inside(
@@ -65,6 +66,9 @@ class MtlLibrary:
             for part in reference.split():
                 self.load(part)
             return
+        if path in self._loaded:
+            return  # repeated mtllib lines: read and parse each library once
+        self._loaded.add(path)
         if not path.is_file():
             self.warnings.append(f"material library {reference!r} not found; using plain grey")
             return
