@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 
 import aiohttp
 import pytest
@@ -33,6 +34,13 @@ def test_feeds_add_rotate_list_remove(tmp_path, capsys):
     assert main(["feeds", "list", "--data", data]) == 0
     listing = capsys.readouterr().out
     assert "lamps\tstreet-lighting" in listing and token not in listing
+    store = Store.open(tmp_path / "data")
+    now = time.time()
+    store.insert_readings("lamps", [(now - 40 * 86400, {"t": "old"}), (now, {"t": "new"})])
+    store.close()
+    assert main(["feeds", "prune", "--older-than", "30", "--data", data]) == 0
+    assert "1 readings deleted" in capsys.readouterr().err
+    assert main(["feeds", "prune", "--older-than", "0", "--data", data]) == 2
     assert main(["feeds", "remove", "lamps", "--data", data]) == 0
     assert main(["feeds", "rotate", "lamps", "--data", data]) == 1
 

@@ -50,6 +50,11 @@ def add_parser(subparsers) -> None:
     )
     remove.add_argument("feed_id", metavar="FEED_ID")
     remove.add_argument("--delete-readings", action="store_true")
+    prune = actions.add_parser(
+        "prune", parents=[common], help="delete readings older than some days"
+    )
+    prune.add_argument("--older-than", type=float, required=True, metavar="DAYS")
+    prune.add_argument("feed_id", nargs="?", metavar="FEED_ID", help="default: every feed")
 
 
 def _fail(message: str, code: int = EXIT_FAILED) -> int:
@@ -104,6 +109,11 @@ def run(args: argparse.Namespace) -> int:
             if not store.remove_feed(feed_id, keep_readings=not args.delete_readings):
                 return _fail(f"{feed_id}: no such feed")
             print(f"feed {feed_id} removed", file=sys.stderr)
+        elif args.action == "prune":
+            if args.older_than <= 0:
+                return _fail("--older-than must be a positive number of days", EXIT_USAGE)
+            count = store.prune_readings(time.time() - args.older_than * 86400, feed_id)
+            print(f"{count} readings deleted", file=sys.stderr)
     except sqlite3.Error as error:
         return _fail(f"database error: {error}")
     finally:

@@ -233,6 +233,15 @@ class Store:
             ).fetchall()[::-1]
         return [json.loads(row[0]) for row in rows]
 
+    def prune_readings(self, before: float, feed_id: str | None = None) -> int:
+        """Deletes readings older than `before` (epoch seconds); returns how many."""
+        if feed_id is None:
+            cursor = self.conn.execute("DELETE FROM readings WHERE t < ?", (before,))
+        else:
+            cursor = self.conn.execute("DELETE FROM readings WHERE feed = ? AND t < ?",
+                                       (feed_id, before))
+        return cursor.rowcount
+
     def latest_readings(self, feed_ids: list[str]) -> dict[str, dict[str, Any]]:
         latest: dict[str, dict[str, Any]] = {}
         for feed_id in feed_ids:
