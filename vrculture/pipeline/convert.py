@@ -161,7 +161,28 @@ def _unique_textures(model: Model) -> list[Texture]:
 def convert_model(source_model: SourceModel, out_dir: Path, stem: str,
                   settings: ConvertSettings, *, source_label: str = "<generated>",
                   _started: float | None = None) -> dict:
-    """Write `out_dir/<stem>.<level>.glb` per level and `out_dir/<stem>.json`; return it."""
+    """Write `out_dir/<stem>.<level>.glb` per level and `out_dir/<stem>.json`; return it.
+
+    Every failure is a ConversionError naming `source_label` (the build reports it per object
+    and carries on); Ctrl-C still interrupts.
+    """
+    try:
+        return _convert_model(source_model, out_dir, stem, settings, source_label, _started)
+    except ConversionError:
+        raise
+    except MemoryError:
+        raise ConversionError(source_label, "not enough memory to convert this model") from None
+    except OSError as err:
+        raise ConversionError(source_label, f"cannot write to {out_dir}: "
+                                            f"{err.strerror or err}") from None
+    except Exception as err:  # a converter bug must still be one clear line, not a traceback
+        raise ConversionError(source_label, f"internal error ({type(err).__name__}: {err})") \
+            from err
+
+
+def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
+                   settings: ConvertSettings, source_label: str,
+                   _started: float | None) -> dict:
     from vrculture.pipeline.atomic import write_atomic
     from vrculture.pipeline.textures import TextureOptions, encode_texture
     from vrculture.pipeline.transforms.deviation import surface_deviation
