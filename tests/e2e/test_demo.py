@@ -38,6 +38,15 @@ def test_the_demo_renders_each_object_where_it_projects(server, new_page):
     assert len(checked) >= 2, "the entrance view shows several objects"
 
 
+def post(server, feed: str, reading: dict) -> None:
+    req = urllib.request.Request(server.url(f"/api/feeds/{feed}/readings"),
+                                 data=json.dumps(reading).encode(), method="POST",
+                                 headers={"Authorization": f"Bearer {server.feed_tokens[feed]}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        assert res.status == 201
+
+
 def test_demo_smart_bins_animate_the_node_of_each_feed(server, new_page):
     demo = server.demo.manifest
     bins = next(s for s in demo["smart_exhibits"] if s["kind"] == "smart-bin")
@@ -47,17 +56,38 @@ def test_demo_smart_bins_animate_the_node_of_each_feed(server, new_page):
     page.wait_for_function("viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
     feed = bins["feeds"][1]
     node_name = bins["model"]["nodes"].get(f"fill:{feed}") or bins["model"]["nodes"]["fill"]
-    body = json.dumps({"t": time.time(), "bin": "B2", "fill_pct": 25, "compactions": 0,
-                       "emptied": False}).encode()
-    req = urllib.request.Request(server.url(f"/api/feeds/{feed}/readings"), data=body,
-                                 method="POST",
-                                 headers={"Authorization": f"Bearer {server.feed_tokens[feed]}",
-                                          "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=10) as res:
-        assert res.status == 201
+    post(server, feed, {"t": time.time(), "bin": "B2", "fill_pct": 25, "compactions": 0,
+                        "emptied": False})
     page.wait_for_function(
         f"viewerState.smart[{json.dumps(bins['id'])}]?.feeds?.[{json.dumps(feed)}] === 25")
     scale = page.evaluate(f"""() => viewer.app.viewer.scene
         .getObjectByName({json.dumps('smart:' + bins['id'])})
         .getObjectByName({json.dumps(node_name)}).scale.y""")
     assert abs(scale - 0.25) < 1e-6
+
+
+def test_demo_screening_screen_shows_todays_sessions_and_the_lamp_brightens(server, new_page):
+    demo = server.demo.manifest
+    screening = next(s for s in demo["smart_exhibits"] if s["kind"] == "eye-tracking-screening")
+    lamp = next(s for s in demo["smart_exhibits"] if s["kind"] == "street-lighting")
+    page = new_page(server.url(f"/exhibitions/{demo['id']}"))
+    wait_ready(page)
+    page.wait_for_function("viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
+    post(server, screening["feeds"][0], {"t": time.time(), "period": "2026-11-28",
+                                         "sessions": 17, "referred": 2})
+    page.wait_for_function(f"viewerState.smart[{json.dumps(screening['id'])}]?.text === '17'")
+    painted = page.evaluate(f"""() => {{
+        const g = viewer.app.viewer.scene.getObjectByName({json.dumps('smart:' + screening['id'])});
+        let canvas = null;
+        g.getObjectByName({json.dumps(screening['model']['nodes']['screen'])})
+         .traverse((o) => {{ if (o.userData.screenCanvas) canvas = o.userData.screenCanvas; }});
+        return canvas ? `${{canvas.width}}x${{canvas.height}}` : null;
+    }}""")
+    assert painted == "256x128"  # the screen node now shows the canvas with the count
+    post(server, lamp["feeds"][0], {"t": time.time(), "lamp": "P1", "presence": True,
+                                    "level": 100, "power_w": 30, "rated_w": 60})
+    page.wait_for_function(f"viewerState.smart[{json.dumps(lamp['id'])}]?.value === 100")
+    assert state(page, f"viewerState.smart[{json.dumps(lamp['id'])}].emissiveIntensity") > 2
+    page.evaluate(f"viewer.select({json.dumps(lamp['id'])})")
+    page.wait_for_function("document.querySelector('#panel .live-value')?.textContent"
+                           ".includes('50 %')")

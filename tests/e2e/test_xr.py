@@ -84,7 +84,7 @@ def test_controller_teleports_on_the_floor_and_the_thumbstick_turns(server, new_
 
 
 def panel_button_target(page, kind: str) -> dict:
-    """Reference-space point of a button on the in-VR panel (rig at the entrance, yaw 0)."""
+    """Reference-space (rig-local) point of a button on the in-VR panel."""
     return page.evaluate("""(kind) => {
         const p = viewer.app.vrPanel, v = viewer.app.viewer;
         const b = p.buttons.find((x) => x.action.type === kind);
@@ -92,8 +92,8 @@ def panel_button_target(page, kind: str) -> dict:
         const local = p.mesh.position.clone().set(
             ((b.x + b.w / 2) / 1024 - 0.5) * size, (0.5 - (b.y + b.h / 2) / 1024) * size, 0);
         p.mesh.updateMatrixWorld(true);
-        const w = p.mesh.localToWorld(local);
-        return {x: w.x - v.rig.position.x, y: w.y, z: w.z - v.rig.position.z};
+        const w = v.rig.worldToLocal(p.mesh.localToWorld(local));
+        return {x: w.x, y: w.y, z: w.z};
     }""", kind)
 
 
@@ -130,3 +130,18 @@ def test_tracked_hands_pick_with_a_pinch(server, new_page):
     aim_and_select(page, "right", {"x": 0.25, "y": 1.3, "z": -0.4}, RED_VASE_LOCAL, kind="hand")
     page.wait_for_function("viewerState.selected === 'red-vase'")
     assert state(page, "viewerState.picks[0].via") == "controller"
+
+
+def test_a_tour_in_vr_reads_aloud_and_moves_on_from_the_panel(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e?room=0"), quest=True)
+    enter_vr(page)
+    page.evaluate("viewer.startTour('highlights')")
+    page.wait_for_function("viewerState.tour.stop === 0 && viewerState.panel.vr")
+    # the visitor stands at the first stop's view point now: (0, 0, 0.5)
+    hand = {"x": 0.2, "y": 1.4, "z": -0.2}
+    aim_and_select(page, "right", hand, panel_button_target(page, "speak"))
+    page.wait_for_function("viewerState.tour.spoken === 1")
+    aim_and_select(page, "right", hand, panel_button_target(page, "next"))
+    page.wait_for_function("viewerState.tour.stop === 1 && viewerState.selected === 'green-bowl'")
+    page.wait_for_function("viewerState.tour.spoken === 2")
+    assert state(page, "Math.abs(viewerState.viewerPos.x + 2.5) < 0.05") is True

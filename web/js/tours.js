@@ -63,6 +63,11 @@ export class Tours {
     return !!(viewerState.ws.guide && this.app.rooms?.open && this.remote && this.remote.tour);
   }
 
+  /** Self-guided, or leading the room's tour: this visitor may move it on. */
+  canSteer() {
+    return !!this.local || this.isLeading();
+  }
+
   follow(guideId) {
     return !!this.app.rooms?.send({ type: 'follow', guide: guideId });
   }
@@ -108,7 +113,7 @@ export class Tours {
     bar.hidden = !active;
     if (!active) return;
     const lang = this.app.language;
-    const canSteer = !!this.local || this.isLeading();
+    const canSteer = this.canSteer();
     bar.querySelector('.tour-title').textContent = `${this.app.text(stop.tourTitle) || t(lang, 'tour')} – ${t(lang, 'stop')} ${stop.stop + 1} ${t(lang, 'of')} ${stop.stops}`;
     bar.querySelector('.tour-narration').textContent = this.app.text(stop.narration);
     const prev = bar.querySelector('[data-action=prev]');

@@ -105,6 +105,15 @@ export class VRPanel {
       drawChart(g, v.series, 48, y + 16, PX - 96, 180, { max: v.kind === 'eye-tracking-screening' ? null : 100 });
       y += 210;
     }
+    const tours = this.app.tours;
+    if (this.current?.narration && tours?.current) {
+      // a tour stop in VR: read aloud and (when this visitor steers the tour) next, by ray
+      this.button(g, 48, y + 20, 300, 70, t(lang, 'speak') + (tours.speak ? ' ✓' : ''), { type: 'speak' }, 34);
+      if (tours.canSteer() && tours.current.stop < tours.current.stops - 1) {
+        this.button(g, 368, y + 20, 240, 70, t(lang, 'next'), { type: 'next' }, 34);
+      }
+      y += 100;
+    }
     if (c.annotations.length) {
       g.fillStyle = '#9ecbff';
       g.font = 'bold 36px sans-serif';
@@ -146,6 +155,8 @@ export class VRPanel {
     if (b.action.type === 'close') this.app.select(null, 'controller');
     else if (b.action.type === 'language') this.app.setLanguage(b.action.lang);
     else if (b.action.type === 'annotation' && id) this.app.select(id, 'controller', b.action.id);
+    else if (b.action.type === 'speak') { this.app.tours.toggleSpeech(); this.refresh(); }
+    else if (b.action.type === 'next') this.app.tours.next();
     return true;
   }
 }
