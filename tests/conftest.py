@@ -14,3 +14,14 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"shared corpus not present at {CORPUS}")
     return CORPUS
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's sync API keeps an event loop running on the main thread for as long as its
+    session-scoped browser lives; pytest-asyncio tests collected after it would then fail with
+    "Runner.run() cannot be called from a running event loop".
+    """
+    e2e_dir = ROOT / "tests" / "e2e"
+    items.sort(key=lambda item: Path(str(item.path)).is_relative_to(e2e_dir))
