@@ -558,7 +558,20 @@ def main() -> int:
         r_cost, v_cost = float(np.median(cost["relay"])), float(np.median(cost["vrculture"]))
         print(f"server CPU per delivered update (median of runs with >= 99 % delivery): relay "
               f"{r_cost:.1f} us, vrculture {v_cost:.1f} us ({r_cost / v_cost:.1f}x less)")
+        # Where each server would need a whole core for its updates at these costs: a capacity
+        # estimate that other work on the machine does not move much.
+        r_n = next(n for n in range(2, 100000) if expected_updates("relay", n) * r_cost > 1e6)
+        v_n = next(n for n in range(2, 100000) if expected_updates("vrculture", n) * v_cost > 1e6)
+        print(f"projected N at one busy core: relay {r_n}, vrculture {v_n} ({v_n / r_n:.1f}x)")
     return 0
+
+
+def expected_updates(mode: str, n: int) -> float:
+    """Visitor updates per second all clients receive when every pose changes at 20 Hz."""
+    if mode == "relay":
+        return n * (n - 1) * RATE_HZ
+    near = min(24, n - 1)
+    return n * (near * RATE_HZ + (n - 1 - near) * 2.0)
 
 
 if __name__ == "__main__":
