@@ -202,3 +202,23 @@ def test_lru_is_bounded_by_bytes():
     assert cache.get((9,)) is not None and cache.get((0,)) is None
     cache.put(("big",), bytes(101))
     assert cache.get(("big",)) is None
+
+
+async def test_large_files_go_through_kernel_sendfile(client, bundle, monkeypatch):
+    sent: list[int] = []
+    real = os.sendfile
+
+    def counting(out_fd, in_fd, offset, count):
+        done = real(out_fd, in_fd, offset, count)
+        sent.append(done)
+        return done
+
+    monkeypatch.setattr(os, "sendfile", counting)
+    url, data = _level_url(bundle, "high")
+    response = await client.get(url)
+    assert await response.read() == data
+    assert sum(sent) == len(data)  # every byte by the kernel, none copied through Python
+    sent.clear()
+    small_url, small = _level_url(bundle, "low")
+    assert await (await client.get(small_url)).read() == small
+    assert sent == []  # small files come from the in-memory cache
