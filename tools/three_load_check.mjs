@@ -1,10 +1,10 @@
 // Loads GLB files with three.js's own GLTFLoader + MeshoptDecoder in Node and prints one JSON
 // line per file: triangles, vertices, node names, world bounds, textures loaded.
 // Node has no DOM image decoder: JPEG/PNG/WebP images fail to decode here and are reported
-// as `texturesSkipped` (three.js logs and continues); KTX2 needs KTX2Loader's transcoder in a
-// Worker, so files with KHR_texture_basisu are checked with a KTX2 loader that is absent and
-// reported as {"skipped": "ktx2"}. Geometry, quantisation and meshopt decoding are what this
-// checks.
+// as `texturesSkipped` (three.js logs and continues). KTX2 needs KTX2Loader's transcoder in a
+// Worker, which Node lacks, so files requiring KHR_texture_basisu are not loaded here: they are
+// reported as {"skipped": "ktx2"} (the headless-Chromium tests cover them). Geometry,
+// quantisation, texture transforms and meshopt decoding are what this checks.
 import { readFile } from "node:fs/promises";
 import * as THREE from "three";
 import { GLTFLoader } from "three/examples/jsm/loaders/GLTFLoader.js";

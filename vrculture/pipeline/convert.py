@@ -2,6 +2,13 @@
 
 readers -> normalise -> weld -> per level: simplify (chained) -> normals -> optimise ->
 textures -> GLB. Used by `vrculture convert` and by the exhibition build.
+
+Per level the summary reports `error`: the measured largest distance in metres from (a fixed
+sample of) the source's vertices to the level's surface (transforms/deviation.py), and
+`simplifier_error`: meshoptimizer's own metric summed along the chain, which folds the
+attribute error in. Normals are computed per level after simplifying, so the simplifier
+works on the welded geometry (crease splits would stop it early: nefertiti stalled at 7.2k
+triangles for a 5k budget).
 """
 
 from __future__ import annotations
