@@ -3,7 +3,7 @@
 // Node has no DOM image decoder: JPEG/PNG/WebP images fail to decode here and are reported
 // as `texturesSkipped` (three.js logs and continues). KTX2 needs KTX2Loader's transcoder in a
 // Worker, which Node lacks, so files requiring KHR_texture_basisu are not loaded here: they are
-// reported as {"skipped": "ktx2"} (the headless-Chromium tests cover them). Geometry,
+// reported as {"skipped": "ktx2"}; the validator still checks their KTX2 images. Geometry,
 // quantisation, texture transforms and meshopt decoding are what this checks.
 import { readFile } from "node:fs/promises";
 import * as THREE from "three";
