@@ -90,10 +90,11 @@ class App {
       installTurntable(viewer, this.objectOnly);
     } else {
       installDesktopControls(viewer);
-      await this.setupXR();
     }
+    // assets start loading now; XR and the room are set up while they arrive
     const started = viewer.start({ objectsOnly: this.objectOnly ? [this.objectOnly] : null });
     if (this.mode !== 'turntable') {
+      await this.setupXR();
       await this.setupRoom();
       if (!this.rooms) this.primeReadings();
     }
