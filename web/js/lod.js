@@ -129,8 +129,13 @@ export class LevelManager {
     if (it.placeholder) { it.holder.remove(it.placeholder); it.placeholder = null; }
     if (old && old !== scene) {
       it.holder.remove(old);
-      // the lowest level stays in memory as the instant fallback; higher ones release GPU memory
-      if (it.shown > 0) disposeGPU(old);
+      // the lowest level stays in memory as the instant fallback; a replaced sharper level is
+      // released (GPU and, by dropping it from the cache, CPU memory: a headset has little of
+      // both) and fetched again from the HTTP cache (immutable names) if it is wanted later
+      if (it.shown > 0) {
+        disposeGPU(old);
+        it.cache.delete(it.shown);
+      }
     }
     it.holder.add(scene);
     it.shown = index;
