@@ -112,7 +112,9 @@ class StreetLights:
 class SmartBins:
     feed: str
     rng: random.Random
-    bins: int = 3
+    # One physical bin per feed: the build draws one bin model per feed and the viewer moves
+    # its fill level, so several bins behind one feed would make that level jump between them.
+    bins: int = 1
     compact_at: float = 85.0  # % fill that triggers the compactor
     compaction_ratio: float = 0.45  # fill after compaction, as a share of before
     collect_after: int = 4  # compactions before the bin asks to be emptied
@@ -131,6 +133,9 @@ class SmartBins:
     def _deposits_per_hour(self, hour: float) -> float:
         return 30 if 10 <= hour < 20 else 6
 
+    def _bin_id(self, index: int) -> str:
+        return self.feed if self.bins == 1 else f"{self.feed}-{index + 1}"
+
     def step(self, t0: float, t1: float) -> list[Reading]:
         readings: list[Reading] = []
         rate = self._deposits_per_hour(_local_hour(t0, self.utc_offset))
@@ -148,7 +153,7 @@ class SmartBins:
                     self.emptied += 1
             if emptied or abs(self._fill[b] - self._reported[b]) >= 2:
                 self._reported[b] = self._fill[b]
-                readings.append({"t": round(t1 + b * 0.001, 3), "bin": f"bin-{b + 1}",
+                readings.append({"t": round(t1 + b * 0.001, 3), "bin": self._bin_id(b),
                                  "fill_pct": round(self._fill[b], 1),
                                  "compactions": self._compactions[b], "emptied": emptied})
         return readings
