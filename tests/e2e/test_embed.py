@@ -82,6 +82,11 @@ def test_whole_exhibition_embed_starts_a_tour_on_request_and_joins_no_room(serve
     wait_ready(frame)
     assert state(frame, "viewerState.mode") == "embed"
     assert state(frame, "viewerState.ws.status") == "off"
+    # the embed's object list starts folded and opens from its button
+    assert frame.get_attribute("#objects-toggle", "aria-expanded") == "false"
+    frame.click("#objects-toggle")
+    frame.click("#object-list [data-id=green-bowl]")
+    frame.wait_for_function("viewerState.panel.open && viewerState.panel.title === 'Green bowl'")
     page.evaluate("document.querySelector('vrculture-exhibit').startTour('highlights')")
     frame.wait_for_function("viewerState.tour.id === 'highlights' && viewerState.tour.stop === 0")
     frame.wait_for_function("Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")

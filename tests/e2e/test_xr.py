@@ -100,7 +100,7 @@ def panel_button_target(page, kind: str) -> dict:
 def test_vr_annotations_and_panel_buttons_answer_the_controller(server, new_page):
     page = new_page(server.url("/exhibitions/e2e?room=0"), quest=True, lang="sv-SE")
     enter_vr(page)
-    # the annotation marker on the vase's rim: world (0, 0.9 + 0.5 + 0.02, -1)
+    # the annotation marker on the vase's rim: world (0, 0.9 + 0.5 + ~0.02, -1), ~2 cm wide
     aim_and_select(page, "right", {"x": 0.1, "y": 1.5, "z": -0.5}, {"x": 0, "y": 1.42, "z": -3.0})
     page.wait_for_function("viewerState.picks.length > 0")
     pick = state(page, "viewerState.picks[0]")

@@ -62,12 +62,16 @@ export function fallbackFloor(manifest) {
 /** Small markers for an object's annotations, selectable in VR and on screen. */
 export function annotationMarkers(record, holder) {
   const list = [];
+  const b = record.bounds;
+  const extent = b ? Math.hypot(b.max[0] - b.min[0], b.max[1] - b.min[1], b.max[2] - b.min[2]) / 2 : 0.5;
+  // big enough to aim at from a couple of metres, small enough not to hide a small object
+  const radius = THREE.MathUtils.clamp(extent * 0.05, 0.01, 0.03);
   for (const a of record.annotations || []) {
-    const m = new THREE.Mesh(new THREE.SphereGeometry(0.025, 12, 8),
+    const m = new THREE.Mesh(new THREE.SphereGeometry(radius, 12, 8),
       new THREE.MeshBasicMaterial({ color: 0xffd24a, depthTest: true }));
     m.position.fromArray(a.position);
     const n = new THREE.Vector3().fromArray(a.normal || [0, 1, 0]).normalize();
-    m.position.addScaledVector(n, 0.02);
+    m.position.addScaledVector(n, radius * 0.8);
     m.userData.selectId = record.id;
     m.userData.annotation = a.id;
     m.name = `annotation:${record.id}:${a.id}`;

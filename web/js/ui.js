@@ -43,7 +43,9 @@ export class Overlay {
       nav.classList.toggle('collapsed', !open);
       toggle.setAttribute('aria-expanded', String(open));
     };
-    this.setListOpen(!this.narrow.matches);
+    // an embed is small: its list starts folded; a one-object embed has no list at all
+    nav.hidden = this.app.mode === 'turntable';
+    this.setListOpen(!this.narrow.matches && this.app.mode === 'exhibition');
     toggle.addEventListener('click', () => this.setListOpen(nav.classList.contains('collapsed')));
   }
 
@@ -69,7 +71,8 @@ export class Overlay {
     document.documentElement.lang = this.lang;
     document.title = `${tx(m.title)} – vrculture`;
     const title = $('#exhibition-title');
-    if (title) title.textContent = tx(m.title);
+    const only = this.app.objectOnly && m.objects.find((o) => o.id === this.app.objectOnly);
+    if (title) title.textContent = only ? tx(only.title) : tx(m.title);
     const sel = $('#lang');
     if (sel) { sel.value = this.lang; $('#lang-label').textContent = t(this.lang, 'language'); }
     const vr = $('#enter-vr');
@@ -96,7 +99,10 @@ export class Overlay {
       el('button', { type: 'button', 'data-id': o.id, 'aria-pressed': String(viewerState.selected === o.id),
         onclick: (e) => {
           this.returnFocus = e.currentTarget;
-          if (this.narrow?.matches) { this.setListOpen(false); this.returnFocus = $('#objects-toggle'); }
+          if (this.narrow?.matches || this.app.mode !== 'exhibition') {
+            this.setListOpen(false);
+            this.returnFocus = $('#objects-toggle');
+          }
           this.app.select(o.id, 'keyboard');
         } },
       this.app.text(o.title))));
