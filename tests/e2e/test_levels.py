@@ -89,3 +89,27 @@ def test_a_failing_level_keeps_the_lower_one_and_a_failing_object_gets_a_stand_i
     # the stand-in is there and can be picked
     assert page.evaluate("viewer.select('far-globe')") is True
     assert page.errors == []
+
+
+def test_loading_progress_shows_until_the_objects_arrive(server, new_page):
+    held, gate = [], {"open": False}
+
+    def hold_objects(route):  # a very slow network: object files wait until the gate opens
+        if gate["open"]:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page = new_page()
+    page.route("**/bundles/e2e/objects/**", hold_objects)
+    page.goto(server.url("/exhibitions/e2e?room=0"))
+    page.wait_for_function("viewerState.levelLoads.length > 0")
+    page.wait_for_selector("#status progress:not([hidden])", state="attached")
+    assert "Loading" in page.inner_text("#status")
+    assert state(page, "viewerState.firstFrameAt") is None
+    assert state(page, "viewerState.frames") == 0  # nothing half-built is drawn meanwhile
+    gate["open"] = True
+    for route in held:
+        route.continue_()
+    wait_ready(page)
+    page.wait_for_function("document.querySelector('#status').hidden")
