@@ -45,6 +45,24 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return parser
 
 
+def _keep_freed_memory() -> None:
+    """Let glibc reuse freed numpy buffers instead of unmapping and re-faulting them.
+
+    Large arrays are mmap-ed by default and every new one costs page faults: on the
+    1.6M-triangle chain 0.8-1.1 s of system time, 0.3-0.5 s with this (same peak memory).
+    Only this CLI process does it; the build's workers call the library as they see fit.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        libc.mallopt(m_mmap_threshold, 1 << 30)
+        libc.mallopt(m_trim_threshold, (1 << 31) - 1)
+    except (OSError, AttributeError):
+        pass  # not glibc: the default allocator is fine, just a little slower
+
+
 def _usage(message: str) -> int:
     print(f"vrculture convert: error: {message}", file=sys.stderr)
     return EXIT_USAGE
@@ -110,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         check_settings(settings, "settings")
     except ConversionError as err:
         return _usage(err.problem)
+    _keep_freed_memory()
     try:
         args.out.mkdir(parents=True, exist_ok=True)
     except OSError as err:
