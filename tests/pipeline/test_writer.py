@@ -214,3 +214,13 @@ def test_alpha_texture_is_png(tmp_path):
     assert_valid(path)
     gltf, _ = read_glb(path)
     assert gltf["images"][0]["mimeType"] == "image/png"
+
+
+def test_model_without_materials_gets_the_default_material(tmp_path):
+    model = _scan_model()
+    model.materials = []
+    path, _ = _write(tmp_path, model, "bare")
+    assert_valid(path)
+    gltf, _ = read_glb(path)
+    assert "material" not in gltf["meshes"][0]["primitives"][0]
+    assert "materials" not in gltf

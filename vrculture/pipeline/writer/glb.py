@@ -178,7 +178,7 @@ def dequantization_scale(half: float, bits: int) -> float:
 
 
 def _primitive(packer: _Packer, prim: Primitive, grid, options: WriterOptions,
-               uv_grid: tuple[np.ndarray, np.ndarray] | None) -> dict:
+               uv_grid: tuple[np.ndarray, np.ndarray] | None, has_material: bool) -> dict:
     n = prim.vertex_count
     attributes: dict[str, int] = {}
     if packer.compress:
@@ -242,8 +242,10 @@ def _primitive(packer: _Packer, prim: Primitive, grid, options: WriterOptions,
     index_accessor = packer.accessor(
         view, USHORT if index_type is np.uint16 else UINT, "SCALAR", len(indices)
     )
-    return {"attributes": attributes, "indices": index_accessor, "material": prim.material,
-            "mode": 4}
+    out = {"attributes": attributes, "indices": index_accessor, "mode": 4}
+    if has_material:
+        out["material"] = prim.material
+    return out
 
 
 def _uv_grids(model: Model, bits: int) -> dict[int, tuple[np.ndarray, np.ndarray]]:
@@ -385,7 +387,9 @@ def write_glb(
             grid = _grid(prims) if options.compress else None
             mesh = {"name": node.name,
                     "primitives": [_primitive(packer, p, grid, options,
-                                              uv_grids.get(p.material)) for p in prims]}
+                                              uv_grids.get(p.material),
+                                              p.material < len(model.materials))
+                                   for p in prims]}
             meshes.append(mesh)
             if options.compress:
                 centre, half = grid
