@@ -28,6 +28,7 @@ export class LevelManager {
     this.urlFor = urlFor;
     this.budget = budget;
     this.onLevel = onLevel || (() => {});
+    this.wake = () => {};
     this.items = new Map();
     this.active = 0;
     this.phase = 'lowest'; // 'lowest' until every object's first level settled, then 'refine'
@@ -119,6 +120,7 @@ export class LevelManager {
       it.pending = -1;
       this.active--;
       this.publishUsage();
+      this.wake(); // a load slot is free: choose the next level now, not at the next tick
     }
   }
 
