@@ -630,3 +630,9 @@ async def test_client_that_never_reads_is_closed_when_its_queue_overflows(server
     with pytest.raises(ConnectionError):
         await slow.pump_until_closed(timeout=10)
     assert slow.ws.close_code == 1013
+
+
+async def test_no_compression_is_negotiated_even_when_offered(server: Server) -> None:
+    ws = await server.http.session.ws_connect(server.http.make_url(server.url), compress=15)
+    assert ws.compress == 0  # state frames go out as they are, never through a zlib thread
+    await ws.close()

@@ -65,7 +65,9 @@ async def rooms_websocket(request: web.Request) -> web.StreamResponse:
         raise web.HTTPForbidden(text="origin not allowed for rooms")
     if hub.registry.get(exhibition) is None:
         raise web.HTTPNotFound(text=f"no exhibition {exhibition!r}")
-    ws = web.WebSocketResponse(max_msg_size=HARD_FRAME_CAP, heartbeat=20.0)
+    # No permessage-deflate: quantised poses hardly compress, and aiohttp compresses large
+    # frames in a thread, which would make the tick wait per client.
+    ws = web.WebSocketResponse(max_msg_size=HARD_FRAME_CAP, heartbeat=20.0, compress=False)
     if not ws.can_prepare(request).ok:
         raise web.HTTPBadRequest(text="a WebSocket upgrade is expected here")
     await ws.prepare(request)
