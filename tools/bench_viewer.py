@@ -291,7 +291,7 @@ def main() -> int:
           f"  ratio {xr / desk:.2f}")
     print(f"{'XR draw calls / triangles per frame':48} {median(viewer, 'xr_draw_calls'):12.0f} "
           f"{median(viewer, 'xr_triangles'):12.0f}")
-    print(f"{'main-thread ms per frame (desktop, smoothed)':48} {median(viewer, 'cpu_ms'):12.1f}")
+    print(f"{'main-thread ms per frame, 60-frame mean':48} {median(viewer, 'cpu_ms'):12.1f}")
     print(f"bundle bytes before first frame / bundle total: {v_bytes / total:.2f}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
