@@ -170,15 +170,19 @@ export class LevelManager {
       const px = (it.radius / (d * tanHalf)) * (viewportHeight / 2);
       it.pixels = px;
       const area = Math.PI * px * px;
-      let desired = 0;
-      for (let i = 0; i < it.levels.length; i++) {
-        if (it.failed.has(i)) continue;
-        if (i === 0 || this.budget.ignoreScreenSize || it.levels[i].triangles <= TRIS_PER_PIXEL * area) desired = i;
-      }
-      it.desired = desired;
-      // walked away: drop to the best already-loaded level at or below what the screen needs
-      if (it.shown > desired && it.pending < 0) {
-        let j = desired;
+      const wanted = (trisPerPixel) => {
+        let best = 0;
+        for (let i = 1; i < it.levels.length; i++) {
+          if (!it.failed.has(i) && (this.budget.ignoreScreenSize || it.levels[i].triangles <= trisPerPixel * area)) best = i;
+        }
+        return best;
+      };
+      it.desired = wanted(TRIS_PER_PIXEL);
+      // walked away: drop to the best loaded level the screen still needs; the looser bound
+      // (hysteresis) keeps a visitor standing at a threshold from swapping levels back and forth
+      const keep = wanted(2 * TRIS_PER_PIXEL);
+      if (it.shown > keep && it.pending < 0) {
+        let j = keep;
         while (j > 0 && !it.cache.has(j)) j--;
         if (it.cache.has(j)) this.show(it, j);
       }
@@ -210,7 +214,4 @@ export class LevelManager {
     return it.shown;
   }
 
-  objectsForPicking() {
-    return [...this.items.values()].map((it) => it.holder);
-  }
 }
