@@ -75,6 +75,14 @@ def test_a_guide_leads_a_tour_and_it_moves_the_follower(server, new_page):
         "Math.abs(viewerState.viewerPos.x + 2.5) < 0.05"
         " && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
     assert state(follower, "viewerState.selected") == "green-bowl"
+    # the follower's connection drops; back in the room it follows the same guide again
+    follower.evaluate("viewer.disconnectRoom()")
+    follower.wait_for_function("viewerState.ws.connects === 2 && viewerState.ws.status === 'open'")
+    guide.evaluate("viewer.previousStop()")
+    follower.wait_for_function("viewerState.tour.stop === 0 && viewerState.tour.following")
+    follower.wait_for_function(
+        "Math.abs(viewerState.viewerPos.x) < 0.05"
+        " && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
     guide.evaluate("viewer.endTour()")
     follower.wait_for_function("viewerState.tour.id === null")
 
@@ -134,3 +142,13 @@ def test_a_visitor_in_vr_shows_head_and_both_hands_to_the_others(server, new_pag
             && Math.abs(a.parts.left.position.x + 0.3) < 0.02
             && Math.abs(a.parts.left.position.z - 1.7) < 0.02;
     }})()""")
+
+
+def test_a_wrong_guide_code_is_refused_and_said_so(server, new_page):
+    page = open_room_page(new_page, server, "?name=Pretender")
+    page.fill("#guide-code", "not-a-code")
+    page.click("#lead-button")
+    page.wait_for_function("document.querySelector('#status .text').textContent"
+                           ".includes('not valid')")
+    page.wait_for_function("viewerState.ws.status === 'open'")
+    assert state(page, "viewerState.ws.guide") is False

@@ -143,8 +143,9 @@ class App {
           this.renderGuides();
           avatars.reset(m.visitors || []);
           for (const [feed, reading] of Object.entries(m.readings || {})) this.smart.ingest(feed, reading);
+          this.tours.rejoin(m.visitors || []);
           if (m.tour) this.tours.onRoomTour({ type: 'tour', ...m.tour });
-          this.status('');
+          if (this.statusText === t(this.language, 'offline')) this.status('');
         },
         joined: (m) => { this.visitors.set(m.visitor.id, m.visitor); this.renderGuides(); avatars.add(m.visitor); },
         left: (m) => { this.visitors.delete(m.id); this.renderGuides(); avatars.remove(m.id); },
@@ -152,6 +153,7 @@ class App {
         state: (frame) => avatars.apply(frame.visitors),
         tour: (m) => this.tours.onRoomTour(m),
         reading: (m) => this.smart.ingest(m.feed, m.reading),
+        error: (m) => { if (m.code === 'bad_guide_code') this.notice(t(this.language, 'badGuideCode')); },
         status: (s) => { if (s === 'closed' && viewerState.ready) this.status(t(this.language, 'offline')); },
       },
     });
@@ -266,7 +268,14 @@ class App {
   }
 
   status(text, progress = null) {
+    this.statusText = text;
     this.overlay?.status(text, { progress });
+  }
+
+  /** A message that goes away by itself. */
+  notice(text, ms = 8000) {
+    this.status(text);
+    setTimeout(() => { if (this.statusText === text) this.status(''); }, ms);
   }
 
   progress() {

@@ -52,6 +52,7 @@ export class Tours {
   end() {
     if (this.isLeading()) this.app.rooms.send({ type: 'tour_end' });
     if (viewerState.tour.following) this.app.rooms?.send({ type: 'follow', guide: null });
+    this.followed = null;
     this.local = null;
     this.remote = null;
     this.stopSpeaking();
@@ -69,7 +70,15 @@ export class Tours {
   }
 
   follow(guideId) {
+    this.followed = guideId;
     return !!this.app.rooms?.send({ type: 'follow', guide: guideId });
+  }
+
+  /** After a reconnect the server has forgotten whom we followed: ask again if they are there. */
+  rejoin(visitors) {
+    if (this.followed != null && visitors.some((v) => v.id === this.followed && v.guide)) {
+      this.app.rooms?.send({ type: 'follow', guide: this.followed });
+    }
   }
 
   applyLocal() {
