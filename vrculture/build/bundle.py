@@ -16,6 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
+from vrculture.build.stale import remove_orphans
 from vrculture.pipeline.atomic import write_atomic
 
 MARKERS = ("exhibition.json", "build-report.json")
@@ -53,10 +54,7 @@ class BundleWriter:
     def _remove_stale(self) -> None:
         """Folders left by builds that were killed (their process is gone)."""
         for pattern in (f".{self.bundle.name}.building-*", f".{self.bundle.name}.old-*"):
-            for path in self.bundle.parent.glob(pattern):
-                pid = path.name.rsplit("-", 1)[-1]
-                if pid.isdigit() and not _alive(int(pid)):
-                    shutil.rmtree(path, ignore_errors=True)
+            remove_orphans(self.bundle.parent.glob(pattern), "-")
 
     def place(self, cached: Path, folder: str, name: str) -> str:
         """Hard-link (or copy) a cache file into the new bundle; returns its bundle url."""
@@ -90,16 +88,6 @@ class BundleWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self.temp, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _fsync_dir(path: Path) -> None:

@@ -16,6 +16,7 @@ import shutil
 import time
 from pathlib import Path
 
+from vrculture.build.stale import remove_orphans
 from vrculture.build.version import VERSION
 from vrculture.pipeline.model import Model
 
@@ -97,10 +98,7 @@ class Cache:
                     removed += 1
             except OSError:
                 continue
-        for staged in self.root.glob("staging/*"):
-            pid = staged.name.rsplit(".", 1)[-1]
-            if pid.isdigit() and not _alive(int(pid)):
-                shutil.rmtree(staged, ignore_errors=True)
+        remove_orphans(self.root.glob("staging/*"), ".")
         return removed
 
     def staging(self, key: str) -> Path:
@@ -138,12 +136,3 @@ def file_sha256(path: Path) -> str:
     _hash_file(digest, path)
     return digest.hexdigest()
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
