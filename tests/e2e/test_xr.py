@@ -16,13 +16,21 @@ def enter_vr(page) -> None:
     page.wait_for_function("viewerState.inXR && viewerState.xrFrames > 10", timeout=TIMEOUT_MS)
 
 
-def aim_and_select(page, hand: str, position: dict, target: dict, kind: str = "controller"):
+def aim_and_select(page, hand: str, position: dict, target: dict, kind: str = "controller",
+                   expect: str | None = None):
+    """Points a controller (or hand) at target, waits until the viewer's ray points at what
+    `expect` says (an object id, 'panel', 'floor' or 'nothing'; a visitor aims before pulling
+    the trigger),
+    then selects."""
     page.evaluate("""async ([device, position, target]) => {
         const r = xrDevice.remote;
         await r.dispatch('set_transform', {device, position});
         await r.dispatch('look_at', {device, target});
-        await r.dispatch('select', {device});
     }""", [f"{kind}-{hand}", position, target])
+    if expect is not None:
+        want = "null" if expect == "nothing" else repr(expect)
+        page.wait_for_function(f"viewerState.xrHover[{hand!r}] === {want}")
+    page.evaluate("(device) => xrDevice.remote.dispatch('select', {device})", f"{kind}-{hand}")
 
 
 def test_enter_vr_renders_xr_frames_and_the_button_shows(server, new_page):
@@ -46,7 +54,8 @@ def test_no_enter_vr_button_without_webxr(server, new_page):
 def test_controller_picks_an_object_and_its_panel_is_in_the_visitors_language(server, new_page):
     page = new_page(server.url("/exhibitions/e2e"), quest=True, lang="sv-SE")
     enter_vr(page)
-    aim_and_select(page, "right", {"x": 0.25, "y": 1.3, "z": -0.4}, RED_VASE_LOCAL)
+    aim_and_select(page, "right", {"x": 0.25, "y": 1.3, "z": -0.4}, RED_VASE_LOCAL,
+                   expect="red-vase")
     page.wait_for_function("viewerState.selected === 'red-vase'")
     s = state(page)
     assert s["picks"][-1] == {**s["picks"][-1], "id": "red-vase", "via": "controller"}
@@ -63,7 +72,8 @@ def test_controller_teleports_on_the_floor_and_the_thumbstick_turns(server, new_
     page = new_page(server.url("/exhibitions/e2e"), quest=True)
     enter_vr(page)
     # floor point (1, 0, -2.5) in the world = (1, 0, -4.5) in the reference space
-    aim_and_select(page, "left", {"x": -0.2, "y": 1.2, "z": -0.3}, {"x": 1, "y": 0, "z": -4.5})
+    aim_and_select(page, "left", {"x": -0.2, "y": 1.2, "z": -0.3}, {"x": 1, "y": 0, "z": -4.5},
+                   expect="floor")
     page.wait_for_function("viewerState.teleports.length > 0")
     t = state(page, "viewerState.teleports[0]")
     assert t["via"] == "controller"
@@ -77,7 +87,8 @@ def test_controller_teleports_on_the_floor_and_the_thumbstick_turns(server, new_
     page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', 0, 0)")
     page.wait_for_function(f"Math.abs(viewerState.viewerPos.yaw - ({yaw} - Math.PI / 6)) < 0.01")
     # a point outside the walkable floor does not move the visitor
-    aim_and_select(page, "left", {"x": -0.2, "y": 1.2, "z": -0.3}, {"x": 30, "y": 0, "z": -4.5})
+    aim_and_select(page, "left", {"x": -0.2, "y": 1.2, "z": -0.3}, {"x": 30, "y": 0, "z": -4.5},
+                   expect="nothing")
     frames = state(page, "viewerState.xrFrames")
     page.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
     assert state(page, "viewerState.teleports.length") == 1
@@ -101,19 +112,20 @@ def test_vr_annotations_and_panel_buttons_answer_the_controller(server, new_page
     page = new_page(server.url("/exhibitions/e2e?room=0"), quest=True, lang="sv-SE")
     enter_vr(page)
     # the annotation marker on the vase's rim: world (0, 0.9 + 0.5 + ~0.02, -1), ~2 cm wide
-    aim_and_select(page, "right", {"x": 0.1, "y": 1.5, "z": -0.5}, {"x": 0, "y": 1.42, "z": -3.0})
+    aim_and_select(page, "right", {"x": 0.1, "y": 1.5, "z": -0.5}, {"x": 0, "y": 1.42, "z": -3.0},
+                   expect="red-vase")
     page.wait_for_function("viewerState.picks.length > 0")
     pick = state(page, "viewerState.picks[0]")
     assert pick["id"] == "red-vase" and pick["annotation"] == "rim"
     page.wait_for_function("viewerState.panel.vr && viewerState.panel.vrTitle === 'Röd vas'")
     # the panel's language button switches to English
     hand = {"x": 0.2, "y": 1.4, "z": -0.2}
-    aim_and_select(page, "right", hand, panel_button_target(page, "language"))
+    aim_and_select(page, "right", hand, panel_button_target(page, "language"), expect="panel")
     page.wait_for_function("viewerState.language === 'en'")
     page.wait_for_function("viewerState.panel.vrTitle === 'Red vase'")
     # and its close button closes it
     target = panel_button_target(page, "close")
-    aim_and_select(page, "right", hand, target)
+    aim_and_select(page, "right", hand, target, expect="panel")
     try:
         page.wait_for_function("viewerState.selected === null && !viewerState.panel.vr")
     except Exception as error:
@@ -127,7 +139,8 @@ def test_tracked_hands_pick_with_a_pinch(server, new_page):
     page.evaluate("xrDevice.remote.dispatch('set_input_mode', {mode: 'hand'})")
     page.wait_for_function("""viewer.app.xr.controllers.some(
         (c) => c.c.userData.source && c.c.userData.source.hand)""")
-    aim_and_select(page, "right", {"x": 0.25, "y": 1.3, "z": -0.4}, RED_VASE_LOCAL, kind="hand")
+    aim_and_select(page, "right", {"x": 0.25, "y": 1.3, "z": -0.4}, RED_VASE_LOCAL, kind="hand",
+                   expect="red-vase")
     page.wait_for_function("viewerState.selected === 'red-vase'")
     assert state(page, "viewerState.picks[0].via") == "controller"
 
@@ -139,9 +152,9 @@ def test_a_tour_in_vr_reads_aloud_and_moves_on_from_the_panel(server, new_page):
     page.wait_for_function("viewerState.tour.stop === 0 && viewerState.panel.vr")
     # the visitor stands at the first stop's view point now: (0, 0, 0.5)
     hand = {"x": 0.2, "y": 1.4, "z": -0.2}
-    aim_and_select(page, "right", hand, panel_button_target(page, "speak"))
+    aim_and_select(page, "right", hand, panel_button_target(page, "speak"), expect="panel")
     page.wait_for_function("viewerState.tour.spoken === 1")
-    aim_and_select(page, "right", hand, panel_button_target(page, "next"))
+    aim_and_select(page, "right", hand, panel_button_target(page, "next"), expect="panel")
     page.wait_for_function("viewerState.tour.stop === 1 && viewerState.selected === 'green-bowl'")
     page.wait_for_function("viewerState.tour.spoken === 2")
     assert state(page, "Math.abs(viewerState.viewerPos.x + 2.5) < 0.05") is True

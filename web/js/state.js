@@ -8,6 +8,7 @@ export const viewerState = {
   frames: 0,
   xrFrames: 0,
   inXR: false,
+  xrHover: {}, // handedness -> what its ray points at: an object id, 'panel', 'floor' or null
   xrSupported: false,
   firstPaintAt: null, // ms since navigation start: first frame drawn at all
   firstFrameAt: null, // first frame with every object's lowest level (or its placeholder) in place

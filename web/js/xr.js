@@ -121,7 +121,10 @@ export class XRInput {
       const panelHit = this.app.vrPanel?.mesh.visible ? this.raycaster.intersectObject(this.app.vrPanel.mesh, false)[0] : null;
       const near = [hit && hit.distance, panelHit && panelHit.distance].filter((d) => d != null);
       ray.scale.z = near.length ? Math.min(...near) : RAY_LENGTH;
-      if (!near.length && !reticle) reticle = this.viewer.floorPoint(this.raycaster);
+      const floor = near.length ? null : this.viewer.floorPoint(this.raycaster);
+      if (floor && !reticle) reticle = floor;
+      // what each ray points at, as a select would take it (the panel first, as in onSelect)
+      viewerState.xrHover[source.handedness || 'none'] = panelHit ? 'panel' : hit ? hit.id : floor ? 'floor' : null;
       this.snapTurn(entry, source);
     }
     this.reticle.visible = !!reticle;
