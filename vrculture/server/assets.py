@@ -22,6 +22,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from aiohttp import web
+from multidict import CIMultiDict
+
+from vrculture.server.security import PUBLIC_ASSET_HEADERS, SECURED
 
 try:  # brotli is optional: gzip alone is fine, brotli only saves a little more on JSON.
     import brotli  # type: ignore[import-not-found]
@@ -146,9 +149,9 @@ def content_type_for(path: Path) -> str:
 
 
 @lru_cache(maxsize=16384)
-def _base_headers(file: _File, cache_control: str | None) -> dict[str, str]:
-    """The headers that depend only on the file's identity (cached: formatting dates and
-    matching names for every request of a small file costs more than sending it)."""
+def _base_headers(file: _File, cache_control: str | None, public: bool) -> dict[str, str]:
+    """The headers that depend only on the file's identity and route (cached: formatting dates
+    and matching names for every request of a small file costs more than sending it)."""
     immutable = HASHED_NAME.search(file.path.name) is not None
     headers = {
         "Content-Type": content_type_for(file.path),
@@ -158,7 +161,15 @@ def _base_headers(file: _File, cache_control: str | None) -> dict[str, str]:
     }
     if file.path.suffix.lower() in COMPRESSIBLE:  # the reply depends on Accept-Encoding
         headers["Vary"] = "Accept-Encoding"
+    if public:
+        headers.update(PUBLIC_ASSET_HEADERS)
     return headers
+
+
+@lru_cache(maxsize=16384)
+def _whole_file_headers(file: _File, cache_control: str | None, public: bool) -> CIMultiDict:
+    """The complete headers of a plain 200 (the common case), ready for web.Response to copy."""
+    return CIMultiDict({**_base_headers(file, cache_control, public), "Accept-Ranges": "bytes"})
 
 
 def _etag_for(file: _File) -> str:
@@ -263,16 +274,41 @@ class FileResponder:
         path: Path,
         *,
         cache_control: str | None = None,
+        public: bool = False,
+    ) -> web.StreamResponse:
+        """`public`: the route is a public asset; its reply carries the security module's
+        PUBLIC_ASSET_HEADERS and is marked so that the middleware leaves it alone."""
+        response = await self._respond(request, path, cache_control, public)
+        if public:
+            setattr(response, SECURED, True)
+        return response
+
+    async def _respond(
+        self, request: web.Request, path: Path, cache_control: str | None, public: bool
     ) -> web.StreamResponse:
         file = _stat_file(path)
         if file is None:
             raise web.HTTPNotFound()
-        headers = dict(_base_headers(file, cache_control))
-        compressible = "Vary" in headers
+        base = _base_headers(file, cache_control, public)
+        compressible = "Vary" in base
+        request_headers = request.headers
+        range_header = request_headers.get("Range")
+        accept = request_headers.get("Accept-Encoding")
+        if (  # the common case first: a whole small file, no conditions, nothing to encode
+            file.size <= SMALL_FILE_BYTES
+            and range_header is None
+            and (not accept or not compressible)
+            and "If-None-Match" not in request_headers
+            and "If-Modified-Since" not in request_headers
+        ):
+            data = self._read_small(file)
+            if data is None:
+                raise web.HTTPNotFound()
+            return web.Response(body=data, headers=_whole_file_headers(file, cache_control,
+                                                                       public))
 
+        headers = dict(base)
         encoding = None
-        range_header = request.headers.get("Range")
-        accept = request.headers.get("Accept-Encoding")
         if (
             compressible
             and accept

@@ -18,6 +18,23 @@ from vrculture.server.config import ServerConfig
 PUBLIC_PREFIXES = ("/bundles/", "/static/", "/vendor/", "/vrculture-embed.js", "/oembed")
 EMBED_PREFIX = "/embed/"
 
+HARDENING_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+PUBLIC_CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Expose-Headers": "ETag, Content-Length, Content-Range, Accept-Ranges",
+}
+# Everything the middleware would add to a reply under PUBLIC_PREFIXES: the file routes fold
+# these into their cached per-file headers and mark the reply, so that the middleware does no
+# per-request work for the bundle files (the bulk of all requests).
+PUBLIC_ASSET_HEADERS = {
+    **PUBLIC_CORS_HEADERS, **HARDENING_HEADERS, "Content-Security-Policy": "frame-ancestors 'self'",
+}
+# Attribute set on a reply whose headers already hold PUBLIC_ASSET_HEADERS.
+SECURED = "vrculture_secured"
+
 
 def _origin_of(url: str) -> str | None:
     parts = urlsplit(url)
@@ -65,8 +82,7 @@ def frame_ancestors(config: ServerConfig, *, embed: bool) -> str:
 def _cors_headers(request: web.Request, config: ServerConfig) -> dict[str, str]:
     path = request.path
     if path.startswith(PUBLIC_PREFIXES):
-        return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers":
-                "ETag, Content-Length, Content-Range, Accept-Ranges"}
+        return dict(PUBLIC_CORS_HEADERS)
     if path.startswith("/api/") and "Origin" in request.headers and is_origin_allowed(
         request, config
     ):
@@ -104,13 +120,15 @@ async def security_headers(request: web.Request, handler) -> web.StreamResponse:
 def _decorate(request: web.Request, config: ServerConfig, response: web.StreamResponse) -> None:
     if response.prepared:  # streamed replies set their headers before they started
         return
+    if getattr(response, SECURED, False):  # a file reply carrying precomputed headers
+        return
     headers = response.headers
     for name, value in _cors_headers(request, config).items():
         if name == "Vary" and "Vary" in headers:
             headers["Vary"] = f"{headers['Vary']}, {value}"
         else:
             headers.setdefault(name, value)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    for name, value in HARDENING_HEADERS.items():
+        headers.setdefault(name, value)
     embed = request.path.startswith(EMBED_PREFIX)
     headers.setdefault("Content-Security-Policy", frame_ancestors(config, embed=embed))

@@ -24,12 +24,16 @@ def _registry(request: web.Request) -> BundleRegistry:
     return request.app[keys.EXHIBITIONS]  # type: ignore[return-value]
 
 
-async def _web_file(request: web.Request, relative: str) -> web.StreamResponse:
+async def _web_file(
+    request: web.Request, relative: str, *, public: bool = False
+) -> web.StreamResponse:
+    """`public`: under security.PUBLIC_PREFIXES (any page may fetch it)."""
     root = _config(request).web_dir.resolve()
     path = safe_join(root, relative)
     if path is None:
         raise web.HTTPNotFound()
-    return await request.app[RESPONDER].respond(request, path, cache_control=REVALIDATE)
+    return await request.app[RESPONDER].respond(request, path, cache_control=REVALIDATE,
+                                                public=public)
 
 
 async def index_page(request: web.Request) -> web.StreamResponse:
@@ -55,11 +59,11 @@ async def embed_page(request: web.Request) -> web.StreamResponse:
 
 
 async def static_file(request: web.Request) -> web.StreamResponse:
-    return await _web_file(request, request.match_info["path"])
+    return await _web_file(request, request.match_info["path"], public=True)
 
 
 async def embed_script(request: web.Request) -> web.StreamResponse:
-    return await _web_file(request, "vrculture-embed.js")
+    return await _web_file(request, "vrculture-embed.js", public=True)
 
 
 async def three_file(request: web.Request) -> web.StreamResponse:
@@ -69,7 +73,8 @@ async def three_file(request: web.Request) -> web.StreamResponse:
     path = safe_join(THREE_DIR.resolve(), relative)
     if path is None:
         raise web.HTTPNotFound()
-    return await request.app[RESPONDER].respond(request, path, cache_control=REVALIDATE)
+    return await request.app[RESPONDER].respond(request, path, cache_control=REVALIDATE,
+                                                public=True)
 
 
 async def bundle_file(request: web.Request) -> web.StreamResponse:
@@ -82,7 +87,8 @@ async def bundle_file(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound()
     # The manifest keeps its name across versions: always revalidated (cheap with its ETag).
     cache_control = REVALIDATE if relative == "exhibition.json" else None
-    return await request.app[RESPONDER].respond(request, path, cache_control=cache_control)
+    return await request.app[RESPONDER].respond(request, path, cache_control=cache_control,
+                                                public=True)
 
 
 def add_routes(app: web.Application) -> None:
