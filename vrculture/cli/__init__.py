@@ -25,6 +25,7 @@ SUBCOMMANDS = {
     "publish": "install a bundle into a server's data folder (keeps the previous for rollback)",
     "feeds": "manage sensor feeds and their tokens",
     "guides": "manage guide codes for tours",
+    "curator": "manage the curator token for the admin API",
     "simulate": "play realistic sensor readings for the demo's smart-city exhibits",
 }
 

@@ -9,6 +9,7 @@ import logging
 from aiohttp import web
 
 from vrculture.server import api, feeds, keys, oembed, openapi, search, viewer
+from vrculture.server.admin import setup_admin
 from vrculture.server.config import ServerConfig
 from vrculture.server.pubsub import LocalPubSub
 from vrculture.server.registry import BundleRegistry
@@ -49,6 +50,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0) -> web.Appl
     oembed.add_routes(app)
     feeds.setup(app)
     openapi.add_routes(app)
+    setup_admin(app)
 
     setup_rooms(app)  # after the keys above: the rooms read them
 

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from vrculture.server.jsonreply import json_reply
+from vrculture.server.readings import KINDS
 
 try:  # from the installed metadata: `vrculture/__init__` is not always what gets imported
     VERSION = importlib.metadata.version("vrculture")
@@ -90,6 +91,60 @@ def _html(summary: str, params: list) -> dict[str, Any]:
     return {"get": {"summary": summary, "parameters": params, "responses": {
         "200": {"description": "HTML page", "content": {"text/html": {}}},
         "404": {"description": "unknown exhibition or object"}}}}
+
+
+def _admin(summary: str, params: list, ok: dict[str, Any], errors: tuple[str, ...],
+           body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A curator-only operation: every one can answer 401 (no or wrong curator token)."""
+    operation: dict[str, Any] = {
+        "summary": summary, "security": [{"curatorToken": []}], "parameters": params,
+        "responses": {**ok, **{code: ERROR for code in ("401", *errors)}},
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": body}
+    return operation
+
+
+def _admin_paths() -> dict[str, Any]:
+    def reply(status: str, ref: str) -> dict[str, Any]:
+        return {status: {"description": "ok", "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{ref}"}}}}}
+
+    def json_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+        return {"application/json": {"schema": {
+            "type": "object", "required": required, "additionalProperties": False,
+            "properties": properties}}}
+
+    tar = {"schema": {"type": "string", "format": "binary"}}
+    text = {"type": "string", "maxLength": 64}
+    return {
+        "/api/admin/feeds": {"post": _admin(
+            "register a feed; its token is in the reply, only this once", [],
+            reply("201", "SecretOnce"), ("400", "409", "413", "415", "422"),
+            json_body({"feed_id": ID, "kind": {"enum": [*KINDS, None]}, "exhibition": ID,
+                       "unit": {"type": "string", "maxLength": 16}, "min": {"type": "number"},
+                       "max": {"type": "number"}}, ["feed_id"]))},
+        "/api/admin/feeds/{feed}/rotate": {"post": _admin(
+            "a new token for a feed (the old one stops working)", [FEED],
+            reply("200", "SecretOnce"), ("404",))},
+        "/api/admin/feeds/{feed}": {"delete": _admin(
+            "remove a feed and its token (its readings are kept)", [FEED],
+            {"204": {"description": "removed"}}, ("404",))},
+        "/api/admin/guides": {"post": _admin(
+            "a guide code for an exhibition, in the reply only this once", [],
+            reply("201", "SecretOnce"), ("400", "413", "415", "422"),
+            json_body({"exhibition": ID, "label": text}, ["exhibition"]))},
+        "/api/admin/exhibitions/{exhibition}": {"put": _admin(
+            "publish a bundle (tar or tar.gz of its folder); the previous version is kept "
+            "for rollback", [EXHIBITION],
+            {**reply("201", "Published"), **reply("200", "Published")},
+            ("400", "404", "409", "413", "415", "422", "507"),
+            {"application/x-tar": tar, "application/gzip": tar,
+             "application/octet-stream": tar})},
+        "/api/admin/exhibitions/{exhibition}/rollback": {"post": _admin(
+            "switch an exhibition back to its previous version", [EXHIBITION],
+            reply("200", "Published"), ("404", "409"))},
+    }
 
 
 @cache
@@ -169,6 +224,7 @@ def document() -> dict[str, Any]:
                                       {"type": "object"},
                                       {"503": {"description": "the database is unavailable",
                                                "content": {"application/json": {}}}})},
+            **_admin_paths(),
             "/ws/rooms/{exhibition}": {"get": {
                 "summary": "WebSocket upgrade: the rooms protocol (docs/rooms-protocol.md)",
                 "parameters": [EXHIBITION],
@@ -178,7 +234,10 @@ def document() -> dict[str, Any]:
         },
         "components": {
             "securitySchemes": {"feedToken": {"type": "http", "scheme": "bearer",
-                                              "description": "from `vrculture feeds add`"}},
+                                              "description": "from `vrculture feeds add`"},
+                                "curatorToken": {"type": "http", "scheme": "bearer",
+                                                 "description": "from `vrculture curator "
+                                                                "token`"}},
             "schemas": {
                 **published,
                 "Error": {"type": "object", "required": ["type", "code", "message"],
@@ -203,6 +262,11 @@ def document() -> dict[str, Any]:
                 "History": {"type": "object", "properties": {
                     "feed": ID, "kind": {"type": ["string", "null"]},
                     "readings": {"type": "array", "items": {"type": "object"}}}},
+                "SecretOnce": {"type": "object", "description": "a token or code, shown only "
+                               "in this reply (stored as a hash)", "additionalProperties": True},
+                "Published": {"type": "object", "required": ["exhibition", "version"],
+                              "properties": {"exhibition": ID, "version": {"type": "string"},
+                                             "previous": {"type": ["string", "null"]}}},
                 "OEmbed": {"type": "object", "required": ["version", "type", "html"],
                            "properties": {"version": {"const": "1.0"}, "type": {"const": "rich"},
                                           "html": {"type": "string"},

@@ -1,4 +1,5 @@
-"""The server's SQLite database (DATA/vrculture.sqlite3): feeds, their readings, guide codes.
+"""The server's SQLite database (DATA/vrculture.sqlite3): feeds, their readings, guide codes
+and the curator token of the admin API.
 
 WAL with `synchronous=FULL`: a reading is on disk before the ingest answers 2xx, and readers
 (history, the rooms' latest readings) never wait for the writer. All calls go through one
@@ -6,9 +7,9 @@ thread so that the event loop never blocks on the disk and the connection is nev
 between threads at the same time. The CLIs (`vrculture feeds`, `guides`) use the same file
 from another process; SQLite's locking keeps them consistent.
 
-Secrets (feed tokens, guide codes) are stored as SHA-256 hashes of high-entropy random values:
-a stolen database does not give anyone a token, and a slow password hash buys nothing for
-values that cannot be guessed.
+Secrets (feed tokens, guide codes, the curator token) are stored as SHA-256 hashes of
+high-entropy random values: a stolen database does not give anyone a token, and a slow
+password hash buys nothing for values that cannot be guessed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from typing import Any, TypeVar
 DB_NAME = "vrculture.sqlite3"
 SCHEMA_VERSION = 1
 TOKEN_PREFIX = "vrf_"
+CURATOR_TOKEN_PREFIX = "vrc_"  # a distinct prefix: secret scanners and people can tell them apart
 GUIDE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: typed on a headset keyboard
 
 SCHEMA = """
@@ -56,6 +58,12 @@ CREATE TABLE IF NOT EXISTS guide_codes (
     created_at REAL NOT NULL,
     PRIMARY KEY (exhibition, code_hash)
 );
+CREATE TABLE IF NOT EXISTS curator_token (
+    id INTEGER PRIMARY KEY CHECK (id = 1),  -- one curator token per server
+    token_hash TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    rotated_at REAL
+);
 """
 
 T = TypeVar("T")
@@ -67,6 +75,10 @@ def hash_secret(secret: str) -> str:
 
 def new_feed_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def new_curator_token() -> str:
+    return CURATOR_TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
 def new_guide_code() -> str:
@@ -282,6 +294,40 @@ class Store:
         ):
             hashes.setdefault(exhibition, []).append(code_hash)
         return hashes
+
+
+    # the curator token (admin API) ------------------------------------------------------
+    def create_curator_token(self, *, rotate: bool = False) -> str:
+        """A new curator token (shown once, stored only as a hash). Without `rotate`, refuses
+        (KeyError) to replace an existing one; with it, the old token stops working."""
+        token = new_curator_token()
+        now = time.time()
+        if rotate:
+            self.conn.execute(
+                "INSERT INTO curator_token (id, token_hash, created_at) VALUES (1, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET token_hash=excluded.token_hash, rotated_at=?",
+                (hash_secret(token), now, now),
+            )
+            return token
+        try:
+            self.conn.execute(
+                "INSERT INTO curator_token (id, token_hash, created_at) VALUES (1, ?, ?)",
+                (hash_secret(token), now),
+            )
+        except sqlite3.IntegrityError as error:
+            raise KeyError("curator token") from error
+        return token
+
+    def has_curator_token(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM curator_token").fetchone() is not None
+
+    def check_curator_token(self, token: str) -> bool:
+        """True if `token` is the current curator token (constant-time comparison of hashes)."""
+        row = self.conn.execute("SELECT token_hash FROM curator_token WHERE id=1").fetchone()
+        presented = hash_secret(token)
+        # Without a token set, compare against a random one so both cases take the same time.
+        expected = row[0] if row else hash_secret(new_curator_token())
+        return hmac.compare_digest(presented, expected) and row is not None
 
 
 class AsyncStore:

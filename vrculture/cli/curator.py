@@ -1,0 +1,65 @@
+"""`vrculture curator token [--rotate]`: the curator token of the admin API (/api/admin/)."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+from pathlib import Path
+
+from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "curator", help="manage the curator token for the admin API",
+        description="The curator token lets a curator manage a running server remotely "
+        "(feeds, guide codes, publishing and rolling back exhibitions) through /api/admin/. "
+        "It is printed once and stored only as a hash.",
+    )
+    parser.add_argument("--data", type=Path, help="the server's data folder")
+    parser.add_argument("--config", type=Path, help="TOML settings file")
+    # The same options after the action too (`curator token --data DIR`); SUPPRESS keeps a
+    # value given before the action from being overwritten by the sub-parser's default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", type=Path, default=argparse.SUPPRESS)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    token = actions.add_parser(
+        "token", parents=[common], help="create the curator token and print it once"
+    )
+    token.add_argument("--rotate", action="store_true",
+                       help="replace the existing token (the old one stops working at once)")
+
+
+def _fail(message: str, code: int = EXIT_FAILED) -> int:
+    print(f"vrculture curator: {message}", file=sys.stderr)
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    from vrculture.server.settings import ConfigError, load_config
+    from vrculture.server.storage import Store
+
+    try:
+        data_dir = load_config(args.config, overrides={"data_dir": args.data}).data_dir
+    except ConfigError as error:
+        return _fail(str(error), EXIT_USAGE)
+    try:
+        store = Store.open(data_dir)
+    except (sqlite3.Error, OSError) as error:
+        return _fail(f"{data_dir}: cannot open the database ({error})")
+    try:
+        try:
+            token = store.create_curator_token(rotate=args.rotate)
+        except KeyError:
+            return _fail("a curator token already exists; `vrculture curator token --rotate` "
+                         "replaces it (the old one stops working)")
+    except sqlite3.Error as error:
+        return _fail(f"database error: {error}")
+    finally:
+        store.close()
+    print(token)
+    done = "replaced; the old one no longer works" if args.rotate else "created"
+    print(f"curator token {done}; it is shown only this once", file=sys.stderr)
+    return EXIT_OK
