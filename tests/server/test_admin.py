@@ -421,3 +421,24 @@ async def test_no_token_or_code_reaches_a_log(admin, curator, tmp_path, caplog):
     assert any(r.name == "vrculture.server.admin" for r in caplog.records)
     for secret in secrets:
         assert secret not in caplog.text
+
+
+async def test_expect_100_continue_refuses_before_the_body_is_sent(admin, curator, tmp_path):
+    sent: list[int] = []
+
+    async def body():
+        for _ in range(4):
+            sent.append(1)
+            yield bytes(16 * 1024)
+
+    refused = await admin.put("/api/admin/exhibitions/gallery", data=body(), expect100=True,
+                              headers={**auth("vrc_not-the-token"), **TAR})
+    assert refused.status == 401
+    assert sent == []  # the client never had to send a byte of the body
+    oversize = await admin.put("/api/admin/exhibitions/gallery", data=bytes(300 * 1024),
+                               expect100=True, headers={**auth(curator), **TAR})
+    assert oversize.status == 413
+    good = await admin.put("/api/admin/exhibitions/gallery", expect100=True,
+                           data=tar_of(make_bundle(tmp_path / "g", "gallery")),
+                           headers={**auth(curator), **TAR})
+    assert good.status == 201, await good.text()

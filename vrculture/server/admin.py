@@ -61,25 +61,45 @@ def _config(request: web.Request) -> ServerConfig:
     return request.app[keys.CONFIG]  # type: ignore[return-value]
 
 
+async def authenticate(request: web.Request) -> None:
+    """Raise 401 unless the request carries the current curator token."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise JSONError(401, "unauthenticated", "send the curator token as 'Authorization: "
+                        "Bearer <token>' (create it with `vrculture curator token`)",
+                        headers={"WWW-Authenticate": 'Bearer realm="admin"'})
+    if not await _store(request).run(Store.check_curator_token, token):
+        log.warning("admin: refused %s %s from %s: invalid curator token",
+                    request.method, request.path, request.remote)
+        raise JSONError(401, "invalid_token", "this is not the current curator token",
+                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
 def curator_only(handler: Handler) -> Handler:
     """Refuse (401) a request without the current curator token, before reading its body."""
 
     @functools.wraps(handler)
     async def checked(request: web.Request) -> web.StreamResponse:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise JSONError(401, "unauthenticated", "send the curator token as 'Authorization: "
-                            "Bearer <token>' (create it with `vrculture curator token`)",
-                            headers={"WWW-Authenticate": 'Bearer realm="admin"'})
-        if not await _store(request).run(Store.check_curator_token, token):
-            log.warning("admin: refused %s %s from %s: invalid curator token",
-                        request.method, request.path, request.remote)
-            raise JSONError(401, "invalid_token", "this is not the current curator token",
-                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        await authenticate(request)
         return await handler(request)
 
     return checked
+
+
+async def _expect_upload(request: web.Request) -> None:
+    """`Expect: 100-continue` (curl sends it for large bodies): refuse a bad token or an
+    oversized upload BEFORE the client sends gigabytes, instead of after."""
+    await authenticate(request)
+    limits = request.app[UPLOAD_LIMITS]
+    if request.content_length is not None and request.content_length > limits.max_upload_bytes:
+        raise JSONError(413, "too_large", f"the upload is limited to {limits.max_upload_bytes} "
+                        "bytes")
+    if request.headers.get("Expect", "").lower() != "100-continue":
+        raise JSONError(417, "expectation_failed", "only 'Expect: 100-continue' is understood")
+    if request.version >= (1, 1):  # what aiohttp's default expect handler does
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # the 100 is not part of the response's size
 
 
 def _path_id(request: web.Request, name: str) -> str:
@@ -309,6 +329,6 @@ def setup_admin(app: web.Application, limits: UploadLimits | None = None) -> Non
     add.add_delete("/api/admin/feeds/{feed}", delete_feed, name="admin_feed_delete")
     add.add_post("/api/admin/guides", create_guide_code, name="admin_guide_create")
     add.add_put("/api/admin/exhibitions/{exhibition}", put_exhibition,
-                name="admin_exhibition_put")
+                name="admin_exhibition_put", expect_handler=_expect_upload)
     add.add_post("/api/admin/exhibitions/{exhibition}/rollback", rollback_exhibition,
                  name="admin_exhibition_rollback")
