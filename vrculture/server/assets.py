@@ -16,10 +16,10 @@ import re
 import secrets
 import stat
 from collections import OrderedDict
-from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from aiohttp import web
 from multidict import CIMultiDict
@@ -122,16 +122,14 @@ def safe_join(root: Path, relative: str) -> Path | None:
     return candidate if candidate.is_relative_to(root) else None
 
 
-@dataclass(frozen=True)
-class _File:
+class _File(NamedTuple):
+    """A file as one stat saw it; also its cache key (a NamedTuple: built and hashed in C,
+    which matters at one per request)."""
+
     path: Path
     size: int
     mtime_ns: int
     ino: int
-
-    @property
-    def key(self) -> tuple:
-        return (str(self.path), self.size, self.mtime_ns, self.ino)
 
 
 def _stat_file(path: Path) -> _File | None:
@@ -289,24 +287,24 @@ class FileResponder:
         file = _stat_file(path)
         if file is None:
             raise web.HTTPNotFound()
-        base = _base_headers(file, cache_control, public)
-        compressible = "Vary" in base
         request_headers = request.headers
-        range_header = request_headers.get("Range")
-        accept = request_headers.get("Accept-Encoding")
-        if (  # the common case first: a whole small file, no conditions, nothing to encode
+        if (  # the common case first: a whole small file, no conditions
             file.size <= SMALL_FILE_BYTES
-            and range_header is None
-            and (not accept or not compressible)
+            and "Range" not in request_headers
             and "If-None-Match" not in request_headers
             and "If-Modified-Since" not in request_headers
         ):
-            data = self._read_small(file)
-            if data is None:
-                raise web.HTTPNotFound()
-            return web.Response(body=data, headers=_whole_file_headers(file, cache_control,
-                                                                       public))
+            whole = _whole_file_headers(file, cache_control, public)
+            if "Vary" not in whole or not request_headers.get("Accept-Encoding"):  # no encoding
+                data = self._read_small(file)
+                if data is None:
+                    raise web.HTTPNotFound()
+                return web.Response(body=data, headers=whole)
 
+        base = _base_headers(file, cache_control, public)
+        compressible = "Vary" in base
+        range_header = request_headers.get("Range")
+        accept = request_headers.get("Accept-Encoding")
         headers = dict(base)
         encoding = None
         if (
@@ -373,7 +371,7 @@ class FileResponder:
             return False
 
     def _read_small(self, file: _File) -> bytes | None:
-        data = self.cache.get(file.key)
+        data = self.cache.get(file)
         if data is None:
             # Small files on a local disk: reading inline is far cheaper than a thread hop.
             try:
@@ -383,11 +381,11 @@ class FileResponder:
                 return None
             if len(data) != file.size:  # changed while we read it: do not cache a torn copy
                 return data
-            self.cache.put(file.key, data)
+            self.cache.put(file, data)
         return data
 
     async def _compressed(self, file: _File, encoding: str) -> bytes:
-        key = (*file.key, encoding)
+        key = (*file, encoding)
         cached = self.cache.get(key)
         if cached is not None:
             return cached
