@@ -209,7 +209,10 @@ class _Grid:
         span = self.span
         reps = self.cells_per_tri[small]
         tri_of = np.repeat(small, reps)
-        local = np.arange(len(tri_of)) - np.repeat(np.cumsum(reps) - reps, reps)
+        # int32 throughout (keys < 2^31: at most ~260 cells per axis): the divisions below
+        # are the dearest part of the registration and run faster on 32-bit integers.
+        starts = np.cumsum(reps, dtype=np.int64) - reps
+        local = (np.arange(len(tri_of), dtype=np.int64) - np.repeat(starts, reps)).astype(np.int32)
         sy, sz = span[tri_of, 1], span[tri_of, 2]
         first = self.first
         cell_of = self.key(first[tri_of, 0] + local // (sy * sz),
