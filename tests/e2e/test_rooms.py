@@ -111,9 +111,13 @@ def test_a_posted_sensor_reading_changes_the_exhibit_and_its_panel(server, new_p
                                            "level": 10, "power_w": 5}) == 201
     page.wait_for_function("viewerState.smart['street-lamp']?.value === 10")
     assert state(page, "viewerState.smart['street-lamp'].emissiveIntensity") < bright
+    # A neighbouring lamp on the same street feed does not drive the exhibit's lamp post.
+    assert post_reading(server, "e2e-lamp", {"t": now + 2, "lamp": "L2", "presence": True,
+                                           "level": 100, "power_w": 60}) == 201
     assert post_reading(server, "e2e-bin", {"t": now, "bin": "B1", "fill_pct": 40,
                                           "compactions": 1, "emptied": False}) == 201
     page.wait_for_function("viewerState.smart['smart-bin']?.fillScale === 0.4")
+    assert state(page, "viewerState.smart['street-lamp'].value") == 10
 
 
 def test_a_lost_room_connection_reconnects_and_the_exhibition_keeps_working(server, new_page):

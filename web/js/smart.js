@@ -84,6 +84,14 @@ export class SmartExhibits {
   animate(s, feed, r) {
     const shown = viewerState.smart[s.id] || { kind: s.kind, feeds: {} };
     if (s.kind === 'street-lighting' && Number.isFinite(r.level)) {
+      // A feed may report a whole street of lamps; the exhibit's one lamp post follows one of
+      // them (the lowest id seen) so that it does not flicker between its neighbours' levels.
+      if (typeof r.lamp === 'string') {
+        this.lampShown ??= new Map();
+        const current = this.lampShown.get(feed);
+        if (current === undefined || r.lamp < current) this.lampShown.set(feed, r.lamp);
+        else if (r.lamp !== current) return;
+      }
       const level = clamp(r.level, 0, 100) / 100;
       this.node(s.id, 'light', feed)?.traverse((o) => {
         if (o.isMesh && o.material.emissive) {
