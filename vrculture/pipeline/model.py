@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from PIL import Image
 
+from vrculture.pipeline.columns import column_max, column_min
+
 
 @dataclass
 class Texture:
@@ -107,6 +109,6 @@ class Model:
         if not prims:
             zero = np.zeros(3, dtype=np.float64)
             return zero, zero
-        lo = np.min([p.positions.min(axis=0) for p in prims if p.vertex_count], axis=0)
-        hi = np.max([p.positions.max(axis=0) for p in prims if p.vertex_count], axis=0)
+        lo = np.min([column_min(p.positions) for p in prims if p.vertex_count], axis=0)
+        hi = np.max([column_max(p.positions) for p in prims if p.vertex_count], axis=0)
         return lo.astype(np.float64), hi.astype(np.float64)

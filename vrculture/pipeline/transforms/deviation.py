@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vrculture.pipeline.columns import column_max, column_min
 from vrculture.pipeline.model import Model
 
 MAX_CELLS_PER_TRIANGLE = 1024
@@ -102,8 +103,8 @@ def surface_deviation(source: Model, level: Model,
     hi_t = np.maximum(np.maximum(corners[0], corners[1]), corners[2])
     box = hi_t - lo_t
     sizes = np.maximum(np.maximum(box[:, 0], box[:, 1]), box[:, 2])
-    lo_all = np.minimum(lo_t.min(axis=0), points.min(axis=0))
-    hi_all = np.maximum(hi_t.max(axis=0), points.max(axis=0))
+    lo_all = np.minimum(column_min(lo_t), column_min(points))
+    hi_all = np.maximum(column_max(hi_t), column_max(points))
     extent = float(np.max(hi_all - lo_all))
     # Cells the size of a typical triangle (at most ~256 per axis): few candidates per point.
     # The upper median by np.partition: np.median imports numpy.ma (10 ms of start-up).

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from vrculture.pipeline.columns import column_max, column_min
 from vrculture.pipeline.model import Model
 
 UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0}
@@ -68,8 +69,8 @@ def normalise(model: Model, options: NormaliseOptions) -> NormaliseResult:
     prims = [p for p in model.primitives() if p.vertex_count]
     if not prims:
         return NormaliseResult(model, 1.0)
-    source_lo = np.min([p.positions.min(axis=0) for p in prims], axis=0).astype(np.float64)
-    source_hi = np.max([p.positions.max(axis=0) for p in prims], axis=0).astype(np.float64)
+    source_lo = np.min([column_min(p.positions) for p in prims], axis=0).astype(np.float64)
+    source_hi = np.max([column_max(p.positions) for p in prims], axis=0).astype(np.float64)
     # Bounds after the turn: a negated axis swaps its min and max.
     lo = np.array([source_lo[c] * s if s > 0 else source_hi[c] * s
                    for c, s in zip(columns, signs, strict=True)])

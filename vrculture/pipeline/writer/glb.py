@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vrculture.pipeline.columns import column_max, column_min
 from vrculture.pipeline.model import Material, Model, Primitive, Texture
 from vrculture.pipeline.textures import EncodedImage
 from vrculture.pipeline.writer.filters import encode_exponential, encode_octahedral
@@ -142,8 +143,8 @@ class _Packer:
 
 def _grid(prims: list[Primitive]) -> tuple[np.ndarray, float]:
     """Centre and uniform half-extent of a node's geometry (the dequantisation transform)."""
-    lo = np.min([p.positions.min(axis=0) for p in prims], axis=0).astype(np.float64)
-    hi = np.max([p.positions.max(axis=0) for p in prims], axis=0).astype(np.float64)
+    lo = np.min([column_min(p.positions) for p in prims], axis=0).astype(np.float64)
+    hi = np.max([column_max(p.positions) for p in prims], axis=0).astype(np.float64)
     centre = (lo + hi) / 2
     half = float(np.max(hi - lo) / 2)
     return centre, half if half > 0 else 1.0
@@ -187,13 +188,13 @@ def _primitive(packer: _Packer, prim: Primitive, grid, options: WriterOptions,
         view = packer.stream(q, indices=False)
         attributes["POSITION"] = packer.accessor(
             view, SHORT, "VEC3", n, normalized=True,
-            min=q[:, :3].min(axis=0).tolist(), max=q[:, :3].max(axis=0).tolist(),
+            min=column_min(q[:, :3]).tolist(), max=column_max(q[:, :3]).tolist(),
         )
     else:
         pos = np.ascontiguousarray(prim.positions, dtype=np.float32)
         attributes["POSITION"] = packer.accessor(
             packer.stream(pos, indices=False), FLOAT, "VEC3", n,
-            min=pos.min(axis=0).tolist(), max=pos.max(axis=0).tolist(),
+            min=column_min(pos).tolist(), max=column_max(pos).tolist(),
         )
     if prim.normals is not None:
         if packer.compress:
@@ -218,7 +219,7 @@ def _primitive(packer: _Packer, prim: Primitive, grid, options: WriterOptions,
             view = packer.stream(quantize_uvs(uvs, options.uv_bits), indices=False)
             attributes["TEXCOORD_0"] = packer.accessor(view, USHORT, "VEC2", n, normalized=True)
         else:
-            extent = float(np.max(uvs.max(axis=0) - uvs.min(axis=0)))
+            extent = float(np.max(column_max(uvs) - column_min(uvs)))
             finest = int(np.floor(np.log2(extent))) - options.uv_bits if extent > 0 else -14
             view = packer.stream(encode_exponential(uvs, min_exponent=finest), indices=False,
                                  filter_name="EXPONENTIAL")
@@ -258,8 +259,8 @@ def _uv_grids(model: Model, bits: int) -> dict[int, tuple[np.ndarray, np.ndarray
                if p.material == index and p.uvs is not None and p.vertex_count]
         if not uvs:
             continue
-        lo = np.min([u.min(axis=0) for u in uvs], axis=0).astype(np.float64)
-        hi = np.max([u.max(axis=0) for u in uvs], axis=0).astype(np.float64)
+        lo = np.min([column_min(u) for u in uvs], axis=0).astype(np.float64)
+        hi = np.max([column_max(u) for u in uvs], axis=0).astype(np.float64)
         extent = np.where(hi > lo, hi - lo, 1.0)
         grids[index] = (lo, extent)
     return grids
