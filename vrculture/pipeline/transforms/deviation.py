@@ -204,7 +204,9 @@ class _Grid:
                     near[self.key(*shifted.T)] = True
         small = self.small
         first = self.first[small].astype(np.int64)
-        hit = (self.span[small] > 3).any(axis=1)
+        span = self.span[small]
+        # Column by column: any(axis=1) over 3 items per row is 5x slower.
+        hit = (span[:, 0] > 3) | (span[:, 1] > 3) | (span[:, 2] > 3)
         hit |= near[self.key(first[:, 0], first[:, 1], first[:, 2])]
         small = small[hit]
         span = self.span
