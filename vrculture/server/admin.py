@@ -70,7 +70,7 @@ async def authenticate(request: web.Request) -> None:
                         "Bearer <token>' (create it with `vrculture curator token`)",
                         headers={"WWW-Authenticate": 'Bearer realm="admin"'})
     if not await _store(request).run(Store.check_curator_token, token):
-        log.warning("admin: refused %s %s from %s: invalid curator token",
+        log.warning("refused %s %s from %s: invalid curator token",
                     request.method, request.path, request.remote)
         raise JSONError(401, "invalid_token", "this is not the current curator token",
                         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
@@ -177,7 +177,7 @@ async def create_feed(request: web.Request) -> web.Response:
     except KeyError:
         raise JSONError(409, "exists", f"feed {feed_id!r} already exists (rotate its token "
                         "instead)") from None
-    log.info("admin: feed %s created", feed_id)
+    log.info("feed %s created", feed_id)
     return json_reply(request, {"feed_id": feed_id, "token": token}, status=201, etag=False,
                       cache_control="no-store")
 
@@ -189,7 +189,7 @@ async def rotate_feed(request: web.Request) -> web.Response:
         token = await _store(request).run(Store.rotate_feed_token, feed_id)
     except KeyError:
         raise JSONError(404, "unknown_feed", f"no feed {feed_id!r}") from None
-    log.info("admin: token of feed %s rotated", feed_id)
+    log.info("token of feed %s rotated", feed_id)
     return json_reply(request, {"feed_id": feed_id, "token": token}, etag=False,
                       cache_control="no-store")
 
@@ -199,7 +199,7 @@ async def delete_feed(request: web.Request) -> web.Response:
     feed_id = _path_id(request, "feed")
     if not await _store(request).run(Store.remove_feed, feed_id):
         raise JSONError(404, "unknown_feed", f"no feed {feed_id!r}")
-    log.info("admin: feed %s removed (its readings kept)", feed_id)
+    log.info("feed %s removed (its readings kept)", feed_id)
     return web.Response(status=204)
 
 
@@ -214,7 +214,7 @@ async def create_guide_code(request: web.Request) -> web.Response:
     store = _store(request)
     code = await store.run(Store.add_guide_code, exhibition, label)
     await store.refresh_guide_codes()  # valid in the rooms at once, not at the next poll
-    log.info("admin: guide code added for %s", exhibition)
+    log.info("guide code added for %s", exhibition)
     return json_reply(request, {"exhibition": exhibition, "label": label, "code": code},
                       status=201, etag=False, cache_control="no-store")
 
@@ -294,12 +294,12 @@ async def put_exhibition(request: web.Request) -> web.Response:
             result = await asyncio.to_thread(_install, archive, work, exhibition_id, data_dir,
                                              limits)
         except UploadError as error:
-            log.warning("admin: upload for %s refused: %s", exhibition_id, error.message)
+            log.warning("upload for %s refused: %s", exhibition_id, error.message)
             raise JSONError(error.status, error.code, error.message) from None
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
     unchanged = result["version"] == result["previous"]
-    log.info("admin: exhibition %s version %s %s (%d bytes uploaded)", exhibition_id,
+    log.info("exhibition %s version %s %s (%d bytes uploaded)", exhibition_id,
              result["version"], "unchanged" if unchanged else "published", size)
     return json_reply(request, result, status=200 if unchanged else 201, etag=False)
 
@@ -315,7 +315,7 @@ async def rollback_exhibition(request: web.Request) -> web.Response:
             done = await asyncio.to_thread(rollback, data_dir, exhibition_id)
         except PublishError as error:
             raise JSONError(409, "no_previous", str(error)) from None
-    log.info("admin: exhibition %s rolled back to %s", exhibition_id, done.version)
+    log.info("exhibition %s rolled back to %s", exhibition_id, done.version)
     return json_reply(request, {"exhibition": done.exhibition, "version": done.version,
                                 "previous": done.previous}, etag=False)
 
