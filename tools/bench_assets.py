@@ -7,13 +7,18 @@ from Debian when missing) with keep-alive connections, 16 and 64 at a time. Repo
 requests/s per server, and vrculture's ratio to nginx in MB/s (targets: >= 0.9x on the large files,
 >= 0.5x on the 20 KB file).
 
-nginx runs as Debian configures it by default (`worker_processes auto`: one per core) with
-sendfile on; vrculture is one process by default (`--vrculture-workers 2`: `serve --workers 2`
-with a Redis for the rooms), on the plain asyncio loop. `--pin` puts both servers on one core
-and wrk on the other. Measurements alternate between the two servers so that background load
-on a shared machine hits both alike; medians are printed.
-Usage: tools/bench_assets.py [--seconds 8] [--rounds 3] [--nginx-workers auto|1]
-                             [--vrculture-workers 1|2] [--pin]
+Fairness: both servers get the same number of processes. vrculture runs one process by
+default (`--vrculture-workers 2`: `serve --workers 2` with a Redis for the rooms), on the plain
+asyncio loop, and nginx then gets `worker_processes` equal to that (sendfile on, access log off).
+Debian's default `worker_processes auto` (one per core) against one vrculture process would
+compare two processes with one; `--nginx-workers auto` still measures that. The targets are
+judged on equal process counts (1 against 1: the per-process cost of serving a file), and the
+report states both pairings. wrk itself needs CPU on this 2-core machine: `--pin` puts both
+servers on core 1 and wrk on core 0 so neither steals the other's core. Measurements alternate
+between the two servers so that background load on a shared machine hits both alike; medians
+are printed.
+Usage: tools/bench_assets.py [--seconds 8] [--rounds 3] [--nginx-workers N|auto]
+                             [--vrculture-workers 1|2] [--pin] [--files 20kb,5mb,50mb]
 """
 
 from __future__ import annotations
@@ -186,6 +191,30 @@ CLIENT_CPU: list[str] = []
 UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a server and all its descendants (nginx's workers, vrculture's
+    forked workers), from /proc. Requests per CPU-second compare the servers' own cost, which
+    a shared or oversubscribed machine (wrk needs a core too) blurs in plain requests/s."""
+    parents: dict[int, int] = {}
+    times: dict[int, int] = {}
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited meanwhile
+            continue
+        child = int(stat_file.parent.name)
+        parents[child] = int(fields[1])
+        times[child] = int(fields[11]) + int(fields[12])
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, its_parent in parents.items():
+            if its_parent == parent and child not in tree:
+                tree.add(child)
+                frontier.append(child)
+    return sum(times.get(p, 0) for p in tree) / os.sysconf("SC_CLK_TCK")
+
+
 def _client_process(url: str, connections: int, seconds: float, results) -> None:
     """One load-generating process: `connections` keep-alive clients in a loop."""
     import asyncio
@@ -255,13 +284,21 @@ def run_wrk(wrk: str, url: str, connections: int, seconds: int) -> tuple[float, 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=8, help="per measurement")
-    parser.add_argument("--nginx-workers", default="auto")
+    parser.add_argument("--nginx-workers", default=None,
+                        help="nginx worker_processes (default: as many as vrculture's)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--pin", action="store_true",
                         help="servers on CPU 1, the load generator on CPU 0 (taskset)")
     parser.add_argument("--vrculture-workers", type=int, default=1,
                         help="`serve --workers N` (N > 1 starts a Redis for the rooms)")
+    parser.add_argument("--files", default=",".join(SIZES),
+                        help=f"which files to measure (of {', '.join(SIZES)})")
     args = parser.parse_args()
+    if args.nginx_workers is None:
+        args.nginx_workers = str(args.vrculture_workers)
+    wanted = [label.strip() for label in args.files.split(",") if label.strip()]
+    if not wanted or any(label not in SIZES for label in wanted):
+        parser.error(f"--files: choose from {', '.join(SIZES)}")
     if args.pin:
         SERVER_CPU[:] = ["taskset", "-c", "1"]
         CLIENT_CPU[:] = ["taskset", "-c", "0"]
@@ -288,17 +325,25 @@ def main() -> int:
         print(f"vrculture processes: {args.vrculture_workers}; pinned: {args.pin}; "
               f"nginx workers: {args.nginx_workers}; {args.rounds} alternating rounds of "
               f"{args.seconds} s per cell; medians (the machine may be shared)")
-        print(f"{'file':6} {'conns':>5} | {'vrculture req/s':>15} {'MB/s':>8} | "
-              f"{'nginx req/s':>11} {'MB/s':>8} | ratio")
+        print(f"{'file':6} {'conns':>5} | {'vrculture req/s':>15} {'MB/s':>8} {'us/req':>7} | "
+              f"{'nginx req/s':>11} {'MB/s':>8} {'us/req':>7} | ratio | cpu ratio")
+        pids = {"vrculture": servers[0].pid, "nginx": servers[-1].pid}
         ratios: dict[str, list[float]] = {}
         for label, path in names.items():
+            if label not in wanted:
+                continue
             for connections in CONNECTIONS:
-                runs: dict[str, list[tuple[float, float]]] = {"vrculture": [], "nginx": []}
+                runs: dict[str, list[tuple[float, float, float]]] = {"vrculture": [],
+                                                                     "nginx": []}
                 round_ratios = []
                 for _ in range(args.rounds):  # A/B/A/B: both see the same background load
                     for server, port in (("vrculture", vport), ("nginx", nport)):
                         url = f"http://127.0.0.1:{port}/bundles/bench/{path}"
-                        runs[server].append(run_load(wrk, url, connections, args.seconds))
+                        cpu_before = server_cpu_seconds(pids[server])
+                        rps, mbps = run_load(wrk, url, connections, args.seconds)
+                        cpu = server_cpu_seconds(pids[server]) - cpu_before
+                        # server CPU microseconds per request
+                        runs[server].append((rps, mbps, cpu / max(rps * args.seconds, 1) * 1e6))
                     # MB/s: wrk counts bytes of responses still in flight, while a 50 MB
                     # file at 64 connections may finish few requests in a short run.
                     round_ratios.append(runs["vrculture"][-1][1] / max(runs["nginx"][-1][1],
@@ -307,8 +352,10 @@ def main() -> int:
                 ratios.setdefault(label, []).append(ratio)
                 v = [statistics.median(x) for x in zip(*runs["vrculture"], strict=True)]
                 n = [statistics.median(x) for x in zip(*runs["nginx"], strict=True)]
-                print(f"{label:6} {connections:>5} | {v[0]:>15.1f} {v[1]:>8.1f} | "
-                      f"{n[0]:>11.1f} {n[1]:>8.1f} | {ratio:.2f}x", flush=True)
+                # nginx's CPU per request over vrculture's: the ratio if each had a core alone
+                print(f"{label:6} {connections:>5} | {v[0]:>15.1f} {v[1]:>8.1f} {v[2]:>7.1f} | "
+                      f"{n[0]:>11.1f} {n[1]:>8.1f} {n[2]:>7.1f} | {ratio:.2f}x | "
+                      f"{n[2] / max(v[2], 1e-9):.2f}x", flush=True)
         print()
         targets = {"5mb": 0.9, "50mb": 0.9, "20kb": 0.5}
         for label, values in ratios.items():
