@@ -4,6 +4,7 @@ documented status codes, content types and bodies, and never a 5xx."""
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -57,7 +58,7 @@ def base_url(tmp_path_factory) -> Iterator[str]:
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None,
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "30")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
 def test_api_conforms_to_its_openapi_document(case, base_url):

@@ -178,7 +178,8 @@ def document() -> dict[str, Any]:
                 {"type": "object"}, NOT_FOUND)},
             "/api/search": {"get": _json(
                 "full-text search over titles, creators and descriptions",
-                [_param("q", "query", {"type": "string", "minLength": 1, "maxLength": 200}),
+                [_param("q", "query", {"type": "string", "minLength": 1, "maxLength": 200,
+                                       "pattern": "\\S"}),
                  _param("lang", "query", {"type": "string",
                                           "pattern": "^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$"},
                         required=False),

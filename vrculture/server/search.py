@@ -148,7 +148,8 @@ async def search_handler(request: web.Request) -> web.Response:
     query = request.query
     text = query.get("q", "")
     if not text.strip() or len(text) > MAX_QUERY_CHARS:
-        raise JSONError(400, "invalid_query", f"q: 1 to {MAX_QUERY_CHARS} characters", field="q")
+        raise JSONError(400, "invalid_query",
+                        f"q: 1 to {MAX_QUERY_CHARS} characters, not only spaces", field="q")
     lang = query.get("lang")
     if lang is not None and not LANG.match(lang):
         raise JSONError(400, "invalid_query", "lang: a BCP 47 tag such as sv or en", field="lang")
