@@ -456,3 +456,26 @@ async def test_one_publication_at_a_time(admin, curator, tmp_path):
     done = await admin.put("/api/admin/exhibitions/gallery", data=body,
                            headers={**auth(curator), **TAR})
     assert done.status == 201
+
+
+async def test_a_client_that_drops_mid_upload_leaves_nothing_behind(admin, curator, config,
+                                                                    caplog):
+    reader, writer = await asyncio.open_connection(admin.server.host, admin.server.port)
+    writer.write(
+        b"PUT /api/admin/exhibitions/gallery HTTP/1.1\r\nHost: localhost\r\n"
+        b"Authorization: Bearer " + curator.encode() + b"\r\n"
+        b"Content-Type: application/x-tar\r\nContent-Length: 100000\r\n\r\n" + bytes(5000))
+    await writer.drain()
+    await asyncio.sleep(0.2)  # the server is now waiting for the rest of the body
+    writer.close()
+    await writer.wait_closed()
+
+    async def cleaned() -> bool:
+        uploads = config.data_dir / "uploads"
+        return uploads.is_dir() and not any(uploads.iterdir())
+
+    await wait_for(cleaned)
+    assert not (config.data_dir / "exhibitions" / "gallery").exists()
+    assert curator not in caplog.text
+    healthy = await admin.get("/healthz")
+    assert healthy.status == 200
