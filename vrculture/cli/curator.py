@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
-from pathlib import Path
 
-from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from vrculture.cli import EXIT_FAILED, EXIT_OK
+from vrculture.cli.data_store import StoreUnavailable, add_data_options, open_store
 
 
 def add_parser(subparsers) -> None:
@@ -17,13 +17,7 @@ def add_parser(subparsers) -> None:
         "(feeds, guide codes, publishing and rolling back exhibitions) through /api/admin/. "
         "It is printed once and stored only as a hash.",
     )
-    parser.add_argument("--data", type=Path, help="the server's data folder")
-    parser.add_argument("--config", type=Path, help="TOML settings file")
-    # The same options after the action too (`curator token --data DIR`); SUPPRESS keeps a
-    # value given before the action from being overwritten by the sub-parser's default.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data", type=Path, default=argparse.SUPPRESS)
-    common.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    common = add_data_options(parser)
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     token = actions.add_parser(
         "token", parents=[common], help="create the curator token and print it once"
@@ -38,17 +32,10 @@ def _fail(message: str, code: int = EXIT_FAILED) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vrculture.server.settings import ConfigError, load_config
-    from vrculture.server.storage import Store
-
     try:
-        data_dir = load_config(args.config, overrides={"data_dir": args.data}).data_dir
-    except ConfigError as error:
-        return _fail(str(error), EXIT_USAGE)
-    try:
-        store = Store.open(data_dir)
-    except (sqlite3.Error, OSError) as error:
-        return _fail(f"{data_dir}: cannot open the database ({error})")
+        store = open_store(args)
+    except StoreUnavailable as error:
+        return _fail(str(error), error.exit_code)
     try:
         try:
             token = store.create_curator_token(rotate=args.rotate)

@@ -7,9 +7,9 @@ import re
 import sqlite3
 import sys
 import time
-from pathlib import Path
 
 from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from vrculture.cli.data_store import StoreUnavailable, add_data_options, open_store
 
 FEED_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KINDS = ("street-lighting", "smart-bin", "eye-tracking-screening", "gauge")
@@ -20,13 +20,7 @@ def add_parser(subparsers) -> None:
         "feeds", help="manage sensor feeds and their tokens",
         description="Tokens are printed once and stored only as hashes; rotate a lost one.",
     )
-    parser.add_argument("--data", type=Path, help="the server's data folder")
-    parser.add_argument("--config", type=Path, help="TOML settings file")
-    # The same options after the action too (`feeds add X --data DIR`); SUPPRESS keeps a value
-    # given before the action from being overwritten by the sub-parser's default.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data", type=Path, default=argparse.SUPPRESS)
-    common.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    common = add_data_options(parser)
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser(
         "add", parents=[common], help="register a feed and print its token"
@@ -63,20 +57,13 @@ def _fail(message: str, code: int = EXIT_FAILED) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vrculture.server.settings import ConfigError, load_config
-    from vrculture.server.storage import Store
-
-    try:
-        data_dir = load_config(args.config, overrides={"data_dir": args.data}).data_dir
-    except ConfigError as error:
-        return _fail(str(error), EXIT_USAGE)
     feed_id = getattr(args, "feed_id", None)
     if feed_id is not None and not FEED_ID.match(feed_id):
         return _fail(f"{feed_id!r}: feed ids are 1-64 of a-z, 0-9, '_' and '-'", EXIT_USAGE)
     try:
-        store = Store.open(data_dir)
-    except (sqlite3.Error, OSError) as error:
-        return _fail(f"{data_dir}: cannot open the database ({error})")
+        store = open_store(args)
+    except StoreUnavailable as error:
+        return _fail(str(error), error.exit_code)
     try:
         if args.action == "add":
             if args.kind != "gauge" and any(v is not None for v in (args.unit, args.min,

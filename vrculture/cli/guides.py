@@ -7,9 +7,9 @@ import re
 import sqlite3
 import sys
 import time
-from pathlib import Path
 
 from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from vrculture.cli.data_store import StoreUnavailable, add_data_options, open_store
 
 EXHIBITION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -21,13 +21,7 @@ def add_parser(subparsers) -> None:
         "are printed once and stored only as hashes; a running server accepts a new code "
         "within a few seconds.",
     )
-    parser.add_argument("--data", type=Path, help="the server's data folder")
-    parser.add_argument("--config", type=Path, help="TOML settings file")
-    # The same options after the action too (`feeds add X --data DIR`); SUPPRESS keeps a value
-    # given before the action from being overwritten by the sub-parser's default.
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data", type=Path, default=argparse.SUPPRESS)
-    common.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    common = add_data_options(parser)
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = actions.add_parser(
         "add", parents=[common], help="create a code and print it"
@@ -45,24 +39,15 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vrculture.server.settings import ConfigError, load_config
-    from vrculture.server.storage import Store
-
-    try:
-        data_dir = load_config(args.config, overrides={"data_dir": args.data}).data_dir
-    except ConfigError as error:
-        print(f"vrculture guides: {error}", file=sys.stderr)
-        return EXIT_USAGE
     exhibition = getattr(args, "exhibition", None)
     if exhibition is not None and not EXHIBITION_ID.match(exhibition):
         print(f"vrculture guides: {exhibition!r} is not an exhibition id", file=sys.stderr)
         return EXIT_USAGE
     try:
-        store = Store.open(data_dir)
-    except (sqlite3.Error, OSError) as error:
-        print(f"vrculture guides: {data_dir}: cannot open the database ({error})",
-              file=sys.stderr)
-        return EXIT_FAILED
+        store = open_store(args)
+    except StoreUnavailable as error:
+        print(f"vrculture guides: {error}", file=sys.stderr)
+        return error.exit_code
     try:
         if args.action == "add":
             print(store.add_guide_code(exhibition, args.label))
