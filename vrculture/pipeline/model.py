@@ -76,6 +76,22 @@ class Primitive:
     def copy(self, **changes: object) -> Primitive:
         return replace(self, **changes)
 
+    def with_vertices(self, selection: np.ndarray, indices: np.ndarray) -> Primitive:
+        """A copy whose vertices are `self`'s at `selection` (index or boolean array), every
+        attribute gathered alike, with triangles `indices` into the new vertex order."""
+
+        def take(array: np.ndarray | None) -> np.ndarray | None:
+            return None if array is None else np.ascontiguousarray(array[selection])
+
+        return replace(
+            self,
+            positions=take(self.positions),
+            normals=take(self.normals),
+            uvs=take(self.uvs),
+            colors=take(self.colors),
+            indices=indices,
+        )
+
 
 @dataclass
 class Node:

@@ -47,17 +47,7 @@ def optimize_primitive(prim: Primitive, options: OptimizeOptions = OptimizeOptio
     used = remap != np.uint32(0xFFFFFFFF)
     order = np.empty(unique, dtype=np.int64)
     order[remap[used]] = np.flatnonzero(used)
-
-    def take(array: np.ndarray | None) -> np.ndarray | None:
-        return None if array is None else np.ascontiguousarray(array[order])
-
-    return prim.copy(
-        positions=take(prim.positions),
-        normals=take(prim.normals),
-        uvs=take(prim.uvs),
-        colors=take(prim.colors),
-        indices=remap[indices].reshape(-1, 3),
-    )
+    return prim.with_vertices(order, remap[indices].reshape(-1, 3))
 
 
 def optimize(model: Model, options: OptimizeOptions = OptimizeOptions()) -> Model:
