@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT / "tests" / "build"))  # the corpus collection the t
 
 from build_helpers import make_corpus_collection, write_shape  # noqa: E402
 
-from vrculture.build.collection import load_collection  # noqa: E402
-from vrculture.build.run import BuildOptions, build  # noqa: E402
+from vrculture.exhibition.collection import load_collection  # noqa: E402
+from vrculture.exhibition.run import BuildOptions, build  # noqa: E402
 from vrculture.pipeline.convert import ConvertSettings, convert_file  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -22,7 +22,7 @@ def _levels(text: str) -> tuple[str, ...]:
 
 
 def _languages(text: str) -> list[str]:
-    from vrculture.build.fields import LANG
+    from vrculture.exhibition.fields import LANG
 
     tags = [t.strip() for t in text.split(",") if t.strip()]
     bad = [t for t in tags if not LANG.match(t)]
@@ -86,10 +86,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vrculture.build.bundle import BundleError
-    from vrculture.build.collection import CollectionError
-    from vrculture.build.run import DEFAULT_TEXTURES, BuildOptions, build
-    from vrculture.build.totals import Budget
+    from vrculture.exhibition.bundle import BundleError
+    from vrculture.exhibition.collection import CollectionError
+    from vrculture.exhibition.run import DEFAULT_TEXTURES, BuildOptions, build
+    from vrculture.exhibition.totals import Budget
 
     options = BuildOptions(
         collection=args.collection, bundle=args.output, jobs=args.jobs,

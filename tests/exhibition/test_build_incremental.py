@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from build_helpers import ROOT, load_json, run_build, write_shape
 
-from vrculture.build.worker import ObjectJob, run_object_job
+from vrculture.exhibition.worker import ObjectJob, run_object_job
 
 LEVELS = ("--levels", "low,medium", "--quiet", "--jobs", "2")
 
@@ -162,7 +162,7 @@ def _dies_on_ring(job: ObjectJob) -> dict:
 def test_a_dying_worker_fails_only_its_object(tmp_path: Path, small_collection: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """Fault injection (worker processes are forked, so they inherit the patched function)."""
-    import vrculture.build.run as run
+    import vrculture.exhibition.run as run
 
     monkeypatch.setattr(run, "run_object_job", _dies_on_ring)
     out = tmp_path / "bundle"

@@ -6,13 +6,13 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from vrculture.build.issues import IssueList
-from vrculture.build.records import Collection
-from vrculture.build.totals import budget_check
-from vrculture.build.version import VERSION
+from vrculture.exhibition.issues import IssueList
+from vrculture.exhibition.records import Collection
+from vrculture.exhibition.totals import budget_check
+from vrculture.exhibition.version import VERSION
 
 if TYPE_CHECKING:
-    from vrculture.build.run import BuildOptions, Outcome
+    from vrculture.exhibition.run import BuildOptions, Outcome
 
 GENERATOR = f"vrculture {VERSION}"
 LEVEL_FIELDS = ("name", "written", "same_as", "bytes", "triangles", "texture_px",

@@ -16,8 +16,8 @@ import shutil
 import time
 from pathlib import Path
 
-from vrculture.build.stale import remove_orphans
-from vrculture.build.version import VERSION
+from vrculture.exhibition.stale import remove_orphans
+from vrculture.exhibition.version import VERSION
 from vrculture.pipeline.model import Model
 
 CACHE_FORMAT = 1  # bump when the layout of an entry or the worker's output changes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vrculture.build.rights import LEVEL_ORDER, level_rank
+from vrculture.exhibition.rights import LEVEL_ORDER, level_rank
 
 TOTAL_KEYS = ("triangles", "bytes", "texture_bytes", "gpu_texture_bytes")
 

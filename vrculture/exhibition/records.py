@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vrculture.build.rights import Rights
+from vrculture.exhibition.rights import Rights
 
 Text = dict[str, str]  # BCP 47 tag -> text
 

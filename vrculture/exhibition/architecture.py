@@ -7,8 +7,8 @@ Each part is one node with one merged primitive per material: a handful of draw 
 
 from __future__ import annotations
 
-from vrculture.build.layout import Layout
-from vrculture.build.meshes import box, merge
+from vrculture.exhibition.layout import Layout
+from vrculture.exhibition.meshes import box, merge
 from vrculture.pipeline.model import Material, Model, Node, Primitive
 
 

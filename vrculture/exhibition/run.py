@@ -11,21 +11,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from vrculture.build import manifest as mf
-from vrculture.build.architecture import build_architecture
-from vrculture.build.bundle import BundleWriter, check_target
-from vrculture.build.cache import Cache, generated_key, object_key
-from vrculture.build.collection import load_collection
-from vrculture.build.issues import Issue, IssueList
-from vrculture.build.layout import Item, Layout, plan
-from vrculture.build.progress import Progress
-from vrculture.build.records import Collection, ObjectRecord
-from vrculture.build.report import GENERATOR, build_report, now_utc
-from vrculture.build.rights import LEVEL_ORDER, published_levels
-from vrculture.build.smart_models import model_for
-from vrculture.build.sources import referenced_files
-from vrculture.build.totals import Budget, totals_per_level
-from vrculture.build.worker import ObjectJob, convert_generated, run_object_job
+from vrculture.exhibition import manifest as mf
+from vrculture.exhibition.architecture import build_architecture
+from vrculture.exhibition.bundle import BundleWriter, check_target
+from vrculture.exhibition.cache import Cache, generated_key, object_key
+from vrculture.exhibition.collection import load_collection
+from vrculture.exhibition.issues import Issue, IssueList
+from vrculture.exhibition.layout import Item, Layout, plan
+from vrculture.exhibition.progress import Progress
+from vrculture.exhibition.records import Collection, ObjectRecord
+from vrculture.exhibition.report import GENERATOR, build_report, now_utc
+from vrculture.exhibition.rights import LEVEL_ORDER, published_levels
+from vrculture.exhibition.smart_models import model_for
+from vrculture.exhibition.sources import referenced_files
+from vrculture.exhibition.totals import Budget, totals_per_level
+from vrculture.exhibition.worker import ObjectJob, convert_generated, run_object_job
 from vrculture.pipeline.errors import ConversionError
 
 # JPEG/PNG: the build stays fast (KTX2/Basis costs ~4 s per 1024² texture) and every browser

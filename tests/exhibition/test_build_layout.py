@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from build_helpers import load_json
 
-from vrculture.build.layout import Item, plan
+from vrculture.exhibition.layout import Item, plan
 
 CELL = 0.1
 

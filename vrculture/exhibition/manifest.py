@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from vrculture.build.layout import Layout, Pose
-from vrculture.build.records import Collection, ObjectRecord, SmartExhibitRecord, Text
+from vrculture.exhibition.layout import Layout, Pose
+from vrculture.exhibition.records import Collection, ObjectRecord, SmartExhibitRecord, Text
 
 SCHEMA_VERSION = 1
 TEXTURE_FORMATS = {"none", "jpeg", "png", "webp", "ktx2"}

@@ -10,7 +10,7 @@ import numpy as np
 from build_helpers import glb_json, load_json, run_build, write_shape
 from gltf_validator import assert_valid
 
-from vrculture.build.layout import WALL_T
+from vrculture.exhibition.layout import WALL_T
 
 
 def _world_bounds(doc: dict, node_name: str) -> tuple[np.ndarray, np.ndarray]:

@@ -8,7 +8,7 @@ in the node's translation so that a scale or rotation in the viewer acts from th
 
 from __future__ import annotations
 
-from vrculture.build.meshes import box, cylinder, merge
+from vrculture.exhibition.meshes import box, cylinder, merge
 from vrculture.pipeline.model import Material, Model, Node
 
 SmartModel = tuple[Model, dict[str, str]]

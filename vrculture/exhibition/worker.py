@@ -12,8 +12,8 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vrculture.build.cache import Cache
-from vrculture.build.thumbnail import render, webp_bytes
+from vrculture.exhibition.cache import Cache
+from vrculture.exhibition.thumbnail import render, webp_bytes
 from vrculture.pipeline.convert import ConvertSettings, convert_model
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.model import Model

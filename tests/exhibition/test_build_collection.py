@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from build_helpers import load_json, run_build, write_painting, write_shape
 
-from vrculture.build.collection import CollectionError, load_collection
-from vrculture.build.toml_locate import TomlLocator
+from vrculture.exhibition.collection import CollectionError, load_collection
+from vrculture.exhibition.toml_locate import TomlLocator
 
 BAD_TOML = textwrap.dedent("""\
     [exhibition]

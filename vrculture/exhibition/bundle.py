@@ -16,7 +16,7 @@ import os
 import shutil
 from pathlib import Path
 
-from vrculture.build.stale import remove_orphans
+from vrculture.exhibition.stale import remove_orphans
 from vrculture.pipeline.atomic import write_atomic
 
 MARKERS = ("exhibition.json", "build-report.json")

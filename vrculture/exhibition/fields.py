@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from vrculture.build.issues import Issue, IssueList
-from vrculture.build.records import Text
+from vrculture.exhibition.issues import Issue, IssueList
+from vrculture.exhibition.records import Text
 
 LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

@@ -9,8 +9,8 @@ import pytest
 import trimesh
 from PIL import Image
 
-from vrculture.build.rights import parse_rights, published_levels
-from vrculture.build.thumbnail import render, webp_bytes
+from vrculture.exhibition.rights import parse_rights, published_levels
+from vrculture.exhibition.thumbnail import render, webp_bytes
 from vrculture.pipeline.model import Material, Model, Node, Primitive, Texture
 
 
@@ -119,7 +119,7 @@ def test_restricted_works_stop_at_the_configured_level() -> None:
 
 
 def test_chunked_rasterisation_gives_the_same_image(monkeypatch: pytest.MonkeyPatch) -> None:
-    import vrculture.build.thumbnail as thumbnail
+    import vrculture.exhibition.thumbnail as thumbnail
 
     model = _model(trimesh.creation.torus(1.0, 0.3, major_sections=96, minor_sections=48))
     whole = np.asarray(render(model))

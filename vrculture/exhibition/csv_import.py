@@ -13,9 +13,9 @@ import io
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from vrculture.build.fields import LANG, TextRules, Where
-from vrculture.build.issues import Issue, IssueList
-from vrculture.build.records import ObjectRecord
+from vrculture.exhibition.fields import LANG, TextRules, Where
+from vrculture.exhibition.issues import Issue, IssueList
+from vrculture.exhibition.records import ObjectRecord
 
 PLAIN_COLUMNS = {"id", "source", "creator", "date", "rights", "units", "height_m", "up", "room"}
 TEXT_COLUMNS = ("title", "description", "credit")

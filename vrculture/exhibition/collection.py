@@ -12,8 +12,8 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from vrculture.build import csv_import
-from vrculture.build.fields import (
+from vrculture.exhibition import csv_import
+from vrculture.exhibition.fields import (
     LANG,
     TextRules,
     Where,
@@ -24,8 +24,8 @@ from vrculture.build.fields import (
     read_text,
     read_vec3,
 )
-from vrculture.build.issues import Issue, IssueList
-from vrculture.build.records import (
+from vrculture.exhibition.issues import Issue, IssueList
+from vrculture.exhibition.records import (
     GOALS,
     SMART_KINDS,
     AnnotationRecord,
@@ -38,8 +38,8 @@ from vrculture.build.records import (
     StopRecord,
     TourRecord,
 )
-from vrculture.build.rights import LEVEL_ORDER, parse_rights
-from vrculture.build.toml_locate import TomlLocator
+from vrculture.exhibition.rights import LEVEL_ORDER, parse_rights
+from vrculture.exhibition.toml_locate import TomlLocator
 
 TOML_NAME = "collection.toml"
 CSV_NAME = "collection.csv"
