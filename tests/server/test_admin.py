@@ -222,10 +222,10 @@ async def test_guide_code_works_in_the_rooms_at_once(admin, curator):
     assert created.status == 201
     body = await created.json()
     assert body["exhibition"] == "demo" and body["label"] == "Anna"
-    from vrculture.server import keys
+    from vrculture.server import appkeys
 
-    assert admin.app[keys.GUIDE_CODES].verify("demo", body["code"])
-    assert not admin.app[keys.GUIDE_CODES].verify("other", body["code"])
+    assert admin.app[appkeys.GUIDE_CODES].verify("demo", body["code"])
+    assert not admin.app[appkeys.GUIDE_CODES].verify("other", body["code"])
     for bad in ({"label": "x"}, {"exhibition": "Demo!"},
                 {"exhibition": "demo", "label": "a\nb"}):
         response = await admin.post("/api/admin/guides", json=bad, headers=auth(curator))

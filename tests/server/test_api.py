@@ -54,9 +54,9 @@ async def test_healthz(client):
 
 
 async def test_healthz_reports_a_broken_database(client):
-    from vrculture.server import keys
+    from vrculture.server import appkeys
 
-    client.app[keys.FEED_STORE].store.conn.close()
+    client.app[appkeys.FEED_STORE].store.conn.close()
     response = await client.get("/healthz")
     assert response.status == 503
     assert (await response.json())["status"] == "degraded"

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from vrculture.server import keys
+from vrculture.server import appkeys
 from vrculture.server.storage import Store
 
 NOW = time.time()
@@ -43,7 +43,7 @@ async def post(client, feed, body, token):
 
 async def test_one_reading_is_stored_and_published(client, tokens):
     received: list[dict] = []
-    pubsub = client.app[keys.PUBSUB]
+    pubsub = client.app[appkeys.PUBSUB]
     await pubsub.subscribe("feed:street-lights", lambda ch, data: received.append(json.loads(data)))
     response = await post(client, "street-lights", lamp(), tokens["street-lights"])
     assert response.status == 201, await response.text()
@@ -52,7 +52,7 @@ async def test_one_reading_is_stored_and_published(client, tokens):
     assert received[0]["feed"] == "street-lights"
     assert received[0]["reading"]["lamp"] == "L1"
     assert received[0]["reading"]["t"].endswith("Z")
-    latest = await client.app[keys.FEED_STORE].latest_readings(["street-lights", "bins"])
+    latest = await client.app[appkeys.FEED_STORE].latest_readings(["street-lights", "bins"])
     assert set(latest) == {"street-lights"}
 
 

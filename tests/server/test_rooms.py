@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from vrculture.server import keys
+from vrculture.server import appkeys
 from vrculture.server.app import create_app
 from vrculture.server.config import RoomSettings, ServerConfig
 from vrculture.server.rooms import HUB
@@ -533,7 +533,7 @@ async def test_slow_client_is_skipped_then_gets_the_newest_state(server: Server)
     # Stop reading on the slow client: its socket fills up (large readings help), the server
     # must then skip its ticks instead of queueing.
     slow.ws._response.connection.transport.pause_reading()  # the client stops reading
-    pubsub = server.app[keys.PUBSUB]
+    pubsub = server.app[appkeys.PUBSUB]
     big = {"t": 1, "lamp": "x" * 60000}
     x = 0.0
     for round_ in range(400):
@@ -610,7 +610,7 @@ async def test_client_that_never_reads_is_closed_when_its_queue_overflows(server
     guides = [await server.join(f"G{i}", guide_code=server.guide_code) for i in range(3)]
     slow.ws._response.connection.transport.pause_reading()
     readers = [asyncio.create_task(c.pump(8.0)) for c in (watcher, *guides)]  # they keep up
-    pubsub = server.app[keys.PUBSUB]
+    pubsub = server.app[appkeys.PUBSUB]
     for n in range(40):  # fill the socket first, so that control messages have to queue
         await pubsub.publish("feed:lamps", json.dumps(
             {"type": "reading", "feed": "lamps", "reading": {"t": n, "lamp": "x" * 60000}}

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import redis
 
-from vrculture.server import keys
+from vrculture.server import appkeys
 from vrculture.server.app import create_app
 from vrculture.server.rooms.client import RoomClient
 from vrculture.server.storage import Store
@@ -132,7 +132,7 @@ async def test_reading_ingested_on_one_process_reaches_visitors_of_the_other(
 ) -> None:
     a, b, _ = nodes
     bob = await b.join("Bob")
-    await a.http.server.app[keys.PUBSUB].publish(
+    await a.http.server.app[appkeys.PUBSUB].publish(
         "feed:lamps", b'{"type": "reading", "feed": "lamps", "reading": {"t": 5, "lamp": "l2"}}')
     reading = await bob.expect("reading")
     assert reading["reading"]["lamp"] == "l2"
@@ -197,7 +197,7 @@ async def test_rooms_and_feeds_survive_a_redis_restart(
         await ann.send({"type": "ping"})
         await ann.expect("pong")  # the room goes on for this process's own visitors
         process = start_redis(redis_binary, folder, port)
-        pubsub = node.http.server.app[keys.PUBSUB]
+        pubsub = node.http.server.app[appkeys.PUBSUB]
         message = b'{"type": "reading", "feed": "lamps", "reading": {"t": 9, "lamp": "back"}}'
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 15

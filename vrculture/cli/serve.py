@@ -183,6 +183,6 @@ def _client_errors_in_one_line(record: logging.LogRecord) -> bool:
 
 
 def app_registry(app):
-    from vrculture.server import keys
+    from vrculture.server import appkeys
 
-    return app[keys.EXHIBITIONS]
+    return app[appkeys.EXHIBITIONS]

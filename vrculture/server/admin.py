@@ -25,7 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
-from vrculture.server import keys
+from vrculture.server import appkeys
 from vrculture.server.bundle_upload import UploadError, UploadLimits, receive, unpack
 from vrculture.server.config import ServerConfig
 from vrculture.server.jsonreply import JSONError, json_reply
@@ -54,11 +54,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _store(request: web.Request) -> AsyncStore:
-    return request.app[keys.FEED_STORE]  # type: ignore[return-value]
+    return request.app[appkeys.FEED_STORE]
 
 
 def _config(request: web.Request) -> ServerConfig:
-    return request.app[keys.CONFIG]  # type: ignore[return-value]
+    return request.app[appkeys.CONFIG]
 
 
 async def authenticate(request: web.Request) -> None:
@@ -227,7 +227,7 @@ def _published_home(config: ServerConfig, exhibition_id: str) -> Path:
 def _refuse_if_served_from_folder(request: web.Request, exhibition_id: str) -> None:
     """A bundle folder named on the command line wins over a published one: an upload for
     its id would be installed but never served, so say so instead."""
-    served = request.app[keys.EXHIBITIONS].get(exhibition_id)  # type: ignore[attr-defined]
+    served = request.app[appkeys.EXHIBITIONS].get(exhibition_id)
     published = _published_home(_config(request), exhibition_id).resolve()
     if served is not None and not served.root.is_relative_to(published):
         raise JSONError(409, "served_from_folder", f"exhibition {exhibition_id!r} is served "

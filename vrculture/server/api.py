@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from vrculture.server import keys
+from vrculture.server import appkeys
 from vrculture.server.jsonreply import JSONError, encode, json_reply
 from vrculture.server.keys import LoadedExhibition
 from vrculture.server.registry import BundleRegistry
@@ -19,7 +19,7 @@ HEALTH_TIMEOUT = 2.0  # seconds; a database stuck longer than this cannot take r
 
 
 def _registry(request: web.Request) -> BundleRegistry:
-    return request.app[keys.EXHIBITIONS]  # type: ignore[return-value]
+    return request.app[appkeys.EXHIBITIONS]
 
 
 def _exhibition(request: web.Request) -> LoadedExhibition:
@@ -82,7 +82,7 @@ async def get_object(request: web.Request) -> web.Response:
 async def healthz(request: web.Request) -> web.Response:
     """200 when the server can answer and its database can commit readings, else 503."""
     registry = _registry(request)
-    store: AsyncStore = request.app[keys.FEED_STORE]  # type: ignore[assignment]
+    store: AsyncStore = request.app[appkeys.FEED_STORE]
     try:
         await asyncio.wait_for(store.run(Store.ping), timeout=HEALTH_TIMEOUT)
         database = "ok"

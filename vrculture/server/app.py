@@ -8,7 +8,7 @@ import logging
 
 from aiohttp import web
 
-from vrculture.server import api, feeds, keys, oembed, openapi, search, viewer
+from vrculture.server import api, appkeys, feeds, oembed, openapi, search, viewer
 from vrculture.server.admin import setup_admin
 from vrculture.server.config import ServerConfig
 from vrculture.server.pubsub import LocalPubSub
@@ -37,11 +37,11 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0) -> web.Appl
     registry.scan()  # serve what is there from the first request on
     store = AsyncStore(config.data_dir)
 
-    app[keys.CONFIG] = config
-    app[keys.EXHIBITIONS] = registry
-    app[keys.PUBSUB] = _make_pubsub(config)
-    app[keys.FEED_STORE] = store
-    app[keys.GUIDE_CODES] = store
+    app[appkeys.CONFIG] = config
+    app[appkeys.EXHIBITIONS] = registry
+    app[appkeys.PUBSUB] = _make_pubsub(config)
+    app[appkeys.FEED_STORE] = store
+    app[appkeys.GUIDE_CODES] = store
     app[WATCH_INTERVAL] = watch_interval
 
     viewer.add_routes(app)
@@ -61,8 +61,8 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0) -> web.Appl
 async def _background(app: web.Application):
     """Open the database, then keep polling the data folder for published bundles and new
     guide codes until shutdown."""
-    store: AsyncStore = app[keys.FEED_STORE]  # type: ignore[assignment]
-    registry: BundleRegistry = app[keys.EXHIBITIONS]  # type: ignore[assignment]
+    store: AsyncStore = app[appkeys.FEED_STORE]
+    registry: BundleRegistry = app[appkeys.EXHIBITIONS]
     await store.open()
     registry.notify()  # listeners (search index, feed kinds) see the initial bundles
 
@@ -82,5 +82,5 @@ async def _background(app: web.Application):
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
-    await app[keys.PUBSUB].close()  # type: ignore[attr-defined]
+    await app[appkeys.PUBSUB].close()
     await store.close()

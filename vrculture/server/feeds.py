@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from vrculture.server import keys
+from vrculture.server import appkeys
 from vrculture.server.jsonreply import JSONError, encode, json_reply
 from vrculture.server.keys import LoadedExhibition
 from vrculture.server.readings import FeedSpec, ReadingError, validate_reading
@@ -32,7 +32,7 @@ MANIFEST_FEEDS = web.AppKey("vrculture_manifest_feeds", dict)  # feed id -> (exh
 
 
 def _store(request: web.Request) -> AsyncStore:
-    return request.app[keys.FEED_STORE]  # type: ignore[return-value]
+    return request.app[appkeys.FEED_STORE]
 
 
 def manifest_feeds(exhibitions: list[LoadedExhibition]) -> dict[str, tuple[str, FeedSpec]]:
@@ -123,7 +123,7 @@ async def post_readings(request: web.Request) -> web.Response:
             raise JSONError(422, error.code, f"{where}{error.field}: {error.message}",
                             field=error.field, index=index) from None
     stored = await store.run(Store.insert_readings, feed_id, checked)
-    pubsub = request.app[keys.PUBSUB]
+    pubsub = request.app[appkeys.PUBSUB]
     for reading in stored:  # after the commit: nobody sees a reading that could still be lost
         message = {"type": "reading", "feed": feed_id, "reading": reading}
         await pubsub.publish(f"feed:{feed_id}", encode(message))  # type: ignore[attr-defined]
@@ -180,7 +180,7 @@ def _since(text: str | None) -> float | None:
 
 def setup(app: web.Application) -> None:
     app[MANIFEST_FEEDS] = {}
-    registry: BundleRegistry = app[keys.EXHIBITIONS]  # type: ignore[assignment]
+    registry: BundleRegistry = app[appkeys.EXHIBITIONS]
 
     def refresh(exhibitions: list[LoadedExhibition]) -> None:
         app[MANIFEST_FEEDS].clear()

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from aiohttp import web
-
 
 @dataclass(frozen=True)
 class LoadedExhibition:
@@ -58,9 +56,3 @@ class GuideCodes(Protocol):
         """Constant-time check of a guide code against its stored hash."""
         ...
 
-
-CONFIG = web.AppKey("vrculture_config", object)
-EXHIBITIONS = web.AppKey("vrculture_exhibitions", object)  # ExhibitionRegistry
-PUBSUB = web.AppKey("vrculture_pubsub", object)  # PubSub
-FEED_STORE = web.AppKey("vrculture_feed_store", object)  # FeedStore
-GUIDE_CODES = web.AppKey("vrculture_guide_codes", object)  # GuideCodes

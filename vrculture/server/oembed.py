@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from aiohttp import web
 
-from vrculture.server import keys
+from vrculture.server import appkeys
 from vrculture.server.config import ServerConfig
 from vrculture.server.jsonreply import JSONError, json_reply
 from vrculture.server.keys import LoadedExhibition
@@ -58,7 +58,7 @@ def _target(request: web.Request, config: ServerConfig) -> tuple[LoadedExhibitio
     match = _EMBEDDABLE.match(path)
     if not match:
         raise JSONError(404, "not_embeddable", "not an exhibition or object URL")
-    exhibition = request.app[keys.EXHIBITIONS].get(match["exhibition"])  # type: ignore[attr-defined]
+    exhibition = request.app[appkeys.EXHIBITIONS].get(match["exhibition"])
     if exhibition is None:
         raise JSONError(404, "unknown_exhibition", f"no exhibition {match['exhibition']!r}")
     object_id = match["object"] or (parse_qs(parts.query).get("object") or [None])[0]
@@ -71,7 +71,7 @@ def _target(request: web.Request, config: ServerConfig) -> tuple[LoadedExhibitio
 
 
 async def oembed(request: web.Request) -> web.Response:
-    config: ServerConfig = request.app[keys.CONFIG]  # type: ignore[assignment]
+    config: ServerConfig = request.app[appkeys.CONFIG]
     if request.query.get("format", "json") != "json":
         raise JSONError(501, "format_not_supported", "format: only json is offered")
     exhibition, record = _target(request, config)

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from vrculture.server import keys
+from vrculture.server import appkeys
 from vrculture.server.jsonreply import JSONError, json_reply
 from vrculture.server.keys import LoadedExhibition
 from vrculture.server.registry import BundleRegistry
@@ -156,7 +156,7 @@ async def search_handler(request: web.Request) -> web.Response:
     exhibition = query.get("exhibition")
     if exhibition is not None and not EXHIBITION_ID.match(exhibition):
         raise JSONError(400, "invalid_query", "exhibition: an exhibition id", field="exhibition")
-    if exhibition is not None and request.app[keys.EXHIBITIONS].get(exhibition) is None:  # type: ignore[attr-defined]
+    if exhibition is not None and request.app[appkeys.EXHIBITIONS].get(exhibition) is None:
         raise JSONError(404, "unknown_exhibition", f"no exhibition {exhibition!r}")
     limit_text = query.get("limit", str(DEFAULT_LIMIT))
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
@@ -169,6 +169,6 @@ async def search_handler(request: web.Request) -> web.Response:
 def setup(app: web.Application) -> None:
     index = SearchIndex()
     app[SEARCH_INDEX] = index
-    registry: BundleRegistry = app[keys.EXHIBITIONS]  # type: ignore[assignment]
+    registry: BundleRegistry = app[appkeys.EXHIBITIONS]
     registry.on_change(index.rebuild)
     app.router.add_get("/api/search", search_handler, name="api_search")

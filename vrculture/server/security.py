@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from vrculture.server import keys
+from vrculture.server import appkeys
 from vrculture.server.config import ServerConfig
 
 # Assets are public and immutable: any page may fetch them (a museum's CMS, Europeana, ...).
@@ -60,7 +60,7 @@ def is_origin_allowed(request: web.Request, config: ServerConfig | None = None) 
     send one on WebSocket and cross-origin requests, which is what this check is about.
     """
     if config is None:
-        config = request.app[keys.CONFIG]  # type: ignore[assignment]
+        config = request.app[appkeys.CONFIG]
     origin = request.headers.get("Origin")
     if origin is None:
         return True
@@ -96,7 +96,7 @@ def _cors_headers(request: web.Request, config: ServerConfig) -> dict[str, str]:
 @web.middleware
 async def security_headers(request: web.Request, handler) -> web.StreamResponse:
     """CORS (with preflight), CSP frame-ancestors and a few hardening headers on every reply."""
-    config: ServerConfig = request.app[keys.CONFIG]  # type: ignore[assignment]
+    config: ServerConfig = request.app[appkeys.CONFIG]
     if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
         cors = _cors_headers(request, config)
         if not cors:

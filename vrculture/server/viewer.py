@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from vrculture.server import keys
+from vrculture.server import appkeys
 from vrculture.server.assets import REVALIDATE, FileResponder, safe_join
 from vrculture.server.config import ServerConfig
 from vrculture.server.registry import BundleRegistry
@@ -17,11 +17,11 @@ THREE_ALLOWED = ("build/", "examples/jsm/")  # the import map targets; nothing e
 
 
 def _config(request: web.Request) -> ServerConfig:
-    return request.app[keys.CONFIG]  # type: ignore[return-value]
+    return request.app[appkeys.CONFIG]
 
 
 def _registry(request: web.Request) -> BundleRegistry:
-    return request.app[keys.EXHIBITIONS]  # type: ignore[return-value]
+    return request.app[appkeys.EXHIBITIONS]
 
 
 async def _web_file(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from vrculture.server import keys
+from vrculture.server import appkeys
 from vrculture.server.rooms.handler import HUB, rooms_websocket
 from vrculture.server.rooms.hub import RoomsHub
 from vrculture.server.rooms.sync import RoomsSync
@@ -15,11 +15,11 @@ def setup_rooms(app: web.Application) -> None:
     app.router.add_get("/ws/rooms/{exhibition}", rooms_websocket, name="rooms")
 
     async def start(app: web.Application) -> None:
-        config = app[keys.CONFIG]
-        hub = RoomsHub(config.rooms, app[keys.EXHIBITIONS], app[keys.PUBSUB],
-                       app.get(keys.FEED_STORE))
+        config = app[appkeys.CONFIG]
+        hub = RoomsHub(config.rooms, app[appkeys.EXHIBITIONS], app[appkeys.PUBSUB],
+                       app.get(appkeys.FEED_STORE))
         if getattr(config, "redis_url", None):  # other processes share these rooms
-            hub.sync = RoomsSync(app[keys.PUBSUB])
+            hub.sync = RoomsSync(app[appkeys.PUBSUB])
         app[HUB] = hub
         await hub.start()
 

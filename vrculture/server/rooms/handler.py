@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
-from vrculture.server import keys
+from vrculture.server import appkeys
 from vrculture.server.rooms.codec import PART_BYTES, FrameError, parse_pose_frame
 from vrculture.server.rooms.hub import RoomsHub
 from vrculture.server.rooms.limits import TokenBucket
@@ -59,7 +59,7 @@ def origin_allowed(request: web.Request, config: Any) -> bool:
 
 async def rooms_websocket(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
-    config = request.app[keys.CONFIG]
+    config = request.app[appkeys.CONFIG]
     exhibition = request.match_info["exhibition"]
     if not origin_allowed(request, config):
         raise web.HTTPForbidden(text="origin not allowed for rooms")
@@ -178,7 +178,7 @@ class Session:
             raise ProtocolError("bad_message", "hello.room must be a string")
         guide = False
         if code:
-            codes = self.request.app.get(keys.GUIDE_CODES)
+            codes = self.request.app.get(appkeys.GUIDE_CODES)
             guide = bool(codes is not None and codes.verify(self.exhibition, code[:256]))
         feeds = await self.hub.use_feeds(self.exhibition)
         readings = await self.hub.latest_readings(feeds)

@@ -1,0 +1,20 @@
+"""The aiohttp application's typed keys: what `app[KEY]` holds, checked by the type checker.
+
+Kept apart from `keys` (the protocols the server's sides share) because these name concrete
+classes, and `registry` itself imports `keys`.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from vrculture.server.config import ServerConfig
+from vrculture.server.keys import GuideCodes, PubSub
+from vrculture.server.registry import BundleRegistry
+from vrculture.server.storage import AsyncStore
+
+CONFIG = web.AppKey("vrculture_config", ServerConfig)
+EXHIBITIONS = web.AppKey("vrculture_exhibitions", BundleRegistry)
+PUBSUB = web.AppKey("vrculture_pubsub", PubSub)
+FEED_STORE = web.AppKey("vrculture_feed_store", AsyncStore)
+GUIDE_CODES = web.AppKey("vrculture_guide_codes", GuideCodes)
