@@ -12,6 +12,7 @@ from PIL import Image
 from vrculture.exhibition.rights import parse_rights, published_levels
 from vrculture.exhibition.thumbnail import render, webp_bytes
 from vrculture.pipeline.model import Material, Model, Node, Primitive, Texture
+from vrculture.pipeline.transforms.normalise import UP_ROTATIONS, NormaliseOptions, normalise
 
 
 def _model(mesh: trimesh.Trimesh, colour=(0.8, 0.3, 0.2, 1.0), texture=None) -> Model:
@@ -53,6 +54,51 @@ def test_a_thin_object_spans_the_frame_along_its_length() -> None:
     alpha = np.asarray(image)[:, :, 3] > 0
     rows = np.nonzero(alpha.any(axis=1))[0]
     assert (rows.max() - rows.min() + 1) >= 0.9 * image.size[1]
+
+
+AXES = {"+X": [1, 0, 0], "-X": [-1, 0, 0], "+Y": [0, 1, 0], "-Y": [0, -1, 0],
+        "+Z": [0, 0, 1], "-Z": [0, 0, -1]}
+
+
+def _cone_pointing(axis: str) -> trimesh.Trimesh:
+    """A cone whose apex points along `axis` (trimesh builds it apex +Z)."""
+    cone = trimesh.creation.cone(0.5, 1.0, sections=48)
+    cone.apply_transform(trimesh.geometry.align_vectors([0, 0, 1], AXES[axis]))
+    return cone
+
+
+def _silhouette_widths(image: Image.Image) -> tuple[float, float]:
+    """Mean silhouette width over the top and the bottom quarter of the object's rows."""
+    alpha = np.asarray(image)[:, :, 3] > 127
+    rows = np.nonzero(alpha.any(axis=1))[0]
+    widths = alpha[rows].sum(axis=1)
+    quarter = max(1, len(rows) // 4)
+    return float(widths[:quarter].mean()), float(widths[-quarter:].mean())
+
+
+def test_the_table_covers_every_axis() -> None:
+    assert set(AXES) == set(UP_ROTATIONS)
+
+
+@pytest.mark.parametrize("axis", list(AXES))
+def test_a_cone_declared_up_stands_apex_up(axis: str) -> None:
+    top, bottom = _silhouette_widths(render(_model(_cone_pointing(axis)), up=axis))
+    assert top < 0.5 * bottom, f"{axis}: apex not at the top ({top:.0f} vs {bottom:.0f} px)"
+
+
+@pytest.mark.parametrize("axis", list(AXES))
+def test_thumbnail_stands_as_the_converter_turns_it(axis: str) -> None:
+    model = _model(_cone_pointing(axis))
+    turned = normalise(model, NormaliseOptions(up=axis)).model
+    ours = np.asarray(render(model, up=axis))[:, :, 3] > 127
+    converted = np.asarray(render(turned, up="+Y"))[:, :, 3] > 127
+    assert ours.shape == converted.shape
+    assert (ours != converted).mean() < 0.01
+
+
+def test_an_unknown_up_axis_is_refused() -> None:
+    with pytest.raises(ValueError, match="up axis"):
+        render(_model(_cone_pointing("+Y")), up="up")
 
 
 def test_different_objects_give_different_images() -> None:

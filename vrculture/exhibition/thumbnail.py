@@ -20,20 +20,13 @@ import numpy as np
 from PIL import Image
 
 from vrculture.pipeline.model import Model
+from vrculture.pipeline.transforms.normalise import UP_ROTATIONS
 
 LONG_SIDE = 256
 SUPERSAMPLE = 2
 MAX_TEXTURE_SIDE = 1024
 TRIANGLE_CHUNK = 400_000  # per rasterised batch: ~0.5 GB of temporaries at most
 
-_UP_TO_Y = {
-    "+Y": np.eye(3),
-    "-Y": np.diag([1.0, -1.0, -1.0]),
-    "+Z": np.array([[1.0, 0, 0], [0, 0, 1.0], [0, -1.0, 0]]),
-    "-Z": np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]]),
-    "+X": np.array([[0, 1.0, 0], [-1.0, 0, 0], [0, 0, 1.0]]),
-    "-X": np.array([[0, -1.0, 0], [1.0, 0, 0], [0, 0, 1.0]]),
-}
 
 
 def _camera(yaw_deg: float, pitch_deg: float) -> np.ndarray:
@@ -145,7 +138,10 @@ def render(model: Model, *, up: str = "+Y", painting: bool = False,
     prims = [p for p in model.primitives() if p.vertex_count and p.triangle_count]
     if not prims:
         raise ValueError("nothing to render: the model has no triangles")
-    to_y = _UP_TO_Y.get(up, np.eye(3))
+    if up not in UP_ROTATIONS:
+        raise ValueError(f"unknown up axis {up!r}")
+    # The converter's own rotation, so the thumbnail stands the way the GLB does.
+    to_y = UP_ROTATIONS[up]
     cam = _camera(0.0, 0.0) if painting else _camera(-28.0, 18.0)
     positions, uvs, colours, tris, prim_of_tri = [], [], [], [], []
     offset = 0
