@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import ssl
 import time
 
 import aiohttp
 import pytest
 from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from vrculture.cli import main
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
 from vrculture.server.storage import Store
-from vrculture.server.tls import context_from_files, lan_addresses, self_signed
+from vrculture.server.tls import (
+    VALID_DAYS,
+    TLSError,
+    context_from_files,
+    lan_addresses,
+    self_signed,
+)
 
 from .bundle_factory import make_bundle
 
@@ -113,3 +125,31 @@ async def test_self_signed_certificate_serves_https_for_local_addresses(tmp_path
                 assert high.read_bytes()[-10:] in await ranged.read()
     finally:
         await runner.cleanup()
+
+
+def test_self_signed_certificate_names_this_machine_for_server_use_only(tmp_path):
+    cert_path, key_path = self_signed(tmp_path / "tls", ["gallery.example", "192.0.2.7"])
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {"localhost", "gallery.example"} <= set(alt.get_values_for_type(x509.DNSName))
+    ips = set(alt.get_values_for_type(x509.IPAddress))
+    assert {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("192.0.2.7")} <= ips
+    assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert list(usage) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
+    assert lifetime <= datetime.timedelta(days=VALID_DAYS, minutes=5)
+    key = load_pem_private_key(key_path.read_bytes(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"
+    assert key_path.stat().st_mode & 0o777 == 0o600  # the private key is the owner's alone
+    # Asked for another name, it makes a new certificate instead of reusing the old one.
+    again, _ = self_signed(tmp_path / "tls", ["other.example"])
+    names = x509.load_pem_x509_certificate(again.read_bytes()).extensions.get_extension_for_class(
+        x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+    assert "other.example" in names and "gallery.example" not in names
+
+
+def test_a_certificate_without_its_key_is_a_clear_error(tmp_path):
+    cert, _ = self_signed(tmp_path / "tls")
+    with pytest.raises(TLSError, match="cannot load"):
+        context_from_files(cert, cert)

@@ -3,19 +3,25 @@ and browsers only offer immersive VR in a secure context.
 
 Either the museum's own certificate (`--tls-cert/--tls-key`), or `--self-signed`: a certificate
 made here for every address of this machine (kept in DATA/tls/ and reused while it still covers
-the same addresses), which each headset accepts once.
+the same addresses), which each headset accepts once. It is made with `cryptography` (a
+declared dependency) and nothing else, so the one path that ships is the one the tests run.
 """
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import json
 import os
 import socket
 import ssl
-import subprocess
 import tempfile
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 VALID_DAYS = 825  # the longest validity Apple/Chrome accept for a leaf certificate
 
@@ -84,54 +90,13 @@ def self_signed(tls_dir: Path, hostnames: list[str] | None = None) -> tuple[Path
 
 
 def _generate(cert: Path, key: Path, addresses: list[str], names: list[str]) -> None:
-    try:
-        from cryptography import x509  # noqa: F401
-    except ImportError:
-        _generate_with_openssl(cert, key, addresses, names)
-    else:
-        _generate_with_cryptography(cert, key, addresses, names)
-
-
-def _generate_with_openssl(cert: Path, key: Path, addresses: list[str], names: list[str]) -> None:
-    san = ",".join([*(f"DNS:{n}" for n in names), *(f"IP:{a}" for a in addresses)])
-    with tempfile.TemporaryDirectory(dir=cert.parent) as tmp:
-        tmp_cert, tmp_key = Path(tmp) / "c.pem", Path(tmp) / "k.pem"
-        command = [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-keyout", str(tmp_key), "-out", str(tmp_cert), "-days", str(VALID_DAYS),
-            "-subj", "/CN=vrculture gallery server/O=vrculture",
-            "-addext", f"subjectAltName={san}",
-            "-addext", "basicConstraints=critical,CA:FALSE",
-            "-addext", "extendedKeyUsage=serverAuth",
-        ]
-        try:
-            subprocess.run(command, check=True, capture_output=True, timeout=60)
-        except FileNotFoundError as error:
-            raise TLSError("--self-signed needs the `cryptography` package or the `openssl` "
-                           "command") from error
-        except subprocess.CalledProcessError as error:
-            raise TLSError(f"openssl failed: {error.stderr.decode(errors='replace')}") from error
-        os.chmod(tmp_key, 0o600)
-        os.replace(tmp_key, key)
-        os.replace(tmp_cert, cert)
-
-
-def _generate_with_cryptography(
-    cert: Path, key: Path, addresses: list[str], names: list[str]
-) -> None:
-    import datetime
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
+    """An EC P-256 leaf certificate for `names` and `addresses`, signed by its own key."""
     private = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vrculture gallery server")])
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vrculture gallery server"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "vrculture")])
     now = datetime.datetime.now(datetime.UTC)
-    alt = [x509.DNSName(n) for n in names] + [
-        x509.IPAddress(ipaddress.ip_address(a)) for a in addresses
-    ]
+    alt: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
+    alt += [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
     certificate = (
         x509.CertificateBuilder()
         .subject_name(subject).issuer_name(subject)
