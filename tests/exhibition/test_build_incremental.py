@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from build_helpers import ROOT, load_json, run_build, write_shape
 
-from vrculture.exhibition.worker import ObjectJob, run_object_job
+from vrculture.exhibition.worker import JobAnswer, ObjectJob, run_object_job
 
 LEVELS = ("--levels", "low,medium", "--quiet", "--jobs", "2")
 
@@ -152,7 +152,7 @@ def test_annotation_outside_the_object_is_a_warning(tmp_path: Path,
 
 
 
-def _dies_on_ring(job: ObjectJob) -> dict:
+def _dies_on_ring(job: ObjectJob) -> JobAnswer:
     """A job function whose worker exits abruptly on "ring", as under the OOM killer."""
     if job.id == "ring":
         os._exit(9)

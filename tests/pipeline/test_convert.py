@@ -17,6 +17,7 @@ from vrculture.pipeline.convert import LEVELS, ConvertSettings, convert_model
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.model import Material, Model, Node
 from vrculture.pipeline.readers import SourceModel
+from vrculture.pipeline.summary import ConversionSummary
 
 
 def _source(model: Model, *, fmt: str = "ply", up: str = "+Z", metric: bool = False,
@@ -29,32 +30,33 @@ def _dense_sphere(subdivisions: int = 5, radius: float = 150.0) -> Model:
     return single_node_model(primitive_from_trimesh(sphere), name="bust")
 
 
-def _written(summary: dict, out) -> list:
-    return [out / level["file"] for level in summary["levels"] if level["written"]]
+def _written(summary: ConversionSummary, out) -> list:
+    return [out / level.file for level in summary.written]
 
 
 def test_levels_follow_the_budgets_and_small_sources_are_not_repeated(tmp_path):
     model = _dense_sphere()  # 20480 triangles: under the high and medium budgets
     summary = convert_model(_source(model), tmp_path, "bust", ConvertSettings())
-    levels = {level["name"]: level for level in summary["levels"]}
-    assert [level["name"] for level in summary["levels"]] == list(LEVELS)
-    assert levels["full"]["written"] and levels["full"]["triangles"] == 20480
-    assert levels["full"]["error"] == 0.0
+    levels = {level.name: level for level in summary.levels}
+    assert [level.name for level in summary.levels] == list(LEVELS)
+    assert levels["full"].written and levels["full"].triangles == 20480
+    assert levels["full"].error == 0.0
     for name in ("high", "medium"):
-        assert levels[name]["written"] is False
-        assert levels[name]["same_as"] == "full"
-        assert levels[name]["file"] == "bust.full.glb"
+        assert levels[name].written is False
+        assert levels[name].same_as == "full"
+        assert levels[name].file == "bust.full.glb"
     low = levels["low"]
-    assert low["written"] and low["file"] == "bust.low.glb"
-    assert low["triangles"] <= LEVELS["low"][0]
-    assert 0 < low["error"] < 0.01  # metres, on a 0.3 m sphere
+    assert low.written and low.file == "bust.low.glb"
+    assert low.triangles <= LEVELS["low"][0]
+    assert 0 < low.error < 0.01  # metres, on a 0.3 m sphere
     assert (tmp_path / "bust.full.glb").is_file() and (tmp_path / "bust.low.glb").is_file()
     assert not (tmp_path / "bust.high.glb").exists()
-    assert summary == json.loads((tmp_path / "bust.json").read_text())
-    assert summary["source_triangles"] == 20480 and summary["units"] == "mm"
-    assert summary["up_axis"] == "+Z" and summary["kind"] == "model"
+    assert summary.as_json() == json.loads((tmp_path / "bust.json").read_text())
+    assert ConversionSummary.from_json(summary.as_json()) == summary
+    assert summary.source_triangles == 20480 and summary.units == "mm"
+    assert summary.up_axis == "+Z" and summary.kind == "model"
     reports = assert_valid(_written(summary, tmp_path))
-    assert [r["totalTriangleCount"] for r in reports] == [20480, low["triangles"]]
+    assert [r["totalTriangleCount"] for r in reports] == [20480, low.triangles]
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp files
 
 
@@ -62,14 +64,14 @@ def test_every_level_is_within_budget_on_a_large_source(tmp_path):
     model = _dense_sphere(subdivisions=7)  # 327680 triangles
     summary = convert_model(_source(model), tmp_path, "big",
                             ConvertSettings(levels=("full", "high", "medium", "low")))
-    counts = [level["triangles"] for level in summary["levels"]]
-    assert all(level["written"] for level in summary["levels"])
+    counts = [level.triangles for level in summary.levels]
+    assert all(level.written for level in summary.levels)
     assert counts[0] == 327680
     for count, (budget, _) in zip(counts[1:], list(LEVELS.values())[1:], strict=True):
         assert 0.5 * budget <= count <= budget
-    errors = [level["error"] for level in summary["levels"]]
+    errors = [level.error for level in summary.levels]
     assert errors == sorted(errors) and errors[1] > 0
-    sizes = [level["bytes"] for level in summary["levels"]]
+    sizes = [level.bytes for level in summary.levels]
     assert sizes == sorted(sizes, reverse=True)
     assert_valid(_written(summary, tmp_path))
 
@@ -78,20 +80,20 @@ def test_textures_shrink_per_level(tmp_path):
     model = textured_sphere(size_px=2048)
     summary = convert_model(_source(model, fmt="obj", up="+Y", metric=True), tmp_path, "ball",
                             ConvertSettings())
-    levels = {level["name"]: level for level in summary["levels"]}
+    levels = {level.name: level for level in summary.levels}
     # Geometry is tiny, so only the texture budget makes new levels.
-    assert levels["full"]["texture_px"] == 2048
-    assert levels["high"]["same_as"] == "full"
-    assert levels["medium"]["written"] and levels["medium"]["texture_px"] == 1024
-    assert levels["low"]["written"] and levels["low"]["texture_px"] == 512
+    assert levels["full"].texture_px == 2048
+    assert levels["high"].same_as == "full"
+    assert levels["medium"].written and levels["medium"].texture_px == 1024
+    assert levels["low"].written and levels["low"].texture_px == 512
     for name, px in (("full", 2048), ("medium", 1024), ("low", 512)):
-        gltf, binary = read_glb(tmp_path / levels[name]["file"])
+        gltf, binary = read_glb(tmp_path / levels[name].file)
         view = gltf["bufferViews"][gltf["images"][0]["bufferView"]]
         start = view["byteOffset"]
         image = Image.open(io.BytesIO(binary[start:start + view["byteLength"]]))
         assert image.size == (px, px) and image.format == "JPEG"
-        assert levels[name]["texture_format"] == "jpeg"
-        assert levels[name]["gpu_texture_bytes"] == px * px * 4 * 4 // 3
+        assert levels[name].texture_format == "jpeg"
+        assert levels[name].gpu_texture_bytes == px * px * 4 * 4 // 3
     assert_valid(_written(summary, tmp_path))
 
 
@@ -108,7 +110,7 @@ def test_generated_models_keep_node_names_and_transforms(tmp_path):
     summary = convert_model(_source(model, fmt="generated", up="+Y", metric=True), tmp_path,
                             "street_lamp", ConvertSettings(levels=("low",)),
                             source_label="build:street_lamp")
-    assert summary["source"] == "build:street_lamp"
+    assert summary.source == "build:street_lamp"
     path = tmp_path / "street_lamp.low.glb"
     assert_valid(path)
     gltf, _ = read_glb(path)
@@ -117,39 +119,39 @@ def test_generated_models_keep_node_names_and_transforms(tmp_path):
     lamp_node = gltf["nodes"][names.index("lamp_light")]
     assert lamp_node["translation"] == [0.0, 1.6, 0.0]
     # Geometry stayed where the build put it: bounds are not re-centred or floored.
-    bounds = summary["levels"][0]["bounds"]
-    assert bounds["min"][1] == pytest.approx(-1.5, abs=1e-4)
+    bounds = summary.levels[0].bounds
+    assert bounds.min[1] == pytest.approx(-1.5, abs=1e-4)
 
 
 def test_units_height_and_up_axis(tmp_path):
     model = _dense_sphere(subdivisions=3, radius=100.0)  # 200 mm across
     by_units = convert_model(_source(model), tmp_path / "u", "s",
                              ConvertSettings(units="cm", levels=("full",)))
-    assert by_units["units"] == "cm"
-    assert by_units["levels"][0]["bounds"]["max"][1] == pytest.approx(2.0, rel=1e-3)
+    assert by_units.units == "cm"
+    assert by_units.levels[0].bounds.max[1] == pytest.approx(2.0, rel=1e-3)
     by_height = convert_model(_source(model), tmp_path / "h", "s",
                               ConvertSettings(height_m=0.5, levels=("full",)))
-    bounds = by_height["levels"][0]["bounds"]
-    assert bounds["max"][1] - bounds["min"][1] == pytest.approx(0.5, rel=1e-3)
-    assert bounds["min"][1] == pytest.approx(0.0, abs=1e-6)
+    bounds = by_height.levels[0].bounds
+    assert bounds.max[1] - bounds.min[1] == pytest.approx(0.5, rel=1e-3)
+    assert bounds.min[1] == pytest.approx(0.0, abs=1e-6)
     guessed = convert_model(_source(model), tmp_path / "g", "s", ConvertSettings(levels=("low",)))
-    assert guessed["units"] == "mm" and any("millimetres" in w for w in guessed["warnings"])
+    assert guessed.units == "mm" and any("millimetres" in w for w in guessed.warnings)
     turned = convert_model(_source(model, up="+Z"), tmp_path / "t", "s",
                            ConvertSettings(up="+X", units="mm", levels=("low",)))
-    assert turned["up_axis"] == "+X"
+    assert turned.up_axis == "+X"
 
 
 def test_metadata_and_no_compress(tmp_path):
     settings = ConvertSettings(levels=("low",), compress=False,
                                metadata={"title": "Sphere", "rights": "CC0"})
     summary = convert_model(_source(_dense_sphere(3)), tmp_path, "s", settings)
-    level = summary["levels"][0]
-    assert level["compression"] == "none" and level["extensions_required"] == []
-    gltf, _ = read_glb(tmp_path / level["file"])
+    level = summary.levels[0]
+    assert level.compression == "none" and level.extensions_required == ()
+    gltf, _ = read_glb(tmp_path / level.file)
     packet = gltf["extensions"]["KHR_xmp_json_ld"]["packets"][0]
     assert packet["dc:title"]["rdf:_1"]["@value"] == "Sphere"
     assert gltf["accessors"][0]["componentType"] == 5126  # plain floats
-    assert_valid(tmp_path / level["file"])
+    assert_valid(tmp_path / level.file)
 
 
 @pytest.mark.parametrize("problem, change", [

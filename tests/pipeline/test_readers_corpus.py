@@ -213,11 +213,11 @@ def test_our_own_compressed_glbs_read_back(corpus: Path, tmp_path: Path, name: s
     from vrculture.pipeline.convert import ConvertSettings, convert_file
 
     summary = convert_file(corpus / name, tmp_path, ConvertSettings(levels=("full", "low")))
-    for level in summary["levels"]:
-        if not level["written"]:
+    for level in summary.levels:
+        if not level.written:
             continue
-        source = read_source(tmp_path / level["file"])
-        assert source.model.triangle_count == level["triangles"]
+        source = read_source(tmp_path / level.file)
+        assert source.model.triangle_count == level.triangles
         lo, hi = source.model.bounds()
-        assert np.allclose(lo, level["bounds"]["min"], atol=2e-3)
-        assert np.allclose(hi, level["bounds"]["max"], atol=2e-3)
+        assert np.allclose(lo, level.bounds.min, atol=2e-3)
+        assert np.allclose(hi, level.bounds.max, atol=2e-3)

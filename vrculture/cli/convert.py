@@ -165,12 +165,11 @@ def convert_all(sources: list[Path], out: Path, settings) -> int:
                   file=sys.stderr, flush=True)
             continue
         ok += 1
-        written = [lv for lv in summary["levels"] if lv["written"]]
-        parts = ", ".join(f"{lv['name']} {lv['triangles']} tris {lv['bytes'] / 1024:.0f} KB"
-                          for lv in written)
+        parts = ", ".join(f"{lv.name} {lv.triangles} tris {lv.bytes / 1024:.0f} KB"
+                          for lv in summary.written)
         print(f"{prefix}: ok in {time.perf_counter() - started:.1f} s: {parts}",
               file=sys.stderr, flush=True)
-        for warning in summary["warnings"]:
+        for warning in summary.warnings:
             print(f"{prefix}: warning: {warning}", file=sys.stderr, flush=True)
     if ok == total:
         return EXIT_OK

@@ -6,6 +6,7 @@ import math
 
 from vrculture.exhibition.layout import Layout, Pose
 from vrculture.exhibition.records import Collection, ObjectRecord, SmartExhibitRecord, Text
+from vrculture.pipeline.summary import Bounds, ConversionSummary, LevelSummary
 
 SCHEMA_VERSION = 1
 TEXTURE_FORMATS = {"none", "jpeg", "png", "webp", "ktx2"}
@@ -33,24 +34,26 @@ def text_in(languages: list[str], text: Text) -> Text:
     return out
 
 
-def level_entry(level: dict, url: str) -> dict:
-    entry: dict[str, object] = {"name": level["name"], "url": url}
+def level_entry(level: LevelSummary, url: str) -> dict:
+    entry: dict[str, object] = {"name": level.name, "url": url}
     for key in LEVEL_KEYS:
-        if key in level:
-            entry[key] = level[key]
-    if level.get("texture_format") in TEXTURE_FORMATS:
-        entry["texture_format"] = level["texture_format"]  # mixed formats ("jpeg+png") omitted
+        value = getattr(level, key)
+        entry[key] = list(value) if isinstance(value, tuple) else value
+    if level.texture_format in TEXTURE_FORMATS:
+        entry["texture_format"] = level.texture_format  # mixed formats ("jpeg+png") omitted
     return entry
 
 
-def object_entry(record: ObjectRecord, summary: dict, levels: list[dict],
+def bounds_json(bounds: Bounds) -> dict[str, list[float]]:
+    return {"min": list(bounds.min), "max": list(bounds.max)}
+
+
+def object_entry(record: ObjectRecord, summary: ConversionSummary, levels: list[dict],
                  thumbnail: dict | None, max_level: str | None, layout: Layout) -> dict:
-    highest = max((lv for lv in summary["levels"] if lv.get("written")),
-                  key=lambda lv: lv["triangles"])
     entry: dict[str, object] = {
-        "id": record.id, "kind": summary["kind"], "title": record.title,
+        "id": record.id, "kind": summary.kind, "title": record.title,
         "rights": record.rights.as_json(None if record.rights.free_reuse else max_level),
-        "bounds": highest["bounds"], "levels": levels,
+        "bounds": bounds_json(summary.highest.bounds), "levels": levels,
         "placement": layout.placements[record.id].as_json(),
     }
     if record.description:

@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from vrculture.exhibition.cache import Entry
 from vrculture.exhibition.issues import IssueList
 from vrculture.exhibition.records import Collection
 from vrculture.exhibition.totals import budget_check
@@ -23,18 +24,20 @@ def now_utc() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def scenery_totals(arch_result: dict | None, smart_models: dict) -> dict[str, int]:
+def scenery_totals(arch_result: Entry | None,
+                   smart_models: dict[str, tuple[Entry, dict[str, str]]]) -> dict[str, int]:
+    """The generated models: each has one level, its full one."""
     results = ([arch_result] if arch_result else []) + [r for r, _ in smart_models.values()]
-    levels = [r["summary"]["levels"][0] for r in results]
-    return {"triangles": sum(lv["triangles"] for lv in levels),
-            "bytes": sum(lv["bytes"] for lv in levels),
-            "gpu_texture_bytes": sum(lv["gpu_texture_bytes"] for lv in levels)}
+    levels = [r.summary.highest for r in results]
+    return {"triangles": sum(lv.triangles for lv in levels),
+            "bytes": sum(lv.bytes for lv in levels),
+            "gpu_texture_bytes": sum(lv.gpu_texture_bytes for lv in levels)}
 
 
 def build_report(collection: Collection, options: BuildOptions, outcomes: list[Outcome],
-                 issues: IssueList, manifest: dict | None, arch_result: dict | None,
+                 issues: IssueList, manifest: dict | None, arch_result: Entry | None,
                  started: float, generated_reconverted: list[str], max_level: str,
-                 smart_models: dict | None = None) -> dict:
+                 smart_models: dict[str, tuple[Entry, dict[str, str]]] | None = None) -> dict:
     per_object = []
     for outcome in outcomes:
         item: dict[str, object] = {"id": outcome.record.id,
@@ -44,11 +47,11 @@ def build_report(collection: Collection, options: BuildOptions, outcomes: list[O
         if outcome.error:
             item["error"] = outcome.error
         if outcome.result:
-            summary = outcome.result["summary"]
-            item["seconds"] = outcome.result.get("seconds")
-            item["source_triangles"] = summary.get("source_triangles")
-            item["warnings"] = outcome.result.get("warnings", [])
-            item["levels"] = [{k: lv.get(k) for k in LEVEL_FIELDS} for lv in summary["levels"]]
+            summary = outcome.result.summary
+            item["seconds"] = outcome.result.seconds
+            item["source_triangles"] = summary.source_triangles
+            item["warnings"] = list(outcome.result.warnings)
+            item["levels"] = [{k: getattr(lv, k) for k in LEVEL_FIELDS} for lv in summary.levels]
         per_object.append(item)
     invalid = sorted({i.record or "" for i in issues.errors} - {o.record.id for o in outcomes})
     warnings = [str(i) for i in issues.warnings]

@@ -14,7 +14,7 @@ from typing import TextIO
 from vrculture.exhibition import manifest as mf
 from vrculture.exhibition.architecture import build_architecture
 from vrculture.exhibition.bundle import BundleWriter, check_target
-from vrculture.exhibition.cache import Cache, generated_key, object_key
+from vrculture.exhibition.cache import Cache, Entry, generated_key, object_key
 from vrculture.exhibition.collection import load_collection
 from vrculture.exhibition.issues import Issue, IssueList
 from vrculture.exhibition.layout import Item, Layout, plan
@@ -25,13 +25,22 @@ from vrculture.exhibition.rights import LEVEL_ORDER, published_levels
 from vrculture.exhibition.smart_models import model_for
 from vrculture.exhibition.sources import referenced_files
 from vrculture.exhibition.totals import Budget, totals_per_level
-from vrculture.exhibition.worker import ObjectJob, convert_generated, run_object_job
+from vrculture.exhibition.worker import (
+    JobAnswer,
+    ObjectJob,
+    convert_generated,
+    generated_settings,
+    run_object_job,
+)
+from vrculture.pipeline.convert import ConvertSettings
 from vrculture.pipeline.errors import ConversionError
+from vrculture.pipeline.summary import Bounds
 
 # JPEG/PNG: the build stays fast (KTX2/Basis costs ~4 s per 1024² texture) and every browser
 # decodes it; the low level's 512 px textures keep a Quest inside its memory budget. See README.
 DEFAULT_TEXTURES = "jpeg"
 DEFAULT_MAX_LEVEL_RESTRICTED = "medium"
+MIN_SIZE_M = 0.01  # the layout's smallest footprint side: a flat object still takes room
 
 
 @dataclass
@@ -59,7 +68,7 @@ class BuildResult:
 @dataclass
 class Outcome:
     record: ObjectRecord
-    result: dict | None = None
+    result: Entry | None = None
     error: str | None = None
     reconverted: bool = False
 
@@ -82,17 +91,14 @@ def _dublin_core(record: ObjectRecord, language: str) -> dict[str, str]:
 
 def _job_for(record: ObjectRecord, options: BuildOptions, collection: Collection,
              cache: Cache, max_level: str) -> ObjectJob:
-    levels = published_levels(options.levels, record.rights, max_level)
-    metadata = _dublin_core(record, collection.default_language)
-    settings = {"id": record.id, "levels": list(levels), "textures": options.textures,
-                "compress": options.compress, "units": record.units,
-                "height_m": record.height_m, "up": record.up, "metadata": metadata}
+    settings = ConvertSettings(
+        levels=published_levels(options.levels, record.rights, max_level),
+        textures=options.textures, units=record.units, height_m=record.height_m, up=record.up,
+        metadata=_dublin_core(record, collection.default_language), compress=options.compress)
     files = [record.source, *referenced_files(record.source, collection.root)]
-    key = object_key(settings, files, collection.root)
+    key = object_key(record.id, settings, files, collection.root)
     return ObjectJob(id=record.id, source=str(record.source), key=key,
-                     cache_root=str(cache.root), levels=levels, textures=options.textures,
-                     compress=options.compress, units=record.units, height_m=record.height_m,
-                     up=record.up, metadata=metadata)
+                     cache_root=str(cache.root), settings=settings)
 
 
 def _convert_all(jobs: list[tuple[ObjectRecord, ObjectJob]], cache: Cache, options: BuildOptions,
@@ -107,14 +113,14 @@ def _convert_all(jobs: list[tuple[ObjectRecord, ObjectJob]], cache: Cache, optio
         else:
             pending.append((record, job))
 
-    def finish(record: ObjectRecord, answer: dict) -> None:
-        outcome = Outcome(record, answer.get("result"), answer.get("error"), reconverted=True)
+    def finish(record: ObjectRecord, answer: JobAnswer) -> None:
+        outcome = Outcome(record, answer.entry, answer.error, reconverted=True)
         outcomes[record.id] = outcome
         label = f"{record.id} ({record.source.name})"
-        if outcome.error:
+        if answer.entry is None:
             progress.step(label, f"FAILED: {outcome.error}")
         else:
-            progress.step(label, f"converted in {answer['result']['seconds']:.1f} s")
+            progress.step(label, f"converted in {answer.entry.seconds:.1f} s")
 
     if len(pending) <= 1 or options.jobs <= 1:
         for record, job in pending:  # no pool start-up cost for one object
@@ -139,19 +145,13 @@ def _convert_all(jobs: list[tuple[ObjectRecord, ObjectJob]], cache: Cache, optio
     return [outcomes[record.id] for record, _ in jobs]
 
 
-def _run_isolated(job: ObjectJob) -> dict:
+def _run_isolated(job: ObjectJob) -> JobAnswer:
     with ProcessPoolExecutor(max_workers=1) as pool:
         try:
             return pool.submit(run_object_job, job).result()
         except BrokenProcessPool:
-            return {"ok": False, "error": "the conversion process died (out of memory, or a "
-                                          "crash in a native library) while reading this file"}
-
-
-def _size_of(summary: dict) -> tuple[float, float, float]:
-    written = [lv for lv in summary["levels"] if lv.get("written")]
-    bounds = max(written, key=lambda lv: lv["triangles"])["bounds"]
-    return tuple(max(0.01, hi - lo) for lo, hi in zip(bounds["min"], bounds["max"], strict=True))
+            return JobAnswer(error="the conversion process died (out of memory, or a crash in "
+                                   "a native library) while reading this file")
 
 
 def _room_order(collection: Collection, built: list[ObjectRecord]) -> list[tuple[str, str]]:
@@ -164,24 +164,24 @@ def _room_order(collection: Collection, built: list[ObjectRecord]) -> list[tuple
     return rooms
 
 
-def _place_files(writer: BundleWriter, cache: Cache, result: dict, folder: str,
+def _place_files(writer: BundleWriter, cache: Cache, result: Entry, folder: str,
                  stem: str, *, generated: bool = False) -> dict[str, dict]:
     """Hard-link a cache entry's files into the bundle under content-hashed names."""
     placed: dict[str, dict] = {}
-    entry = cache.entry(result["key"])
-    for item in result["files"]:
-        role = item["role"]
+    entry = cache.entry(result.key)
+    for item in result.files:
+        role = item.role
         if role == "summary":
             continue
-        suffix = Path(item["file"]).suffix
+        suffix = Path(item.file).suffix
         if role.startswith("level:") and not generated:
-            name = f"{stem}.{role.split(':', 1)[1]}.{item['sha256'][:12]}{suffix}"
+            name = f"{stem}.{role.split(':', 1)[1]}.{item.sha256[:12]}{suffix}"
         elif role == "thumbnail":
-            name = f"{stem}.thumb.{item['sha256'][:12]}{suffix}"
+            name = f"{stem}.thumb.{item.sha256[:12]}{suffix}"
         else:
-            name = f"{stem}.{item['sha256'][:12]}{suffix}"
-        url = writer.place(entry / item["file"], folder, name)
-        placed[role] = {"url": url, "bytes": item["bytes"], "sha256": item["sha256"]}
+            name = f"{stem}.{item.sha256[:12]}{suffix}"
+        url = writer.place(entry / item.file, folder, name)
+        placed[role] = {"url": url, "bytes": item.bytes, "sha256": item.sha256}
     return placed
 
 
@@ -213,42 +213,47 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         return BuildResult(1, report)
 
     generated_reconverted: list[str] = []
-    smart_models = {}
+    smart_models: dict[str, tuple[Entry, dict[str, str]]] = {}
     for exhibit in list(collection.smart_exhibits):
         model, nodes = model_for(exhibit.kind, exhibit.feeds)
         lang = collection.default_language
         model.metadata = {"title": exhibit.title.get(lang) or next(iter(exhibit.title.values())),
                           "creator": "vrculture (generated model)", "identifier": exhibit.id}
-        key = generated_key(model, {"compress": options.compress})
+        settings = generated_settings(model, compress=options.compress)
+        key = generated_key(model, exhibit.id, settings)
         try:
-            result = convert_generated(model, exhibit.id, key, cache, compress=options.compress)
+            result, cached = convert_generated(model, exhibit.id, key, cache, settings)
         except ConversionError as err:  # our own generator's fault, but never a traceback
             issues.add(Issue(str(collection.root), None, f"smart_exhibits.{exhibit.id}",
                              f"its model could not be written: {err.problem}", record=exhibit.id))
             collection.smart_exhibits.remove(exhibit)
             continue
-        if not result["cached"]:
+        if not cached:
             generated_reconverted.append(exhibit.id)
         smart_models[exhibit.id] = (result, nodes)
 
     for outcome in built:
         _check_annotations(outcome, issues)
-    items = [Item(o.record.id, o.result["summary"]["kind"], o.record.room or "gallery",
-                  _size_of(o.result["summary"])) for o in built]
-    items += [Item(e.id, "smart", "smart-city", _size_of(smart_models[e.id][0]["summary"]))
+    items = [Item(o.record.id, o.result.summary.kind, o.record.room or "gallery",
+                  o.result.summary.highest.bounds.size(MIN_SIZE_M))
+             for o in built if o.result is not None]
+    items += [Item(e.id, "smart", "smart-city",
+                   smart_models[e.id][0].summary.highest.bounds.size(MIN_SIZE_M))
               for e in collection.smart_exhibits]
     layout = plan(items, _room_order(collection, [o.record for o in built]))
     architecture = build_architecture(layout)
-    arch_key = generated_key(architecture, {"compress": options.compress})
+    arch_settings = generated_settings(architecture, compress=options.compress)
+    arch_key = generated_key(architecture, "architecture", arch_settings)
+    arch_result: Entry | None = None
     try:
-        arch_result: dict | None = convert_generated(architecture, "architecture", arch_key,
-                                                     cache, compress=options.compress)
+        arch_result, cached = convert_generated(architecture, "architecture", arch_key, cache,
+                                                arch_settings)
     except ConversionError as err:  # the viewer falls back to a floor under `walkable`
         issues.add(Issue(str(collection.root), None, "architecture",
                          f"the gallery model could not be written: {err.problem}"))
-        arch_result = None
-    if arch_result and not arch_result["cached"]:
-        generated_reconverted.append("architecture")
+    else:
+        if not cached:
+            generated_reconverted.append("architecture")
 
     writer = BundleWriter(options.bundle)
     try:
@@ -269,9 +274,8 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
 def _check_annotations(outcome: Outcome, issues: IssueList) -> None:
     """A point far outside the converted object is almost always a typo or the wrong frame."""
     assert outcome.result is not None
-    written = [lv for lv in outcome.result["summary"]["levels"] if lv.get("written")]
-    bounds = max(written, key=lambda lv: lv["triangles"])["bounds"]
-    lo, hi = bounds["min"], bounds["max"]
+    bounds: Bounds = outcome.result.summary.highest.bounds
+    lo, hi = bounds.min, bounds.max
     slack = 0.1 * max(h - low for low, h in zip(lo, hi, strict=True))
     origin = outcome.record.origin
     for index, note in enumerate(outcome.record.annotations):
@@ -284,17 +288,17 @@ def _check_annotations(outcome: Outcome, issues: IssueList) -> None:
 
 
 def _manifest(collection: Collection, options: BuildOptions, built: list[Outcome],
-              smart_models: dict, arch_result: dict | None, layout: Layout, writer: BundleWriter,
-              cache: Cache, max_level: str) -> dict:
+              smart_models: dict[str, tuple[Entry, dict[str, str]]], arch_result: Entry | None,
+              layout: Layout, writer: BundleWriter, cache: Cache, max_level: str) -> dict:
     languages = collection.languages
     objects = []
     for outcome in built:
         record, result = outcome.record, outcome.result
         assert result is not None
-        summary = result["summary"]
+        summary = result.summary
         placed = _place_files(writer, cache, result, f"objects/{record.id}", record.id)
-        levels = [mf.level_entry(lv, placed[f"level:{lv['name']}"]["url"])
-                  for lv in reversed(summary["levels"]) if lv.get("written")]
+        levels = [mf.level_entry(lv, placed[f"level:{lv.name}"]["url"])
+                  for lv in reversed(summary.written)]
         objects.append(mf.object_entry(record, summary, levels, placed.get("thumbnail"),
                                        max_level, layout))
     exhibits = []

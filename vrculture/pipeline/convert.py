@@ -17,7 +17,7 @@ import json
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,7 @@ import numpy as np
 
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.model import Model, Texture
+from vrculture.pipeline.summary import Bounds, ConversionSummary, LevelSummary
 
 if TYPE_CHECKING:
     from vrculture.pipeline.readers import SourceModel
@@ -53,6 +54,14 @@ class ConvertSettings:
     metadata: Mapping[str, str] = field(default_factory=dict)  # Dublin Core terms
     compress: bool = True  # EXT_meshopt_compression + KHR_mesh_quantization
 
+    def as_json(self) -> dict[str, object]:
+        """Every field, as plain JSON values: what the build cache keys an object on, so a
+        new setting is part of the key without anyone remembering to add it."""
+        values = asdict(self)
+        values["levels"] = list(self.levels)
+        values["metadata"] = dict(sorted(self.metadata.items()))
+        return values
+
 
 def safe_stem(name: str) -> str:
     """A file-name stem made of letters, digits, '.', '_' and '-' only."""
@@ -79,7 +88,7 @@ def check_settings(settings: ConvertSettings, label: str) -> None:
 
 
 def convert_file(source: Path, out_dir: Path, settings: ConvertSettings, *,
-                 stem: str | None = None) -> dict:
+                 stem: str | None = None) -> ConversionSummary:
     """Read `source` and write its levels into `out_dir` (see `convert_model`)."""
     from vrculture.pipeline.readers import read_source
 
@@ -167,7 +176,7 @@ def _unique_textures(model: Model) -> list[Texture]:
 
 def convert_model(source_model: SourceModel, out_dir: Path, stem: str,
                   settings: ConvertSettings, *, source_label: str = "<generated>",
-                  _started: float | None = None) -> dict:
+                  _started: float | None = None) -> ConversionSummary:
     """Write `out_dir/<stem>.<level>.glb` per level and `out_dir/<stem>.json`; return it.
 
     Every failure is a ConversionError naming `source_label` (the build reports it per object
@@ -189,7 +198,7 @@ def convert_model(source_model: SourceModel, out_dir: Path, stem: str,
 
 def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
                    settings: ConvertSettings, source_label: str,
-                   _started: float | None) -> dict:
+                   _started: float | None) -> ConversionSummary:
     from vrculture.pipeline.atomic import write_atomic
     from vrculture.pipeline.textures import TextureOptions, encode_texture
     from vrculture.pipeline.transforms.deviation import surface_deviation
@@ -231,8 +240,8 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
     roles = _texture_roles(model)
     largest_px = max((max(t.image.size) for t in textures), default=0)
     ordered = [name for name in LEVELS if name in settings.levels]
-    levels: list[dict] = []
-    written: list[dict] = []
+    levels: list[LevelSummary] = []
+    written: list[LevelSummary] = []
     current = model
     error = 0.0  # measured distance from the source's surface to this level's, metres
     simplifier_error = 0.0  # meshoptimizer's own metric (attributes folded in), summed
@@ -241,9 +250,8 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
         target = min(budget, source_triangles)
         texture_px = min(px_budget, largest_px)
         previous = written[-1] if written else None
-        if previous and target >= previous["triangles"] and texture_px >= previous["texture_px"]:
-            levels.append({**previous, "name": name, "written": False,
-                           "same_as": previous["name"]})
+        if previous and target >= previous.triangles and texture_px >= previous.texture_px:
+            levels.append(previous.repeated_as(name))
             continue
         if current.triangle_count > target:
             result = simplify(current, SimplifyOptions(target_triangles=target))
@@ -260,30 +268,32 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
         write_atomic(out_dir / file_name, glb.data)
         lo, hi = level_model.bounds()
         formats = sorted({i.format for i in images.values()})
-        entry = {
-            "name": name, "file": file_name, "written": True, "same_as": None,
-            "bytes": len(glb.data), "triangles": level_model.triangle_count,
-            "error": round(error, 9),
-            "simplifier_error": round(simplifier_error, 9),
-            "texture_px": max((max(i.width, i.height) for i in images.values()), default=0),
-            "texture_bytes": sum(len(i.data) for i in images.values()),
-            "gpu_texture_bytes": sum(i.gpu_bytes for i in images.values()),
-            "texture_format": "+".join(formats) if formats else "none",
-            "compression": "meshopt" if settings.compress else "none",
-            "extensions_required": glb.extensions_required,
-            "bounds": {"min": [round(float(v), 6) for v in lo],
-                       "max": [round(float(v), 6) for v in hi]},
-        }
+        entry = LevelSummary(
+            name=name, file=file_name, written=True, same_as=None,
+            bytes=len(glb.data), triangles=level_model.triangle_count,
+            error=round(error, 9), simplifier_error=round(simplifier_error, 9),
+            texture_px=max((max(i.width, i.height) for i in images.values()), default=0),
+            texture_bytes=sum(len(i.data) for i in images.values()),
+            gpu_texture_bytes=sum(i.gpu_bytes for i in images.values()),
+            texture_format="+".join(formats) if formats else "none",
+            compression="meshopt" if settings.compress else "none",
+            extensions_required=tuple(glb.extensions_required),
+            bounds=Bounds(_rounded(lo), _rounded(hi)),
+        )
         levels.append(entry)
         written.append(entry)
 
-    summary = {
-        "source": source_label, "stem": stem, "kind": source_model.kind,
-        "format": source_model.format, "up_axis": up, "units": units,
-        "source_triangles": source_triangles,
-        "seconds": round(time.perf_counter() - started, 3),
-        "warnings": warnings, "levels": levels,
-    }
+    summary = ConversionSummary(
+        source=source_label, stem=stem, kind=source_model.kind, format=source_model.format,
+        up_axis=up, units=units, source_triangles=source_triangles,
+        seconds=round(time.perf_counter() - started, 3), warnings=tuple(warnings),
+        levels=tuple(levels),
+    )
     write_atomic(out_dir / f"{stem}.json",
-                 (json.dumps(summary, indent=2) + "\n").encode("utf-8"))
+                 (json.dumps(summary.as_json(), indent=2) + "\n").encode("utf-8"))
     return summary
+
+
+def _rounded(vector: np.ndarray) -> tuple[float, float, float]:
+    x, y, z = (round(float(v), 6) for v in vector)
+    return x, y, z
