@@ -170,7 +170,9 @@ class BenchSocket(asyncio.Protocol):
     """A minimal WebSocket client (RFC 6455) for the load generator: one transport write per
     pose, and frames counted straight from the received bytes. aiohttp's client costs ~20 us a
     message in Python objects and task wake-ups; a relay's N^2 messages made the generator, not
-    the server, the bottleneck."""
+    the server, the bottleneck. websockets' sans-I/O protocol (ClientProtocol) costs 3.5 us to
+    parse and 2.8 us to send a 34-byte frame, against 0.5 us for the parser here: the same
+    problem, a little smaller."""
 
     def __init__(self, host: str, path: str) -> None:
         self.request = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
