@@ -17,7 +17,7 @@ EXIT_USAGE = 2
 EXIT_PARTIAL = 3
 
 # name -> module under vrculture.cli; imported lazily so that `vrculture convert` does not pay
-# for aiohttp and `vrculture serve` does not pay for trimesh.
+# for aiohttp and `vrculture serve` does not pay for the converter's libraries.
 SUBCOMMANDS = {
     "convert": "convert scan and image files into optimized GLBs with levels of detail",
     "build": "build an exhibition bundle from a collection folder",
