@@ -40,6 +40,7 @@ from vrculture.exhibition.records import (
 )
 from vrculture.exhibition.rights import LEVEL_ORDER, parse_rights
 from vrculture.exhibition.toml_locate import TomlLocator
+from vrculture.pipeline.transforms.normalise import UP_ROTATIONS
 
 TOML_NAME = "collection.toml"
 CSV_NAME = "collection.csv"
@@ -57,7 +58,7 @@ STOP_KEYS = {"object", "position", "yaw", "title", "narration"}
 SMART_KEYS = {"id", "kind", "title", "description", "goal", "feeds", "gauge"}
 GAUGE_KEYS = {"unit", "min", "max"}
 UNITS = ("mm", "cm", "m")  # what the converter scales from
-UP_AXES = ("+X", "-X", "+Y", "-Y", "+Z", "-Z")
+UP_AXES = tuple(UP_ROTATIONS)  # the converter's axes: a collection can name no other
 
 
 class CollectionError(Exception):
