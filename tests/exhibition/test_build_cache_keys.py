@@ -84,3 +84,13 @@ def test_generated_models_are_written_with_their_own_metadata() -> None:
     model.metadata = {"title": "Lamp"}
     settings = generated_settings(model, compress=True)
     assert settings.levels == ("full",) and settings.metadata == {"title": "Lamp"}
+
+
+@pytest.mark.parametrize("text", ['{"files": []}', "[]", '{"key": 1}', "not json"])
+def test_an_entry_of_another_shape_is_a_miss(tmp_path: Path, text: str) -> None:
+    """An entry from an older build (or a damaged one) is rebuilt, never half-read."""
+    cache = Cache(tmp_path)
+    key = "ab" * 32
+    cache.entry(key).mkdir(parents=True)
+    (cache.entry(key) / "result.json").write_text(text)
+    assert cache.lookup(key) is None
