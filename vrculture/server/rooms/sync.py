@@ -171,10 +171,11 @@ class RoomLink:
         if kind == "join":
             self._upsert(node, event)
             return
-        visitor = self.remote.get((node, int(event.get("id", 0))))
+        key = (node, int(event.get("id", 0)))
+        visitor = self.remote.get(key)
         if kind == "leave":
             if visitor is not None:
-                del self.remote[(node, visitor.remote_id)]  # type: ignore[arg-type]
+                del self.remote[key]
                 reason = event.get("reason")
                 room.remove(visitor, reason if reason in ("left", "kicked", "closed") else "left")
         elif kind == "pick" and visitor is not None:
