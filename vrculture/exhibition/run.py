@@ -233,8 +233,8 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
 
     for outcome in built:
         _check_annotations(outcome, issues)
-    items = [Item(o.record.id, o.result["summary"]["kind"], o.record.room or "gallery",
-                  _size_of(o.result["summary"])) for o in built]
+    items = [Item(o.record.id, done["summary"]["kind"], o.record.room or "gallery",
+                  _size_of(done["summary"])) for o in built if (done := o.result) is not None]
     items += [Item(e.id, "smart", "smart-city", _size_of(smart_models[e.id][0]["summary"]))
               for e in collection.smart_exhibits]
     layout = plan(items, _room_order(collection, [o.record for o in built]))
@@ -331,4 +331,4 @@ def _manifest(collection: Collection, options: BuildOptions, built: list[Outcome
                    "gpu_texture_bytes": options.budget.gpu_texture_bytes},
         "totals": totals_per_level(objects, LEVEL_ORDER),
     }
-    return mf.round_floats(manifest)  # type: ignore[return-value]
+    return {key: mf.round_floats(value) for key, value in manifest.items()}
