@@ -8,7 +8,7 @@ import json
 import logging
 import math
 from collections.abc import Callable
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from vrculture.server.config import RoomSettings
 from vrculture.server.rooms.messages import RequestError, localise
 from vrculture.server.rooms.poses import PoseTable
 from vrculture.server.rooms.visitor import Visitor
+
+if TYPE_CHECKING:  # sync imports this module
+    from vrculture.server.rooms.sync import RoomLink
 
 log = logging.getLogger(__name__)
 DRAINED_BELOW = 64 * 1024  # control messages go out while our buffer for the socket is below this
@@ -48,7 +51,7 @@ class Room:
         self.table = PoseTable(min(64, max(2, settings.capacity)), self.far_period)
         self.pending: dict[int, bytes] = {}  # slot -> newest 30-byte row since the last tick
         self.tour: TourState | None = None
-        self.sync: Any = None  # RoomLink when several processes share rooms (Redis)
+        self.sync: RoomLink | None = None  # when several processes share rooms (Redis)
         self.wake: Callable[[], None] = lambda: None  # asks the hub to send queued messages now
         self._closing: set[asyncio.Task[None]] = set()
 
