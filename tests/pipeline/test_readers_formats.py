@@ -205,6 +205,20 @@ def test_ply_uchar_colours_become_linear_float_rgba(tmp_path: Path) -> None:
     assert grey[0] == pytest.approx(0.2158, abs=0.002)  # sRGB 128 -> linear
 
 
+def test_ply_vertex_colour_declared_as_a_list_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    header = (
+        "ply\nformat binary_little_endian 1.0\nelement vertex 3\n"
+        "property float x\nproperty float y\nproperty float z\nproperty list uchar uchar red\n"
+        "property uchar green\nproperty uchar blue\n"
+        "element face 1\nproperty list uchar int vertex_indices\nend_header\n"
+    )
+    body = b"".join(struct.pack("<3f4B", *v, 1, 200, 10, 10) for v in TRIANGLE)
+    body += struct.pack("<B3i", 3, 0, 1, 2)
+    source = read_source(write(tmp_path / "l.ply", header.encode() + body))
+    assert _only(source).colors is None
+    assert any("'red' is a list" in w for w in source.model.warnings)
+
+
 # ---------------------------------------------------------------- STL
 
 

@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             if args.min is not None and args.max is not None and args.min >= args.max:
                 return _fail("--min must be below --max", EXIT_USAGE)
             try:
-                token = store.add_feed(feed_id, kind=args.kind, exhibition=args.exhibition,
+                token = store.add_feed(args.feed_id, kind=args.kind, exhibition=args.exhibition,
                                        unit=args.unit, minimum=args.min, maximum=args.max)
             except KeyError:
                 return _fail(f"{feed_id}: already exists (use `feeds rotate` for a new token)")
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
         elif args.action == "rotate":
             try:
-                token = store.rotate_feed_token(feed_id)
+                token = store.rotate_feed_token(args.feed_id)
             except KeyError:
                 return _fail(f"{feed_id}: no such feed")
             print(token)
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{feed.id}\t{feed.kind or '(from exhibition)'}\t"
                       f"{feed.exhibition or '-'}\t{count} readings\tnewest {when}")
         elif args.action == "remove":
-            if not store.remove_feed(feed_id, keep_readings=not args.delete_readings):
+            if not store.remove_feed(args.feed_id, keep_readings=not args.delete_readings):
                 return _fail(f"{feed_id}: no such feed")
             print(f"feed {feed_id} removed", file=sys.stderr)
         elif args.action == "prune":

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         return error.exit_code
     try:
         if args.action == "add":
-            print(store.add_guide_code(exhibition, args.label))
+            print(store.add_guide_code(args.exhibition, args.label))
             print(f"guide code for {exhibition} above; it is shown only this once",
                   file=sys.stderr)
         elif args.action == "list":
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
                 when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(created))
                 print(f"{exhibition_id}\t{label or '-'}\tcreated {when} UTC")
         elif args.action == "revoke":
-            count = store.remove_guide_codes(exhibition, args.label)
+            count = store.remove_guide_codes(args.exhibition, args.label)
             print(f"{count} code(s) revoked", file=sys.stderr)
     except sqlite3.Error as error:
         print(f"vrculture guides: database error: {error}", file=sys.stderr)

@@ -119,7 +119,8 @@ async def _simulate(args: argparse.Namespace) -> int:
         # Simulated time ends at the real end time, so no reading is ever in the future.
         real_start = time.time()
         sim_start = real_start - args.duration * (args.speed - 1)
-        sim_now, posted, failed = sim_start, 0, set()
+        sim_now, posted = sim_start, 0
+        failed: set[str] = set()
         while time.time() - real_start < args.duration and len(failed) < len(models):
             await asyncio.sleep(TICK_REAL_SECONDS)
             elapsed = min(time.time() - real_start, args.duration)

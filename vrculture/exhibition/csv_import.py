@@ -35,6 +35,11 @@ def _text_column(name: str) -> tuple[str, str | None] | None:
     return None
 
 
+def _at_row(row_number: int) -> Callable[[tuple[str | int, ...]], int | None]:
+    """Locates every field of a CSV row: all of them are on the row's own line."""
+    return lambda _path: row_number
+
+
 def row_to_record(row: Mapping[str, str], rules: TextRules) -> dict[str, object]:
     """A CSV row in the same shape as a TOML [[objects]] table (empty cells are absent)."""
     record: dict[str, object] = {}
@@ -91,7 +96,7 @@ def read_csv_objects(path: Path, rules: TextRules, root: Path, issues: IssueList
                 issues.add(Issue(str(path), row_number, "(row)",
                                  "more cells than header columns", record=row.get("id")))
                 continue
-            where = Where(str(path), lambda _path, n=row_number: n, (), issues)
+            where = Where(str(path), _at_row(row_number), (), issues)
             record = read_object(row_to_record(row, rules), where, rules, root)
             if record:
                 out.append(record)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from vrculture.pipeline.model import Primitive
 
@@ -12,7 +13,10 @@ def box(lo: tuple[float, float, float], hi: tuple[float, float, float],
     """An axis-aligned box with flat-shaded faces, counter-clockwise seen from outside."""
     lo_a, hi_a = np.asarray(lo, np.float32), np.asarray(hi, np.float32)
     centre, half = (lo_a + hi_a) / 2, (hi_a - lo_a) / 2
-    positions, normals, uvs, indices = [], [], [], []
+    positions: list[np.ndarray] = []
+    normals: list[np.ndarray] = []
+    uvs: list[tuple[float, float]] = []
+    indices: list[tuple[int, int, int]] = []
     for axis in range(3):
         for sign in (1.0, -1.0):
             n = np.zeros(3, np.float32)
@@ -44,9 +48,9 @@ def cylinder(radius: float, y0: float, y1: float, segments: int = 24,
     side_n /= np.linalg.norm(side_n, axis=1, keepdims=True)
     bottom = np.stack([cx + radius * ca, np.full_like(ca, y0), cz + radius * sa], 1)
     top = np.stack([cx + r1 * ca, np.full_like(ca, y1), cz + r1 * sa], 1)
-    positions = [bottom, top, bottom, top, [[cx, y0, cz]], [[cx, y1, cz]]]
+    positions: list[npt.ArrayLike] = [bottom, top, bottom, top, [[cx, y0, cz]], [[cx, y1, cz]]]
     down, up = np.tile([0, -1, 0], (segments, 1)), np.tile([0, 1, 0], (segments, 1))
-    normals = [side_n, side_n, down, up, [[0, -1, 0]], [[0, 1, 0]]]
+    normals: list[npt.ArrayLike] = [side_n, side_n, down, up, [[0, -1, 0]], [[0, 1, 0]]]
     i = np.arange(segments)
     j = (i + 1) % segments
     b, t = i, segments + i
@@ -83,7 +87,7 @@ def merge(prims: list[Primitive]) -> Primitive:
         np.concatenate([p.positions for p in prims]).astype(np.float32),
         np.concatenate([p.indices + o for p, o in zip(prims, offsets, strict=True)]).astype(
             np.uint32),
-        np.concatenate([p.normals for p in prims]).astype(np.float32),  # type: ignore[misc]
-        np.concatenate([p.uvs for p in prims]).astype(np.float32) if has_uv else None,  # type: ignore[misc]
+        np.concatenate([p.normals for p in prims]).astype(np.float32),
+        np.concatenate([p.uvs for p in prims]).astype(np.float32) if has_uv else None,
         material=prims[0].material,
     )

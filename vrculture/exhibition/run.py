@@ -335,4 +335,4 @@ def _manifest(collection: Collection, options: BuildOptions, built: list[Outcome
                    "gpu_texture_bytes": options.budget.gpu_texture_bytes},
         "totals": totals_per_level(objects, LEVEL_ORDER),
     }
-    return mf.round_floats(manifest)  # type: ignore[return-value]
+    return {key: mf.round_floats(value) for key, value in manifest.items()}

@@ -9,6 +9,7 @@ lamp's light, a bin's fill level).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -25,7 +26,7 @@ class Texture:
     def has_alpha(self) -> bool:
         if self.image.mode != "RGBA":
             return False
-        return self.image.getchannel("A").getextrema()[0] < 255
+        return self.image.getchannel("A").getextrema() != (255, 255)  # somewhere not opaque
 
 
 @dataclass
@@ -73,7 +74,7 @@ class Primitive:
     def vertex_count(self) -> int:
         return int(self.positions.shape[0])
 
-    def copy(self, **changes: object) -> Primitive:
+    def copy(self, **changes: Any) -> Primitive:  # dataclasses.replace's own signature
         return replace(self, **changes)
 
     def with_vertices(self, selection: np.ndarray, indices: np.ndarray) -> Primitive:
@@ -85,7 +86,7 @@ class Primitive:
 
         return replace(
             self,
-            positions=take(self.positions),
+            positions=np.ascontiguousarray(self.positions[selection]),
             normals=take(self.normals),
             uvs=take(self.uvs),
             colors=take(self.colors),

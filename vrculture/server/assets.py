@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
 from multidict import CIMultiDict
 
 from vrculture.server.security import PUBLIC_ASSET_HEADERS, SECURED
 
 try:  # brotli is optional: gzip alone is fine, brotli only saves a little more on JSON.
-    import brotli  # type: ignore[import-not-found]
+    import brotli
 except ImportError:  # pragma: no cover - depends on the environment
     brotli = None
 
@@ -278,7 +279,7 @@ class FileResponder:
         PUBLIC_ASSET_HEADERS and is marked so that the middleware leaves it alone."""
         response = await self._respond(request, path, cache_control, public)
         if public:
-            setattr(response, SECURED, True)
+            response[SECURED] = True
         return response
 
     async def _respond(
@@ -475,7 +476,7 @@ class _SendfileResponse(web.StreamResponse):
         super().__init__(status=status, headers=headers)
         self.content_length = sum(len(h) + n for h, _, n in self._parts) + len(self._closing)
 
-    async def prepare(self, request: web.BaseRequest):  # type: ignore[override]
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
         if request.method == "HEAD":
             writer = await super().prepare(request)
             await super().write_eof()

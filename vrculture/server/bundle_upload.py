@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import gzip
+import io
 import tarfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from aiohttp import web
 
@@ -85,7 +85,7 @@ class _BoundedReader:
     and any single read above MAX_SINGLE_READ, so that neither a gzip bomb nor a forged header
     size can make the server decompress or hold more than the limits allow."""
 
-    def __init__(self, raw: BinaryIO, limit: int) -> None:
+    def __init__(self, raw: io.BufferedIOBase, limit: int) -> None:
         self._raw = raw
         self._limit = limit
 
@@ -113,6 +113,13 @@ class _BoundedReader:
 
     def tell(self) -> int:
         return self._raw.tell()
+
+    # The rest of tarfile's file-object protocol: a read-only view, closed by its owner.
+    def write(self, data: bytes) -> int:
+        raise io.UnsupportedOperation("an uploaded archive is read-only")
+
+    def close(self) -> None:
+        pass
 
 
 def _relative_parts(name: str) -> list[str]:
@@ -181,10 +188,9 @@ def unpack(archive: Path, destination: Path, limits: UploadLimits) -> Path:
     with open(archive, "rb") as raw:
         compressed = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
-        stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+        stream: io.BufferedIOBase = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
         try:
-            with tarfile.open(fileobj=_BoundedReader(stream, stream_limit),  # type: ignore[arg-type]
-                              mode="r:") as tar:
+            with tarfile.open(fileobj=_BoundedReader(stream, stream_limit), mode="r:") as tar:
                 _extract(tar, destination, limits)
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             kind = "tar.gz" if compressed else "tar"

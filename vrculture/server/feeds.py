@@ -126,7 +126,7 @@ async def post_readings(request: web.Request) -> web.Response:
     pubsub = request.app[appkeys.PUBSUB]
     for reading in stored:  # after the commit: nobody sees a reading that could still be lost
         message = {"type": "reading", "feed": feed_id, "reading": reading}
-        await pubsub.publish(f"feed:{feed_id}", encode(message))  # type: ignore[attr-defined]
+        await pubsub.publish(f"feed:{feed_id}", encode(message))
     return json_reply(
         request,
         {"stored": len(stored), "duplicates": len(checked) - len(stored)},

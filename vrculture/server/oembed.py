@@ -61,7 +61,8 @@ def _target(request: web.Request, config: ServerConfig) -> tuple[LoadedExhibitio
     exhibition = request.app[appkeys.EXHIBITIONS].get(match["exhibition"])
     if exhibition is None:
         raise JSONError(404, "unknown_exhibition", f"no exhibition {match['exhibition']!r}")
-    object_id = match["object"] or (parse_qs(parts.query).get("object") or [None])[0]
+    queried = parse_qs(parts.query).get("object")
+    object_id = match["object"] or (queried[0] if queried else None)
     if object_id is None:
         return exhibition, None
     for record in exhibition.manifest["objects"]:

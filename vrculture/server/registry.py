@@ -73,10 +73,10 @@ def load_bundle(folder: Path) -> LoadedExhibition:
         manifest = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BundleError(f"{manifest_path}: not valid JSON ({error})") from error
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(manifest))
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise BundleError(f"{manifest_path}: {where}: {error.message}")
+    invalid = jsonschema.exceptions.best_match(_validator().iter_errors(manifest))
+    if invalid is not None:
+        where = "/".join(str(p) for p in invalid.absolute_path) or "(top level)"
+        raise BundleError(f"{manifest_path}: {where}: {invalid.message}")
     for where, url in _referenced_urls(manifest):
         target = safe_join(root, url)
         if target is None or not target.is_file():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
@@ -28,17 +29,17 @@ MAX_LIMIT = 100
 EXHIBITION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
-SEARCH_INDEX = web.AppKey("vrculture_search_index", object)
+SEARCH_INDEX: web.AppKey[SearchIndex] = web.AppKey("vrculture_search_index")
 
 
-def _rows(exhibition: LoadedExhibition):
+def _rows(exhibition: LoadedExhibition) -> Iterator[tuple[str, str, str, str, str, str, str]]:
     manifest = exhibition.manifest
     records = [("object", o) for o in manifest["objects"]]
     records += [("smart_exhibit", s) for s in manifest["smart_exhibits"]]
     for kind, record in records:
         title = record.get("title", {})
         description = record.get("description", {})
-        notes = {}
+        notes: dict[str, str] = {}
         for annotation in record.get("annotations", []):
             for lang, text in {**annotation.get("title", {}), **annotation.get("text", {})}.items():
                 notes[lang] = f"{notes.get(lang, '')} {text}"
@@ -161,7 +162,7 @@ async def search_handler(request: web.Request) -> web.Response:
     limit_text = query.get("limit", str(DEFAULT_LIMIT))
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
         raise JSONError(400, "invalid_query", f"limit: 1 to {MAX_LIMIT}", field="limit")
-    index: SearchIndex = request.app[SEARCH_INDEX]  # type: ignore[assignment]
+    index = request.app[SEARCH_INDEX]
     hits = await index.query(text, lang=lang, exhibition=exhibition, limit=int(limit_text))
     return json_reply(request, {"query": text, "results": hits}, etag=False)
 

@@ -32,8 +32,8 @@ PUBLIC_CORS_HEADERS = {
 PUBLIC_ASSET_HEADERS = {
     **PUBLIC_CORS_HEADERS, **HARDENING_HEADERS, "Content-Security-Policy": "frame-ancestors 'self'",
 }
-# Attribute set on a reply whose headers already hold PUBLIC_ASSET_HEADERS.
-SECURED = "vrculture_secured"
+# Marks a reply whose headers already hold PUBLIC_ASSET_HEADERS.
+SECURED = web.ResponseKey("vrculture_secured", bool)
 
 
 def _origin_of(url: str) -> str | None:
@@ -120,7 +120,7 @@ async def security_headers(request: web.Request, handler) -> web.StreamResponse:
 def _decorate(request: web.Request, config: ServerConfig, response: web.StreamResponse) -> None:
     if response.prepared:  # streamed replies set their headers before they started
         return
-    if getattr(response, SECURED, False):  # a file reply carrying precomputed headers
+    if response.get(SECURED, False):  # a file reply carrying precomputed headers
         return
     headers = response.headers
     for name, value in _cors_headers(request, config).items():

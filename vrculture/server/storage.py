@@ -274,6 +274,7 @@ class Store:
         return code
 
     def remove_guide_codes(self, exhibition: str, label: str | None = None) -> int:
+        params: tuple[str, ...]
         if label is None:
             sql, params = "DELETE FROM guide_codes WHERE exhibition=?", (exhibition,)
         else:

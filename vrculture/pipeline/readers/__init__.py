@@ -91,7 +91,9 @@ def _read(path: Path, painting_height_m: float | None, limits: ReadLimits) -> So
     if fmt == "text" and declared == "obj" and size > SNIFF_BYTES:
         # A long comment block can hide the first 'v' line beyond the sniffed head.
         fmt = "obj" if looks_like_obj(budget.read(path)) else fmt
-    if (fmt, declared) in (("binary", "stl"), ("text", "stl"), ("text", "gltf")):
+    if declared is not None and (fmt, declared) in (
+        ("binary", "stl"), ("text", "stl"), ("text", "gltf")
+    ):
         # Binary STL has no magic number, and a .gltf that is JSON but not an object deserves a
         # precise message: let the format's own reader say what is wrong.
         fmt = declared

@@ -66,7 +66,7 @@ def main(argv: list[str]) -> int:
     info = {"meshes": meshes, "materials": materials}
     arrays["info"] = np.frombuffer(json.dumps(info).encode(), dtype=np.uint8)
     with open(out, "wb") as fh:
-        np.savez(fh, **arrays)
+        np.savez(fh, allow_pickle=False, **arrays)  # numbers only, as the reader loads them
     return 0
 
 

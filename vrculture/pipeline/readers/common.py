@@ -156,10 +156,10 @@ def _case_insensitive_match(
                 listing.setdefault(candidate.name.lower(), candidate)
             if listings is not None:
                 listings[parent] = listing
-        candidate = listing.get(target.name.lower())
-        if candidate is None:
+        found = listing.get(target.name.lower())
+        if found is None:
             return None
-        resolved = candidate.resolve()
+        resolved = found.resolve()
         if resolved.is_relative_to(base) and resolved.is_file():
             return resolved
     except (OSError, RuntimeError):

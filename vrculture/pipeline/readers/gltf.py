@@ -283,7 +283,8 @@ class _GltfReader(GltfData):
         pbr = m.get("pbrMetallicRoughness", {}) or {}
         out = Material(name=str(m.get("name") or f"material{index}"))
         base = floats(self.source, pbr.get("baseColorFactor", [1, 1, 1, 1]), 4, where)
-        out.base_color_factor = tuple(float(v) for v in np.clip(base, 0, 1))  # type: ignore[assignment]
+        r, g, b, a = (float(v) for v in np.clip(base, 0, 1))
+        out.base_color_factor = (r, g, b, a)
         out.metallic_factor = float(np.clip(pbr.get("metallicFactor", 1.0), 0, 1))
         out.roughness_factor = float(np.clip(pbr.get("roughnessFactor", 1.0), 0, 1))
         emissive = floats(self.source, m.get("emissiveFactor", [0, 0, 0]), 3, where)
@@ -295,7 +296,8 @@ class _GltfReader(GltfData):
                 self.warnings.append(
                     f"glTF {where}: emissive strength {factor:g} capped at 1 (core glTF range)"
                 )
-        out.emissive_factor = tuple(float(v) for v in np.clip(emissive, 0, 1))  # type: ignore[assignment]
+        er, eg, eb = (float(v) for v in np.clip(emissive, 0, 1))
+        out.emissive_factor = (er, eg, eb)
         out.base_color_texture = self._texture_info(pbr.get("baseColorTexture"), True, where)
         out.metallic_roughness_texture = self._texture_info(
             pbr.get("metallicRoughnessTexture"), False, where

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import struct
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -195,7 +195,7 @@ def _check_structure(source: Path, doc: dict) -> None:
             optional(pbr, key, dict, f"{where}.pbrMetallicRoughness")
 
 
-def is_count(value: object) -> bool:
+def is_count(value: object) -> TypeGuard[int]:
     """A JSON non-negative integer (true/false are not counts, though Python says bool is int)."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 

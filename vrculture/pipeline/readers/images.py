@@ -55,7 +55,7 @@ def decode_image(
     """
     try:
         with _pillow_pixel_limit(max_pixels):
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             width, height = img.size
             if width <= 0 or height <= 0:
                 raise ConversionError(source, f"image {label} has an empty size {width}x{height}")
@@ -102,6 +102,12 @@ def _claimed_size(data: bytes) -> str:
             Image.MAX_IMAGE_PIXELS = saved
 
 
+def _profile_to_srgb(img: Image.Image, profile: ImageCms.ImageCmsProfile) -> Image.Image:
+    converted = ImageCms.profileToProfile(img, profile, _SRGB, outputMode="RGB")
+    assert converted is not None  # None only when converting in place
+    return converted
+
+
 def _to_srgb_rgb(img: Image.Image, color: bool) -> Image.Image:
     """RGB/RGBA pixels in sRGB. An embedded profile is applied when it matches the pixels'
     colour space (GRAY for L/LA, RGB for RGB/RGBA, CMYK for CMYK); a profile that is unreadable
@@ -114,11 +120,11 @@ def _to_srgb_rgb(img: Image.Image, color: bool) -> Image.Image:
     if profile is not None and _is_srgb(profile):
         profile = None  # already sRGB: skip a costly identity transform
     if profile is not None and (space, img.mode) in (("GRAY", "L"), ("GRAY", "LA")):
-        img = ImageCms.profileToProfile(img.convert("L"), profile, _SRGB, outputMode="RGB")
+        img = _profile_to_srgb(img.convert("L"), profile)
     elif profile is not None and (space, img.mode) in (("RGB", "RGB"), ("RGB", "RGBA")):
-        img = ImageCms.profileToProfile(img.convert("RGB"), profile, _SRGB, outputMode="RGB")
+        img = _profile_to_srgb(img.convert("RGB"), profile)
     elif profile is not None and (space, img.mode) == ("CMYK", "CMYK"):
-        img = ImageCms.profileToProfile(img, profile, _SRGB, outputMode="RGB")
+        img = _profile_to_srgb(img, profile)
     else:
         img = _to_rgb_or_rgba(img)
     if alpha is not None and img.mode == "RGB":

@@ -9,6 +9,7 @@ fresh object; the PyPI wrapper declares none and would pass size_t as a 32-bit i
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
@@ -29,10 +30,10 @@ class MeshoptError(ValueError):
 
 
 @cache
-def _functions() -> dict[str, ctypes._CFuncPtr]:
+def _functions() -> dict[str, Callable[..., int | None]]:
     from meshoptimizer._loader import lib
 
-    out = {}
+    out: dict[str, Callable[..., int | None]] = {}
     for name in ("meshopt_decodeVertexBuffer", "meshopt_decodeIndexBuffer",
                  "meshopt_decodeIndexSequence"):  # fmt: skip
         fn = lib[name]

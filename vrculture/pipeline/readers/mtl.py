@@ -106,7 +106,8 @@ class MtlLibrary:
                     alpha = 1.0 - _floats(rest, 1)[0]
                     current.base_color_factor = (*current.base_color_factor[:3], alpha)
                 elif key == "ke":
-                    current.emissive_factor = tuple(_floats(rest, 3))  # type: ignore[assignment]
+                    r, g, b = _floats(rest, 3)
+                    current.emissive_factor = (r, g, b)
                 elif key == "pr":
                     current.roughness_factor = _floats(rest, 1)[0]
                     has_pr = True

@@ -132,7 +132,7 @@ def _region(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bytes:
     run_ends = np.concatenate([breaks, [starts.size]]) - 1
     if len(run_starts) == 1:
         return buf[starts[0] : ends[-1]].tobytes()
-    view = memoryview(buf)
+    view = buf.data
     return b"\n".join(view[starts[a] : ends[b]] for a, b in zip(run_starts, run_ends, strict=True))
 
 
@@ -176,6 +176,7 @@ def _faces(
     k, d = int(per_token[0]), int(doubles[0])
     if not ((per_token == k).all() and (doubles == d).all()):
         return None  # corner formats mixed: the careful path parses corner by corner
+    columns: tuple[int, ...]
     if k == 0:
         width, columns, spaced = 1, (0,), text
     elif k == 1:

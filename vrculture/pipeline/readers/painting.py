@@ -108,6 +108,8 @@ def _vertical_dpi(data: bytes) -> tuple[float | None, bool]:
                 turned = exif.get(0x0112) in (5, 6, 7, 8)  # EXIF orientation swaps the axes
     except Exception:
         return None, False
+    if dpi is None:
+        return None, camera
     try:
         value = float(dpi[0] if turned else dpi[1])
     except (TypeError, ValueError, IndexError):

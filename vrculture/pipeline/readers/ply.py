@@ -25,7 +25,13 @@ from vrculture.pipeline.readers.common import (
 )
 from vrculture.pipeline.readers.images import decode_image
 from vrculture.pipeline.readers.orientation import orient_outward
-from vrculture.pipeline.readers.ply_elements import Groups, parse_header, read_ascii, read_binary
+from vrculture.pipeline.readers.ply_elements import (
+    Column,
+    Groups,
+    parse_header,
+    read_ascii,
+    read_binary,
+)
 from vrculture.pipeline.readers.tristrips import strips_to_triangles
 
 
@@ -69,7 +75,7 @@ def _polygons_to_triangles(column: object) -> np.ndarray:
     return np.stack([first, faces[:, 1:-1], faces[:, 2:]], axis=2).reshape(-1, 3).astype(np.int64)
 
 
-def _face_texcoords(face: dict[str, np.ndarray], indices: object) -> np.ndarray | None:
+def _face_texcoords(face: dict[str, Column], indices: object) -> np.ndarray | None:
     """Per-corner UVs from a face `texcoord` list, fanned exactly like the vertex indices."""
     column = _first(face, "texcoord", "texcoords")
     if column is None:
@@ -90,11 +96,22 @@ def _face_texcoords(face: dict[str, np.ndarray], indices: object) -> np.ndarray 
     return np.concatenate(fanned)
 
 
-def _first(columns: dict[str, np.ndarray], *names: str) -> np.ndarray | None:
+def _first(columns: dict[str, Column], *names: str) -> Column | None:
     for name in names:
         if name in columns:
             return columns[name]
     return None
+
+
+def _scalars(columns: dict[str, Column], warnings: list[str]) -> dict[str, np.ndarray]:
+    """The vertex's one-number properties (x, red, ...); a list can be none of them."""
+    out: dict[str, np.ndarray] = {}
+    for name, column in columns.items():
+        if isinstance(column, Groups) or column.ndim != 1:
+            warnings.append(f"PLY vertex property {name!r} is a list, not a number; ignored")
+        else:
+            out[name] = column
+    return out
 
 
 def _unit(column: np.ndarray) -> np.ndarray:
@@ -105,10 +122,11 @@ def _unit(column: np.ndarray) -> np.ndarray:
 
 
 def _build_model(
-    source: Path, values: dict[str, dict[str, np.ndarray]], limits: ReadLimits
+    source: Path, values: dict[str, dict[str, Column]], limits: ReadLimits
 ) -> Model:
     model = Model(materials=[Material(name="ply")])
-    vertex = values.get("vertex")
+    vertex_columns = values.get("vertex")
+    vertex = None if vertex_columns is None else _scalars(vertex_columns, model.warnings)
     if vertex is None or not all(k in vertex for k in ("x", "y", "z")):
         raise ConversionError(source, "PLY has no vertex element with x, y, z")
     positions = np.stack([vertex["x"], vertex["y"], vertex["z"]], axis=1)

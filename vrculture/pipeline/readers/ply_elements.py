@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal, TypeAlias
 
 import numpy as np
 
@@ -106,8 +107,8 @@ def parse_header(source: Path, data: bytes) -> tuple[str, list[Element], memoryv
 
 def read_binary(
     source: Path, elements: list[Element], body: memoryview, order: str
-) -> dict[str, dict[str, np.ndarray]]:
-    out: dict[str, dict[str, np.ndarray]] = {}
+) -> dict[str, dict[str, Column]]:
+    out: dict[str, dict[str, Column]] = {}
     pos = 0
     for element in elements:
         remaining = len(body) - pos
@@ -131,7 +132,7 @@ def read_binary(
 
 def _read_binary_lists(
     source: Path, element: Element, body: memoryview, pos: int, order: str
-) -> tuple[dict[str, np.ndarray], int]:
+) -> tuple[dict[str, Column], int]:
     remaining = len(body) - pos
     # Cheapest possible item: every list empty. Refuse counts that cannot fit even so.
     min_item = sum(np.dtype(p.count_dtype or p.dtype).itemsize for p in element.properties)
@@ -145,7 +146,7 @@ def _read_binary_lists(
         return {p.name: np.zeros((0, 0)) for p in element.properties}, pos
 
     # Fast path: read the first item's list lengths and assume every item has the same ones.
-    fields = []
+    fields: list[tuple[str, str] | tuple[str, str, tuple[int]]] = []
     probe = pos
     lengths: list[int] = []
     for p in element.properties:
@@ -181,20 +182,20 @@ def _read_binary_lists(
 
 def _walk_binary_lists(
     source: Path, element: Element, body: memoryview, pos: int, order: str
-) -> tuple[dict[str, np.ndarray], int]:
+) -> tuple[dict[str, Column], int]:
     """Mixed list lengths (e.g. triangles and quads): find each item's offset with one tight,
     bounds-checked loop over integers, then gather every list in bulk, grouped by length."""
     total = len(body)
     raw = bytes(body) if not isinstance(body.obj, bytes) else body.obj
     base = len(raw) - total  # body is a tail view of `raw`
     layout = []  # per property: (is_list, count size, count signed, item size)
-    for p in element.properties:
-        if p.count_dtype:
-            count = np.dtype(p.count_dtype)
-            layout.append((True, count.itemsize, count.kind == "i", np.dtype(p.dtype).itemsize))
+    for prop in element.properties:
+        if prop.count_dtype:
+            count = np.dtype(prop.count_dtype)
+            layout.append((True, count.itemsize, count.kind == "i", np.dtype(prop.dtype).itemsize))
         else:
-            layout.append((False, np.dtype(p.dtype).itemsize, False, 0))
-    byteorder = "little" if order == "<" else "big"
+            layout.append((False, np.dtype(prop.dtype).itemsize, False, 0))
+    byteorder: Literal["little", "big"] = "little" if order == "<" else "big"
     starts: dict[int, list[int]] = {i: [] for i, lay in enumerate(layout) if lay[0]}
     counts: dict[int, list[int]] = {i: [] for i in starts}
     p = pos
@@ -217,14 +218,14 @@ def _walk_binary_lists(
         if p > total:
             raise ConversionError(source, f"PLY element '{element.name}' is truncated")
     as_bytes = np.frombuffer(body, dtype=np.uint8)
-    columns: dict[str, np.ndarray] = {}
+    columns: dict[str, Column] = {}
     for i, prop in enumerate(element.properties):
         if i not in starts:
             continue  # scalar properties of list elements (face flags) are not used
         dtype = np.dtype(order + prop.dtype)
         columns[prop.name] = Groups(
             _gather(as_bytes, np.asarray(starts[i]), np.asarray(counts[i]), dtype)
-        )  # type: ignore[assignment]
+        )
     return columns, p
 
 
@@ -242,8 +243,12 @@ def _gather(
     return groups
 
 
-class Groups(list):
+class Groups(list[np.ndarray]):
     """A list property whose items have different lengths, as one 2-D array per length."""
+
+
+# One property of an element: an array (one row per item), or Groups for uneven lists.
+Column: TypeAlias = "np.ndarray | Groups"
 
 
 # ---------------------------------------------------------------- ASCII
@@ -251,9 +256,9 @@ class Groups(list):
 
 def read_ascii(
     source: Path, elements: list[Element], body: memoryview
-) -> dict[str, dict[str, np.ndarray]]:
+) -> dict[str, dict[str, Column]]:
     numbers = parse_numbers(source, bytes(body), "PLY ASCII body")
-    out: dict[str, dict[str, np.ndarray]] = {}
+    out: dict[str, dict[str, Column]] = {}
     pos = 0
     for element in elements:
         remaining = numbers.size - pos
@@ -283,7 +288,7 @@ def read_ascii(
 
 def _ascii_lists(
     source: Path, element: Element, numbers: np.ndarray, pos: int
-) -> tuple[dict[str, np.ndarray], int]:
+) -> tuple[dict[str, Column], int]:
     list_props = [p for p in element.properties if p.count_dtype]
     if len(list_props) == 1 and element.properties[0] is list_props[0] and element.count:
         # Fast path: one leading list of constant length k, then scalars (the usual face line).
@@ -293,7 +298,7 @@ def _ascii_lists(
         if k >= 0 and pos + need <= numbers.size:
             table = numbers[pos : pos + need].reshape(element.count, width)
             if (table[:, 0] == k).all():
-                columns = {list_props[0].name: table[:, 1 : 1 + k]}
+                columns: dict[str, Column] = {list_props[0].name: table[:, 1 : 1 + k]}
                 for i, p in enumerate(element.properties[1:]):
                     columns[p.name] = table[:, 1 + k + i]
                 return columns, pos + need
@@ -316,7 +321,7 @@ def _ascii_lists(
             starts[p.name].append(pos + 1)
             counts[p.name].append(k)
             pos += 1 + k
-    columns: dict[str, np.ndarray] = {}
+    columns = {}
     for p in list_props:
         first, lengths = np.asarray(starts[p.name]), np.asarray(counts[p.name])
         groups = []
@@ -324,5 +329,5 @@ def _ascii_lists(
             if k:
                 chosen = first[lengths == k]
                 groups.append(numbers[chosen[:, None] + np.arange(int(k))[None, :]])
-        columns[p.name] = Groups(groups)  # type: ignore[assignment]
+        columns[p.name] = Groups(groups)
     return columns, pos

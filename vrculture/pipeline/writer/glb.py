@@ -219,8 +219,8 @@ def _primitive(packer: _Packer, prim: Primitive, grid, options: WriterOptions,
             view = packer.stream(quantize_uvs(uvs, options.uv_bits), indices=False)
             attributes["TEXCOORD_0"] = packer.accessor(view, USHORT, "VEC2", n, normalized=True)
         else:
-            extent = float(np.max(column_max(uvs) - column_min(uvs)))
-            finest = int(np.floor(np.log2(extent))) - options.uv_bits if extent > 0 else -14
+            span = float(np.max(column_max(uvs) - column_min(uvs)))
+            finest = int(np.floor(np.log2(span))) - options.uv_bits if span > 0 else -14
             view = packer.stream(encode_exponential(uvs, min_exponent=finest), indices=False,
                                  filter_name="EXPONENTIAL")
             attributes["TEXCOORD_0"] = packer.accessor(view, FLOAT, "VEC2", n)
@@ -392,7 +392,7 @@ def write_glb(
                                               p.material < len(model.materials))
                                    for p in prims]}
             meshes.append(mesh)
-            if options.compress:
+            if grid is not None:  # compressed
                 centre, half = grid
                 scale = dequantization_scale(half, options.position_bits)
                 # The dequantisation lives on a child so the named node's own transform stays

@@ -18,7 +18,7 @@ def setup_rooms(app: web.Application) -> None:
         config = app[appkeys.CONFIG]
         hub = RoomsHub(config.rooms, app[appkeys.EXHIBITIONS], app[appkeys.PUBSUB],
                        app.get(appkeys.FEED_STORE))
-        if getattr(config, "redis_url", None):  # other processes share these rooms
+        if config.redis_url:  # other processes share these rooms
             hub.sync = RoomsSync(app[appkeys.PUBSUB])
         app[HUB] = hub
         await hub.start()

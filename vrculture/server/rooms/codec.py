@@ -142,5 +142,6 @@ def encode_state_frame(tick: int, visitors: dict[int, dict[str, bytes | None]]) 
         out += struct.pack("<H", visitor_id | mask << 13)
         for name in PARTS:
             if name in parts:
-                out += parts[name] if parts[name] is not None else hidden
+                part = parts[name]
+                out += part if part is not None else hidden
     return bytes(out)

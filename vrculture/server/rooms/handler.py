@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from vrculture.server import appkeys
+from vrculture.server.config import ServerConfig
 from vrculture.server.rooms.codec import PART_BYTES, FrameError, parse_pose_frame
 from vrculture.server.rooms.hub import RoomsHub
 from vrculture.server.rooms.limits import TokenBucket
@@ -41,18 +42,17 @@ _HIDDEN = b"\x00\x80"  # int16 -32768: a client's bytes must not carry it anywhe
 SEND_BUFFER = 256 * 1024  # kernel send buffer per socket: bounds memory held for a slow reader
 
 
-def origin_allowed(request: web.Request, config: Any) -> bool:
+def origin_allowed(request: web.Request, config: ServerConfig) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:  # not a browser: origin checks protect browsers' users only
         return True
     origin = origin.rstrip("/").lower()
-    allowed = [o.rstrip("/").lower() for o in getattr(config, "allowed_origins", [])]
+    allowed = [o.rstrip("/").lower() for o in config.allowed_origins]
     if "*" in allowed or origin in allowed:
         return True
     own = {f"{request.scheme}://{request.host}".lower()}
-    public_url = getattr(config, "public_url", None)
-    if public_url:
-        parts = urlsplit(public_url)
+    if config.public_url:
+        parts = urlsplit(config.public_url)
         own.add(f"{parts.scheme}://{parts.netloc}".lower())
     return origin in own
 

@@ -10,7 +10,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from vrculture.server.config import RoomSettings
+from vrculture.server.keys import ExhibitionRegistry, FeedStore, PubSub
 from vrculture.server.rooms.room import Room
+from vrculture.server.rooms.sync import RoomsSync
 from vrculture.server.rooms.visitor import Visitor
 
 log = logging.getLogger(__name__)
@@ -19,14 +21,14 @@ Unsubscribe = Callable[[], Awaitable[None]]
 
 
 class RoomsHub:
-    def __init__(self, settings: RoomSettings, registry: Any, pubsub: Any,
-                 feed_store: Any = None) -> None:
+    def __init__(self, settings: RoomSettings, registry: ExhibitionRegistry, pubsub: PubSub,
+                 feed_store: FeedStore | None = None) -> None:
         self.settings = settings
         self.registry = registry
         self.pubsub = pubsub
         self.feed_store = feed_store
         self.rooms: dict[str, list[Room]] = {}  # exhibition id -> its rooms, in order
-        self.sync: Any = None  # RoomsSync (Redis scale-out); None in one process
+        self.sync: RoomsSync | None = None  # Redis scale-out; None in one process
         self._feeds: dict[str, tuple[Unsubscribe, set[str]]] = {}  # feed -> (unsub, exhibitions)
         self._exhibition_feeds: dict[str, set[str]] = {}
         self._feed_lock = asyncio.Lock()

@@ -8,7 +8,7 @@ import json
 import logging
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import numpy as np
 
@@ -17,10 +17,21 @@ from vrculture.server.rooms.messages import RequestError, localise
 from vrculture.server.rooms.poses import PoseTable
 from vrculture.server.rooms.visitor import Visitor
 
+if TYPE_CHECKING:  # sync imports this module
+    from vrculture.server.rooms.sync import RoomLink
+
 log = logging.getLogger(__name__)
 DRAINED_BELOW = 64 * 1024  # control messages go out while our buffer for the socket is below this
 KICKED = 4000
 TOO_SLOW = 1013
+
+
+class TourState(TypedDict):
+    """The tour running in a room: which tour, the stop shown now, and who leads it."""
+
+    tour: str
+    stop: int
+    guide: Visitor
 
 
 class Room:
@@ -39,8 +50,8 @@ class Room:
         self.far_period = max(1, math.ceil(settings.tick_hz / settings.far_rate_hz))
         self.table = PoseTable(min(64, max(2, settings.capacity)), self.far_period)
         self.pending: dict[int, bytes] = {}  # slot -> newest 30-byte row since the last tick
-        self.tour: dict[str, Any] | None = None  # {"tour", "stop", "guide": Visitor}
-        self.sync: Any = None  # RoomLink when several processes share rooms (Redis)
+        self.tour: TourState | None = None
+        self.sync: RoomLink | None = None  # when several processes share rooms (Redis)
         self.wake: Callable[[], None] = lambda: None  # asks the hub to send queued messages now
         self._closing: set[asyncio.Task[None]] = set()
 
@@ -163,18 +174,18 @@ class Room:
 
     def tour_goto(self, guide: Visitor, stop: int) -> None:
         self._require_guide(guide)
-        stops = self._current_stops()
+        tour, stops = self._running_tour()
         if not 0 <= stop < len(stops):
             raise RequestError("unknown_stop", f"stop must be 0..{len(stops) - 1}")
-        self._set_tour({"tour": self.tour["tour"], "stop": stop, "guide": guide})  # type: ignore[index]
+        self._set_tour({"tour": tour["tour"], "stop": stop, "guide": guide})
 
     def tour_next(self, guide: Visitor) -> None:
         self._require_guide(guide)
-        stops = self._current_stops()
-        stop = self.tour["stop"] + 1  # type: ignore[index]
+        tour, stops = self._running_tour()
+        stop = tour["stop"] + 1
         if stop >= len(stops):
             raise RequestError("tour_finished", "that was the last stop")
-        self._set_tour({"tour": self.tour["tour"], "stop": stop, "guide": guide})  # type: ignore[index]
+        self._set_tour({"tour": tour["tour"], "stop": stop, "guide": guide})
 
     def tour_end(self, guide: Visitor) -> None:
         self._require_guide(guide)
@@ -182,17 +193,19 @@ class Room:
             raise RequestError("no_tour", "no tour is running in this room")
         self._set_tour(None, guide)
 
-    def _current_stops(self) -> list[dict[str, Any]]:
-        if self.tour is None:
+    def _running_tour(self) -> tuple[TourState, list[dict[str, Any]]]:
+        """The running tour's state and its stops in the manifest."""
+        state = self.tour
+        if state is None:
             raise RequestError("no_tour", "no tour is running in this room")
-        tour = self._tours().get(self.tour["tour"])
+        tour = self._tours().get(state["tour"])
         if tour is None:  # the bundle was republished without it
             self.tour = None
             self._send_tour()
             raise RequestError("no_tour", "the tour is no longer in this exhibition")
-        return tour["stops"]
+        return state, tour["stops"]
 
-    def _set_tour(self, state: dict[str, Any] | None, guide: Visitor | None = None) -> None:
+    def _set_tour(self, state: TourState | None, guide: Visitor | None = None) -> None:
         self.tour = state
         self._send_tour(guide)
         if self.sync is not None:
@@ -210,7 +223,9 @@ class Room:
         for v in self.local_visitors():
             v.post(self._tour_message(v, guide))
 
-    def _tour_fields(self, visitor: Visitor, ended_by: Visitor | None = None) -> dict | None:
+    def _tour_fields(
+        self, visitor: Visitor, ended_by: Visitor | None = None
+    ) -> dict[str, Any] | None:
         if self.tour is None:
             return None
         manifest = self._manifest() or {}
@@ -333,11 +348,11 @@ class Room:
                 self.far_period,
             )
             for slot, frame in frames:
-                v = self.visitors.get(slot)
-                if v is None or v.ws is None:
+                receiver = self.visitors.get(slot)
+                if receiver is None or receiver.ws is None:
                     continue
                 with contextlib.suppress(ConnectionError, RuntimeError):
-                    await v.ws.send_bytes(frame)
+                    await receiver.ws.send_bytes(frame)
         if self.sync is not None:
             local = np.asarray([v.slot for v in self.local_visitors()], dtype=np.intp)
             changes = table.changes_of(local)

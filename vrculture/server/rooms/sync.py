@@ -18,8 +18,10 @@ import logging
 import struct
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from vrculture.server.keys import PubSub
 from vrculture.server.rooms.codec import PART_BYTES, STATE_FRAME, STATE_HEADER_BYTES
 from vrculture.server.rooms.messages import REACTIONS
 from vrculture.server.rooms.poses import PARTS
@@ -35,7 +37,7 @@ Ref = tuple[str, int]  # (node, node-local id)
 
 
 class RoomsSync:
-    def __init__(self, pubsub: Any) -> None:
+    def __init__(self, pubsub: PubSub) -> None:
         self.pubsub = pubsub
         self.node = uuid.uuid4().hex[:NODE_BYTES]
         self.links: dict[Room, RoomLink] = {}
@@ -85,7 +87,7 @@ class RoomLink:
         self.remote: dict[Ref, Visitor] = {}
         self.heard: dict[str, float] = {}
         self.ready = asyncio.Event()
-        self._unsubscribe: Any = None
+        self._unsubscribe: Callable[[], Awaitable[None]] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
@@ -171,10 +173,11 @@ class RoomLink:
         if kind == "join":
             self._upsert(node, event)
             return
-        visitor = self.remote.get((node, int(event.get("id", 0))))
+        key = (node, int(event.get("id", 0)))
+        visitor = self.remote.get(key)
         if kind == "leave":
             if visitor is not None:
-                del self.remote[(node, visitor.remote_id)]  # type: ignore[arg-type]
+                del self.remote[key]
                 reason = event.get("reason")
                 room.remove(visitor, reason if reason in ("left", "kicked", "closed") else "left")
         elif kind == "pick" and visitor is not None:
