@@ -15,8 +15,9 @@ from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Dev dependencies run as commands or load as pytest plugins; nothing imports them by name.
-NOT_IMPORTED_DEV = {"ruff", "pytest-aiohttp"}
+# Dev dependencies run as commands, load as pytest plugins or are type stubs for mypy; nothing
+# imports them by name.
+NOT_IMPORTED_DEV = {"ruff", "pytest-aiohttp", "mypy", "types-jsonschema"}
 
 
 def _normalise(name: str) -> str:
