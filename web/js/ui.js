@@ -15,7 +15,8 @@ const $ = (sel) => document.querySelector(sel);
 /**
  * @template {keyof HTMLElementTagNameMap} K
  * @param {K} tag
- * @param {Record<string, any>} [attrs] `text`, `on<event>` listeners, else attributes
+ * @param {Record<string, string | number | boolean | null | undefined | EventListener>} [attrs] `text`,
+ *   `on<event>` listeners, else attributes (true: present, false or null: absent)
  * @param {...(Node | string | null)} children
  * @returns {HTMLElementTagNameMap[K]}
  */
@@ -23,9 +24,9 @@ function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v == null || v === false) continue;
-    if (k === 'text') e.textContent = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? '' : v);
+    if (typeof v === 'function') e.addEventListener(k.replace(/^on/, ''), v);
+    else if (k === 'text') e.textContent = String(v);
+    else e.setAttribute(k, v === true ? '' : String(v));
   }
   for (const c of children) if (c != null) e.append(c);
   return e;
@@ -122,7 +123,7 @@ export class Overlay {
     const m = this.app.manifest;
     const items = [...m.objects, ...m.smart_exhibits].map((o) => el('li', {},
       el('button', { type: 'button', 'data-id': o.id, 'aria-pressed': String(viewerState.selected === o.id),
-        onclick: (/** @type {MouseEvent} */ e) => {
+        onclick: (/** @type {Event} */ e) => {
           this.returnFocus = /** @type {HTMLElement} */ (e.currentTarget);
           if (this.narrow?.matches || this.app.mode !== 'exhibition') {
             this.setListOpen(false);
