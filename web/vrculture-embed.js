@@ -1,3 +1,4 @@
+// @ts-check
 // <vrculture-exhibit src="https://museum.example/exhibitions/demo" object="vase" lang="sv">
 // A custom element for museum pages: it wraps the viewer's embed page in an iframe (so the viewer
 // keeps its own origin, storage and permissions), fires `load` when the viewer is ready and
@@ -7,8 +8,15 @@
 (() => {
   if (window.customElements.get('vrculture-exhibit')) return;
   const READY_TIMEOUT_MS = 60_000;
+  /** @typedef {{type: string, [field: string]: unknown}} Message a postMessage to or from the viewer */
 
-  /** Turns the src (an exhibition page, an embed page, or a server root) into the embed URL. */
+  /**
+   * Turns the src (an exhibition page or an embed page) into the embed URL.
+   * @param {string} src
+   * @param {string | null} object
+   * @param {string | null} lang
+   * @param {boolean} room
+   */
   function embedUrl(src, object, lang, room) {
     const url = new URL(src, document.baseURI);
     const m = url.pathname.match(/^(.*?)\/(?:exhibitions|embed)\/([a-z0-9][a-z0-9_-]{0,63})(?:\/([a-z0-9][a-z0-9_-]{0,63}))?\/?$/);
@@ -25,13 +33,20 @@
 
     constructor() {
       super();
-      this.attachShadow({ mode: 'open' });
-      this.shadowRoot.innerHTML = '<style>:host{display:block;position:relative;aspect-ratio:16/9;min-height:240px}'
+      this.root = this.attachShadow({ mode: 'open' });
+      this.root.innerHTML = '<style>:host{display:block;position:relative;aspect-ratio:16/9;min-height:240px}'
         + 'iframe{position:absolute;inset:0;width:100%;height:100%;border:0}</style>';
       this.onMessage = this.onMessage.bind(this);
+      /** @type {HTMLIFrameElement | null} */
       this.frame = null;
+      /** @type {string | null} */
       this.origin = null;
       this.ready = false;
+      /** @type {string | null} why the viewer could not start, for listeners that come late */
+      this.error = null;
+      /** @type {ReturnType<typeof setTimeout> | undefined} */
+      this.timer = undefined;
+      /** @type {Message[]} messages waiting for the viewer to be ready */
       this.pending = [];
     }
 
@@ -56,7 +71,7 @@
       try {
         url = embedUrl(src, this.getAttribute('object'), this.getAttribute('lang'), this.hasAttribute('room'));
       } catch (err) {
-        this.fail(err.message);
+        this.fail(err instanceof Error ? err.message : String(err));
         return;
       }
       if (this.frame && this.frame.src === url.href) return;
@@ -71,12 +86,13 @@
       frame.loading = 'lazy';
       frame.referrerPolicy = 'strict-origin-when-cross-origin';
       frame.addEventListener('error', () => this.fail('the viewer page could not be loaded'));
-      if (this.frame) this.frame.replaceWith(frame); else this.shadowRoot.append(frame);
+      if (this.frame) this.frame.replaceWith(frame); else this.root.append(frame);
       this.frame = frame;
       clearTimeout(this.timer);
       this.timer = setTimeout(() => { if (!this.ready) this.fail('the viewer did not start in time'); }, READY_TIMEOUT_MS);
     }
 
+    /** @param {MessageEvent} ev */
     onMessage(ev) {
       // only our own iframe, from the viewer's origin, may talk to us
       if (!this.frame || ev.source !== this.frame.contentWindow || ev.origin !== this.origin) return;
@@ -94,6 +110,7 @@
       }
     }
 
+    /** @param {string} message */
     fail(message) {
       clearTimeout(this.timer);
       this.error = message; // for listeners that come late, like an <img>'s `complete`
@@ -103,15 +120,20 @@
       else fire();
     }
 
+    /** @param {Message} msg */
     post(msg) {
-      if (!this.ready) { this.pending.push(msg); return; }
-      this.frame.contentWindow.postMessage(msg, this.origin);
+      const target = this.frame?.contentWindow;
+      if (!this.ready || !target || !this.origin) { this.pending.push(msg); return; }
+      target.postMessage(msg, this.origin);
     }
 
+    /** @param {string | null} object */
     select(object) { this.post({ type: 'vrculture:select', object: object ?? null }); }
 
+    /** @param {string} tour */
     startTour(tour) { this.post({ type: 'vrculture:startTour', tour }); }
 
+    /** @param {string} lang */
     setLanguage(lang) { this.post({ type: 'vrculture:setLanguage', lang }); }
   }
 

@@ -33,6 +33,8 @@ CHROMIUM_ARGS = [
 ]
 # SwiftShader on a loaded 2-core machine: generous waits, always on state, never on sleeps.
 TIMEOUT_MS = 45_000
+# Before a page loads: the viewer then exposes its test hooks as window.viewerTest.
+TEST_HOOKS_SCRIPT = "window.vrcultureTestHooks = true;"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -201,14 +203,17 @@ class PageErrors(list):
 
 @pytest.fixture
 def new_page(browser):
-    """Factory: new_page(url=None, quest=False, lang='en-US', viewport=(800, 500))."""
+    """Factory: new_page(url=None, quest=False, lang='en-US', viewport=(800, 500),
+    test_hooks=True); test_hooks=False loads the page as a visitor's browser would."""
     contexts = []
 
     def make(url: str | None = None, *, quest: bool = False, lang: str = "en-US",
-             viewport: tuple[int, int] = (800, 500)):
+             viewport: tuple[int, int] = (800, 500), test_hooks: bool = True):
         ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
                                   locale=lang)
         ctx.set_default_timeout(TIMEOUT_MS)
+        if test_hooks:
+            ctx.add_init_script(TEST_HOOKS_SCRIPT)
         if quest:
             ctx.add_init_script(iwer_script())
         contexts.append(ctx)

@@ -20,12 +20,12 @@ def test_the_demo_renders_each_object_where_it_projects(server, new_page):
         # the pixel where the object's centre projects changes when the object is hidden: it is
         # the object (not the wall behind it) that is drawn there
         result = page.evaluate("""async (id) => {
-            const p = viewer.unoccludedCentre(id);
+            const p = viewerTest.unoccludedCentre(id);
             if (!p) return null;
-            const holder = viewer.app.viewer.scene.getObjectByName(`object:${id}`);
-            const shown = await viewer.sample(p.x, p.y);
+            const holder = viewerTest.app.viewer.scene.getObjectByName(`object:${id}`);
+            const shown = await viewerTest.sample(p.x, p.y);
             holder.visible = false;
-            const hidden = await viewer.sample(p.x, p.y);
+            const hidden = await viewerTest.sample(p.x, p.y);
             holder.visible = true;
             return {shown, hidden};
         }""", obj["id"])
@@ -60,7 +60,7 @@ def test_demo_smart_bins_animate_the_node_of_each_feed(server, new_page):
                         "emptied": False})
     page.wait_for_function(
         f"viewerState.smart[{json.dumps(bins['id'])}]?.feeds?.[{json.dumps(feed)}] === 25")
-    scale = page.evaluate(f"""() => viewer.app.viewer.scene
+    scale = page.evaluate(f"""() => viewerTest.app.viewer.scene
         .getObjectByName({json.dumps('smart:' + bins['id'])})
         .getObjectByName({json.dumps(node_name)}).scale.y""")
     assert abs(scale - 0.25) < 1e-6
@@ -77,7 +77,8 @@ def test_demo_screening_screen_shows_todays_sessions_and_the_lamp_brightens(serv
                                          "sessions": 17, "referred": 2})
     page.wait_for_function(f"viewerState.smart[{json.dumps(screening['id'])}]?.text === '17'")
     painted = page.evaluate(f"""() => {{
-        const g = viewer.app.viewer.scene.getObjectByName({json.dumps('smart:' + screening['id'])});
+        const scene = viewerTest.app.viewer.scene;
+        const g = scene.getObjectByName({json.dumps('smart:' + screening['id'])});
         let canvas = null;
         g.getObjectByName({json.dumps(screening['model']['nodes']['screen'])})
          .traverse((o) => {{ if (o.userData.screenCanvas) canvas = o.userData.screenCanvas; }});

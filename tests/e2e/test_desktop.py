@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from .conftest import ROOT, state, wait_ready
+from .conftest import ROOT, TEST_HOOKS_SCRIPT, state, wait_ready
 
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def screen_point(page, x: float, y: float, z: float) -> tuple[float, float]:
-    p = page.evaluate(f"viewer.project({x}, {y}, {z})")
+    p = page.evaluate(f"viewerTest.project({x}, {y}, {z})")
     vp = page.viewport_size
     assert p["visible"], p
     return p["x"] * vp["width"], p["y"] * vp["height"]
@@ -27,7 +27,7 @@ def test_click_picks_an_object_and_the_floor_teleports(server, new_page):
     assert state(page, "viewerState.panel") | {"lang": "en", "title": "Red vase"} == state(
         page, "viewerState.panel")
     page.mouse.click(*screen_point(page, 1.2, 0, -2.0))
-    page.wait_for_function("viewerState.teleports.length === 1")
+    page.wait_for_function("viewerState.counts.teleports === 1")
     pos = state(page, "viewerState.viewerPos")
     assert abs(pos["x"] - 1.2) < 0.1 and abs(pos["z"] + 2.0) < 0.1
 
@@ -47,7 +47,7 @@ def test_wasd_walks_and_a_drag_looks_around(server, new_page):
     page.mouse.move(cx + 120, cy, steps=6)
     page.mouse.up()
     page.wait_for_function(f"viewerState.viewerPos.yaw < {yaw} - 0.2")
-    assert state(page, "viewerState.teleports") == []  # a drag is not a click
+    assert state(page, "viewerState.counts.teleports") == 0  # a drag is not a click
 
 
 def test_keyboard_reaches_the_objects_and_panels(server, new_page):
@@ -134,6 +134,7 @@ def test_without_webgl_the_list_and_panels_still_work(server, new_page):
 def test_a_phone_taps_to_select_and_to_walk(server, browser):
     ctx = browser.new_context(viewport={"width": 390, "height": 700}, has_touch=True,
                               is_mobile=True, device_scale_factor=2)
+    ctx.add_init_script(TEST_HOOKS_SCRIPT)
     try:
         page = ctx.new_page()
         page.goto(server.url("/exhibitions/e2e?room=0"))
@@ -144,7 +145,44 @@ def test_a_phone_taps_to_select_and_to_walk(server, browser):
         page.tap("#panel .close")  # the panel covers the lower half of a phone's screen
         page.wait_for_function("viewerState.selected === null")
         page.touchscreen.tap(*screen_point(page, 0.6, 0, -1.0))
-        page.wait_for_function("viewerState.teleports.length === 1")
+        page.wait_for_function("viewerState.counts.teleports === 1")
         assert state(page, "viewerState.teleports[0].via") == "touch"
     finally:
         ctx.close()
+
+
+PUBLIC_API = ["endTour", "enterVR", "exitVR", "followGuide", "lead", "nextStop", "previousStop",
+              "select", "setLanguage", "speak", "startTour", "teleport"]
+
+
+def test_test_hooks_stay_out_of_the_public_api(server, new_page):
+    visitor = new_page(server.url("/exhibitions/e2e?room=0"), test_hooks=False)
+    wait_ready(visitor)
+    assert visitor.evaluate("Object.keys(window.viewer).sort()") == PUBLIC_API
+    assert visitor.evaluate("window.viewerTest") is None
+    tester = new_page(server.url("/exhibitions/e2e?room=0"))
+    wait_ready(tester)
+    assert tester.evaluate("Object.keys(window.viewer).sort()") == PUBLIC_API
+    assert tester.evaluate("Object.keys(window.viewerTest).sort()") == [
+        "app", "clickAt", "disconnectRoom", "objectCentre", "project", "sample",
+        "unoccludedCentre"]
+
+
+def test_a_kiosk_that_runs_for_weeks_keeps_its_logs_bounded(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e?room=0"))
+    wait_ready(page)
+    limit = state(page, "viewerState.logLimit")
+    n = limit + 57
+    page.evaluate(f"""() => {{
+        for (let i = 0; i < {n}; i++) {{
+            viewer.select(i % 2 ? 'red-vase' : 'green-bowl');
+            viewer.teleport(i % 2 ? 1.2 : 0.6, i % 2 ? -2.0 : -1.0);
+        }}
+    }}""")
+    s = state(page)
+    assert s["counts"]["picks"] == n and s["counts"]["teleports"] == n
+    assert len(s["picks"]) == limit and len(s["teleports"]) == limit
+    # the newest entries stay, the oldest go
+    assert s["picks"][-1]["id"] == ("red-vase" if (n - 1) % 2 else "green-bowl")
+    assert s["teleports"][-1]["x"] == (1.2 if (n - 1) % 2 else 0.6)
+    assert len(s["levelLoads"]) <= limit and len(s["errors"]) <= limit

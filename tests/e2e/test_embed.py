@@ -63,7 +63,7 @@ def test_custom_element_embeds_an_object_cross_origin_and_fires_load(server, new
     assert set(s["levels"]) == {"red-vase"}  # only the one object loads
     assert s["ws"]["status"] == "off"  # a single-object embed never joins a room
     # the turntable frames the object: red fills the middle of the view
-    red = frame.evaluate("viewer.sample(0.5, 0.5)")
+    red = frame.evaluate("viewerTest.sample(0.5, 0.5)")
     assert red[0] > 2 * red[1] and red[0] > 2 * red[2], red
     # the museum page drives the viewer over postMessage and hears back
     page.evaluate("document.querySelector('vrculture-exhibit').select('red-vase')")

@@ -40,7 +40,7 @@ def test_meshopt_compressed_and_ktx2_levels_load(server, new_page):
     page.wait_for_function(
         "viewerState.levelLoads.some(l => l.object === 'red-vase' && l.level === 'high' && l.ok)")
     info = page.evaluate("""() => {
-        const scene = viewer.app.viewer.scene;
+        const scene = viewerTest.app.viewer.scene;
         const find = (name) => scene.getObjectByName(name);
         let quantised = false, compressed = null, vertices = 0;
         find('object:red-vase').traverse(o => { if (o.isMesh) {
@@ -59,10 +59,10 @@ def test_meshopt_compressed_and_ktx2_levels_load(server, new_page):
     # the painting's checkerboard is on screen once the visitor stands in front of it
     assert page.evaluate("viewer.teleport(-3, -17.2, 0)") is True
     rgba = page.evaluate("""async () => {
-        const p = viewer.project(-3.0, 1.2 + 0.45, -18.9);
+        const p = viewerTest.project(-3.0, 1.2 + 0.45, -18.9);
         const out = [];
         for (const dx of [-0.06, -0.03, 0, 0.03, 0.06]) {
-            out.push(await viewer.sample(p.x + dx, p.y));
+            out.push(await viewerTest.sample(p.x + dx, p.y));
         }
         return out;
     }""")
@@ -103,7 +103,7 @@ def test_loading_progress_shows_until_the_objects_arrive(server, new_page):
     page = new_page()
     page.route("**/bundles/e2e/objects/**", hold_objects)
     page.goto(server.url("/exhibitions/e2e?room=0"))
-    page.wait_for_function("viewerState.levelLoads.length > 0")
+    page.wait_for_function("viewerState.counts.levelLoads > 0")
     page.wait_for_selector("#status progress:not([hidden])", state="attached")
     assert "Loading" in page.inner_text("#status")
     assert state(page, "viewerState.firstFrameAt") is None

@@ -7,10 +7,10 @@ from .conftest import TIMEOUT_MS, state, wait_ready
 
 def sample_at_object(page, object_id: str) -> list[int]:
     return page.evaluate("""async (id) => {
-        const c = viewer.objectCentre(id);
-        const p = viewer.project(c[0], c[1], c[2]);
+        const c = viewerTest.objectCentre(id);
+        const p = viewerTest.project(c[0], c[1], c[2]);
         if (!p.visible) throw new Error(`${id} does not project into the view`);
-        return await viewer.sample(p.x, p.y);
+        return await viewerTest.sample(p.x, p.y);
     }""", object_id)
 
 

@@ -38,7 +38,7 @@ def test_two_visitors_see_each_others_avatar_move(server, new_page):
         f"(viewerState.avatarPositions[{anna_id}])")
     # the avatar in the scene eases towards the newest pose (interpolation, not a jump)
     anna.wait_for_function(f"""(() => {{
-        const a = viewer.app.avatars.byId.get({bo_id});
+        const a = viewerTest.app.avatars.byId.get({bo_id});
         const h = a && a.parts.head;
         return h && h.visible && Math.abs(h.position.x - 1.5) < 0.01
             && Math.abs(h.position.z + 2) < 0.01;
@@ -76,7 +76,7 @@ def test_a_guide_leads_a_tour_and_it_moves_the_follower(server, new_page):
         " && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
     assert state(follower, "viewerState.selected") == "green-bowl"
     # the follower's connection drops; back in the room it follows the same guide again
-    follower.evaluate("viewer.disconnectRoom()")
+    follower.evaluate("viewerTest.disconnectRoom()")
     follower.wait_for_function("viewerState.ws.connects === 2 && viewerState.ws.status === 'open'")
     guide.evaluate("viewer.previousStop()")
     follower.wait_for_function("viewerState.tour.stop === 0 && viewerState.tour.following")
@@ -123,7 +123,7 @@ def test_a_posted_sensor_reading_changes_the_exhibit_and_its_panel(server, new_p
 def test_a_lost_room_connection_reconnects_and_the_exhibition_keeps_working(server, new_page):
     page = open_room_page(new_page, server)
     assert state(page, "viewerState.ws.connects") == 1
-    page.evaluate("viewer.disconnectRoom()")
+    page.evaluate("viewerTest.disconnectRoom()")
     page.wait_for_function("viewerState.ws.status !== 'open'")
     assert page.evaluate("viewer.teleport(0.5, -2)") is True  # works alone meanwhile
     page.wait_for_function("viewerState.ws.connects === 2 && viewerState.ws.status === 'open'")
@@ -141,7 +141,7 @@ def test_a_visitor_in_vr_shows_head_and_both_hands_to_the_others(server, new_pag
     headset.evaluate("""xrDevice.remote.dispatch('set_transform',
         {device: 'controller-left', position: {x: -0.3, y: 1.1, z: -0.3}})""")
     desktop.wait_for_function(f"""(() => {{
-        const a = viewer.app.avatars.byId.get({quest_id});
+        const a = viewerTest.app.avatars.byId.get({quest_id});
         return a && a.parts.head.visible && a.parts.left.visible && a.parts.right.visible
             && Math.abs(a.parts.left.position.x + 0.3) < 0.02
             && Math.abs(a.parts.left.position.z - 1.7) < 0.02;

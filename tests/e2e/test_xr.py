@@ -74,7 +74,7 @@ def test_controller_teleports_on_the_floor_and_the_thumbstick_turns(server, new_
     # floor point (1, 0, -2.5) in the world = (1, 0, -4.5) in the reference space
     aim_and_select(page, "left", {"x": -0.2, "y": 1.2, "z": -0.3}, {"x": 1, "y": 0, "z": -4.5},
                    expect="floor")
-    page.wait_for_function("viewerState.teleports.length > 0")
+    page.wait_for_function("viewerState.counts.teleports > 0")
     t = state(page, "viewerState.teleports[0]")
     assert t["via"] == "controller"
     assert abs(t["x"] - 1) < 0.05 and abs(t["z"] + 2.5) < 0.05
@@ -91,13 +91,13 @@ def test_controller_teleports_on_the_floor_and_the_thumbstick_turns(server, new_
                    expect="nothing")
     frames = state(page, "viewerState.xrFrames")
     page.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
-    assert state(page, "viewerState.teleports.length") == 1
+    assert state(page, "viewerState.counts.teleports") == 1
 
 
 def panel_button_target(page, kind: str) -> dict:
     """Reference-space (rig-local) point of a button on the in-VR panel."""
     return page.evaluate("""(kind) => {
-        const p = viewer.app.vrPanel, v = viewer.app.viewer;
+        const p = viewerTest.app.vrPanel, v = viewerTest.app.viewer;
         const b = p.buttons.find((x) => x.action.type === kind);
         const size = p.mesh.geometry.parameters.width;
         const local = p.mesh.position.clone().set(
@@ -114,7 +114,7 @@ def test_vr_annotations_and_panel_buttons_answer_the_controller(server, new_page
     # the annotation marker on the vase's rim: world (0, 0.9 + 0.5 + ~0.02, -1), ~2 cm wide
     aim_and_select(page, "right", {"x": 0.1, "y": 1.5, "z": -0.5}, {"x": 0, "y": 1.42, "z": -3.0},
                    expect="red-vase")
-    page.wait_for_function("viewerState.picks.length > 0")
+    page.wait_for_function("viewerState.counts.picks > 0")
     pick = state(page, "viewerState.picks[0]")
     assert pick["id"] == "red-vase" and pick["annotation"] == "rim"
     page.wait_for_function("viewerState.panel.vr && viewerState.panel.vrTitle === 'Röd vas'")
@@ -137,7 +137,7 @@ def test_tracked_hands_pick_with_a_pinch(server, new_page):
     page = new_page(server.url("/exhibitions/e2e?room=0"), quest=True)
     enter_vr(page)
     page.evaluate("xrDevice.remote.dispatch('set_input_mode', {mode: 'hand'})")
-    page.wait_for_function("""viewer.app.xr.controllers.some(
+    page.wait_for_function("""viewerTest.app.xr.controllers.some(
         (c) => c.c.userData.source && c.c.userData.source.hand)""")
     aim_and_select(page, "right", {"x": 0.25, "y": 1.3, "z": -0.4}, RED_VASE_LOCAL, kind="hand",
                    expect="red-vase")

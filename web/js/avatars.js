@@ -1,3 +1,4 @@
+// @ts-check
 // Other visitors as simple avatars (a head, two hands, a name tag in their colour), eased towards
 // the newest pose from the room's tick frames so that 20 Hz updates look smooth at 72-90 Hz.
 import * as THREE from 'three';
@@ -5,21 +6,32 @@ import { viewerState } from './state.js';
 
 const EASE_PER_SECOND = 14; // reaches ~90% of a new pose within one 20 Hz tick
 
+/** @typedef {import('./posecodec.js').PartName} PartName */
+/** @typedef {{id: number, name?: string, color?: string}} AvatarInfo */
+/**
+ * @typedef {{root: THREE.Group, parts: Record<PartName, THREE.Object3D>,
+ *   targets: Partial<Record<PartName, {p: THREE.Vector3, q: THREE.Quaternion}>>, info: AvatarInfo}} Avatar
+ */
+
 export class Avatars {
+  /** @param {import('./viewer.js').Viewer} viewer */
   constructor(viewer) {
     this.viewer = viewer;
     this.group = new THREE.Group();
     this.group.name = 'avatars';
     viewer.scene.add(this.group);
+    /** @type {Map<number, Avatar>} */
     this.byId = new Map();
     viewer.onFrame((dt) => this.update(dt));
   }
 
+  /** @param {AvatarInfo[]} visitors */
   reset(visitors = []) {
     for (const id of [...this.byId.keys()]) this.remove(id);
     for (const v of visitors) this.add(v);
   }
 
+  /** @param {AvatarInfo} v */
   add(v) {
     if (this.byId.has(v.id)) this.remove(v.id);
     const color = new THREE.Color(/^#[0-9a-f]{6}$/i.test(v.color || '') ? v.color : '#88aaff');
@@ -42,22 +54,33 @@ export class Avatars {
     this.count();
   }
 
+  /** @param {number} id */
   remove(id) {
     const a = this.byId.get(id);
     if (!a) return;
     this.group.remove(a.root);
-    a.root.traverse((o) => { o.geometry?.dispose(); o.material?.map?.dispose(); o.material?.dispose(); });
+    a.root.traverse((o) => {
+      if (!(o instanceof THREE.Mesh || o instanceof THREE.Sprite)) return;
+      o.geometry.dispose();
+      o.material.map?.dispose();
+      o.material.dispose();
+    });
     this.byId.delete(id);
     delete viewerState.avatarPositions[id];
     this.count();
   }
 
-  /** One decoded state frame: Map(id -> {head?, left?, right?}), null = hide that part. */
+  /**
+   * One decoded state frame: Map(id -> {head?, left?, right?}), null = hide that part.
+   * @param {Map<number, import('./posecodec.js').StateParts>} visitors
+   */
   apply(visitors) {
     for (const [id, parts] of visitors) {
       if (!this.byId.has(id)) this.add({ id, name: `#${id}`, color: '#88aaff' });
-      const a = this.byId.get(id);
-      for (const [name, part] of Object.entries(parts)) {
+      const a = /** @type {Avatar} */ (this.byId.get(id));
+      for (const name of /** @type {PartName[]} */ (Object.keys(parts))) {
+        const part = parts[name];
+        if (part === undefined) continue;
         const node = a.parts[name];
         if (part === null) {
           node.visible = false;
@@ -74,10 +97,13 @@ export class Avatars {
     this.count();
   }
 
+  /** @param {number} dt */
   update(dt) {
     const k = 1 - Math.exp(-EASE_PER_SECOND * dt);
     for (const a of this.byId.values()) {
-      for (const [name, target] of Object.entries(a.targets)) {
+      for (const name of /** @type {PartName[]} */ (Object.keys(a.targets))) {
+        const target = a.targets[name];
+        if (!target) continue;
         const node = a.parts[name];
         node.position.lerp(target.p, k);
         node.quaternion.slerp(target.q, k);
@@ -91,11 +117,15 @@ export class Avatars {
   }
 }
 
+/**
+ * @param {string} name
+ * @param {THREE.Color} color
+ */
 function nameTag(name, color) {
   const canvas = document.createElement('canvas');
   canvas.width = 256;
   canvas.height = 64;
-  const g = canvas.getContext('2d');
+  const g = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d')); // our canvases only ever get a 2D context
   g.fillStyle = 'rgba(0,0,0,0.6)';
   g.beginPath();
   g.roundRect(0, 0, 256, 64, 16);

@@ -1,15 +1,31 @@
+// @ts-check
 // What a panel says about a selected object or exhibit, in the visitor's language; shared by the
 // HTML overlay and the in-VR canvas panel so that both always show the same thing.
 import { t } from './i18n.js';
 
+/** @typedef {{id: string, title: string, text: string}} PanelAnnotation */
+/**
+ * @typedef {{id: string, lang: string, kind: string, title: string, description: string, lines: string[],
+ *   annotations: PanelAnnotation[], annotation?: PanelAnnotation | null, live: import('./smart.js').LiveValue[],
+ *   credit?: string, licence?: string, licenceUrl?: string | null}} PanelContent
+ */
+
+/**
+ * @param {import('./main.js').App} viewer the page: its index, language, manifest and smart exhibits
+ * @param {string} id
+ * @param {string | null} [annotationId]
+ * @returns {PanelContent | null}
+ */
 export function panelContent(viewer, id, annotationId = null) {
   const entry = viewer.index.get(id);
   if (!entry) return null;
   const lang = viewer.language;
+  /** @param {import('./i18n.js').Text} x */
   const tx = (x) => viewer.text(x);
-  const r = entry.record;
-  const c = { id, lang, kind: entry.kind, title: tx(r.title), description: tx(r.description), lines: [], annotations: [], live: [] };
+  /** @type {PanelContent} */
+  const c = { id, lang, kind: entry.kind, title: tx(entry.record.title), description: tx(entry.record.description), lines: [], annotations: [], live: [] };
   if (entry.kind === 'object') {
+    const r = entry.record;
     if (r.creator) c.lines.push(`${t(lang, 'creator')}: ${r.creator}`);
     if (r.date) c.lines.push(`${t(lang, 'date')}: ${r.date}`);
     c.credit = tx(r.credit) || tx(viewer.manifest.credit);
@@ -19,13 +35,15 @@ export function panelContent(viewer, id, annotationId = null) {
     c.annotations = (r.annotations || []).map((a) => ({ id: a.id, title: tx(a.title), text: tx(a.text) }));
     if (annotationId) c.annotation = c.annotations.find((a) => a.id === annotationId) || null;
   } else {
-    c.lines.push(`${t(lang, `goal.${r.goal}`)}`);
+    c.lines.push(`${t(lang, `goal.${entry.record.goal}`)}`);
     c.live = viewer.smart ? viewer.smart.panelValues(id) : [];
   }
   return c;
 }
 
+/** @param {string | undefined} u */
 export function safeUrl(u) {
+  if (!u) return null;
   try {
     const url = new URL(u, location.href);
     return ['http:', 'https:'].includes(url.protocol) ? url.href : null;
@@ -34,6 +52,10 @@ export function safeUrl(u) {
   }
 }
 
+/**
+ * @param {string} lang
+ * @param {import('./smart.js').LiveValue} v
+ */
 export function liveLabel(lang, v) {
   if (v.value == null) return t(lang, 'noReadings');
   if (v.kind === 'eye-tracking-screening') {

@@ -1,3 +1,4 @@
+// @ts-check
 // Desktop and phone: WASD/arrow keys to walk, drag (mouse or one finger) to look, click or tap to
 // select an object or to go to a point on the floor. Inactive while presenting in XR.
 import * as THREE from 'three';
@@ -6,16 +7,23 @@ const WALK_SPEED = 1.6; // m/s
 const TURN_SPEED = 0.004; // rad per dragged pixel
 const CLICK_SLOP = 6; // px a press may move and still count as a click
 
+/**
+ * @param {import('./viewer.js').Viewer} viewer
+ * @returns {{clickAt: (x: number, y: number, via?: string) => void}} a click at a point of the view (0..1, top-left origin)
+ */
 export function installDesktopControls(viewer) {
   const canvas = viewer.renderer.domElement;
+  /** @type {Set<string>} */
   const keys = new Set();
   const raycaster = new THREE.Raycaster();
+  /** @type {{x: number, y: number, lastX: number, lastY: number, moved: number, type: string} | null} */
   let drag = null;
 
   canvas.tabIndex = 0;
   canvas.style.touchAction = 'none';
 
-  const editing = (el) => el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  /** @param {Element | null} el */
+  const editing = (el) => el instanceof HTMLElement && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
   window.addEventListener('keydown', (e) => {
     if (editing(document.activeElement) || e.ctrlKey || e.metaKey || e.altKey) return;
     const k = e.key.toLowerCase();
@@ -53,6 +61,10 @@ export function installDesktopControls(viewer) {
   });
   canvas.addEventListener('pointercancel', () => { drag = null; });
 
+  /**
+   * @param {THREE.Vector2} ndc
+   * @param {string} via
+   */
   function clickAt(ndc, via) {
     viewer.rig.updateMatrixWorld(true);
     raycaster.setFromCamera(ndc, viewer.camera);
@@ -64,8 +76,6 @@ export function installDesktopControls(viewer) {
     const p = viewer.floorPoint(raycaster);
     if (p) viewer.teleport(p.x, p.z, via);
   }
-  viewer.clickAt = (x, y, via = 'mouse') => clickAt(new THREE.Vector2(x * 2 - 1, -(y * 2 - 1)), via);
-
   const forward = new THREE.Vector3();
   const right = new THREE.Vector3();
   viewer.onFrame((dt) => {
@@ -83,4 +93,5 @@ export function installDesktopControls(viewer) {
     else if (viewer.canStandAt(next.x, viewer.rig.position.z)) viewer.rig.position.x = next.x;
     else if (viewer.canStandAt(viewer.rig.position.x, next.z)) viewer.rig.position.z = next.z;
   });
+  return { clickAt: (x, y, via = 'mouse') => clickAt(new THREE.Vector2(x * 2 - 1, -(y * 2 - 1)), via) };
 }

@@ -1,7 +1,11 @@
+// @ts-check
 // Visitor language: explicit choice (?lang= or a stored preference), else the browser's languages
 // matched against the exhibition's, else the exhibition's default. Texts fall back the same way.
 import { readPreference, writePreference } from './storage.js';
 
+/** @typedef {string | Record<string, string> | null | undefined} Text a text in one language or in several */
+
+/** @type {Record<string, Record<string, string | Record<string, string>>>} */
 const UI = {
   sv: {
     loading: 'Laddar utställningen…', enterVR: 'Gå in i VR', exitVR: 'Lämna VR', objects: 'Föremål',
@@ -35,9 +39,15 @@ const UI = {
   },
 };
 
+/** @param {string | null | undefined} tag */
 const base = (tag) => String(tag).toLowerCase().split('-')[0];
 
+/**
+ * @param {string[]} available
+ * @param {string} [fallback]
+ */
 export function chooseLanguage(available, fallback) {
+  /** @type {string[]} */
   const wanted = [];
   const fromUrl = new URLSearchParams(location.search).get('lang');
   if (fromUrl) wanted.push(fromUrl);
@@ -52,11 +62,18 @@ export function chooseLanguage(available, fallback) {
   return fallback || available[0] || 'en';
 }
 
+/** @param {string} lang */
 export function rememberLanguage(lang) {
   writePreference('lang', lang);
 }
 
-/** A text object ({sv: …, en: …}) in the wanted language, falling back sensibly. */
+/**
+ * A text object ({sv: …, en: …}) in the wanted language, falling back sensibly.
+ * @param {Text} text
+ * @param {string} lang
+ * @param {string} [fallback]
+ * @returns {string}
+ */
 export function pick(text, lang, fallback = 'en') {
   if (!text || typeof text !== 'object') return text == null ? '' : String(text);
   if (text[lang]) return text[lang];
@@ -65,9 +82,20 @@ export function pick(text, lang, fallback = 'en') {
   return text[fallback] || text.en || Object.values(text).find(Boolean) || '';
 }
 
-/** A UI string: t('sv', 'close') or t('en', 'goal.climate'). */
+/**
+ * A UI string: t('sv', 'close') or t('en', 'goal.climate').
+ * @param {string} lang
+ * @param {string} key
+ * @returns {string}
+ */
 export function t(lang, key) {
   const table = UI[base(lang)] || UI.en;
-  const look = (tbl) => key.split('.').reduce((o, k) => (o == null ? undefined : o[k]), tbl);
+  /** @param {Record<string, unknown>} tbl */
+  const look = (tbl) => {
+    /** @type {unknown} */
+    let o = tbl;
+    for (const k of key.split('.')) o = o && typeof o === 'object' ? /** @type {Record<string, unknown>} */ (o)[k] : undefined;
+    return typeof o === 'string' ? o : undefined;
+  };
   return look(table) ?? look(UI.en) ?? key;
 }

@@ -1,11 +1,14 @@
+// @ts-check
 // The exhibition list (/): one card per published exhibition, in the browser's language.
 import { pick } from './i18n.js';
 
 const lang = (navigator.language || 'en').toLowerCase().startsWith('sv') ? 'sv' : 'en';
 document.documentElement.lang = lang;
-const status = document.querySelector('#index-status');
-const list = document.querySelector('#exhibitions');
+// index.html has both; the page is nothing without them
+const status = /** @type {HTMLElement} */ (document.querySelector('#index-status'));
+const list = /** @type {HTMLElement} */ (document.querySelector('#exhibitions'));
 
+/** @param {{id: string, url?: unknown, thumbnail?: unknown, title?: import('./i18n.js').Text, description?: import('./i18n.js').Text}} x */
 function card(x) {
   const li = document.createElement('li');
   const a = document.createElement('a');

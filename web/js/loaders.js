@@ -1,9 +1,12 @@
+// @ts-check
 // One GLTFLoader for every level: meshopt-compressed and quantised geometry and KTX2 (Basis)
 // textures, with the decoders served by our own server (never a CDN).
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { KTX2Loader } from 'three/addons/loaders/KTX2Loader.js';
 import { MeshoptDecoder } from 'three/addons/libs/meshopt_decoder.module.js';
+import { Line, Mesh, Points, Texture } from 'three';
 
+/** @param {import('three').WebGLRenderer} renderer */
 export function createGLTFLoader(renderer) {
   const loader = new GLTFLoader();
   const ktx2 = new KTX2Loader().setTranscoderPath('/vendor/three/examples/jsm/libs/basis/');
@@ -13,7 +16,12 @@ export function createGLTFLoader(renderer) {
   return loader;
 }
 
-/** Loads a GLB; resolves {scene, bytes}. Rejects with an error naming the url. */
+/**
+ * Loads a GLB; resolves {scene, bytes}. Rejects with an error naming the url.
+ * @param {GLTFLoader} loader
+ * @param {string} url
+ * @returns {Promise<{scene: import('three').Group, bytes: number}>}
+ */
 export function loadGLB(loader, url) {
   return new Promise((resolve, reject) => {
     let bytes = 0;
@@ -21,26 +29,29 @@ export function loadGLB(loader, url) {
       url,
       (gltf) => resolve({ scene: gltf.scene, bytes }),
       (ev) => { if (ev && ev.loaded) bytes = ev.loaded; },
-      (err) => reject(new Error(`${url}: ${err && err.message ? err.message : err}`)),
+      (err) => reject(new Error(`${url}: ${err instanceof Error ? err.message : String(err)}`)),
     );
   });
 }
 
+/** @param {import('three').Object3D} root */
 export function disposeGPU(root) {
   root.traverse((o) => {
-    if (o.geometry) o.geometry.dispose();
-    const mats = Array.isArray(o.material) ? o.material : o.material ? [o.material] : [];
+    if (!(o instanceof Mesh || o instanceof Line || o instanceof Points)) return;
+    o.geometry.dispose();
+    const mats = Array.isArray(o.material) ? o.material : [o.material];
     for (const m of mats) {
-      for (const v of Object.values(m)) if (v && v.isTexture) v.dispose();
+      for (const v of Object.values(m)) if (v instanceof Texture) v.dispose();
       m.dispose();
     }
   });
 }
 
+/** @param {import('three').Object3D} root */
 export function countTriangles(root) {
   let n = 0;
   root.traverse((o) => {
-    if (!o.isMesh || !o.geometry) return;
+    if (!(o instanceof Mesh) || !o.geometry) return;
     const g = o.geometry;
     n += (g.index ? g.index.count : g.attributes.position.count) / 3;
   });

@@ -1,10 +1,11 @@
+// @ts-check
 // Levels of detail: every object's lowest level first (so the whole room appears quickly), then
 // sharper levels for the objects that cover the most screen, while the sum of the displayed (and
 // in-flight) levels' triangles and GPU texture bytes stays within the budget. A level that fails
 // keeps the lower one and is reported; an object whose every level fails shows a neutral stand-in.
 import * as THREE from 'three';
 import { loadGLB, disposeGPU } from './loaders.js';
-import { viewerState, now, reportError } from './state.js';
+import { viewerState, now, record, reportError } from './state.js';
 
 // Quest-class defaults (stereo at 72-90 Hz): what a Quest 2/3 draws comfortably per eye.
 export const DEFAULT_BUDGET = { triangles: 400_000, gpuTextureBytes: 384 * 1024 * 1024 };
@@ -12,8 +13,22 @@ const TRIS_PER_PIXEL = 1.0; // a level is worth loading when it has at most ~1 t
 const MAX_PARALLEL = 3; // sharper levels in flight at once (lowest levels: 4)
 const LEVEL_ORDER = ['low', 'medium', 'high', 'full'];
 
+/** @typedef {import('./manifest.js').Level} Level */
+/** @typedef {{triangles: number, gpuTextureBytes: number, ignoreScreenSize?: boolean}} Budget */
+/**
+ * One object's levels and what is shown, loading and cached of them.
+ * @typedef {{id: string, levels: Level[], holder: THREE.Object3D, centre: THREE.Vector3, radius: number,
+ *   shown: number, pending: number, failed: Set<number>, cache: Map<number, THREE.Object3D>, pixels: number,
+ *   desired: number, placeholder?: THREE.Mesh | null}} Item
+ */
+
+/**
+ * @param {import('./manifest.js').Manifest} manifest
+ * @returns {Budget}
+ */
 export function budgetFromPage(manifest) {
   const q = new URLSearchParams(location.search);
+  /** @param {string | null} v */
   const num = (v) => (v != null && /^\d+(\.\d+)?(e\d+)?$/i.test(v) ? Number(v) : null);
   return {
     triangles: num(q.get('budget_tris')) ?? manifest.budget?.triangles ?? DEFAULT_BUDGET.triangles,
@@ -23,12 +38,17 @@ export function budgetFromPage(manifest) {
 }
 
 export class LevelManager {
+  /**
+   * @param {{loader: import('three/addons/loaders/GLTFLoader.js').GLTFLoader, urlFor: (url: string) => string,
+   *   budget: Budget, onLevel?: (id: string, level: string) => void}} options
+   */
   constructor({ loader, urlFor, budget, onLevel }) {
     this.loader = loader;
     this.urlFor = urlFor;
     this.budget = budget;
     this.onLevel = onLevel || (() => {});
     this.wake = () => {};
+    /** @type {Map<string, Item>} */
     this.items = new Map();
     this.active = 0;
     this.phase = 'lowest'; // 'lowest' until every object's first level settled, then 'refine'
@@ -37,7 +57,11 @@ export class LevelManager {
     viewerState.budget.gpuTextureBytes = budget.gpuTextureBytes;
   }
 
-  /** holder: a placed Group; record: the manifest object (levels ordered low -> high). */
+  /**
+   * @param {string} id
+   * @param {import('./manifest.js').ObjectRecord} record the manifest object (levels ordered low -> high)
+   * @param {THREE.Object3D} holder a placed Group
+   */
   add(id, record, holder) {
     const rightsMax = record.rights && record.rights.max_level;
     const levels = record.levels.filter((l) => !rightsMax || LEVEL_ORDER.indexOf(l.name) <= LEVEL_ORDER.indexOf(rightsMax));
@@ -50,11 +74,19 @@ export class LevelManager {
     });
   }
 
+  /**
+   * @param {Item} item
+   * @param {number} index
+   * @param {'triangles' | 'gpu_texture_bytes'} key
+   */
   cost(item, index, key) {
     return index < 0 ? 0 : item.levels[index][key] || 0;
   }
 
-  /** Budget use counts the in-flight level too, so a swap can never overshoot. */
+  /**
+   * Budget use counts the in-flight level too, so a swap can never overshoot.
+   * @param {'triangles' | 'gpu_texture_bytes'} key
+   */
   used(key) {
     let sum = 0;
     for (const it of this.items.values()) sum += this.cost(it, Math.max(it.shown, it.pending, 0), key);
@@ -68,20 +100,21 @@ export class LevelManager {
     b.maxUsedTriangles = Math.max(b.maxUsedTriangles, b.usedTriangles);
   }
 
-  /** Loads every lowest level, nearest first; resolves when all have loaded or failed. */
+  /**
+   * Loads every lowest level, nearest first; resolves when all have loaded or failed.
+   * @param {THREE.Vector3} from
+   */
   async loadLowest(from) {
     const order = [...this.items.values()].sort((a, b) => this.distance(a, from) - this.distance(b, from));
     const queue = order.slice();
     const worker = async () => {
-      while (queue.length) {
-        const it = queue.shift();
-        await this.loadFirstAvailable(it);
-      }
+      for (let it = queue.shift(); it; it = queue.shift()) await this.loadFirstAvailable(it);
     };
     await Promise.all(Array.from({ length: Math.min(4, queue.length) }, worker));
     this.phase = 'refine';
   }
 
+  /** @param {Item} it */
   async loadFirstAvailable(it) {
     for (let i = 0; i < it.levels.length; i++) {
       if (await this.loadLevel(it, i)) return;
@@ -90,18 +123,27 @@ export class LevelManager {
     this.showPlaceholder(it);
   }
 
+  /**
+   * @param {Item} it
+   * @param {THREE.Vector3} from
+   */
   distance(it, from) {
     const c = it.centre.clone().applyMatrix4(it.holder.matrixWorld);
     return c.distanceTo(from);
   }
 
+  /**
+   * @param {Item} it
+   * @param {number} index
+   */
   async loadLevel(it, index) {
     const level = it.levels[index];
     it.pending = index;
     this.publishUsage();
     this.active++;
+    /** @type {import('./state.js').LevelLoad} */
     const entry = { object: it.id, level: level.name, index, ok: false, bytes: level.bytes, startedAt: Math.round(now()), doneAt: null };
-    viewerState.levelLoads.push(entry);
+    record('levelLoads', entry);
     try {
       const { scene } = await loadGLB(this.loader, this.urlFor(level.url));
       scene.traverse((o) => { o.userData.selectId = it.id; });
@@ -111,7 +153,7 @@ export class LevelManager {
       return true;
     } catch (err) {
       it.failed.add(index);
-      viewerState.levelFailures.push({ object: it.id, level: level.name, message: String(err.message || err) });
+      record('levelFailures', { object: it.id, level: level.name, message: err instanceof Error ? err.message : String(err) });
       reportError(`level ${it.id}/${level.name}`, err);
       return false;
     } finally {
@@ -124,6 +166,10 @@ export class LevelManager {
     }
   }
 
+  /**
+   * @param {Item} it
+   * @param {number} index
+   */
   show(it, index) {
     const scene = it.cache.get(index);
     if (!scene) return;
@@ -145,6 +191,7 @@ export class LevelManager {
     this.onLevel(it.id, it.levels[index].name);
   }
 
+  /** @param {Item} it */
   showPlaceholder(it) {
     if (it.placeholder) return;
     const size = it.radius * 1.2;
@@ -159,7 +206,11 @@ export class LevelManager {
     viewerState.levels[it.id] = 'placeholder';
   }
 
-  /** Called a few times a second: decides which objects deserve a sharper (or blunter) level. */
+  /**
+   * Called a few times a second: decides which objects deserve a sharper (or blunter) level.
+   * @param {THREE.PerspectiveCamera} camera
+   * @param {number} viewportHeight
+   */
   update(camera, viewportHeight) {
     if (this.phase !== 'refine') return;
     const eye = new THREE.Vector3().setFromMatrixPosition(camera.matrixWorld);
@@ -170,6 +221,7 @@ export class LevelManager {
       const px = (it.radius / (d * tanHalf)) * (viewportHeight / 2);
       it.pixels = px;
       const area = Math.PI * px * px;
+      /** @param {number} trisPerPixel */
       const wanted = (trisPerPixel) => {
         let best = 0;
         for (let i = 1; i < it.levels.length; i++) {
@@ -202,7 +254,10 @@ export class LevelManager {
     if (!busy && viewerState.allHighAt == null && viewerState.firstFrameAt != null) viewerState.allHighAt = Math.round(now());
   }
 
-  /** The highest level up to `desired` whose extra triangles and texture bytes fit the budget. */
+  /**
+   * The highest level up to `desired` whose extra triangles and texture bytes fit the budget.
+   * @param {Item} it
+   */
   affordable(it) {
     const tris = this.used('triangles') - this.cost(it, it.shown, 'triangles');
     const tex = this.used('gpu_texture_bytes') - this.cost(it, it.shown, 'gpu_texture_bytes');

@@ -1,33 +1,60 @@
+// @ts-check
 // Entry point of the exhibition page (/exhibitions/{id}) and of the embed page (/embed/{id} and
 // /embed/{id}/{object}): reads the manifest, builds the overlays and the 3D viewer, connects the
-// room, and exposes window.viewer (the page's API, used by tests and by the embed's postMessage).
+// room, and exposes window.viewer (the page's API; the embed's postMessage calls the same actions).
+// Hooks into the internals for the end-to-end tests go to window.viewerTest, and only when the
+// test set window.vrcultureTestHooks before the page loaded.
 import { exhibitionIdFromPath, loadManifest, selectableIndex } from './manifest.js';
 import { chooseLanguage, pick, t } from './i18n.js';
-import { viewerState, reportError } from './state.js';
+import { viewerState, now, record, reportError } from './state.js';
+import { listen } from './events.js';
 import { webglAvailable } from './scene.js';
 import { Overlay, showFatal } from './ui.js';
 import { readPreference, writePreference } from './storage.js';
 
 const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45'];
 
-class App {
+/** @typedef {import('./manifest.js').Manifest} Manifest */
+/** @typedef {{id: number, name: string, color?: string, guide?: boolean, picked?: string | null}} Visitor */
+
+/** The page: manifest, overlays, viewer, XR, room and tours. An EventTarget: fires `xr`. */
+export class App extends EventTarget {
   constructor() {
-    this.listeners = new Map();
+    super();
+    /** @type {import('./viewer.js').Viewer | null} */
     this.viewer = null;
+    /** @type {import('./rooms.js').RoomClient | null} */
     this.rooms = null;
+    /** @type {import('./xr.js').XRInput | null} */
+    this.xr = null;
+    /** @type {import('./smart.js').SmartExhibits | null} */
+    this.smart = null;
+    /** @type {import('./vrpanel.js').VRPanel | null} */
+    this.vrPanel = null;
+    /** @type {import('./avatars.js').Avatars | null} */
+    this.avatars = null;
+    /** @type {import('./tours.js').Tours | null} */
+    this.tours = null;
+    /** @type {import('./ui.js').Overlay | null} */
+    this.overlay = null;
+    /** @type {((x: number, y: number, via?: string) => void) | null} desktop controls' click, for tests */
+    this.clickAt = null;
+    /** @type {Map<number, Visitor>} */
     this.visitors = new Map();
     this.params = new URLSearchParams(location.search);
+    this.embedded = false;
+    /** @type {string | null} */
+    this.objectOnly = null;
+    this.mode = 'exhibition';
+    /** @type {Manifest} */
+    this.manifest = /** @type {Manifest} */ ({});
+    /** @type {Map<string, import('./manifest.js').Selectable>} */
+    this.index = new Map();
+    this.language = 'en';
+    this.statusText = '';
   }
 
-  emit(name, payload) {
-    for (const fn of this.listeners.get(name) || []) fn(payload);
-  }
-
-  on(name, fn) {
-    if (!this.listeners.has(name)) this.listeners.set(name, []);
-    this.listeners.get(name).push(fn);
-  }
-
+  /** @param {import('./i18n.js').Text} x */
   text(x) {
     return pick(x, this.language, this.manifest?.default_language);
   }
@@ -51,9 +78,9 @@ class App {
     this.status(t(this.language, 'loading'), 0);
 
     const { Tours } = await import('./tours.js');
-    this.tours = new Tours(this);
-    this.tourBar = this.tours;
-    this.tours.wire();
+    const tours = new Tours(this);
+    this.tours = tours;
+    tours.wire();
 
     if (!webglAvailable()) {
       viewerState.webgl = false;
@@ -64,54 +91,58 @@ class App {
       return;
     }
     viewerState.webgl = true;
-    await this.startViewer();
+    await this.startViewer(tours);
     this.announceReady();
   }
 
-  async startViewer() {
+  /** @param {import('./tours.js').Tours} tours */
+  async startViewer(tours) {
     const [{ Viewer }, { installDesktopControls }, { SmartExhibits }, { VRPanel }] = await Promise.all([
       import('./viewer.js'), import('./controls.js'), import('./smart.js'), import('./vrpanel.js')]);
-    const stage = document.querySelector('#stage');
+    const stage = /** @type {HTMLElement} */ (document.querySelector('#stage'));
     const viewer = new Viewer({ container: stage, manifest: this.manifest, language: this.language, mode: this.mode });
     this.viewer = viewer;
     viewer.renderer.domElement.setAttribute('aria-label', `${this.text(this.manifest.title)}: 3D`);
-    this.smart = new SmartExhibits(viewer);
-    viewer.smart = this.smart;
-    this.vrPanel = new VRPanel(this);
-    this.vrPanel.attach(viewer.scene);
-    viewer.on('select', (e) => this.onSelect(e));
-    viewer.on('reading', (e) => {
-      if (e.exhibit) { this.overlay.refreshLive(e.exhibit); if (this.vrPanel.current?.id === e.exhibit) this.vrPanel.refresh(); }
+    const smart = new SmartExhibits(viewer);
+    this.smart = smart;
+    viewer.smart = smart;
+    const vrPanel = new VRPanel(this);
+    this.vrPanel = vrPanel;
+    vrPanel.attach(viewer.scene);
+    listen(viewer, 'select', (/** @type {import('./viewer.js').SelectDetail} */ e) => this.onSelect(e));
+    listen(viewer, 'reading', (/** @type {{exhibit?: string}} */ e) => {
+      if (e.exhibit) { this.overlay?.refreshLive(e.exhibit); if (vrPanel.current?.id === e.exhibit) vrPanel.refresh(); }
     });
-    viewer.on('level', () => this.progress());
+    listen(viewer, 'level', () => this.progress());
 
-    if (this.mode === 'turntable') {
+    if (this.objectOnly) {
       const { installTurntable } = await import('./turntable.js');
       installTurntable(viewer, this.objectOnly);
     } else {
-      installDesktopControls(viewer);
+      this.clickAt = installDesktopControls(viewer).clickAt;
     }
     // assets start loading now; XR and the room are set up while they arrive
     const started = viewer.start({ objectsOnly: this.objectOnly ? [this.objectOnly] : null });
-    if (this.mode !== 'turntable') {
-      await this.setupXR();
-      await this.setupRoom();
-      if (!this.rooms) this.primeReadings();
+    if (!this.objectOnly) {
+      await this.setupXR(viewer);
+      await this.setupRoom(viewer, smart, tours);
+      if (!this.rooms) this.primeReadings(smart);
     }
     await started;
     this.status('');
-    if (viewerState.levelFailures.length) this.status(t(this.language, 'failedLevel'));
+    if (viewerState.counts.levelFailures) this.status(t(this.language, 'failedLevel'));
     const initial = this.params.get('object');
     if (initial && this.index.has(initial)) this.select(initial, 'api');
   }
 
-  async setupXR() {
+  /** @param {import('./viewer.js').Viewer} viewer */
+  async setupXR(viewer) {
     const { xrSupported, XRInput } = await import('./xr.js');
-    const button = document.querySelector('#enter-vr');
-    this.xr = new XRInput(this);
-    this.on('xr', ({ presenting }) => {
+    const button = /** @type {HTMLButtonElement | null} */ (document.querySelector('#enter-vr'));
+    this.xr = new XRInput(this, viewer);
+    listen(this, 'xr', (/** @type {{presenting: boolean}} */ { presenting }) => {
       if (button) button.textContent = t(this.language, presenting ? 'exitVR' : 'enterVR');
-      if (this.vrPanel.current) this.vrPanel.place();
+      if (this.vrPanel?.current) this.vrPanel.place();
     });
     const supported = await xrSupported();
     viewerState.xrSupported = supported;
@@ -121,107 +152,127 @@ class App {
     }
   }
 
-  async setupRoom() {
+  /**
+   * @param {import('./viewer.js').Viewer} viewer
+   * @param {import('./smart.js').SmartExhibits} smart
+   * @param {import('./tours.js').Tours} tours
+   */
+  async setupRoom(viewer, smart, tours) {
     const wanted = this.embedded ? this.params.get('room') === '1' : this.params.get('room') !== '0';
     if (!wanted) return;
     const { RoomClient } = await import('./rooms.js');
     const { Avatars } = await import('./avatars.js');
-    const avatars = new Avatars(this.viewer);
+    const avatars = new Avatars(viewer);
     this.avatars = avatars;
-    if (this.params.get('name')) writePreference('name', this.params.get('name').slice(0, 32));
-    const name = (this.params.get('name') || readPreference('name') || t(this.language, 'visitor')).slice(0, 32);
+    const given = this.params.get('name');
+    if (given) writePreference('name', given.slice(0, 32));
+    const name = (given || readPreference('name') || t(this.language, 'visitor')).slice(0, 32);
     let color = readPreference('color');
-    if (!/^#[0-9a-f]{6}$/i.test(color || '')) {
+    if (!color || !/^#[0-9a-f]{6}$/i.test(color)) {
       color = PALETTE[Math.floor(Math.random() * PALETTE.length)];
       writePreference('color', color);
     }
-    this.rooms = new RoomClient({
+    const rooms = new RoomClient({
       exhibition: this.manifest.id, name, color, lang: this.language, guideCode: this.params.get('guide_code'),
-      handlers: {
-        welcome: (m) => {
-          this.visitors = new Map((m.visitors || []).map((v) => [v.id, v]));
-          this.renderGuides();
-          avatars.reset(m.visitors || []);
-          for (const [feed, reading] of Object.entries(m.readings || {})) this.smart.ingest(feed, reading);
-          this.tours.rejoin(m.visitors || []);
-          if (m.tour) this.tours.onRoomTour({ type: 'tour', ...m.tour });
-          if (this.statusText === t(this.language, 'offline')) this.status('');
-        },
-        joined: (m) => { this.visitors.set(m.visitor.id, m.visitor); this.renderGuides(); avatars.add(m.visitor); },
-        left: (m) => { this.visitors.delete(m.id); this.renderGuides(); avatars.remove(m.id); },
-        picked: (m) => { const v = this.visitors.get(m.id); if (v) v.picked = m.object; },
-        state: (frame) => avatars.apply(frame.visitors),
-        tour: (m) => this.tours.onRoomTour(m),
-        reading: (m) => this.smart.ingest(m.feed, m.reading),
-        error: (m) => { if (m.code === 'bad_guide_code') this.notice(t(this.language, 'badGuideCode')); },
-        status: (s) => { if (s === 'closed' && viewerState.ready) this.status(t(this.language, 'offline')); },
-      },
     });
-    this.viewer.onFrame(() => this.sendPose());
-    this.rooms.connect();
-    this.wireLeadForm();
+    this.rooms = rooms;
+    /** @typedef {import('./rooms.js').RoomMessage} RoomMessage */
+    listen(rooms, 'welcome', (/** @type {RoomMessage} */ m) => {
+      this.visitors = new Map((m.visitors || []).map((/** @type {Visitor} */ v) => [v.id, v]));
+      this.renderGuides();
+      avatars.reset(m.visitors || []);
+      for (const [feed, reading] of Object.entries(m.readings || {})) smart.ingest(feed, reading);
+      tours.rejoin(m.visitors || []);
+      if (m.tour) tours.onRoomTour({ type: 'tour', ...m.tour });
+      if (this.statusText === t(this.language, 'offline')) this.status('');
+    });
+    listen(rooms, 'joined', (/** @type {RoomMessage} */ m) => {
+      this.visitors.set(m.visitor.id, m.visitor);
+      this.renderGuides();
+      avatars.add(m.visitor);
+    });
+    listen(rooms, 'left', (/** @type {RoomMessage} */ m) => { this.visitors.delete(m.id); this.renderGuides(); avatars.remove(m.id); });
+    listen(rooms, 'picked', (/** @type {RoomMessage} */ m) => { const v = this.visitors.get(m.id); if (v) v.picked = m.object; });
+    listen(rooms, 'state', (/** @type {{visitors: Map<number, import('./posecodec.js').StateParts>}} */ frame) => avatars.apply(frame.visitors));
+    listen(rooms, 'tour', (/** @type {RoomMessage} */ m) => tours.onRoomTour(m));
+    listen(rooms, 'reading', (/** @type {RoomMessage} */ m) => smart.ingest(m.feed, m.reading));
+    listen(rooms, 'error', (/** @type {RoomMessage} */ m) => { if (m.code === 'bad_guide_code') this.notice(t(this.language, 'badGuideCode')); });
+    listen(rooms, 'status', (/** @type {string} */ s) => { if (s === 'closed' && viewerState.ready) this.status(t(this.language, 'offline')); });
+    viewer.onFrame(() => this.sendPose());
+    rooms.connect();
+    this.wireLeadForm(rooms);
   }
 
-  /** A guide types the code the curator gave them; the room then lets them lead tours. */
-  wireLeadForm() {
-    const form = document.querySelector('#lead-form');
-    if (!form) return;
+  /**
+   * A guide types the code the curator gave them; the room then lets them lead tours.
+   * @param {import('./rooms.js').RoomClient} rooms
+   */
+  wireLeadForm(rooms) {
+    const form = /** @type {HTMLFormElement | null} */ (document.querySelector('#lead-form'));
+    const input = /** @type {HTMLInputElement | null} */ (form?.querySelector('#guide-code'));
+    if (!form || !input) return;
     form.hidden = this.manifest.tours.length === 0;
     form.addEventListener('submit', (e) => {
       e.preventDefault();
-      const code = form.querySelector('#guide-code').value.trim();
-      if (code) this.rooms.lead(code);
-      form.querySelector('#guide-code').value = '';
+      const code = input.value.trim();
+      if (code) rooms.lead(code);
+      input.value = '';
     });
   }
 
   /** Guides present in the room, each with a "follow" button (the tour then moves you). */
   renderGuides() {
-    const box = document.querySelector('#guides');
+    const box = /** @type {HTMLElement | null} */ (document.querySelector('#guides'));
     const guides = [...this.visitors.values()].filter((v) => v.guide);
-    viewerState.visitors = [...this.visitors.values()].map(({ id, name, guide }) => ({ id, name, guide }));
+    viewerState.visitors = [...this.visitors.values()].map(({ id, name, guide }) => ({ id, name, guide: !!guide }));
     if (!box) return;
     box.hidden = guides.length === 0;
     box.replaceChildren(...guides.map((g) => {
       const b = document.createElement('button');
       b.type = 'button';
-      b.dataset.guide = g.id;
+      b.dataset.guide = String(g.id);
       b.textContent = `${t(this.language, 'joinGuide')}: ${g.name}`;
-      b.addEventListener('click', () => this.tours.follow(g.id));
+      b.addEventListener('click', () => this.tours?.follow(g.id));
       return b;
     }));
   }
 
-  /** Without a room, smart exhibits still show their newest reading. */
-  primeReadings() {
-    for (const s of this.manifest.smart_exhibits) this.smart.fetchHistory(s.id, 1);
+  /**
+   * Without a room, smart exhibits still show their newest reading.
+   * @param {import('./smart.js').SmartExhibits} smart
+   */
+  primeReadings(smart) {
+    for (const s of this.manifest.smart_exhibits) smart.fetchHistory(s.id, 1);
   }
 
   sendPose() {
     const v = this.viewer;
-    if (!this.rooms || !this.rooms.open) return;
+    if (!v || !this.rooms || !this.rooms.open) return;
+    /** @param {import('three').Object3D} obj */
     const part = (obj) => {
       obj.updateMatrixWorld(true);
-      const p = obj.getWorldPosition(new v.camera.position.constructor());
-      const q = obj.getWorldQuaternion(new v.camera.quaternion.constructor());
+      const p = obj.getWorldPosition(v.camera.position.clone());
+      const q = obj.getWorldQuaternion(v.camera.quaternion.clone());
       return { p: [p.x, p.y, p.z], q: [q.x, q.y, q.z, q.w] };
     };
+    /** @type {import('./posecodec.js').PoseParts} */
     const parts = { head: part(v.camera) }; // in XR three keeps the head pose on the user camera
     if (v.renderer.xr.isPresenting && this.xr) {
       for (const { c } of this.xr.controllers) {
-        const src = c.userData.source;
-        if (src && src.handedness in { left: 1, right: 1 } && c.visible) parts[src.handedness] = part(c);
+        const src = /** @type {XRInputSource | null} */ (c.userData.source);
+        if (src && (src.handedness === 'left' || src.handedness === 'right') && c.visible) parts[src.handedness] = part(c);
       }
     }
     this.rooms.sendPose(parts, performance.now());
   }
 
-  onSelect({ id, via, annotation, narration }) {
+  /** @param {{id: string | null, via: string, annotation: string | null, narration?: string | null}} selection */
+  onSelect({ id, via, annotation, narration = null }) {
     if (id == null) {
-      this.overlay.hide();
+      this.overlay?.hide();
       this.vrPanel?.hide();
     } else {
-      this.overlay.open(id, { annotation, focus: via === 'keyboard' });
+      this.overlay?.open(id, { annotation, focus: via === 'keyboard' });
       if (this.vrPanel) {
         if (viewerState.inXR || via === 'controller') this.vrPanel.show(id, annotation, { narration });
         else this.vrPanel.hide();
@@ -232,29 +283,37 @@ class App {
     this.postToParent({ type: 'vrculture:select', object: id });
   }
 
-  /** Selects an object or exhibit (null closes the panels); works without WebGL too. */
+  /**
+   * Selects an object or exhibit (null closes the panels); works without WebGL too.
+   * @param {string | null} id
+   * @param {string} [via]
+   * @param {string | null} [annotation]
+   * @param {{narration?: string | null}} [extra]
+   */
   select(id, via = 'api', annotation = null, extra = {}) {
     if (id != null && !this.index.has(id)) return false;
     if (this.viewer) {
       return this.viewer.select(id, via, annotation, extra);
     }
     viewerState.selected = id;
-    if (id != null) viewerState.picks.push({ id, via, annotation, at: Math.round(performance.now()) });
+    if (id != null) record('picks', { id, via, annotation, at: Math.round(now()) });
     this.onSelect({ id, via, annotation, ...extra });
     return true;
   }
 
+  /** @param {string} lang */
   setLanguage(lang) {
     if (!this.manifest.languages.includes(lang)) return false;
     this.language = lang;
     viewerState.language = lang;
     this.viewer?.setLanguage(lang);
-    this.overlay.render();
+    this.overlay?.render();
     this.vrPanel?.refresh();
     this.tours?.render();
     return true;
   }
 
+  /** @param {string} id */
   startTour(id) {
     return this.tours ? this.tours.start(id) : false;
   }
@@ -267,12 +326,19 @@ class App {
     return this.xr ? this.xr.exit() : false;
   }
 
+  /**
+   * @param {string} text
+   * @param {number | null} [progress]
+   */
   status(text, progress = null) {
     this.statusText = text;
     this.overlay?.status(text, { progress });
   }
 
-  /** A message that goes away by itself. */
+  /**
+   * A message that goes away by itself.
+   * @param {string} text
+   */
   notice(text, ms = 8000) {
     this.status(text);
     setTimeout(() => { if (this.statusText === text) this.status(''); }, ms);
@@ -281,7 +347,8 @@ class App {
   progress() {
     if (viewerState.firstFrameAt != null) return;
     const total = this.objectOnly ? 1 : this.manifest.objects.length;
-    const done = new Set(viewerState.levelLoads.filter((l) => l.doneAt != null).map((l) => l.object)).size;
+    // an object is done when it shows a level or, every level failed, its stand-in
+    const done = Object.keys(viewerState.levels).length;
     this.status(`${t(this.language, 'loading')} ${done}/${total}`, total ? done / total : null);
   }
 
@@ -289,34 +356,67 @@ class App {
     this.postToParent({ type: 'vrculture:ready', exhibition: this.manifest.id, object: this.objectOnly, webgl: viewerState.webgl });
   }
 
+  /** @param {{type: string} & Record<string, unknown>} msg */
   postToParent(msg) {
     // the museum page listens through vrculture-embed.js; payloads carry nothing private
     if (window.parent !== window) window.parent.postMessage(msg, '*');
   }
 }
 
-function exposeApi(app) {
-  window.viewer = {
+/**
+ * window.viewer: what a page (or a kiosk's own script) may ask of the viewer.
+ * @param {App} app
+ */
+export function publicApi(app) {
+  return {
     enterVR: () => app.enterVR(),
     exitVR: () => app.exitVR(),
+    /** @param {string | null} id @param {string | null} [annotation] */
     select: (id, annotation = null) => app.select(id, 'api', annotation),
+    /** @param {string} lang */
     setLanguage: (lang) => app.setLanguage(lang),
+    /** @param {string} id */
     startTour: (id) => app.startTour(id),
-    nextStop: () => app.tours.next(),
-    previousStop: () => app.tours.previous(),
-    endTour: () => app.tours.end(),
-    followGuide: (guideId) => app.tours.follow(guideId),
+    nextStop: () => app.tours?.next() ?? false,
+    previousStop: () => app.tours?.previous() ?? false,
+    endTour: () => app.tours?.end(),
+    /** @param {number} guideId */
+    followGuide: (guideId) => app.tours?.follow(guideId) ?? false,
+    /** @param {string} code */
     lead: (code) => app.rooms?.lead(code),
-    speak: (on = true) => app.tours.toggleSpeech(on),
+    speak: (on = true) => app.tours?.toggleSpeech(on),
+    /** @param {number} x @param {number} z @param {number | null} [yaw] */
     teleport: (x, z, yaw = null) => (app.viewer ? app.viewer.teleport(x, z, 'api', yaw) : false),
-    clickAt: (x, y) => app.viewer?.clickAt?.(x, y),
-    project: (x, y, z) => app.viewer?.project(x, y, z),
-    objectCentre: (id) => app.viewer?.objectCentre(id)?.toArray(),
-    unoccludedCentre: (id) => app.viewer?.unoccludedCentre(id) ?? null,
-    sample: (x, y) => new Promise((resolve) => { window.__sample = { x, y, resolve }; }),
-    disconnectRoom: () => app.rooms?.ws?.close(4001),
-    get app() { return app; },
   };
+}
+
+/**
+ * window.viewerTest: the end-to-end tests' hooks into the internals (clicks at a screen point,
+ * projections, pixel samples, a dropped room connection). Never part of the public API.
+ * @param {App} app
+ */
+export function testHooks(app) {
+  return {
+    get app() { return app; },
+    /** @param {number} x @param {number} y */
+    clickAt: (x, y) => app.clickAt?.(x, y),
+    /** @param {number} x @param {number} y @param {number} z */
+    project: (x, y, z) => app.viewer?.project(x, y, z),
+    /** @param {string} id */
+    objectCentre: (id) => app.viewer?.objectCentre(id)?.toArray(),
+    /** @param {string} id */
+    unoccludedCentre: (id) => app.viewer?.unoccludedCentre(id) ?? null,
+    /** @param {number} x @param {number} y */
+    sample: (x, y) => app.viewer?.sample(x, y) ?? Promise.reject(new Error('no 3D view on this page')),
+    disconnectRoom: () => app.rooms?.ws?.close(4001),
+  };
+}
+
+/** @param {App} app */
+function exposeApi(app) {
+  window.viewer = publicApi(app);
+  // set by a test (an init script) before the page loads; a link cannot set it
+  if (window.vrcultureTestHooks === true) window.viewerTest = testHooks(app);
   window.addEventListener('message', (ev) => {
     if (window.parent === window || ev.source !== window.parent) return;
     const m = ev.data;
@@ -330,7 +430,8 @@ function exposeApi(app) {
 const app = new App();
 exposeApi(app);
 app.boot().catch((err) => {
+  const message = err instanceof Error ? err.message : String(err);
   reportError('start', err);
-  showFatal(err.message || String(err));
-  app.postToParent({ type: 'vrculture:error', message: err.message || String(err) });
+  showFatal(message);
+  app.postToParent({ type: 'vrculture:error', message });
 });

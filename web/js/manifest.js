@@ -1,10 +1,43 @@
+// @ts-check
 // The exhibition manifest is the viewer's only starting input: fetch it and resolve its
 // bundle-relative URLs against /bundles/{id}/.
+
+/** @typedef {import('./i18n.js').Text} Text */
+/** @typedef {{position?: number[], yaw?: number, footprint?: number[]}} Placement */
+/** @typedef {{name: string, url: string, bytes: number, triangles: number, gpu_texture_bytes?: number}} Level */
+/** @typedef {{id: string, title?: Text, text?: Text, position: number[], normal?: number[]}} Annotation */
+/** @typedef {{label?: string, id?: string, uri?: string, max_level?: string}} Rights */
+/**
+ * @typedef {{id: string, title?: Text, description?: Text, creator?: string, date?: string, credit?: Text,
+ *   rights?: Rights, annotations?: Annotation[], levels: Level[], bounds?: {min: number[], max: number[]},
+ *   placement?: Placement}} ObjectRecord
+ */
+/**
+ * @typedef {{id: string, title?: Text, description?: Text, goal?: string, kind: string, feeds: string[],
+ *   model: {url: string, bytes?: number, nodes?: Record<string, string>}, placement?: Placement,
+ *   gauge?: {unit?: string}}} SmartRecord
+ */
+/** @typedef {{position: number[], yaw?: number}} ViewPoint */
+/** @typedef {{object?: string, title?: Text, narration?: Text, view_point?: ViewPoint}} TourStop */
+/** @typedef {{id: string, title?: Text, stops: TourStop[]}} Tour */
+/**
+ * @typedef {{schema_version: number, id: string, title?: Text, credit?: Text, languages: string[],
+ *   default_language?: string, objects: ObjectRecord[], rooms: {bounds: number[]}[], tours: Tour[],
+ *   smart_exhibits: SmartRecord[], feeds: Record<string, {unit?: string, kind?: string}>,
+ *   walkable?: number[][], entrance?: {position: number[], yaw: number},
+ *   architecture?: {url: string, bytes?: number}, budget?: {triangles?: number, gpu_texture_bytes?: number}}} Manifest
+ */
+/** @typedef {{kind: 'object', record: ObjectRecord} | {kind: 'smart', record: SmartRecord}} Selectable */
+
 export function exhibitionIdFromPath(pathname = location.pathname) {
   const m = pathname.match(/^\/(?:exhibitions|embed)\/([a-z0-9][a-z0-9_-]{0,63})(?:\/([a-z0-9][a-z0-9_-]{0,63}))?\/?$/);
   return m ? { id: m[1], object: m[2] || null } : null;
 }
 
+/**
+ * @param {string} id
+ * @param {string} relative
+ */
 export function bundleUrl(id, relative) {
   if (!/^[A-Za-z0-9._/-]+$/.test(relative) || relative.split('/').includes('..')) {
     throw new Error(`unsafe asset url in exhibition.json: ${relative}`);
@@ -12,6 +45,10 @@ export function bundleUrl(id, relative) {
   return `/bundles/${encodeURIComponent(id)}/${relative}`;
 }
 
+/**
+ * @param {string} id
+ * @returns {Promise<Manifest>}
+ */
 export async function loadManifest(id) {
   const url = `/bundles/${encodeURIComponent(id)}/exhibition.json`;
   const res = await fetch(url, { credentials: 'same-origin' });
@@ -27,8 +64,12 @@ export async function loadManifest(id) {
   return manifest;
 }
 
-/** Everything a visitor can select, by id: collection objects and smart exhibits. */
+/**
+ * Everything a visitor can select, by id: collection objects and smart exhibits.
+ * @param {Manifest} manifest
+ */
 export function selectableIndex(manifest) {
+  /** @type {Map<string, Selectable>} */
   const index = new Map();
   for (const o of manifest.objects) index.set(o.id, { kind: 'object', record: o });
   for (const s of manifest.smart_exhibits) index.set(s.id, { kind: 'smart', record: s });

@@ -1,13 +1,21 @@
+// @ts-check
 // Binary pose codec of the rooms protocol v1 (docs/rooms-protocol.md, "Binary frames"); mirrors
 // the Python reference vrculture/server/rooms/codec.py.
 export const POSE_FRAME = 0x01;
 export const STATE_FRAME = 0x02;
+/** @type {PartName[]} */
 export const PARTS = ['head', 'left', 'right'];
 const UNITS = 500; // 2 mm steps
 const LIMIT = 32767;
 const HIDDEN = -32768;
 const ROT_SCALE = 511 * Math.SQRT2;
 
+/** @typedef {{p: number[], q: number[]}} Part a position (m) and a rotation quaternion [x, y, z, w] */
+/** @typedef {{head?: Part, left?: Part, right?: Part}} PoseParts */
+/** @typedef {{head?: Part | null, left?: Part | null, right?: Part | null}} StateParts null: that part is hidden */
+/** @typedef {'head' | 'left' | 'right'} PartName */
+
+/** @param {number[]} q */
 function packRotation(q) {
   let v = [q[0], q[1], q[2], q[3]];
   const n = Math.hypot(...v) || 1;
@@ -26,18 +34,25 @@ function packRotation(q) {
   return word >>> 0;
 }
 
+/** @param {number} word */
 function unpackRotation(word) {
   const largest = word >>> 30;
   const small = [20, 10, 0].map((s) => Math.max(-1, Math.min(1, (((word >>> s) & 0x3ff) - 511) / ROT_SCALE)));
   const rest = Math.sqrt(Math.max(0, 1 - small.reduce((a, c) => a + c * c, 0)));
+  /** @type {number[]} */
   const q = [];
-  for (let i = 0; i < 4; i++) q.push(i === largest ? rest : small.shift());
+  let next = 0;
+  for (let i = 0; i < 4; i++) q.push(i === largest ? rest : small[next++]);
   return q;
 }
 
+/** @param {number} m */
 const quant = (m) => Math.max(-LIMIT, Math.min(LIMIT, Math.round(m * UNITS)));
 
-/** parts: {head?: {p: [x,y,z], q: [x,y,z,w]}, left?: …, right?: …} -> ArrayBuffer */
+/**
+ * parts: {head?: {p: [x,y,z], q: [x,y,z,w]}, left?: …, right?: …} -> ArrayBuffer
+ * @param {PoseParts} parts
+ */
 export function encodePoseFrame(parts) {
   const present = PARTS.filter((name) => parts[name]);
   const buf = new ArrayBuffer(2 + 10 * present.length);
@@ -46,7 +61,7 @@ export function encodePoseFrame(parts) {
   dv.setUint8(1, PARTS.reduce((m, name, bit) => (parts[name] ? m | (1 << bit) : m), 0));
   let o = 2;
   for (const name of present) {
-    const { p, q } = parts[name];
+    const { p, q } = /** @type {Part} */ (parts[name]);
     dv.setInt16(o, quant(p[0]), true);
     dv.setInt16(o + 2, quant(p[1]), true);
     dv.setInt16(o + 4, quant(p[2]), true);
@@ -56,18 +71,23 @@ export function encodePoseFrame(parts) {
   return buf;
 }
 
-/** ArrayBuffer -> {tick, visitors: Map(id -> {head?: part|null, left?: …, right?: …})}; part = {p, q} */
+/**
+ * ArrayBuffer -> {tick, visitors: Map(id -> {head?: part|null, left?: …, right?: …})}; part = {p, q}
+ * @param {ArrayBuffer} buffer
+ */
 export function decodeStateFrame(buffer) {
   const dv = new DataView(buffer);
   if (dv.byteLength < 8 || dv.getUint8(0) !== STATE_FRAME) throw new Error('not a state frame');
   const tick = dv.getUint32(2, true);
   const count = dv.getUint16(6, true);
   let o = 8;
+  /** @type {Map<number, StateParts>} */
   const visitors = new Map();
   for (let n = 0; n < count; n++) {
     if (o + 2 > dv.byteLength) throw new Error('state frame truncated');
     const word = dv.getUint16(o, true);
     o += 2;
+    /** @type {StateParts} */
     const parts = {};
     PARTS.forEach((name, bit) => {
       if (!((word >>> 13) & (1 << bit))) return;

@@ -1,28 +1,39 @@
+// @ts-check
 // Rooms client (docs/rooms-protocol.md v1): presence, poses, tours and live readings over one
 // WebSocket. A lost connection reconnects with exponential backoff; the exhibition keeps working
 // alone meanwhile.
 import { encodePoseFrame, decodeStateFrame } from './posecodec.js';
-import { viewerState, reportError } from './state.js';
+import { viewerState, keepLast, reportError } from './state.js';
+import { fire } from './events.js';
 
 const BACKOFF_START_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 const POSE_HZ = 20;
-const LOG_LIMIT = 200;
 
-export class RoomClient {
-  /** handlers: {welcome, joined, left, picked, tour, reading, state, status, error, reaction} */
-  constructor({ exhibition, name, color, lang, guideCode = null, handlers = {} }) {
+/** @typedef {{type: string, [field: string]: any}} RoomMessage a text message: `type` plus that type's fields (docs/rooms-protocol.md) */
+
+/**
+ * An EventTarget: fires `status` (detail 'connecting' | 'open' | 'closed'), `state` (a decoded
+ * binary state frame) and one event per text message type (welcome, joined, left, picked, tour,
+ * reading, error, …) whose detail is the message.
+ */
+export class RoomClient extends EventTarget {
+  /** @param {{exhibition: string, name: string, color: string, lang: string, guideCode?: string | null}} options */
+  constructor({ exhibition, name, color, lang, guideCode = null }) {
+    super();
     this.exhibition = exhibition;
     this.hello = { v: 1, name, color, lang };
     this.guideCode = guideCode;
-    this.handlers = handlers;
+    /** @type {WebSocket | null} */
     this.ws = null;
+    /** @type {string | null} */
     this.room = null;
     this.backoff = BACKOFF_START_MS;
     this.stopped = false;
     this.lastPoseAt = 0;
     this.lastPoseKey = '';
-    this.timer = null;
+    /** @type {ReturnType<typeof setTimeout> | undefined} */
+    this.timer = undefined;
   }
 
   url() {
@@ -44,8 +55,9 @@ export class RoomClient {
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     viewerState.ws.status = 'connecting';
-    this.emit('status', 'connecting');
+    fire(this, 'status', 'connecting');
     ws.addEventListener('open', () => {
+      /** @type {RoomMessage} */
       const hello = { type: 'hello', ...this.hello };
       if (this.guideCode) hello.guide_code = this.guideCode;
       if (this.room) hello.room = this.room;
@@ -57,7 +69,7 @@ export class RoomClient {
       this.ws = null;
       viewerState.ws.status = 'closed';
       viewerState.ws.lastClose = ev.code;
-      this.emit('status', 'closed');
+      fire(this, 'status', 'closed');
       // kicked (4000) or a protocol violation (1008): reconnecting would only repeat it
       if (!this.stopped && ev.code !== 4000 && ev.code !== 1008) this.scheduleReconnect();
     });
@@ -78,24 +90,20 @@ export class RoomClient {
     if (this.ws) this.ws.close(1000);
   }
 
-  emit(name, payload) {
-    const fn = this.handlers[name];
-    if (!fn) return;
-    try { fn(payload); } catch (err) { reportError(`room ${name}`, err); }
-  }
-
+  /** @param {MessageEvent} ev */
   onMessage(ev) {
     viewerState.ws.received++;
     if (ev.data instanceof ArrayBuffer) {
       try {
         const frame = decodeStateFrame(ev.data);
         viewerState.ws.ticks++;
-        this.emit('state', frame);
+        fire(this, 'state', frame);
       } catch (err) {
         reportError('room state frame', err);
       }
       return;
     }
+    /** @type {RoomMessage} */
     let msg;
     try {
       msg = JSON.parse(ev.data);
@@ -104,9 +112,7 @@ export class RoomClient {
       return;
     }
     if (!msg || typeof msg.type !== 'string') return;
-    const log = viewerState.ws.messages;
-    log.push(msg.type);
-    if (log.length > LOG_LIMIT) log.splice(0, log.length - LOG_LIMIT);
+    keepLast(viewerState.ws.messages, msg.type);
     if (msg.type === 'welcome') {
       this.room = msg.room;
       this.backoff = BACKOFF_START_MS;
@@ -115,18 +121,19 @@ export class RoomClient {
       viewerState.ws.selfId = msg.id;
       viewerState.ws.room = msg.room;
       viewerState.ws.guide = !!msg.guide;
-      this.emit('status', 'open');
+      fire(this, 'status', 'open');
     } else if (msg.type === 'error') {
       viewerState.ws.lastError = `${msg.code}: ${msg.message}`;
       if (msg.code === 'bad_guide_code') this.guideCode = null;
     }
-    this.emit(msg.type, msg);
+    fire(this, msg.type, msg);
   }
 
   get open() {
     return !!this.ws && this.ws.readyState === WebSocket.OPEN && viewerState.ws.status === 'open';
   }
 
+  /** @param {RoomMessage} msg */
   sendJSON(msg) {
     if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
     this.ws.send(JSON.stringify(msg));
@@ -134,11 +141,15 @@ export class RoomClient {
     return true;
   }
 
+  /** @param {RoomMessage} msg */
   send(msg) {
     return this.open ? this.sendJSON(msg) : false;
   }
 
-  /** Becomes a guide: reconnects with the code (the protocol takes it in hello only). */
+  /**
+   * Becomes a guide: reconnects with the code (the protocol takes it in hello only).
+   * @param {string} code
+   */
   lead(code) {
     this.guideCode = code;
     if (this.ws) this.ws.close(1000);
@@ -147,9 +158,13 @@ export class RoomClient {
     this.connect();
   }
 
-  /** parts as encodePoseFrame takes them; throttled and skipped when nothing moved. */
+  /**
+   * parts as encodePoseFrame takes them; throttled and skipped when nothing moved.
+   * @param {import('./posecodec.js').PoseParts} parts
+   * @param {number} t
+   */
   sendPose(parts, t) {
-    if (!this.open || t - this.lastPoseAt < 1000 / POSE_HZ) return;
+    if (!this.ws || !this.open || t - this.lastPoseAt < 1000 / POSE_HZ) return;
     const key = JSON.stringify(parts, (k, v) => (typeof v === 'number' ? Math.round(v * 200) : v));
     if (key === this.lastPoseKey && t - this.lastPoseAt < 1000) return;
     this.lastPoseAt = t;

@@ -1,6 +1,8 @@
+// @ts-check
 // The three.js scene of an exhibition: architecture, placed objects and smart exhibits, lights.
 import * as THREE from 'three';
 
+/** @param {HTMLElement} canvasParent */
 export function createRenderer(canvasParent) {
   const renderer = new THREE.WebGLRenderer({ antialias: true, powerPreference: 'high-performance' });
   renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
@@ -32,7 +34,11 @@ export function createScene() {
   return scene;
 }
 
-/** A group standing where the manifest places it: origin = centre of the object's base. */
+/**
+ * A group standing where the manifest places it: origin = centre of the object's base.
+ * @param {import('./manifest.js').Placement | null | undefined} placement
+ * @param {string} name
+ */
 export function placedGroup(placement, name) {
   const g = new THREE.Group();
   g.name = name;
@@ -44,7 +50,10 @@ export function placedGroup(placement, name) {
   return g;
 }
 
-/** A floor (y=0) under the walkable rectangles, used when the bundle has no architecture GLB. */
+/**
+ * A floor (y=0) under the walkable rectangles, used when the bundle has no architecture GLB.
+ * @param {import('./manifest.js').Manifest} manifest
+ */
 export function fallbackFloor(manifest) {
   const rects = manifest.walkable && manifest.walkable.length ? manifest.walkable
     : manifest.rooms.map((r) => r.bounds);
@@ -59,8 +68,13 @@ export function fallbackFloor(manifest) {
   return g;
 }
 
-/** Small markers for an object's annotations, selectable in VR and on screen. */
+/**
+ * Small markers for an object's annotations, selectable in VR and on screen.
+ * @param {import('./manifest.js').ObjectRecord} record
+ * @param {THREE.Object3D} holder
+ */
 export function annotationMarkers(record, holder) {
+  /** @type {THREE.Mesh[]} */
   const list = [];
   const b = record.bounds;
   const extent = b ? Math.hypot(b.max[0] - b.min[0], b.max[1] - b.min[1], b.max[2] - b.min[2]) / 2 : 0.5;
@@ -81,6 +95,11 @@ export function annotationMarkers(record, holder) {
   return list;
 }
 
+/**
+ * @param {number[][]} rects [x0, z0, x1, z1] each
+ * @param {number} x
+ * @param {number} z
+ */
 export function insideRects(rects, x, z) {
   return rects.some(([x0, z0, x1, z1]) => x >= x0 && x <= x1 && z >= z0 && z <= z1);
 }

@@ -1,24 +1,45 @@
+// @ts-check
 // Smart-city exhibits: live sensor readings animate named nodes of the exhibit's model (a street
 // light's glow, a bin's fill, a screening screen's count) and feed the panel's values and chart.
 import * as THREE from 'three';
 import { viewerState, reportError } from './state.js';
+import { fire, listen } from './events.js';
 
 const HISTORY = 60;
 // node role -> conventional node name, used when the manifest's model.nodes does not name it
+/** @type {Record<string, string>} */
 const DEFAULT_NODES = { light: 'lamp_light', fill: 'bin_fill', screen: 'screen' };
 
+/** @typedef {import('./manifest.js').SmartRecord} SmartRecord */
+/** @typedef {Record<string, any>} Reading a feed's reading: `t` plus the fields of its kind */
+/**
+ * What a panel shows of one feed.
+ * @typedef {{feed: string, kind: string, value: number | null, unit: string, series: number[], last: Reading | null}} LiveValue
+ */
+
 export class SmartExhibits {
+  /** @param {import('./viewer.js').Viewer} viewer */
   constructor(viewer) {
     this.viewer = viewer;
-    this.byFeed = new Map(); // feed id -> exhibit record
-    this.history = new Map(); // feed id -> readings, oldest first
-    this.nodes = new Map(); // exhibit id -> {light, fill, screen}
+    /** @type {Map<string, SmartRecord>} feed id -> exhibit record */
+    this.byFeed = new Map();
+    /** @type {Map<string, Reading[]>} feed id -> readings, oldest first */
+    this.history = new Map();
+    /** @type {Map<string, {group: THREE.Object3D, named: Record<string, string>, cache: Map<string, THREE.Object3D | null>}>} exhibit id -> its model and the nodes found in it */
+    this.nodes = new Map();
+    /** @type {Map<string, string>} street-lighting feed -> the lamp the exhibit follows */
+    this.lampShown = new Map();
     for (const s of viewer.manifest.smart_exhibits) for (const f of s.feeds) this.byFeed.set(f, s);
-    viewer.on('smart-loaded', ({ id, group }) => this.bindNodes(id, group));
+    listen(viewer, 'smart-loaded', (/** @type {{id: string, group: THREE.Object3D}} */ { id, group }) => this.bindNodes(id, group));
   }
 
+  /**
+   * @param {string} id
+   * @param {THREE.Object3D} group
+   */
   bindNodes(id, group) {
     const s = this.viewer.manifest.smart_exhibits.find((x) => x.id === id);
+    if (!s) return;
     this.nodes.set(id, { group, named: (s.model && s.model.nodes) || {}, cache: new Map() });
     for (const feed of s.feeds) {
       const latest = this.latest(feed);
@@ -27,43 +48,61 @@ export class SmartExhibits {
   }
 
   /** The node playing `role` for `feed`: model.nodes["role:feed"], then ["role"], then the
-   * conventional name. Its materials are cloned once so that shared materials stay untouched. */
+   * conventional name. Its materials are cloned once so that shared materials stay untouched.
+   * @param {string} exhibitId
+   * @param {string} role
+   * @param {string} feed
+   * @returns {THREE.Object3D | null}
+   */
   node(exhibitId, role, feed) {
     const entry = this.nodes.get(exhibitId);
     if (!entry) return null;
     const key = `${role}:${feed}`;
-    if (entry.cache.has(key)) return entry.cache.get(key);
+    const cached = entry.cache.get(key);
+    if (cached !== undefined) return cached;
+    /** @type {THREE.Object3D | null} */
     let found = null;
     for (const name of [entry.named[key], entry.named[role], DEFAULT_NODES[role]]) {
-      found = name ? entry.group.getObjectByName(name) : null;
+      found = (name && entry.group.getObjectByName(name)) || null;
       if (found) break;
     }
-    found?.traverse((o) => { if (o.isMesh && !o.userData.ownMaterial) { o.material = o.material.clone(); o.userData.ownMaterial = true; } });
+    found?.traverse((o) => {
+      if (o instanceof THREE.Mesh && !o.userData.ownMaterial) { o.material = o.material.clone(); o.userData.ownMaterial = true; }
+    });
     entry.cache.set(key, found);
     return found;
   }
 
+  /** @param {string} feed */
   latest(feed) {
     const h = this.history.get(feed);
     return h && h.length ? h[h.length - 1] : null;
   }
 
-  /** A reading arrived (room WebSocket or history fetch). */
+  /**
+   * A reading arrived (room WebSocket or history fetch).
+   * @param {string} feed
+   * @param {unknown} reading
+   */
   ingest(feed, reading, { live = true } = {}) {
     const s = this.byFeed.get(feed);
     if (!s || !reading || typeof reading !== 'object') return;
+    const r = /** @type {Reading} */ (reading);
     const h = this.history.get(feed) || [];
-    if (h.length && reading.t != null && h[h.length - 1].t === reading.t) return;
-    h.push(reading);
+    if (h.length && r.t != null && h[h.length - 1].t === r.t) return;
+    h.push(r);
     h.sort((a, b) => timeOf(a) - timeOf(b));
     while (h.length > HISTORY) h.shift();
     this.history.set(feed, h);
-    viewerState.feeds[feed] = reading;
-    if (live || h[h.length - 1] === reading) this.animate(s, feed, h[h.length - 1]);
-    this.viewer.emit('reading', { feed, exhibit: s.id, reading });
+    viewerState.feeds[feed] = r;
+    if (live || h[h.length - 1] === r) this.animate(s, feed, h[h.length - 1]);
+    fire(this.viewer, 'reading', { feed, exhibit: s.id, reading: r });
   }
 
-  /** Fetches the recent history of an exhibit's feeds (when its panel opens). */
+  /**
+   * Fetches the recent history of an exhibit's feeds (when its panel opens).
+   * @param {string} exhibitId
+   */
   async fetchHistory(exhibitId, limit = HISTORY) {
     const s = this.viewer.manifest.smart_exhibits.find((x) => x.id === exhibitId);
     if (!s) return;
@@ -73,28 +112,33 @@ export class SmartExhibits {
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const body = await res.json();
         const list = Array.isArray(body) ? body : body.readings || [];
-        for (const r of list) this.ingest(feed, r.reading && typeof r.reading === 'object' ? r.reading : r, { live: false });
+        for (const r of /** @type {Reading[]} */ (list)) this.ingest(feed, r.reading && typeof r.reading === 'object' ? r.reading : r, { live: false });
       } catch (err) {
         reportError(`feed history ${feed}`, err);
       }
     }));
-    this.viewer.emit('reading', { exhibit: exhibitId });
+    fire(this.viewer, 'reading', { exhibit: exhibitId });
   }
 
+  /**
+   * @param {SmartRecord} s
+   * @param {string} feed
+   * @param {Reading} r
+   */
   animate(s, feed, r) {
+    /** @type {import('./state.js').SmartShown} */
     const shown = viewerState.smart[s.id] || { kind: s.kind, feeds: {} };
     if (s.kind === 'street-lighting' && Number.isFinite(r.level)) {
       // A feed may report a whole street of lamps; the exhibit's one lamp post follows one of
       // them (the lowest id seen) so that it does not flicker between its neighbours' levels.
       if (typeof r.lamp === 'string') {
-        this.lampShown ??= new Map();
         const current = this.lampShown.get(feed);
         if (current === undefined || r.lamp < current) this.lampShown.set(feed, r.lamp);
         else if (r.lamp !== current) return;
       }
       const level = clamp(r.level, 0, 100) / 100;
       this.node(s.id, 'light', feed)?.traverse((o) => {
-        if (o.isMesh && o.material.emissive) {
+        if (o instanceof THREE.Mesh && o.material.emissive) {
           o.material.emissive.setRGB(1, 0.9, 0.6);
           o.material.emissiveIntensity = 0.05 + 2.0 * level;
           shown.emissiveIntensity = round(o.material.emissiveIntensity);
@@ -120,9 +164,13 @@ export class SmartExhibits {
     viewerState.smart[s.id] = shown;
   }
 
+  /**
+   * @param {THREE.Object3D} node
+   * @param {string} text
+   */
   paintScreen(node, text) {
     node.traverse((o) => {
-      if (!o.isMesh) return;
+      if (!(o instanceof THREE.Mesh)) return;
       let canvas = o.userData.screenCanvas;
       if (!canvas) {
         canvas = document.createElement('canvas');
@@ -135,7 +183,7 @@ export class SmartExhibits {
         o.material.emissiveMap = o.material.map;
         o.material.needsUpdate = true;
       }
-      const g = canvas.getContext('2d');
+      const g = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d')); // our canvases only ever get a 2D context
       g.fillStyle = '#0b2a3a';
       g.fillRect(0, 0, 256, 128);
       g.fillStyle = '#e8f6ff';
@@ -147,7 +195,11 @@ export class SmartExhibits {
     });
   }
 
-  /** Values for a panel: [{feed, label, value, unit, series:[numbers]}] */
+  /**
+   * Values for a panel, one per feed of the exhibit.
+   * @param {string} exhibitId
+   * @returns {LiveValue[]}
+   */
   panelValues(exhibitId) {
     const s = this.viewer.manifest.smart_exhibits.find((x) => x.id === exhibitId);
     if (!s) return [];
@@ -162,24 +214,41 @@ export class SmartExhibits {
   }
 }
 
+/** @param {string} kind */
 export function fieldFor(kind) {
-  return { 'street-lighting': 'level', 'smart-bin': 'fill_pct', 'eye-tracking-screening': 'sessions' }[kind] || 'value';
+  return /** @type {Record<string, string>} */ ({ 'street-lighting': 'level', 'smart-bin': 'fill_pct', 'eye-tracking-screening': 'sessions' })[kind] || 'value';
 }
 
+/** @param {Reading} r */
 function timeOf(r) {
   const t = typeof r.t === 'number' ? r.t * (r.t < 1e12 ? 1000 : 1) : Date.parse(r.t);
   return Number.isFinite(t) ? t : 0;
 }
 
+/**
+ * @param {number} v
+ * @param {number} lo
+ * @param {number} hi
+ */
 function clamp(v, lo, hi) {
   return Math.min(hi, Math.max(lo, v));
 }
 
+/** @param {number} v */
 function round(v) {
   return Math.round(v * 1000) / 1000;
 }
 
-/** Draws a small line chart of a series onto a 2D canvas context. */
+/**
+ * Draws a small line chart of a series onto a 2D canvas context.
+ * @param {CanvasRenderingContext2D} g
+ * @param {number[]} series
+ * @param {number} x
+ * @param {number} y
+ * @param {number} w
+ * @param {number} h
+ * @param {{min?: number, max?: number | null, color?: string, text?: string}} [style]
+ */
 export function drawChart(g, series, x, y, w, h, { min = 0, max = null, color = '#4fc3f7', text = '#ccc' } = {}) {
   g.save();
   g.strokeStyle = '#666';

@@ -1,5 +1,7 @@
+// @ts-check
 // Browser storage is never assumed: a cross-site iframe (a museum page embedding the viewer) may
 // deny localStorage with a SecurityError, and private modes may throw on write.
+/** @param {string} key */
 export function readPreference(key) {
   try {
     return window.localStorage.getItem(`vrculture.${key}`);
@@ -8,6 +10,10 @@ export function readPreference(key) {
   }
 }
 
+/**
+ * @param {string} key
+ * @param {string} value
+ */
 export function writePreference(key, value) {
   try {
     window.localStorage.setItem(`vrculture.${key}`, String(value));

@@ -1,15 +1,31 @@
+// @ts-check
 // Tours: self-guided (stop by stop from the manifest) or led by a guide in the room (the server's
 // `tour` messages). A stop moves a follower to its view point, selects its object and shows its
 // narration, spoken with the browser's speech synthesis when the visitor asks for it.
 import { t } from './i18n.js';
 import { viewerState, reportError } from './state.js';
 
+/** @typedef {import('./manifest.js').Text} Text */
+/**
+ * A stop as shown: from the manifest (self-guided) or from the room's `tour` message.
+ * @typedef {{tour: string, stop: number, stops: number, object?: string, title?: Text, narration?: Text,
+ *   view_point?: import('./manifest.js').ViewPoint, move: boolean, tourTitle?: Text}} ShownStop
+ */
+
 export class Tours {
+  /** @param {import('./main.js').App} app */
   constructor(app) {
     this.app = app;
-    this.local = null; // {tour, stop} when self-guided
-    this.remote = null; // the last `tour` message from the room
+    /** @type {{tour: import('./manifest.js').Tour, stop: number} | null} when self-guided */
+    this.local = null;
+    /** @type {import('./rooms.js').RoomMessage | null} the last `tour` message from the room */
+    this.remote = null;
+    /** @type {ShownStop | null} */
+    this.current = null;
+    /** @type {number | null} the guide this visitor follows */
+    this.followed = null;
     this.speak = false;
+    /** @type {HTMLElement | null} */
     this.bar = document.querySelector('#tour-bar');
   }
 
@@ -17,7 +33,10 @@ export class Tours {
     return this.app.manifest;
   }
 
-  /** Starts a tour: through the room when this visitor is a guide, else self-guided. */
+  /**
+   * Starts a tour: through the room when this visitor is a guide, else self-guided.
+   * @param {string} tourId
+   */
   start(tourId) {
     const tour = this.manifest.tours.find((x) => x.id === tourId);
     if (!tour) return false;
@@ -31,7 +50,7 @@ export class Tours {
   }
 
   next() {
-    if (this.isLeading()) return this.app.rooms.send({ type: 'tour_next' });
+    if (this.app.rooms && this.isLeading()) return this.app.rooms.send({ type: 'tour_next' });
     if (!this.local || this.local.stop >= this.local.tour.stops.length - 1) return false;
     this.local.stop++;
     this.applyLocal();
@@ -39,7 +58,7 @@ export class Tours {
   }
 
   previous() {
-    if (this.isLeading()) {
+    if (this.app.rooms && this.isLeading()) {
       const stop = (this.remote?.stop ?? 0) - 1;
       return stop >= 0 && this.app.rooms.send({ type: 'tour_goto', stop });
     }
@@ -50,7 +69,7 @@ export class Tours {
   }
 
   end() {
-    if (this.isLeading()) this.app.rooms.send({ type: 'tour_end' });
+    if (this.isLeading()) this.app.rooms?.send({ type: 'tour_end' });
     if (viewerState.tour.following) this.app.rooms?.send({ type: 'follow', guide: null });
     this.followed = null;
     this.local = null;
@@ -69,12 +88,16 @@ export class Tours {
     return !!this.local || this.isLeading();
   }
 
+  /** @param {number} guideId */
   follow(guideId) {
     this.followed = guideId;
     return !!this.app.rooms?.send({ type: 'follow', guide: guideId });
   }
 
-  /** After a reconnect the server has forgotten whom we followed: ask again if they are there. */
+  /**
+   * After a reconnect the server has forgotten whom we followed: ask again if they are there.
+   * @param {{id: number, guide?: boolean}[]} visitors
+   */
   rejoin(visitors) {
     if (this.followed != null && visitors.some((v) => v.id === this.followed && v.guide)) {
       this.app.rooms?.send({ type: 'follow', guide: this.followed });
@@ -82,13 +105,17 @@ export class Tours {
   }
 
   applyLocal() {
+    if (!this.local) return;
     const { tour, stop } = this.local;
     const s = tour.stops[stop];
     this.show({ tour: tour.id, stop, stops: tour.stops.length, object: s.object, title: s.title,
       narration: s.narration, view_point: s.view_point, move: true, tourTitle: tour.title });
   }
 
-  /** A `tour` message from the room (also the `tour` field of `welcome`). */
+  /**
+   * A `tour` message from the room (also the `tour` field of `welcome`).
+   * @param {import('./rooms.js').RoomMessage | null} msg
+   */
   onRoomTour(msg) {
     if (!msg || msg.tour == null) {
       if (this.remote) { this.remote = null; this.end(); }
@@ -99,9 +126,12 @@ export class Tours {
     viewerState.tour.following = !!msg.follow;
     viewerState.tour.leading = !!viewerState.ws.guide && msg.guide === viewerState.ws.selfId;
     const tour = this.manifest.tours.find((x) => x.id === msg.tour);
-    this.show({ ...msg, tourTitle: tour?.title, move: !!msg.follow || viewerState.tour.leading });
+    this.show({ tour: msg.tour, stop: msg.stop, stops: msg.stops, object: msg.object, title: msg.title,
+      narration: msg.narration, view_point: msg.view_point, tourTitle: tour?.title,
+      move: !!msg.follow || viewerState.tour.leading });
   }
 
+  /** @param {ShownStop} stop */
   show(stop) {
     const app = this.app;
     this.current = stop;
@@ -123,26 +153,40 @@ export class Tours {
     if (!active) return;
     const lang = this.app.language;
     const canSteer = this.canSteer();
-    bar.querySelector('.tour-title').textContent = `${this.app.text(stop.tourTitle) || t(lang, 'tour')} – ${t(lang, 'stop')} ${stop.stop + 1} ${t(lang, 'of')} ${stop.stops}`;
-    bar.querySelector('.tour-narration').textContent = this.app.text(stop.narration);
-    const prev = bar.querySelector('[data-action=prev]');
-    const next = bar.querySelector('[data-action=next]');
-    prev.textContent = t(lang, 'previous');
-    next.textContent = t(lang, 'next');
-    prev.hidden = next.hidden = !canSteer;
-    prev.disabled = stop.stop === 0;
-    next.disabled = stop.stop >= stop.stops - 1;
-    const speak = bar.querySelector('[data-action=speak]');
-    speak.textContent = t(lang, 'speak');
-    speak.setAttribute('aria-pressed', String(this.speak));
-    speak.hidden = !('speechSynthesis' in window);
-    bar.querySelector('[data-action=end]').textContent = t(lang, 'endTour');
+    /** @param {string} selector */
+    const part = (selector) => /** @type {HTMLElement | null} */ (bar.querySelector(selector));
+    /** @param {string} action */
+    const button = (action) => /** @type {HTMLButtonElement | null} */ (bar.querySelector(`[data-action=${action}]`));
+    const title = part('.tour-title');
+    if (title) title.textContent = `${this.app.text(stop.tourTitle) || t(lang, 'tour')} – ${t(lang, 'stop')} ${stop.stop + 1} ${t(lang, 'of')} ${stop.stops}`;
+    const narration = part('.tour-narration');
+    if (narration) narration.textContent = this.app.text(stop.narration);
+    const prev = button('prev');
+    const next = button('next');
+    if (prev) {
+      prev.textContent = t(lang, 'previous');
+      prev.hidden = !canSteer;
+      prev.disabled = stop.stop === 0;
+    }
+    if (next) {
+      next.textContent = t(lang, 'next');
+      next.hidden = !canSteer;
+      next.disabled = stop.stop >= stop.stops - 1;
+    }
+    const speak = button('speak');
+    if (speak) {
+      speak.textContent = t(lang, 'speak');
+      speak.setAttribute('aria-pressed', String(this.speak));
+      speak.hidden = !('speechSynthesis' in window);
+    }
+    const end = button('end');
+    if (end) end.textContent = t(lang, 'endTour');
   }
 
   wire() {
     if (!this.bar) return;
     this.bar.addEventListener('click', (e) => {
-      const action = e.target.closest('button')?.dataset.action;
+      const action = e.target instanceof Element ? e.target.closest('button')?.dataset.action : undefined;
       if (action === 'next') this.next();
       else if (action === 'prev') this.previous();
       else if (action === 'end') this.end();
@@ -157,6 +201,7 @@ export class Tours {
     this.render();
   }
 
+  /** @param {string | null} text */
   say(text) {
     if (!text || !('speechSynthesis' in window)) return;
     try {

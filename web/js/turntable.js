@@ -1,13 +1,18 @@
+// @ts-check
 // One object on a turntable (the /embed/{id}/{object} page): the camera frames the object, the
 // object turns slowly, and dragging turns it by hand (the turning pauses while dragging).
 import * as THREE from 'three';
 
 const TURN_RAD_PER_S = 0.35;
 
+/**
+ * @param {import('./viewer.js').Viewer} viewer
+ * @param {string} objectId
+ */
 export function installTurntable(viewer, objectId) {
   const canvas = viewer.renderer.domElement;
   const record = viewer.manifest.objects.find((o) => o.id === objectId);
-  const b = record.bounds || { min: [-0.5, 0, -0.5], max: [0.5, 1, 0.5] };
+  const b = record?.bounds || { min: [-0.5, 0, -0.5], max: [0.5, 1, 0.5] };
   const min = new THREE.Vector3().fromArray(b.min);
   const max = new THREE.Vector3().fromArray(b.max);
   const centre = min.clone().add(max).multiplyScalar(0.5);
@@ -19,6 +24,7 @@ export function installTurntable(viewer, objectId) {
   viewer.camera.near = Math.max(0.005, distance / 100);
   viewer.camera.updateProjectionMatrix();
   viewer.scene.background = new THREE.Color(0x2a2d33);
+  /** @type {{x: number, moved: number} | null} */
   let dragging = null;
   let spin = 0;
   const holder = () => viewer.pickables.find((g) => g.userData.selectId === objectId);

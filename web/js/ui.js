@@ -1,3 +1,4 @@
+// @ts-check
 // HTML overlays: header, object list, info panel, status line and tour bar. They work with
 // keyboard and screen readers and without WebGL (the list and panels stay usable).
 import { t, rememberLanguage } from './i18n.js';
@@ -5,26 +6,46 @@ import { panelContent, liveLabel } from './content.js';
 import { drawChart } from './smart.js';
 import { viewerState } from './state.js';
 
+/**
+ * @param {string} sel
+ * @returns {HTMLElement | null}
+ */
 const $ = (sel) => document.querySelector(sel);
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, string | number | boolean | null | undefined | EventListener>} [attrs] `text`,
+ *   `on<event>` listeners, else attributes (true: present, false or null: absent)
+ * @param {...(Node | string | null)} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v == null || v === false) continue;
-    if (k === 'text') e.textContent = v;
-    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
-    else e.setAttribute(k, v === true ? '' : v);
+    if (typeof v === 'function') e.addEventListener(k.replace(/^on/, ''), v);
+    else if (k === 'text') e.textContent = String(v);
+    else e.setAttribute(k, v === true ? '' : String(v));
   }
   for (const c of children) if (c != null) e.append(c);
   return e;
 }
 
+/** @type {Record<string, string>} */
+const LANGUAGE_NAMES = { sv: 'Svenska', en: 'English' };
+
 export class Overlay {
-  /** app: {manifest, language, viewer?, select(id, via), setLanguage(lang)} */
+  /** @param {import('./main.js').App} app */
   constructor(app) {
     this.app = app;
-    this.panel = $('#panel');
+    this.panel = /** @type {HTMLElement} */ ($('#panel'));
+    /** @type {HTMLElement | null} where focus goes back when the panel closes */
     this.returnFocus = null;
+    /** @type {{id: string, annotation: string | null} | null} */
+    this.current = null;
+    /** @type {MediaQueryList | null} */
+    this.narrow = null;
     this.buildLanguageSelect();
     this.setupCollapsibleList();
     this.render();
@@ -39,14 +60,16 @@ export class Overlay {
     const toggle = $('#objects-toggle');
     if (!nav || !toggle) return;
     this.narrow = window.matchMedia('(max-width: 600px)');
-    this.setListOpen = (open) => {
-      nav.classList.toggle('collapsed', !open);
-      toggle.setAttribute('aria-expanded', String(open));
-    };
     // an embed is small: its list starts folded; a one-object embed has no list at all
     nav.hidden = this.app.mode === 'turntable';
     this.setListOpen(!this.narrow.matches && this.app.mode === 'exhibition');
     toggle.addEventListener('click', () => this.setListOpen(nav.classList.contains('collapsed')));
+  }
+
+  /** @param {boolean} open */
+  setListOpen(open) {
+    $('#object-nav')?.classList.toggle('collapsed', !open);
+    $('#objects-toggle')?.setAttribute('aria-expanded', String(open));
   }
 
   get lang() {
@@ -54,9 +77,9 @@ export class Overlay {
   }
 
   buildLanguageSelect() {
-    const sel = $('#lang');
+    const sel = /** @type {HTMLSelectElement | null} */ ($('#lang'));
     if (!sel) return;
-    sel.replaceChildren(...this.app.manifest.languages.map((l) => el('option', { value: l, text: ({ sv: 'Svenska', en: 'English' })[l] || l })));
+    sel.replaceChildren(...this.app.manifest.languages.map((l) => el('option', { value: l, text: LANGUAGE_NAMES[l] || l })));
     sel.value = this.lang;
     sel.addEventListener('change', () => {
       rememberLanguage(sel.value);
@@ -67,14 +90,17 @@ export class Overlay {
   /** (Re)writes every visible string in the current language. */
   render() {
     const m = this.app.manifest;
+    /** @param {import('./i18n.js').Text} x */
     const tx = (x) => this.app.text(x);
     document.documentElement.lang = this.lang;
     document.title = `${tx(m.title)} – vrculture`;
     const title = $('#exhibition-title');
     const only = this.app.objectOnly && m.objects.find((o) => o.id === this.app.objectOnly);
     if (title) title.textContent = only ? tx(only.title) : tx(m.title);
-    const sel = $('#lang');
-    if (sel) { sel.value = this.lang; $('#lang-label').textContent = t(this.lang, 'language'); }
+    const sel = /** @type {HTMLSelectElement | null} */ ($('#lang'));
+    if (sel) sel.value = this.lang;
+    const label = $('#lang-label');
+    if (label) label.textContent = t(this.lang, 'language');
     const vr = $('#enter-vr');
     if (vr) vr.textContent = viewerState.inXR ? t(this.lang, 'exitVR') : t(this.lang, 'enterVR');
     for (const e of [$('#objects-heading'), $('#objects-toggle')]) if (e) e.textContent = t(this.lang, 'objects');
@@ -88,7 +114,7 @@ export class Overlay {
     this.renderTours();
     this.app.renderGuides?.();
     if (!this.panel.hidden && this.current) this.open(this.current.id, { annotation: this.current.annotation, focus: false });
-    this.app.tourBar?.render();
+    this.app.tours?.render();
   }
 
   renderList() {
@@ -97,8 +123,8 @@ export class Overlay {
     const m = this.app.manifest;
     const items = [...m.objects, ...m.smart_exhibits].map((o) => el('li', {},
       el('button', { type: 'button', 'data-id': o.id, 'aria-pressed': String(viewerState.selected === o.id),
-        onclick: (e) => {
-          this.returnFocus = e.currentTarget;
+        onclick: (/** @type {Event} */ e) => {
+          this.returnFocus = /** @type {HTMLElement} */ (e.currentTarget);
           if (this.narrow?.matches || this.app.mode !== 'exhibition') {
             this.setListOpen(false);
             this.returnFocus = $('#objects-toggle');
@@ -118,12 +144,17 @@ export class Overlay {
       onclick: () => this.app.startTour(tour.id) }, `${t(this.lang, 'tour')}: ${this.app.text(tour.title)}`)));
   }
 
-  /** Shows the panel of an object or exhibit; focus moves into it unless told otherwise. */
+  /**
+   * Shows the panel of an object or exhibit; focus moves into it unless told otherwise.
+   * @param {string} id
+   * @param {{annotation?: string | null, focus?: boolean}} [options]
+   */
   open(id, { annotation = null, focus = true } = {}) {
     const c = panelContent(this.app, id, annotation);
     if (!c) return;
     this.current = { id, annotation };
     const lang = this.lang;
+    /** @type {HTMLElement[]} */
     const parts = [
       el('div', { class: 'panel-head' },
         el('h2', { id: 'panel-title', tabindex: '-1', text: c.title }),
@@ -152,10 +183,13 @@ export class Overlay {
     this.panel.hidden = false;
     this.panel.setAttribute('aria-label', c.title);
     viewerState.panel = { open: true, id, lang, title: c.title, vr: viewerState.panel.vr };
-    for (const b of document.querySelectorAll('#object-list button')) b.setAttribute('aria-pressed', String(b.dataset.id === id));
-    if (focus) $('#panel-title').focus();
+    for (const b of document.querySelectorAll('#object-list button')) {
+      b.setAttribute('aria-pressed', String(b.getAttribute('data-id') === id));
+    }
+    if (focus) $('#panel-title')?.focus();
   }
 
+  /** @param {import('./content.js').PanelContent} c */
   liveSection(c) {
     const lang = this.lang;
     const box = el('section', { class: 'live', 'aria-live': 'polite' }, el('h3', { text: t(lang, 'liveValues') }));
@@ -163,18 +197,21 @@ export class Overlay {
       box.append(el('p', { class: 'live-value', 'data-feed': v.feed, text: liveLabel(lang, v) }));
       const canvas = el('canvas', { width: 320, height: 90, role: 'img',
         'aria-label': `${t(lang, 'history')}: ${v.series.slice(-10).join(', ') || t(lang, 'noReadings')}` });
-      drawChart(canvas.getContext('2d'), v.series, 1, 1, 318, 88, { max: v.kind === 'eye-tracking-screening' ? null : 100 });
+      drawChart(/** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d')), v.series, 1, 1, 318, 88, { max: v.kind === 'eye-tracking-screening' ? null : 100 });
       box.append(canvas);
     }
     return box;
   }
 
-  /** A reading arrived: refresh the open panel of that exhibit in place (keeps focus). */
+  /**
+   * A reading arrived: refresh the open panel of that exhibit in place (keeps focus).
+   * @param {string} exhibitId
+   */
   refreshLive(exhibitId) {
     if (this.panel.hidden || !this.current || this.current.id !== exhibitId) return;
     const c = panelContent(this.app, exhibitId);
     const old = this.panel.querySelector('.live');
-    if (old && c.live.length) old.replaceWith(this.liveSection(c));
+    if (old && c && c.live.length) old.replaceWith(this.liveSection(c));
   }
 
   /** The visitor closes the panel: this deselects, which hides every panel (HTML and VR). */
@@ -191,11 +228,16 @@ export class Overlay {
     if (this.returnFocus && document.contains(this.returnFocus)) this.returnFocus.focus();
   }
 
+  /**
+   * @param {string} text
+   * @param {{progress?: number | null}} [options]
+   */
   status(text, { progress = null } = {}) {
     const s = $('#status');
     if (!s) return;
     s.hidden = !text;
-    s.querySelector('.text').textContent = text || '';
+    const line = s.querySelector('.text');
+    if (line) line.textContent = text || '';
     const bar = s.querySelector('progress');
     if (bar) {
       bar.hidden = progress == null;
@@ -204,6 +246,7 @@ export class Overlay {
   }
 }
 
+/** @param {string} message */
 export function showFatal(message) {
   const box = $('#fatal');
   if (!box) return;

@@ -1,27 +1,46 @@
+// @ts-check
 // The exhibition viewer: owns the renderer, the scene, the visitor's rig and the frame loop, and
 // exposes the actions (select, teleport, language, tours) that the input modules and panels call.
+// It is an EventTarget: select, teleport, language, level, reading, smart-loaded, ready, first-frame.
 import * as THREE from 'three';
 import { createRenderer, createScene, placedGroup, fallbackFloor, annotationMarkers, insideRects } from './scene.js';
 import { createGLTFLoader, loadGLB, countTriangles } from './loaders.js';
 import { LevelManager, budgetFromPage } from './lod.js';
 import { bundleUrl, selectableIndex } from './manifest.js';
 import { pick } from './i18n.js';
-import { viewerState, now, reportError, bytesFetchedBy } from './state.js';
+import { viewerState, now, record, reportError, bytesFetchedBy } from './state.js';
+import { fire } from './events.js';
 
 const EYE_HEIGHT = 1.6;
 const LOD_INTERVAL_MS = 200;
 
-export class Viewer {
+/** @typedef {import('./manifest.js').Manifest} Manifest */
+/** @typedef {(dt: number, frame: XRFrame | undefined) => void} FrameHook */
+/** @typedef {{id: string | null, via: string, annotation: string | null, entry: import('./manifest.js').Selectable | null, narration?: string | null}} SelectDetail */
+
+export class Viewer extends EventTarget {
+  /** @param {{container: HTMLElement, manifest: Manifest, language: string, mode?: string}} options */
   constructor({ container, manifest, language, mode = 'exhibition' }) {
+    super();
     this.container = container;
     this.manifest = manifest;
     this.id = manifest.id;
     this.language = language;
     this.mode = mode;
     this.index = selectableIndex(manifest);
-    this.listeners = new Map();
+    /** @type {FrameHook[]} */
     this.frameHooks = [];
+    /** @type {THREE.Object3D[]} */
     this.pickables = [];
+    /** @type {import('./smart.js').SmartExhibits | null} */
+    this.smart = null;
+    /** @type {THREE.Object3D | null} */
+    this.architecture = null;
+    this.lowestSettled = false;
+    /** @type {number[]} main-thread ms of the last 60 frames */
+    this.cpuWindow = [];
+    /** @type {{x: number, y: number, resolve: (rgba: number[]) => void} | null} */
+    this.sampleRequest = null;
     this.smartGroups = new Map();
     this.walkable = manifest.walkable && manifest.walkable.length ? manifest.walkable : manifest.rooms.map((r) => r.bounds);
     viewerState.exhibition = manifest.id;
@@ -41,23 +60,13 @@ export class Viewer {
       loader: this.loader,
       urlFor: (u) => bundleUrl(this.id, u),
       budget: budgetFromPage(manifest),
-      onLevel: (id, level) => this.emit('level', { id, level }),
+      onLevel: (id, level) => fire(this, 'level', { id, level }),
     });
+    /** @type {number | null} */
     this.lastFrameAt = null;
     this.lastLod = 0;
     this.levels.wake = () => { this.lastLod = 0; };
     window.addEventListener('resize', () => this.resize());
-  }
-
-  on(name, fn) {
-    if (!this.listeners.has(name)) this.listeners.set(name, []);
-    this.listeners.get(name).push(fn);
-  }
-
-  emit(name, payload) {
-    for (const fn of this.listeners.get(name) || []) {
-      try { fn(payload); } catch (err) { reportError(`on ${name}`, err); }
-    }
   }
 
   aspect() {
@@ -71,11 +80,15 @@ export class Viewer {
     this.renderer.setSize(this.container.clientWidth || window.innerWidth, this.container.clientHeight || window.innerHeight);
   }
 
+  /** @param {import('./i18n.js').Text} t */
   text(t) {
     return pick(t, this.language, this.manifest.default_language);
   }
 
-  /** Builds the rooms and places everything at its lowest level; starts drawing immediately. */
+  /**
+   * Builds the rooms and places everything at its lowest level; starts drawing immediately.
+   * @param {{objectsOnly?: string[] | null}} [options]
+   */
   async start({ objectsOnly = null } = {}) {
     const entrance = this.manifest.entrance || { position: [0, 0, 0], yaw: 0 };
     this.setPose(entrance.position[0], entrance.position[2], entrance.yaw);
@@ -98,11 +111,12 @@ export class Viewer {
     this.lowestSettled = true;
     viewerState.budget.fixedTriangles = this.countFixedTriangles();
     viewerState.ready = true;
-    this.emit('ready', {});
+    fire(this, 'ready', {});
   }
 
   async loadArchitecture() {
     const arch = this.manifest.architecture;
+    /** @type {THREE.Object3D | undefined} */
     let root;
     if (arch && arch.url) {
       try {
@@ -119,6 +133,7 @@ export class Viewer {
     this.architecture = root;
   }
 
+  /** @param {import('./manifest.js').SmartRecord} s */
   async loadSmartExhibit(s) {
     const holder = placedGroup(s.placement, `smart:${s.id}`);
     holder.userData.selectId = s.id;
@@ -138,7 +153,7 @@ export class Viewer {
       stand.userData.selectId = s.id;
       holder.add(stand);
     }
-    this.emit('smart-loaded', { id: s.id, group: holder });
+    fire(this, 'smart-loaded', { id: s.id, group: holder });
   }
 
   countFixedTriangles() {
@@ -157,6 +172,11 @@ export class Viewer {
     return new THREE.Vector3().setFromMatrixPosition(this.camera.matrixWorld);
   }
 
+  /**
+   * @param {number} x
+   * @param {number} z
+   * @param {number | null} [yaw]
+   */
   setPose(x, z, yaw) {
     this.rig.position.set(x, 0, z);
     if (yaw != null) this.rig.rotation.y = yaw;
@@ -169,6 +189,10 @@ export class Viewer {
     viewerState.viewerPos = { x: round(p.x), y: round(p.y), z: round(p.z), yaw: round(this.rig.rotation.y) };
   }
 
+  /**
+   * @param {number} x
+   * @param {number} z
+   */
   canStandAt(x, z) {
     if (!insideRects(this.walkable, x, z)) return false;
     const inFootprint = [...this.manifest.objects, ...this.manifest.smart_exhibits]
@@ -176,7 +200,13 @@ export class Viewer {
     return !inFootprint;
   }
 
-  /** Moves the visitor so that their head ends up above (x, z); returns false where not walkable. */
+  /**
+   * Moves the visitor so that their head ends up above (x, z); returns false where not walkable.
+   * @param {number} x
+   * @param {number} z
+   * @param {string} [via]
+   * @param {number | null} [yaw]
+   */
   teleport(x, z, via = 'api', yaw = null) {
     if (!this.canStandAt(x, z)) return false;
     if (yaw != null) this.rig.rotation.y = yaw;
@@ -185,12 +215,13 @@ export class Viewer {
     const head = this.eyePosition().sub(this.rig.position);
     this.rig.position.set(x - head.x, 0, z - head.z);
     this.rig.updateMatrixWorld(true);
-    viewerState.teleports.push({ x: round(x), z: round(z), via });
+    record('teleports', { x: round(x), z: round(z), via });
     this.publishPose();
-    this.emit('teleport', { x, z, via });
+    fire(this, 'teleport', { x, z, via });
     return true;
   }
 
+  /** @param {number} radians */
   snapTurn(radians) {
     const head = this.eyePosition();
     this.rig.rotation.y += radians;
@@ -203,26 +234,40 @@ export class Viewer {
     this.publishPose();
   }
 
+  /**
+   * @param {string | null} id
+   * @param {string} [via]
+   * @param {string | null} [annotation]
+   * @param {{narration?: string | null}} [extra]
+   */
   select(id, via = 'api', annotation = null, extra = {}) {
     if (id != null && !this.index.has(id)) return false;
     viewerState.selected = id;
-    if (id != null) viewerState.picks.push({ id, via, annotation, at: Math.round(now()) });
-    this.emit('select', { ...extra, id, via, annotation, entry: id ? this.index.get(id) : null });
+    if (id != null) record('picks', { id, via, annotation, at: Math.round(now()) });
+    /** @type {SelectDetail} */
+    const detail = { ...extra, id, via, annotation, entry: id ? this.index.get(id) ?? null : null };
+    fire(this, 'select', detail);
     return true;
   }
 
+  /** @param {string} lang */
   setLanguage(lang) {
     if (!this.manifest.languages.includes(lang) && !['sv', 'en'].includes(lang)) return false;
     this.language = lang;
     viewerState.language = lang;
-    this.emit('language', { lang });
+    fire(this, 'language', { lang });
     return true;
   }
 
-  /** Objects and exhibits hit by a ray, nearest first: [{id, annotation, point}] */
+  /**
+   * The nearest object or exhibit a ray hits.
+   * @param {THREE.Raycaster} raycaster
+   * @returns {{id: string, annotation: string | null, point: THREE.Vector3, distance: number} | null}
+   */
   intersect(raycaster) {
     const hits = raycaster.intersectObjects(this.pickables, true);
     for (const h of hits) {
+      /** @type {THREE.Object3D | null} */
       let o = h.object;
       while (o && o.userData.selectId == null) o = o.parent;
       if (o) return { id: o.userData.selectId, annotation: h.object.userData.annotation || null, point: h.point, distance: h.distance };
@@ -230,7 +275,10 @@ export class Viewer {
     return null;
   }
 
-  /** Where a ray meets the floor (y=0), if a visitor may stand there. */
+  /**
+   * Where a ray meets the floor (y=0), if a visitor may stand there.
+   * @param {THREE.Raycaster} raycaster
+   */
   floorPoint(raycaster) {
     const plane = new THREE.Plane(new THREE.Vector3(0, 1, 0), 0);
     const p = new THREE.Vector3();
@@ -239,10 +287,15 @@ export class Viewer {
     return this.canStandAt(p.x, p.z) ? p : null;
   }
 
+  /** @param {FrameHook} fn */
   onFrame(fn) {
     this.frameHooks.push(fn);
   }
 
+  /**
+   * @param {number} time
+   * @param {XRFrame} [xrFrame]
+   */
   frame(time, xrFrame) {
     const t0 = now();
     const dt = this.lastFrameAt == null ? 0 : Math.min(0.1, (t0 - this.lastFrameAt) / 1000);
@@ -268,7 +321,7 @@ export class Viewer {
     // main-thread time of a frame (hooks, level choice, draw submission): the part of the
     // ~11 ms budget at 90 Hz that the page itself spends; mean and worst of the last 60 frames
     // (a window, not a running average: the first frames compile shaders and would linger)
-    const window60 = this.cpuWindow || (this.cpuWindow = []);
+    const window60 = this.cpuWindow;
     window60.push(now() - t0);
     if (window60.length > 60) window60.shift();
     r.cpuMs = round(window60.reduce((a, b) => a + b, 0) / window60.length);
@@ -284,16 +337,29 @@ export class Viewer {
       viewerState.firstFrameAt = Math.round(t);
       viewerState.bytesBeforeFirstFrame = bytesFetchedBy(t);
       viewerState.assetBytesBeforeFirstFrame = bytesFetchedBy(t, (u) => u.includes('/bundles/'));
-      this.emit('first-frame', {});
+      fire(this, 'first-frame', {});
     }
-    if (window.__sample) this.sample();
+    if (this.sampleRequest) this.readSample(this.sampleRequest);
     if (viewerState.frames % 10 === 0) this.publishPose();
   }
 
-  /** Test hook: read pixels right after the render, in the same frame (no preserveDrawingBuffer). */
-  sample() {
-    const req = window.__sample;
-    window.__sample = null;
+  /**
+   * The RGBA of one pixel (0..1, top-left origin) of the next frame: for tests, which cannot read
+   * the canvas later (no preserveDrawingBuffer).
+   * @param {number} x
+   * @param {number} y
+   * @returns {Promise<number[]>}
+   */
+  sample(x, y) {
+    return new Promise((resolve) => { this.sampleRequest = { x, y, resolve }; });
+  }
+
+  /**
+   * Reads the requested pixel right after the render, in the same frame.
+   * @param {{x: number, y: number, resolve: (rgba: number[]) => void}} req
+   */
+  readSample(req) {
+    this.sampleRequest = null;
     const gl = this.renderer.getContext();
     const out = new Uint8Array(4);
     const x = Math.round(req.x * gl.drawingBufferWidth);
@@ -302,13 +368,21 @@ export class Viewer {
     req.resolve([...out]);
   }
 
-  /** Screen position (0..1, top-left origin) where a world point projects, for tests and overlays. */
+  /**
+   * Screen position (0..1, top-left origin) where a world point projects, for tests and overlays.
+   * @param {number} x
+   * @param {number} y
+   * @param {number} z
+   */
   project(x, y, z) {
     const v = new THREE.Vector3(x, y, z).project(this.camera);
     return { x: (v.x + 1) / 2, y: (1 - v.y) / 2, visible: v.z < 1 && Math.abs(v.x) <= 1 && Math.abs(v.y) <= 1 };
   }
 
-  /** Where an object's centre is on screen when nothing hides it from the camera, else null. */
+  /**
+   * Where an object's centre is on screen when nothing hides it from the camera, else null.
+   * @param {string} id
+   */
   unoccludedCentre(id) {
     const c = this.objectCentre(id);
     if (!c) return null;
@@ -317,12 +391,15 @@ export class Viewer {
     const eye = this.eyePosition();
     const ray = new THREE.Raycaster(eye, c.clone().sub(eye).normalize(), 0.01, eye.distanceTo(c) + 2);
     const targets = this.scene.children.filter((o) => o !== this.rig && o.name !== 'vr-panel' && o.visible);
-    const hit = ray.intersectObjects(targets, true).find((h) => h.object.visible && !h.object.isLine && !h.object.isSprite);
-    let o = hit && hit.object;
+    const hit = ray.intersectObjects(targets, true)
+      .find((h) => h.object.visible && !(h.object instanceof THREE.Line) && !(h.object instanceof THREE.Sprite));
+    /** @type {THREE.Object3D | null} */
+    let o = hit ? hit.object : null;
     while (o && o.userData.selectId == null) o = o.parent;
     return o && o.userData.selectId === id ? p : null;
   }
 
+  /** @param {string} id */
   objectCentre(id) {
     const holder = this.pickables.find((g) => g.userData.selectId === id);
     if (!holder) return null;
@@ -331,6 +408,7 @@ export class Viewer {
   }
 }
 
+/** @param {number} v */
 function round(v) {
   return Math.round(v * 1000) / 1000;
 }

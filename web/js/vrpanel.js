@@ -1,3 +1,4 @@
+// @ts-check
 // The info panel inside VR: a canvas texture on a plane floating beside the visitor, with large
 // text, the credit line and licence, annotations and live values. Rays hit its buttons (close,
 // language, annotations) through the hit's UV coordinates.
@@ -10,7 +11,10 @@ import { viewerState } from './state.js';
 const PX = 1024; // canvas side
 const SIZE = 0.9; // metres: 1024 px over 0.9 m keeps 36 px body text ~3 cm tall, readable at 1 m
 
+/** @typedef {{type: 'close' | 'speak' | 'next'} | {type: 'language', lang: string} | {type: 'annotation', id: string}} Action */
+
 export class VRPanel {
+  /** @param {import('./main.js').App} app */
   constructor(app) {
     this.app = app;
     this.canvas = document.createElement('canvas');
@@ -24,15 +28,23 @@ export class VRPanel {
     this.mesh.name = 'vr-panel';
     this.mesh.visible = false;
     this.mesh.renderOrder = 10;
-    this.buttons = []; // {x, y, w, h, action} in canvas px
+    /** @type {{x: number, y: number, w: number, h: number, action: Action}[]} in canvas px */
+    this.buttons = [];
+    /** @type {{id: string, annotation: string | null, narration: string | null} | null} */
     this.current = null;
   }
 
+  /** @param {THREE.Scene} scene */
   attach(scene) {
     scene.add(this.mesh);
   }
 
-  /** Opens next to the visitor's line of sight, facing them. */
+  /**
+   * Opens next to the visitor's line of sight, facing them.
+   * @param {string} id
+   * @param {string | null} [annotation]
+   * @param {{reposition?: boolean, narration?: string | null}} [options]
+   */
   show(id, annotation = null, { reposition = true, narration = null } = {}) {
     const c = panelContent(this.app, id, annotation);
     if (!c) return;
@@ -57,6 +69,7 @@ export class VRPanel {
 
   place() {
     const viewer = this.app.viewer;
+    if (!viewer) return;
     // the user camera carries the headset pose in XR (three copies it there every frame); the
     // XR ArrayCamera itself has no parent, so its world-matrix helpers would drop the rig
     const cam = viewer.camera;
@@ -72,8 +85,9 @@ export class VRPanel {
     this.mesh.lookAt(head.x, this.mesh.position.y, head.z);
   }
 
+  /** @param {import('./content.js').PanelContent} c */
   draw(c) {
-    const g = this.canvas.getContext('2d');
+    const g = /** @type {CanvasRenderingContext2D} */ (this.canvas.getContext('2d')); // our canvases only ever get a 2D context
     const lang = c.lang;
     this.buttons = [];
     g.clearRect(0, 0, PX, PX);
@@ -125,12 +139,26 @@ export class VRPanel {
     }
     g.fillStyle = '#aab';
     g.font = '32px sans-serif';
-    const credit = [c.credit && `${t(lang, 'credit')}: ${c.credit}`, c.licence && `${t(lang, 'licence')}: ${c.licence}`].filter(Boolean);
+    /** @type {string[]} */
+    const credit = [];
+    if (c.credit) credit.push(`${t(lang, 'credit')}: ${c.credit}`);
+    if (c.licence) credit.push(`${t(lang, 'licence')}: ${c.licence}`);
     let cy = PX - 40 - 40 * (credit.length - 1);
     for (const line of credit) { g.fillText(fit(g, line, PX - 96), 48, cy); cy += 40; }
     this.texture.needsUpdate = true;
   }
 
+  /**
+   * @param {CanvasRenderingContext2D} g
+   * @param {number} x
+   * @param {number} y
+   * @param {number} w
+   * @param {number} h
+   * @param {string} label
+   * @param {Action} action
+   * @param {number} size font size, px
+   * @param {CanvasTextAlign} [align]
+   */
   button(g, x, y, w, h, label, action, size, align = 'center') {
     roundRect(g, x, y, w, h, 14, '#2f3b52');
     g.fillStyle = '#fff';
@@ -143,7 +171,10 @@ export class VRPanel {
     this.buttons.push({ x, y, w, h, action });
   }
 
-  /** A ray hit on the panel: runs the button under it; returns true when the panel took the hit. */
+  /**
+   * A ray hit on the panel: runs the button under it; returns true when the panel took the hit.
+   * @param {THREE.Intersection | null | undefined} hit
+   */
   handleHit(hit) {
     if (!hit || hit.object !== this.mesh || !hit.uv) return false;
     const x = hit.uv.x * PX;
@@ -152,15 +183,25 @@ export class VRPanel {
     viewerState.panel.lastHit = { x: Math.round(x), y: Math.round(y), button: b ? b.action.type : null };
     if (!b) return true;
     const id = this.current && this.current.id;
-    if (b.action.type === 'close') this.app.select(null, 'controller');
-    else if (b.action.type === 'language') this.app.setLanguage(b.action.lang);
-    else if (b.action.type === 'annotation' && id) this.app.select(id, 'controller', b.action.id);
-    else if (b.action.type === 'speak') { this.app.tours.toggleSpeech(); this.refresh(); }
-    else if (b.action.type === 'next') this.app.tours.next();
+    const action = b.action;
+    if (action.type === 'close') this.app.select(null, 'controller');
+    else if (action.type === 'language') this.app.setLanguage(action.lang);
+    else if (action.type === 'annotation' && id) this.app.select(id, 'controller', action.id);
+    else if (action.type === 'speak') { this.app.tours?.toggleSpeech(); this.refresh(); }
+    else if (action.type === 'next') this.app.tours?.next();
     return true;
   }
 }
 
+/**
+ * @param {CanvasRenderingContext2D} g
+ * @param {number} x
+ * @param {number} y
+ * @param {number} w
+ * @param {number} h
+ * @param {number} r
+ * @param {string} fill
+ */
 function roundRect(g, x, y, w, h, r, fill) {
   g.fillStyle = fill;
   g.beginPath();
@@ -168,13 +209,26 @@ function roundRect(g, x, y, w, h, r, fill) {
   g.fill();
 }
 
+/**
+ * @param {CanvasRenderingContext2D} g
+ * @param {string} text
+ * @param {number} width
+ */
 function fit(g, text, width) {
   let s = String(text);
   while (s.length > 1 && g.measureText(s).width > width) s = `${s.slice(0, -2)}…`;
   return s;
 }
 
-/** Word-wraps text from (x, y); returns the y after the last line. */
+/**
+ * Word-wraps text from (x, y); returns the y after the last line.
+ * @param {CanvasRenderingContext2D} g
+ * @param {string} text
+ * @param {number} x
+ * @param {number} y
+ * @param {number} width
+ * @param {number} lineHeight
+ */
 function wrap(g, text, x, y, width, lineHeight, maxLines = 3) {
   const words = String(text || '').split(/\s+/).filter(Boolean);
   let line = '';

@@ -1,9 +1,11 @@
+// @ts-check
 // WebXR immersive-vr: an "Enter VR" button only where a session is supported; controllers (or
 // tracked hands) with a ray that picks objects, presses panel buttons and teleports on walkable
 // floor; snap turn on the thumbstick.
 import * as THREE from 'three';
 import { XRHandModelFactory } from 'three/addons/webxr/XRHandModelFactory.js';
 import { viewerState, reportError } from './state.js';
+import { fire } from './events.js';
 
 const SNAP = Math.PI / 6;
 const STICK_ON = 0.7;
@@ -19,11 +21,17 @@ export async function xrSupported() {
 }
 
 export class XRInput {
-  constructor(app) {
+  /**
+   * @param {import('./main.js').App} app
+   * @param {import('./viewer.js').Viewer} viewer
+   */
+  constructor(app, viewer) {
     this.app = app;
-    this.viewer = app.viewer;
+    this.viewer = viewer;
+    /** @type {XRSession | null} */
     this.session = null;
     this.raycaster = new THREE.Raycaster();
+    /** @type {{c: THREE.XRTargetRaySpace, ray: THREE.Line, armed: boolean}[]} */
     this.controllers = [];
     const renderer = this.viewer.renderer;
     const hands = new XRHandModelFactory();
@@ -55,7 +63,7 @@ export class XRInput {
     this.viewer.onFrame((dt, frame) => { if (frame) this.update(); });
     renderer.xr.addEventListener('sessionstart', () => {
       viewerState.inXR = true;
-      app.emit?.('xr', { presenting: true });
+      fire(app, 'xr', { presenting: true });
     });
     renderer.xr.addEventListener('sessionend', () => {
       viewerState.inXR = false;
@@ -63,13 +71,14 @@ export class XRInput {
       this.reticle.visible = false;
       this.viewer.camera.position.set(0, 1.6, 0);
       this.viewer.camera.rotation.set(0, 0, 0);
-      app.emit?.('xr', { presenting: false });
+      fire(app, 'xr', { presenting: false });
     });
   }
 
   async enter() {
     if (this.session) return true;
     try {
+      if (!navigator.xr) throw new Error('this browser has no WebXR');
       const session = await navigator.xr.requestSession('immersive-vr', {
         optionalFeatures: ['local-floor', 'bounded-floor', 'hand-tracking'],
       });
@@ -87,6 +96,7 @@ export class XRInput {
     if (this.session) await this.session.end();
   }
 
+  /** @param {THREE.XRTargetRaySpace} c */
   aim(c) {
     // three updates the controller's local matrix from the XR frame but not matrixWorld
     c.updateMatrixWorld(true);
@@ -94,6 +104,7 @@ export class XRInput {
     this.raycaster.far = 40;
   }
 
+  /** @param {THREE.XRTargetRaySpace} c */
   onSelect(c) {
     this.aim(c);
     const panel = this.app.vrPanel;
@@ -111,6 +122,7 @@ export class XRInput {
   }
 
   update() {
+    /** @type {THREE.Vector3 | null} */
     let reticle = null;
     for (const entry of this.controllers) {
       const { c, ray } = entry;
@@ -131,6 +143,10 @@ export class XRInput {
     if (reticle) this.reticle.position.set(reticle.x, 0.01, reticle.z);
   }
 
+  /**
+   * @param {{armed: boolean}} entry
+   * @param {XRInputSource} source
+   */
   snapTurn(entry, source) {
     const pad = source.gamepad;
     if (!pad || !pad.axes) return;
@@ -139,7 +155,7 @@ export class XRInput {
     if (entry.armed && Math.abs(x) > STICK_ON) {
       entry.armed = false;
       this.viewer.snapTurn(x > 0 ? -SNAP : SNAP);
-      viewerState.snapTurns = (viewerState.snapTurns || 0) + 1;
+      viewerState.snapTurns++;
     } else if (!entry.armed && Math.abs(x) < STICK_OFF) {
       entry.armed = true;
     }
