@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,6 +18,15 @@ from vrculture.server.config import ServerConfig
 from vrculture.server.registry import _referenced_urls
 
 DEMO = Path(__file__).resolve().parents[2] / "assets" / "demo"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+# Instants the simulator must fill every exhibit at, school day or not (the clock is injected:
+# nothing here reads the machine's clock, zone or weekday).
+INSTANTS = {
+    "saturday-night": datetime(2026, 12, 5, 22, 0, tzinfo=STOCKHOLM),
+    "sunday-noon": datetime(2026, 12, 6, 12, 0, tzinfo=STOCKHOLM),
+    "monday-0710": datetime(2026, 12, 7, 7, 10, tzinfo=STOCKHOLM),
+    "wednesday-school": datetime(2026, 12, 9, 10, 30, tzinfo=STOCKHOLM),
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +37,14 @@ def demo_bundle(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-async def demo_client(aiohttp_client, demo_bundle, tmp_path):
+def now() -> float:
+    return INSTANTS["monday-0710"].timestamp()
+
+
+@pytest.fixture
+async def demo_client(aiohttp_client, demo_bundle, tmp_path, now):
     config = ServerConfig(bundles=[demo_bundle], data_dir=tmp_path / "data")
-    return await aiohttp_client(create_app(config))
+    return await aiohttp_client(create_app(config, clock=lambda: now))
 
 
 @pytest.mark.slow
@@ -50,7 +66,8 @@ async def test_every_file_of_the_demo_is_served(demo_client, demo_bundle):
 
 
 @pytest.mark.slow
-async def test_demo_search_oembed_and_simulated_feeds(demo_client, demo_bundle, tmp_path):
+@pytest.mark.parametrize("now", [t.timestamp() for t in INSTANTS.values()], ids=list(INSTANTS))
+async def test_demo_search_oembed_and_simulated_feeds(demo_client, demo_bundle, tmp_path, now):
     manifest = json.loads((demo_bundle / "exhibition.json").read_text())
     exhibition = manifest["id"]
     first = manifest["objects"][0]
@@ -63,7 +80,7 @@ async def test_demo_search_oembed_and_simulated_feeds(demo_client, demo_bundle, 
     assert f"/embed/{exhibition}/{first['id']}" in oembed["html"]
     args = argparse.Namespace(url=base, duration=1.5, speed=3600 * 24, token=[],
                               data=tmp_path / "data", exhibition=[], seed=2, insecure=False)
-    assert await _simulate(args) == 0
+    assert await _simulate(args, clock=lambda: now) == 0
     for feed_id in manifest["feeds"]:
         history = await (await demo_client.get(f"/api/feeds/{feed_id}/readings")).json()
         assert history["readings"], feed_id
