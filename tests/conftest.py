@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from corpus_location import ENV, corpus_dir
+from skip_summary import pytest_terminal_summary  # noqa: F401 (a hook: the skip line)
 
 ROOT = Path(__file__).resolve().parent.parent
 
