@@ -402,6 +402,8 @@ async def test_upload_needs_a_tar_content_type_and_a_body(admin, curator):
 # secrets in logs ---------------------------------------------------------------------------
 async def test_no_token_or_code_reaches_a_log(admin, curator, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
+    # Its own level too: `vrculture serve`, run in-process by other tests, raises it to WARNING.
+    caplog.set_level(logging.DEBUG, logger="aiohttp.access")
     secrets = [curator]
     created = await admin.post("/api/admin/feeds", json={"feed_id": "f1", "kind": "smart-bin"},
                                headers=auth(curator))
