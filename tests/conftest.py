@@ -3,17 +3,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from corpus_location import ENV, corpus_dir
+from skip_summary import pytest_terminal_summary  # noqa: F401 (a hook: the skip line)
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus"
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
-    """The shared corpus of real meshes and images (../shared/corpus); skipped where absent."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"shared corpus not present at {CORPUS}")
-    return CORPUS
+    """The shared corpus of real meshes and images (VRCULTURE_CORPUS, else ../shared/corpus);
+    skipped where absent."""
+    folder = corpus_dir()
+    if not folder.is_dir():
+        pytest.skip(f"shared corpus not present at {folder} (set {ENV})")
+    return folder
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark `vrculture build`: cold and warm builds of the demo, of a collection made from
-../shared/corpus, and a warm build of 20 objects; bytes per level and the Quest budget totals.
+the shared corpus ($VRCULTURE_CORPUS, else ../shared/corpus), and a warm build of 20 objects;
+bytes per level and the Quest budget totals.
 
 Times are wall-clock seconds (time.perf_counter), each build in a fresh folder with its own
 cache for "cold". Anchors measured in the same run, so the ratios hold across machines:
@@ -21,15 +22,17 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "build"))  # the corpus collection the tests build
+sys.path.insert(0, str(ROOT / "tests" / "exhibition"))  # the corpus collection the tests build
+sys.path.insert(0, str(ROOT / "tests"))  # where the corpus is: the tests' own lookup
 
 from build_helpers import make_corpus_collection, write_shape  # noqa: E402
+from corpus_location import corpus_dir  # noqa: E402
 
 from vrculture.exhibition.collection import load_collection  # noqa: E402
 from vrculture.exhibition.run import BuildOptions, build  # noqa: E402
 from vrculture.pipeline.convert import ConvertSettings, convert_file  # noqa: E402
 
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = corpus_dir()
 
 
 def timed_build(collection: Path, bundle: Path, jobs: int) -> tuple[float, dict]:

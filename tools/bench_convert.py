@@ -1,6 +1,8 @@
 """Benchmark: our converter against gltfpack -cc, measured in the same run.
 
-    .venv/bin/python tools/bench_convert.py [--corpus ../shared/corpus] [--repeat 3] [--json F]
+    .venv/bin/python tools/bench_convert.py [--corpus DIR] [--repeat 3] [--json F]
+
+--corpus defaults to $VRCULTURE_CORPUS, else ../shared/corpus beside the checkout.
 
 Per corpus file: our full level's bytes (geometry only: images subtracted on both sides,
 normals kept) and whole-process CPU seconds (interpreter start-up included) against
@@ -31,6 +33,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # where the corpus is: the tests' own lookup
+from corpus_location import corpus_dir  # noqa: E402
+
 GLTFPACK = ROOT / "node_modules" / "gltfpack" / "cli.js"
 FILES = [
     "nefertiti.obj", "stanford-bunny.obj", "beast.obj", "ogre.obj", "spot/spot.obj",
@@ -174,7 +179,7 @@ def chain(source: Path, plain: Path, work: Path, name: str, repeat: int) -> dict
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
+    parser.add_argument("--corpus", type=Path, default=corpus_dir())
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()

@@ -402,6 +402,8 @@ async def test_upload_needs_a_tar_content_type_and_a_body(admin, curator):
 # secrets in logs ---------------------------------------------------------------------------
 async def test_no_token_or_code_reaches_a_log(admin, curator, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
+    # Its own level too: `vrculture serve`, run in-process by other tests, raises it to WARNING.
+    caplog.set_level(logging.DEBUG, logger="aiohttp.access")
     secrets = [curator]
     created = await admin.post("/api/admin/feeds", json={"feed_id": "f1", "kind": "smart-bin"},
                                headers=auth(curator))
@@ -416,8 +418,11 @@ async def test_no_token_or_code_reaches_a_log(admin, curator, tmp_path, caplog):
     secrets.append("vrc_wrong-token-attempt")
     await admin.put("/api/admin/exhibitions/gallery", headers={**auth(curator), **TAR},
                     data=tar_of(make_bundle(tmp_path / "g", "gallery")))
-    access = [r for r in caplog.records if r.name == "aiohttp.access"]
-    assert len(access) >= 5  # the access log did run: the check below is not vacuous
+
+    async def logged() -> bool:  # aiohttp logs a request after its response has gone out
+        return sum(r.name == "aiohttp.access" for r in caplog.records) >= 5
+
+    await wait_for(logged)  # the access log did run: the check below is not vacuous
     assert any(r.name == "vrculture.server.admin" for r in caplog.records)
     for secret in secrets:
         assert secret not in caplog.text
@@ -466,7 +471,11 @@ async def test_a_client_that_drops_mid_upload_leaves_nothing_behind(admin, curat
         b"Authorization: Bearer " + curator.encode() + b"\r\n"
         b"Content-Type: application/x-tar\r\nContent-Length: 100000\r\n\r\n" + bytes(5000))
     await writer.drain()
-    await asyncio.sleep(0.2)  # the server is now waiting for the rest of the body
+
+    async def receiving() -> bool:  # the server made the upload's folder and waits for more
+        return any((config.data_dir / "uploads").glob("upload-*"))
+
+    await wait_for(receiving)
     writer.close()
     await writer.wait_closed()
 

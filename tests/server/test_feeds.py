@@ -216,3 +216,16 @@ async def test_concurrent_ingest_keeps_every_reading(client, tokens):
     history = await (await client.get("/api/feeds/street-lights/readings",
                                       params={"limit": "1000"})).json()
     assert len(history["readings"]) == 40
+
+
+async def test_reading_times_are_checked_against_the_apps_clock(aiohttp_client, config, tokens):
+    from vrculture.server.app import create_app
+
+    instant = 2_000_000_000.0  # 2033: the machine's own clock plays no part
+    app_clock = [instant - 3600]
+    client = await aiohttp_client(create_app(config, clock=lambda: app_clock[0]))
+    response = await post(client, "street-lights", lamp(instant), tokens["street-lights"])
+    assert response.status == 422 and "future" in (await response.json())["message"]
+    app_clock[0] = instant
+    response = await post(client, "street-lights", lamp(instant), tokens["street-lights"])
+    assert response.status == 201, await response.text()

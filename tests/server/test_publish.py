@@ -74,10 +74,13 @@ async def test_a_broken_republish_keeps_the_last_good_version(aiohttp_client, tm
     tmp_link = data / "exhibitions/gallery/.tmp"
     os.symlink("versions/broken", tmp_link)
     os.replace(tmp_link, data / "exhibitions/gallery/current")
-    await asyncio.sleep(0.5)
+
+    async def broken_version_seen() -> bool:  # the watcher has read the broken version
+        health = await (await client.get("/healthz")).json()
+        return any("not valid JSON" in e for e in health["bundle_errors"])
+
+    await _wait_for(broken_version_seen)
     assert await _title(client, "gallery") == "Bra"
-    health = await (await client.get("/healthz")).json()
-    assert any("not valid JSON" in e for e in health["bundle_errors"])
 
 
 def test_publish_refuses_an_invalid_bundle(tmp_path):

@@ -22,8 +22,11 @@ from vrculture.server.storage import Store
 
 from .test_rooms import EXHIBITION, head_at, make_config
 
+REDIS_MISSING = "needs Debian's redis-server (tools/bootstrap --redis installs it)"
+
 
 def start_redis(binary: str, folder: Path, port: int) -> subprocess.Popen:
+    """A private redis-server, returned once it answers `ping`."""
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(folder)],
@@ -53,7 +56,7 @@ def free_port() -> int:
 def redis_binary() -> str:
     binary = shutil.which("redis-server")
     if binary is None:  # `tools/test` installs it (tools/bootstrap --redis)
-        pytest.skip("needs Debian's redis-server (tools/bootstrap --redis installs it)")
+        pytest.skip(REDIS_MISSING)
     return binary
 
 

@@ -5,11 +5,23 @@ from __future__ import annotations
 import argparse
 import random
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from vrculture.cli.simulate import _simulate
+from vrculture.server.app import create_app
 from vrculture.server.readings import FeedSpec, validate_reading
-from vrculture.server.simulate import Screening, SmartBins, StreetLights, _local_hour, is_dark
+from vrculture.server.simulate import (
+    Screening,
+    SmartBins,
+    StreetLights,
+    _local_hour,
+    is_dark,
+    latest_school_morning,
+)
 
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
 MIDNIGHT = datetime(2026, 11, 26, 23, 0, tzinfo=UTC).timestamp()  # 00:00 local (UTC+1)
 
 
@@ -28,7 +40,7 @@ def test_street_lights_react_to_people_at_night_and_save_energy():
         validate_reading(reading, FeedSpec("street-lighting"), now=MIDNIGHT + 2 * 86400)
 
     def daytime(r):
-        return not is_dark(_local_hour(r["t"], 1.0))
+        return not is_dark(_local_hour(r["t"], STOCKHOLM))
 
     passing_at_night = [r for r in readings if r["presence"] and not daytime(r)]
     assert passing_at_night and all(r["level"] == 100 for r in passing_at_night)
@@ -58,13 +70,60 @@ def test_screening_reports_daily_aggregates_only():
     assert periods == {"2026-11-27"}  # a Friday; the Saturday has no school
 
 
-async def test_simulate_posts_through_the_public_api(client, config):
+def test_screening_sessions_follow_stockholm_time_not_utc():
+    # 07:30 UTC on a Monday in winter is 08:30 in Stockholm: school has begun there.
+    monday = datetime(2026, 12, 7, 7, 30, tzinfo=UTC).timestamp()
+    screening = Screening("screening", random.Random(1))
+    readings = []
+    for t in range(int(monday), int(monday) + 3 * 3600, 30):
+        readings += screening.step(t, t + 30)
+    assert readings and readings[0]["period"] == "2026-12-07"
+    assert datetime.fromtimestamp(readings[0]["t"], UTC).hour < 8  # the first before 08 UTC
+
+
+@pytest.mark.parametrize(("local", "expected"), [
+    (datetime(2026, 12, 5, 22, 0), datetime(2026, 12, 4, 7, 30)),  # Saturday night: Friday
+    (datetime(2026, 12, 6, 12, 0), datetime(2026, 12, 4, 7, 30)),  # Sunday: Friday
+    (datetime(2026, 12, 7, 7, 10), datetime(2026, 12, 4, 7, 30)),  # Monday before 07:30
+    (datetime(2026, 12, 7, 7, 30), datetime(2026, 12, 7, 7, 30)),  # Monday from 07:30 on
+    (datetime(2026, 12, 9, 23, 59), datetime(2026, 12, 9, 7, 30)),  # Wednesday night
+    (datetime(2026, 3, 30, 7, 0), datetime(2026, 3, 27, 7, 30)),  # Monday after the DST change
+    (datetime(2026, 10, 26, 9, 0), datetime(2026, 10, 26, 7, 30)),  # Monday after DST ends
+])
+def test_latest_school_morning_is_a_weekday_at_0730_stockholm_time(local, expected):
+    at = local.replace(tzinfo=STOCKHOLM).timestamp()
+    assert latest_school_morning(at) == expected.replace(tzinfo=STOCKHOLM).timestamp()
+
+
+@pytest.mark.parametrize("local", [
+    datetime(2026, 12, 5, 22, 0), datetime(2026, 12, 6, 12, 0), datetime(2026, 12, 7, 7, 10),
+    datetime(2026, 12, 9, 10, 30),
+])
+def test_screening_replays_a_school_day_from_before_school_on_any_day(local):
+    start = local.replace(tzinfo=STOCKHOLM).timestamp()
+    screening = Screening("screening", random.Random(2))
+    offset = screening.replay_offset(start)
+    assert offset >= 0  # only ever back in time: no reading in the future
+    replayed = datetime.fromtimestamp(start - offset, STOCKHOLM)
+    assert replayed.weekday() < 5 and (replayed.hour, replayed.minute) == (7, 30)
+    assert StreetLights("l", random.Random(1)).replay_offset(start) == 0
+    assert SmartBins("b", random.Random(1)).replay_offset(start) == 0
+
+
+@pytest.mark.parametrize("local", [datetime(2026, 12, 5, 22, 0), datetime(2026, 12, 7, 7, 10)],
+                         ids=["saturday-night", "monday-0710"])
+async def test_simulate_posts_through_the_public_api(aiohttp_client, config, local):
+    now = local.replace(tzinfo=STOCKHOLM).timestamp()
+    client = await aiohttp_client(create_app(config, watch_interval=0.2, clock=lambda: now))
     args = argparse.Namespace(
         url=str(client.make_url("")).rstrip("/"), duration=1.5, speed=3600 * 16, token=[],
         data=config.data_dir, exhibition=[], seed=7, insecure=False)
-    assert await _simulate(args) == 0
+    assert await _simulate(args, clock=lambda: now) == 0
     for feed in ("street-lights", "bins", "temperature"):
         history = await (await client.get(f"/api/feeds/{feed}/readings")).json()
         assert history["readings"], feed
+        newest = max(datetime.fromisoformat(r["t"]) for r in history["readings"])
+        # The replay ends at the clock's end time (lamps of one step report 1 ms apart).
+        assert newest.timestamp() <= now + args.duration + 0.01
     # A second run reuses the simulator's own tokens.
-    assert await _simulate(args) == 0
+    assert await _simulate(args, clock=lambda: now) == 0

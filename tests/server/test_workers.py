@@ -16,18 +16,15 @@ from vrculture.cli import main
 from vrculture.server.storage import Store
 
 from .test_restart import ROOT, _free_port, _wait_healthy
+from .test_rooms_redis import REDIS_MISSING, start_redis
 
-pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None,
-                                reason="needs Debian's redis-server")
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason=REDIS_MISSING)
 
 
 @pytest.fixture
 def redis_url(tmp_path):
     port = _free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                               "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(0.3)
+    server = start_redis("redis-server", tmp_path, port)  # waits until it answers ping
     yield f"redis://127.0.0.1:{port}/0"
     server.terminate()
     server.wait(timeout=10)

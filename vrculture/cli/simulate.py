@@ -14,6 +14,7 @@ import os
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 
 TOKENS_FILE = "simulator-tokens.json"
 TICK_REAL_SECONDS = 0.5
+POST_BATCH = 1000  # the most readings the ingest API takes in one request
 
 
 def add_parser(subparsers) -> None:
@@ -89,10 +91,12 @@ async def _discover(session, url: str, only: list[str]) -> dict[str, dict[str, A
     return feeds
 
 
-async def _simulate(args: argparse.Namespace) -> int:
+async def _simulate(args: argparse.Namespace, clock: Callable[[], float] = time.time) -> int:
+    """Plays `args.duration` real seconds of readings. `clock` is the wall clock (epoch
+    seconds) that the replay ends at; the pacing uses the event loop's monotonic clock."""
     import aiohttp
 
-    from vrculture.server.simulate import model_for
+    from vrculture.server.simulate import Replay, model_for
 
     url = args.url.rstrip("/")
     connector = aiohttp.TCPConnector(ssl=False) if args.insecure else None
@@ -116,25 +120,22 @@ async def _simulate(args: argparse.Namespace) -> int:
             return EXIT_FAILED
         rng = random.Random(args.seed)
         models = {f: model_for(f, spec, rng) for f, spec in runnable.items()}
-        # Simulated time ends at the real end time, so no reading is ever in the future.
-        real_start = time.time()
-        sim_start = real_start - args.duration * (args.speed - 1)
-        sim_now, posted = sim_start, 0
+        loop = asyncio.get_running_loop()
+        real_start = loop.time()
+        replay = Replay(models, clock() + args.duration, args.duration, args.speed)
+        posted = 0
         failed: set[str] = set()
-        while time.time() - real_start < args.duration and len(failed) < len(models):
+        while loop.time() - real_start < args.duration and len(failed) < len(models):
             await asyncio.sleep(TICK_REAL_SECONDS)
-            elapsed = min(time.time() - real_start, args.duration)
-            sim_next = sim_start + elapsed * args.speed
-            for feed_id, model in models.items():
-                readings = model.step(sim_now, sim_next)
+            for feed_id, readings in replay.advance(loop.time() - real_start).items():
                 if feed_id in failed or not readings:
                     continue
-                ok = await _post(session, url, feed_id, tokens[feed_id], readings)
-                if ok:
-                    posted += len(readings)
-                else:
-                    failed.add(feed_id)
-            sim_now = sim_next
+                for i in range(0, len(readings), POST_BATCH):
+                    batch = readings[i:i + POST_BATCH]
+                    if not await _post(session, url, feed_id, tokens[feed_id], batch):
+                        failed.add(feed_id)
+                        break
+                    posted += len(batch)
         for model in models.values():
             print(model.summary())
         print(f"{posted} readings posted", file=sys.stderr)

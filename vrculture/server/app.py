@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -31,7 +33,8 @@ def _make_pubsub(config: ServerConfig):
     return LocalPubSub()
 
 
-def create_app(config: ServerConfig, *, watch_interval: float = 2.0) -> web.Application:
+def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
+               clock: Callable[[], float] = time.time) -> web.Application:
     app = web.Application(middlewares=[security_headers], client_max_size=MAX_BODY_BYTES)
     registry = BundleRegistry(config.bundles, config.data_dir)
     registry.scan()  # serve what is there from the first request on
@@ -43,6 +46,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0) -> web.Appl
     app[appkeys.FEED_STORE] = store
     app[appkeys.GUIDE_CODES] = store
     app[WATCH_INTERVAL] = watch_interval
+    app[appkeys.CLOCK] = clock
 
     viewer.add_routes(app)
     api.add_routes(app)

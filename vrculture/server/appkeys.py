@@ -6,6 +6,8 @@ classes, and `registry` itself imports `keys`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiohttp import web
 
 from vrculture.server.config import ServerConfig
@@ -18,3 +20,5 @@ EXHIBITIONS = web.AppKey("vrculture_exhibitions", BundleRegistry)
 PUBSUB = web.AppKey("vrculture_pubsub", PubSub)
 FEED_STORE = web.AppKey("vrculture_feed_store", AsyncStore)
 GUIDE_CODES = web.AppKey("vrculture_guide_codes", GuideCodes)
+# The wall clock (epoch seconds) that readings are checked against: injectable for tests.
+CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("vrculture_clock")

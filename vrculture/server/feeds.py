@@ -115,9 +115,10 @@ async def post_readings(request: web.Request) -> web.Response:
                         "`vrculture feeds add --kind` or publish an exhibition that lists it")
     batch, is_batch = _readings_of(await _read_body(request))
     checked: list[tuple[float, dict[str, Any]]] = []
+    now = request.app[appkeys.CLOCK]()
     for index, raw in enumerate(batch):
         try:
-            checked.append(validate_reading(raw, spec))
+            checked.append(validate_reading(raw, spec, now))
         except ReadingError as error:
             where = f"readings[{index}]." if is_batch else ""
             raise JSONError(422, error.code, f"{where}{error.field}: {error.message}",

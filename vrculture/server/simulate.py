@@ -9,6 +9,11 @@ Each model advances a simulated clock and returns the readings that happened in 
 - eye-tracking screening: per school day, the number of sessions and of children referred
   for a follow-up (aggregates only, as the exhibit requires);
 - a gauge: a bounded random walk.
+
+Local time (night, school hours) is Stockholm's, through zoneinfo, never the machine's zone.
+A replay may run at any hour of any day: `replay_offset` lets a model replay an earlier,
+more telling stretch (the screening model: the most recent school day) instead of the
+replay's own, possibly school-free, window.
 """
 
 from __future__ import annotations
@@ -16,15 +21,36 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import datetime, time, timedelta, tzinfo
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 Reading = dict[str, Any]
 
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+SCHOOL_OPENS, SCHOOL_CLOSES = 8.0, 15.0  # local hours
+REPLAY_FROM = time(7, 30)  # a replayed school day starts just before school opens
+MAX_STEP_SECONDS = 30.0  # the longest simulated step a model takes
 
-def _local_hour(t: float, utc_offset_hours: float) -> float:
-    moment = datetime.fromtimestamp(t, UTC) + timedelta(hours=utc_offset_hours)
+
+def _local_hour(t: float, zone: tzinfo = STOCKHOLM) -> float:
+    moment = datetime.fromtimestamp(t, zone)
     return moment.hour + moment.minute / 60
+
+
+def is_school_time(t: float, zone: tzinfo = STOCKHOLM) -> bool:
+    moment = datetime.fromtimestamp(t, zone)
+    return moment.weekday() < 5 and SCHOOL_OPENS <= _local_hour(t, zone) < SCHOOL_CLOSES
+
+
+def latest_school_morning(at_or_before: float, zone: tzinfo = STOCKHOLM) -> float:
+    """The latest 07:30 local of a weekday (Monday to Friday) at or before `at_or_before`."""
+    day = datetime.fromtimestamp(at_or_before, zone).date()
+    while True:
+        morning = datetime.combine(day, REPLAY_FROM, zone).timestamp()
+        if day.weekday() < 5 and morning <= at_or_before:
+            return morning
+        day -= timedelta(days=1)
 
 
 def _poisson_arrivals(rng: random.Random, rate_per_hour: float, seconds: float) -> int:
@@ -54,7 +80,7 @@ class StreetLights:
     base_level: float = 20.0  # % at night with nobody around
     hold_s: float = 60.0  # full light this long after someone passed
     spacing_s: float = 20.0  # walking time between lamps
-    utc_offset: float = 1.0
+    zone: tzinfo = STOCKHOLM
     used_wh: float = 0.0
     always_on_wh: float = 0.0
     _until: list[float] = field(default_factory=list)  # per lamp: presence until
@@ -75,7 +101,7 @@ class StreetLights:
     def step(self, t0: float, t1: float) -> list[Reading]:
         readings: list[Reading] = []
         arrivals = _poisson_arrivals(self.rng, self._people_per_hour(
-            _local_hour(t0, self.utc_offset)), t1 - t0)
+            _local_hour(t0, self.zone)), t1 - t0)
         self._walkers += sorted(self.rng.uniform(t0, t1) for _ in range(arrivals))
         for start in self._walkers:
             for lamp in range(self.lamps):
@@ -83,7 +109,7 @@ class StreetLights:
                 if t0 <= at < t1 + self.hold_s:
                     self._until[lamp] = max(self._until[lamp], at + self.hold_s)
         self._walkers = [s for s in self._walkers if s + self.lamps * self.spacing_s >= t1]
-        dark = is_dark(_local_hour(t1, self.utc_offset))
+        dark = is_dark(_local_hour(t1, self.zone))
         hours = (t1 - t0) / 3600
         for lamp in range(self.lamps):
             presence = self._until[lamp] > t1 and self._until[lamp] - self.hold_s <= t1
@@ -100,6 +126,9 @@ class StreetLights:
         for i, reading in enumerate(readings):
             reading["t"] = round(t1 + i * 0.001, 3)
         return readings
+
+    def replay_offset(self, start: float) -> float:
+        return 0.0  # any stretch of the day shows lamps dimming and brightening
 
     def summary(self) -> str:
         saved = self.always_on_wh - self.used_wh
@@ -118,7 +147,7 @@ class SmartBins:
     compact_at: float = 85.0  # % fill that triggers the compactor
     compaction_ratio: float = 0.45  # fill after compaction, as a share of before
     collect_after: int = 4  # compactions before the bin asks to be emptied
-    utc_offset: float = 1.0
+    zone: tzinfo = STOCKHOLM
     emptied: int = 0
     plain_volume: float = 0.0  # what an ordinary bin of the same size would have received
     _fill: list[float] = field(default_factory=list)
@@ -138,7 +167,7 @@ class SmartBins:
 
     def step(self, t0: float, t1: float) -> list[Reading]:
         readings: list[Reading] = []
-        rate = self._deposits_per_hour(_local_hour(t0, self.utc_offset))
+        rate = self._deposits_per_hour(_local_hour(t0, self.zone))
         for b in range(self.bins):
             emptied = False
             for _ in range(_poisson_arrivals(self.rng, rate, t1 - t0)):
@@ -158,6 +187,9 @@ class SmartBins:
                                  "compactions": self._compactions[b], "emptied": emptied})
         return readings
 
+    def replay_offset(self, start: float) -> float:
+        return 0.0  # bins fill at every hour
+
     def summary(self) -> str:
         plain_trips = int(self.plain_volume // 100)
         return (f"{self.feed}: {self.emptied} collections against {plain_trips} for ordinary "
@@ -169,7 +201,7 @@ class Screening:
     feed: str
     rng: random.Random
     referral_rate: float = 0.08
-    utc_offset: float = 1.0
+    zone: tzinfo = STOCKHOLM
     sessions_total: int = 0
     referred_total: int = 0
     _day: str = ""
@@ -179,13 +211,11 @@ class Screening:
     _reported: tuple = ()
 
     def step(self, t0: float, t1: float) -> list[Reading]:
-        local = datetime.fromtimestamp(t1, UTC) + timedelta(hours=self.utc_offset)
-        day = local.date().isoformat()
+        day = datetime.fromtimestamp(t1, self.zone).date().isoformat()
         if day != self._day:
             self._day, self._sessions, self._referred = day, 0, 0
-        hour = local.hour + local.minute / 60
-        school = local.weekday() < 5 and 8 <= hour < 15
-        if school:  # a session takes about ten minutes; two screening stations
+        # A session takes about ten minutes; two screening stations.
+        if is_school_time(t1, self.zone):
             for _ in range(_poisson_arrivals(self.rng, 5, t1 - t0)):
                 self._sessions += 1
                 self.sessions_total += 1
@@ -199,6 +229,12 @@ class Screening:
             return [{"t": round(t1, 3), "period": day, "sessions": self._sessions,
                      "referred": self._referred}]
         return []
+
+    def replay_offset(self, start: float) -> float:
+        """How far back to shift a replay starting at `start` so that it starts on the most
+        recent school day, just before school: started on a weekend or at night, a replay of
+        its own window would have no sessions to show."""
+        return start - latest_school_morning(start, self.zone)
 
     def summary(self) -> str:
         return (f"{self.feed}: {self.sessions_total} screening sessions, "
@@ -229,12 +265,51 @@ class Gauge:
             reading["unit"] = self.unit
         return [reading]
 
+    def replay_offset(self, start: float) -> float:
+        return 0.0
+
     def summary(self) -> str:
         value = "no reading" if self._value is None else f"{self._value:.2f}"
         return f"{self.feed}: gauge ended at {value} {self.unit or ''}".rstrip()
 
 
-def model_for(feed_id: str, spec: dict[str, Any], rng: random.Random):
+class Model(Protocol):
+    feed: str
+
+    def step(self, t0: float, t1: float) -> list[Reading]: ...
+
+    def replay_offset(self, start: float) -> float: ...
+
+    def summary(self) -> str: ...
+
+
+class Replay:
+    """The simulated clock of a run: `duration` real seconds at `speed` simulated seconds per
+    real second, ending at the real end time `end`, so that no reading is ever in the future.
+    Each model replays its own stretch, shifted back by its `replay_offset` (never forward)."""
+
+    def __init__(self, models: dict[str, Model], end: float, duration: float,
+                 speed: float) -> None:
+        self.models, self.duration, self.speed = models, duration, speed
+        self.start = end - duration * speed
+        self.offsets = {feed: model.replay_offset(self.start) for feed, model in models.items()}
+        self._now = self.start
+
+    def advance(self, elapsed: float) -> dict[str, list[Reading]]:
+        """The readings of each feed since the last call, `elapsed` real seconds in."""
+        sim_end = self.start + min(elapsed, self.duration) * self.speed
+        readings: dict[str, list[Reading]] = {feed: [] for feed in self.models}
+        # Models look at the hour once per step: fast replays go in short steps all the same.
+        while self._now < sim_end:
+            t0, t1 = self._now, min(self._now + MAX_STEP_SECONDS, sim_end)
+            for feed, model in self.models.items():
+                offset = self.offsets[feed]
+                readings[feed] += model.step(t0 - offset, t1 - offset)
+            self._now = t1
+        return readings
+
+
+def model_for(feed_id: str, spec: dict[str, Any], rng: random.Random) -> Model:
     """The model for a feed from an exhibition's `feeds` map entry."""
     kind = spec["kind"]
     if kind == "street-lighting":
