@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import socket
 import ssl
+import subprocess
+import sys
 import time
+import urllib.request
 
 import aiohttp
 import pytest
@@ -113,3 +118,36 @@ async def test_self_signed_certificate_serves_https_for_local_addresses(tmp_path
                 assert high.read_bytes()[-10:] in await ranged.read()
     finally:
         await runner.cleanup()
+
+
+def test_serve_on_a_taken_port_says_so_and_never_announces(tmp_path, bundle, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["serve", str(bundle), "--port", str(port), "--data", str(tmp_path / "d")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "exhibition(s) on" not in err
+
+
+def test_serve_announces_the_address_it_listens_on(tmp_path, bundle):
+    """--port 0: the announced port is the one the kernel gave, and it answers at once."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vrculture", "serve", str(bundle), "--port", "0",
+         "--data", str(tmp_path / "d")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = ""
+        while "exhibition(s) on" not in line:
+            line = process.stderr.readline()
+            assert line, "the server exited before announcing"
+        url = re.search(r"on (http://127\.0\.0\.1:\d+)/", line)
+        assert url and not url.group(1).endswith(":0"), line
+        with urllib.request.urlopen(f"{url.group(1)}/healthz", timeout=30) as response:
+            assert response.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
