@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from file_modes import assert_modes_follow_umask
 
 from vrculture.cli import main as vrculture
 from vrculture.server.admin import PUBLISH_LOCK, UPLOAD_LIMITS
@@ -479,3 +480,14 @@ async def test_a_client_that_drops_mid_upload_leaves_nothing_behind(admin, curat
     assert curator not in caplog.text
     healthy = await admin.get("/healthz")
     assert healthy.status == 200
+
+
+async def test_a_published_upload_follows_the_umask(admin, curator, tmp_path, config,
+                                                    umask_022):
+    bundle = make_bundle(tmp_path / "v1", "gallery")
+    for path in bundle.rglob("*"):  # private in the archive: the server's umask decides
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    put = await admin.put("/api/admin/exhibitions/gallery", data=tar_of(bundle),
+                          headers={**auth(curator), **TAR})
+    assert put.status == 201, await put.text()
+    assert_modes_follow_umask(config.data_dir / "exhibitions" / "gallery", umask_022)
