@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from importlib import metadata
 
 import aiohttp
 import pytest
@@ -151,3 +152,10 @@ def test_serve_announces_the_address_it_listens_on(tmp_path, bundle):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+def test_version_is_the_installed_packages(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"vrculture {metadata.version('vrculture')}\n"
