@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from vrculture.server.app import create_app
     from vrculture.server.settings import ConfigError, load_config
     from vrculture.server.tls import TLSError, context_from_files, self_signed
+    from vrculture.server.webfiles import missing_viewer_files
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -76,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
         print("vrculture serve: --workers above 1 needs --redis-url: visitors in one room may "
               "land on different processes", file=sys.stderr)
         return EXIT_USAGE
+    if missing := missing_viewer_files(config.web_dir):
+        print(f"vrculture serve: this installation lacks the viewer's files ({', '.join(missing)} "
+              f"in {config.web_dir}): reinstall vrculture from a complete wheel", file=sys.stderr)
+        return EXIT_FAILED
     for bundle in config.bundles:
         if not (bundle / "exhibition.json").is_file():
             print(f"vrculture serve: {bundle}: no exhibition.json (build it with "
