@@ -7,6 +7,7 @@ import asyncio
 import gzip
 import io
 import logging
+import os
 import tarfile
 import time
 from pathlib import Path
@@ -491,3 +492,18 @@ async def test_a_published_upload_follows_the_umask(admin, curator, tmp_path, co
                           headers={**auth(curator), **TAR})
     assert put.status == 201, await put.text()
     assert_modes_follow_umask(config.data_dir / "exhibitions" / "gallery", umask_022)
+
+
+async def test_the_hosts_details_of_health_are_for_the_curator(aiohttp_client, curator, config,
+                                                              tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "exhibition.json").write_text("{")
+    config.bundles.append(broken)
+    client = await aiohttp_client(create_app(config))
+    assert (await client.get("/api/admin/health")).status == 401
+    response = await client.get("/api/admin/health", headers=auth(curator))
+    assert response.status == 200
+    body = await response.json()
+    assert body["process"] == os.getpid() and body["bundles_failing"] == 1
+    assert [str(broken) in error for error in body["bundle_errors"]] == [True]

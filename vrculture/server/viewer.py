@@ -12,6 +12,8 @@ from vrculture.server.registry import BundleRegistry
 from vrculture.server.webfiles import THREE_DIR
 
 RESPONDER = web.AppKey("vrculture_file_responder", FileResponder)
+# Earlier builds wrote their report into the bundle (now beside it): it names host paths.
+NOT_PUBLIC = frozenset({"build-report.json"})
 THREE_ALLOWED = ("build/", "examples/jsm/")  # the import map targets; nothing else of the package
 
 
@@ -82,7 +84,7 @@ async def bundle_file(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="no such exhibition")
     relative = request.match_info["path"]
     path = safe_join(exhibition.root, relative)
-    if path is None:
+    if path is None or relative in NOT_PUBLIC:
         raise web.HTTPNotFound()
     # The manifest keeps its name across versions: always revalidated (cheap with its ETag).
     cache_control = REVALIDATE if relative == "exhibition.json" else None
