@@ -20,6 +20,16 @@ def test_bundle_files_follow_the_umask(tmp_path: Path, small_collection: Path,
     assert_modes_follow_umask(tmp_path / ".vrculture-cache", umask_022)
 
 
+def test_cache_entries_of_earlier_versions_are_published_readable(
+        tmp_path: Path, small_collection: Path, umask_022: int) -> None:
+    out = tmp_path / "out"
+    assert run_build(small_collection, "-o", out, "--quiet") == 0
+    for glb in (tmp_path / ".vrculture-cache").rglob("*.glb"):  # as earlier versions wrote them
+        glb.chmod(0o600)
+    assert run_build(small_collection, "-o", out, "--quiet") == 0
+    assert_modes_follow_umask(out, umask_022)
+
+
 def _snapshot(folder: Path) -> dict[str, tuple[bytes, int, int]]:
     """Every file's bytes, mode and mtime, and the folders' mtimes."""
     return {p.relative_to(folder).as_posix(): (b"" if p.is_dir() else p.read_bytes(),
