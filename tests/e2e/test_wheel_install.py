@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import setuptools
 
 from .conftest import ROOT, state, wait_ready
 
@@ -56,6 +57,8 @@ def _copy_checkout(target: Path) -> None:
 def _backend(hook: str, source: Path, out: Path) -> Path:
     """A PEP 517 hook of the installed setuptools (no download, as `python -m build
     --no-isolation` would call it)."""
+    major, minor = (int(part) for part in setuptools.__version__.split(".")[:2])
+    assert (major, minor) >= (70, 1), "setuptools >= 70.1 (the dev extra) builds wheels alone"
     out.mkdir(parents=True, exist_ok=True)
     done = _run([sys.executable, "-c", "import sys, setuptools.build_meta as backend; "
                  f"print(backend.{hook}(sys.argv[1]))", out], cwd=source)
