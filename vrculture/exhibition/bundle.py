@@ -32,6 +32,7 @@ _AT_FDCWD = -100
 
 
 def report_path(bundle: Path) -> Path:
+    """BUNDLE_DIR.build-report.json, beside the bundle."""
     bundle = Path(bundle).absolute()
     return bundle.parent / f"{bundle.name}.build-report.json"
 
@@ -94,9 +95,9 @@ class BundleWriter:
         previous = self.bundle / MANIFEST
         if "SOURCE_DATE_EPOCH" not in os.environ and previous.is_file():
             try:
-                before = json.loads(previous.read_bytes())
-                again = {**manifest, "built_at": before["built_at"]}
-                if _json_bytes(again) == previous.read_bytes():
+                text = previous.read_bytes()
+                again = {**manifest, "built_at": json.loads(text)["built_at"]}
+                if _json_bytes(again) == text:
                     manifest = again
             except (OSError, ValueError, KeyError, TypeError):
                 pass  # unreadable or hand-edited: a new built_at
@@ -141,7 +142,8 @@ def _json_bytes(data: object) -> bytes:
 def _same_tree(new: Path, old: Path) -> bool:
     """The same files (names, modes, bytes) in both folders."""
     def files(root: Path) -> dict[Path, Path]:
-        return {p.relative_to(root): p for p in root.rglob("*") if not p.is_dir()}
+        return {p.relative_to(root): p for p in root.rglob("*")
+                if p.is_symlink() or not p.is_dir()}
 
     ours, theirs = files(new), files(old)
     return ours.keys() == theirs.keys() and all(
