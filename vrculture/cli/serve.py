@@ -142,7 +142,7 @@ def _listen(host: str, port: int, *, reuse_port: bool) -> list[socket.socket]:
     sockets: list[socket.socket] = []
     try:
         for family, kind, proto, _, address in dict.fromkeys(infos):
-            if port:  # after --port 0: every address on the port the kernel gave the first
+            if port:  # one port on every address (after --port 0: the kernel's pick for the first)
                 address = (address[0], port, *address[2:])
             sock = socket.socket(family, kind, proto)
             sockets.append(sock)
