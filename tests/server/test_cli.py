@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import ssl
@@ -22,6 +23,16 @@ from vrculture.server.storage import Store
 from vrculture.server.tls import context_from_files, lan_addresses, self_signed
 
 from .bundle_factory import make_bundle
+
+
+@pytest.fixture(autouse=True)
+def _access_log_level_restored():
+    """`serve` run in this process quiets aiohttp.access for good; tests after it (the admin
+    log check) need it as it was."""
+    access = logging.getLogger("aiohttp.access")
+    level = access.level
+    yield
+    access.setLevel(level)
 
 
 def test_feeds_add_rotate_list_remove(tmp_path, capsys):
