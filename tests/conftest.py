@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,16 @@ def corpus() -> Path:
     if not folder.is_dir():
         pytest.skip(f"shared corpus not present at {folder} (set {ENV})")
     return folder
+
+
+@pytest.fixture
+def umask_022() -> Iterator[int]:
+    """The usual umask for one test (whatever the machine's), restored afterwards."""
+    previous = os.umask(0o022)
+    try:
+        yield 0o022
+    finally:
+        os.umask(previous)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from build_helpers import load_json, run_build, write_painting, write_shape
 
+from vrculture.exhibition.bundle import report_path
 from vrculture.exhibition.collection import CollectionError, load_collection
 from vrculture.exhibition.toml_locate import TomlLocator
 
@@ -103,7 +104,7 @@ def test_problems_are_located_and_the_rest_builds(tmp_path: Path,
     assert set(built) == {"good", "half"}
     assert built["half"]["title"]["en"] == built["half"]["title"]["sv"]
     assert built["half"]["rights"]["id"] == "InC-EDU"
-    report = load_json(out / "build-report.json")
+    report = load_json(report_path(out))
     assert report["counts"]["built"] == 2
     assert set(report["invalid"]) >= {"typo", "missing", "rights", "escape", "absolute"}
 
@@ -249,7 +250,7 @@ def test_a_corrupt_source_fails_alone(tmp_path: Path, small_collection: Path,
     assert any(row.startswith(f"{toml}:{line}: error: objects[1].source: ring.ply: ")
                for row in err.splitlines()), err
     assert "Traceback" not in err
-    report = load_json(out / "build-report.json")
+    report = load_json(report_path(out))
     failed = [o for o in report["objects"] if o["status"] == "failed"]
     assert [o["id"] for o in failed] == ["ring"] and failed[0]["error"]
     assert {o["id"] for o in load_json(out / "exhibition.json")["objects"]} == {"klot", "tavla"}

@@ -8,6 +8,8 @@ import jsonschema
 from build_helpers import SCHEMA, load_json, make_corpus_collection, run_build
 from gltf_validator import assert_valid
 
+from vrculture.exhibition.bundle import report_path
+
 # A spread of the corpus's formats and traps, kept small enough for the default test run:
 # OBJ+MTL+PNG, PLY vertex colours, glTF with a 4K JPEG, Draco GLB, PBR GLB, triangle strips,
 # and a photograph as a painting.
@@ -30,6 +32,6 @@ def test_corpus_collection_builds(corpus: Path, tmp_path: Path) -> None:
         assert obj["levels"][0]["triangles"] <= 5_000
         assert (out / obj["thumbnail"]["url"]).stat().st_size > 1000
     assert_valid(sorted(out.rglob("*.glb")))
-    report = load_json(out / "build-report.json")
+    report = load_json(report_path(out))
     assert report["budget"]["fits"] is True
     assert report["counts"]["reconverted"] == len(IDS)

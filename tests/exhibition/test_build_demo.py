@@ -10,6 +10,8 @@ from build_helpers import SCHEMA, glb_json, load_json
 from gltf_validator import assert_valid
 from PIL import Image
 
+from vrculture.exhibition.bundle import report_path
+
 LANGS = ("sv", "en")
 
 
@@ -131,7 +133,7 @@ def test_tour_and_texts(demo_bundle: Path) -> None:
 
 def test_totals_and_budget(demo_bundle: Path) -> None:
     manifest = load_json(demo_bundle / "exhibition.json")
-    report = load_json(demo_bundle / "build-report.json")
+    report = load_json(report_path(demo_bundle))
     totals = manifest["totals"]
     assert totals["low"]["triangles"] < totals["medium"]["triangles"] <= totals["full"]["triangles"]
     low = sum(o["levels"][0]["triangles"] for o in manifest["objects"])

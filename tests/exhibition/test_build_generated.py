@@ -10,6 +10,7 @@ import numpy as np
 from build_helpers import glb_json, load_json, run_build, write_shape
 from gltf_validator import assert_valid
 
+from vrculture.exhibition.bundle import report_path
 from vrculture.exhibition.layout import WALL_T
 
 
@@ -114,7 +115,7 @@ def test_every_smart_exhibit_kind(tmp_path: Path) -> None:
     needle = next(n for n in glb_json(out / exhibits["luft"]["model"]["url"])["nodes"]
                   if n.get("name") == "gauge_needle")
     assert needle["translation"][1] > 1.0  # the pivot is the dial's centre, not the floor
-    report = load_json(out / "build-report.json")
+    report = load_json(report_path(out))
     assert any(i["field"] == "smart_exhibits[4].feeds" for i in report["issues"])
 
 
@@ -123,7 +124,7 @@ def test_over_budget_is_a_warning_with_the_numbers(tmp_path: Path,
     out = tmp_path / "bundle"
     assert run_build(small_collection, "-o", out, "--levels", "low", "--quiet",
                      "--budget-triangles", "500", "--budget-texture-mb", "1") == 0
-    report = load_json(out / "build-report.json")
+    report = load_json(report_path(out))
     assert report["budget"]["fits"] is False
     assert report["budget"]["triangles"] > 500
     assert any("over the Quest-class budget" in w for w in report["warnings"])
@@ -144,4 +145,4 @@ def test_converter_options_apply_to_the_whole_build(tmp_path: Path,
     assert "KHR_texture_basisu" in doc.get("extensionsUsed", [])
     assert "EXT_meshopt_compression" not in doc.get("extensionsUsed", [])
     assert_valid(sorted(out.rglob("*.glb")))
-    assert load_json(out / "build-report.json")["settings"]["textures"] == "ktx2"
+    assert load_json(report_path(out))["settings"]["textures"] == "ktx2"

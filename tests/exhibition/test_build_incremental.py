@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from build_helpers import ROOT, load_json, run_build, write_shape
 
+from vrculture.exhibition.bundle import report_path
 from vrculture.exhibition.worker import JobAnswer, ObjectJob, run_object_job
 
 LEVELS = ("--levels", "low,medium", "--quiet", "--jobs", "2")
@@ -23,7 +24,7 @@ def _low_urls(out: Path) -> dict[str, str]:
 
 
 def _report(out: Path) -> dict:
-    return load_json(out / "build-report.json")
+    return load_json(report_path(out))
 
 
 def _all_urls_exist(out: Path) -> None:

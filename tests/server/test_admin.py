@@ -7,11 +7,13 @@ import asyncio
 import gzip
 import io
 import logging
+import os
 import tarfile
 import time
 from pathlib import Path
 
 import pytest
+from file_modes import assert_modes_follow_umask
 
 from vrculture.cli import main as vrculture
 from vrculture.server.admin import PUBLISH_LOCK, UPLOAD_LIMITS
@@ -488,3 +490,29 @@ async def test_a_client_that_drops_mid_upload_leaves_nothing_behind(admin, curat
     assert curator not in caplog.text
     healthy = await admin.get("/healthz")
     assert healthy.status == 200
+
+
+async def test_a_published_upload_follows_the_umask(admin, curator, tmp_path, config,
+                                                    umask_022):
+    bundle = make_bundle(tmp_path / "v1", "gallery")
+    for path in bundle.rglob("*"):  # private in the archive: the server's umask decides
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    put = await admin.put("/api/admin/exhibitions/gallery", data=tar_of(bundle),
+                          headers={**auth(curator), **TAR})
+    assert put.status == 201, await put.text()
+    assert_modes_follow_umask(config.data_dir / "exhibitions" / "gallery", umask_022)
+
+
+async def test_the_hosts_details_of_health_are_for_the_curator(aiohttp_client, curator, config,
+                                                              tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "exhibition.json").write_text("{")
+    config.bundles.append(broken)
+    client = await aiohttp_client(create_app(config))
+    assert (await client.get("/api/admin/health")).status == 401
+    response = await client.get("/api/admin/health", headers=auth(curator))
+    assert response.status == 200
+    body = await response.json()
+    assert body["process"] == os.getpid() and body["bundles_failing"] == 1
+    assert [str(broken) in error for error in body["bundle_errors"]] == [True]

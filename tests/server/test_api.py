@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+
+from vrculture.server.app import create_app
+from vrculture.server.config import ServerConfig
 
 
 async def test_exhibition_list(client):
@@ -51,6 +55,27 @@ async def test_healthz(client):
     body = await response.json()
     assert body["status"] == "ok" and body["database"] == "ok"
     assert [e["id"] for e in body["exhibitions"]] == ["demo"]
+    assert body["bundles_failing"] == 0
+
+
+async def test_healthz_tells_a_visitor_nothing_about_the_host(aiohttp_client, tmp_path, bundle,
+                                                             web_dir):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "exhibition.json").write_text("{")
+    client = await aiohttp_client(create_app(ServerConfig(
+        bundles=[bundle, broken], data_dir=tmp_path / "data", web_dir=web_dir)))
+    response = await client.get("/healthz")
+    text = await response.text()
+    body = json.loads(text)
+    assert body["bundles_failing"] == 1 and [e["id"] for e in body["exhibitions"]] == ["demo"]
+    assert str(tmp_path) not in text and "broken" not in text
+    assert "process" not in body and str(os.getpid()) not in text
+
+
+async def test_a_build_report_in_a_bundle_is_never_served(client, bundle):
+    (bundle / "build-report.json").write_text(json.dumps({"collection": "/home/curator/x"}))
+    assert (await client.get("/bundles/demo/build-report.json")).status == 404
 
 
 async def test_healthz_reports_a_broken_database(client):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from vrculture.server.assets import IMMUTABLE, BytesLRU, parse_ranges
+from vrculture.server.webfiles import THREE_DIR
 
 
 def _level_url(bundle: Path, name: str) -> tuple[str, bytes]:
@@ -175,12 +176,19 @@ async def test_unknown_exhibition_and_missing_file_are_404(client):
     assert (await client.get("/bundles/demo/objects")).status == 404  # a folder
 
 
-async def test_three_is_served_from_node_modules(client):
+async def test_three_is_served_from_the_vendored_subset(client):
     response = await client.get("/vendor/three/build/three.module.js")
     assert response.status == 200
     assert response.headers["Content-Type"] == "text/javascript; charset=utf-8"
+    assert await response.read() == (THREE_DIR / "build" / "three.module.js").read_bytes()
     decoder = await client.get("/vendor/three/examples/jsm/libs/meshopt_decoder.module.js")
     assert decoder.status == 200
+    wasm = await client.get("/vendor/three/examples/jsm/libs/basis/basis_transcoder.wasm")
+    assert wasm.status == 200
+    assert wasm.headers["Content-Type"] == "application/wasm"  # streaming compilation
+    # three is in node_modules for the tests and tools, but only the vendored files are served
+    unused = await client.get("/vendor/three/examples/jsm/controls/OrbitControls.js")
+    assert unused.status == 404
 
 
 def test_parse_ranges_edges():

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import logging
+import re
+import socket
 import ssl
+import subprocess
+import sys
 import time
+import urllib.request
+from importlib import metadata
 
 import aiohttp
 import pytest
@@ -28,6 +35,16 @@ from vrculture.server.tls import (
 )
 
 from .bundle_factory import make_bundle
+
+
+@pytest.fixture(autouse=True)
+def _access_log_level_restored():
+    """`serve` run in this process quiets aiohttp.access for good; tests after it (the admin
+    log check) need it as it was."""
+    access = logging.getLogger("aiohttp.access")
+    level = access.level
+    yield
+    access.setLevel(level)
 
 
 def test_feeds_add_rotate_list_remove(tmp_path, capsys):
@@ -153,3 +170,43 @@ def test_a_certificate_without_its_key_is_a_clear_error(tmp_path):
     cert, _ = self_signed(tmp_path / "tls")
     with pytest.raises(TLSError, match="cannot load"):
         context_from_files(cert, cert)
+
+
+def test_serve_on_a_taken_port_says_so_and_never_announces(tmp_path, bundle, capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["serve", str(bundle), "--port", str(port), "--data", str(tmp_path / "d")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+    assert "exhibition(s) on" not in err
+
+
+def test_serve_announces_the_address_it_listens_on(tmp_path, bundle):
+    """--port 0: the announced port is the one the kernel gave, and it answers at once."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vrculture", "serve", str(bundle), "--port", "0",
+         "--data", str(tmp_path / "d")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stderr is not None
+        line = ""
+        while "exhibition(s) on" not in line:
+            line = process.stderr.readline()
+            assert line, "the server exited before announcing"
+        url = re.search(r"on (http://127\.0\.0\.1:\d+)/", line)
+        assert url and not url.group(1).endswith(":0"), line
+        with urllib.request.urlopen(f"{url.group(1)}/healthz", timeout=30) as response:
+            assert response.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_version_is_the_installed_packages(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"vrculture {metadata.version('vrculture')}\n"

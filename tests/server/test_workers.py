@@ -40,6 +40,7 @@ async def test_two_workers_share_port_data_and_live_readings(bundle, tmp_path, r
     data = tmp_path / "data"
     store = Store.open(data)
     token = store.add_feed("street-lights")
+    curator = store.create_curator_token()
     store.close()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -53,7 +54,8 @@ async def test_two_workers_share_port_data_and_live_readings(bundle, tmp_path, r
         deadline = time.monotonic() + 20
         while len(processes) < 2 and time.monotonic() < deadline:
             async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) \
-                    as session, session.get(f"{base}/healthz") as response:
+                    as session, session.get(f"{base}/api/admin/health", headers={
+                        "Authorization": f"Bearer {curator}"}) as response:
                 processes.add((await response.json())["process"])
         assert len(processes) == 2, "connections never reached a second worker"
 

@@ -34,11 +34,18 @@ def _load(name: str):
     return importlib.import_module(f"vrculture.cli.{name}")
 
 
+def _version() -> str:
+    from vrculture.exhibition.version import VERSION
+
+    return VERSION
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vrculture",
         description="Convert museum scans, build exhibitions and serve them in WebXR.",
     )
+    parser.add_argument("--version", action="version", version=f"vrculture {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
         if name != only:

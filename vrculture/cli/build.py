@@ -55,8 +55,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "build", help="build an exhibition bundle from a collection folder",
         description="Build an exhibition bundle (exhibition.json, GLB levels of detail, "
-                    "thumbnails, gallery architecture, build-report.json) from a folder holding "
-                    "collection.toml and/or collection.csv. Exit 0 ok, 1 failed, 2 usage, "
+                    "thumbnails, gallery architecture) from a folder holding "
+                    "collection.toml and/or collection.csv, and BUNDLE_DIR.build-report.json "
+                    "beside it. A rebuild that changes nothing leaves the bundle as it was; "
+                    "SOURCE_DATE_EPOCH sets built_at. Exit 0 ok, 1 failed, 2 usage, "
                     "3 partial (some records or objects failed; the rest was built).")
     p.add_argument("collection", type=Path, metavar="COLLECTION_DIR")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="BUNDLE_DIR")
@@ -88,6 +90,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from vrculture.exhibition.bundle import BundleError
     from vrculture.exhibition.collection import CollectionError
+    from vrculture.exhibition.report import now_utc
     from vrculture.exhibition.run import DEFAULT_TEXTURES, BuildOptions, build
     from vrculture.exhibition.totals import Budget
 
@@ -97,6 +100,11 @@ def run(args: argparse.Namespace) -> int:
         textures=args.textures or DEFAULT_TEXTURES, compress=not args.no_compress,
         max_level_restricted=args.max_level_restricted, cache_dir=args.cache, quiet=args.quiet,
         budget=Budget(args.budget_triangles, args.budget_texture_mb * 2**20))
+    try:
+        now_utc()  # a malformed SOURCE_DATE_EPOCH is a usage error before any work
+    except ValueError as err:
+        print(f"vrculture build: {err}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         result = build(options)
     except CollectionError as err:

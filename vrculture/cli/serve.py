@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from vrculture.server.app import create_app
     from vrculture.server.settings import ConfigError, load_config
     from vrculture.server.tls import TLSError, context_from_files, self_signed
+    from vrculture.server.webfiles import missing_viewer_files
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -75,6 +77,10 @@ def run(args: argparse.Namespace) -> int:
         print("vrculture serve: --workers above 1 needs --redis-url: visitors in one room may "
               "land on different processes", file=sys.stderr)
         return EXIT_USAGE
+    if missing := missing_viewer_files(config.web_dir):
+        print(f"vrculture serve: this installation lacks the viewer's files ({', '.join(missing)} "
+              f"in {config.web_dir}): reinstall vrculture from a complete wheel", file=sys.stderr)
+        return EXIT_FAILED
     for bundle in config.bundles:
         if not (bundle / "exhibition.json").is_file():
             print(f"vrculture serve: {bundle}: no exhibition.json (build it with "
@@ -105,49 +111,96 @@ def run(args: argparse.Namespace) -> int:
         print(f"vrculture serve: not serving {problem}", file=sys.stderr)
     if config.bundles and not registry.all():
         return EXIT_FAILED
+    # Bind before announcing: a port taken by another program is an error, not a false "on".
+    sockets: list[list[socket.socket]] = []
+    try:
+        sockets.append(_listen(config.host, config.port, reuse_port=args.workers > 1))
+        port = sockets[0][0].getsockname()[1]  # the real one when --port 0
+        for _ in range(args.workers - 1):
+            sockets.append(_listen(config.host, port, reuse_port=True))
+    except OSError as error:
+        for group in sockets:
+            _close(group)
+        print(f"vrculture serve: cannot listen on {config.host}:{config.port}: "
+              f"{error.strerror or error}", file=sys.stderr)
+        return EXIT_FAILED
     scheme = "https" if ssl_context else "http"
-    shown = config.public_url or f"{scheme}://{config.host}:{config.port}"
+    shown = config.public_url or f"{scheme}://{_url_host(config.host)}:{port}"
     print(f"vrculture serve: {len(registry.all())} exhibition(s) on {shown}/"
           + (f" ({args.workers} processes)" if args.workers > 1 else ""), file=sys.stderr)
     if args.workers > 1:
         del app  # each worker builds its own after the fork
-        return _run_workers(config, ssl_context, args.workers)
-    return _serve(app, config, ssl_context, reuse_port=False)
+        return _run_workers(config, ssl_context, sockets)
+    return _serve(app, sockets[0], ssl_context)
 
 
-def _serve(app, config, ssl_context, *, reuse_port: bool) -> int:
+def _listen(host: str, port: int, *, reuse_port: bool) -> list[socket.socket]:
+    """Listening sockets on every address `host` resolves to (as aiohttp would bind them);
+    OSError when one is taken or `host` is unknown."""
+    infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                               flags=socket.AI_PASSIVE)
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys(infos):
+            if port:  # one port on every address (after --port 0: the kernel's pick for the first)
+                address = (address[0], port, *address[2:])
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restart past TIME_WAIT
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(128)
+            sock.setblocking(False)
+            port = sock.getsockname()[1]
+    except OSError:
+        _close(sockets)
+        raise
+    return sockets
+
+
+def _close(sockets: list[socket.socket]) -> None:
+    for sock in sockets:
+        sock.close()
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _serve(app, sockets: list[socket.socket], ssl_context) -> int:
     from aiohttp import web
 
     # The plain asyncio loop on purpose: its loop.sendfile uses the kernel's sendfile; uvloop
     # has none and aiohttp would copy every file through Python.
     asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
-    try:
-        web.run_app(app, host=config.host, port=config.port, ssl_context=ssl_context,
-                    print=None, access_log=None, handle_signals=True,
-                    reuse_port=reuse_port or None)
-    except OSError as error:
-        print(f"vrculture serve: cannot listen on {config.host}:{config.port}: "
-              f"{error.strerror}", file=sys.stderr)
-        return EXIT_FAILED
+    web.run_app(app, sock=sockets, ssl_context=ssl_context, print=None, access_log=None,
+                handle_signals=True)
     return EXIT_OK
 
 
-def _run_workers(config, ssl_context, workers: int) -> int:
-    """Fork `workers` processes that each bind the port with SO_REUSEPORT (the kernel spreads
-    connections over them) and supervise them: a signal is passed on; if one dies, all stop,
-    so that the service manager restarts a whole, consistent server."""
+def _run_workers(config, ssl_context, sockets: list[list[socket.socket]]) -> int:
+    """Fork one process per group of sockets, each bound with SO_REUSEPORT before the fork (the
+    kernel spreads connections over them), and supervise them: a signal is passed on; if one
+    dies, all stop, so that the service manager restarts a whole, consistent server."""
     from vrculture.server.app import create_app
 
     children: list[int] = []
-    for _ in range(workers):
+    for index, own in enumerate(sockets):
         pid = os.fork()
         if pid == 0:  # the worker: its own app, loop, database connection, Redis connection
             code = EXIT_FAILED
             try:
-                code = _serve(create_app(config), config, ssl_context, reuse_port=True)
+                for other in sockets[:index] + sockets[index + 1:]:
+                    _close(other)
+                code = _serve(create_app(config), own, ssl_context)
             finally:
                 os._exit(code)
         children.append(pid)
+    for group in sockets:  # the workers hold them now; a socket here would take connections
+        _close(group)
 
     def forward(signum, _frame) -> None:
         for child in children:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -21,7 +23,16 @@ LEVEL_FIELDS = ("name", "written", "same_as", "bytes", "triangles", "texture_px"
 
 
 def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    """The build's time: SOURCE_DATE_EPOCH when set (reproducible builds, see
+    https://reproducible-builds.org/specs/source-date-epoch/), else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        if not re.fullmatch(r"[0-9]{1,12}", epoch):
+            raise ValueError(f"SOURCE_DATE_EPOCH={epoch!r} is not a count of seconds")
+        moment = datetime.fromtimestamp(int(epoch), UTC)
+    else:
+        moment = datetime.now(UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def scenery_totals(arch_result: Entry | None,

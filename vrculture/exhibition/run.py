@@ -261,8 +261,8 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
                              writer, cache, max_level)
         report = build_report(collection, options, outcomes, issues, manifest, arch_result,
                               started, generated_reconverted, max_level, smart_models)
-        writer.write_json("exhibition.json", manifest)
-        writer.write_json("build-report.json", report)
+        writer.write_manifest(manifest)
+        writer.write_report(report)
         writer.commit()
     except BaseException:
         writer.abort()

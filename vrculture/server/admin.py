@@ -26,6 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from vrculture.server import appkeys
+from vrculture.server.api import health_details
 from vrculture.server.bundle_upload import UploadError, UploadLimits, receive, unpack
 from vrculture.server.config import ServerConfig
 from vrculture.server.jsonreply import JSONError, json_reply
@@ -332,3 +333,4 @@ def setup_admin(app: web.Application, limits: UploadLimits | None = None) -> Non
                 name="admin_exhibition_put", expect_handler=_expect_upload)
     add.add_post("/api/admin/exhibitions/{exhibition}/rollback", rollback_exhibition,
                  name="admin_exhibition_rollback")
+    add.add_get("/api/admin/health", curator_only(health_details), name="admin_health")

@@ -79,27 +79,37 @@ async def get_object(request: web.Request) -> web.Response:
     raise JSONError(404, "unknown_object", f"no object {object_id!r} in {exhibition.id!r}")
 
 
-async def healthz(request: web.Request) -> web.Response:
+async def _health(request: web.Request, *, detailed: bool) -> web.Response:
     """200 when the server can answer and its database can commit readings, else 503."""
     registry = _registry(request)
     store: AsyncStore = request.app[appkeys.FEED_STORE]
+    problem = None
     try:
         await asyncio.wait_for(store.run(Store.ping), timeout=HEALTH_TIMEOUT)
-        database = "ok"
     except (TimeoutError, sqlite3.Error) as error:
-        database = f"unavailable: {type(error).__name__}"
-    return json_reply(
-        request,
-        {
-            "status": "ok" if database == "ok" else "degraded",
-            "database": database,
-            "process": os.getpid(),  # tells `--workers` processes apart
-            "exhibitions": [{"id": e.id, "version": e.version} for e in registry.all()],
-            "bundle_errors": sorted(registry.errors.values()),
-        },
-        status=200 if database == "ok" else 503,
-        etag=False,
-    )
+        problem = type(error).__name__
+    body: dict[str, Any] = {
+        "status": "degraded" if problem else "ok",
+        "database": "unavailable" if problem else "ok",
+        "exhibitions": [{"id": e.id, "version": e.version} for e in registry.all()],
+        "bundles_failing": len(registry.errors),
+    }
+    if detailed:  # host paths and process ids: for the curator, never for any visitor
+        body |= {"process": os.getpid(),  # tells `--workers` processes apart
+                 "database_error": problem,
+                 "bundle_errors": sorted(registry.errors.values())}
+    return json_reply(request, body, status=503 if problem else 200, etag=False)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """Public: nothing about the host (paths, process ids); see health_details."""
+    return await _health(request, detailed=False)
+
+
+async def health_details(request: web.Request) -> web.Response:
+    """/healthz plus the process id and the bundles' errors with their paths (curator only:
+    admin.py registers it behind the token)."""
+    return await _health(request, detailed=True)
 
 
 def add_routes(app: web.Application) -> None:

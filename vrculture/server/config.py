@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vrculture.server.webfiles import default_web_dir
+
 
 @dataclass
 class RoomSettings:
@@ -30,6 +32,6 @@ class ServerConfig:
     tls_cert: Path | None = None
     tls_key: Path | None = None
     self_signed: bool = False
-    web_dir: Path = Path(__file__).resolve().parent.parent.parent / "web"
+    web_dir: Path = field(default_factory=default_web_dir)  # the viewer's pages and modules
     rooms: RoomSettings = field(default_factory=RoomSettings)
     redis_url: str | None = None  # set to share rooms and feeds between processes via Redis

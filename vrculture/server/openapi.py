@@ -144,6 +144,12 @@ def _admin_paths() -> dict[str, Any]:
         "/api/admin/exhibitions/{exhibition}/rollback": {"post": _admin(
             "switch an exhibition back to its previous version", [EXHIBITION],
             reply("200", "Published"), ("404", "409"))},
+        "/api/admin/health": {"get": _admin(
+            "/healthz plus the process id and each failing bundle's error (with its path)", [],
+            {"200": {"description": "healthy", "content": {"application/json": {
+                "schema": {"type": "object"}}}},
+             "503": {"description": "the database is unavailable",
+                     "content": {"application/json": {}}}}, ())},
     }
 
 
@@ -221,7 +227,8 @@ def document() -> dict[str, Any]:
                  _param("maxheight", "query", {"type": "integer"}, False)],
                 {"$ref": "#/components/schemas/OEmbed"},
                 {"400": ERROR, "404": ERROR, "501": ERROR})},
-            "/healthz": {"get": _json("liveness, database and loaded exhibitions", [],
+            "/healthz": {"get": _json("liveness, database, loaded exhibitions and how many "
+                                      "bundles fail to load (nothing about the host)", [],
                                       {"type": "object"},
                                       {"503": {"description": "the database is unavailable",
                                                "content": {"application/json": {}}}})},

@@ -1,8 +1,7 @@
-"""Routes that serve files: the viewer pages and modules (web/), three.js, and the bundles."""
+"""Routes that serve files: the viewer pages and modules (web/), three.js (the vendored
+subset in vrculture/vendor/three), and the bundles."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from aiohttp import web
 
@@ -10,9 +9,11 @@ from vrculture.server import appkeys
 from vrculture.server.assets import REVALIDATE, FileResponder, safe_join
 from vrculture.server.config import ServerConfig
 from vrculture.server.registry import BundleRegistry
+from vrculture.server.webfiles import THREE_DIR
 
 RESPONDER = web.AppKey("vrculture_file_responder", FileResponder)
-THREE_DIR = Path(__file__).resolve().parent.parent.parent / "node_modules" / "three"
+# Earlier builds wrote their report into the bundle (now beside it): it names host paths.
+NOT_PUBLIC = frozenset({"build-report.json"})
 THREE_ALLOWED = ("build/", "examples/jsm/")  # the import map targets; nothing else of the package
 
 
@@ -83,7 +84,7 @@ async def bundle_file(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text="no such exhibition")
     relative = request.match_info["path"]
     path = safe_join(exhibition.root, relative)
-    if path is None:
+    if path is None or relative in NOT_PUBLIC:
         raise web.HTTPNotFound()
     # The manifest keeps its name across versions: always revalidated (cheap with its ETag).
     cache_control = REVALIDATE if relative == "exhibition.json" else None
