@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import math
 import re
@@ -26,12 +25,14 @@ from typing import Any
 from aiohttp import web
 
 from vrculture.server import appkeys
+from vrculture.server.bodies import read_json
 from vrculture.server.bundle_upload import UploadError, UploadLimits, receive, unpack
 from vrculture.server.config import ServerConfig
 from vrculture.server.jsonreply import JSONError, json_reply
 from vrculture.server.publishing import PublishError, publish, rollback
 from vrculture.server.readings import KINDS
 from vrculture.server.registry import BundleError, load_bundle
+from vrculture.server.security import bearer_token
 from vrculture.server.storage import AsyncStore, Store
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,8 @@ def _config(request: web.Request) -> ServerConfig:
 
 async def authenticate(request: web.Request) -> None:
     """Raise 401 unless the request carries the current curator token."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request)
+    if token is None:
         raise JSONError(401, "unauthenticated", "send the curator token as 'Authorization: "
                         "Bearer <token>' (create it with `vrculture curator token`)",
                         headers={"WWW-Authenticate": 'Bearer realm="admin"'})
@@ -104,7 +104,7 @@ async def _expect_upload(request: web.Request) -> None:
 
 def _path_id(request: web.Request, name: str) -> str:
     value = request.match_info[name]
-    if not ID.match(value):
+    if not ID.fullmatch(value):
         raise JSONError(404, f"unknown_{name}", f"{name} ids are 1-64 of a-z, 0-9, '_' and '-'")
     return value
 
@@ -112,13 +112,7 @@ def _path_id(request: web.Request, name: str) -> str:
 async def _json_object(request: web.Request, allowed: set[str]) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise JSONError(415, "unsupported_media_type", "send application/json")
-    raw = await request.content.read(MAX_JSON_BYTES + 1)  # bounded even for chunked bodies
-    if len(raw) > MAX_JSON_BYTES:
-        raise JSONError(413, "too_large", f"the body is limited to {MAX_JSON_BYTES} bytes")
-    try:
-        body = json.loads(raw)
-    except ValueError as error:
-        raise JSONError(400, "malformed", f"not valid JSON: {error}") from None
+    body = await read_json(request, MAX_JSON_BYTES)
     if not isinstance(body, dict):
         raise JSONError(422, "invalid_field", "the body must be a JSON object")
     extra = sorted(set(body) - allowed)
@@ -135,7 +129,7 @@ def _text(body: dict[str, Any], field: str, max_chars: int, pattern: re.Pattern 
         return None
     if (not isinstance(value, str) or len(value) > max_chars
             or any(not c.isprintable() for c in value)
-            or (pattern is not None and not pattern.match(value))):
+            or (pattern is not None and not pattern.fullmatch(value))):
         raise JSONError(422, "invalid_field", f"{field}: text of at most {max_chars} printable "
                         "characters" + (f" matching {pattern.pattern}" if pattern else ""),
                         field=field)
