@@ -16,6 +16,7 @@ from vrculture.server.registry import BundleRegistry
 from vrculture.server.rooms import setup_rooms
 from vrculture.server.security import security_headers
 from vrculture.server.storage import AsyncStore
+from vrculture.server.supervision import start_supervised
 
 log = logging.getLogger(__name__)
 
@@ -66,18 +67,15 @@ async def _background(app: web.Application):
     await store.open()
     registry.notify()  # listeners (search index, feed kinds) see the initial bundles
 
-    async def watch() -> None:
+    async def watch() -> None:  # supervised: a failure is logged and the watch restarted
         while True:
             await asyncio.sleep(app[WATCH_INTERVAL])
-            try:
-                if await asyncio.to_thread(registry.scan):
-                    log.info("exhibitions now: %s", ", ".join(e.id for e in registry.all()))
-                    registry.notify()
-                await store.refresh_guide_codes()
-            except Exception:  # a watcher that dies silently would freeze the exhibitions
-                log.exception("refreshing exhibitions or guide codes failed")
+            if await asyncio.to_thread(registry.scan):
+                log.info("exhibitions now: %s", ", ".join(e.id for e in registry.all()))
+                registry.notify()
+            await store.refresh_guide_codes()
 
-    task = asyncio.create_task(watch(), name="vrculture-watch")
+    task = start_supervised("vrculture-watch", watch)
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
