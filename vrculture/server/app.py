@@ -11,6 +11,7 @@ from aiohttp import web
 from vrculture.server import api, appkeys, feeds, oembed, openapi, search, viewer
 from vrculture.server.admin import setup_admin
 from vrculture.server.config import ServerConfig
+from vrculture.server.expect import use_expect_continue
 from vrculture.server.pubsub import LocalPubSub
 from vrculture.server.registry import BundleRegistry
 from vrculture.server.rooms import setup_rooms
@@ -54,6 +55,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0) -> web.Appl
     setup_admin(app)
 
     setup_rooms(app)  # after the keys above: the rooms read them
+    use_expect_continue(app)  # after every route
 
     app.cleanup_ctx.append(_background)
     return app
