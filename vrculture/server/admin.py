@@ -136,6 +136,12 @@ def _text(body: dict[str, Any], field: str, max_chars: int, pattern: re.Pattern 
     return value
 
 
+def _required(value: str | None, field: str) -> str:
+    if value is None:  # absent, or null (which optional fields may be)
+        raise JSONError(422, "missing_field", f"{field}: required", field=field)
+    return value
+
+
 def _number(body: dict[str, Any], field: str) -> float | None:
     value = body.get(field)
     if value is None:
@@ -149,9 +155,7 @@ def _number(body: dict[str, Any], field: str) -> float | None:
 @curator_only
 async def create_feed(request: web.Request) -> web.Response:
     body = await _json_object(request, {"feed_id", "kind", "exhibition", "unit", "min", "max"})
-    if "feed_id" not in body:
-        raise JSONError(422, "missing_field", "feed_id: required", field="feed_id")
-    feed_id = _text(body, "feed_id", 64, ID)
+    feed_id = _required(_text(body, "feed_id", 64, ID), "feed_id")
     kind = body.get("kind")
     if kind is not None and kind not in KINDS:
         raise JSONError(422, "invalid_field", f"kind: one of {', '.join(KINDS)} (or absent: "
@@ -201,9 +205,7 @@ async def delete_feed(request: web.Request) -> web.Response:
 @curator_only
 async def create_guide_code(request: web.Request) -> web.Response:
     body = await _json_object(request, {"exhibition", "label"})
-    if "exhibition" not in body:
-        raise JSONError(422, "missing_field", "exhibition: required", field="exhibition")
-    exhibition = _text(body, "exhibition", 64, ID)
+    exhibition = _required(_text(body, "exhibition", 64, ID), "exhibition")
     label = _text(body, "label", MAX_LABEL_CHARS) or ""
     store = _store(request)
     code = await store.run(Store.add_guide_code, exhibition, label)
