@@ -10,8 +10,10 @@ import json
 import random
 from typing import Any
 
+import aiohttp
 import pytest
 
+from vrculture.server import appkeys
 from vrculture.server.app import create_app
 from vrculture.server.bodies import IDLE_SECONDS
 from vrculture.server.feeds import MAX_BODY_BYTES
@@ -207,3 +209,117 @@ async def test_admin_chunked_json_over_the_limit_is_413(server, tokens):
     status, _, reply = await raw.response()
     assert status == 413
     raw.close()
+
+
+# ----- JSON that parses but that the server could not hold
+
+async def post_raw_json(server, token: str, body: bytes) -> tuple[int, dict[str, Any]]:
+    raw = await Raw.open(server)
+    await raw.send(request_head(FEED_URL, token, length=len(body)) + body)
+    status, _, reply = await raw.response()
+    raw.close()
+    return status, json.loads(reply)
+
+
+@pytest.mark.parametrize(("body", "status", "code"), [
+    (json.dumps(lamp(4) | {"lamp": "\ud800"}).encode(), 422, "invalid_text"),
+    (json.dumps(lamp(4) | {"\udfff": 1}).encode(), 422, "invalid_text"),
+    (json.dumps({"readings": [lamp(4), lamp(5) | {"lamp": "L\udc80"}]}).encode(), 422,
+     "invalid_text"),
+    (json.dumps(lamp(4) | {"power_w": 10**400}).encode(), 422, "invalid_number"),
+    (b'{"t": 1767225600, "level": ' + b"9" * 5000 + b"}", 422, "invalid_number"),
+    (b'{"t": 1767225600, "level": 1e309}', 422, "invalid_number"),
+    (b'{"t": 1767225600, "level": NaN}', 400, "malformed"),
+    (b"[" * 100_000 + b"]" * 100_000, 400, "malformed"),
+    (b"[" * 40 + b"]" * 40, 400, "malformed"),
+    (b'{"t": 1767225600, "lamp": "\xff"}', 400, "malformed"),
+])
+async def test_json_the_server_cannot_hold_is_refused_before_it_is_stored(
+    server, tokens, body, status, code
+):
+    answer = await post_raw_json(server, tokens["feed"], body)
+    assert answer[0] == status and answer[1]["code"] == code, answer
+    assert answer[1]["type"] == "error"
+    assert await history(server) == []
+    good = await post_raw_json(server, tokens["feed"], json.dumps(lamp(6)).encode())
+    assert good[0] == 201  # and the feed goes on working
+    assert len(await history(server)) == 1
+
+
+async def test_a_gauge_unit_with_a_lone_surrogate_is_422(server, config):
+    store = Store.open(config.data_dir)
+    token = store.add_feed("temperature")
+    store.close()
+    raw = await Raw.open(server)
+    body = json.dumps({"t": START, "value": 21, "unit": "\ud800C"}).encode()
+    await raw.send(request_head("/api/feeds/temperature/readings", token, length=len(body))
+                   + body)
+    status, _, reply = await raw.response()
+    assert status == 422 and json.loads(reply)["field"].endswith(".unit")
+    raw.close()
+
+
+async def test_admin_inputs_with_a_lone_surrogate_are_422(server, tokens):
+    raw = await Raw.open(server)
+    body = json.dumps({"exhibition": "demo", "label": "Anna \udc00"}).encode()
+    await raw.send(request_head("/api/admin/guides", tokens["curator"], length=len(body)) + body)
+    status, _, reply = await raw.response()
+    assert status == 422 and json.loads(reply)["code"] == "invalid_text"
+    raw.close()
+
+
+async def test_a_room_message_with_a_lone_surrogate_is_refused(server):
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(server.make_url("/ws/rooms/demo"))
+        await ws.send_str(json.dumps({"type": "hello", "v": 1, "name": "Ann", "color": "#336699",
+                                      "lang": "en", "guide_code": "\ud800"}))
+        message = await ws.receive_json(timeout=10)
+        assert message["type"] == "error" and message["code"] == "bad_message"
+        closing = await ws.receive(timeout=10)
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        assert ws.close_code == 1008
+
+
+# ----- headers and parameters that looked like what they are not
+
+async def exchange(server, request: bytes) -> tuple[int, bytes]:
+    raw = await Raw.open(server)
+    await raw.send(request)
+    status, _, body = await raw.response()
+    raw.close()
+    return status, body
+
+
+@pytest.mark.parametrize("path", [FEED_URL, "/api/admin/feeds"])
+async def test_a_non_utf8_authorization_is_401(server, path):
+    status, body = await exchange(server, (
+        f"POST {path} HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        "Content-Length: 2\r\n").encode() + b"Authorization: Bearer vrf_\xe9\xff\r\n\r\n{}")
+    assert status == 401 and json.loads(body)["code"] == "unauthenticated"
+
+
+@pytest.mark.parametrize("query", [
+    "/api/feeds/street-lights/readings?limit=%C2%B2",  # '²': isdigit() but not int()
+    "/api/feeds/street-lights/readings?limit=%D9%A3",  # '٣': int() reads it as 3
+    "/api/search?q=angel&limit=%C2%B2",
+    "/oembed?url=http%3A%2F%2Ftest%2Fexhibitions%2Fdemo&maxwidth=%C2%B2",
+    "/oembed?url=http%3A%2F%2Ftest%2Fexhibitions%2Fdemo&maxheight=%EF%BC%91",  # fullwidth 1
+])
+async def test_digits_that_are_not_ascii_are_400(server, query):
+    status, body = await exchange(server, f"GET {query} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+    assert status == 400 and json.loads(body)["code"] == "invalid_query"
+
+
+@pytest.mark.parametrize("header", ["bytes=²-3", "bytes=0-²", "bytes=-²", "bytes=٣-"])
+async def test_a_range_with_other_digits_is_ignored(server, header):
+    exhibition = server.app[appkeys.EXHIBITIONS].all()[0]
+    url = f"/bundles/{exhibition.id}/{exhibition.manifest['objects'][0]['levels'][0]['url']}"
+    status, _ = await exchange(server, f"GET {url} HTTP/1.1\r\nHost: test\r\n".encode()
+                               + b"Range: " + header.encode() + b"\r\n\r\n")
+    assert status == 200  # an invalid Range is ignored: the whole file (RFC 9110 14.2)
+
+
+async def test_a_non_utf8_expect_is_417(server):
+    status, body = await exchange(server, b"GET /api/exhibitions HTTP/1.1\r\nHost: test\r\n"
+                                  b"Expect: \xff\r\n\r\n")
+    assert status == 417 and json.loads(body)["code"] == "expectation_failed"
