@@ -323,3 +323,22 @@ async def test_a_non_utf8_expect_is_417(server):
     status, body = await exchange(server, b"GET /api/exhibitions HTTP/1.1\r\nHost: test\r\n"
                                   b"Expect: \xff\r\n\r\n")
     assert status == 417 and json.loads(body)["code"] == "expectation_failed"
+
+
+async def test_a_row_stored_before_the_checks_still_reaches_history_and_welcome(server, config):
+    """A database written before lone surrogates were refused may hold one: the replies
+    carry it escaped (\\ud800, valid JSON) instead of failing."""
+    store = Store.open(config.data_dir)
+    store.insert_readings("street-lights", [(START, lamp(0) | {"lamp": "\ud800"})])
+    store.close()
+    status, body = await exchange(server, f"GET {FEED_URL} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+    assert status == 200 and b"\\ud800" in body
+    assert json.loads(body)["readings"][0]["lamp"] == "\ud800"
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(server.make_url("/ws/rooms/demo"))
+        await ws.send_str(json.dumps({"type": "hello", "v": 1, "name": "Ann",
+                                      "color": "#336699", "lang": "en"}))
+        welcome = await ws.receive_json(timeout=10)
+        assert welcome["type"] == "welcome"
+        assert welcome["readings"]["street-lights"]["lamp"] == "\ud800"
+        await ws.close()
