@@ -11,11 +11,13 @@ the whole file runs in well under a minute).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from typing import Any
 from urllib.parse import quote_from_bytes
 
+import aiohttp
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -260,3 +262,50 @@ async def test_admin_routes(target, route, body, segment, token, content_type):
     head = {"Content-Type": content_type,
             **auth(token if token is not None else target["tokens"]["curator"].encode())}
     no_server_error(path, await exchange(target["server"], method, path.encode(), head, body))
+
+
+MESSAGE_TYPES = ["ping", "pick", "reaction", "follow", "tour_start", "tour_goto", "tour_next",
+                 "tour_end", "mute", "kick", "hello", "\ud800", ""]
+messages = st.one_of(
+    st.fixed_dictionaries({"type": st.sampled_from(MESSAGE_TYPES)}, optional={
+        "t": json_scalars, "object": json_values, "emoji": st.sampled_from(["👍", "\ud83d"]),
+        "guide": json_scalars, "tour": texts, "stop": json_scalars, "visitor": json_scalars,
+        "muted": json_scalars}).map(lambda m: json.dumps(m)),
+    json_values.map(json.dumps),
+    st.builds(lambda depth: "[" * depth + "]" * depth, st.integers(1, 50_000)),
+    st.binary(max_size=40),
+)
+hellos = st.fixed_dictionaries({"type": st.just("hello"), "v": st.just(1)}, optional={
+    "name": texts, "color": st.sampled_from(["#336699", "\ud800", "#12345"]),
+    "lang": st.sampled_from(["en", "sv-SE", "\udc00"]), "guide_code": texts,
+    "room": texts}).map(json.dumps)
+
+
+@FUZZ
+@given(hello=hellos, sent=st.lists(messages, min_size=1, max_size=4))
+@example(hello=json.dumps({"type": "hello", "v": 1, "name": "A", "guide_code": "\ud800"}),
+         sent=[json.dumps({"type": "ping"})])
+@example(hello=json.dumps({"type": "hello", "v": 1, "name": "A"}),
+         sent=[json.dumps({"type": "pick", "object": "\udfff"})])
+async def test_room_messages(target, hello, sent, caplog):
+    """Whatever the messages, the server answers or closes the socket as the protocol says
+    (1008 policy, 1009 too large): never an internal error (1011) or a traceback."""
+    server = target["server"]
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(server.make_url(f"/ws/rooms/{target['exhibition']}"))
+        for message in [hello, *sent, json.dumps({"type": "ping", "t": 7})]:
+            if ws.closed:
+                break
+            with contextlib.suppress(ConnectionError):
+                if isinstance(message, bytes):
+                    await ws.send_bytes(message)
+                else:
+                    await ws.send_str(message)
+        while not ws.closed:  # until the pong for t=7, or the server closes
+            msg = await ws.receive(timeout=10)
+            if msg.type == aiohttp.WSMsgType.TEXT and json.loads(msg.data) == {"type": "pong",
+                                                                                 "t": 7}:
+                break
+        await ws.close()
+        assert ws.close_code in (None, 1000, 1008, 1009), ws.close_code
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
