@@ -15,7 +15,7 @@ import pytest
 
 from vrculture.server import appkeys
 from vrculture.server.app import create_app
-from vrculture.server.bodies import IDLE_SECONDS
+from vrculture.server.bodies import BODY_SECONDS, IDLE_SECONDS
 from vrculture.server.feeds import MAX_BODY_BYTES
 from vrculture.server.storage import Store
 
@@ -178,6 +178,20 @@ async def test_a_client_that_stops_sending_gets_408(server, tokens):
     assert json.loads(reply)["code"] == "body_timeout"
     raw.close()
     assert await history(server) == []
+
+
+async def test_a_body_that_trickles_in_past_its_deadline_gets_408(aiohttp_server, config,
+                                                                   tokens):
+    app = create_app(config, watch_interval=60)
+    app[BODY_SECONDS] = 0.3  # the whole body's deadline; a pause alone would take 30 s
+    server = await aiohttp_server(app)
+    body = json.dumps(lamp(2)).encode()
+    raw = await Raw.open(server)
+    await raw.send(request_head(FEED_URL, tokens["feed"], length=len(body)), body[:10])
+    status, _, reply = await raw.response()
+    assert status == 408
+    assert "did not arrive within" in json.loads(reply)["message"]
+    raw.close()
 
 
 async def test_a_connection_lost_mid_body_logs_no_traceback(server, tokens, caplog):

@@ -6,7 +6,8 @@ out cut in half. Every route that reads a body goes through `iter_body` (streame
 - refuse with 413 at once when Content-Length says the body is over the limit, and as soon as a
   chunked (or longer-than-declared) body passes it while it arrives, without reading the rest;
 - refuse with 408 when the client stops sending in the middle of a body for IDLE seconds, so a
-  silent client cannot hold a handler (and its memory) forever;
+  silent client cannot hold a handler (and its memory) forever, and when a body read whole
+  (a few hundred KB at most) trickles in for longer than BODY_SECONDS;
 - answer 400 when the connection breaks or the framing is invalid mid-body.
 """
 
@@ -23,8 +24,11 @@ from vrculture.server.jsonreply import JSONError
 from vrculture.server.safejson import JSONInputError, loads
 
 DEFAULT_IDLE_SECONDS = 30.0
-# Seconds a client may pause in the middle of a body (settable per app, e.g. by tests).
+DEFAULT_BODY_SECONDS = 120.0  # 256 KB in 120 s is 17 kbit/s: slower is an attack, not a link
+# Seconds a client may pause in the middle of a body, and may take for a whole body read into
+# memory (settable per app, e.g. by tests).
 IDLE_SECONDS = web.AppKey("vrculture_body_idle_seconds", float)
+BODY_SECONDS = web.AppKey("vrculture_body_seconds", float)
 
 
 def too_large(limit: int) -> JSONError:
@@ -57,8 +61,16 @@ async def iter_body(request: web.Request, limit: int) -> AsyncIterator[bytes]:
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
-    """The whole body (at most `limit` bytes)."""
-    parts = [chunk async for chunk in iter_body(request, limit)]
+    """The whole body (at most `limit` bytes), within BODY_SECONDS."""
+    seconds = request.app.get(BODY_SECONDS, DEFAULT_BODY_SECONDS)
+    parts: list[bytes] = []
+    try:
+        async with asyncio.timeout(seconds):
+            async for chunk in iter_body(request, limit):
+                parts.append(chunk)
+    except TimeoutError:
+        raise JSONError(408, "body_timeout", f"the body did not arrive within {seconds:g} "
+                        "seconds") from None
     return b"".join(parts)
 
 
