@@ -79,8 +79,9 @@ def parse_json(raw: bytes | str) -> Any:
     try:
         return loads(raw)
     except JSONInputError as error:
-        extra = {"field": error.where} if error.where else {}
-        raise JSONError(error.status, error.code, error.message, **extra) from None
+        if error.where:
+            raise JSONError(error.status, error.code, error.message, field=error.where) from None
+        raise JSONError(error.status, error.code, error.message) from None
 
 
 async def read_json(request: web.Request, limit: int) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from aiohttp.abc import AbstractMatchInfo
+from aiohttp.web_urldispatcher import UrlMappingMatchInfo
 
 from vrculture.server.jsonreply import JSONError
 
@@ -37,7 +37,7 @@ def use_expect_continue(app: web.Application) -> None:
         _replace_default(route)
     resolve = app.router.resolve
 
-    async def resolve_then_replace(request: web.Request) -> AbstractMatchInfo:
+    async def resolve_then_replace(request: web.Request) -> UrlMappingMatchInfo:
         match_info = await resolve(request)
         if "Expect" in request.headers:  # only then is the handler called
             _replace_default(match_info.route)

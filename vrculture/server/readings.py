@@ -13,7 +13,7 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 KINDS = ("street-lighting", "smart-bin", "eye-tracking-screening", "gauge")
 MAX_FUTURE_SECONDS = 300  # sensor clocks drift; further ahead is a broken clock or a typo
@@ -48,7 +48,7 @@ class FeedSpec:
     max: float | None = None
 
 
-def _finite(value: Any) -> bool:
+def _finite(value: Any) -> TypeGuard[int | float]:
     """A JSON number a float can hold: not a bool, NaN, infinity or an int beyond 1.8e308
     (`math.isfinite` raises OverflowError on such an int instead of saying False)."""
     if isinstance(value, bool) or not isinstance(value, int | float):

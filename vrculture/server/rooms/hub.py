@@ -53,8 +53,8 @@ class RoomsHub:
                    for v in room.local_visitors() if v.ws is not None and not v.ws.closed]
         closing = [asyncio.ensure_future(ws.close(code=1001, message=b"server shutting down"))
                    for ws in sockets]
-        for task in closing:
-            task.add_done_callback(report_failure)
+        for closer in closing:
+            closer.add_done_callback(report_failure)
         if closing:  # concurrently, and without waiting long for clients that do not answer
             await asyncio.wait(closing, timeout=3.0)
         if self.sync is not None:
