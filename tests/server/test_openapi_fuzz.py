@@ -57,23 +57,25 @@ def archive_body(ctx, value) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def curator_token(base_url: str) -> str:
-    return base_url.token  # type: ignore[attr-defined]
-
-
-class _BaseURL(str):
-    token: str
+def fuzz_config(tmp_path_factory) -> ServerConfig:
+    root: Path = tmp_path_factory.mktemp("fuzz")
+    return ServerConfig(bundles=[make_bundle(root / "bundle")], data_dir=root / "data",
+                        web_dir=root / "web")
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory) -> Iterator[str]:
+def curator_token(fuzz_config: ServerConfig) -> str:
+    store = Store.open(fuzz_config.data_dir)
+    try:
+        return store.create_curator_token()
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def base_url(fuzz_config: ServerConfig, curator_token: str) -> Iterator[str]:
     """The real app on a free port, in its own thread and event loop."""
-    root: Path = tmp_path_factory.mktemp("fuzz")
-    config = ServerConfig(bundles=[make_bundle(root / "bundle")], data_dir=root / "data",
-                          web_dir=root / "web")
-    store = Store.open(config.data_dir)
-    token = store.create_curator_token()
-    store.close()
+    config = fuzz_config
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -91,9 +93,7 @@ def base_url(tmp_path_factory) -> Iterator[str]:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     assert ready.wait(30)
-    url = _BaseURL(f"http://127.0.0.1:{port}")
-    url.token = token
-    yield url
+    yield f"http://127.0.0.1:{port}"
     asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(30)
     loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
