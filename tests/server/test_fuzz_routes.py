@@ -86,7 +86,7 @@ bodies = st.one_of(
 )
 HEADER_NAMES = ["Authorization", "Range", "If-Range", "If-None-Match", "If-Modified-Since",
                 "Origin", "Accept-Encoding", "Content-Type", "Accept-Language", "Cookie",
-                "X-Forwarded-For", "Expect", "Content-Encoding"]
+                "X-Forwarded-For", "Expect", "Content-Encoding", "Host"]
 headers = st.dictionaries(st.sampled_from(HEADER_NAMES), raw_values, max_size=4)
 
 
@@ -123,8 +123,9 @@ async def exchange(server, method: str, target: bytes, head: dict[str, bytes],
                    body: bytes = b"") -> int:
     """Send one request (Connection: close); the status of the answer."""
     reader, writer = await asyncio.open_connection(server.host, server.port)
-    lines = [method.encode() + b" " + target + b" HTTP/1.1", b"Host: fuzz",
-             b"Connection: close"]
+    lines = [method.encode() + b" " + target + b" HTTP/1.1", b"Connection: close"]
+    if "Host" not in head:
+        lines.append(b"Host: fuzz")
     lines += [name.encode() + b": " + header_value(value) for name, value in head.items()]
     if body or method in ("POST", "PUT"):
         lines.append(b"Content-Length: %d" % len(body))
