@@ -100,12 +100,6 @@ def _clean(value: Any) -> bool:
     return True
 
 
-def unencodable(value: Any) -> str | None:
-    """Where the first string or key is that UTF-8 cannot encode (a lone surrogate), or None."""
-    found = _first_problem(value)
-    return found[1] if found and found[0] == "text" else None
-
-
 def loads(raw: bytes | str) -> Any:
     """The parsed document, or JSONInputError."""
     try:
