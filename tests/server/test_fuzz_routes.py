@@ -310,3 +310,19 @@ async def test_room_messages(target, hello, sent, caplog):
         await ws.close()
         assert ws.close_code in (None, 1000, 1008, 1009), ws.close_code
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+
+
+def wrapped(leaf: Any, depth: int) -> Any:
+    for _ in range(depth):
+        leaf = [leaf] if depth % 2 else {"k": leaf}
+    return leaf
+
+
+@FUZZ
+@given(document=st.one_of(json_values, st.builds(wrapped, json_values, st.integers(0, 40))))
+def test_the_fast_walk_and_the_naming_walk_agree(document):
+    """safejson checks every document with a walk that builds no paths, and walks again only
+    to name what it refuses: the two must find the same documents wrong."""
+    from vrculture.server.safejson import _clean, _first_problem
+
+    assert _clean(document) == (_first_problem(document) is None)
