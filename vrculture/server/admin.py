@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import math
 import re
@@ -27,12 +26,14 @@ from aiohttp import web
 
 from vrculture.server import appkeys
 from vrculture.server.api import health_details
+from vrculture.server.bodies import read_json
 from vrculture.server.bundle_upload import UploadError, UploadLimits, receive, unpack
 from vrculture.server.config import ServerConfig
 from vrculture.server.jsonreply import JSONError, json_reply
 from vrculture.server.publishing import PublishError, publish, rollback
 from vrculture.server.readings import KINDS
 from vrculture.server.registry import BundleError, load_bundle
+from vrculture.server.security import bearer_token
 from vrculture.server.storage import AsyncStore, Store
 
 log = logging.getLogger(__name__)
@@ -64,9 +65,8 @@ def _config(request: web.Request) -> ServerConfig:
 
 async def authenticate(request: web.Request) -> None:
     """Raise 401 unless the request carries the current curator token."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    token = bearer_token(request)
+    if token is None:
         raise JSONError(401, "unauthenticated", "send the curator token as 'Authorization: "
                         "Bearer <token>' (create it with `vrculture curator token`)",
                         headers={"WWW-Authenticate": 'Bearer realm="admin"'})
@@ -105,7 +105,7 @@ async def _expect_upload(request: web.Request) -> None:
 
 def _path_id(request: web.Request, name: str) -> str:
     value = request.match_info[name]
-    if not ID.match(value):
+    if not ID.fullmatch(value):
         raise JSONError(404, f"unknown_{name}", f"{name} ids are 1-64 of a-z, 0-9, '_' and '-'")
     return value
 
@@ -113,13 +113,7 @@ def _path_id(request: web.Request, name: str) -> str:
 async def _json_object(request: web.Request, allowed: set[str]) -> dict[str, Any]:
     if request.content_type != "application/json":
         raise JSONError(415, "unsupported_media_type", "send application/json")
-    raw = await request.content.read(MAX_JSON_BYTES + 1)  # bounded even for chunked bodies
-    if len(raw) > MAX_JSON_BYTES:
-        raise JSONError(413, "too_large", f"the body is limited to {MAX_JSON_BYTES} bytes")
-    try:
-        body = json.loads(raw)
-    except ValueError as error:
-        raise JSONError(400, "malformed", f"not valid JSON: {error}") from None
+    body = await read_json(request, MAX_JSON_BYTES)
     if not isinstance(body, dict):
         raise JSONError(422, "invalid_field", "the body must be a JSON object")
     extra = sorted(set(body) - allowed)
@@ -136,10 +130,16 @@ def _text(body: dict[str, Any], field: str, max_chars: int, pattern: re.Pattern 
         return None
     if (not isinstance(value, str) or len(value) > max_chars
             or any(not c.isprintable() for c in value)
-            or (pattern is not None and not pattern.match(value))):
+            or (pattern is not None and not pattern.fullmatch(value))):
         raise JSONError(422, "invalid_field", f"{field}: text of at most {max_chars} printable "
                         "characters" + (f" matching {pattern.pattern}" if pattern else ""),
                         field=field)
+    return value
+
+
+def _required(value: str | None, field: str) -> str:
+    if value is None:  # absent, or null (which optional fields may be)
+        raise JSONError(422, "missing_field", f"{field}: required", field=field)
     return value
 
 
@@ -156,9 +156,7 @@ def _number(body: dict[str, Any], field: str) -> float | None:
 @curator_only
 async def create_feed(request: web.Request) -> web.Response:
     body = await _json_object(request, {"feed_id", "kind", "exhibition", "unit", "min", "max"})
-    if "feed_id" not in body:
-        raise JSONError(422, "missing_field", "feed_id: required", field="feed_id")
-    feed_id = _text(body, "feed_id", 64, ID)
+    feed_id = _required(_text(body, "feed_id", 64, ID), "feed_id")
     kind = body.get("kind")
     if kind is not None and kind not in KINDS:
         raise JSONError(422, "invalid_field", f"kind: one of {', '.join(KINDS)} (or absent: "
@@ -208,9 +206,7 @@ async def delete_feed(request: web.Request) -> web.Response:
 @curator_only
 async def create_guide_code(request: web.Request) -> web.Response:
     body = await _json_object(request, {"exhibition", "label"})
-    if "exhibition" not in body:
-        raise JSONError(422, "missing_field", "exhibition: required", field="exhibition")
-    exhibition = _text(body, "exhibition", 64, ID)
+    exhibition = _required(_text(body, "exhibition", 64, ID), "exhibition")
     label = _text(body, "label", MAX_LABEL_CHARS) or ""
     store = _store(request)
     code = await store.run(Store.add_guide_code, exhibition, label)

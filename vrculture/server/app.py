@@ -13,11 +13,13 @@ from aiohttp import web
 from vrculture.server import api, appkeys, feeds, oembed, openapi, search, viewer
 from vrculture.server.admin import setup_admin
 from vrculture.server.config import ServerConfig
+from vrculture.server.expect import use_expect_continue
 from vrculture.server.pubsub import LocalPubSub
 from vrculture.server.registry import BundleRegistry
 from vrculture.server.rooms import setup_rooms
 from vrculture.server.security import security_headers
 from vrculture.server.storage import AsyncStore
+from vrculture.server.supervision import start_supervised
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
     setup_admin(app)
 
     setup_rooms(app)  # after the keys above: the rooms read them
+    use_expect_continue(app)  # after every route
 
     app.cleanup_ctx.append(_background)
     return app
@@ -70,18 +73,15 @@ async def _background(app: web.Application):
     await store.open()
     registry.notify()  # listeners (search index, feed kinds) see the initial bundles
 
-    async def watch() -> None:
+    async def watch() -> None:  # supervised: a failure is logged and the watch restarted
         while True:
             await asyncio.sleep(app[WATCH_INTERVAL])
-            try:
-                if await asyncio.to_thread(registry.scan):
-                    log.info("exhibitions now: %s", ", ".join(e.id for e in registry.all()))
-                    registry.notify()
-                await store.refresh_guide_codes()
-            except Exception:  # a watcher that dies silently would freeze the exhibitions
-                log.exception("refreshing exhibitions or guide codes failed")
+            if await asyncio.to_thread(registry.scan):
+                log.info("exhibitions now: %s", ", ".join(e.id for e in registry.all()))
+                registry.notify()
+            await store.refresh_guide_codes()
 
-    task = asyncio.create_task(watch(), name="vrculture-watch")
+    task = start_supervised("vrculture-watch", watch)
     yield
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):

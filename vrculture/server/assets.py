@@ -25,6 +25,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 from multidict import CIMultiDict
 
+from vrculture.server.params import whole_number
 from vrculture.server.security import PUBLIC_ASSET_HEADERS, SECURED
 
 try:  # brotli is optional: gzip alone is fine, brotli only saves a little more on JSON.
@@ -203,19 +204,21 @@ def parse_ranges(header: str, size: int) -> list[tuple[int, int]] | None:
         return None
     ranges: list[tuple[int, int]] = []
     for item in items:
-        first, dash, last = item.strip().partition("-")
-        if not dash or (first and not first.isdigit()) or (last and not last.isdigit()):
+        first_text, dash, last_text = item.strip().partition("-")
+        first = whole_number(first_text, 18) if first_text else None
+        last = whole_number(last_text, 18) if last_text else None
+        if not dash or (first_text and first is None) or (last_text and last is None):
             return None
-        if not first and not last:
+        if first is None and last is None:
             return None
-        if not first:  # suffix range: the last N bytes
-            suffix = int(last)
+        if first is None:  # suffix range: the last N bytes
+            suffix = last or 0
             if suffix > 0 and size > 0:
                 ranges.append((max(0, size - suffix), size))
             continue
-        start = int(first)
-        end = int(last) + 1 if last else size
-        if last and end <= start:
+        start = first
+        end = last + 1 if last is not None else size
+        if last is not None and end <= start:
             return None  # last < first makes the whole header invalid (RFC 9110 14.1.1)
         if start < size:
             ranges.append((start, min(end, size)))

@@ -7,7 +7,6 @@ before the reply; only then is it published on `feed:{id}` for the rooms.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from datetime import datetime
@@ -16,10 +15,13 @@ from typing import Any
 from aiohttp import web
 
 from vrculture.server import appkeys
+from vrculture.server.bodies import read_json
 from vrculture.server.jsonreply import JSONError, encode, json_reply
 from vrculture.server.keys import LoadedExhibition
+from vrculture.server.params import whole_number
 from vrculture.server.readings import FeedSpec, ReadingError, validate_reading
 from vrculture.server.registry import BundleRegistry
+from vrculture.server.security import bearer_token
 from vrculture.server.storage import AsyncStore, Feed, Store
 
 FEED_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -55,32 +57,23 @@ def _spec(request: web.Request, feed_id: str, feed: Feed | None) -> FeedSpec | N
 
 def _feed_id(request: web.Request) -> str:
     feed_id = request.match_info["feed"]
-    if not FEED_ID.match(feed_id):
+    if not FEED_ID.fullmatch(feed_id):
         raise JSONError(404, "unknown_feed", "feed ids are 1-64 of a-z, 0-9, '_' and '-'")
     return feed_id
 
 
 def _bearer(request: web.Request) -> str:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = bearer_token(request)
+    if token is None:
         raise JSONError(401, "unauthenticated", "send the feed's token as 'Authorization: "
                         "Bearer <token>'", headers={"WWW-Authenticate": 'Bearer realm="feeds"'})
-    return token.strip()
+    return token
 
 
 async def _read_body(request: web.Request) -> Any:
     if request.content_type != "application/json":
         raise JSONError(415, "unsupported_media_type", "send readings as application/json")
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise JSONError(413, "too_large", f"the body is limited to {MAX_BODY_BYTES} bytes")
-    raw = await request.content.read(MAX_BODY_BYTES + 1)  # bounded even for chunked bodies
-    if len(raw) > MAX_BODY_BYTES:
-        raise JSONError(413, "too_large", f"the body is limited to {MAX_BODY_BYTES} bytes")
-    try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise JSONError(400, "malformed", f"not valid JSON: {error}") from error
+    return await read_json(request, MAX_BODY_BYTES)
 
 
 def _readings_of(body: Any) -> tuple[list[Any], bool]:
@@ -146,11 +139,11 @@ async def get_readings(request: web.Request) -> web.Response:
     since = _since(request.query.get("since"))
     limit = DEFAULT_HISTORY
     if "limit" in request.query:
-        text = request.query["limit"]
-        if not text.isdigit() or not 1 <= int(text) <= MAX_HISTORY:
+        wanted = whole_number(request.query["limit"])
+        if wanted is None or not 1 <= wanted <= MAX_HISTORY:
             raise JSONError(400, "invalid_query", f"limit: a whole number from 1 to {MAX_HISTORY}",
                             field="limit")
-        limit = int(text)
+        limit = wanted
     readings = await store.run(Store.readings, feed_id, since=since, limit=limit)
     return json_reply(request, {
         "feed": feed_id,

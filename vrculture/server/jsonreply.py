@@ -14,7 +14,13 @@ GZIP_FROM_BYTES = 1024
 
 
 def encode(payload: Any) -> bytes:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (input checks refuse them; rows stored before those checks may
+        # hold one): ASCII JSON escapes it as \udXXX, which every reader can parse.
+        return json.dumps(payload, separators=(",", ":")).encode("ascii")
 
 
 def json_reply(

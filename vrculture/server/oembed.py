@@ -14,6 +14,7 @@ from vrculture.server import appkeys
 from vrculture.server.config import ServerConfig
 from vrculture.server.jsonreply import JSONError, json_reply
 from vrculture.server.keys import LoadedExhibition
+from vrculture.server.params import whole_number
 
 DEFAULT_WIDTH, DEFAULT_HEIGHT = 800, 600
 MIN_SIZE, MAX_SIZE = 100, 4096
@@ -39,9 +40,10 @@ def _size(request: web.Request, name: str, default: int) -> int:
     value = request.query.get(name)
     if value is None:
         return default
-    if not value.isdigit():
+    pixels = whole_number(value)
+    if pixels is None:
         raise JSONError(400, "invalid_query", f"{name}: a whole number of pixels", field=name)
-    return max(MIN_SIZE, min(default, int(value), MAX_SIZE))
+    return max(MIN_SIZE, min(default, pixels, MAX_SIZE))
 
 
 def _target(request: web.Request, config: ServerConfig) -> tuple[LoadedExhibition, dict | None]:

@@ -111,16 +111,19 @@ def _admin_paths() -> dict[str, Any]:
             "schema": {"$ref": f"#/components/schemas/{ref}"}}}}}
 
     def json_body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+        # The server reads an optional field given as null as absent.
+        optional = {name: schema if name in required else {"anyOf": [schema, {"type": "null"}]}
+                    for name, schema in properties.items()}
         return {"application/json": {"schema": {
             "type": "object", "required": required, "additionalProperties": False,
-            "properties": properties}}}
+            "properties": optional}}}
 
     tar = {"schema": {"type": "string", "format": "binary"}}
     text = {"type": "string", "maxLength": 64}
     return {
         "/api/admin/feeds": {"post": _admin(
             "register a feed; its token is in the reply, only this once", [],
-            reply("201", "SecretOnce"), ("400", "409", "413", "415", "422"),
+            reply("201", "SecretOnce"), ("400", "408", "409", "413", "415", "422"),
             json_body({"feed_id": ID, "kind": {"enum": [*KINDS, None]}, "exhibition": ID,
                        "unit": {"type": "string", "maxLength": 16}, "min": {"type": "number"},
                        "max": {"type": "number"}}, ["feed_id"]))},
@@ -132,13 +135,13 @@ def _admin_paths() -> dict[str, Any]:
             {"204": {"description": "removed"}}, ("404",))},
         "/api/admin/guides": {"post": _admin(
             "a guide code for an exhibition, in the reply only this once", [],
-            reply("201", "SecretOnce"), ("400", "413", "415", "422"),
+            reply("201", "SecretOnce"), ("400", "408", "413", "415", "422"),
             json_body({"exhibition": ID, "label": text}, ["exhibition"]))},
         "/api/admin/exhibitions/{exhibition}": {"put": _admin(
             "publish a bundle (tar or tar.gz of its folder); the previous version is kept "
             "for rollback", [EXHIBITION],
             {**reply("201", "Published"), **reply("200", "Published")},
-            ("400", "404", "409", "413", "415", "422", "507"),
+            ("400", "404", "408", "409", "413", "415", "422", "507"),
             {"application/x-tar": tar, "application/gzip": tar,
              "application/octet-stream": tar})},
         "/api/admin/exhibitions/{exhibition}/rollback": {"post": _admin(
@@ -207,7 +210,8 @@ def document() -> dict[str, Any]:
                             "application/json": {"schema": {
                                 "$ref": "#/components/schemas/IngestResult"}}}},
                         **{code: ERROR
-                           for code in ("400", "401", "404", "409", "413", "415", "422")},
+                           for code in ("400", "401", "404", "408", "409", "413", "415",
+                                        "422")},
                     },
                 },
                 "get": _json(

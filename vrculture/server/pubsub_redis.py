@@ -20,6 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from vrculture.server.keys import Subscriber
+from vrculture.server.supervision import start_supervised
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 1.0
@@ -48,7 +49,7 @@ class RedisPubSub:
             if first:
                 await self._pubsub.subscribe(channel)
             if self._reader is None:
-                self._reader = asyncio.create_task(self._read(), name="redis-pubsub-reader")
+                self._reader = start_supervised("redis-pubsub-reader", self._read)
 
         async def unsubscribe() -> None:
             async with self._lock:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 KINDS = ("street-lighting", "smart-bin", "eye-tracking-screening", "gauge")
 MAX_FUTURE_SECONDS = 300  # sensor clocks drift; further ahead is a broken clock or a typo
@@ -47,9 +48,17 @@ class FeedSpec:
     max: float | None = None
 
 
+def _finite(value: Any) -> TypeGuard[int | float]:
+    """A JSON number a float can hold: not a bool, NaN, infinity or an int beyond 1.8e308
+    (`math.isfinite` raises OverflowError on such an int instead of saying False)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return abs(value) <= sys.float_info.max if isinstance(value, int) else math.isfinite(value)
+
+
 def _number(reading: dict, field: str, lo: float | None = None, hi: float | None = None) -> float:
     value = reading.get(field)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not _finite(value):
         raise ReadingError(field, "must be a number")
     if lo is not None and value < lo:
         raise ReadingError(field, f"must be at least {lo:g}" + (f" and at most {hi:g}" if hi is
@@ -90,7 +99,7 @@ def parse_time(value: Any, field: str = "t", now: float | None = None) -> float:
     if isinstance(value, bool):
         raise ReadingError(field, "must be an ISO-8601 time or epoch seconds")
     if isinstance(value, int | float):
-        if not math.isfinite(value):
+        if not _finite(value):
             raise ReadingError(field, "must be a finite number of seconds")
         seconds = float(value)
     elif isinstance(value, str) and len(value) <= 64:

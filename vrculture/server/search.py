@@ -20,12 +20,15 @@ from aiohttp import web
 from vrculture.server import appkeys
 from vrculture.server.jsonreply import JSONError, json_reply
 from vrculture.server.keys import LoadedExhibition
+from vrculture.server.params import whole_number
 from vrculture.server.registry import BundleRegistry
+from vrculture.server.supervision import start_supervised
 
 MAX_QUERY_CHARS = 200
 MAX_TERMS = 16
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+REBUILD_WAIT = 5.0  # seconds a query waits for the index of newly published exhibitions
 EXHIBITION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
@@ -136,11 +139,14 @@ class SearchIndex:
                 old, self._conn = self._conn, conn
             old.close()
 
-        self._pending = asyncio.get_running_loop().create_task(run())
+        # Retried (logged) if it fails, until it succeeds or a newer rebuild supersedes it.
+        self._pending = start_supervised("search-index", run, forever=False)
 
     async def query(self, text: str, **kwargs: Any) -> list[dict[str, Any]]:
         if self._pending is not None and not self._pending.done():
-            await asyncio.shield(self._pending)
+            # A rebuild that keeps failing is retried in the background; meanwhile the
+            # previous index answers (never cancels the rebuild, never raises its error).
+            await asyncio.wait([self._pending], timeout=REBUILD_WAIT)
         async with self._lock:
             return await asyncio.to_thread(search, self._conn, text, **kwargs)
 
@@ -159,11 +165,11 @@ async def search_handler(request: web.Request) -> web.Response:
         raise JSONError(400, "invalid_query", "exhibition: an exhibition id", field="exhibition")
     if exhibition is not None and request.app[appkeys.EXHIBITIONS].get(exhibition) is None:
         raise JSONError(404, "unknown_exhibition", f"no exhibition {exhibition!r}")
-    limit_text = query.get("limit", str(DEFAULT_LIMIT))
-    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+    limit = whole_number(query.get("limit", str(DEFAULT_LIMIT)))
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise JSONError(400, "invalid_query", f"limit: 1 to {MAX_LIMIT}", field="limit")
     index = request.app[SEARCH_INDEX]
-    hits = await index.query(text, lang=lang, exhibition=exhibition, limit=int(limit_text))
+    hits = await index.query(text, lang=lang, exhibition=exhibition, limit=limit)
     return json_reply(request, {"query": text, "results": hits}, etag=False)
 
 

@@ -7,6 +7,7 @@ One list of allowed origins (ServerConfig.allowed_origins) drives all three: CSP
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -34,6 +35,19 @@ PUBLIC_ASSET_HEADERS = {
 }
 # Marks a reply whose headers already hold PUBLIC_ASSET_HEADERS.
 SECURED = web.ResponseKey("vrculture_secured", bool)
+# RFC 6750's b64token, ASCII only: our tokens are `secrets.token_urlsafe` with a prefix.
+_B64TOKEN = re.compile(r"[A-Za-z0-9._~+/-]{1,512}=*")
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token of `Authorization: Bearer <token>`, or None when the header is absent, names
+    another scheme or holds what cannot be a token: aiohttp passes non-UTF-8 header bytes on as
+    lone surrogates, which would fail later when the token is hashed."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip(" \t")
+    if scheme.lower() != "bearer" or _B64TOKEN.fullmatch(token) is None:
+        return None
+    return token
 
 
 def _origin_of(url: str) -> str | None:

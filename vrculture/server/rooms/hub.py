@@ -14,6 +14,7 @@ from vrculture.server.keys import ExhibitionRegistry, FeedStore, PubSub
 from vrculture.server.rooms.room import Room
 from vrculture.server.rooms.sync import RoomsSync
 from vrculture.server.rooms.visitor import Visitor
+from vrculture.server.supervision import report_failure, start_supervised
 
 log = logging.getLogger(__name__)
 ROOM_LIMIT = 2000
@@ -41,8 +42,8 @@ class RoomsHub:
     async def start(self) -> None:
         if self.sync is not None:
             await self.sync.start()
-        self._tick_task = asyncio.create_task(self._tick_loop())
-        self._flush_task = asyncio.create_task(self._flush_loop())
+        self._tick_task = start_supervised("rooms-tick", self._tick_loop)
+        self._flush_task = start_supervised("rooms-flush", self._flush_loop)
 
     async def stop(self) -> None:
         for task in (self._tick_task, self._flush_task):
@@ -54,6 +55,8 @@ class RoomsHub:
                    for v in room.local_visitors() if v.ws is not None and not v.ws.closed]
         closing = [asyncio.ensure_future(ws.close(code=1001, message=b"server shutting down"))
                    for ws in sockets]
+        for closer in closing:
+            closer.add_done_callback(report_failure)
         if closing:  # concurrently, and without waiting long for clients that do not answer
             await asyncio.wait(closing, timeout=3.0)
         if self.sync is not None:
@@ -212,14 +215,14 @@ class RoomsHub:
         self._flush_wanted.set()
 
     async def _flush_loop(self) -> None:
-        while True:
-            await self._flush_wanted.wait()
+        while True:  # a pass first: after a restart, what was queued before the failure goes out
             self._flush_wanted.clear()
             for rooms in list(self.rooms.values()):
                 for room in list(rooms):
                     for v in room.local_visitors():
                         if v.outbox or v.overflowed:
                             await room.flush(v)
+            await self._flush_wanted.wait()
 
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from typing import Any
 
+from vrculture.server.safejson import JSONInputError, loads
+
 PROTOCOL_VERSION = 1
 REACTIONS = ("👍", "❤️", "👏", "😮", "😂", "❓")
 DEFAULT_NAME = "Visitor"
@@ -41,9 +43,9 @@ class RequestError(Exception):
 
 def parse_message(text: str) -> dict[str, Any]:
     try:
-        message = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise ProtocolError("bad_message", f"malformed JSON: {exc}") from None
+        message = loads(text)  # refuses lone surrogates: they would break every send of them
+    except JSONInputError as exc:
+        raise ProtocolError("bad_message", f"malformed JSON: {exc.message}") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise ProtocolError("bad_message", "a message must be a JSON object with a string 'type'")
     return message

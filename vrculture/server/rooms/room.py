@@ -16,6 +16,7 @@ from vrculture.server.config import RoomSettings
 from vrculture.server.rooms.messages import RequestError, localise
 from vrculture.server.rooms.poses import PoseTable
 from vrculture.server.rooms.visitor import Visitor
+from vrculture.server.supervision import report_failure
 
 if TYPE_CHECKING:  # sync imports this module
     from vrculture.server.rooms.sync import RoomLink
@@ -300,6 +301,7 @@ class Room:
         task = asyncio.get_running_loop().create_task(close())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
+        task.add_done_callback(report_failure)
 
     # ----- sending
 
@@ -321,7 +323,10 @@ class Room:
                 return
             _, text = visitor.outbox.popleft()
             try:
-                await ws.send_str(text)
+                try:
+                    await ws.send_str(text)
+                except UnicodeEncodeError:  # a lone surrogate stored before input was checked
+                    await ws.send_str(json.dumps(json.loads(text)))  # escaped as \udXXX
             except (ConnectionError, RuntimeError):
                 visitor.outbox.clear()
                 return

@@ -27,6 +27,7 @@ from vrculture.server.rooms.messages import REACTIONS
 from vrculture.server.rooms.poses import PARTS
 from vrculture.server.rooms.room import Room
 from vrculture.server.rooms.visitor import Visitor
+from vrculture.server.supervision import report_failure, start_supervised
 
 log = logging.getLogger(__name__)
 NODE_BYTES = 12
@@ -44,7 +45,7 @@ class RoomsSync:
         self._heartbeat: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._heartbeat = asyncio.create_task(self._beat())
+        self._heartbeat = start_supervised("rooms-heartbeat", self._beat)
 
     async def stop(self) -> None:
         if self._heartbeat is not None:
@@ -112,6 +113,7 @@ class RoomLink:
             self.sync.pubsub.publish(self.channel, payload))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(report_failure)
 
     def publish_event(self, body: dict[str, Any]) -> None:
         self._publish(b"E" + self.prefix + json.dumps(body, ensure_ascii=False).encode())
