@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import struct
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -40,12 +41,12 @@ def _ply_header(fmt: str, vertices: int, faces: int) -> bytes:
             "property list uchar int vertex_indices\nend_header\n").encode()
 
 
-def _write_ply_binary(folder: Path, mesh: trimesh.Trimesh) -> Path:
-    body = _world(mesh.vertices).astype("<f8").tobytes()
-    body += b"".join(struct.pack("<B3i", 3, *face) for face in mesh.faces)
+def _write_ply_binary(folder: Path, mesh: trimesh.Trimesh, order: str = "<") -> Path:
+    body = _world(mesh.vertices).astype(f"{order}f8").tobytes()
+    body += b"".join(struct.pack(f"{order}B3i", 3, *face) for face in mesh.faces)
+    fmt = "binary_little_endian" if order == "<" else "binary_big_endian"
     path = folder / "stone.ply"
-    path.write_bytes(_ply_header("binary_little_endian", len(mesh.vertices),
-                                 len(mesh.faces)) + body)
+    path.write_bytes(_ply_header(fmt, len(mesh.vertices), len(mesh.faces)) + body)
     return path
 
 
@@ -96,6 +97,7 @@ def _write_glb(folder: Path, mesh: trimesh.Trimesh) -> Path:
 
 WRITERS = {
     "ply-binary-double": (_write_ply_binary, "EPSG:3006"),
+    "ply-binary-double-big-endian": (partial(_write_ply_binary, order=">"), "EPSG:3006"),
     "ply-ascii-double": (_write_ply_ascii, "EPSG:3006"),
     "obj": (_write_obj, "EPSG:3006"),
     "off": (_write_off, "EPSG:3006"),
@@ -197,3 +199,17 @@ def test_a_named_crs_always_gives_a_geo_record(tmp_path):
     summary = convert_file(source, tmp_path / "out", SETTINGS)
     assert summary.geo is not None and summary.geo.crs == "EPSG:3011"
     assert np.abs(np.asarray(summary.geo.offset) - [0.0, -RADIUS, 0.0]).max() < TOLERANCE
+
+
+@pytest.mark.parametrize("comments, crs", [
+    (b"# Coordinate system: SWEREF99 TM (EPSG:3006)\n", "EPSG:3006"),
+    (b"#epsg:3011\n", "EPSG:3011"),
+    (b"v 1 2 3 # crs EPSG:3006, heights RH 2000\n", "EPSG:3006"),  # a trailing comment
+    (b"# EPSG:3006x\n# see notEPSG:3006\n", None),  # only a whole EPSG:<digits> word counts
+    (b"# EPSG:\n# EPSG:12345678\n", None),
+    (b"o EPSG:3006\n", None),  # not a comment
+])
+def test_only_a_whole_epsg_word_in_a_comment_names_the_crs(comments, crs):
+    from vrculture.pipeline.readers.georef import crs_in_hash_comments
+
+    assert crs_in_hash_comments(b"v 0 0 0\n" + comments + b"v 1 1 1\n") == crs
