@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from vrculture.pipeline.columns import column_max, column_min
-from vrculture.pipeline.model import Model
+from vrculture.pipeline.model import Model, Primitive
 
 UNIT_SCALE = {"mm": 0.001, "cm": 0.01, "m": 1.0}
 
@@ -80,7 +80,7 @@ def _turn(array: np.ndarray, columns: list[int], factors: list[float],
     return out
 
 
-def _coarse_source(prims: list, lo: np.ndarray, hi: np.ndarray) -> tuple[str, ...]:
+def _coarse_source(prims: list[Primitive], lo: np.ndarray, hi: np.ndarray) -> tuple[str, ...]:
     """A warning when a float32 source is so far from its origin that its own coordinate
     steps exceed a thousandth of the object (binary STL/PLY/glTF in a national grid)."""
     if all(p.positions.dtype == np.float64 for p in prims):
