@@ -94,3 +94,39 @@ def test_same_stem_twice_gets_two_folders(tmp_path, corpus):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "spot" / "spot.low.glb").is_file()
     assert (tmp_path / "out" / "spot-2" / "spot-2.low.glb").is_file()
+
+
+@pytest.fixture
+def small(tmp_path):
+    import trimesh
+
+    path = tmp_path / "vas.obj"
+    trimesh.creation.icosphere(subdivisions=2, radius=0.2).export(path)
+    return path
+
+
+@pytest.mark.parametrize("rights, extra, expected", [
+    ("CC-BY-NC-4.0", [], ["medium", "low"]),  # the build's default cap
+    ("InC", ["--max-level-restricted", "high"], ["high", "medium", "low"]),
+    ("All rights reserved, the museum", [], ["medium", "low"]),  # unknown: not free either
+    ("CC-BY-4.0", [], ["full", "high", "medium", "low"]),
+])
+def test_rights_not_free_to_reuse_cap_the_levels_as_the_build_does(tmp_path, small, rights,
+                                                                    extra, expected):
+    result = convert(small, "-o", tmp_path / "out", "--rights", rights, *extra)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "out" / "vas" / "vas.json").read_text())
+    assert [level["name"] for level in summary["levels"]] == expected
+    written = {p.name.split(".")[1] for p in (tmp_path / "out" / "vas").glob("*.glb")}
+    assert written <= set(expected)
+    assert ("do not allow free reuse" in result.stderr) == (expected[0] != "full")
+
+
+def test_rights_in_the_meta_file_cap_the_levels_too(tmp_path, small):
+    meta = tmp_path / "meta.json"
+    meta.write_text(json.dumps({"dc:rights": "CC-BY-ND-4.0"}))
+    result = convert(small, "-o", tmp_path / "out", "--meta", meta, "--levels", "full,low")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "out" / "vas" / "vas.json").read_text())
+    assert [level["name"] for level in summary["levels"]] == ["low"]
+    assert not (tmp_path / "out" / "vas" / "vas.full.glb").exists()

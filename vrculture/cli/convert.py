@@ -40,6 +40,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="JSON object of Dublin Core fields (title, creator, date, ...)")
     for name in DUBLIN_CORE_FLAGS:
         parser.add_argument(f"--{name}", help=f"Dublin Core {name} (overrides --meta)")
+    parser.add_argument("--max-level-restricted", choices=("low", "medium", "high", "full"),
+                        help="highest level written when --rights does not allow free reuse "
+                             "(default medium, as in `vrculture build`)")
     parser.add_argument("--no-compress", action="store_true",
                         help="plain GLB without KHR_mesh_quantization/EXT_meshopt_compression")
     return parser
@@ -102,6 +105,34 @@ def _stems(sources: list[Path]) -> list[str]:
     return stems
 
 
+def _levels_for_rights(levels: tuple[str, ...], rights_text: str | None,
+                       max_level: str | None) -> tuple[str, ...]:
+    """The levels `vrculture build` would publish for these rights: a work that is not free
+    to reuse (or whose rights are not a known id) gets none above the restricted maximum."""
+    from vrculture.exhibition.rights import (
+        DEFAULT_MAX_LEVEL_RESTRICTED,
+        Rights,
+        parse_rights,
+        published_levels,
+    )
+
+    if rights_text is None:
+        return levels
+    rights = parse_rights(rights_text)
+    if rights is None:
+        rights = Rights(rights_text, "", rights_text, free_reuse=False)
+    if rights.free_reuse:
+        return levels
+    limit = max_level or DEFAULT_MAX_LEVEL_RESTRICTED
+    capped = published_levels(levels, rights, limit)
+    if set(capped) != set(levels):
+        known = "" if rights.uri else " (not a known rights id)"
+        print(f"vrculture convert: rights {rights_text!r}{known} do not allow free reuse: "
+              f"writing {','.join(capped)} only (--max-level-restricted, default "
+              f"{DEFAULT_MAX_LEVEL_RESTRICTED})", file=sys.stderr)
+    return capped
+
+
 def run(args: argparse.Namespace) -> int:
     from vrculture.pipeline.convert import LEVELS, ConvertSettings, check_settings
     from vrculture.pipeline.errors import ConversionError
@@ -120,6 +151,7 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, name)
         if value:
             metadata[name] = value
+    levels = _levels_for_rights(levels, metadata.get("rights"), args.max_level_restricted)
     settings = ConvertSettings(
         levels=levels, textures=args.textures, units=args.units, height_m=args.height_m,
         up=args.up, metadata=metadata, compress=not args.no_compress,

@@ -68,6 +68,8 @@ def object_entry(record: ObjectRecord, summary: ConversionSummary, levels: list[
         entry["metadata"] = record.metadata
     if thumbnail:
         entry["thumbnail"] = thumbnail
+    if summary.geo is not None:
+        entry["geo"] = summary.geo.as_json()
     if record.annotations:
         entry["annotations"] = [
             {"id": a.id, "position": list(a.position), "normal": [round(v, 6) for v in a.normal],

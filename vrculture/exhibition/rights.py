@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 LEVEL_ORDER = ("low", "medium", "high", "full")
+DEFAULT_MAX_LEVEL_RESTRICTED = "medium"  # `vrculture build` and `vrculture convert` alike
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,11 @@ from vrculture.exhibition.layout import Item, Layout, plan
 from vrculture.exhibition.progress import Progress
 from vrculture.exhibition.records import Collection, ObjectRecord
 from vrculture.exhibition.report import GENERATOR, build_report, now_utc
-from vrculture.exhibition.rights import LEVEL_ORDER, published_levels
+from vrculture.exhibition.rights import (
+    DEFAULT_MAX_LEVEL_RESTRICTED,
+    LEVEL_ORDER,
+    published_levels,
+)
 from vrculture.exhibition.smart_models import model_for
 from vrculture.exhibition.sources import referenced_files
 from vrculture.exhibition.totals import Budget, totals_per_level
@@ -39,7 +43,6 @@ from vrculture.pipeline.summary import Bounds
 # JPEG/PNG: the build stays fast (KTX2/Basis costs ~4 s per 1024² texture) and every browser
 # decodes it; the low level's 512 px textures keep a Quest inside its memory budget. See README.
 DEFAULT_TEXTURES = "jpeg"
-DEFAULT_MAX_LEVEL_RESTRICTED = "medium"
 MIN_SIZE_M = 0.01  # the layout's smallest footprint side: a flat object still takes room
 
 

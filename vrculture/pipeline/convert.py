@@ -25,7 +25,7 @@ import numpy as np
 
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.model import Model, Texture
-from vrculture.pipeline.summary import Bounds, ConversionSummary, LevelSummary
+from vrculture.pipeline.summary import Bounds, ConversionSummary, GeoRecord, LevelSummary
 
 if TYPE_CHECKING:
     from vrculture.pipeline.readers import SourceModel
@@ -42,6 +42,10 @@ UNITS = ("mm", "cm", "m")
 # (ogre 32), else metres (bunny 0.16, spot 1.9). The summary warns either way.
 GUESS_MM_ABOVE = 100.0
 GUESS_CM_ABOVE = 10.0
+# A source whose origin lies further than this (metres, any axis) from the object is in a map
+# grid (a national one such as SWEREF 99 TM, or a site's), not a scanner's own frame: its
+# offset is kept as the summary's geo record. A source that names its CRS always gets one.
+GEO_OFFSET_M = 1_000.0
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,7 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
     warnings: list[str] = list(model.warnings)
     up = settings.up or source_model.default_up
     scale, height, units = _choose_scale(source_model, settings, warnings)
+    geo: GeoRecord | None = None
     if _has_node_transforms(model):
         # Node hierarchies come from the build's generated models, already in metres and +Y;
         # moving their geometry would pull it away from the node transforms.
@@ -225,9 +230,12 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
                                                 "in metres with +Y up")
     else:
         try:
-            model = normalise(model, NormaliseOptions(up=up, scale=scale, height_m=height)).model
+            normalised = normalise(model, NormaliseOptions(up=up, scale=scale, height_m=height))
         except ValueError as err:
             raise ConversionError(source_label, str(err)) from None
+        model = normalised.model
+        warnings += normalised.warnings
+        geo = _geo_record(normalised.origin, source_model.model.crs, up)
     model = weld(model)
     model = replace(model, metadata={**model.metadata, **dict(settings.metadata)})
     source_triangles = model.triangle_count
@@ -287,11 +295,19 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
         source=source_label, stem=stem, kind=source_model.kind, format=source_model.format,
         up_axis=up, units=units, source_triangles=source_triangles,
         seconds=round(time.perf_counter() - started, 3), warnings=tuple(warnings),
-        levels=tuple(levels),
+        levels=tuple(levels), geo=geo,
     )
     write_atomic(out_dir / f"{stem}.json",
                  (json.dumps(summary.as_json(), indent=2) + "\n").encode("utf-8"))
     return summary
+
+
+def _geo_record(origin: tuple[float, float, float], crs: str | None,
+                up: str) -> GeoRecord | None:
+    if crs is None and max(abs(v) for v in origin) <= GEO_OFFSET_M:
+        return None
+    x, y, z = (round(v, 6) for v in origin)  # micrometres: clean diffs, nothing lost
+    return GeoRecord((x, y, z), crs, up)
 
 
 def _rounded(vector: np.ndarray) -> tuple[float, float, float]:

@@ -59,7 +59,7 @@ class Material:
 
 @dataclass
 class Primitive:
-    positions: np.ndarray  # (N, 3) float32
+    positions: np.ndarray  # (N, 3) float32; a reader's may be float64 until normalise
     indices: np.ndarray  # (M, 3) uint32, triangles
     normals: np.ndarray | None = None  # (N, 3) float32, unit length
     uvs: np.ndarray | None = None  # (N, 2) float32, glTF convention (origin top-left)
@@ -112,6 +112,7 @@ class Model:
     roots: list[int] = field(default_factory=list)  # scene root node indices
     metadata: dict[str, str] = field(default_factory=dict)  # Dublin Core terms -> value
     warnings: list[str] = field(default_factory=list)
+    crs: str | None = None  # coordinate reference system the source names, e.g. "EPSG:3006"
 
     def primitives(self) -> list[Primitive]:
         return [p for n in self.nodes for p in n.primitives]

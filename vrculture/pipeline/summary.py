@@ -53,6 +53,31 @@ class LevelSummary:
 
 
 @dataclass(frozen=True)
+class GeoRecord:
+    """Where a georeferenced source sits in the world, for a later map view.
+
+    `offset`: the source coordinates of the GLB's origin (the centre of the object's base), in
+    metres (source units times the conversion's scale), in the source's own axes, i.e. before
+    the up rotation; a GLB point p maps back to offset + R^T p, R the rotation of `up_axis`
+    (the conversion's, repeated here so that the record stands on its own in the manifest).
+    `crs`: the coordinate reference system the source names ("EPSG:3006"), or None.
+    """
+
+    offset: Vector
+    crs: str | None
+    up_axis: str
+
+    def as_json(self) -> dict[str, Any]:
+        return _plain(asdict(self))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GeoRecord:
+        crs = data["crs"]
+        return cls(_vector(data["offset"]), None if crs is None else str(crs),
+                   str(data["up_axis"]))
+
+
+@dataclass(frozen=True)
 class ConversionSummary:
     source: str
     stem: str
@@ -64,6 +89,7 @@ class ConversionSummary:
     seconds: float
     warnings: tuple[str, ...]
     levels: tuple[LevelSummary, ...]
+    geo: GeoRecord | None = None  # only for georeferenced sources (see convert.GEO_OFFSET_M)
 
     @property
     def written(self) -> tuple[LevelSummary, ...]:
@@ -89,9 +115,10 @@ class ConversionSummary:
     def from_json(cls, data: dict[str, Any]) -> ConversionSummary:
         """Raises KeyError/TypeError/ValueError on a document of another shape."""
         levels = tuple(_level_from_json(level) for level in data["levels"])
-        values = {f.name: data[f.name] for f in fields(cls) if f.name != "levels"}
+        values = {f.name: data[f.name] for f in fields(cls) if f.name not in ("levels", "geo")}
         values["warnings"] = tuple(str(w) for w in values["warnings"])
-        return cls(**values, levels=levels)
+        geo = data.get("geo")  # absent from summaries written before geo records
+        return cls(**values, levels=levels, geo=None if geo is None else GeoRecord.from_json(geo))
 
 
 def _level_from_json(data: dict[str, Any]) -> LevelSummary:

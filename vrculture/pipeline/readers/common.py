@@ -183,6 +183,18 @@ def check_counts(source: Path, limits: ReadLimits, vertices: int, triangles: int
         )
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def position_dtype(positions: np.ndarray) -> type[np.floating]:
+    """float32 for float32 sources; float64 for everything else (decimal text, doubles, ints).
+
+    Georeferenced scans sit millions of metres from the origin (SWEREF 99 TM: 6 580 119 m
+    north), where float32 steps are 0.5 m: they keep 64 bits until normalise centres them."""
+    dtype = np.asarray(positions).dtype
+    return np.float32 if dtype.kind == "f" and dtype.itemsize == 4 else np.float64
+
+
 def checked_primitive(
     source: Path,
     warnings: list[str],
@@ -196,6 +208,9 @@ def checked_primitive(
     label: str = "mesh",
 ) -> Primitive | None:
     """Validate one primitive and bring it to the Model's dtypes; None if nothing drawable is left.
+
+    Positions keep 64 bits where the source has them (see `position_dtype`); normalise makes
+    them float32 once the object is centred.
 
     Policy for non-finite coordinates (NaN/inf): triangles touching such a vertex are DROPPED and a
     warning says how many (some scanners write NaN for missing samples); if every triangle is
@@ -214,10 +229,10 @@ def checked_primitive(
         raise ConversionError(
             source, f"{label}: vertex index {bad} out of range (the mesh has {n} vertices)"
         )
-    with np.errstate(over="ignore", invalid="ignore"):  # beyond float32 becomes inf: dropped below
-        positions = np.ascontiguousarray(positions, dtype=np.float32)
+    positions = np.ascontiguousarray(positions, dtype=position_dtype(positions))
     keep = np.ones(indices.shape[0], dtype=bool)
-    finite_vertex = np.isfinite(positions).all(axis=1)
+    with np.errstate(invalid="ignore"):  # beyond float32's range is treated like inf: dropped
+        finite_vertex = (np.abs(positions) <= FLOAT32_MAX).all(axis=1)
     if not finite_vertex.all():
         keep &= finite_vertex[indices].all(axis=1)
         dropped = int((~keep).sum())

@@ -18,6 +18,7 @@ import numpy as np
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.model import Material, Model, Node, Primitive, Texture
 from vrculture.pipeline.readers.common import SourceBudget, check_counts, checked_primitive
+from vrculture.pipeline.readers.georef import crs_in_extras
 from vrculture.pipeline.readers.gltf_data import GltfData, normalise
 from vrculture.pipeline.readers.gltf_document import floats, load_document
 from vrculture.pipeline.readers.images import decode_image
@@ -90,6 +91,9 @@ class _GltfReader(GltfData):
         if not model.nodes:
             raise ConversionError(self.source, "glTF has zero triangles in its scene")
         model.roots = list(range(len(model.nodes)))
+        # No standard says where a glTF names its CRS: `extras.crs` is read where tools put it.
+        model.crs = crs_in_extras(self.doc.get("asset"), *self.doc.get("scenes", []),
+                                  *self.doc.get("nodes", []))
         return model
 
     def _scene_nodes(self) -> list[tuple[int, np.ndarray]]:

@@ -23,6 +23,7 @@ from vrculture.pipeline.readers.common import (
     parse_numbers,
     srgb_to_linear,
 )
+from vrculture.pipeline.readers.georef import crs_in_hash_comments
 from vrculture.pipeline.readers.mtl import MtlLibrary
 from vrculture.pipeline.readers.obj_scan import ScannedObj, scan_obj
 from vrculture.pipeline.readers.orientation import orient_outward
@@ -43,7 +44,7 @@ class _Lines:
 
 def read_obj(source: Path, data: bytes, budget: SourceBudget) -> Model:
     parsed = scan_obj(data) or _careful_scan(source, data)
-    model = Model()
+    model = Model(crs=crs_in_hash_comments(data))
     library = MtlLibrary(source, budget, model.warnings)
     for reference in parsed.mtllibs:
         library.load(reference)

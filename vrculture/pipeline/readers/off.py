@@ -22,6 +22,7 @@ from vrculture.pipeline.readers.common import (
     parse_numbers,
     srgb_to_linear,
 )
+from vrculture.pipeline.readers.georef import crs_in_hash_comments
 from vrculture.pipeline.readers.orientation import orient_outward
 
 _KEYWORD = re.compile(r"^(ST)?(C)?(N)?(4)?(n)?OFF$")
@@ -84,7 +85,7 @@ def read_off(source: Path, data: bytes, limits: ReadLimits) -> Model:
     check_counts(source, limits, n_vertices, triangles.shape[0])
     if triangles.shape[0] == 0:
         raise ConversionError(source, "OFF has zero triangles")
-    model = Model(materials=[Material(name="off")])
+    model = Model(materials=[Material(name="off")], crs=crs_in_hash_comments(data))
     prim = checked_primitive(
         source, model.warnings, positions, triangles,
         normals=normals, colors=colors, label="OFF mesh",

@@ -23,6 +23,7 @@ from vrculture.pipeline.readers.common import (
     resolve_inside,
     srgb_to_linear,
 )
+from vrculture.pipeline.readers.georef import crs_in_lines
 from vrculture.pipeline.readers.images import decode_image
 from vrculture.pipeline.readers.orientation import orient_outward
 from vrculture.pipeline.readers.ply_elements import (
@@ -43,9 +44,19 @@ def read_ply(source: Path, data: bytes, budget: SourceBudget) -> Model:
         order = "<" if fmt == "binary_little_endian" else ">"
         values = read_binary(source, elements, body, order)
     model = _build_model(source, values, budget.limits)
+    model.crs = _header_crs(data[: len(data) - len(body)])
     if texture_files and model.primitives()[0].uvs is not None:
         _attach_texture(source, model, texture_files, budget)
     return model
+
+
+def _header_crs(header: bytes) -> str | None:
+    """A CRS named in the header's `comment` / `obj_info` lines (georeferenced scans)."""
+    lines = header.decode("ascii", errors="replace").splitlines()
+    return crs_in_lines(
+        line.split(None, 1)[1] for line in lines
+        if line.startswith(("comment", "obj_info")) and len(line.split(None, 1)) == 2
+    )
 
 
 def _attach_texture(source: Path, model: Model, names: list[str], budget: SourceBudget) -> None:
