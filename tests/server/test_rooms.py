@@ -186,7 +186,9 @@ async def test_names_are_cleaned_and_capped(server: Server) -> None:
 @pytest.mark.parametrize(
     ("change", "code"),
     [({"color": "red"}, "bad_message"), ({"lang": "english!"}, "bad_message"),
-     ({"v": 2}, "unsupported_version"), ({"name": 42}, "bad_message")],
+     ({"v": 2}, "unsupported_version"), ({"name": 42}, "bad_message"),
+     # `$` matches before a final newline: the patterns must match the whole text
+     ({"color": "#aabbcc\n"}, "bad_message"), ({"lang": "en\n"}, "bad_message")],
 )
 async def test_bad_hello_is_refused(server: Server, change: dict, code: str) -> None:
     ws = await server.raw()

@@ -40,7 +40,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     exhibition = getattr(args, "exhibition", None)
-    if exhibition is not None and not EXHIBITION_ID.match(exhibition):
+    if exhibition is not None and not EXHIBITION_ID.fullmatch(exhibition):
         print(f"vrculture guides: {exhibition!r} is not an exhibition id", file=sys.stderr)
         return EXIT_USAGE
     try:

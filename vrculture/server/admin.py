@@ -104,7 +104,7 @@ async def _expect_upload(request: web.Request) -> None:
 
 def _path_id(request: web.Request, name: str) -> str:
     value = request.match_info[name]
-    if not ID.match(value):
+    if not ID.fullmatch(value):
         raise JSONError(404, f"unknown_{name}", f"{name} ids are 1-64 of a-z, 0-9, '_' and '-'")
     return value
 
@@ -135,7 +135,7 @@ def _text(body: dict[str, Any], field: str, max_chars: int, pattern: re.Pattern 
         return None
     if (not isinstance(value, str) or len(value) > max_chars
             or any(not c.isprintable() for c in value)
-            or (pattern is not None and not pattern.match(value))):
+            or (pattern is not None and not pattern.fullmatch(value))):
         raise JSONError(422, "invalid_field", f"{field}: text of at most {max_chars} printable "
                         "characters" + (f" matching {pattern.pattern}" if pattern else ""),
                         field=field)

@@ -55,7 +55,7 @@ def _spec(request: web.Request, feed_id: str, feed: Feed | None) -> FeedSpec | N
 
 def _feed_id(request: web.Request) -> str:
     feed_id = request.match_info["feed"]
-    if not FEED_ID.match(feed_id):
+    if not FEED_ID.fullmatch(feed_id):
         raise JSONError(404, "unknown_feed", "feed ids are 1-64 of a-z, 0-9, '_' and '-'")
     return feed_id
 
