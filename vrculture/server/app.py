@@ -84,3 +84,4 @@ async def _background(app: web.Application):
         await task
     await app[appkeys.PUBSUB].close()
     await store.close()
+    registry.close()  # its versions may be pruned by the next publish
