@@ -26,7 +26,14 @@ from typing import Any
 from aiohttp import web
 
 from vrculture.server import appkeys
-from vrculture.server.bundle_upload import UploadError, UploadLimits, receive, unpack
+from vrculture.server.bundle_upload import (
+    UploadError,
+    UploadLimits,
+    ensure_room,
+    receive,
+    tree_bytes,
+    unpack,
+)
 from vrculture.server.config import ServerConfig
 from vrculture.server.jsonreply import JSONError, json_reply
 from vrculture.server.publishing import PublishError, publish, rollback
@@ -263,6 +270,7 @@ def _install(archive: Path, work: Path, exhibition_id: str, data_dir: Path,
     if loaded.id != exhibition_id:
         raise UploadError(422, "id_mismatch", f"exhibition.json: id is {loaded.id!r} but the "
                           f"upload is for {exhibition_id!r}")
+    ensure_room(data_dir, tree_bytes(root), limits.min_free_bytes)  # publish copies it
     try:
         done = publish(root, data_dir)
     except PublishError as error:
@@ -290,7 +298,8 @@ async def put_exhibition(request: web.Request) -> web.Response:
         work = await asyncio.to_thread(_workspace, data_dir)
         try:
             archive = work / "upload.tar"
-            size = await receive(request, archive, limits.max_upload_bytes)
+            size = await receive(request, archive, limits.max_upload_bytes,
+                                 limits.min_free_bytes)
             result = await asyncio.to_thread(_install, archive, work, exhibition_id, data_dir,
                                              limits)
         except UploadError as error:
