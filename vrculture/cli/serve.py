@@ -57,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     # Request lines carry no secrets (tokens travel in headers), but keep them quiet by default.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.server").addFilter(_client_errors_in_one_line)
+    from vrculture.server.connections import install_repeat_filter
+
+    install_repeat_filter()  # under attack, one line per repeated message per 10 s
     try:
         config = load_config(args.config, overrides={
             "bundles": [str(b) for b in args.bundles] or None,
@@ -116,15 +119,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(app, config, ssl_context, *, reuse_port: bool) -> int:
-    from aiohttp import web
+    from vrculture.server import connections
 
     # The plain asyncio loop on purpose: its loop.sendfile uses the kernel's sendfile; uvloop
     # has none and aiohttp would copy every file through Python.
     asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
+    connections.raise_open_file_limit()
+    limits = connections.default_limits(config.max_connections,
+                                        config.max_connections_per_client)
     try:
-        web.run_app(app, host=config.host, port=config.port, ssl_context=ssl_context,
-                    print=None, access_log=None, handle_signals=True,
-                    reuse_port=reuse_port or None)
+        connections.run_app(app, limits=limits, host=config.host, port=config.port,
+                            ssl_context=ssl_context, access_log=None,
+                            reuse_port=reuse_port or None)
     except OSError as error:
         print(f"vrculture serve: cannot listen on {config.host}:{config.port}: "
               f"{error.strerror}", file=sys.stderr)

@@ -32,7 +32,11 @@ def _make_pubsub(config: ServerConfig):
 
 
 def create_app(config: ServerConfig, *, watch_interval: float = 2.0) -> web.Application:
-    app = web.Application(middlewares=[security_headers], client_max_size=MAX_BODY_BYTES)
+    # keepalive_timeout doubles as the request-head timeout: aiohttp closes a connection that
+    # has not delivered a complete request head that long after it opened (or after the last
+    # response), so half-sent requests (slowloris) are not held for minutes.
+    app = web.Application(middlewares=[security_headers], client_max_size=MAX_BODY_BYTES,
+                          handler_args={"keepalive_timeout": config.header_timeout})
     registry = BundleRegistry(config.bundles, config.data_dir)
     registry.scan()  # serve what is there from the first request on
     store = AsyncStore(config.data_dir)

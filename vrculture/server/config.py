@@ -33,3 +33,9 @@ class ServerConfig:
     web_dir: Path = Path(__file__).resolve().parent.parent.parent / "web"
     rooms: RoomSettings = field(default_factory=RoomSettings)
     redis_url: str | None = None  # set to share rooms and feeds between processes via Redis
+    # Against slow and greedy clients (see server/connections.py): a request's head must arrive
+    # within header_timeout seconds; connections per client address and in total are capped
+    # (None: derived from the open-file limit).
+    header_timeout: float = 10.0
+    max_connections: int | None = None
+    max_connections_per_client: int | None = None

@@ -36,6 +36,9 @@ ENV_FIELDS = {
     "TLS_KEY": "tls_key",
     "SELF_SIGNED": "self_signed",
     "REDIS_URL": "redis_url",
+    "HEADER_TIMEOUT": "header_timeout",
+    "MAX_CONNECTIONS": "max_connections",
+    "MAX_CONNECTIONS_PER_CLIENT": "max_connections_per_client",
 }
 
 
@@ -75,6 +78,15 @@ def _convert(name: str, value: Any, where: str) -> Any:
             return origins
         if name in ("host", "public_url", "redis_url"):
             return str(value) if value else None
+        if name == "header_timeout":
+            seconds = float(value)
+            if isinstance(value, bool) or not 0 < seconds <= 300:
+                raise ValueError("expected seconds between 0 and 300")
+            return seconds
+        if name in ("max_connections", "max_connections_per_client"):
+            if isinstance(value, bool) or int(value) != float(value) or int(value) < 1:
+                raise ValueError("expected a whole number of at least 1")
+            return int(value)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{where}: {name}: {error}") from error
     raise ConfigError(f"{where}: unknown setting {name!r}")
