@@ -58,6 +58,8 @@ def test_usage_errors_exit_2(tmp_path, argv, capsys):
 
 def test_guides_add_list_revoke(tmp_path, capsys):
     data = str(tmp_path / "data")
+    assert main(["publish", str(make_bundle(tmp_path / "demo", "demo")), "--data", data]) == 0
+    capsys.readouterr()
     assert main(["guides", "add", "demo", "--label", "anna", "--data", data]) == 0
     code = capsys.readouterr().out.strip()
     assert len(code) == 19 and code.count("-") == 3
@@ -113,3 +115,14 @@ async def test_self_signed_certificate_serves_https_for_local_addresses(tmp_path
                 assert high.read_bytes()[-10:] in await ranged.read()
     finally:
         await runner.cleanup()
+
+
+def test_guides_are_not_issued_for_an_unknown_exhibition(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    assert main(["guides", "add", "nowhere", "--data", data]) == 1
+    assert "no exhibition 'nowhere'" in capsys.readouterr().err
+    assert Store.open(tmp_path / "data").guide_codes() == []
+    # a bundle folder served from the command line is known through --bundle
+    folder = make_bundle(tmp_path / "folder", "gallery")
+    assert main(["guides", "add", "gallery", "--bundle", str(folder), "--data", data]) == 0
+    assert main(["guides", "add", "gallery", "--data", data]) == 1

@@ -217,6 +217,9 @@ async def create_guide_code(request: web.Request) -> web.Response:
     if "exhibition" not in body:
         raise JSONError(422, "missing_field", "exhibition: required", field="exhibition")
     exhibition = _text(body, "exhibition", 64, ID)
+    if exhibition is None or request.app[appkeys.EXHIBITIONS].get(exhibition) is None:
+        raise JSONError(404, "unknown_exhibition", f"no exhibition {exhibition!r} is served "
+                        "here: a code for it would lead nothing", field="exhibition")
     label = _text(body, "label", MAX_LABEL_CHARS) or ""
     store = _store(request)
     code = await store.run(Store.add_guide_code, exhibition, label)

@@ -13,7 +13,7 @@ from vrculture.server.admin import setup_admin
 from vrculture.server.config import ServerConfig
 from vrculture.server.pubsub import LocalPubSub
 from vrculture.server.registry import BundleRegistry
-from vrculture.server.rooms import setup_rooms
+from vrculture.server.rooms import HUB, setup_rooms
 from vrculture.server.security import security_headers
 from vrculture.server.storage import AsyncStore
 
@@ -78,6 +78,8 @@ async def _background(app: web.Application):
                     log.info("exhibitions now: %s", ", ".join(e.id for e in registry.all()))
                     registry.notify()
                 await store.refresh_guide_codes()
+                if HUB in app:  # a revoked guide code ends its guide's rights at once
+                    await app[HUB].end_revoked_guides(store)
             except Exception:  # a watcher that dies silently would freeze the exhibitions
                 log.exception("refreshing exhibitions or guide codes failed")
 
