@@ -7,6 +7,12 @@ One list of allowed origins (ServerConfig.allowed_origins) drives all three: CSP
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import os
+from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -77,6 +83,67 @@ def frame_ancestors(config: ServerConfig, *, embed: bool) -> str:
     if "*" in config.allowed_origins:
         return "frame-ancestors *"
     return " ".join(["frame-ancestors 'self'", *config.allowed_origins])
+
+
+class _InlineScripts(HTMLParser):
+    """Collects the exact text of every inline <script> (import maps included)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.scripts: list[str] = []
+        self._current: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script" and not any(name == "src" for name, _ in attrs):
+            self._current = []
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._current.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._current is not None:
+            self.scripts.append("".join(self._current))
+            self._current = None
+
+
+@functools.lru_cache(maxsize=32)
+def _script_hashes(path: Path, _mtime_ns: int, _size: int) -> tuple[str, ...]:
+    parser = _InlineScripts()
+    parser.feed(path.read_text(encoding="utf-8"))
+    parser.close()
+    return tuple(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode() + "'"
+        for s in parser.scripts
+    )
+
+
+def inline_script_hashes(path: Path) -> tuple[str, ...]:
+    """CSP sources ('sha256-...') of a page's inline scripts, computed when the page changes."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ()
+    return _script_hashes(path, st.st_mtime_ns, st.st_size)
+
+
+def page_policy(config: ServerConfig, *, embed: bool, script_hashes: tuple[str, ...]) -> str:
+    """The full CSP of a viewer page: scripts only from this server or the page's own inline
+    scripts by hash (the import map and the manifest preload), no plugins, no <base>. Injected
+    markup can thus run neither inline scripts nor event handlers nor scripts from elsewhere.
+
+    'unsafe-eval': three.js's KTX2Loader runs the Basis Universal transcoder in workers it
+    starts from a Blob URL (hence worker-src blob:), and such workers inherit this policy; the
+    transcoder (emscripten embind) builds functions with `new Function`, and both it and the
+    meshopt decoder compile WebAssembly. No code of ours evaluates strings. Serving that
+    worker from its own URL with a worker-only policy would let this go."""
+    return "; ".join([
+        frame_ancestors(config, embed=embed),
+        " ".join(["script-src 'self' 'unsafe-eval'", *script_hashes]),
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ])
 
 
 def _cors_headers(request: web.Request, config: ServerConfig) -> dict[str, str]:
