@@ -35,6 +35,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--allow-origin", dest="allowed_origins", action="append",
                         metavar="ORIGIN", help="an origin allowed to embed the viewer and use "
                         "the API and rooms from a browser (repeatable; '*' for any)")
+    parser.add_argument("--allowed-host", dest="allowed_hosts", action="append",
+                        metavar="HOST", help="a host name visitors use to reach this server "
+                        "(repeatable; default: localhost, 127.0.0.1, ::1, the public URL's host "
+                        "and the bind host; '*' for any). Others are refused (421)")
     parser.add_argument("--tls-cert", type=Path, help="certificate chain (PEM)")
     parser.add_argument("--tls-key", type=Path, help="private key (PEM)")
     parser.add_argument("--self-signed", action="store_true", default=None,
@@ -65,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
             "bundles": [str(b) for b in args.bundles] or None,
             "host": args.host, "port": args.port, "data_dir": args.data_dir,
             "public_url": args.public_url, "allowed_origins": args.allowed_origins,
+            "allowed_hosts": args.allowed_hosts,
             "tls_cert": args.tls_cert, "tls_key": args.tls_key,
             "self_signed": args.self_signed, "redis_url": args.redis_url,
         })

@@ -14,7 +14,12 @@ from vrculture.server.config import ServerConfig
 from vrculture.server.pubsub import LocalPubSub
 from vrculture.server.registry import BundleRegistry
 from vrculture.server.rooms import HUB, setup_rooms
-from vrculture.server.security import security_headers
+from vrculture.server.security import (
+    ALLOWED_HOSTS,
+    allowed_hosts,
+    known_hosts_only,
+    security_headers,
+)
 from vrculture.server.storage import AsyncStore
 
 log = logging.getLogger(__name__)
@@ -35,13 +40,15 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0) -> web.Appl
     # keepalive_timeout doubles as the request-head timeout: aiohttp closes a connection that
     # has not delivered a complete request head that long after it opened (or after the last
     # response), so half-sent requests (slowloris) are not held for minutes.
-    app = web.Application(middlewares=[security_headers], client_max_size=MAX_BODY_BYTES,
+    app = web.Application(middlewares=[known_hosts_only, security_headers],
+                          client_max_size=MAX_BODY_BYTES,
                           handler_args={"keepalive_timeout": config.header_timeout})
     registry = BundleRegistry(config.bundles, config.data_dir)
     registry.scan()  # serve what is there from the first request on
     store = AsyncStore(config.data_dir)
 
     app[appkeys.CONFIG] = config
+    app[ALLOWED_HOSTS] = allowed_hosts(config)
     app[appkeys.EXHIBITIONS] = registry
     app[appkeys.PUBSUB] = _make_pubsub(config)
     app[appkeys.FEED_STORE] = store

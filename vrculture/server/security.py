@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import ipaddress
 import os
+import socket
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,6 +42,68 @@ PUBLIC_ASSET_HEADERS = {
 }
 # Attribute set on a reply whose headers already hold PUBLIC_ASSET_HEADERS.
 SECURED = "vrculture_secured"
+
+
+ALLOWED_HOSTS = web.AppKey("vrculture_allowed_hosts", frozenset)
+WILDCARD_BINDS = ("", "0.0.0.0", "::", "[::]")
+
+
+def allowed_hosts(config: ServerConfig) -> frozenset[str]:
+    """The host names the Host header may carry (lower case, no port, IPv6 without brackets).
+    Configured ones, else localhost, 127.0.0.1, ::1, the public URL's host and the bind host;
+    bound to all interfaces, also this machine's addresses and name (what LAN visitors type)."""
+    if config.allowed_hosts:
+        return frozenset(_bare(h) for h in config.allowed_hosts)
+    hosts = {"localhost", "127.0.0.1", "::1"}
+    if config.public_url:
+        public = urlsplit(config.public_url).hostname
+        if public:
+            hosts.add(_bare(public))
+    if config.host in WILDCARD_BINDS:
+        from vrculture.server.tls import lan_addresses
+
+        hosts.update(lan_addresses())
+        name = socket.gethostname().lower()
+        hosts.update({name, f"{name}.local"} if name else set())
+    elif config.host:
+        hosts.add(_bare(config.host))
+    return frozenset(hosts)
+
+
+def _bare(host: str) -> str:
+    return host.strip().lower().rstrip(".").removeprefix("[").removesuffix("]")
+
+
+def host_of(header: str) -> str | None:
+    """The host name of a Host header without its port, or None if it is malformed."""
+    header = header.strip()
+    if header.startswith("["):  # [v6] or [v6]:port
+        name, _, rest = header[1:].partition("]")
+        port = rest.removeprefix(":")
+        try:
+            ipaddress.IPv6Address(name)
+        except ValueError:
+            return None
+        return name.lower() if (rest == "" or (rest.startswith(":") and port.isdigit())) else None
+    name, _, port = header.partition(":")
+    if port and not port.isdigit():
+        return None
+    return _bare(name) or None
+
+
+@web.middleware
+async def known_hosts_only(request: web.Request, handler) -> web.StreamResponse:
+    """421 for a Host this server does not answer to. A page served under an attacker's name
+    that resolves here (DNS rebinding) could otherwise read our pages and open rooms, and the
+    name would be echoed in oEmbed's provider_url."""
+    hosts: frozenset[str] = request.app[ALLOWED_HOSTS]
+    if "*" not in hosts:
+        name = host_of(request.headers.get("Host", ""))
+        if name is None or name not in hosts:
+            raise web.HTTPMisdirectedRequest(
+                text="unknown host name: use one this server is configured for "
+                     "(vrculture serve --allowed-host)\n")
+    return await handler(request)
 
 
 def _origin_of(url: str) -> str | None:
