@@ -36,6 +36,7 @@ from vrculture.server.bundle_upload import (
 )
 from vrculture.server.config import ServerConfig
 from vrculture.server.jsonreply import JSONError, json_reply
+from vrculture.server.login_limits import FailedLogins
 from vrculture.server.publishing import PublishError, publish, rollback
 from vrculture.server.readings import KINDS
 from vrculture.server.registry import BundleError, load_bundle
@@ -56,6 +57,7 @@ STALE_UPLOAD_SECONDS = 24 * 3600  # leftovers of a process killed mid-upload
 
 UPLOAD_LIMITS = web.AppKey("vrculture_upload_limits", UploadLimits)
 PUBLISH_LOCK = web.AppKey("vrculture_publish_lock", asyncio.Lock)
+FAILED_LOGINS = web.AppKey("vrculture_failed_logins", FailedLogins)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -69,7 +71,14 @@ def _config(request: web.Request) -> ServerConfig:
 
 
 async def authenticate(request: web.Request) -> None:
-    """Raise 401 unless the request carries the current curator token."""
+    """Raise 401 unless the request carries the current curator token; 429 while the client's
+    address has used up its failed attempts (guessing the token is throttled)."""
+    client = request.remote or "unknown"
+    failures = request.app[FAILED_LOGINS]
+    wait = failures.retry_after(client)
+    if wait is not None:
+        raise JSONError(429, "too_many_attempts", f"too many wrong curator tokens from this "
+                        f"address: retry in {wait} s", headers={"Retry-After": str(wait)})
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -77,6 +86,7 @@ async def authenticate(request: web.Request) -> None:
                         "Bearer <token>' (create it with `vrculture curator token`)",
                         headers={"WWW-Authenticate": 'Bearer realm="admin"'})
     if not await _store(request).run(Store.check_curator_token, token):
+        failures.failed(client)
         log.warning("refused %s %s from %s: invalid curator token",
                     request.method, request.path, request.remote)
         raise JSONError(401, "invalid_token", "this is not the current curator token",
@@ -335,6 +345,7 @@ async def rollback_exhibition(request: web.Request) -> web.Response:
 def setup_admin(app: web.Application, limits: UploadLimits | None = None) -> None:
     app[UPLOAD_LIMITS] = limits or UploadLimits()
     app[PUBLISH_LOCK] = asyncio.Lock()
+    app[FAILED_LOGINS] = FailedLogins()
     add = app.router
     add.add_post("/api/admin/feeds", create_feed, name="admin_feed_create")
     add.add_post("/api/admin/feeds/{feed}/rotate", rotate_feed, name="admin_feed_rotate")
