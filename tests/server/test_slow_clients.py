@@ -7,6 +7,7 @@ from 127.0.0.1, so that the per-address limit can tell them apart as it would on
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 
@@ -166,3 +167,24 @@ def test_limits_are_configurable(tmp_path: Path):
                 {"VRCULTURE_MAX_CONNECTIONS_PER_CLIENT": "lots"}):
         with pytest.raises(ConfigError):
             load_config(environ=bad)
+
+
+async def test_files_and_websockets_pass_through_the_guard(config: ServerConfig, bundle: Path):
+    server = await _start(config, ConnectionLimits(max_total=20, max_per_client=10))
+    try:
+        manifest = json.loads((bundle / "exhibition.json").read_text(encoding="utf-8"))
+        level = max((lv for o in manifest["objects"] for lv in o["levels"]),
+                    key=lambda lv: lv["bytes"])
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{server.url}/bundles/demo/{level['url']}") as response:
+                assert response.status == 200  # a large file: sent with the kernel's sendfile
+                assert await response.read() == (bundle / level["url"]).read_bytes()
+            async with session.ws_connect(f"{server.url}/ws/rooms/demo") as ws:
+                await ws.send_json({"type": "hello", "v": 1, "name": "A", "color": "#112233",
+                                    "lang": "en"})
+                welcome = await ws.receive_json(timeout=5)
+                assert welcome["type"] == "welcome"
+                assert server.runner.guard.total >= 1
+    finally:
+        await server.runner.cleanup()
+    assert server.runner.guard.total == 0
