@@ -73,18 +73,18 @@ def _config(request: web.Request) -> ServerConfig:
 async def authenticate(request: web.Request) -> None:
     """Raise 401 unless the request carries the current curator token; 429 while the client's
     address has used up its failed attempts (guessing the token is throttled)."""
-    client = request.remote or "unknown"
-    failures = request.app[FAILED_LOGINS]
-    wait = failures.retry_after(client)
-    if wait is not None:
-        raise JSONError(429, "too_many_attempts", f"too many wrong curator tokens from this "
-                        f"address: retry in {wait} s", headers={"Retry-After": str(wait)})
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
-    if scheme.lower() != "bearer" or not token:
+    if scheme.lower() != "bearer" or not token:  # no guess at all: nothing to throttle
         raise JSONError(401, "unauthenticated", "send the curator token as 'Authorization: "
                         "Bearer <token>' (create it with `vrculture curator token`)",
                         headers={"WWW-Authenticate": 'Bearer realm="admin"'})
+    client = request.remote or "unknown"
+    failures = request.app[FAILED_LOGINS]
+    wait = failures.retry_after(client)
+    if wait is not None:  # before the token is checked: a locked-out guesser learns nothing
+        raise JSONError(429, "too_many_attempts", f"too many wrong curator tokens from this "
+                        f"address: retry in {wait} s", headers={"Retry-After": str(wait)})
     if not await _store(request).run(Store.check_curator_token, token):
         failures.failed(client)
         log.warning("refused %s %s from %s: invalid curator token",
