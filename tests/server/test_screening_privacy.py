@@ -75,3 +75,17 @@ async def test_the_api_and_the_rooms_only_see_suppressed_counts(client, tokens):
     assert latest["screening"]["sessions"] == "<5"  # the rooms' welcome reads this
     refused = await post(client, "screening", _reading("Anna Svensson"), tokens["screening"])
     assert refused.status == 422 and (await refused.json())["field"] == "period"
+
+
+async def test_exact_counts_stored_before_suppression_are_not_published(client, config):
+    from vrculture.server.storage import Store
+
+    store = Store.open(config.data_dir)  # as a database written by an older version holds them
+    store.add_feed("old-screening", kind="eye-tracking-screening")
+    store.insert_readings("old-screening", [(NOW - 60, {"t": "x", "period": "2026-W47",
+                                                        "sessions": 9, "referred": 2})])
+    store.close()
+    history = await (await client.get("/api/feeds/old-screening/readings")).json()
+    assert [(r["sessions"], r["referred"]) for r in history["readings"]] == [(9, "<5")]
+    latest = await client.app[appkeys.FEED_STORE].latest_readings(["old-screening"])
+    assert latest["old-screening"]["referred"] == "<5"

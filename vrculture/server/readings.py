@@ -181,6 +181,16 @@ def screening_counts(sessions: int, referred: int) -> dict[str, int | str]:
     return {"sessions": _small(sessions), "referred": _small(referred)}
 
 
+def disclosure_controlled(reading: dict[str, Any]) -> dict[str, Any]:
+    """A stored reading as it may be published: exact screening counts (stored before counts
+    were suppressed at ingest) go through `screening_counts`; anything else is unchanged."""
+    sessions, referred = reading.get("sessions"), reading.get("referred")
+    if "period" in reading and all(isinstance(v, int) and not isinstance(v, bool)
+                                   for v in (sessions, referred)):
+        return {**reading, **screening_counts(sessions, referred)}  # type: ignore[arg-type]
+    return reading
+
+
 def _screening(r: dict, spec: FeedSpec) -> dict[str, Any]:
     period = _period(r)
     sessions = _integer(r, "sessions", 0, 1_000_000)
