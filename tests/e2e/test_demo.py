@@ -92,3 +92,21 @@ def test_demo_screening_screen_shows_todays_sessions_and_the_lamp_brightens(serv
     page.evaluate(f"viewer.select({json.dumps(lamp['id'])})")
     page.wait_for_function("document.querySelector('#panel .live-value')?.textContent"
                            ".includes('50 %')")
+
+
+def test_a_suppressed_screening_count_is_shown_as_such(server, new_page):
+    # 3 sessions is a small count: the server publishes "<5" (readings.py), never the number
+    demo = server.demo.manifest
+    screening = next(s for s in demo["smart_exhibits"] if s["kind"] == "eye-tracking-screening")
+    page = new_page(server.url(f"/exhibitions/{demo['id']}"))
+    wait_ready(page)
+    page.wait_for_function("viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
+    post(server, screening["feeds"][0], {"t": time.time(), "period": "2026-11-29",
+                                         "sessions": 3, "referred": 1})
+    page.wait_for_function(f"viewerState.smart[{json.dumps(screening['id'])}]?.text === '<5'")
+    assert state(page, f"viewerState.smart[{json.dumps(screening['id'])}].value") is None
+    page.evaluate(f"viewer.select({json.dumps(screening['id'])})")
+    page.wait_for_function("document.querySelector('#panel .live-value')?.textContent"
+                           ".startsWith('<5 ')")
+    label = page.evaluate("document.querySelector('#panel .live-value').textContent")
+    assert "3" not in label and "1" not in label, label

@@ -234,6 +234,17 @@ async def test_guide_code_works_in_the_rooms_at_once(admin, curator):
         await error_of(response, 422)
 
 
+async def test_guide_codes_are_not_issued_for_an_exhibition_not_served(admin, curator, config):
+    response = await admin.post("/api/admin/guides", headers=auth(curator),
+                                json={"exhibition": "nowhere", "label": "Anna"})
+    assert (await error_of(response, 404))["code"] == "unknown_exhibition"
+    store = Store.open(config.data_dir)
+    try:
+        assert store.guide_codes() == []
+    finally:
+        store.close()
+
+
 # publishing --------------------------------------------------------------------------------
 async def test_upload_is_served_then_replaced_then_rolled_back(admin, curator, tmp_path, config):
     first = tar_of(make_bundle(tmp_path / "v1", "gallery", title_sv="Första"))

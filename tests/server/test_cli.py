@@ -87,6 +87,8 @@ def test_usage_errors_exit_2(tmp_path, argv, capsys):
 
 def test_guides_add_list_revoke(tmp_path, capsys):
     data = str(tmp_path / "data")
+    assert main(["publish", str(make_bundle(tmp_path / "demo", "demo")), "--data", data]) == 0
+    capsys.readouterr()
     assert main(["guides", "add", "demo", "--label", "anna", "--data", data]) == 0
     code = capsys.readouterr().out.strip()
     assert len(code) == 19 and code.count("-") == 3
@@ -210,3 +212,14 @@ def test_version_is_the_installed_packages(capsys):
         main(["--version"])
     assert exited.value.code == 0
     assert capsys.readouterr().out == f"vrculture {metadata.version('vrculture')}\n"
+
+
+def test_guides_are_not_issued_for_an_unknown_exhibition(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    assert main(["guides", "add", "nowhere", "--data", data]) == 1
+    assert "no exhibition 'nowhere'" in capsys.readouterr().err
+    assert Store.open(tmp_path / "data").guide_codes() == []
+    # a bundle folder served from the command line is known through --bundle
+    folder = make_bundle(tmp_path / "folder", "gallery")
+    assert main(["guides", "add", "gallery", "--bundle", str(folder), "--data", data]) == 0
+    assert main(["guides", "add", "gallery", "--data", data]) == 1

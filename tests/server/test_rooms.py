@@ -186,7 +186,9 @@ async def test_names_are_cleaned_and_capped(server: Server) -> None:
 @pytest.mark.parametrize(
     ("change", "code"),
     [({"color": "red"}, "bad_message"), ({"lang": "english!"}, "bad_message"),
-     ({"v": 2}, "unsupported_version"), ({"name": 42}, "bad_message")],
+     ({"v": 2}, "unsupported_version"), ({"name": 42}, "bad_message"),
+     # `$` matches before a final newline: the patterns must match the whole text
+     ({"color": "#aabbcc\n"}, "bad_message"), ({"lang": "en\n"}, "bad_message")],
 )
 async def test_bad_hello_is_refused(server: Server, change: dict, code: str) -> None:
     ws = await server.raw()
@@ -292,6 +294,22 @@ async def test_pick_reaction_and_ping(server: Server) -> None:
 
 
 # ----- tours
+
+
+async def test_a_revoked_guide_code_ends_the_guide_at_once(server: Server) -> None:
+    guide = await server.join("Guide", guide_code=server.guide_code)
+    ann = await server.join("Ann")
+    assert guide.welcome["guide"] is True
+    store = Store.open(server.app[appkeys.CONFIG].data_dir)
+    store.remove_guide_codes(EXHIBITION)  # what `vrculture guides revoke` does
+    store.close()
+    # The running server notices at its next refresh of the codes and closes the guide.
+    errors = await expect_closed(guide.ws, 4001)
+    assert [e["code"] for e in errors] == ["guide_code_revoked"]
+    assert (await ann.expect("left"))["id"] == guide.id
+    again = await server.join("Guide", guide_code=server.guide_code)  # rejoin: a visitor
+    assert again.welcome["guide"] is False
+    assert (await again.expect("error"))["code"] == "bad_guide_code"
 
 
 async def test_guided_tour_follow_narration_in_language(server: Server) -> None:

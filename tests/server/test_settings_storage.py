@@ -120,6 +120,8 @@ SAMPLES = [
     ("eye-tracking-screening", {"t": NOW, "period": "2026-W48", "sessions": 5, "referred": 1,
                                 "child": "x"}),
     ("eye-tracking-screening", {"t": NOW, "period": "", "sessions": 5, "referred": 1}),
+    ("eye-tracking-screening", {"t": NOW, "period": "Anna S", "sessions": 5, "referred": 1}),
+    ("eye-tracking-screening", {"t": NOW, "period": "2026-11", "sessions": 5, "referred": 1}),
     ("gauge", {"t": NOW, "value": 3.5}),
     ("gauge", {"t": NOW, "value": "3.5"}),
     ("gauge", {"t": True, "value": 3.5}),

@@ -25,7 +25,7 @@ def _languages(text: str) -> list[str]:
     from vrculture.exhibition.fields import LANG
 
     tags = [t.strip() for t in text.split(",") if t.strip()]
-    bad = [t for t in tags if not LANG.match(t)]
+    bad = [t for t in tags if not LANG.fullmatch(t)]
     if bad or not tags:
         raise argparse.ArgumentTypeError(f"not BCP 47 language tags: {', '.join(bad) or '(none)'}")
     return list(dict.fromkeys(tags))

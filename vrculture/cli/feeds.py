@@ -58,7 +58,7 @@ def _fail(message: str, code: int = EXIT_FAILED) -> int:
 
 def run(args: argparse.Namespace) -> int:
     feed_id = getattr(args, "feed_id", None)
-    if feed_id is not None and not FEED_ID.match(feed_id):
+    if feed_id is not None and not FEED_ID.fullmatch(feed_id):
         return _fail(f"{feed_id!r}: feed ids are 1-64 of a-z, 0-9, '_' and '-'", EXIT_USAGE)
     try:
         store = open_store(args)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sqlite3
 import sys
 import time
+from pathlib import Path
 
 from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from vrculture.cli.data_store import StoreUnavailable, add_data_options, open_store
@@ -28,6 +30,10 @@ def add_parser(subparsers) -> None:
     )
     add.add_argument("exhibition", metavar="EXHIBITION")
     add.add_argument("--label", default="", help="who the code is for (shown by `list`)")
+    add.add_argument("--bundle", dest="bundle_dirs", type=Path, action="append", default=[],
+                     metavar="BUNDLE_DIR", help="a bundle folder given to `vrculture serve` "
+                     "(repeatable): EXHIBITION must be published in the data folder, listed in "
+                     "the settings' bundles, or one of these")
     actions.add_parser(
         "list", parents=[common], help="codes by exhibition and label (never the codes)"
     )
@@ -40,9 +46,16 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     exhibition = getattr(args, "exhibition", None)
-    if exhibition is not None and not EXHIBITION_ID.match(exhibition):
+    if exhibition is not None and not EXHIBITION_ID.fullmatch(exhibition):
         print(f"vrculture guides: {exhibition!r} is not an exhibition id", file=sys.stderr)
         return EXIT_USAGE
+    if args.action == "add":
+        known = _known_exhibitions(args)
+        if exhibition not in known:
+            print(f"vrculture guides: no exhibition {exhibition!r} (published in the data "
+                  "folder, in the settings' bundles or given with --bundle); known: "
+                  f"{', '.join(sorted(known)) or 'none'}", file=sys.stderr)
+            return EXIT_FAILED
     try:
         store = open_store(args)
     except StoreUnavailable as error:
@@ -66,3 +79,29 @@ def run(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return EXIT_OK
+
+
+def _known_exhibitions(args: argparse.Namespace) -> set[str]:
+    """Ids of the exhibitions a server on this data folder could serve: those published
+    there and the bundle folders of the settings or --bundle (a code for any other id would
+    be issued for nothing)."""
+    from vrculture.server.settings import ConfigError, load_config
+
+    try:
+        config = load_config(getattr(args, "config", None),
+                             overrides={"data_dir": getattr(args, "data", None)})
+    except ConfigError:
+        return set()  # open_store reports the bad settings
+    known: set[str] = set()
+    published = config.data_dir / "exhibitions"
+    if published.is_dir():
+        known |= {entry.name for entry in published.iterdir()
+                  if (entry / "current" / "exhibition.json").is_file()}
+    for folder in [*config.bundles, *args.bundle_dirs]:
+        try:
+            manifest = json.loads((folder / "exhibition.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(manifest, dict) and isinstance(manifest.get("id"), str):
+            known.add(manifest["id"])
+    return known

@@ -36,6 +36,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--allow-origin", dest="allowed_origins", action="append",
                         metavar="ORIGIN", help="an origin allowed to embed the viewer and use "
                         "the API and rooms from a browser (repeatable; '*' for any)")
+    parser.add_argument("--allowed-host", dest="allowed_hosts", action="append",
+                        metavar="HOST", help="a host name visitors use to reach this server "
+                        "(repeatable; default: localhost, 127.0.0.1, ::1, the public URL's host "
+                        "and the bind host; '*' for any). Others are refused (421)")
     parser.add_argument("--tls-cert", type=Path, help="certificate chain (PEM)")
     parser.add_argument("--tls-key", type=Path, help="private key (PEM)")
     parser.add_argument("--self-signed", action="store_true", default=None,
@@ -59,11 +63,15 @@ def run(args: argparse.Namespace) -> int:
     # Request lines carry no secrets (tokens travel in headers), but keep them quiet by default.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.server").addFilter(_client_errors_in_one_line)
+    from vrculture.server.connections import install_repeat_filter
+
+    install_repeat_filter()  # under attack, one line per repeated message per 10 s
     try:
         config = load_config(args.config, overrides={
             "bundles": [str(b) for b in args.bundles] or None,
             "host": args.host, "port": args.port, "data_dir": args.data_dir,
             "public_url": args.public_url, "allowed_origins": args.allowed_origins,
+            "allowed_hosts": args.allowed_hosts,
             "tls_cert": args.tls_cert, "tls_key": args.tls_key,
             "self_signed": args.self_signed, "redis_url": args.redis_url,
         })
@@ -131,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
     if args.workers > 1:
         del app  # each worker builds its own after the fork
         return _run_workers(config, ssl_context, sockets)
-    return _serve(app, sockets[0], ssl_context)
+    return _serve(app, config, sockets[0], ssl_context)
 
 
 def _listen(host: str, port: int, *, reuse_port: bool) -> list[socket.socket]:
@@ -170,14 +178,17 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def _serve(app, sockets: list[socket.socket], ssl_context) -> int:
-    from aiohttp import web
+def _serve(app, config, sockets: list[socket.socket], ssl_context) -> int:
+    from vrculture.server import connections
 
     # The plain asyncio loop on purpose: its loop.sendfile uses the kernel's sendfile; uvloop
     # has none and aiohttp would copy every file through Python.
     asyncio.set_event_loop_policy(asyncio.DefaultEventLoopPolicy())
-    web.run_app(app, sock=sockets, ssl_context=ssl_context, print=None, access_log=None,
-                handle_signals=True)
+    connections.raise_open_file_limit()
+    limits = connections.default_limits(config.max_connections,
+                                        config.max_connections_per_client)
+    connections.run_app(app, limits=limits, sock=sockets, ssl_context=ssl_context,
+                        access_log=None)
     return EXIT_OK
 
 
@@ -195,7 +206,7 @@ def _run_workers(config, ssl_context, sockets: list[list[socket.socket]]) -> int
             try:
                 for other in sockets[:index] + sockets[index + 1:]:
                     _close(other)
-                code = _serve(create_app(config), own, ssl_context)
+                code = _serve(create_app(config), config, own, ssl_context)
             finally:
                 os._exit(code)
         children.append(pid)

@@ -302,11 +302,11 @@ def load_collection(root: Path, *, languages: list[str] | None = None,
     declared_langs: list[str] = []
     if declared is not None:
         if isinstance(declared, list) and all(
-                isinstance(x, str) and LANG.match(x) for x in declared):
+                isinstance(x, str) and LANG.fullmatch(x) for x in declared):
             declared_langs = list(dict.fromkeys(declared))
         else:
             ex.report("languages", "must be a list of BCP 47 tags, e.g. [\"sv\", \"en\"]")
-    if default_language is not None and not LANG.match(default_language):
+    if default_language is not None and not LANG.fullmatch(default_language):
         ex.report("default_language", f"{default_language!r} is not a BCP 47 tag")
         default_language = None
     default_language = default_language or (declared_langs[0] if declared_langs else

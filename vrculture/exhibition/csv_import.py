@@ -30,7 +30,7 @@ def _text_column(name: str) -> tuple[str, str | None] | None:
     for base in TEXT_COLUMNS:
         if name == base:
             return base, None
-        if name.startswith(base + "_") and LANG.match(name[len(base) + 1:]):
+        if name.startswith(base + "_") and LANG.fullmatch(name[len(base) + 1:]):
             return base, name[len(base) + 1:]
     return None
 

@@ -86,7 +86,7 @@ def read_id(data: Mapping[str, object], key: str, where: Where, *,
     value = read_str(data, key, where, required=required, max_len=64)
     if value is None:
         return None
-    if not ID.match(value):
+    if not ID.fullmatch(value):
         where.report(key, f"{value!r} is not a valid id (a-z, 0-9, '-', '_'; up to 64, "
                           "starting with a letter or digit)")
         return None
@@ -153,7 +153,7 @@ def read_text(data: Mapping[str, object], key: str, where: Where, rules: TextRul
     elif isinstance(value, Mapping):
         text = {}
         for lang, item in value.items():
-            if not LANG.match(str(lang)):
+            if not LANG.fullmatch(str(lang)):
                 where.report(key, f"{lang!r} is not a BCP 47 language tag (e.g. sv, en, sv-FI)")
                 return None
             if not isinstance(item, str):

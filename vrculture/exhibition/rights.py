@@ -87,10 +87,10 @@ def parse_rights(value: str) -> Rights | None:
     key = _ALIASES.get(text.upper(), text).upper()
     if key in _BY_UPPER:
         return _BY_UPPER[key]
-    m = _RS_URI.match(text)
+    m = _RS_URI.fullmatch(text)
     if m and m.group(1).upper() in _BY_UPPER:
         return _BY_UPPER[m.group(1).upper()]
-    m = _CC_URI.match(text)
+    m = _CC_URI.fullmatch(text)
     if m:
         family, code, version = m.groups()
         if family == "publicdomain":

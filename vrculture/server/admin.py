@@ -27,9 +27,17 @@ from aiohttp import web
 from vrculture.server import appkeys
 from vrculture.server.api import health_details
 from vrculture.server.bodies import read_json
-from vrculture.server.bundle_upload import UploadError, UploadLimits, receive, unpack
+from vrculture.server.bundle_upload import (
+    UploadError,
+    UploadLimits,
+    ensure_room,
+    receive,
+    tree_bytes,
+    unpack,
+)
 from vrculture.server.config import ServerConfig
 from vrculture.server.jsonreply import JSONError, json_reply
+from vrculture.server.login_limits import FailedLogins
 from vrculture.server.publishing import PublishError, publish, rollback
 from vrculture.server.readings import KINDS
 from vrculture.server.registry import BundleError, load_bundle
@@ -51,6 +59,7 @@ STALE_UPLOAD_SECONDS = 24 * 3600  # leftovers of a process killed mid-upload
 
 UPLOAD_LIMITS = web.AppKey("vrculture_upload_limits", UploadLimits)
 PUBLISH_LOCK = web.AppKey("vrculture_publish_lock", asyncio.Lock)
+FAILED_LOGINS = web.AppKey("vrculture_failed_logins", FailedLogins)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -64,13 +73,21 @@ def _config(request: web.Request) -> ServerConfig:
 
 
 async def authenticate(request: web.Request) -> None:
-    """Raise 401 unless the request carries the current curator token."""
+    """Raise 401 unless the request carries the current curator token; 429 while the client's
+    address has used up its failed attempts (guessing the token is throttled)."""
     token = bearer_token(request)
-    if token is None:
+    if token is None:  # no guess at all (or none that could be a token): nothing to throttle
         raise JSONError(401, "unauthenticated", "send the curator token as 'Authorization: "
                         "Bearer <token>' (create it with `vrculture curator token`)",
                         headers={"WWW-Authenticate": 'Bearer realm="admin"'})
+    client = request.remote or "unknown"
+    failures = request.app[FAILED_LOGINS]
+    wait = failures.retry_after(client)
+    if wait is not None:  # before the token is checked: a locked-out guesser learns nothing
+        raise JSONError(429, "too_many_attempts", f"too many wrong curator tokens from this "
+                        f"address: retry in {wait} s", headers={"Retry-After": str(wait)})
     if not await _store(request).run(Store.check_curator_token, token):
+        failures.failed(client)
         log.warning("refused %s %s from %s: invalid curator token",
                     request.method, request.path, request.remote)
         raise JSONError(401, "invalid_token", "this is not the current curator token",
@@ -207,6 +224,9 @@ async def delete_feed(request: web.Request) -> web.Response:
 async def create_guide_code(request: web.Request) -> web.Response:
     body = await _json_object(request, {"exhibition", "label"})
     exhibition = _required(_text(body, "exhibition", 64, ID), "exhibition")
+    if request.app[appkeys.EXHIBITIONS].get(exhibition) is None:
+        raise JSONError(404, "unknown_exhibition", f"no exhibition {exhibition!r} is served "
+                        "here: a code for it would lead nothing", field="exhibition")
     label = _text(body, "label", MAX_LABEL_CHARS) or ""
     store = _store(request)
     code = await store.run(Store.add_guide_code, exhibition, label)
@@ -260,6 +280,7 @@ def _install(archive: Path, work: Path, exhibition_id: str, data_dir: Path,
     if loaded.id != exhibition_id:
         raise UploadError(422, "id_mismatch", f"exhibition.json: id is {loaded.id!r} but the "
                           f"upload is for {exhibition_id!r}")
+    ensure_room(data_dir, tree_bytes(root), limits.min_free_bytes)  # publish copies it
     try:
         done = publish(root, data_dir)
     except PublishError as error:
@@ -287,7 +308,8 @@ async def put_exhibition(request: web.Request) -> web.Response:
         work = await asyncio.to_thread(_workspace, data_dir)
         try:
             archive = work / "upload.tar"
-            size = await receive(request, archive, limits.max_upload_bytes)
+            size = await receive(request, archive, limits.max_upload_bytes,
+                                 limits.min_free_bytes)
             result = await asyncio.to_thread(_install, archive, work, exhibition_id, data_dir,
                                              limits)
         except UploadError as error:
@@ -320,6 +342,7 @@ async def rollback_exhibition(request: web.Request) -> web.Response:
 def setup_admin(app: web.Application, limits: UploadLimits | None = None) -> None:
     app[UPLOAD_LIMITS] = limits or UploadLimits()
     app[PUBLISH_LOCK] = asyncio.Lock()
+    app[FAILED_LOGINS] = FailedLogins()
     add = app.router
     add.add_post("/api/admin/feeds", create_feed, name="admin_feed_create")
     add.add_post("/api/admin/feeds/{feed}/rotate", rotate_feed, name="admin_feed_rotate")

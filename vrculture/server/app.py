@@ -16,8 +16,13 @@ from vrculture.server.config import ServerConfig
 from vrculture.server.expect import use_expect_continue
 from vrculture.server.pubsub import LocalPubSub
 from vrculture.server.registry import BundleRegistry
-from vrculture.server.rooms import setup_rooms
-from vrculture.server.security import security_headers
+from vrculture.server.rooms import HUB, setup_rooms
+from vrculture.server.security import (
+    ALLOWED_HOSTS,
+    allowed_hosts,
+    known_hosts_only,
+    security_headers,
+)
 from vrculture.server.storage import AsyncStore
 from vrculture.server.supervision import start_supervised
 
@@ -37,12 +42,18 @@ def _make_pubsub(config: ServerConfig):
 
 def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
                clock: Callable[[], float] = time.time) -> web.Application:
-    app = web.Application(middlewares=[security_headers], client_max_size=MAX_BODY_BYTES)
+    # keepalive_timeout doubles as the request-head timeout: aiohttp closes a connection that
+    # has not delivered a complete request head that long after it opened (or after the last
+    # response), so half-sent requests (slowloris) are not held for minutes.
+    app = web.Application(middlewares=[known_hosts_only, security_headers],
+                          client_max_size=MAX_BODY_BYTES,
+                          handler_args={"keepalive_timeout": config.header_timeout})
     registry = BundleRegistry(config.bundles, config.data_dir)
     registry.scan()  # serve what is there from the first request on
     store = AsyncStore(config.data_dir)
 
     app[appkeys.CONFIG] = config
+    app[ALLOWED_HOSTS] = allowed_hosts(config)
     app[appkeys.EXHIBITIONS] = registry
     app[appkeys.PUBSUB] = _make_pubsub(config)
     app[appkeys.FEED_STORE] = store
@@ -80,6 +91,8 @@ async def _background(app: web.Application):
                 log.info("exhibitions now: %s", ", ".join(e.id for e in registry.all()))
                 registry.notify()
             await store.refresh_guide_codes()
+            if HUB in app:  # a revoked guide code ends its guide's rights at once
+                await app[HUB].end_revoked_guides(store)
 
     task = start_supervised("vrculture-watch", watch)
     yield
@@ -88,3 +101,4 @@ async def _background(app: web.Application):
         await task
     await app[appkeys.PUBSUB].close()
     await store.close()
+    registry.close()  # its versions may be pruned by the next publish

@@ -3,9 +3,13 @@ input.
 
 The body is streamed to a temporary file (never held in memory) up to a size limit. Unpacking
 takes only regular files and folders, with relative names that stay inside the destination;
-links, devices, FIFOs and sparse files are refused, and so are too many members or more bytes
-than the limit once unpacked (a few KB of gzip can claim gigabytes). Files are written one by
-one by this module, never by `tarfile.extract*`, so nothing but plain files can appear.
+links, devices, FIFOs and sparse files (old GNU and pax alike) are refused, and so are too
+many members or more bytes than the limit once unpacked (a few KB of gzip can claim
+gigabytes). Every limit is checked against the sizes the headers declare BEFORE a byte is
+written: a compressed upload may unpack to at most `max_expansion_ratio` times its own size,
+and nothing is written that would leave the data folder's disk with less than
+`min_free_bytes`. Files are written one by one by this module, never by `tarfile.extract*`,
+so nothing but plain files can appear.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import asyncio
 import errno
 import gzip
 import io
+import os
+import shutil
 import tarfile
 import zlib
 from dataclasses import dataclass
@@ -47,6 +53,16 @@ class UploadLimits:
     max_upload_bytes: int = 2 << 30  # the request body as sent (compressed or not)
     max_unpacked_bytes: int = 4 << 30  # the files inside, together
     max_members: int = 20_000  # files and folders
+    # Bundles are mostly compressed meshes and textures (gzip gains 1-3x, JSON ~10x); a gzip
+    # bomb gains ~1000x. A compressed upload may unpack to this many times its size (plus
+    # EXPANSION_SLACK, for small bundles of text).
+    max_expansion_ratio: float = 20.0
+    # Refuse what would leave the data folder's disk with less free space than this: a full
+    # disk stops the database and the logs too.
+    min_free_bytes: int = 512 << 20
+
+
+EXPANSION_SLACK = 1 << 20
 
 
 class UploadError(Exception):
@@ -57,11 +73,34 @@ class UploadError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
-async def receive(request: web.Request, target: Path, max_bytes: int) -> int:
+def ensure_room(folder: Path, needed: int, min_free_bytes: int) -> None:
+    """Refuse (507) writing `needed` more bytes into `folder` if that would leave its disk with
+    less than `min_free_bytes` free."""
+    free = shutil.disk_usage(folder).free
+    if free - needed < min_free_bytes:
+        raise UploadError(507, "no_space", f"the server's disk is nearly full: {needed} more "
+                          f"bytes would leave less than {min_free_bytes} free")
+
+
+def tree_bytes(folder: Path) -> int:
+    """The bytes of the regular files under `folder`."""
+    total = 0
+    for here, _, files in os.walk(folder):
+        for name in files:
+            total += os.lstat(os.path.join(here, name)).st_size
+    return total
+
+
+async def receive(request: web.Request, target: Path, max_bytes: int,
+                  min_free_bytes: int = 0) -> int:
     """Stream the request body into `target`; returns its size. Memory stays bounded by
-    WRITE_BATCH whatever the client sends (chunked bodies included)."""
+    WRITE_BATCH whatever the client sends (chunked bodies included); the disk keeps at least
+    `min_free_bytes` free."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise UploadError(413, "too_large", f"the upload is limited to {max_bytes} bytes")
+    if request.content_length is not None:
+        await asyncio.to_thread(ensure_room, target.parent, request.content_length,
+                                min_free_bytes)
     received = 0
     pending = bytearray()
     with open(target, "wb") as out:
@@ -72,6 +111,8 @@ async def receive(request: web.Request, target: Path, max_bytes: int) -> int:
             received += len(chunk)
             pending += chunk
             if len(pending) >= WRITE_BATCH:
+                await asyncio.to_thread(ensure_room, target.parent, len(pending),
+                                        min_free_bytes)
                 await asyncio.to_thread(out.write, bytes(pending))
                 pending.clear()
         if pending:
@@ -123,6 +164,21 @@ class _BoundedReader:
         pass
 
 
+class _NoSparseTarInfo(tarfile.TarInfo):
+    """Refuses sparse members while their headers are parsed: tarfile would otherwise read a
+    pax sparse map of any length into memory, and `extractfile` would write the holes out as
+    zeros (10 KB of archive claiming a gigabyte). A bundle never needs a sparse file."""
+
+    def _refuse(self, *_args: object) -> None:
+        raise UploadError(400, "bad_archive", "a sparse file; bundles may hold only regular "
+                          "files and folders")
+
+    _proc_sparse = _refuse  # old GNU sparse members (type 'S')
+    _proc_gnusparse_00 = _refuse  # pax GNU.sparse.* versions 0.0, 0.1 and 1.0
+    _proc_gnusparse_01 = _refuse
+    _proc_gnusparse_10 = _refuse
+
+
 def _relative_parts(name: str) -> list[str]:
     """The path components of a member name, refusing anything that could leave the folder."""
     if name.startswith("/") or "\\" in name or "\x00" in name or name[1:3] == ":/":
@@ -133,7 +189,8 @@ def _relative_parts(name: str) -> list[str]:
     return parts
 
 
-def _extract(tar: tarfile.TarFile, destination: Path, limits: UploadLimits) -> None:
+def _extract(tar: tarfile.TarFile, destination: Path, limits: UploadLimits,
+             max_unpacked: int) -> None:
     members = 0
     unpacked = 0
     for member in tar:  # lazily: headers are read one at a time, never all up front
@@ -142,7 +199,8 @@ def _extract(tar: tarfile.TarFile, destination: Path, limits: UploadLimits) -> N
             raise UploadError(413, "too_large",
                               f"the archive has more than {limits.max_members} members")
         parts = _relative_parts(member.name)
-        refused = _REFUSED_KINDS.get(member.type)
+        refused = _REFUSED_KINDS.get(member.type) or (
+            "a sparse file" if member.sparse is not None else None)
         if refused or not (member.isfile() or member.isdir()):
             what = refused or f"a member of type {member.type!r}"
             raise UploadError(400, "bad_archive", f"{member.name!r}: {what}; bundles may hold "
@@ -153,9 +211,12 @@ def _extract(tar: tarfile.TarFile, destination: Path, limits: UploadLimits) -> N
             continue
         if not parts:
             raise UploadError(400, "bad_archive", f"{member.name!r}: a file without a name")
-        if member.size > limits.max_unpacked_bytes - unpacked:
+        if member.size > max_unpacked - unpacked:
             raise UploadError(413, "too_large", f"{member.name!r}: {member.size} bytes would "
-                              f"take the bundle past {limits.max_unpacked_bytes} bytes unpacked")
+                              f"take the bundle past {max_unpacked} bytes unpacked"
+                              + (" (the limit for an archive of this compressed size)"
+                                 if max_unpacked < limits.max_unpacked_bytes else ""))
+        ensure_room(destination, member.size, limits.min_free_bytes)  # before writing it
         unpacked += member.size
         target.parent.mkdir(parents=True, exist_ok=True)
         source = tar.extractfile(member)
@@ -184,15 +245,21 @@ def unpack(archive: Path, destination: Path, limits: UploadLimits) -> Path:
     """Unpack a tar or tar.gz archive into `destination` (created); returns the bundle root.
     Blocking: run it in a thread."""
     destination.mkdir(parents=True)
-    # Room for headers (a few blocks per member) on top of the files' own bytes.
-    stream_limit = limits.max_unpacked_bytes + (limits.max_members + 2) * 8 * BLOCK
     with open(archive, "rb") as raw:
         compressed = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
+        max_unpacked = limits.max_unpacked_bytes
+        if compressed:  # a gzip bomb is refused by its declared sizes, not after writing them
+            archive_bytes = os.fstat(raw.fileno()).st_size
+            max_unpacked = min(max_unpacked, int(limits.max_expansion_ratio * archive_bytes)
+                               + EXPANSION_SLACK)
+        # Room for headers (a few blocks per member) on top of the files' own bytes.
+        stream_limit = max_unpacked + (limits.max_members + 2) * 8 * BLOCK
         stream: io.BufferedIOBase = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
         try:
-            with tarfile.open(fileobj=_BoundedReader(stream, stream_limit), mode="r:") as tar:
-                _extract(tar, destination, limits)
+            with tarfile.open(fileobj=_BoundedReader(stream, stream_limit), mode="r:",
+                              tarinfo=_NoSparseTarInfo) as tar:
+                _extract(tar, destination, limits, max_unpacked)
         except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
             kind = "tar.gz" if compressed else "tar"
             raise UploadError(400, "bad_archive", f"not a valid {kind} archive ({error})") from None

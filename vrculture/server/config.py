@@ -35,3 +35,14 @@ class ServerConfig:
     web_dir: Path = field(default_factory=default_web_dir)  # the viewer's pages and modules
     rooms: RoomSettings = field(default_factory=RoomSettings)
     redis_url: str | None = None  # set to share rooms and feeds between processes via Redis
+    # Against slow and greedy clients (see server/connections.py): a request's head must arrive
+    # within header_timeout seconds; connections per client address and in total are capped
+    # (None: derived from the open-file limit).
+    # Host names (Host header) this server answers to; others get 421, so that a page served
+    # under another name (DNS rebinding) cannot use it. Empty: localhost, 127.0.0.1, ::1, the
+    # public URL's host and the bind host (with 0.0.0.0/::, this machine's addresses and name).
+    # "*" allows any.
+    allowed_hosts: list[str] = field(default_factory=list)
+    header_timeout: float = 10.0
+    max_connections: int | None = None
+    max_connections_per_client: int | None = None

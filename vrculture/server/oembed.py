@@ -57,7 +57,7 @@ def _target(request: web.Request, config: ServerConfig) -> tuple[LoadedExhibitio
         raise JSONError(404, "not_ours", "this URL is not served by this server")
     base_path = urlsplit(base_url(request, config)).path.rstrip("/")
     path = parts.path[len(base_path):] if parts.path.startswith(base_path) else parts.path
-    match = _EMBEDDABLE.match(path)
+    match = _EMBEDDABLE.fullmatch(path)
     if not match:
         raise JSONError(404, "not_embeddable", "not an exhibition or object URL")
     exhibition = request.app[appkeys.EXHIBITIONS].get(match["exhibition"])

@@ -95,10 +95,11 @@ def _html(summary: str, params: list) -> dict[str, Any]:
 
 def _admin(summary: str, params: list, ok: dict[str, Any], errors: tuple[str, ...],
            body: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A curator-only operation: every one can answer 401 (no or wrong curator token)."""
+    """A curator-only operation: every one can answer 401 (no or wrong curator token) and 429
+    (too many wrong tokens from this address; Retry-After says when to try again)."""
     operation: dict[str, Any] = {
         "summary": summary, "security": [{"curatorToken": []}], "parameters": params,
-        "responses": {**ok, **{code: ERROR for code in ("401", *errors)}},
+        "responses": {**ok, **{code: ERROR for code in ("401", "429", *errors)}},
     }
     if body is not None:
         operation["requestBody"] = {"required": True, "content": body}
@@ -135,7 +136,7 @@ def _admin_paths() -> dict[str, Any]:
             {"204": {"description": "removed"}}, ("404",))},
         "/api/admin/guides": {"post": _admin(
             "a guide code for an exhibition, in the reply only this once", [],
-            reply("201", "SecretOnce"), ("400", "408", "413", "415", "422"),
+            reply("201", "SecretOnce"), ("400", "404", "408", "413", "415", "422"),
             json_body({"exhibition": ID, "label": text}, ["exhibition"]))},
         "/api/admin/exhibitions/{exhibition}": {"put": _admin(
             "publish a bundle (tar or tar.gz of its folder); the previous version is kept "

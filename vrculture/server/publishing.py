@@ -7,6 +7,10 @@
 A copy is written under a temporary name and renamed into place when complete; `current` is
 switched by renaming a new symlink over it (rename is atomic), so the server, which polls the
 link, sees either the old or the new bundle and never a half-copied one.
+
+Old versions are pruned, but never one that a running server still serves: it sees a new
+version only at its next poll, so two publishes inside one poll would otherwise delete what it
+is serving. Servers name what they serve in leases (see `leases`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from vrculture.server.leases import versions_in_use
 from vrculture.server.registry import BundleError, load_bundle
 
 
@@ -114,11 +119,14 @@ def rollback(data_dir: Path, exhibition_id: str) -> Published:
 
 
 def _prune(home: Path, keep: int) -> None:
-    """Remove versions that neither link points at, beyond the `keep` newest."""
+    """Remove versions that neither link points at, beyond the `keep` newest, except those a
+    running server still serves."""
     linked = {_link_target(home / "current"), _link_target(home / "previous")}
+    in_use = versions_in_use(home)
     candidates = sorted(
         (p for p in (home / "versions").iterdir()
-         if p.is_dir() and not p.name.startswith(".") and f"versions/{p.name}" not in linked),
+         if p.is_dir() and not p.name.startswith(".")
+         and f"versions/{p.name}" not in linked | in_use),
         key=lambda p: p.stat().st_mtime, reverse=True,
     )
     for old in candidates[max(0, keep - len(linked - {None})):]:

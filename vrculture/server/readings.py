@@ -3,7 +3,9 @@
 The same rules are published as a JSON Schema (vrculture/schemas/readings.schema.json) for
 people writing sensor bridges; a test keeps the two in agreement. The screening exhibit
 concerns children's health: only per-period aggregates are accepted, and any field that could
-describe one person is refused by name, before the generic "unknown field" rule.
+describe one person is refused by name, before the generic "unknown field" rule. Its period is a
+date, an ISO week or a month (never free text, where a child's name would fit), and its small
+counts are suppressed before they are stored or published (see `screening_counts`).
 """
 
 from __future__ import annotations
@@ -12,14 +14,27 @@ import math
 import re
 import sys
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeGuard
 
 KINDS = ("street-lighting", "smart-bin", "eye-tracking-screening", "gauge")
 MAX_FUTURE_SECONDS = 300  # sensor clocks drift; further ahead is a broken clock or a typo
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC).timestamp()
 MAX_ID_CHARS = 64
-MAX_PERIOD_CHARS = 32
+# 2026-11-27, 2026-W48 or 2026-11; [0-9], not \d, which also matches other scripts' digits.
+_PERIOD = re.compile(r"(?P<year>[0-9]{4})-(?:(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2}))?"
+                     r"|W(?P<week>[0-9]{2}))")
+
+# Statistical disclosure control for the screening counts (children's health data). A count of
+# 1-4 can single out a child (a class with one absentee, a small school), so, following common
+# practice for published health statistics, such counts are published as "<5" and never exactly.
+# When the children NOT referred number 1-4, an exact referral count would give them away by
+# subtraction (and "all referred" discloses every child's result), so it is published as
+# "suppressed". Suppression happens before storage: the API, the history and the rooms only
+# ever see the controlled values. Zero is published as is.
+SMALL_COUNT_LIMIT = 5
+SMALL_COUNT = "<5"
+COMPLEMENT_SUPPRESSED = "suppressed"
 
 # Words that would make a screening reading about a person rather than a count.
 PER_PERSON_WORDS = (
@@ -147,13 +162,49 @@ def _smart_bin(r: dict, spec: FeedSpec) -> dict[str, Any]:
     }
 
 
+def _period(r: dict) -> str:
+    value = r.get("period")
+    match = _PERIOD.fullmatch(value) if isinstance(value, str) else None
+    try:
+        if match is None or int(match["year"]) < 2000:
+            raise ValueError("not a period")
+        year = int(match["year"])
+        if match["week"]:
+            date.fromisocalendar(year, int(match["week"]), 1)  # week 53 only in long years
+        else:
+            date(year, int(match["month"]), int(match["day"] or 1))
+    except ValueError:
+        raise ReadingError("period", "must be a date (2026-11-27), an ISO week (2026-W48) or "
+                           "a month (2026-11), from the year 2000 on") from None
+    return value  # type: ignore[return-value]
+
+
+def _small(count: int) -> int | str:
+    return SMALL_COUNT if 0 < count < SMALL_COUNT_LIMIT else count
+
+
+def screening_counts(sessions: int, referred: int) -> dict[str, int | str]:
+    """The counts as published: see SMALL_COUNT_LIMIT above for the rule and the reason."""
+    if referred >= SMALL_COUNT_LIMIT and sessions - referred < SMALL_COUNT_LIMIT:
+        return {"sessions": sessions, "referred": COMPLEMENT_SUPPRESSED}
+    return {"sessions": _small(sessions), "referred": _small(referred)}
+
+
+def disclosure_controlled(reading: dict[str, Any]) -> dict[str, Any]:
+    """A stored reading as it may be published: exact screening counts (stored before counts
+    were suppressed at ingest) go through `screening_counts`; anything else is unchanged."""
+    sessions, referred = reading.get("sessions"), reading.get("referred")
+    if "period" in reading and all(isinstance(v, int) and not isinstance(v, bool)
+                                   for v in (sessions, referred)):
+        return {**reading, **screening_counts(sessions, referred)}  # type: ignore[arg-type]
+    return reading
+
+
 def _screening(r: dict, spec: FeedSpec) -> dict[str, Any]:
+    period = _period(r)
     sessions = _integer(r, "sessions", 0, 1_000_000)
-    return {
-        "period": _text(r, "period", MAX_PERIOD_CHARS),
-        "sessions": sessions,
-        "referred": _integer(r, "referred", 0, sessions),
-    }
+    referred = _integer(r, "referred", 0, sessions)
+    return {"period": period, **screening_counts(sessions, referred)}
 
 
 def _gauge(r: dict, spec: FeedSpec) -> dict[str, Any]:

@@ -23,6 +23,7 @@ import jsonschema
 
 from vrculture.server.assets import safe_join
 from vrculture.server.keys import LoadedExhibition
+from vrculture.server.leases import Leases
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,8 @@ class BundleRegistry:
         self._loaded: dict[_Source, LoadedExhibition] = {}
         self.errors: dict[str, str] = {}  # source folder -> why it is not served
         self._listeners: list[Callable[[list[LoadedExhibition]], None]] = []
+        self._leases = Leases()  # tells `publishing` which versions this process still serves
+        self._last_served: dict[_Source, str] = {}  # published source -> "versions/<hash>"
 
     # keys.ExhibitionRegistry
     def get(self, exhibition_id: str) -> LoadedExhibition | None:
@@ -148,7 +151,7 @@ class BundleRegistry:
             self._seen[source] = fingerprint
             changed = True
             try:
-                self._loaded[source] = load_bundle(source.folder)
+                self._loaded[source] = load_bundle(self._leased_folder(source, fingerprint))
                 self.errors.pop(str(source.folder), None)
             except BundleError as error:
                 self.errors[str(source.folder)] = str(error)
@@ -160,6 +163,7 @@ class BundleRegistry:
         for gone in set(self._seen) - set(sources):
             self._seen.pop(gone, None)
             self._loaded.pop(gone, None)
+        self._renew_leases(sources)
         if not changed:
             return False
         by_id: dict[str, LoadedExhibition] = {}
@@ -178,6 +182,41 @@ class BundleRegistry:
             return False
         self._by_id = by_id  # one assignment: readers see the old or the new mapping, never a mix
         return True
+
+    def _leased_folder(self, source: _Source, fingerprint: tuple | None) -> Path:
+        """The folder to load: for a published bundle, the version `current` pointed at when
+        fingerprinted (not the link again: it may have moved since), leased before it is read
+        so that a publish cannot delete it under us."""
+        if not source.published or fingerprint is None:
+            return source.folder
+        target = fingerprint[0]
+        try:
+            self._leases.hold(source.folder.parent, {self._served_version(source), target,
+                                                     self._last_served.get(source, "")})
+        except OSError as error:  # a read-only data folder: serve anyway, say why
+            log.warning("cannot write the serving lease in %s: %s", source.folder.parent, error)
+        return source.folder.parent / target
+
+    def _served_version(self, source: _Source) -> str:
+        loaded = self._loaded.get(source)
+        return f"versions/{loaded.root.name}" if loaded is not None else ""
+
+    def _renew_leases(self, sources: list[_Source]) -> None:
+        """Lease what is served now plus what was served until the previous scan: a request
+        that picked up the old version just before the swap may still be opening its files."""
+        served = {s: self._served_version(s) for s in sources if s.published}
+        for source in served.keys() | self._last_served.keys():
+            versions = {served.get(source, ""), self._last_served.get(source, "")}
+            try:
+                self._leases.hold(source.folder.parent, versions)
+            except OSError as error:  # a read-only data folder: serve anyway, say why
+                log.warning("cannot write the serving lease in %s: %s", source.folder.parent,
+                            error)
+        self._last_served = served
+
+    def close(self) -> None:
+        """Release this process's leases (at shutdown): its versions may be pruned again."""
+        self._leases.release_all()
 
     def notify(self) -> None:
         current = self.all()

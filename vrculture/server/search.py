@@ -158,10 +158,10 @@ async def search_handler(request: web.Request) -> web.Response:
         raise JSONError(400, "invalid_query",
                         f"q: 1 to {MAX_QUERY_CHARS} characters, not only spaces", field="q")
     lang = query.get("lang")
-    if lang is not None and not LANG.match(lang):
+    if lang is not None and not LANG.fullmatch(lang):
         raise JSONError(400, "invalid_query", "lang: a BCP 47 tag such as sv or en", field="lang")
     exhibition = query.get("exhibition")
-    if exhibition is not None and not EXHIBITION_ID.match(exhibition):
+    if exhibition is not None and not EXHIBITION_ID.fullmatch(exhibition):
         raise JSONError(400, "invalid_query", "exhibition: an exhibition id", field="exhibition")
     if exhibition is not None and request.app[appkeys.EXHIBITIONS].get(exhibition) is None:
         raise JSONError(404, "unknown_exhibition", f"no exhibition {exhibition!r}")

@@ -7,7 +7,15 @@ One list of allowed origins (ServerConfig.allowed_origins) drives all three: CSP
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import ipaddress
+import os
 import re
+import socket
+from html.parser import HTMLParser
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -48,6 +56,68 @@ def bearer_token(request: web.Request) -> str | None:
     if scheme.lower() != "bearer" or _B64TOKEN.fullmatch(token) is None:
         return None
     return token
+
+
+ALLOWED_HOSTS = web.AppKey("vrculture_allowed_hosts", frozenset)
+WILDCARD_BINDS = ("", "0.0.0.0", "::", "[::]")
+
+
+def allowed_hosts(config: ServerConfig) -> frozenset[str]:
+    """The host names the Host header may carry (lower case, no port, IPv6 without brackets).
+    Configured ones, else localhost, 127.0.0.1, ::1, the public URL's host and the bind host;
+    bound to all interfaces, also this machine's addresses and name (what LAN visitors type)."""
+    if config.allowed_hosts:
+        return frozenset(_bare(h) for h in config.allowed_hosts)
+    hosts = {"localhost", "127.0.0.1", "::1"}
+    if config.public_url:
+        public = urlsplit(config.public_url).hostname
+        if public:
+            hosts.add(_bare(public))
+    if config.host in WILDCARD_BINDS:
+        from vrculture.server.tls import lan_addresses
+
+        hosts.update(lan_addresses())
+        name = socket.gethostname().lower()
+        hosts.update({name, f"{name}.local"} if name else set())
+    elif config.host:
+        hosts.add(_bare(config.host))
+    return frozenset(hosts)
+
+
+def _bare(host: str) -> str:
+    return host.strip().lower().rstrip(".").removeprefix("[").removesuffix("]")
+
+
+def host_of(header: str) -> str | None:
+    """The host name of a Host header without its port, or None if it is malformed."""
+    header = header.strip()
+    if header.startswith("["):  # [v6] or [v6]:port
+        name, _, rest = header[1:].partition("]")
+        port = rest.removeprefix(":")
+        try:
+            ipaddress.IPv6Address(name)
+        except ValueError:
+            return None
+        return name.lower() if (rest == "" or (rest.startswith(":") and port.isdigit())) else None
+    name, _, port = header.partition(":")
+    if port and not port.isdigit():
+        return None
+    return _bare(name) or None
+
+
+@web.middleware
+async def known_hosts_only(request: web.Request, handler) -> web.StreamResponse:
+    """421 for a Host this server does not answer to. A page served under an attacker's name
+    that resolves here (DNS rebinding) could otherwise read our pages and open rooms, and the
+    name would be echoed in oEmbed's provider_url."""
+    hosts: frozenset[str] = request.app[ALLOWED_HOSTS]
+    if "*" not in hosts:
+        name = host_of(request.headers.get("Host", ""))
+        if name is None or name not in hosts:
+            raise web.HTTPMisdirectedRequest(
+                text="unknown host name: use one this server is configured for "
+                     "(vrculture serve --allowed-host)\n")
+    return await handler(request)
 
 
 def _origin_of(url: str) -> str | None:
@@ -91,6 +161,67 @@ def frame_ancestors(config: ServerConfig, *, embed: bool) -> str:
     if "*" in config.allowed_origins:
         return "frame-ancestors *"
     return " ".join(["frame-ancestors 'self'", *config.allowed_origins])
+
+
+class _InlineScripts(HTMLParser):
+    """Collects the exact text of every inline <script> (import maps included)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.scripts: list[str] = []
+        self._current: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script" and not any(name == "src" for name, _ in attrs):
+            self._current = []
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._current.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._current is not None:
+            self.scripts.append("".join(self._current))
+            self._current = None
+
+
+@functools.lru_cache(maxsize=32)
+def _script_hashes(path: Path, _mtime_ns: int, _size: int) -> tuple[str, ...]:
+    parser = _InlineScripts()
+    parser.feed(path.read_text(encoding="utf-8"))
+    parser.close()
+    return tuple(
+        "'sha256-" + base64.b64encode(hashlib.sha256(s.encode("utf-8")).digest()).decode() + "'"
+        for s in parser.scripts
+    )
+
+
+def inline_script_hashes(path: Path) -> tuple[str, ...]:
+    """CSP sources ('sha256-...') of a page's inline scripts, computed when the page changes."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ()
+    return _script_hashes(path, st.st_mtime_ns, st.st_size)
+
+
+def page_policy(config: ServerConfig, *, embed: bool, script_hashes: tuple[str, ...]) -> str:
+    """The full CSP of a viewer page: scripts only from this server or the page's own inline
+    scripts by hash (the import map and the manifest preload), no plugins, no <base>. Injected
+    markup can thus run neither inline scripts nor event handlers nor scripts from elsewhere.
+
+    'unsafe-eval': three.js's KTX2Loader runs the Basis Universal transcoder in workers it
+    starts from a Blob URL (hence worker-src blob:), and such workers inherit this policy; the
+    transcoder (emscripten embind) builds functions with `new Function`, and both it and the
+    meshopt decoder compile WebAssembly. No code of ours evaluates strings. Serving that
+    worker from its own URL with a worker-only policy would let this go."""
+    return "; ".join([
+        frame_ancestors(config, embed=embed),
+        " ".join(["script-src 'self' 'unsafe-eval'", *script_hashes]),
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ])
 
 
 def _cors_headers(request: web.Request, config: ServerConfig) -> dict[str, str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 from vrculture.server.config import RoomSettings, ServerConfig
 
 ENV_PREFIX = "VRCULTURE_"
+_HOST_NAME = re.compile(r"[a-z0-9.-]{1,253}|[0-9a-f:.]{2,45}")  # a DNS name, IPv4 or IPv6
 # environment variable (after the prefix) -> ServerConfig field
 ENV_FIELDS = {
     "HOST": "host",
@@ -36,6 +38,10 @@ ENV_FIELDS = {
     "TLS_KEY": "tls_key",
     "SELF_SIGNED": "self_signed",
     "REDIS_URL": "redis_url",
+    "HEADER_TIMEOUT": "header_timeout",
+    "ALLOWED_HOSTS": "allowed_hosts",
+    "MAX_CONNECTIONS": "max_connections",
+    "MAX_CONNECTIONS_PER_CLIENT": "max_connections_per_client",
 }
 
 
@@ -75,6 +81,24 @@ def _convert(name: str, value: Any, where: str) -> Any:
             return origins
         if name in ("host", "public_url", "redis_url"):
             return str(value) if value else None
+        if name == "allowed_hosts":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, list):
+                raise ValueError("expected a list of host names")
+            hosts = [str(v).strip().lower().rstrip(".") for v in items if str(v).strip()]
+            for host in hosts:
+                if host != "*" and not _HOST_NAME.fullmatch(host.strip("[]")):
+                    raise ValueError(f"{host!r} is not a host name or address (no port)")
+            return hosts
+        if name == "header_timeout":
+            seconds = float(value)
+            if isinstance(value, bool) or not 0 < seconds <= 300:
+                raise ValueError("expected seconds between 0 and 300")
+            return seconds
+        if name in ("max_connections", "max_connections_per_client"):
+            if isinstance(value, bool) or int(value) != float(value) or int(value) < 1:
+                raise ValueError("expected a whole number of at least 1")
+            return int(value)
     except (TypeError, ValueError) as error:
         raise ConfigError(f"{where}: {name}: {error}") from error
     raise ConfigError(f"{where}: unknown setting {name!r}")

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from vrculture.server.readings import disclosure_controlled
+
 DB_NAME = "vrculture.sqlite3"
 SCHEMA_VERSION = 1
 TOKEN_PREFIX = "vrf_"
@@ -243,7 +245,7 @@ class Store:
                 "SELECT reading FROM readings WHERE feed=? ORDER BY t DESC LIMIT ?",
                 (feed_id, limit),
             ).fetchall()[::-1]
-        return [json.loads(row[0]) for row in rows]
+        return [disclosure_controlled(json.loads(row[0])) for row in rows]
 
     def prune_readings(self, before: float, feed_id: str | None = None) -> int:
         """Deletes readings older than `before` (epoch seconds); returns how many."""
@@ -261,7 +263,7 @@ class Store:
                 "SELECT reading FROM readings WHERE feed=? ORDER BY t DESC LIMIT 1", (feed_id,)
             ).fetchone()
             if row:
-                latest[feed_id] = json.loads(row[0])
+                latest[feed_id] = disclosure_controlled(json.loads(row[0]))
         return latest
 
     # guide codes -----------------------------------------------------------------------

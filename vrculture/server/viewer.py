@@ -9,6 +9,7 @@ from vrculture.server import appkeys
 from vrculture.server.assets import REVALIDATE, FileResponder, safe_join
 from vrculture.server.config import ServerConfig
 from vrculture.server.registry import BundleRegistry
+from vrculture.server.security import inline_script_hashes, page_policy
 from vrculture.server.webfiles import THREE_DIR
 
 RESPONDER = web.AppKey("vrculture_file_responder", FileResponder)
@@ -37,14 +38,24 @@ async def _web_file(
                                                 public=public)
 
 
+async def _page(request: web.Request, name: str, *, embed: bool) -> web.StreamResponse:
+    """A viewer page with its full Content-Security-Policy (inline scripts by hash)."""
+    response = await _web_file(request, name)
+    path = safe_join(_config(request).web_dir.resolve(), name)
+    hashes = inline_script_hashes(path) if path is not None else ()
+    response.headers["Content-Security-Policy"] = page_policy(
+        _config(request), embed=embed, script_hashes=hashes)
+    return response
+
+
 async def index_page(request: web.Request) -> web.StreamResponse:
-    return await _web_file(request, "index.html")
+    return await _page(request, "index.html", embed=False)
 
 
 async def exhibition_page(request: web.Request) -> web.StreamResponse:
     if _registry(request).get(request.match_info["exhibition"]) is None:
         raise web.HTTPNotFound(text="no such exhibition")
-    return await _web_file(request, "exhibition.html")
+    return await _page(request, "exhibition.html", embed=False)
 
 
 async def embed_page(request: web.Request) -> web.StreamResponse:
@@ -56,7 +67,7 @@ async def embed_page(request: web.Request) -> web.StreamResponse:
         o["id"] == object_id for o in exhibition.manifest["objects"]
     ):
         raise web.HTTPNotFound(text="no such object")
-    return await _web_file(request, "embed.html")
+    return await _page(request, "embed.html", embed=True)
 
 
 async def static_file(request: web.Request) -> web.StreamResponse:

@@ -59,7 +59,9 @@ export function safeUrl(u) {
 export function liveLabel(lang, v) {
   if (v.value == null) return t(lang, 'noReadings');
   if (v.kind === 'eye-tracking-screening') {
-    const referred = v.last && Number.isFinite(v.last.referred) ? `, ${v.last.referred} ${t(lang, 'referred')}` : '';
+    // a suppressed small count reads "<5"; a count withheld as "suppressed" is left out
+    const r = v.last && v.last.referred;
+    const referred = Number.isFinite(r) || r === '<5' ? `, ${r} ${t(lang, 'referred')}` : '';
     return `${v.value} ${t(lang, 'sessions')}${referred}`;
   }
   let label = `${t(lang, `kinds.${v.kind}`)}: ${Math.round(v.value * 10) / 10}${v.unit ? ` ${v.unit}` : ''}`;

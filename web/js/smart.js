@@ -152,10 +152,11 @@ export class SmartExhibits {
         shown.fillScale = round(fill.scale.y);
       }
       shown.value = r.fill_pct;
-    } else if (s.kind === 'eye-tracking-screening' && Number.isFinite(r.sessions)) {
+    } else if (s.kind === 'eye-tracking-screening' && (Number.isFinite(r.sessions) || isSuppressed(r.sessions))) {
+      // A small count arrives suppressed ("<5", see readings.py): shown as such, never charted.
       const screen = this.node(s.id, 'screen', feed);
       if (screen) this.paintScreen(screen, `${r.sessions}`);
-      shown.value = r.sessions;
+      shown.value = Number.isFinite(r.sessions) ? r.sessions : null;
       shown.text = `${r.sessions}`;
     } else if (Number.isFinite(r.value)) {
       shown.value = r.value;
@@ -212,6 +213,15 @@ export class SmartExhibits {
       return { feed, kind: s.kind, value: last ? last[key] : null, unit, series, last };
     });
   }
+}
+
+/**
+ * A count the server withheld for privacy: "<5" (a count of 1-4) or "suppressed".
+ * @param {unknown} v
+ * @returns {boolean}
+ */
+export function isSuppressed(v) {
+  return v === '<5' || v === 'suppressed';
 }
 
 /** @param {string} kind */

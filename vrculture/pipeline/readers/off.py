@@ -37,7 +37,7 @@ def read_off(source: Path, data: bytes, limits: ReadLimits) -> Model:
     if not lines:
         raise ConversionError(source, "OFF file has no content")
     first = lines[0].split()
-    match = _KEYWORD.match(first[0])
+    match = _KEYWORD.fullmatch(first[0])
     if match is None:
         raise ConversionError(source, f"OFF keyword line {lines[0][:40]!r} not understood")
     if match.group(4) or match.group(5) or match.group(1):

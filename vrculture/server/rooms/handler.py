@@ -187,7 +187,8 @@ class Session:
             return
         # No await from here to the welcome: nothing may reach this visitor's queue before it.
         self.visitor = room.add(name=name, color=color, lang=lang, guide=guide, ws=self.ws,
-                                transport=self.request.transport)
+                                transport=self.request.transport,
+                                guide_code=code[:256] if guide and code else None)
         self.room = room
         self.visitor.post(room.welcome(self.visitor, readings, list(REACTIONS)))
         if code and not guide:

@@ -136,6 +136,24 @@ class RoomsHub:
                 self.rooms.pop(room.exhibition, None)
                 await self.release_feeds(room.exhibition)
 
+    async def end_revoked_guides(self, codes: Any) -> int:
+        """Close every local guide whose code no longer verifies (`vrculture guides revoke`):
+        a revoked guide loses the rights at once, not when they happen to leave. Returns how
+        many were ended. The client may rejoin as a visitor."""
+        ended: list[Visitor] = []
+        for exhibition, rooms in list(self.rooms.items()):
+            for room in list(rooms):
+                for visitor in room.local_visitors():
+                    code = visitor.guide_code
+                    if visitor.guide and code is not None and not codes.verify(exhibition, code):
+                        visitor.guide = False  # no guide action is accepted from now on
+                        visitor.guide_code = None
+                        ended.append(visitor)
+        closing = [asyncio.ensure_future(_end_guide(v)) for v in ended if v.ws is not None]
+        if closing:  # concurrently, without waiting long for clients that do not answer
+            await asyncio.wait(closing, timeout=3.0)
+        return len(ended)
+
     # ----- live readings
 
     def feeds_of(self, exhibition: str) -> list[str]:
@@ -240,6 +258,19 @@ class RoomsHub:
             if due < now - period:  # fell behind (overload): do not try to catch up in a burst
                 due = now
             await asyncio.sleep(max(0.0, due - now))
+
+
+GUIDE_REVOKED_CLOSE = 4001
+
+
+async def _end_guide(visitor: Visitor) -> None:
+    ws = visitor.ws
+    if ws is None or ws.closed:
+        return
+    with contextlib.suppress(ConnectionError, RuntimeError):
+        await ws.send_str(json.dumps({"type": "error", "code": "guide_code_revoked",
+                                      "message": "your guide code was revoked"}))
+        await ws.close(code=GUIDE_REVOKED_CLOSE, message=b"guide_code_revoked")
 
 
 def room_number(exhibition: str, name: str) -> int:

@@ -65,19 +65,19 @@ def clean_name(raw: Any, max_chars: int) -> str:
 
 
 def check_color(raw: Any) -> str:
-    if not isinstance(raw, str) or not _COLOR.match(raw):
+    if not isinstance(raw, str) or not _COLOR.fullmatch(raw):
         raise ProtocolError("bad_message", "hello.color must be '#rrggbb'")
     return raw.lower()
 
 
 def check_lang(raw: Any) -> str:
-    if not isinstance(raw, str) or not _LANG.match(raw):
+    if not isinstance(raw, str) or not _LANG.fullmatch(raw):
         raise ProtocolError("bad_message", "hello.lang must be a BCP 47 tag such as 'sv' or 'en'")
     return raw
 
 
 def check_id(raw: Any, field: str) -> str:
-    if not isinstance(raw, str) or not _ID.match(raw):
+    if not isinstance(raw, str) or not _ID.fullmatch(raw):
         raise ProtocolError("bad_message", f"{field} must be an id (a-z, 0-9, '_', '-')")
     return raw
 

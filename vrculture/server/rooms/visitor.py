@@ -30,6 +30,9 @@ class Visitor:
     outbox: deque[tuple[str | None, str]] = field(default_factory=deque)
     overflowed: bool = False
     skipped_ticks: int = 0  # ticks skipped because the socket had not drained (observability)
+    # The code that made a local visitor a guide: checked again whenever the codes are
+    # refreshed, so that revoking it ends the guide's rights at once. Never logged (repr=False).
+    guide_code: str | None = field(default=None, repr=False)
 
     @property
     def id(self) -> int:

@@ -1,0 +1,58 @@
+"""The viewer pages' Content-Security-Policy: scripts from this server or by hash only."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from pathlib import Path
+
+from vrculture.server.app import create_app
+from vrculture.server.config import ServerConfig
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def _directives(policy: str) -> dict[str, list[str]]:
+    return {d.split()[0]: d.split()[1:] for d in (p.strip() for p in policy.split(";")) if d}
+
+
+async def test_the_real_pages_allow_their_own_inline_scripts_by_hash(aiohttp_client, config):
+    config.web_dir = WEB
+    client = await aiohttp_client(create_app(config, watch_interval=3600))
+    for path, page, embed in [("/exhibitions/demo", "exhibition.html", False),
+                              ("/embed/demo", "embed.html", True), ("/", "index.html", False)]:
+        response = await client.get(path)
+        assert response.status == 200
+        policy = _directives(response.headers["Content-Security-Policy"])
+        html = (WEB / page).read_text(encoding="utf-8")
+        inline = re.findall(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", html, re.S)
+        assert policy["script-src"][:2] == ["'self'", "'unsafe-eval'"]  # see page_policy
+        assert sorted(policy["script-src"][2:]) == sorted(_sha256(s) for s in inline)
+        assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"]
+        assert policy["worker-src"] == ["'self'", "blob:"]
+        assert ("https://museum.example" in policy["frame-ancestors"]) is embed
+        if page != "index.html":
+            assert any('type="importmap"' in html.split(s)[0][-40:] for s in inline)
+
+
+async def test_the_hash_follows_the_page_when_it_changes(aiohttp_client, config: ServerConfig):
+    page = config.web_dir / "exhibition.html"
+    page.write_text('<script type="importmap">{"imports": {}}</script>', encoding="utf-8")
+    client = await aiohttp_client(create_app(config, watch_interval=3600))
+    first = (await client.get("/exhibitions/demo")).headers["Content-Security-Policy"]
+    assert _sha256('{"imports": {}}') in first
+    page.write_text('<script type="importmap">{"imports": {"a": "/b"}}</script>',
+                    encoding="utf-8")
+    second = (await client.get("/exhibitions/demo")).headers["Content-Security-Policy"]
+    assert _sha256('{"imports": {"a": "/b"}}') in second
+    assert _sha256('{"imports": {}}') not in second
+
+
+async def test_json_and_assets_keep_their_own_policy(client):
+    api = await client.get("/api/exhibitions")
+    assert api.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
