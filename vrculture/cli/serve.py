@@ -35,6 +35,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--allow-origin", dest="allowed_origins", action="append",
                         metavar="ORIGIN", help="an origin allowed to embed the viewer and use "
                         "the API and rooms from a browser (repeatable; '*' for any)")
+    parser.add_argument("--trusted-proxy", dest="trusted_proxies", action="append",
+                        metavar="ADDRESS", help="a reverse proxy (address or network) whose "
+                        "X-Forwarded-For/-Proto give the client's address (repeatable)")
     parser.add_argument("--tls-cert", type=Path, help="certificate chain (PEM)")
     parser.add_argument("--tls-key", type=Path, help="private key (PEM)")
     parser.add_argument("--self-signed", action="store_true", default=None,
@@ -64,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             "public_url": args.public_url, "allowed_origins": args.allowed_origins,
             "tls_cert": args.tls_cert, "tls_key": args.tls_key,
             "self_signed": args.self_signed, "redis_url": args.redis_url,
+            "trusted_proxies": args.trusted_proxies,
         })
     except ConfigError as error:
         print(f"vrculture serve: {error}", file=sys.stderr)

@@ -8,7 +8,7 @@ import logging
 
 from aiohttp import web
 
-from vrculture.server import api, appkeys, feeds, oembed, openapi, search, viewer
+from vrculture.server import api, appkeys, feeds, forwarded, oembed, openapi, search, viewer
 from vrculture.server.admin import setup_admin
 from vrculture.server.config import ServerConfig
 from vrculture.server.pubsub import LocalPubSub
@@ -32,7 +32,9 @@ def _make_pubsub(config: ServerConfig):
 
 
 def create_app(config: ServerConfig, *, watch_interval: float = 2.0) -> web.Application:
-    app = web.Application(middlewares=[security_headers], client_max_size=MAX_BODY_BYTES)
+    # The forwarded-address middleware first: every other part sees the visitor's address.
+    app = web.Application(middlewares=[*forwarded.middlewares(config.trusted_proxies),
+                                       security_headers], client_max_size=MAX_BODY_BYTES)
     registry = BundleRegistry(config.bundles, config.data_dir)
     registry.scan()  # serve what is there from the first request on
     store = AsyncStore(config.data_dir)

@@ -33,3 +33,6 @@ class ServerConfig:
     web_dir: Path = Path(__file__).resolve().parent.parent.parent / "web"
     rooms: RoomSettings = field(default_factory=RoomSettings)
     redis_url: str | None = None  # set to share rooms and feeds between processes via Redis
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For / X-Real-IP /
+    # X-Forwarded-Proto are believed; from anyone else those headers are ignored.
+    trusted_proxies: list[str] = field(default_factory=list)

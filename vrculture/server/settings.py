@@ -7,6 +7,7 @@ The TOML file (`--config FILE` or VRCULTURE_CONFIG) uses the ServerConfig field 
     data_dir = "/var/lib/vrculture"
     public_url = "https://museum.example/vr"
     allowed_origins = ["https://museum.example"]
+    trusted_proxies = ["127.0.0.1"]
     bundles = ["/srv/exhibitions/demo"]
     self_signed = true
     [rooms]
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from vrculture.server.config import RoomSettings, ServerConfig
+from vrculture.server.forwarded import parse_networks
 
 ENV_PREFIX = "VRCULTURE_"
 # environment variable (after the prefix) -> ServerConfig field
@@ -36,6 +38,7 @@ ENV_FIELDS = {
     "TLS_KEY": "tls_key",
     "SELF_SIGNED": "self_signed",
     "REDIS_URL": "redis_url",
+    "TRUSTED_PROXIES": "trusted_proxies",
 }
 
 
@@ -73,6 +76,12 @@ def _convert(name: str, value: Any, where: str) -> Any:
                 if origin != "*" and not origin.startswith(("http://", "https://")):
                     raise ValueError(f"origin {origin!r} must start with http:// or https://")
             return origins
+        if name == "trusted_proxies":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, list):
+                raise ValueError("expected a list of addresses or networks")
+            networks = parse_networks(str(v) for v in items if str(v).strip())
+            return [str(network) for network in networks]
         if name in ("host", "public_url", "redis_url"):
             return str(value) if value else None
     except (TypeError, ValueError) as error:
