@@ -21,7 +21,6 @@ from typing import Any
 
 import jsonschema
 
-from vrculture.server.assets import safe_join
 from vrculture.server.keys import LoadedExhibition
 
 log = logging.getLogger(__name__)
@@ -77,6 +76,9 @@ def load_bundle(folder: Path) -> LoadedExhibition:
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise BundleError(f"{manifest_path}: {where}: {error.message}")
+    # Imported here: assets -> security -> appkeys -> registry would be a cycle at import time.
+    from vrculture.server.assets import safe_join
+
     for where, url in _referenced_urls(manifest):
         target = safe_join(root, url)
         if target is None or not target.is_file():
