@@ -28,7 +28,7 @@ NGINX_USER = "www-data"  # Debian's nginx runs its workers as this user
 # What the shipped files say, replaced by what a test run uses. Each must be found: a site file
 # that drifted from these would otherwise be tested with its production values.
 SITE_PORT_LINES = ("    listen 80;  # SET\n", "    listen [::]:80;  # SET\n")
-SITE_DATA = "/var/lib/vrculture/exhibitions"
+SITE_DATA = "/var/lib/vrculture/exhibitions/"
 SITE_UPSTREAM = "server 127.0.0.1:8080;"
 UNIT_DATA = "/var/lib/vrculture"
 UNIT_BINARY = "/opt/vrculture/bin/vrculture"
@@ -56,7 +56,7 @@ def render_site(port: int, data_dir: Path, upstream: str) -> str:
     text = SITE.read_text(encoding="utf-8")
     text = _replace_once(text, SITE_PORT_LINES[0], f"    listen 127.0.0.1:{port};\n", "listen")
     text = _replace_once(text, SITE_PORT_LINES[1], "", "listen [::]")
-    text = _replace_once(text, SITE_DATA, str(data_dir / "exhibitions"), "root")
+    text = _replace_once(text, SITE_DATA, str(data_dir / "exhibitions") + "/", "root")
     return _replace_once(text, SITE_UPSTREAM, f"server {upstream};", "upstream")
 
 

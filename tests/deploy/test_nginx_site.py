@@ -99,6 +99,15 @@ async def test_nginx_answers_bundle_files_without_vrculture(deployment):
     assert deployment.upstream_of(page_uri) == f"127.0.0.1:{deployment.vrculture_port}"
 
 
+async def test_a_file_not_published_is_left_to_vrculture(deployment):
+    """Bundles given to `vrculture serve` on its command line live outside DATA: a bundle URL
+    nginx finds no file for is passed on, and vrculture answers it (here: 404)."""
+    uri = f"/bundles/{EXHIBITION_ID}/objects/none.0123456789ab.glb?probe={uuid.uuid4().hex}"
+    async with aiohttp.ClientSession() as session, session.get(deployment.url(uri)) as response:
+        assert response.status == 404
+    assert deployment.upstream_of(uri) == f"127.0.0.1:{deployment.vrculture_port}"
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="nginx switches its workers' user only as root")
 def test_workers_run_as_another_user_than_the_publisher(deployment):
     """The published files (0600 as `vrculture build` wrote them) were readable by www-data:
