@@ -1,7 +1,7 @@
-"""One deployment per test session, as the recipe in deploy/ builds it: a data folder with the
-unit's mode, a bundle published into it with the unit's umask by `vrculture publish`, vrculture
-started with the unit's ExecStart arguments, and nginx (workers as www-data when run as root)
-serving the shipped site on a free port in front of it."""
+"""One deployment for the tests of this folder, as the recipe in deploy/ builds it: a data
+folder with the unit's mode, a bundle published into it with the unit's umask by `vrculture
+publish`, vrculture started with the unit's ExecStart arguments, and nginx (workers as www-data
+when run as root) serving the shipped site on a free port in front of it."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=5)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def deployment() -> Iterator[Deployment]:
     if recipe.nginx_binary() is None:
         pytest.skip("needs Debian's nginx (tools/bootstrap --nginx installs it)")
