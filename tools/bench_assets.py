@@ -17,8 +17,18 @@ report states both pairings. wrk itself needs CPU on this 2-core machine: `--pin
 servers on core 1 and wrk on core 0 so neither steals the other's core. Measurements alternate
 between the two servers so that background load on a shared machine hits both alike; medians
 are printed.
+
+`--recipe`: the deployment in deploy/ (nginx serving bundle files from the data folder with
+the shipped site file, passing the rest to vrculture) against bare nginx serving the same
+published folder with a plain `alias`, same run, same worker count, on small bundle files
+(a 2 KB GLB and the 20 KB JSON); vrculture answering them alone is shown for reference.
+Target: the recipe >= 0.9x bare nginx in requests/s. Measured (2 shared cores, load ~8,
+9 rounds of 2 s): 0.94-1.21x in requests/s, 1.20-1.28x in requests per CPU-second (its
+open-file cache); vrculture alone 0.22-0.35x.
+
 Usage: tools/bench_assets.py [--seconds 8] [--rounds 3] [--nginx-workers N|auto]
                              [--vrculture-workers 1|2] [--pin] [--files 20kb,5mb,50mb]
+                             [--recipe]
 """
 
 from __future__ import annotations
@@ -281,6 +291,119 @@ def run_wrk(wrk: str, url: str, connections: int, seconds: int) -> tuple[float, 
     return rps, float(amount) * UNITS[unit] / 1024**2
 
 
+RECIPE_FILES = {"2kb": 2 * 1024, "20kb": 20 * 1024}
+
+
+def make_small_bundle(work: Path) -> tuple[Path, dict[str, str]]:
+    """A valid bundle of small files (a 2 KB GLB level, a 20 KB JSON), as `vrculture build`
+    names them."""
+    bundle = work / "bundle"
+    objects = bundle / "objects" / "bench"
+    objects.mkdir(parents=True)
+    glb = "objects/bench/" + _hashed(objects, "bench.low", "glb",
+                                     os.urandom(RECIPE_FILES["2kb"]))
+    text = json.dumps({"records": [{"id": f"r{i}", "title": "x" * 40} for i in range(260)]})
+    text = text.encode()[: RECIPE_FILES["20kb"]].ljust(RECIPE_FILES["20kb"])
+    names = {"2kb": glb, "20kb": "objects/bench/" + _hashed(objects, "bench.meta", "json", text)}
+    manifest = {
+        "schema_version": 1, "id": "bench", "generator": "tools/bench_assets.py",
+        "default_language": "en", "languages": ["en"], "title": {"en": "bench"},
+        "entrance": {"position": [0, 0, 0], "yaw": 0}, "rooms": [], "tours": [],
+        "smart_exhibits": [], "feeds": {}, "totals": {},
+        "objects": [{
+            "id": "bench", "kind": "model", "title": {"en": "bench"},
+            "rights": {"id": "CC0-1.0", "uri": "https://creativecommons.org/publicdomain/zero/"
+                       "1.0/", "free_reuse": True},
+            "bounds": {"min": [0, 0, 0], "max": [1, 1, 1]},
+            "placement": {"room": "hall", "position": [0, 0, 0], "yaw": 0,
+                          "footprint": [0, 0, 1, 1]},
+            "levels": [{"name": "low", "url": glb, "bytes": RECIPE_FILES["2kb"],
+                        "triangles": 1, "texture_px": 0, "gpu_texture_bytes": 0}],
+        }],
+    }
+    (bundle / "exhibition.json").write_text(json.dumps(manifest))
+    return bundle, names
+
+
+def run_recipe(args: argparse.Namespace, nginx: str, wrk: str | None) -> int:
+    """The deploy/ recipe against bare nginx on the same published files (see the docstring)."""
+    sys.path.insert(0, str(ROOT / "tests" / "deploy"))
+    import nginx_recipe  # the tests' runner of the shipped site file
+
+    from vrculture.server.publishing import publish
+
+    work = Path(tempfile.mkdtemp(prefix="vrculture-bench-recipe-"))
+    work.chmod(0o755)  # nginx's workers run as an unprivileged user and must read the files
+    servers: dict[str, subprocess.Popen] = {}
+    try:
+        bundle, names = make_small_bundle(work)
+        data_dir = work / "data"
+        old_umask = os.umask(nginx_recipe.unit_umask())  # as the service publishes
+        try:
+            publish(bundle, data_dir)
+        finally:
+            os.umask(old_umask)
+        data_dir.chmod(nginx_recipe.unit_data_mode())
+        ports = {"recipe": _free_port(), "bare": _free_port(), "vrculture": _free_port()}
+        servers["vrculture"] = subprocess.Popen(
+            [*SERVER_CPU, *nginx_recipe.serve_command(data_dir, ports["vrculture"]),
+             "--log-level", "warning"], cwd=ROOT, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        _wait_for(f"http://127.0.0.1:{ports['vrculture']}/healthz", servers["vrculture"])
+        servers["recipe"] = nginx_recipe.start_nginx(
+            work / "recipe", port=ports["recipe"], data_dir=data_dir,
+            upstream=f"127.0.0.1:{ports['vrculture']}", workers=args.nginx_workers,
+            access_log=False, prefix=SERVER_CPU)
+        published = (data_dir / "exhibitions" / "bench" / "current").resolve()
+        (work / "bare").mkdir()
+        servers["bare"] = start_nginx(nginx, published, work / "bare", ports["bare"],
+                                      args.nginx_workers)
+        print(f"recipe: deploy/nginx/vrculture.conf in front of one vrculture process; bare: "
+              f"nginx alias on the same folder; nginx workers: {args.nginx_workers}; pinned: "
+              f"{args.pin}; {args.rounds} alternating rounds of {args.seconds} s; medians")
+        print(f"{'file':5} {'conns':>5} | {'recipe req/s':>12} | {'bare nginx':>10} | "
+              f"{'vrculture alone':>15} | recipe/bare | cpu/req ratio | vrculture/bare")
+        worst, worst_cpu = [], []
+        for label, path in names.items():
+            for connections in CONNECTIONS:
+                rps: dict[str, list[float]] = {name: [] for name in ports}
+                cpu_us: dict[str, list[float]] = {name: [] for name in ports}
+                ratios, alone, cpu_ratios = [], [], []
+                for _ in range(args.rounds):  # A/B/C in turn: background load hits all alike
+                    for name, port in ports.items():
+                        url = f"http://127.0.0.1:{port}/bundles/bench/{path}"
+                        before = server_cpu_seconds(servers[name].pid)
+                        rps[name].append(run_load(wrk, url, connections, args.seconds)[0])
+                        spent = server_cpu_seconds(servers[name].pid) - before
+                        cpu_us[name].append(spent / max(rps[name][-1] * args.seconds, 1) * 1e6)
+                    ratios.append(rps["recipe"][-1] / max(rps["bare"][-1], 1e-9))
+                    alone.append(rps["vrculture"][-1] / max(rps["bare"][-1], 1e-9))
+                    # bare nginx's CPU per request over the recipe's: the requests/s ratio if
+                    # each had a core to itself (a shared machine blurs plain requests/s)
+                    cpu_ratios.append(cpu_us["bare"][-1] / max(cpu_us["recipe"][-1], 1e-9))
+                ratio, cpu_ratio = statistics.median(ratios), statistics.median(cpu_ratios)
+                worst.append(ratio)
+                worst_cpu.append(cpu_ratio)
+                medians = {name: statistics.median(values) for name, values in rps.items()}
+                print(f"{label:5} {connections:>5} | {medians['recipe']:>12.0f} | "
+                      f"{medians['bare']:>10.0f} | {medians['vrculture']:>15.0f} | "
+                      f"{ratio:>10.2f}x | {cpu_ratio:>12.2f}x | "
+                      f"{statistics.median(alone):>13.2f}x", flush=True)
+        verdict = "ok" if min(worst) >= 0.9 else "BELOW TARGET"
+        print(f"\nrecipe: {min(worst):.2f}-{max(worst):.2f}x bare nginx in requests/s "
+              f"(target >= 0.9x): {verdict}; in CPU per request "
+              f"{min(worst_cpu):.2f}-{max(worst_cpu):.2f}x")
+    finally:
+        for process in servers.values():
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=int, default=8, help="per measurement")
@@ -291,6 +414,9 @@ def main() -> int:
                         help="servers on CPU 1, the load generator on CPU 0 (taskset)")
     parser.add_argument("--vrculture-workers", type=int, default=1,
                         help="`serve --workers N` (N > 1 starts a Redis for the rooms)")
+    parser.add_argument("--recipe", action="store_true",
+                        help="deploy/'s nginx site in front of vrculture vs bare nginx, on "
+                        "small bundle files")
     parser.add_argument("--files", default=",".join(SIZES),
                         help=f"which files to measure (of {', '.join(SIZES)})")
     args = parser.parse_args()
@@ -309,6 +435,8 @@ def main() -> int:
         wrk = None
         print("wrk unavailable: Python aiohttp clients in two processes generate the load",
               file=sys.stderr)
+    if args.recipe:
+        return run_recipe(args, nginx, wrk)
     work = Path(tempfile.mkdtemp(prefix="vrculture-bench-"))
     work.chmod(0o755)  # nginx's workers run as an unprivileged user and must read the files
     servers: list[subprocess.Popen] = []

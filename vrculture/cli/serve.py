@@ -40,6 +40,9 @@ def add_parser(subparsers) -> None:
                         metavar="HOST", help="a host name visitors use to reach this server "
                         "(repeatable; default: localhost, 127.0.0.1, ::1, the public URL's host "
                         "and the bind host; '*' for any). Others are refused (421)")
+    parser.add_argument("--trusted-proxy", dest="trusted_proxies", action="append",
+                        metavar="ADDRESS", help="a reverse proxy (address or network) whose "
+                        "X-Forwarded-For/-Proto give the client's address (repeatable)")
     parser.add_argument("--tls-cert", type=Path, help="certificate chain (PEM)")
     parser.add_argument("--tls-key", type=Path, help="private key (PEM)")
     parser.add_argument("--self-signed", action="store_true", default=None,
@@ -74,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
             "allowed_hosts": args.allowed_hosts,
             "tls_cert": args.tls_cert, "tls_key": args.tls_key,
             "self_signed": args.self_signed, "redis_url": args.redis_url,
+            "trusted_proxies": args.trusted_proxies,
         })
     except ConfigError as error:
         print(f"vrculture serve: {error}", file=sys.stderr)

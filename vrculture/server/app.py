@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from vrculture.server import api, appkeys, feeds, oembed, openapi, search, viewer
+from vrculture.server import api, appkeys, feeds, forwarded, oembed, openapi, search, viewer
 from vrculture.server.admin import setup_admin
 from vrculture.server.config import ServerConfig
 from vrculture.server.expect import use_expect_continue
@@ -45,7 +45,9 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
     # keepalive_timeout doubles as the request-head timeout: aiohttp closes a connection that
     # has not delivered a complete request head that long after it opened (or after the last
     # response), so half-sent requests (slowloris) are not held for minutes.
-    app = web.Application(middlewares=[known_hosts_only, security_headers],
+    # The forwarded-address middleware first: every other part sees the visitor's address.
+    app = web.Application(middlewares=[*forwarded.middlewares(config.trusted_proxies),
+                                       known_hosts_only, security_headers],
                           client_max_size=MAX_BODY_BYTES,
                           handler_args={"keepalive_timeout": config.header_timeout})
     registry = BundleRegistry(config.bundles, config.data_dir)

@@ -100,30 +100,6 @@ class BytesLRU:
         return len(self._items)
 
 
-@lru_cache(maxsize=16384)
-def safe_join(root: Path, relative: str) -> Path | None:
-    """`root/relative` if it names something inside root, else None.
-
-    `root` must already be resolved. Dot segments, empty segments, hidden names, backslashes
-    and NUL are refused outright; the resolved result must still lie inside root, so a symlink
-    pointing out of the folder is refused too.
-
-    Results are cached: resolving costs a few lstat calls per path component, more than the
-    rest of serving a small file. Published bundle versions never change, and whoever can plant
-    symlinks in a served folder owns the server anyway.
-    """
-    if not relative or len(relative) > 1024 or "\x00" in relative or "\\" in relative:
-        return None
-    parts = relative.split("/")
-    if any(part in ("", ".", "..") or part.startswith(".") for part in parts):
-        return None
-    try:
-        candidate = (root / relative).resolve()
-    except (OSError, RuntimeError):  # symlink loop, name too long
-        return None
-    return candidate if candidate.is_relative_to(root) else None
-
-
 class _File(NamedTuple):
     """A file as one stat saw it; also its cache key (a NamedTuple: built and hashed in C,
     which matters at one per request)."""

@@ -46,3 +46,6 @@ class ServerConfig:
     header_timeout: float = 10.0
     max_connections: int | None = None
     max_connections_per_client: int | None = None
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For / X-Real-IP /
+    # X-Forwarded-Proto are believed; from anyone else those headers are ignored.
+    trusted_proxies: list[str] = field(default_factory=list)

@@ -21,9 +21,9 @@ from typing import Any
 
 import jsonschema
 
-from vrculture.server.assets import safe_join
 from vrculture.server.keys import LoadedExhibition
 from vrculture.server.leases import Leases
+from vrculture.server.paths import safe_join
 
 log = logging.getLogger(__name__)
 

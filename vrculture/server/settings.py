@@ -7,6 +7,7 @@ The TOML file (`--config FILE` or VRCULTURE_CONFIG) uses the ServerConfig field 
     data_dir = "/var/lib/vrculture"
     public_url = "https://museum.example/vr"
     allowed_origins = ["https://museum.example"]
+    trusted_proxies = ["127.0.0.1"]
     bundles = ["/srv/exhibitions/demo"]
     self_signed = true
     [rooms]
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from vrculture.server.config import RoomSettings, ServerConfig
+from vrculture.server.forwarded import parse_networks
 
 ENV_PREFIX = "VRCULTURE_"
 _HOST_NAME = re.compile(r"[a-z0-9.-]{1,253}|[0-9a-f:.]{2,45}")  # a DNS name, IPv4 or IPv6
@@ -42,6 +44,7 @@ ENV_FIELDS = {
     "ALLOWED_HOSTS": "allowed_hosts",
     "MAX_CONNECTIONS": "max_connections",
     "MAX_CONNECTIONS_PER_CLIENT": "max_connections_per_client",
+    "TRUSTED_PROXIES": "trusted_proxies",
 }
 
 
@@ -79,6 +82,12 @@ def _convert(name: str, value: Any, where: str) -> Any:
                 if origin != "*" and not origin.startswith(("http://", "https://")):
                     raise ValueError(f"origin {origin!r} must start with http:// or https://")
             return origins
+        if name == "trusted_proxies":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, list):
+                raise ValueError("expected a list of addresses or networks")
+            networks = parse_networks(str(v) for v in items if str(v).strip())
+            return [str(network) for network in networks]
         if name in ("host", "public_url", "redis_url"):
             return str(value) if value else None
         if name == "allowed_hosts":

@@ -6,8 +6,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from vrculture.server import appkeys
-from vrculture.server.assets import REVALIDATE, FileResponder, safe_join
+from vrculture.server.assets import REVALIDATE, FileResponder
 from vrculture.server.config import ServerConfig
+from vrculture.server.paths import safe_join
 from vrculture.server.registry import BundleRegistry
 from vrculture.server.security import inline_script_hashes, page_policy
 from vrculture.server.webfiles import THREE_DIR

@@ -1,0 +1,44 @@
+"""The viewer in headless Chromium through the deployment recipe: the page and modules come
+through nginx from vrculture, the bundle files from nginx's disk, the room over nginx's
+WebSocket proxy; the exhibition renders its first frame and joins its room."""
+
+from __future__ import annotations
+
+import pytest
+from e2e.bundle_factory import EXHIBITION_ID
+from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, wait_ready
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def page():
+    if not CHROMIUM.exists():
+        pytest.skip("Debian chromium is not installed (tools/bootstrap --browser installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:  # closed before the next test: no event loop left running
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 800, "height": 500})
+        context.set_default_timeout(TIMEOUT_MS)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        yield page
+        context.close()
+        browser.close()
+
+
+def test_the_exhibition_loads_and_joins_its_room_through_nginx(deployment, page):
+    bundle_replies: dict[str, int] = {}
+    page.on("response", lambda r: bundle_replies.__setitem__(r.url, r.status)
+            if "/bundles/" in r.url else None)
+    page.goto(deployment.url(f"/exhibitions/{EXHIBITION_ID}"))
+    wait_ready(page)
+    page.wait_for_function("viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
+    assert page.errors == []
+    glbs = {url: status for url, status in bundle_replies.items() if url.endswith(".glb")}
+    assert glbs and set(glbs.values()) == {200}, bundle_replies
+    for url in glbs:
+        assert url.startswith(deployment.base)
+        assert deployment.upstream_of(url.removeprefix(deployment.base)) == "-"  # from disk
