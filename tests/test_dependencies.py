@@ -42,7 +42,9 @@ def _declared() -> tuple[set[str], dict[str, set[str]]]:
 
 
 def _local_modules() -> set[str]:
-    return {p.stem for folder in ("tests", "tools") for p in (ROOT / folder).rglob("*.py")}
+    files = {p.stem for folder in ("tests", "tools") for p in (ROOT / folder).rglob("*.py")}
+    packages = {p.parent.name for p in (ROOT / "tests").rglob("__init__.py")}
+    return files | packages
 
 
 def _imported_distributions(*folders: str) -> set[str]:

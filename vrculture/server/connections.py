@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import resource
+import signal
 import socket
 import time
 from collections.abc import Callable
@@ -229,10 +230,18 @@ def run_app(app: web.Application, *, limits: ConnectionLimits, host: str | None 
             sock: socket.socket | list[socket.socket] | None = None,
             ssl_context: Any = None, reuse_port: bool | None = None,
             **runner_kwargs: Any) -> None:
-    """`web.run_app` with ConnectionLimits: serve until SIGINT or SIGTERM."""
+    """`web.run_app` with ConnectionLimits: serve until SIGINT or SIGTERM.
+
+    The signals set an event instead of raising GracefulExit out of the loop (aiohttp's way):
+    asyncio.run would then cancel every task at once, and the rooms' WebSocket handlers would
+    close with 1000 before the app's shutdown could tell visitors 1001 (going away)."""
 
     async def serve() -> None:
-        runner = GuardedAppRunner(app, limits, handle_signals=True, **runner_kwargs)
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        runner = GuardedAppRunner(app, limits, handle_signals=False, **runner_kwargs)
         await runner.setup()
         try:
             sites: list[web.BaseSite]
@@ -244,10 +253,11 @@ def run_app(app: web.Application, *, limits: ConnectionLimits, host: str | None 
                                      reuse_port=reuse_port)]
             for site in sites:
                 await site.start()
-            while True:
-                await asyncio.sleep(3600)
+            await stop.wait()
         finally:
             await runner.cleanup()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)
 
-    with contextlib.suppress(web.GracefulExit, KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
