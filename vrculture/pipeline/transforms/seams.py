@@ -34,29 +34,49 @@ class AcrossSeams:
     spanning: int  # triangles whose corners share no UV island
 
 
+def position_groups(positions: np.ndarray) -> tuple[np.ndarray, int]:
+    """(group per vertex, number of groups): vertices at bit-identical positions share one.
+    meshoptimizer's hash remap, as in weld.py (np.unique over rows sorts: far slower)."""
+    import meshoptimizer
+
+    rows = np.ascontiguousarray(positions, dtype=np.float32) + np.float32(0.0)  # -0.0 = +0.0
+    remap = np.zeros(rows.shape[0], dtype=np.uint32)
+    if rows.shape[0] == 0:
+        return remap.astype(np.int64), 0
+    count = meshoptimizer.generate_vertex_remap(
+        remap, np.arange(rows.shape[0], dtype=np.uint32), vertices=rows
+    )
+    return remap.astype(np.int64), int(count)
+
+
 def has_seams(prim: Primitive) -> bool:
     """True when some position is used by more than one vertex (UV or normal seams)."""
-    unique = np.unique(np.asarray(prim.positions, dtype=np.float32), axis=0).shape[0]
-    return unique < prim.vertex_count
+    return position_groups(prim.positions)[1] < prim.vertex_count
 
 
 def uv_islands(indices: np.ndarray, vertex_count: int) -> np.ndarray:
-    """Connected component (island) label per vertex, over the triangles' shared vertices."""
+    """Connected component (island) label per vertex, over the triangles' shared vertices.
+
+    Root hooking with pointer jumping (each round joins the trees an edge still crosses,
+    smaller root wins): 1.6M triangles in one island, vertices shuffled, 7 rounds and 0.3 s.
+    Tried first: propagating the smallest label over the triangles, 111 s there."""
     label = np.arange(vertex_count, dtype=np.int64)
     tris = np.asarray(indices, dtype=np.int64).reshape(-1, 3)
-    if tris.size == 0:
-        return label
-    while True:
-        smallest = label[tris].min(axis=1)
-        new = label.copy()
-        for column in range(3):
-            np.minimum.at(new, tris[:, column], smallest)
-        new = new[new]  # pointer jumping: halves the number of rounds on long islands
-        while not np.array_equal(new, new[new]):
-            new = new[new]
-        if np.array_equal(new, label):
-            return label
-        label = new
+    u = tris[:, :2].reshape(-1)  # two edges per triangle connect all three corners
+    v = tris[:, 1:].reshape(-1)
+    while u.size:
+        lu, lv = label[u], label[v]
+        crossing = lu != lv
+        if not crossing.any():
+            break
+        u, v, lu, lv = u[crossing], v[crossing], lu[crossing], lv[crossing]
+        np.minimum.at(label, np.maximum(lu, lv), np.minimum(lu, lv))
+        while True:  # every vertex straight to its root
+            parent = label[label]
+            if np.array_equal(parent, label):
+                break
+            label = parent
+    return label
 
 
 def simplify_across_seams(
@@ -70,11 +90,11 @@ def simplify_across_seams(
     import meshoptimizer
 
     positions = np.ascontiguousarray(prim.positions, dtype=np.float32)
-    welded, group = np.unique(positions, axis=0, return_inverse=True)
-    group = group.reshape(-1).astype(np.int64)
+    group, groups = position_groups(positions)
+    welded = np.zeros((groups, 3), dtype=np.float32)
+    welded[group] = positions
     source = np.asarray(prim.indices, dtype=np.int64).reshape(-1, 3)
     welded_indices = np.ascontiguousarray(group[source].reshape(-1), dtype=np.uint32)
-    welded = np.ascontiguousarray(welded, dtype=np.float32)
     if prim.normals is not None and normal_weight > 0:
         # The normals averaged per position keep creases and thin parts: on USNM_1145291 the
         # largest measured error fell from 22 mm (positions only) to 14 mm, the median rose
