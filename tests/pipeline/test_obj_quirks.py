@@ -136,3 +136,17 @@ def test_quirky_obj_compressed_is_valid(tmp_path: Path) -> None:
     path = _quirky_obj(tmp_path / "src", MIXED)
     summary = convert_file(path, tmp_path / "out", ConvertSettings())
     assert_valid([tmp_path / "out" / level.file for level in summary.written])
+
+
+def test_a_material_with_uvs_on_some_faces_only_drops_them_and_its_texture(tmp_path: Path) -> None:
+    write(tmp_path / "t.png", png_bytes(Image.new("RGB", (4, 4), (9, 9, 9))))
+    write(tmp_path / "m.mtl", "newmtl half\nmap_Kd t.png\n")
+    text = (
+        "mtllib m.mtl\nv 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nvt 0 0\nvt 1 0\nvt 1 1\n"
+        "usemtl half\nf 1/1 2/2 3/3\nf 1 3 4\n"
+    )
+    model = read_source(write(tmp_path / "half.obj", text)).model
+    (prim,) = model.primitives()
+    assert prim.uvs is None and prim.triangle_count == 2
+    assert model.materials[0].base_color_texture is None
+    assert any("'half': some faces have no texture coordinates" in w for w in model.warnings)
