@@ -10,7 +10,7 @@ from pipeline_helpers import single_node_model
 from vrculture.pipeline.convert import ConvertSettings, convert_file
 from vrculture.pipeline.model import Primitive
 from vrculture.pipeline.transforms.deviation import surface_deviation
-from vrculture.pipeline.transforms.seams import uv_islands
+from vrculture.pipeline.transforms.seams import simplify_across_seams, uv_islands
 from vrculture.pipeline.transforms.simplify import (
     ACROSS_SEAMS,
     ATTRIBUTES,
@@ -97,3 +97,9 @@ def test_usnm_scan_reaches_medium_and_low_without_the_sloppy_fallback(tmp_path, 
     assert medium.error < low.error < 0.016
     assert not any("sloppy" in w for w in summary.warnings)
     assert_valid([tmp_path / level.file for level in summary.written])
+
+
+def test_a_zero_budget_across_seams_leaves_no_triangles() -> None:
+    prim = _fragmented_atlas(n=8, block=2)
+    out = simplify_across_seams(prim, 0, 1.0, 0)
+    assert out.indices.shape == (0, 3) and out.spanning == 0

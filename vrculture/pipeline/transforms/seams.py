@@ -124,6 +124,8 @@ def _back_to_vertices(
     triangles: np.ndarray, group: np.ndarray, island: np.ndarray
 ) -> tuple[np.ndarray, int]:
     """Welded-position triangles -> vertex triangles, one island per triangle where possible."""
+    if triangles.size == 0:
+        return np.zeros((0, 3), dtype=np.int64), 0
     n_islands = int(island.max()) + 1 if island.size else 1
     key = group * n_islands + island
     order = np.argsort(key, kind="stable")
