@@ -10,7 +10,7 @@ from pipeline_helpers import single_node_model
 from vrculture.pipeline.convert import ConvertSettings, convert_file
 from vrculture.pipeline.model import Primitive
 from vrculture.pipeline.transforms.deviation import surface_deviation
-from vrculture.pipeline.transforms.seams import simplify_across_seams, uv_islands
+from vrculture.pipeline.transforms.seams import _back_to_vertices, simplify_across_seams, uv_islands
 from vrculture.pipeline.transforms.simplify import (
     ACROSS_SEAMS,
     ATTRIBUTES,
@@ -103,3 +103,15 @@ def test_a_zero_budget_across_seams_leaves_no_triangles() -> None:
     prim = _fragmented_atlas(n=8, block=2)
     out = simplify_across_seams(prim, 0, 1.0, 0)
     assert out.indices.shape == (0, 3) and out.spanning == 0
+
+
+def test_a_corner_outside_the_island_takes_the_nearest_uv() -> None:
+    # Welded triangle (0, 1, 2): positions 0 and 1 lie in island 0 only; position 2 has a
+    # vertex in a far island (listed first) and one in an island beside island 0 in the atlas.
+    group = np.array([0, 1, 2, 2])
+    island = np.array([0, 0, 1, 2])
+    uvs = np.array([[0.0, 0.0], [0.1, 0.0], [0.9, 0.9], [0.05, 0.1]], dtype=np.float32)
+    triangles = np.array([[0, 1, 2]])
+    out, spanning = _back_to_vertices(triangles, group, island, uvs)
+    assert out.tolist() == [[0, 1, 3]] and spanning == 1
+    assert _back_to_vertices(triangles, group, island)[0].tolist() == [[0, 1, 2]]
