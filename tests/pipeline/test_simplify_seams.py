@@ -88,7 +88,7 @@ def test_usnm_scan_reaches_medium_and_low_without_the_sloppy_fallback(tmp_path, 
     summary = convert_file(
         corpus / "USNM_1145291_draco.glb",
         tmp_path,
-        ConvertSettings(levels=("full", "medium", "low"), compress=False),
+        ConvertSettings(levels=("full", "medium", "low")),
     )
     medium, low = summary.level("medium"), summary.level("low")
     assert medium.written and medium.triangles <= 25_000 and medium.method == ATTRIBUTES
