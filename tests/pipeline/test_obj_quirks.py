@@ -15,6 +15,7 @@ from readers_fixtures import png_bytes, write
 
 from vrculture.pipeline.convert import ConvertSettings, convert_file
 from vrculture.pipeline.readers import read_source
+from vrculture.pipeline.readers.obj_scan import scan_obj
 
 UNICODE_TEXTURE = "träd_木.png"
 SIDE = 48  # quads per side: 4608 triangles per material region, so every level simplifies
@@ -123,6 +124,8 @@ def test_materials_keep_their_own_attributes(tmp_path: Path) -> None:
 @pytest.mark.parametrize("patches", [MIXED, UNIFORM], ids=["mixed", "uniform"])
 def test_quirky_obj_converts_to_valid_glbs(tmp_path: Path, patches) -> None:
     path = _quirky_obj(tmp_path / "src", patches)
+    # The uniform file takes the bulk scanner, the mixed one the line-by-line parse.
+    assert (scan_obj(path.read_bytes()) is not None) == (patches is UNIFORM)
     summary = convert_file(path, tmp_path / "out", ConvertSettings(compress=False))
     written = [tmp_path / "out" / level.file for level in summary.written]
     assert len(written) >= 2  # full and a simplified level: each primitive went through both
