@@ -153,3 +153,11 @@ def test_a_material_with_uvs_on_some_faces_only_drops_them_and_its_texture(tmp_p
     assert prim.uvs is None and prim.triangle_count == 2
     assert model.materials[0].base_color_texture is None
     assert any("'half': some faces have no texture coordinates" in w for w in model.warnings)
+
+
+def test_a_skipped_short_face_does_not_cost_a_material_its_uvs(tmp_path: Path) -> None:
+    text = "v 0 0 0\nv 1 0 0\nv 1 1 0\nvt 0 0\nvt 1 0\nvt 1 1\nf 1/1 2/2 3/3\nf 1 2\n"
+    model = read_source(write(tmp_path / "short.obj", text)).model
+    (prim,) = model.primitives()
+    assert prim.uvs is not None
+    assert any("fewer than 3 corners" in w for w in model.warnings)

@@ -71,12 +71,14 @@ def read_obj(source: Path, data: bytes, budget: SourceBudget) -> Model:
     n_materials = len(parsed.material_names)
     # Old exports mix textured and untextured materials: each material keeps UVs / normals
     # when every corner of its faces has them, independently of the other materials.
-    corner_material = np.repeat(face_material, counts)
+    # Faces with fewer than 3 corners draw nothing (skipped above): they have no say.
+    corner_material = np.repeat(np.where(counts >= 3, face_material, n_materials), counts)
     vt_idx, uv_material = _optional_index(
         source, corners[:, 1], counts, seen[:, 1], n_vt, "uv", corner_material, n_materials
     )
     if uv_table is not None:
-        has_some = np.bincount(corner_material[corners[:, 1] != 0], minlength=n_materials) > 0
+        given = np.bincount(corner_material[corners[:, 1] != 0], minlength=n_materials + 1)
+        has_some = given[:n_materials] > 0
         for index in np.flatnonzero(has_some & ~uv_material):
             model.warnings.append(
                 f"OBJ material {parsed.material_names[index]!r}: some faces have no texture "
@@ -333,11 +335,13 @@ def _optional_index(
     """Resolved vt / vn indices per corner (-1 where the corner's material goes without), and
     per material whether every one of its corners has one."""
     present = raw != 0
-    missing = np.bincount(corner_material[~present], minlength=n_materials)
-    with_it = (missing == 0) & (np.bincount(corner_material, minlength=n_materials) > 0)
+    # corner_material is n_materials for the corners of skipped faces: one slot past the end.
+    missing = np.bincount(corner_material[~present], minlength=n_materials + 1)[:n_materials]
+    used = np.bincount(corner_material, minlength=n_materials + 1)[:n_materials] > 0
+    with_it = (missing == 0) & used
     if total == 0 or not with_it.any():
         return None, np.zeros(n_materials, dtype=bool)
-    keep = with_it[corner_material]
+    keep = np.append(with_it, False)[corner_material]
     idx = np.full(raw.shape[0], -1, dtype=np.int64)
     # Check every index that is given, even in materials that drop them: a bad one is corruption.
     idx[present] = _resolve(
@@ -353,7 +357,7 @@ def _drop_unmapped_textures(
 ) -> None:
     """A textured material whose faces lack UVs cannot sample its maps (glTF requires
     TEXCOORD_0): it keeps its colours and loses the maps, with a warning."""
-    used = np.bincount(corner_material, minlength=len(model.materials)) > 0
+    used = np.bincount(corner_material, minlength=len(model.materials) + 1) > 0
     for index, material in enumerate(model.materials):
         if used[index] and not uv_material[index] and material.textures():
             warnings.append(
