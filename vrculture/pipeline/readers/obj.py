@@ -344,10 +344,12 @@ def _optional_index(
     keep = np.append(with_it, False)[corner_material]
     idx = np.full(raw.shape[0], -1, dtype=np.int64)
     # Check every index that is given, even in materials that drop them: a bad one is corruption.
-    idx[present] = _resolve(
-        source, raw[present], np.ones(int(present.sum()), np.int64),
-        np.repeat(seen_per_face, counts)[present], total, what,
-    )  # fmt: skip
+    given = raw[present]
+    if (given < 0).any():  # relative indices need the counts seen before each corner's face
+        seen, ones = np.repeat(seen_per_face, counts)[present], np.ones(given.size, np.int64)
+    else:
+        seen = ones = np.zeros(0, np.int64)
+    idx[present] = _resolve(source, given, ones, seen, total, what)
     idx[~keep] = -1
     return idx, with_it
 
