@@ -107,6 +107,11 @@ def test_problems_are_located_and_the_rest_builds(tmp_path: Path,
     report = load_json(report_path(out))
     assert report["counts"]["built"] == 2
     assert set(report["invalid"]) >= {"typo", "missing", "rights", "escape", "absolute"}
+    # Each level says how far it lies from the source and which simplifier made it.
+    for obj in (o for o in report["objects"] if o["status"] == "built"):
+        for level in obj["levels"]:
+            assert level["error"] >= 0
+            assert level["method"] in {"source", "attributes", "across-seams", "sloppy"}
 
 
 def test_nothing_valid_fails_and_keeps_the_previous_bundle(tmp_path: Path,

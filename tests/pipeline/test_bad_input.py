@@ -373,7 +373,10 @@ def secret(tmp_path: Path) -> Path:
 
 def _obj_with_mtl(folder: Path, mtl_line: str, mtllib: str = "m.mtl") -> Path:
     write(folder / "m.mtl", f"newmtl m\nKd 1 1 1\n{mtl_line}\n")
-    return write(folder / "x.obj", f"mtllib {mtllib}\nusemtl m\n" + obj_text())
+    # With UVs: a textured material whose faces have none drops its maps, which would hide
+    # whether the reader refused or read them.
+    faces = "vt 0 0\nvt 1 0\nvt 1 1\nf 1/1 2/2 3/3\nf 1/1 3/3 4/2\n"
+    return write(folder / "x.obj", f"mtllib {mtllib}\nusemtl m\n" + obj_text(faces))
 
 
 @pytest.mark.parametrize(

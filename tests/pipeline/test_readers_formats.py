@@ -151,7 +151,8 @@ def test_obj_materials_split_primitives_and_map_to_pbr(tmp_path: Path) -> None:
         "newmtl red\nKd 1 0 0\nd 0.5\nNs 900\n"
         "newmtl tex\nKd 1 1 1\nmap_Kd tex.png\nKe 0.1 0.2 0.3\nPr 0.25\nPm 1\n",
     )
-    text = "mtllib two.mtl\n" + obj_text("usemtl red\nf 1 2 3\nusemtl tex\nf 1 3 4\nusemtl red\n")
+    faces = "vt 0 0\nvt 1 1\nvt 0 1\nusemtl red\nf 1 2 3\nusemtl tex\nf 1/1 3/2 4/3\nusemtl red\n"
+    text = "mtllib two.mtl\n" + obj_text(faces)
     source = read_source(write(tmp_path / "two.obj", text))
     assert len(source.model.primitives()) == 2
     red, tex = source.model.materials

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 GENERATOR = f"vrculture {VERSION}"
 LEVEL_FIELDS = ("name", "written", "same_as", "bytes", "triangles", "texture_px",
-                "texture_bytes", "gpu_texture_bytes")
+                "texture_bytes", "gpu_texture_bytes", "error", "method")
 
 
 def now_utc() -> str:

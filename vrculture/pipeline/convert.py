@@ -6,9 +6,10 @@ textures -> GLB. Used by `vrculture convert` and by the exhibition build.
 Per level the summary reports `error`: the measured largest distance in metres from (a fixed
 sample of) the source's vertices to the level's surface (transforms/deviation.py), and
 `simplifier_error`: meshoptimizer's own metric summed along the chain, which folds the
-attribute error in. Normals are computed per level after simplifying, so the simplifier
-works on the welded geometry (crease splits would stop it early: nefertiti stalled at 7.2k
-triangles for a 5k budget).
+attribute error in, and `method`: the least faithful simplifier the chain needed ("source",
+"attributes", "across-seams" or "sloppy", transforms/simplify.py). Normals are computed per
+level after simplifying, so the simplifier works on the welded geometry (crease splits would
+stop it early: nefertiti stalled at 7.2k triangles for a 5k budget).
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
     from vrculture.pipeline.transforms.normalise import NormaliseOptions, normalise
     from vrculture.pipeline.transforms.normals import repair_normals
     from vrculture.pipeline.transforms.optimize import optimize
-    from vrculture.pipeline.transforms.simplify import SimplifyOptions, simplify
+    from vrculture.pipeline.transforms.simplify import METHODS, SimplifyOptions, simplify
     from vrculture.pipeline.transforms.weld import weld
     from vrculture.pipeline.writer.glb import WriterOptions, write_glb
 
@@ -253,6 +254,7 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
     current = model
     error = 0.0  # measured distance from the source's surface to this level's, metres
     simplifier_error = 0.0  # meshoptimizer's own metric (attributes folded in), summed
+    method = "source"  # the least faithful simplifier method along the chain so far
     for name in ordered:
         budget, px_budget = LEVELS[name]
         target = min(budget, source_triangles)
@@ -265,6 +267,7 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
             result = simplify(current, SimplifyOptions(target_triangles=target))
             current = result.model
             simplifier_error += result.error
+            method = max(method, result.method, key=("source", *METHODS).index)
             warnings += [f"{name}: {w}" for w in result.warnings]
             error = surface_deviation(model, current)
         level_model = optimize(repair_normals(current))
@@ -286,7 +289,7 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
             texture_format="+".join(formats) if formats else "none",
             compression="meshopt" if settings.compress else "none",
             extensions_required=tuple(glb.extensions_required),
-            bounds=Bounds(_rounded(lo), _rounded(hi)),
+            bounds=Bounds(_rounded(lo), _rounded(hi)), method=method,
         )
         levels.append(entry)
         written.append(entry)

@@ -46,6 +46,9 @@ class LevelSummary:
     compression: str  # "meshopt" | "none"
     extensions_required: tuple[str, ...]
     bounds: Bounds
+    # How the level was simplified: "source" (not at all), "attributes", "across-seams" or
+    # "sloppy" (the least faithful method along the chain; transforms/simplify.py).
+    method: str = "source"
 
     def repeated_as(self, name: str) -> LevelSummary:
         """This level standing in for `name` (nothing smaller to write there)."""

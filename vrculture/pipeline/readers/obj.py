@@ -10,6 +10,7 @@ check indices, and we need every external path confined to the source's folder.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -65,27 +66,44 @@ def read_obj(source: Path, data: bytes, budget: SourceBudget) -> Model:
         model.warnings.append(f"{short} OBJ faces with fewer than 3 corners skipped")
 
     v_idx = _resolve(source, corners[:, 0], counts, seen[:, 0], n_v, "vertex")
-    has_vt = uv_table is not None and bool((corners[:, 1] != 0).all())
-    has_vn = normal_table is not None and bool((corners[:, 2] != 0).all())
-    if uv_table is not None and not has_vt:
-        model.warnings.append("some OBJ faces have no texture coordinates: UVs dropped")
-    vt_idx = _resolve(source, corners[:, 1], counts, seen[:, 1], n_vt, "uv") if has_vt else None
-    vn_idx = _resolve(source, corners[:, 2], counts, seen[:, 2], n_vn, "normal") if has_vn else None
-
     triangles, triangle_face = _fan(counts)
     check_counts(source, budget.limits, n_v, triangles.shape[0])
+    face_material = np.asarray(parsed.face_material, dtype=np.int64)
+    n_materials = len(parsed.material_names)
+    # Old exports mix textured and untextured materials: each material keeps UVs / normals
+    # when every corner of its faces has them, independently of the other materials.
+    # Faces with fewer than 3 corners draw nothing (skipped above): they have no say.
+    corner_material = np.repeat(np.where(counts >= 3, face_material, n_materials), counts)
+    vt_idx, uv_material = _optional_index(
+        source, corners[:, 1], counts, seen[:, 1], n_vt, "uv", corner_material, n_materials
+    )
+    if uv_table is not None:
+        given = np.bincount(corner_material[corners[:, 1] != 0], minlength=n_materials + 1)
+        has_some = given[:n_materials] > 0
+        for index in np.flatnonzero(has_some & ~uv_material):
+            model.warnings.append(
+                f"OBJ material {parsed.material_names[index]!r}: some faces have no texture "
+                "coordinates, UVs dropped for this material"
+            )
+    vn_idx, normal_material = _optional_index(
+        source, corners[:, 2], counts, seen[:, 2], n_vn, "normal", corner_material, n_materials
+    )
 
-    # One output vertex per distinct (v, vt, vn) combination used by a corner.
-    key = v_idx
-    if vt_idx is not None:
-        key = key * n_vt + vt_idx
-    if vn_idx is not None:
-        key = np.unique(key, return_inverse=True)[1].astype(np.int64) * n_vn + vn_idx
+    # One output vertex per distinct (v, vt, vn) combination used by a corner; a corner of a
+    # material without UVs (or normals) has index -1 there, so it never shares a vertex with a
+    # textured corner.
     if vt_idx is None and vn_idx is None:
         vertex_of_corner = v_idx
         out_v = np.arange(n_v)
         out_vt = out_vn = None
     else:
+        key = v_idx
+        if vt_idx is not None:
+            key = key * (n_vt + 1) + (vt_idx + 1)
+        if vn_idx is not None:
+            key = np.unique(key, return_inverse=True)[1].astype(np.int64) * (n_vn + 1) + (
+                vn_idx + 1
+            )
         _, first_corner, vertex_of_corner = np.unique(key, return_index=True, return_inverse=True)
         out_v = v_idx[first_corner]
         out_vt = vt_idx[first_corner] if vt_idx is not None else None
@@ -95,9 +113,11 @@ def read_obj(source: Path, data: bytes, budget: SourceBudget) -> Model:
     out_colors = colors[out_v] if colors is not None else None
     out_uvs = None
     if out_vt is not None and uv_table is not None:
-        out_uvs = uv_table[out_vt].copy()
+        out_uvs = uv_table[np.maximum(out_vt, 0)].copy()
         out_uvs[:, 1] = 1.0 - out_uvs[:, 1]  # OBJ's v runs up from the bottom; glTF's runs down
-    out_normals = normal_table[out_vn] if out_vn is not None and normal_table is not None else None
+    out_normals = None
+    if out_vn is not None and normal_table is not None:
+        out_normals = normal_table[np.maximum(out_vn, 0)]
     triangle_vertices = vertex_of_corner.reshape(-1)[triangles]
 
     model.materials = [_material(name, library, model.warnings) for name in parsed.material_names]
@@ -105,7 +125,8 @@ def read_obj(source: Path, data: bytes, budget: SourceBudget) -> Model:
         raise ConversionError(
             source, f"OBJ uses {len(model.materials)} materials, over {budget.limits.max_nodes}"
         )
-    face_material = np.asarray(parsed.face_material, dtype=np.int64)[triangle_face]
+    _drop_unmapped_textures(model, uv_material, corner_material, model.warnings)
+    face_material = face_material[triangle_face]
     node = Node(name=source.stem)
     # Group triangles by material with one sort (not one pass per material: a hostile file can
     # name a material per face), and give each group only the vertices it uses.
@@ -115,8 +136,9 @@ def read_obj(source: Path, data: bytes, budget: SourceBudget) -> Model:
         used, local = np.unique(triangle_vertices[chunk], return_inverse=True)
         prim = checked_primitive(
             source, model.warnings, out_positions[used], local.reshape(-1, 3),
-            normals=None if out_normals is None else out_normals[used],
-            uvs=None if out_uvs is None else out_uvs[used],
+            normals=None if out_normals is None or not normal_material[index]
+            else out_normals[used],
+            uvs=None if out_uvs is None or not uv_material[index] else out_uvs[used],
             colors=None if out_colors is None else out_colors[used],
             material=int(index), label=f"OBJ material {model.materials[index].name!r}",
         )  # fmt: skip
@@ -299,6 +321,56 @@ def _resolve(
             source, f"OBJ face uses {what} index {value}, out of range (the file has {total})"
         )
     return idx
+
+
+def _optional_index(
+    source: Path,
+    raw: np.ndarray,
+    counts: np.ndarray,
+    seen_per_face: np.ndarray,
+    total: int,
+    what: str,
+    corner_material: np.ndarray,
+    n_materials: int,
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """Resolved vt / vn indices per corner (-1 where the corner's material goes without), and
+    per material whether every one of its corners has one."""
+    present = raw != 0
+    # corner_material is n_materials for the corners of skipped faces: one slot past the end.
+    missing = np.bincount(corner_material[~present], minlength=n_materials + 1)[:n_materials]
+    used = np.bincount(corner_material, minlength=n_materials + 1)[:n_materials] > 0
+    with_it = (missing == 0) & used
+    if total == 0 or not with_it.any():
+        return None, np.zeros(n_materials, dtype=bool)
+    keep = np.append(with_it, False)[corner_material]
+    idx = np.full(raw.shape[0], -1, dtype=np.int64)
+    # Check every index that is given, even in materials that drop them: a bad one is corruption.
+    given = raw[present]
+    if (given < 0).any():  # relative indices need the counts seen before each corner's face
+        seen, ones = np.repeat(seen_per_face, counts)[present], np.ones(given.size, np.int64)
+    else:
+        seen = ones = np.zeros(0, np.int64)
+    idx[present] = _resolve(source, given, ones, seen, total, what)
+    idx[~keep] = -1
+    return idx, with_it
+
+
+def _drop_unmapped_textures(
+    model: Model, uv_material: np.ndarray, corner_material: np.ndarray, warnings: list[str]
+) -> None:
+    """A textured material whose faces lack UVs cannot sample its maps (glTF requires
+    TEXCOORD_0): it keeps its colours and loses the maps, with a warning."""
+    used = np.bincount(corner_material, minlength=len(model.materials) + 1) > 0
+    for index, material in enumerate(model.materials):
+        if used[index] and not uv_material[index] and material.textures():
+            warnings.append(
+                f"OBJ material {material.name!r} has textures but its faces have no texture "
+                "coordinates: textures dropped"
+            )
+            model.materials[index] = replace(
+                material, base_color_texture=None, metallic_roughness_texture=None,
+                normal_texture=None, occlusion_texture=None, emissive_texture=None,
+            )  # fmt: skip
 
 
 def _fan(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -31,6 +31,7 @@ import numpy as np
 from vrculture.pipeline.meshopt_ffi import simplify_with_attributes
 from vrculture.pipeline.model import Model, Primitive
 from vrculture.pipeline.transforms.optimize import OptimizeOptions, optimize_primitive
+from vrculture.pipeline.transforms.seams import has_seams, simplify_across_seams
 from vrculture.pipeline.transforms.weld import drop_unused_vertices
 
 
@@ -43,11 +44,20 @@ class SimplifyOptions:
     max_relative_error: float = 1.0  # 1.0 = no cap: the triangle budget is the limit
 
 
+# How a level was simplified, from the most to the least faithful (a level reports the least
+# faithful method any of its primitives needed).
+ATTRIBUTES = "attributes"  # meshoptimizer's attribute-aware simplifier, seams kept
+ACROSS_SEAMS = "across-seams"  # welded by position, corners mapped back to UV islands
+SLOPPY = "sloppy"  # meshoptimizer's topology-free simplifier
+METHODS = (ATTRIBUTES, ACROSS_SEAMS, SLOPPY)
+
+
 @dataclass
 class SimplifyResult:
     model: Model
     error: float  # largest step error over primitives, in model units
     warnings: list[str] = field(default_factory=list)
+    method: str = ATTRIBUTES
 
 
 def _attributes(prim: Primitive, options: SimplifyOptions) -> tuple[np.ndarray, np.ndarray]:
@@ -63,15 +73,22 @@ def _attributes(prim: Primitive, options: SimplifyOptions) -> tuple[np.ndarray, 
             np.asarray(weights, dtype=np.float32))
 
 
+@dataclass(frozen=True)
+class PrimitiveSimplified:
+    primitive: Primitive
+    error: float  # meshoptimizer's, in model units
+    method: str  # ATTRIBUTES | ACROSS_SEAMS | SLOPPY (METHODS)
+    note: str = ""  # why a fallback was used, for the warnings
+
+
 def simplify_primitive(
     prim: Primitive, target_triangles: int, options: SimplifyOptions, *, lock_border: bool
-) -> tuple[Primitive, float, bool]:
-    """Return (simplified primitive, error in model units, budget met)."""
+) -> PrimitiveSimplified:
     import meshoptimizer
 
     target_triangles = max(0, target_triangles)
     if prim.triangle_count <= target_triangles:
-        return prim, 0.0, True
+        return PrimitiveSimplified(prim, 0.0, ATTRIBUTES)
     # An unused vertex at the same position as a used one looks like a seam to the library
     # and locks its neighbour (a 40x40 grid stopped at 1570 of 400 triangles): renumbering
     # the vertices in first-use order drops them, and the library's passes over the
@@ -97,8 +114,24 @@ def simplify_primitive(
             target_error=options.max_relative_error, options=flags, result_error=plain_error,
         )
         result, error = destination[:count], float(plain_error[0])
-    met = len(result) <= target_triangles * 3
-    if not met:
+    method, note = ATTRIBUTES, ""
+    if len(result) > target_triangles * 3 and has_seams(prim):
+        # UV seams stopped the collapse short of the budget (meshoptimizer moves seam vertices
+        # only along their seam and locks those where three islands meet): simplify across
+        # them, which keeps the surface far closer than the sloppy simplifier (seams.py).
+        stalled = len(result) // 3
+        across = simplify_across_seams(
+            prim, target_triangles, options.max_relative_error, flags, options.normal_weight
+        )
+        if len(across.indices) <= target_triangles:
+            method, result = ACROSS_SEAMS, across.indices.reshape(-1)
+            error = across.relative_error  # the stalled result is discarded
+            note = (
+                f"UV seams stopped the attribute-aware simplifier at {stalled} triangles; "
+                f"simplified across them to {len(across.indices)} ({across.spanning} "
+                "triangles sample the texture across a UV island border)"
+            )
+    if len(result) > target_triangles * 3:
         # Locked borders or seams can stop the collapse short of the budget; the budget is
         # a promise to the viewer, so fall back to the topology-free simplifier.
         destination = np.zeros(len(indices), dtype=np.uint32)
@@ -108,9 +141,14 @@ def simplify_primitive(
             target_error=options.max_relative_error, result_error=sloppy_error,
         )
         result, error = destination[:count], max(error, float(sloppy_error[0]))
+        method = SLOPPY
+        note = (
+            f"attribute-aware simplifier stopped above {target_triangles} triangles; "
+            "used the sloppy simplifier to meet the budget"
+        )
     scale = meshoptimizer.simplify_scale(positions)
-    out = prim.copy(indices=result.reshape(-1, 3).copy())
-    return drop_unused_vertices(out), error * float(scale), met
+    out = prim.copy(indices=np.asarray(result, dtype=np.uint32).reshape(-1, 3).copy())
+    return PrimitiveSimplified(drop_unused_vertices(out), error * float(scale), method, note)
 
 
 def simplify(model: Model, options: SimplifyOptions) -> SimplifyResult:
@@ -119,6 +157,7 @@ def simplify(model: Model, options: SimplifyOptions) -> SimplifyResult:
         return SimplifyResult(model, 0.0)
     ratio = options.target_triangles / total
     worst = 0.0
+    method = ATTRIBUTES
     warnings: list[str] = []
     nodes = []
     for node in model.nodes:
@@ -126,13 +165,11 @@ def simplify(model: Model, options: SimplifyOptions) -> SimplifyResult:
         prims = []
         for prim in node.primitives:
             target = int(prim.triangle_count * ratio)
-            out, err, met = simplify_primitive(prim, target, options, lock_border=lock)
-            if not met:
-                warnings.append(
-                    f"node {node.name!r}: attribute-aware simplifier stopped above "
-                    f"{target} triangles; used the sloppy simplifier to meet the budget"
-                )
-            worst = max(worst, err)
-            prims.append(out)
+            done = simplify_primitive(prim, target, options, lock_border=lock)
+            if done.note:
+                warnings.append(f"node {node.name!r}: {done.note}")
+            worst = max(worst, done.error)
+            method = max(method, done.method, key=METHODS.index)
+            prims.append(done.primitive)
         nodes.append(replace(node, primitives=prims))
-    return SimplifyResult(replace(model, nodes=nodes), worst, warnings)
+    return SimplifyResult(replace(model, nodes=nodes), worst, warnings, method)
