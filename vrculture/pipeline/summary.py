@@ -53,6 +53,18 @@ class LevelSummary:
 
 
 @dataclass(frozen=True)
+class Orientation:
+    """Which source axis became +Y, and why: stated by the collection, --up or the format
+    ("declared"), read from the geometry ("estimated"), or the format's habit because the
+    geometry did not say ("format-habit")."""
+
+    axis: str  # "+X" ... "-Z"
+    source: str  # "declared" | "estimated" | "format-habit"
+    confidence: float  # 0..1
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ConversionSummary:
     source: str
     stem: str
@@ -64,6 +76,7 @@ class ConversionSummary:
     seconds: float
     warnings: tuple[str, ...]
     levels: tuple[LevelSummary, ...]
+    orientation: Orientation | None = None  # None only for summaries built by hand
 
     @property
     def written(self) -> tuple[LevelSummary, ...]:
@@ -89,9 +102,18 @@ class ConversionSummary:
     def from_json(cls, data: dict[str, Any]) -> ConversionSummary:
         """Raises KeyError/TypeError/ValueError on a document of another shape."""
         levels = tuple(_level_from_json(level) for level in data["levels"])
-        values = {f.name: data[f.name] for f in fields(cls) if f.name != "levels"}
+        values = {f.name: data[f.name] for f in fields(cls)
+                  if f.name not in ("levels", "orientation")}
         values["warnings"] = tuple(str(w) for w in values["warnings"])
-        return cls(**values, levels=levels)
+        return cls(**values, levels=levels, orientation=_orientation_from_json(data["orientation"]))
+
+
+def _orientation_from_json(data: dict[str, Any] | None) -> Orientation | None:
+    if data is None:
+        return None
+    return Orientation(axis=str(data["axis"]), source=str(data["source"]),
+                       confidence=float(data["confidence"]),
+                       evidence=tuple(str(e) for e in data["evidence"]))
 
 
 def _level_from_json(data: dict[str, Any]) -> LevelSummary:
