@@ -52,13 +52,20 @@ UNSURE_BELOW = 0.5  # confidence under which the summary warns
 # weigh little: figures and animals fall on their side or back far more often than they
 # stand (ogre rests on its back in 50% of drops, on its feet in 1%), so that cue alone would
 # lay them down; it tips the balance only for compact objects.
-WEIGHTS = {"flat": 3.0, "open": 1.5, "rest": 0.5, "habit": 0.4, "flat_share": 1.0}
+WEIGHTS = {"flat": 3.0, "open": 1.5, "rest": 0.5, "habit": 0.4, "flat_share": 1.0,
+           "footprint": 2.0}
 ACROSS_MIRROR_PENALTY = 2.0
 # Below these a cue is scan noise (a few flat triangles at a shoulder, a small hole): the
 # corpus's real bases measure 0.08-0.24 (flat) and 0.56-0.85 (open); noise stays under 0.03
 # and 0.08.
 FLAT_NOISE, FLAT_FULL = 0.03, 0.07
 OPEN_NOISE, OPEN_FULL = 0.1, 0.4
+FOOTPRINT_BAND = 0.01  # vertices this close to the floor touch it
+FOOTPRINT_NOISE, FOOTPRINT_FULL = 0.05, 0.2
+# Up along an axis much thinner than the longest side is a figure lying on its front or back
+# (ogre: 10 units deep, 32 tall): penalised unless a real flat base says so (a relief's back).
+THIN_BELOW, THIN_FULL = 0.5, 0.25
+THIN_PENALTY = 2.0
 MIRROR_MATCH = 0.9  # share of mirrored points landing on the surface to call a plane a mirror
 MIRROR_GAP = 0.08  # and how far ahead of the other two axes it must be
 MIRROR_MIN_SHARE = 0.25  # of the longest side an axis must span for a mirror test across it
@@ -102,6 +109,10 @@ def estimate_up(model: Model, *, habit: str) -> UpChoice:
     flat = _flat_base(sample)
     rest = _resting_poses(sample)
     open_ = _open_bottom(sample)
+    footprint = _footprint(sample)
+    extent = np.ptp(sample.positions, axis=0)
+    thinness = {a: _ramp(THIN_BELOW - float(extent["XYZ".index(a[1])] / extent.max()), 0.0,
+                         THIN_BELOW - THIN_FULL) for a in AXES}
     mirror_axis, mirror_match = _mirror_axis(sample)
     scores = {}
     for axis in AXES:
@@ -111,7 +122,9 @@ def estimate_up(model: Model, *, habit: str) -> UpChoice:
         score = (WEIGHTS["flat"] * _ramp(flat[down], FLAT_NOISE, FLAT_FULL)
                  + WEIGHTS["flat_share"] * flat[down] * (flat[down] > FLAT_NOISE)
                  + WEIGHTS["open"] * _ramp(open_[down], OPEN_NOISE, OPEN_FULL)
+                 + WEIGHTS["footprint"] * _ramp(footprint[down], FOOTPRINT_NOISE, FOOTPRINT_FULL)
                  + WEIGHTS["rest"] * rest[down] + WEIGHTS["habit"] * (axis == habit))
+        score -= THIN_PENALTY * thinness[axis] * (1 - _ramp(flat[down], FLAT_NOISE, FLAT_FULL))
         if axis[1] == mirror_axis:
             score -= ACROSS_MIRROR_PENALTY
         scores[axis] = score
@@ -124,6 +137,7 @@ def estimate_up(model: Model, *, habit: str) -> UpChoice:
         f"flat base facing {down}: {flat[down]:.2f} of the footprint",
         f"rests on {down} in {rest[down]:.0%} of random drops",
         f"open boundary at {down}: {open_[down]:.2f}",
+        f"touches the floor over {footprint[down]:.2f} of the footprint",
     ]
     if mirror_axis is not None:
         evidence.append(f"mirror plane across {mirror_axis} (match {mirror_match:.2f}): "
@@ -206,6 +220,47 @@ def _flat_base(sample: _Sample) -> dict[str, float]:
             share *= _ramp(float(spread.min()), 0.1, 0.25)
         result[axis] = share
     return result
+
+
+def _footprint(sample: _Sample) -> dict[str, float]:
+    """Per axis: the support polygon's area (convex hull of the vertices touching the floor)
+    over the box's cross-section: a plinth, four hooves or two feet span a wide polygon, a
+    rounded head or back touches at a point."""
+    points = sample.positions
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    extent = np.maximum(hi - lo, 1e-9)
+    result = {}
+    for axis in AXES:
+        k = "XYZ".index(axis[1])
+        sign = 1.0 if axis[0] == "+" else -1.0
+        height = points[:, k] * sign
+        touching = points[height >= height.max() - FOOTPRINT_BAND]
+        others = [j for j in range(3) if j != k]
+        area = _hull_area(touching[:, others])
+        result[axis] = float(min(1.0, area / (extent[others[0]] * extent[others[1]])))
+    return result
+
+
+def _hull_area(points: np.ndarray) -> float:
+    """Area of the 2-D convex hull (Andrew's monotone chain)."""
+    points = np.unique(points, axis=0)  # sorted by x, then y
+    if len(points) < 3:
+        return 0.0
+
+    def chain(ordered: np.ndarray) -> list[np.ndarray]:
+        hull: list[np.ndarray] = []
+        for p in ordered:
+            while len(hull) >= 2:
+                (ax, ay), (bx, by) = hull[-1] - hull[-2], p - hull[-2]
+                if ax * by - ay * bx > 0:
+                    break
+                hull.pop()
+            hull.append(p)
+        return hull[:-1]
+
+    ring = np.array(chain(points) + chain(points[::-1]))
+    x, y = ring[:, 0], ring[:, 1]
+    return float(abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2)
 
 
 def _fibonacci_sphere(count: int) -> np.ndarray:
