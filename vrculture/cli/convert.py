@@ -35,7 +35,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--height-m", type=float, metavar="H",
                         help="real height of the object (or painting) in metres")
     parser.add_argument("--up", help="the source's up axis: +Y, -Y, +Z, -Z, +X, -X "
-                                     "(default +Y for glTF/OBJ/images, +Z for PLY/STL)")
+                                     "(default: +Y for glTF; for OBJ/PLY/STL/OFF estimated "
+                                     "from the geometry, the summary says how sure)")
     parser.add_argument("--meta", type=Path, metavar="FILE.json",
                         help="JSON object of Dublin Core fields (title, creator, date, ...)")
     for name in DUBLIN_CORE_FLAGS:
