@@ -25,6 +25,7 @@ scan costs about as much as a 100k one, except the boundary edges, which need th
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -271,6 +272,14 @@ def _fibonacci_sphere(count: int) -> np.ndarray:
     return np.stack([r * np.cos(phi), r * np.sin(phi), z], axis=1)
 
 
+@functools.cache
+def _sphere_graph() -> tuple[np.ndarray, np.ndarray]:
+    """The sampled directions and, per direction, itself and its 8 nearest (made once)."""
+    directions = _fibonacci_sphere(SPHERE_DIRECTIONS)
+    neighbours = np.argpartition(-(directions @ directions.T), 8, axis=1)[:, :9]
+    return directions, neighbours
+
+
 def _resting_poses(sample: _Sample) -> dict[str, float]:
     """Per axis: the probability that the object, dropped at random, comes to rest on it."""
     areas, _ = _areas_normals(sample.triangles)
@@ -278,7 +287,7 @@ def _resting_poses(sample: _Sample) -> dict[str, float]:
     # The surface's centre of area stands in for the centre of mass: scans are often open
     # shells, where a solid's volume centroid is undefined.
     centre = (centroids * areas[:, None]).sum(axis=0) / max(areas.sum(), 1e-300)
-    directions = _fibonacci_sphere(SPHERE_DIRECTIONS)
+    directions, neighbours = _sphere_graph()
     points = (sample.positions - centre).astype(np.float32)
     support = np.empty(len(directions))
     for start in range(0, len(directions), 250):
@@ -286,8 +295,6 @@ def _resting_poses(sample: _Sample) -> dict[str, float]:
         support[start:start + 250] = (points @ block.T).max(axis=0)
     # Each direction steps to its lowest neighbour until no neighbour is lower: a local
     # minimum of the centre's height is a resting pose.
-    similarity = directions @ directions.T
-    neighbours = np.argpartition(-similarity, 8, axis=1)[:, :9]  # itself and its 8 nearest
     step = neighbours[np.arange(len(directions)), np.argmin(support[neighbours], axis=1)]
     for _ in range(len(directions)):
         following = step[step]
@@ -307,29 +314,37 @@ def _resting_poses(sample: _Sample) -> dict[str, float]:
 
 def _open_bottom(sample: _Sample) -> dict[str, float]:
     """Per axis: boundary-edge length lying at its extreme, over the box's perimeter there."""
+    lo = np.min([p.min(axis=0) for p in sample.all_positions], axis=0).astype(np.float64)
+    hi = np.max([p.max(axis=0) for p in sample.all_positions], axis=0).astype(np.float64)
+    size = float(np.max(hi - lo))
+    band = OPEN_BAND * size
     pieces = []
     for indices, positions in zip(sample.all_triangles, sample.all_positions, strict=True):
-        ends = _boundary_edges(_shared_corners(indices, positions))
+        # Only triangles touching one of the six bands can hold an edge lying in one, and
+        # every triangle sharing such an edge touches the band too: the boundary found among
+        # them is exact there, at a fraction of the cost on a large mesh.
+        in_band = ((positions <= lo + band) | (positions >= hi - band)).any(axis=1)
+        near = indices[in_band[indices].any(axis=1)]
+        if not len(near):
+            continue
+        used, local = np.unique(near, return_inverse=True)
+        corners = positions[used]
+        ends = _boundary_edges(_shared_corners(local.reshape(-1, 3), corners))
         if len(ends):
-            pieces.append(positions[ends].astype(np.float64))
+            pieces.append(corners[ends].astype(np.float64))
     result = dict.fromkeys(AXES, 0.0)
     if not pieces:
         return result
-    lo, hi = sample.positions.min(axis=0), sample.positions.max(axis=0)
-    extent = np.maximum(hi - lo, 1e-9)
-    raw_lo = np.min([p.min(axis=0) for p in sample.all_positions], axis=0).astype(np.float64)
-    raw_hi = np.max([p.max(axis=0) for p in sample.all_positions], axis=0).astype(np.float64)
-    size = float(np.max(raw_hi - raw_lo))
-    edges = (np.concatenate(pieces) - (raw_lo + raw_hi) / 2) / size  # (E, 2, 3) normalised
+    edges = np.concatenate(pieces)  # (E, 2, 3) in source units
     lengths = np.linalg.norm(edges[:, 1] - edges[:, 0], axis=1)
+    extent = np.maximum(hi - lo, 1e-12)
     for axis in AXES:
         k = "XYZ".index(axis[1])
-        sign = 1.0 if axis[0] == "+" else -1.0
-        extreme = float(hi[k] * sign if sign > 0 else -lo[k])
-        near = (edges[:, :, k] * sign >= extreme - OPEN_BAND * 1.0).all(axis=1)
+        at_extreme = (edges[:, :, k] >= hi[k] - band) if axis[0] == "+" \
+            else (edges[:, :, k] <= lo[k] + band)
         others = [j for j in range(3) if j != k]
         perimeter = 2 * float(extent[others[0]] + extent[others[1]])
-        result[axis] = float(min(1.0, lengths[near].sum() / perimeter))
+        result[axis] = float(min(1.0, lengths[at_extreme.all(axis=1)].sum() / perimeter))
     return result
 
 
