@@ -170,6 +170,10 @@ def convert_all(sources: list[Path], out: Path, settings) -> int:
                           for lv in summary.written)
         print(f"{prefix}: ok in {time.perf_counter() - started:.1f} s: {parts}",
               file=sys.stderr, flush=True)
+        if summary.orientation is not None and summary.orientation.source != "declared":
+            print(f"{prefix}: up {summary.orientation.axis} ({summary.orientation.source}, "
+                  f"confidence {summary.orientation.confidence:.2f}; --up to set it)",
+                  file=sys.stderr, flush=True)
         for warning in summary.warnings:
             print(f"{prefix}: warning: {warning}", file=sys.stderr, flush=True)
     if ok == total:
