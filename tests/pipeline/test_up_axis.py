@@ -6,13 +6,15 @@ each of the six axes and saved without any hint."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import trimesh
 from pipeline_helpers import primitive_from_trimesh, single_node_model
 
 from vrculture.pipeline.convert import ConvertSettings, convert_model
-from vrculture.pipeline.model import Model
+from vrculture.pipeline.model import Model, Primitive
 from vrculture.pipeline.readers import SourceModel, read_source
 from vrculture.pipeline.transforms.normalise import UP_ROTATIONS, NormaliseOptions, normalise
 from vrculture.pipeline.transforms.up_axis import AXES, UNSURE_BELOW, choose_up, estimate_up
@@ -171,3 +173,19 @@ def test_a_scan_the_estimate_gets_wrong_is_at_least_flagged(corpus, name):
                        habit=source.default_up)
     assert choice.confidence < UNSURE_BELOW
     assert choice.source == "format-habit"
+
+
+@pytest.mark.parametrize("positions, triangles", [
+    ([[0, 0, 0], [1, 0, 0], [0, 1, 0]], [[0, 1, 2]]),  # one triangle
+    ([[0, 0, 0], [1, 0, 0], [2, 0, 0]], [[0, 1, 2]]),  # a line
+    ([[1, 1, 1]] * 3, [[0, 1, 2]]),  # a point
+    (np.eye(3) * 1e30, [[0, 1, 2]]),  # far out
+    (np.eye(3) * 1e-30, [[0, 1, 2]]),  # tiny
+])
+def test_degenerate_geometry_gets_an_answer_without_warnings(positions, triangles):
+    model = single_node_model(Primitive(np.asarray(positions, np.float32),
+                                        np.asarray(triangles, np.uint32)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero on the way
+        choice = estimate_up(model, habit="+Z")
+    assert choice.axis in AXES and 0.0 <= choice.confidence < UNSURE_BELOW

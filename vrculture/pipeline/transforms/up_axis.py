@@ -381,6 +381,8 @@ def _mirror_axis(sample: _Sample) -> tuple[str | None, float]:
     points = sample.triangles.mean(axis=1)
     lo, hi = points.min(axis=0), points.max(axis=0)
     cell = float(np.max(hi - lo)) / SYMMETRY_GRID
+    if not cell > 0:
+        return None, 0.0  # one triangle, or all of them at one spot: nothing to mirror
     shape = np.maximum(1, np.ceil((hi - lo) / cell).astype(int) + 1)
     grid = np.zeros(shape, bool)
     cells = np.minimum(((points - lo) / cell).astype(int), shape - 1)
