@@ -4,23 +4,32 @@ OBJ, PLY, STL and OFF carry no up axis. The format's habit (+Y for OBJ/OFF, +Z f
 only a guess that scanners break both ways (nefertiti.obj is +Z, igea/laurana/gargoyle.ply are
 +Y), so with no `up` given the six signed axes are scored on what the geometry says:
 
-- flat base: the area of flat faces at the extreme of an axis, facing along it (a bust's or a
-  fragment's cut base, a relief block's bottom edge);
+- flat base: the area of flat faces at the extreme of an axis, facing along it and spread both
+  ways (a bust's or a fragment's cut base, a relief's back; not a lying cylinder's facet strip);
+- footprint: the support polygon, the convex hull of the vertices touching the floor: a
+  plinth, four hooves or two feet span a wide one, a rounded head or back a point;
+- open bottom: the length of the mesh's boundary edges lying at the extreme of an axis (scans
+  of busts and vases are often open where they stood);
 - resting poses: the quasi-static model behind trimesh.poses.compute_stable_poses. An object
   dropped in a random orientation rolls down to a local minimum of its centre of mass's height,
   which is the support function h(u) = max over vertices of (v - c) . u of the direction u
   pointing to the floor. Sampling u on the sphere and following each sample downhill to its
   minimum gives each resting pose its probability (the share of directions it captures),
-  without building the convex hull (the hull's vertices are where the maximum is reached);
-- open bottom: the length of the mesh's boundary edges lying at the extreme of an axis (scans
-  of busts and vases are often open where they stood);
+  without building the convex hull (the hull's vertices are where the maximum is reached), so
+  without scipy. It weighs little: figures and animals mostly come to rest lying down;
 - symmetry: most museum objects have one mirror plane, and up lies in it, so the axis across
-  the mirror plane is unlikely to be up (this is what keeps a standing horse from lying down:
-  on its side it is more stable than on its legs);
+  the mirror plane is unlikely to be up; and up along an axis much thinner than the longest
+  side is a figure lying on its front, unless a flat base says otherwise;
 - the format's habit, as a prior that decides when the geometry is silent.
 
-Everything runs on a bounded sample (at most SAMPLE_TRIANGLES triangles), so a 1.6M-triangle
-scan costs about as much as a 100k one, except the boundary edges, which need the whole mesh.
+The best axis's lead over the runner-up is the confidence; under UNSURE_BELOW the converter
+warns. On the corpus, nine scans stand right whichever of the six axes they are stored on;
+igea (a head whose neck cut is neither flat nor open) keeps the habit with a warning.
+
+Everything but the boundary edges runs on a bounded sample (SAMPLE_TRIANGLES triangles,
+SAMPLE_VERTICES vertices); the boundary edges are found only among the triangles touching the
+six extreme bands. Cost (tools/bench_up_axis.py, 2 busy cores): 0.15-0.2 s on igea (269k
+triangles), 0.3 s on its STL soup (corners welded first), 0.5 s on 1.6M triangles.
 """
 
 from __future__ import annotations
