@@ -189,3 +189,18 @@ def test_degenerate_geometry_gets_an_answer_without_warnings(positions, triangle
         warnings.simplefilter("error")  # no division by zero on the way
         choice = estimate_up(model, habit="+Z")
     assert choice.axis in AXES and 0.0 <= choice.confidence < UNSURE_BELOW
+
+
+def test_a_georeferenced_64_bit_soup_stands_like_the_same_scan_near_the_origin():
+    # A vase saved as a triangle soup (STL-like) far from the origin, in 64-bit coordinates as
+    # the readers may keep them: its open foot is found only if corners are welded exactly.
+    vase = _vase()
+    vase.apply_scale(0.2)  # 20 cm: 32-bit floats are 0.5 m apart at 6.5e6
+    corners = np.asarray(vase.vertices, np.float64)[np.asarray(vase.faces)].reshape(-1, 3)
+    corners = corners @ (UP_ROTATIONS["+Y"].T @ UP_ROTATIONS["+Z"]) + [6.5e6, 1.6e6, 40.0]
+    soup = single_node_model(Primitive(corners, np.arange(len(corners), dtype=np.uint32)
+                                       .reshape(-1, 3)))
+    choice = estimate_up(soup, habit="+Y")
+    assert choice.axis == "+Z" and choice.source == "estimated"
+    opening = next(e for e in choice.evidence if e.startswith("open boundary at -Z: "))
+    assert float(opening.rsplit(" ", 1)[1]) > 0.5  # the foot's rim, not every edge or none

@@ -362,7 +362,10 @@ def _shared_corners(indices: np.ndarray, positions: np.ndarray) -> np.ndarray:
     every corner separately) would otherwise be all boundary."""
     if positions.shape[0] < 2 * indices.shape[0]:
         return indices  # an indexed mesh
-    rows = np.ascontiguousarray(positions, dtype=np.float32).view(np.dtype((np.void, 12)))
+    # Compared in the source's own precision: 64-bit georeferenced coordinates rounded to
+    # 32 bits would merge corners up to a metre apart.
+    rows = np.ascontiguousarray(positions)
+    rows = rows.view(np.dtype((np.void, rows.dtype.itemsize * 3)))
     _, first, ids = np.unique(rows.ravel(), return_index=True, return_inverse=True)
     return first[ids.ravel()][indices]
 
