@@ -35,3 +35,12 @@ def test_corpus_collection_builds(corpus: Path, tmp_path: Path) -> None:
     report = load_json(report_path(out))
     assert report["budget"]["fits"] is True
     assert report["counts"]["reconverted"] == len(IDS)
+    # Scans that do not say which way is up stand as they were made (laurana was stored lying
+    # on its back, +Z, by the PLY habit); igea's geometry does not tell, and the build says so.
+    orientation = {o["id"]: o["orientation"] for o in report["objects"]}
+    assert orientation["laurana"]["axis"] == "+Y"
+    assert orientation["laurana"]["source"] == "estimated"
+    assert orientation["spot"]["axis"] == "+Y"
+    assert orientation["mask"]["source"] == "declared"  # glTF is +Y up by specification
+    unsure = {i["record"] for i in report["issues"] if i["field"].endswith(".up")}
+    assert unsure == {"igea"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -38,6 +39,9 @@ def test_good_file_exit_0_with_outputs_and_metadata(tmp_path, good):
     summary = json.loads((folder / "spot.json").read_text())
     assert [level["name"] for level in summary["levels"]] == ["full", "low"]
     assert "[1/1]" in result.stderr and "ok in" in result.stderr
+    # No --up: the axis chosen for an OBJ is said, with where it came from.
+    assert re.search(r"\[1/1\].*: up \+Y \((estimated|format-habit), confidence", result.stderr)
+    assert summary["orientation"]["axis"] == "+Y"
     paths = [folder / "spot.full.glb", folder / "spot.low.glb"]
     assert_valid(paths)
     text = paths[0].read_bytes()

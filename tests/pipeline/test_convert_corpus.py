@@ -24,8 +24,8 @@ def three_load(paths) -> list[dict]:
 
 CASES = [
     # file, expected source triangles, attribute that must survive, up axis
-    ("nefertiti.obj", 99938, "NORMAL", "+Y"),
-    ("laurana.ply", 50000, "COLOR_0", "+Z"),
+    ("nefertiti.obj", 99938, "NORMAL", "+Z"),  # estimated: its cut base faces -Z
+    ("laurana.ply", 50000, "COLOR_0", "+Y"),  # estimated: open at its base, -Y
     ("spot/spot.obj", 5856, "TEXCOORD_0", "+Y"),
     ("mask_gltf/mask.gltf", 100000, "TEXCOORD_0", "+Y"),
 ]

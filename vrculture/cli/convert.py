@@ -35,7 +35,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--height-m", type=float, metavar="H",
                         help="real height of the object (or painting) in metres")
     parser.add_argument("--up", help="the source's up axis: +Y, -Y, +Z, -Z, +X, -X "
-                                     "(default +Y for glTF/OBJ/images, +Z for PLY/STL)")
+                                     "(default: +Y for glTF; for OBJ/PLY/STL/OFF estimated "
+                                     "from the geometry, the summary says how sure)")
     parser.add_argument("--meta", type=Path, metavar="FILE.json",
                         help="JSON object of Dublin Core fields (title, creator, date, ...)")
     for name in DUBLIN_CORE_FLAGS:
@@ -201,6 +202,10 @@ def convert_all(sources: list[Path], out: Path, settings) -> int:
                           for lv in summary.written)
         print(f"{prefix}: ok in {time.perf_counter() - started:.1f} s: {parts}",
               file=sys.stderr, flush=True)
+        if summary.orientation is not None and summary.orientation.source != "declared":
+            print(f"{prefix}: up {summary.orientation.axis} ({summary.orientation.source}, "
+                  f"confidence {summary.orientation.confidence:.2f}; --up to set it)",
+                  file=sys.stderr, flush=True)
         for warning in summary.warnings:
             print(f"{prefix}: warning: {warning}", file=sys.stderr, flush=True)
     if ok == total:

@@ -62,6 +62,8 @@ def build_report(collection: Collection, options: BuildOptions, outcomes: list[O
             item["seconds"] = outcome.result.seconds
             item["source_triangles"] = summary.source_triangles
             item["warnings"] = list(outcome.result.warnings)
+            if summary.orientation is not None:  # the up axis, where it came from, how sure
+                item["orientation"] = summary.as_json()["orientation"]
             item["levels"] = [{k: getattr(lv, k) for k in LEVEL_FIELDS} for lv in summary.levels]
         per_object.append(item)
     invalid = sorted({i.record or "" for i in issues.errors} - {o.record.id for o in outcomes})

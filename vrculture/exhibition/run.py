@@ -237,6 +237,7 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
 
     for outcome in built:
         _check_annotations(outcome, issues)
+        _check_orientation(outcome, issues)
     items = [Item(o.record.id, o.result.summary.kind, o.record.room or "gallery",
                   o.result.summary.highest.bounds.size(MIN_SIZE_M))
              for o in built if o.result is not None]
@@ -272,6 +273,24 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         raise
     cache.prune()
     return BuildResult(3 if issues.errors else 0, report, manifest)
+
+
+def _check_orientation(outcome: Outcome, issues: IssueList) -> None:
+    """An up axis guessed without confidence may have laid the object down: say so where the
+    curator can fix it (the record's `up`)."""
+    from vrculture.pipeline.transforms.up_axis import UNSURE_BELOW
+
+    assert outcome.result is not None
+    orientation = outcome.result.summary.orientation
+    if orientation is None or orientation.source == "declared" \
+            or orientation.confidence >= UNSURE_BELOW:
+        return
+    origin = outcome.record.origin
+    issues.add(Issue(origin.file, origin.line, origin.field("up"),
+                     f"not given; the geometry does not say which way is up, so it stands on "
+                     f"{orientation.axis} (confidence {orientation.confidence:.2f}, "
+                     f"{orientation.source}); check its thumbnail and set `up`", "warning",
+                     outcome.record.id))
 
 
 def _check_annotations(outcome: Outcome, issues: IssueList) -> None:

@@ -66,14 +66,16 @@ def run_object_job(job: ObjectJob) -> JobAnswer:
         source_model = read_source(Path(job.source), painting_height_m=settings.height_m)
         warnings: list[str] = []
         thumb: tuple[EntryFile, ...] = ()
+        summary = convert_model(source_model, staged, job.id, settings, source_label=job.source)
         try:
-            image = render(source_model.model, up=settings.up or source_model.default_up,
+            # The converter's chosen (maybe estimated) up axis, so the thumbnail stands the
+            # way the GLB does.
+            image = render(source_model.model, up=summary.up_axis,
                            painting=source_model.kind == "painting")
             (staged / THUMB_NAME).write_bytes(webp_bytes(image))
             thumb = (EntryFile("thumbnail", THUMB_NAME),)
         except (ValueError, MemoryError) as err:
             warnings.append(f"no thumbnail: {err}")
-        summary = convert_model(source_model, staged, job.id, settings, source_label=job.source)
         entry = Entry(key=job.key, id=job.id, summary=summary, files=_files_of(summary) + thumb,
                       warnings=(*warnings, *summary.warnings),
                       seconds=round(time.perf_counter() - started, 3))

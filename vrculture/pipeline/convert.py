@@ -26,7 +26,13 @@ import numpy as np
 
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.model import Model, Texture
-from vrculture.pipeline.summary import Bounds, ConversionSummary, GeoRecord, LevelSummary
+from vrculture.pipeline.summary import (
+    Bounds,
+    ConversionSummary,
+    GeoRecord,
+    LevelSummary,
+    Orientation,
+)
 
 if TYPE_CHECKING:
     from vrculture.pipeline.readers import SourceModel
@@ -157,6 +163,21 @@ def _choose_scale(source_model: SourceModel, settings: ConvertSettings,
     return 1.0, None, "m"
 
 
+def _choose_orientation(source_model: SourceModel, settings: ConvertSettings,
+                        warnings: list[str]) -> Orientation:
+    """The up axis: declared (collection `up`, --up, glTF), else estimated from the geometry;
+    warns when the estimate is unsure, since a lying object shows only on its thumbnail."""
+    from vrculture.pipeline.transforms.up_axis import UNSURE_BELOW, choose_up
+
+    choice = choose_up(source_model.model, declared=settings.up,
+                       source_format=source_model.format, habit=source_model.default_up)
+    if choice.source != "declared" and choice.confidence < UNSURE_BELOW:
+        warnings.append(f"up axis not given and unsure: took {choice.axis} (confidence "
+                        f"{choice.confidence:.2f}; {'; '.join(choice.evidence[:3])}); check the "
+                        "thumbnail and set `up` in the collection or --up")
+    return Orientation(choice.axis, choice.source, choice.confidence, choice.evidence)
+
+
 def _texture_roles(model: Model) -> dict[int, tuple[bool, bool]]:
     """id(Texture) -> (is a normal map, holds colour) for encoding choices."""
     roles: dict[int, tuple[bool, bool]] = {}
@@ -220,7 +241,8 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
     model = source_model.model
     _check_geometry(model, source_label)
     warnings: list[str] = list(model.warnings)
-    up = settings.up or source_model.default_up
+    orientation = _choose_orientation(source_model, settings, warnings)
+    up = orientation.axis
     scale, height, units = _choose_scale(source_model, settings, warnings)
     geo: GeoRecord | None = None
     if _has_node_transforms(model):
@@ -298,7 +320,7 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
         source=source_label, stem=stem, kind=source_model.kind, format=source_model.format,
         up_axis=up, units=units, source_triangles=source_triangles,
         seconds=round(time.perf_counter() - started, 3), warnings=tuple(warnings),
-        levels=tuple(levels), geo=geo,
+        levels=tuple(levels), geo=geo, orientation=orientation,
     )
     write_atomic(out_dir / f"{stem}.json",
                  (json.dumps(summary.as_json(), indent=2) + "\n").encode("utf-8"))

@@ -81,6 +81,18 @@ class GeoRecord:
 
 
 @dataclass(frozen=True)
+class Orientation:
+    """Which source axis became +Y, and why: stated by the collection, --up or the format
+    ("declared"), read from the geometry ("estimated"), or the format's habit because the
+    geometry did not say ("format-habit")."""
+
+    axis: str  # "+X" ... "-Z"
+    source: str  # "declared" | "estimated" | "format-habit"
+    confidence: float  # 0..1
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ConversionSummary:
     source: str
     stem: str
@@ -93,6 +105,7 @@ class ConversionSummary:
     warnings: tuple[str, ...]
     levels: tuple[LevelSummary, ...]
     geo: GeoRecord | None = None  # only for georeferenced sources (see convert.GEO_OFFSET_M)
+    orientation: Orientation | None = None  # None only for summaries built by hand
 
     @property
     def written(self) -> tuple[LevelSummary, ...]:
@@ -118,10 +131,20 @@ class ConversionSummary:
     def from_json(cls, data: dict[str, Any]) -> ConversionSummary:
         """Raises KeyError/TypeError/ValueError on a document of another shape."""
         levels = tuple(_level_from_json(level) for level in data["levels"])
-        values = {f.name: data[f.name] for f in fields(cls) if f.name not in ("levels", "geo")}
+        values = {f.name: data[f.name] for f in fields(cls)
+                  if f.name not in ("levels", "geo", "orientation")}
         values["warnings"] = tuple(str(w) for w in values["warnings"])
         geo = data.get("geo")  # absent from summaries written before geo records
-        return cls(**values, levels=levels, geo=None if geo is None else GeoRecord.from_json(geo))
+        return cls(**values, levels=levels, geo=None if geo is None else GeoRecord.from_json(geo),
+                   orientation=_orientation_from_json(data["orientation"]))
+
+
+def _orientation_from_json(data: dict[str, Any] | None) -> Orientation | None:
+    if data is None:
+        return None
+    return Orientation(axis=str(data["axis"]), source=str(data["source"]),
+                       confidence=float(data["confidence"]),
+                       evidence=tuple(str(e) for e in data["evidence"]))
 
 
 def _level_from_json(data: dict[str, Any]) -> LevelSummary:
