@@ -14,6 +14,7 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
 from multidict import CIMultiDictProxy
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -77,7 +78,7 @@ def forwarded_scheme(headers: CIMultiDictProxy[str]) -> str | None:
     return scheme if scheme in SCHEMES else None
 
 
-def middlewares(trusted_proxies: Sequence[str]) -> list:
+def middlewares(trusted_proxies: Sequence[str]) -> list[Middleware]:
     """A middleware that rewrites request.remote and request.scheme for requests that came
     through a trusted proxy; none at all when no proxy is trusted (the direct-serving case
     pays nothing)."""
@@ -86,7 +87,7 @@ def middlewares(trusted_proxies: Sequence[str]) -> list:
         return []
 
     @web.middleware
-    async def from_trusted_proxy(request: web.Request, handler) -> web.StreamResponse:
+    async def from_trusted_proxy(request: web.Request, handler: Handler) -> web.StreamResponse:
         peer = request.remote
         peer_address = _address(peer) if peer else None
         if peer is None or peer_address is None or not _trusted(peer_address, networks):

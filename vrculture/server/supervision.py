@@ -68,7 +68,7 @@ def start_supervised(
     )
 
 
-def report_failure(task: asyncio.Task) -> None:
+def report_failure(task: asyncio.Task[object]) -> None:
     """Done callback for one-shot tasks: log the exception that ended the task, if any."""
     if task.cancelled():
         return
