@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from vrculture.server.readings import FeedSpec, ReadingError, validate_reading
 from vrculture.server.settings import ConfigError, load_config
-from vrculture.server.storage import AsyncStore, Store, hash_secret
+from vrculture.server.storage import DB_NAME, AsyncStore, Store, hash_secret
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "vrculture" / "schemas"
 
@@ -140,3 +141,20 @@ def test_published_schema_agrees_with_the_validator(kind, reading):
     except ReadingError:
         code_ok = False
     assert schema_ok == code_ok
+
+
+def test_the_database_is_the_owners_alone_whatever_the_umask(tmp_path):
+    """Unlike published files (which follow the umask so a web server can read them), the
+    database holds token hashes and the audit: nobody else on the machine reads it."""
+    old = os.umask(0o022)
+    try:
+        store = Store.open(tmp_path / "data")
+        store.add_feed("street-lights")  # a write: the WAL file exists now
+    finally:
+        os.umask(old)
+    try:
+        written = [p for p in (tmp_path / "data").iterdir() if p.name.startswith(DB_NAME)]
+        assert written and all(p.stat().st_mode & 0o077 == 0 for p in written), \
+            {p.name: oct(p.stat().st_mode) for p in written}
+    finally:
+        store.close()

@@ -18,6 +18,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import sqlite3
 import time
@@ -106,6 +107,9 @@ class Feed:
 
 def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
+    # The database is the server's own (token hashes, curators' audit, readings), never served:
+    # created owner-only whatever the umask; SQLite gives its -wal and -shm files the same mode.
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")  # durable at COMMIT: the 2xx is a promise
