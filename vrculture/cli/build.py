@@ -69,7 +69,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "collection's); a missing text falls back to the default language")
     p.add_argument("--levels", type=_levels, default=LEVELS,
                    help="levels of detail to publish (default: full,high,medium,low)")
-    p.add_argument("--textures", choices=("jpeg", "webp", "ktx2"), default=None,
+    p.add_argument("--textures", choices=("jpeg", "webp", "ktx2", "auto"), default=None,
                    help="texture format (default: jpeg; ktx2 saves GPU memory on headsets but "
                         "encodes ~4 s per 1024 px texture)")
     p.add_argument("--no-compress", action="store_true",
