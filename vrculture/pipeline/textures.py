@@ -33,7 +33,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
 from vrculture.pipeline.model import Texture
 
@@ -98,11 +98,16 @@ def _round_to(value: int, multiple: int) -> int:
 
 def psnr(reference: Image.Image, decoded: Image.Image) -> float | None:
     """Peak signal-to-noise ratio in dB over the reference's channels; None if identical.
-    `decoded` may be larger (block padding): its top-left part is compared."""
-    ref = np.asarray(reference, dtype=np.float32)
+    `decoded` may be larger (block padding): its top-left part is compared. Pillow's
+    difference histogram keeps a 4096 px map at one extra 8-bit image (float arrays of two
+    would take 400 MB)."""
     width, height = reference.size
-    got = np.asarray(decoded.convert(reference.mode), dtype=np.float32)[:height, :width]
-    mse = float(np.mean((got - ref) ** 2))
+    if decoded.size != reference.size:
+        decoded = decoded.crop((0, 0, width, height))
+    difference = ImageChops.difference(reference, decoded.convert(reference.mode))
+    histogram = np.asarray(difference.histogram(), dtype=np.float64).reshape(-1, 256)
+    squares = np.arange(256, dtype=np.float64) ** 2
+    mse = float((histogram * squares).sum() / histogram.sum())
     if mse == 0.0:
         return None
     return round(10.0 * float(np.log10(255.0 ** 2 / mse)), 2)
