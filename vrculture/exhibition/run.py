@@ -38,7 +38,7 @@ from vrculture.pipeline.summary import Bounds
 
 # KTX2 (Basis ETC1S) on the levels a headset loads, which then need 1/8 of the GPU memory of
 # decoded JPEG; JPEG/PNG on "full" (up to 4096 px, the encoder's dearest, desktop only). The
-# demo's cold build costs 1.6-1.9x the all-JPEG one (tools/bench_build.py --formats). README.
+# demo's cold build costs 1.5-1.6x the all-JPEG one (tools/bench_build.py --formats). README.
 DEFAULT_TEXTURES = "auto"
 DEFAULT_MAX_LEVEL_RESTRICTED = "medium"
 MIN_SIZE_M = 0.01  # the layout's smallest footprint side: a flat object still takes room
