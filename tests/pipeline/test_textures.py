@@ -117,3 +117,17 @@ def test_texture_stats_survive_the_summary_json_and_old_summaries_still_load(tmp
     for level in document["levels"]:
         del level["textures"]  # written before the field existed (a cached entry)
     assert ConversionSummary.from_json(document).levels[0].textures == ()
+
+
+def test_a_level_asking_for_the_same_ktx2_texture_repeats_the_previous_one(tmp_path):
+    # 1003 px asks for 1003 on "high" and "medium"; KTX2 stores 1004 (blocks of 4), which
+    # must not make "medium" look sharper than "high" and be written again.
+    sphere = textured_sphere(size_px=8)
+    sphere.materials[0].base_color_texture = Texture(_photo_like(1003, 1003), "odd")
+    source = SourceModel(model=sphere, kind="model", default_up="+Y", format="obj",
+                         already_metric=True)
+    summary = convert_model(source, tmp_path, "odd",
+                            ConvertSettings(levels=("high", "medium"), textures="ktx2"))
+    high, medium = summary.levels
+    assert high.written and high.textures[0].width == 1004
+    assert medium.same_as == "high"

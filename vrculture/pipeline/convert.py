@@ -258,6 +258,7 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
             encoded[key] = encode_texture(texture, options, normal_map=normal, colour=colour)
         return encoded[key]
 
+    asked_px: dict[str, int] = {}  # written level -> the texture size it asked for
     current = model
     error = 0.0  # measured distance from the source's surface to this level's, metres
     simplifier_error = 0.0  # meshoptimizer's own metric (attributes folded in), summed
@@ -267,7 +268,8 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
         texture_px = min(px_budget, largest_px)
         previous = written[-1] if written else None
         encoding = level_format(settings.textures, name)
-        if (previous and target >= previous.triangles and texture_px >= previous.texture_px
+        # Compared with the size the previous level asked for: KTX2 rounds sizes to blocks.
+        if (previous and target >= previous.triangles and texture_px >= asked_px[previous.name]
                 and (not textures or level_format(settings.textures, previous.name) == encoding)):
             levels.append(previous.repeated_as(name))
             continue
@@ -301,6 +303,7 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
         )
         levels.append(entry)
         written.append(entry)
+        asked_px[name] = texture_px
 
     summary = ConversionSummary(
         source=source_label, stem=stem, kind=source_model.kind, format=source_model.format,
