@@ -7,7 +7,12 @@ Times are wall-clock seconds (time.perf_counter), each build in a fresh folder w
 cache for "cold". Anchors measured in the same run, so the ratios hold across machines:
   convert  = the converter alone, one process, every source of the collection (convert_file),
   hash     = reading and sha256-hashing every source byte (the least a cache check must do).
+Texture formats (`--formats`, or alone with `--formats-only`): cold builds of the demo with
+each texture format, alternated and repeated (median), wall and CPU seconds (this process and
+its workers, resource.getrusage), the ratio to the JPEG build against the goal of 2x, and the
+quality every texture reached (PSNR against the source at that size, from the build report).
 Run: .venv/bin/python tools/bench_build.py [--jobs 2] [--no-corpus] [--json out.json]
+     .venv/bin/python tools/bench_build.py --formats-only [--repeat 3]
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import resource
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -83,6 +90,64 @@ def twenty_objects(folder: Path) -> Path:
     return folder
 
 
+FORMATS_COMPARED = ("jpeg", "ktx2", "auto")
+FORMAT_GOAL = 2.0  # a KTX2 build within 2x of the JPEG one (issue 11)
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its reaped children (the build's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def texture_formats(collection: Path, work: Path, jobs: int, repeat: int) -> dict:
+    """Cold builds per texture format, alternated so load on the machine hits each alike."""
+    runs: dict[str, list[tuple[float, float]]] = {fmt: [] for fmt in FORMATS_COMPARED}
+    reports: dict[str, dict] = {}
+    for round_ in range(repeat):
+        for fmt in FORMATS_COMPARED:
+            bundle = work / f"formats-{fmt}-{round_}" / "bundle"
+            cpu = cpu_seconds()
+            started = time.perf_counter()
+            result = build(BuildOptions(collection, bundle, jobs=jobs, textures=fmt, quiet=True))
+            wall = time.perf_counter() - started
+            if result.exit_code != 0:
+                raise SystemExit(f"{fmt} build failed: {result.report['issues'][:3]}")
+            runs[fmt].append((wall, cpu_seconds() - cpu))
+            reports[fmt] = result.report
+    medians = {fmt: {"wall_s": statistics.median(w for w, _ in times),
+                     "cpu_s": statistics.median(c for _, c in times)}
+               for fmt, times in runs.items()}
+    textures = {fmt: [{"object": item["id"], "level": level["name"], **texture}
+                      for item in report["objects"] for level in item.get("levels", [])
+                      if level["written"] for texture in level["textures"]]
+                for fmt, report in reports.items()}
+    return {"repeat": repeat, "jobs": jobs, "medians": medians, "textures": textures,
+            "totals": {fmt: report["totals"] for fmt, report in reports.items()}}
+
+
+def print_formats(row: dict) -> None:
+    medians = row["medians"]
+    anchor = medians["jpeg"]
+    print(f"\n== demo cold build per texture format (median of {row['repeat']}, "
+          f"--jobs {row['jobs']}; goal: KTX2 within {FORMAT_GOAL:.0f}x of JPEG)")
+    for fmt, m in medians.items():
+        wall_ratio = m["wall_s"] / anchor["wall_s"]
+        cpu_ratio = m["cpu_s"] / anchor["cpu_s"]
+        verdict = "" if fmt == "jpeg" else (
+            "  meets the goal" if wall_ratio <= FORMAT_GOAL else "  OVER the goal")
+        gpu = sum(t["gpu_texture_bytes"] for t in row["totals"][fmt].values())
+        print(f"  {fmt:5} wall {m['wall_s']:6.2f} s = {wall_ratio:4.2f}x   cpu {m['cpu_s']:6.2f} s"
+              f" = {cpu_ratio:4.2f}x   GPU textures, all levels {gpu / 2**20:5.1f} MB{verdict}")
+    for fmt, textures in row["textures"].items():
+        print(f"  {fmt} textures (PSNR against the source at that size):")
+        for t in textures:
+            quality = "lossless" if t["psnr"] is None else f"{t['psnr']:.1f} dB"
+            print(f"    {t['object']:22} {t['level']:6} {t['format']:4} {t['width']:>5}x"
+                  f"{t['height']:<5} {t['bytes'] / 1024:7.0f} KB  {quality}")
+
+
 def print_row(row: dict) -> None:
     print(f"\n== {row['name']} ({row['objects']} objects)")
     print(f"  cold build {row['cold_s']:7.2f} s   = {row['cold_s'] / row['anchor_convert_s']:.2f}"
@@ -106,10 +171,22 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--no-corpus", action="store_true")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--formats", action="store_true",
+                        help="also compare cold demo builds per texture format")
+    parser.add_argument("--formats-only", action="store_true",
+                        help="only compare cold demo builds per texture format")
+    parser.add_argument("--repeat", type=int, default=3, help="builds per format (median)")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-build-") as tmp:
         work = Path(tmp)
+        if args.formats or args.formats_only:
+            formats = texture_formats(ROOT / "assets" / "demo", work, args.jobs, args.repeat)
+            print_formats(formats)
+            if args.formats_only:
+                if args.json:
+                    args.json.write_text(json.dumps(formats, indent=1))
+                return
         rows.append(measure("demo", ROOT / "assets" / "demo", work, args.jobs))
         rows.append(measure("twenty objects", twenty_objects(work / "twenty-src"), work,
                             args.jobs))

@@ -18,6 +18,10 @@ normals written by trimesh), twice: `-cc` as is (no simplification: its cheapest
 `-cc -si R` simplified to our full level's 500k budget (the same level we make first).
 CPU and peak memory (max RSS) per process come from /usr/bin/time.
 
+Where the bytes go: per file, the JSON chunk and each compressed stream (POSITION, NORMAL,
+TEXCOORD_0, COLOR_0, indices) of both files, and the size ratio over the streams both write
+(gltfpack drops UVs that no texture uses, e.g. beast.obj's).
+
 Targets: full-level size ratio <= 1.0; chain CPU ratio <= 2.0 on the big meshes.
 """
 
@@ -78,6 +82,32 @@ def glb_geometry(path: Path) -> tuple[int, int]:
     triangles = sum(gltf["accessors"][p["indices"]]["count"] // 3
                     for mesh in gltf.get("meshes", []) for p in mesh["primitives"])
     return len(data) - images, triangles
+
+
+STREAMS = ("json", "POSITION", "NORMAL", "TEXCOORD_0", "COLOR_0", "indices")
+
+
+def glb_streams(path: Path) -> dict[str, int]:
+    """Bytes of a GLB's JSON chunk and of each vertex/index stream as stored (compressed)."""
+    data = path.read_bytes()
+    json_length = struct.unpack_from("<I", data, 12)[0]
+    gltf = json.loads(data[20:20 + json_length])
+    sizes: dict[str, int] = {"json": json_length}
+    seen: set[int] = set()
+    for mesh in gltf.get("meshes", []):
+        for primitive in mesh["primitives"]:
+            named = [*primitive["attributes"].items(), ("indices", primitive.get("indices"))]
+            for name, accessor in named:
+                if accessor is None:
+                    continue
+                view_index = gltf["accessors"][accessor]["bufferView"]
+                if view_index in seen:
+                    continue
+                seen.add(view_index)
+                view = gltf["bufferViews"][view_index]
+                stored = view.get("extensions", {}).get("EXT_meshopt_compression", view)
+                sizes[name] = sizes.get(name, 0) + stored["byteLength"]
+    return sizes
 
 
 def ours(source: Path, out: Path, *extra: str) -> list[str]:
@@ -151,7 +181,11 @@ def full_level(source: Path, work: Path, name: str, repeat: int) -> dict:
     pack_cpu, _ = measure(gltfpack(plain, packed), repeat)
     ours_bytes, ours_tris = glb_geometry(ours_glb)
     pack_bytes, pack_tris = glb_geometry(packed)
+    streams, pack_streams = glb_streams(ours_glb), glb_streams(packed)
+    shared = [key for key in streams if key in pack_streams]
     return {"file": name, "triangles": ours_tris, "gltfpack_triangles": pack_tris,
+            "streams": streams, "gltfpack_streams": pack_streams,
+            "shared_ratio": sum(streams[k] for k in shared) / sum(pack_streams[k] for k in shared),
             "bytes": ours_bytes, "gltfpack_bytes": pack_bytes,
             "size_ratio": ours_bytes / pack_bytes, "cpu": ours_cpu, "gltfpack_cpu": pack_cpu,
             "cpu_ratio": ours_cpu / pack_cpu, "peak_mb": ours_rss}
@@ -226,6 +260,14 @@ def print_tables(rows: list[dict], chains: list[dict]) -> None:
     worst = max(r["size_ratio"] for r in rows)
     print(f"\nsize target (every file <= 1.0): {'met' if worst <= 1.0 else 'MISSED'} "
           f"(worst {worst:.3f})\n")
+    print("## Where the bytes go: ours / gltfpack per stream (bytes as stored)\n")
+    print("| file | " + " | ".join(STREAMS) + " | ratio on shared streams |")
+    print("|---|" + "---|" * (len(STREAMS) + 1))
+    for r in rows:
+        cells = [f"{r['streams'][k]}/{r['gltfpack_streams'].get(k, 0)}"
+                 if k in r["streams"] or k in r["gltfpack_streams"] else "" for k in STREAMS]
+        print(f"| {r['file']} | " + " | ".join(cells) + f" | {r['shared_ratio']:.3f} |")
+    print()
     print("## Big meshes: our whole level chain vs gltfpack -cc one level (CPU s, process)\n")
     print("| file | source tris | our levels | CPU ours (4 levels) | gltfpack -cc | ratio | "
           "gltfpack -cc -si (our full level) | ratio | peak MB ours | peak MB gltfpack |")

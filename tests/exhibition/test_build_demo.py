@@ -141,3 +141,17 @@ def test_totals_and_budget(demo_bundle: Path) -> None:
     assert report["budget"]["fits"] is True
     assert report["budget"]["triangles"] > totals["low"]["triangles"]  # scenery counted too
     assert report["counts"]["built"] == 6 and report["counts"]["failed"] == 0
+
+
+def test_headset_levels_default_to_ktx2_and_full_to_jpeg(demo_bundle: Path) -> None:
+    manifest = load_json(demo_bundle / "exhibition.json")
+    vase = next(o for o in manifest["objects"] if o["id"] == "fajansvas")
+    formats = {lv["name"]: lv["texture_format"] for lv in vase["levels"]}
+    assert formats == {"low": "ktx2", "medium": "ktx2", "high": "ktx2", "full": "jpeg"}
+    high = next(lv for lv in vase["levels"] if lv["name"] == "high")
+    assert "KHR_texture_basisu" in glb_json(demo_bundle / high["url"])["extensionsRequired"]
+    report = load_json(report_path(demo_bundle))
+    assert report["settings"]["textures"] == "auto"
+    item = next(o for o in report["objects"] if o["id"] == "fajansvas")
+    textures = [t for lv in item["levels"] if lv["written"] for t in lv["textures"]]
+    assert textures and all(t["psnr"] > 25.0 for t in textures)  # the quality reached

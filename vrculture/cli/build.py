@@ -69,9 +69,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "collection's); a missing text falls back to the default language")
     p.add_argument("--levels", type=_levels, default=LEVELS,
                    help="levels of detail to publish (default: full,high,medium,low)")
-    p.add_argument("--textures", choices=("jpeg", "webp", "ktx2"), default=None,
-                   help="texture format (default: jpeg; ktx2 saves GPU memory on headsets but "
-                        "encodes ~4 s per 1024 px texture)")
+    p.add_argument("--textures", choices=("jpeg", "webp", "ktx2", "auto"), default=None,
+                   help="texture format (default: auto = ktx2 on the high, medium and low "
+                        "levels a headset loads, jpeg/png on full; ktx2 needs 1/8 of the GPU "
+                        "memory but encodes ~0.8 s per 1024 px texture)")
     p.add_argument("--no-compress", action="store_true",
                    help="no EXT_meshopt_compression / KHR_mesh_quantization")
     p.add_argument("--max-level-restricted", choices=LEVELS, default=None,

@@ -29,7 +29,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--out", required=True, type=Path, metavar="OUT_DIR")
     parser.add_argument("--levels", default="full,high,medium,low",
                         help="comma-separated subset of full,high,medium,low")
-    parser.add_argument("--textures", default="jpeg", choices=("jpeg", "webp", "ktx2"))
+    parser.add_argument("--textures", default="jpeg", choices=("jpeg", "webp", "ktx2", "auto"))
     parser.add_argument("--units", choices=("mm", "cm", "m"),
                         help="the source's units (default: guessed from its size)")
     parser.add_argument("--height-m", type=float, metavar="H",

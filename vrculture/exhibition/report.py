@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from vrculture.exhibition.issues import IssueList
 from vrculture.exhibition.records import Collection
 from vrculture.exhibition.totals import budget_check
 from vrculture.exhibition.version import VERSION
+from vrculture.pipeline.summary import LevelSummary
 
 if TYPE_CHECKING:
     from vrculture.exhibition.run import BuildOptions, Outcome
@@ -20,6 +22,12 @@ if TYPE_CHECKING:
 GENERATOR = f"vrculture {VERSION}"
 LEVEL_FIELDS = ("name", "written", "same_as", "bytes", "triangles", "texture_px",
                 "texture_bytes", "gpu_texture_bytes", "error", "method")
+
+
+def _level_json(level: LevelSummary) -> dict[str, object]:
+    values: dict[str, object] = {key: getattr(level, key) for key in LEVEL_FIELDS}
+    values["textures"] = [asdict(texture) for texture in level.textures]  # with their PSNR
+    return values
 
 
 def now_utc() -> str:
@@ -64,7 +72,7 @@ def build_report(collection: Collection, options: BuildOptions, outcomes: list[O
             item["warnings"] = list(outcome.result.warnings)
             if summary.orientation is not None:  # the up axis, where it came from, how sure
                 item["orientation"] = summary.as_json()["orientation"]
-            item["levels"] = [{k: getattr(lv, k) for k in LEVEL_FIELDS} for lv in summary.levels]
+            item["levels"] = [_level_json(lv) for lv in summary.levels]
         per_object.append(item)
     invalid = sorted({i.record or "" for i in issues.errors} - {o.record.id for o in outcomes})
     warnings = [str(i) for i in issues.warnings]

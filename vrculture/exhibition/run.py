@@ -40,9 +40,10 @@ from vrculture.pipeline.convert import ConvertSettings
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.summary import Bounds
 
-# JPEG/PNG: the build stays fast (KTX2/Basis costs ~4 s per 1024² texture) and every browser
-# decodes it; the low level's 512 px textures keep a Quest inside its memory budget. See README.
-DEFAULT_TEXTURES = "jpeg"
+# KTX2 (Basis ETC1S) on the levels a headset loads, which then need 1/8 of the GPU memory of
+# decoded JPEG; JPEG/PNG on "full" (up to 4096 px, the encoder's dearest, desktop only). The
+# demo's cold build costs 1.5-1.6x the all-JPEG one (tools/bench_build.py --formats). README.
+DEFAULT_TEXTURES = "auto"
 MIN_SIZE_M = 0.01  # the layout's smallest footprint side: a flat object still takes room
 
 

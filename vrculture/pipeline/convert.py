@@ -32,6 +32,7 @@ from vrculture.pipeline.summary import (
     GeoRecord,
     LevelSummary,
     Orientation,
+    TextureStats,
 )
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ GEO_OFFSET_M = 1_000.0
 @dataclass(frozen=True)
 class ConvertSettings:
     levels: tuple[str, ...] = ("full", "high", "medium", "low")
-    textures: str = "jpeg"  # "jpeg" (JPEG opaque / PNG alpha) | "webp" | "ktx2"
+    # "jpeg" (JPEG opaque / PNG alpha) | "webp" | "ktx2" | "auto" (KTX2 except on "full")
+    textures: str = "jpeg"
     units: str | None = None  # "mm" | "cm" | "m"; None = metres / the source's own
     height_m: float | None = None  # real height of the object, overrides units
     up: str | None = None  # "+Y", "+Z", "-Y", "+X", ...; None = the format's default
@@ -226,7 +228,12 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
                    settings: ConvertSettings, source_label: str,
                    _started: float | None) -> ConversionSummary:
     from vrculture.pipeline.atomic import write_atomic
-    from vrculture.pipeline.textures import TextureOptions, encode_texture
+    from vrculture.pipeline.textures import (
+        EncodedImage,
+        TextureOptions,
+        encode_texture,
+        level_format,
+    )
     from vrculture.pipeline.transforms.deviation import surface_deviation
     from vrculture.pipeline.transforms.normalise import NormaliseOptions, normalise
     from vrculture.pipeline.transforms.normals import repair_normals
@@ -273,6 +280,17 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
     ordered = [name for name in LEVELS if name in settings.levels]
     levels: list[LevelSummary] = []
     written: list[LevelSummary] = []
+    # Levels whose budget exceeds a texture's size encode it alike: encode it once.
+    encoded: dict[tuple[int, str, int], EncodedImage] = {}
+
+    def encode(texture: Texture, options: TextureOptions) -> EncodedImage:
+        key = (id(texture), options.format, min(options.max_px, max(texture.image.size)))
+        if key not in encoded:
+            normal, colour = roles[id(texture)]
+            encoded[key] = encode_texture(texture, options, normal_map=normal, colour=colour)
+        return encoded[key]
+
+    asked_px: dict[str, int] = {}  # written level -> the texture size it asked for
     current = model
     error = 0.0  # measured distance from the source's surface to this level's, metres
     simplifier_error = 0.0  # meshoptimizer's own metric (attributes folded in), summed
@@ -282,7 +300,10 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
         target = min(budget, source_triangles)
         texture_px = min(px_budget, largest_px)
         previous = written[-1] if written else None
-        if previous and target >= previous.triangles and texture_px >= previous.texture_px:
+        encoding = level_format(settings.textures, name)
+        # Compared with the size the previous level asked for: KTX2 rounds sizes to blocks.
+        if (previous and target >= previous.triangles and texture_px >= asked_px[previous.name]
+                and (not textures or level_format(settings.textures, previous.name) == encoding)):
             levels.append(previous.repeated_as(name))
             continue
         if current.triangle_count > target:
@@ -293,9 +314,8 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
             warnings += [f"{name}: {w}" for w in result.warnings]
             error = surface_deviation(model, current)
         level_model = optimize(repair_normals(current))
-        texture_options = TextureOptions(format=settings.textures, max_px=px_budget)
-        images = {id(t): encode_texture(t, texture_options, normal_map=roles[id(t)][0],
-                                        colour=roles[id(t)][1]) for t in textures}
+        texture_options = TextureOptions(format=encoding, max_px=px_budget)
+        images = {id(t): encode(t, texture_options) for t in textures}
         glb = write_glb(level_model, images, WriterOptions(compress=settings.compress))
         file_name = f"{stem}.{name}.glb"
         write_atomic(out_dir / file_name, glb.data)
@@ -309,12 +329,15 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
             texture_bytes=sum(len(i.data) for i in images.values()),
             gpu_texture_bytes=sum(i.gpu_bytes for i in images.values()),
             texture_format="+".join(formats) if formats else "none",
+            textures=tuple(TextureStats(i.format, i.width, i.height, len(i.data), i.psnr)
+                           for i in images.values()),
             compression="meshopt" if settings.compress else "none",
             extensions_required=tuple(glb.extensions_required),
             bounds=Bounds(_rounded(lo), _rounded(hi)), method=method,
         )
         levels.append(entry)
         written.append(entry)
+        asked_px[name] = texture_px
 
     summary = ConversionSummary(
         source=source_label, stem=stem, kind=source_model.kind, format=source_model.format,

@@ -27,6 +27,17 @@ class Bounds:
 
 
 @dataclass(frozen=True)
+class TextureStats:
+    """One texture as a level stores it, and the quality it reached."""
+
+    format: str  # "jpeg" | "png" | "webp" | "ktx2"
+    width: int
+    height: int
+    bytes: int
+    psnr: float | None  # dB against the source resized to this level; None = lossless
+
+
+@dataclass(frozen=True)
 class LevelSummary:
     """One level of detail; a level not written (`written` False) repeats the level it is the
     same as (`same_as`), whose file the viewer loads instead."""
@@ -49,6 +60,7 @@ class LevelSummary:
     # How the level was simplified: "source" (not at all), "attributes", "across-seams" or
     # "sloppy" (the least faithful method along the chain; transforms/simplify.py).
     method: str = "source"
+    textures: tuple[TextureStats, ...] = ()
 
     def repeated_as(self, name: str) -> LevelSummary:
         """This level standing in for `name` (nothing smaller to write there)."""
@@ -148,7 +160,8 @@ def _orientation_from_json(data: dict[str, Any] | None) -> Orientation | None:
 
 
 def _level_from_json(data: dict[str, Any]) -> LevelSummary:
-    values = {f.name: data[f.name] for f in fields(LevelSummary)}
+    values = {f.name: data[f.name] for f in fields(LevelSummary) if f.name != "textures"}
+    values["textures"] = tuple(TextureStats(**texture) for texture in data.get("textures", ()))
     bounds = data["bounds"]
     values["bounds"] = Bounds(_vector(bounds["min"]), _vector(bounds["max"]))
     values["extensions_required"] = tuple(str(e) for e in data["extensions_required"])
