@@ -25,6 +25,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from vrculture.cli import main
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
+from vrculture.server.connections import RepeatFilter
 from vrculture.server.storage import Store
 from vrculture.server.tls import (
     VALID_DAYS,
@@ -38,13 +39,17 @@ from .bundle_factory import make_bundle
 
 
 @pytest.fixture(autouse=True)
-def _access_log_level_restored():
-    """`serve` run in this process quiets aiohttp.access for good; tests after it (the admin
-    log check) need it as it was."""
+def _logging_restored():
+    """`serve` run in this process configures logging for good: it quiets aiohttp.access and
+    puts a RepeatFilter on the root logger's handlers, which here are pytest's own and live for
+    the whole session. Tests after it (log checks that repeat one message) need both undone."""
     access = logging.getLogger("aiohttp.access")
     level = access.level
     yield
     access.setLevel(level)
+    for handler in logging.getLogger().handlers:
+        for repeat in [f for f in handler.filters if isinstance(f, RepeatFilter)]:
+            handler.removeFilter(repeat)
 
 
 def test_feeds_add_rotate_list_remove(tmp_path, capsys):
