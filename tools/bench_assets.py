@@ -78,6 +78,29 @@ def _hashed(folder: Path, stem: str, ext: str, data: bytes) -> str:
     return name
 
 
+LEVEL_FIELDS = {"triangles": 1, "texture_px": 0, "gpu_texture_bytes": 0}
+
+
+def _write_manifest(bundle: Path, levels: list[dict[str, object]]) -> None:
+    """A valid exhibition.json with one object whose levels are the benchmark's files."""
+    manifest = {
+        "schema_version": 1, "id": "bench", "generator": "tools/bench_assets.py",
+        "default_language": "en", "languages": ["en"], "title": {"en": "bench"},
+        "entrance": {"position": [0, 0, 0], "yaw": 0}, "rooms": [], "tours": [],
+        "smart_exhibits": [], "feeds": {}, "totals": {},
+        "objects": [{
+            "id": "bench", "kind": "model", "title": {"en": "bench"},
+            "rights": {"id": "CC0-1.0", "uri": "https://creativecommons.org/publicdomain/zero/"
+                       "1.0/", "free_reuse": True},
+            "bounds": {"min": [0, 0, 0], "max": [1, 1, 1]},
+            "placement": {"room": "hall", "position": [0, 0, 0], "yaw": 0,
+                          "footprint": [0, 0, 1, 1]},
+            "levels": levels,
+        }],
+    }
+    (bundle / "exhibition.json").write_text(json.dumps(manifest))
+
+
 def make_files(work: Path) -> tuple[Path, dict[str, str]]:
     """A valid bundle holding the three files; returns it and each file's relative path."""
     bundle = work / "bundle"
@@ -92,26 +115,10 @@ def make_files(work: Path) -> tuple[Path, dict[str, str]]:
     text = json.dumps(record).encode()[: SIZES["20kb"]]
     text = text + b" " * (SIZES["20kb"] - len(text))
     names["20kb"] = "objects/bench/" + _hashed(objects, "bench.meta", "json", text)
-    level = {"triangles": 1, "texture_px": 0, "gpu_texture_bytes": 0}
-    manifest = {
-        "schema_version": 1, "id": "bench", "generator": "tools/bench_assets.py",
-        "default_language": "en", "languages": ["en"], "title": {"en": "bench"},
-        "entrance": {"position": [0, 0, 0], "yaw": 0}, "rooms": [], "tours": [],
-        "smart_exhibits": [], "feeds": {}, "totals": {},
-        "objects": [{
-            "id": "bench", "kind": "model", "title": {"en": "bench"},
-            "rights": {"id": "CC0-1.0", "uri": "https://creativecommons.org/publicdomain/zero/"
-                       "1.0/", "free_reuse": True},
-            "bounds": {"min": [0, 0, 0], "max": [1, 1, 1]},
-            "placement": {"room": "hall", "position": [0, 0, 0], "yaw": 0,
-                          "footprint": [0, 0, 1, 1]},
-            "levels": [
-                {"name": "medium", "url": names["5mb"], "bytes": SIZES["5mb"], **level},
-                {"name": "high", "url": names["50mb"], "bytes": SIZES["50mb"], **level},
-            ],
-        }],
-    }
-    (bundle / "exhibition.json").write_text(json.dumps(manifest))
+    _write_manifest(bundle, [
+        {"name": "medium", "url": names["5mb"], "bytes": SIZES["5mb"], **LEVEL_FIELDS},
+        {"name": "high", "url": names["50mb"], "bytes": SIZES["50mb"], **LEVEL_FIELDS},
+    ])
     return bundle, names
 
 
@@ -305,23 +312,8 @@ def make_small_bundle(work: Path) -> tuple[Path, dict[str, str]]:
     text = json.dumps({"records": [{"id": f"r{i}", "title": "x" * 40} for i in range(260)]})
     text = text.encode()[: RECIPE_FILES["20kb"]].ljust(RECIPE_FILES["20kb"])
     names = {"2kb": glb, "20kb": "objects/bench/" + _hashed(objects, "bench.meta", "json", text)}
-    manifest = {
-        "schema_version": 1, "id": "bench", "generator": "tools/bench_assets.py",
-        "default_language": "en", "languages": ["en"], "title": {"en": "bench"},
-        "entrance": {"position": [0, 0, 0], "yaw": 0}, "rooms": [], "tours": [],
-        "smart_exhibits": [], "feeds": {}, "totals": {},
-        "objects": [{
-            "id": "bench", "kind": "model", "title": {"en": "bench"},
-            "rights": {"id": "CC0-1.0", "uri": "https://creativecommons.org/publicdomain/zero/"
-                       "1.0/", "free_reuse": True},
-            "bounds": {"min": [0, 0, 0], "max": [1, 1, 1]},
-            "placement": {"room": "hall", "position": [0, 0, 0], "yaw": 0,
-                          "footprint": [0, 0, 1, 1]},
-            "levels": [{"name": "low", "url": glb, "bytes": RECIPE_FILES["2kb"],
-                        "triangles": 1, "texture_px": 0, "gpu_texture_bytes": 0}],
-        }],
-    }
-    (bundle / "exhibition.json").write_text(json.dumps(manifest))
+    _write_manifest(bundle, [
+        {"name": "low", "url": glb, "bytes": RECIPE_FILES["2kb"], **LEVEL_FIELDS}])
     return bundle, names
 
 
