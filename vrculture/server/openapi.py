@@ -187,7 +187,7 @@ def document() -> dict[str, Any]:
                 "one object's (or smart exhibit's) record", [EXHIBITION, OBJECT],
                 {"type": "object"}, NOT_FOUND)},
             "/api/search": {"get": _json(
-                "full-text search over titles, creators and descriptions",
+                "full-text search over titles, creators and descriptions (parts of words too)",
                 [_param("q", "query", {"type": "string", "minLength": 1, "maxLength": 200,
                                        "pattern": "\\S"}),
                  _param("lang", "query", {"type": "string",

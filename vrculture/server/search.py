@@ -1,10 +1,16 @@
 """Full-text search over every exhibition's objects: titles, creators, descriptions, in every
 language of the manifests (SQLite FTS5, rebuilt in memory whenever the exhibitions change).
 
-The tokenizer is `unicode61 remove_diacritics 0`: case is folded for all of Unicode (Å = å)
-but diacritics are kept, because in Swedish å, ä and ö are letters of their own ("får" (sheep)
-is not "far" (father)). Query terms are lowered with str.lower, not casefold: casefold turns
-"ß" into "ss", which the tokenizer does not, so German words would stop matching.
+Swedish compounds: "kanin" must find "Stanfordkaninen", so every row is indexed twice, in a
+word index (`unicode61 remove_diacritics 0`) for whole-word and prefix hits and in a `trigram`
+index for hits inside a word. A hit ranks by how each query term matched (whole word before
+prefix before part of a word), then by bm25. Terms shorter than three characters can only match
+as word prefixes (a trigram index cannot look them up).
+
+Case is folded for all of Unicode (Å = å) but diacritics are kept by both tokenizers, because
+in Swedish å, ä and ö are letters of their own ("får" (sheep) is not "far" (father), "kanna"
+(jug) is not "känna" (to feel)). Query terms are lowered with str.lower, not casefold: casefold
+turns "ß" into "ss", which the tokenizers do not, so German words would stop matching.
 """
 
 from __future__ import annotations
@@ -54,26 +60,75 @@ def _rows(exhibition: LoadedExhibition) -> Iterator[tuple[str, str, str, str, st
             )
 
 
+COLUMNS = ("exhibition UNINDEXED, object UNINDEXED, kind UNINDEXED, lang UNINDEXED,"
+           " title, creator, description")
+WEIGHTS = "10.0, 5.0, 1.0"  # bm25 weights of title, creator, description
+MIN_TRIGRAM_CHARS = 3
+MAX_CANDIDATES = 2000  # per term and kind of match: bounds the work of a very common term
+SNIPPET_WORDS = 16
+
+# How a term matched a row; a row's rank is the sum over the query's terms.
+WHOLE_WORD, PREFIX, INSIDE_WORD = 0, 1, 2
+
+
 def build_index(exhibitions: list[LoadedExhibition]) -> sqlite3.Connection:
+    """Two FTS5 tables over the same rows with the same rowids: words and trigrams."""
     conn = sqlite3.connect(":memory:", check_same_thread=False)
-    conn.execute(
-        "CREATE VIRTUAL TABLE docs USING fts5("
-        " exhibition UNINDEXED, object UNINDEXED, kind UNINDEXED, lang UNINDEXED,"
-        " title, creator, description,"
-        " tokenize = 'unicode61 remove_diacritics 0')"
-    )
+    conn.execute(f"CREATE VIRTUAL TABLE words USING fts5({COLUMNS},"
+                 " tokenize = 'unicode61 remove_diacritics 0')")
+    conn.execute(f"CREATE VIRTUAL TABLE grams USING fts5({COLUMNS}, tokenize = 'trigram')")
+    rowid = 0
     for exhibition in exhibitions:
-        conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)", _rows(exhibition))
+        for row in _rows(exhibition):
+            rowid += 1
+            conn.execute("INSERT INTO words(rowid, exhibition, object, kind, lang, title, creator,"
+                         " description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (rowid, *row))
+            conn.execute("INSERT INTO grams(rowid, exhibition, object, kind, lang, title, creator,"
+                         " description) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (rowid, *row))
     conn.commit()
     return conn
 
 
+def query_terms(text: str) -> list[str]:
+    """The words of a query, lowered; nothing else of the visitor's text reaches FTS5."""
+    return re.findall(r"\w+", text.lower())[:MAX_TERMS]
+
+
 def fts_query(text: str) -> str | None:
     """A safe FTS5 expression: every word must occur (as a prefix), operators are not passed."""
-    terms = re.findall(r"\w+", text.lower())[:MAX_TERMS]
+    terms = query_terms(text)
     if not terms:
         return None
     return " ".join(f'"{term}"*' for term in terms)
+
+
+def _term_matches(conn: sqlite3.Connection, term: str, where: str,
+                  params: list[Any]) -> dict[int, tuple[int, float]]:
+    """rowid -> (how the term matched, bm25) for the best kind of match of one term."""
+    # A term is \w+ only, so quoting it makes a plain FTS5 string: no operator, no column.
+    lookups = [(WHOLE_WORD, "words", f'"{term}"'), (PREFIX, "words", f'"{term}"*')]
+    if len(term) >= MIN_TRIGRAM_CHARS:
+        lookups.append((INSIDE_WORD, "grams", f'"{term}"'))
+    found: dict[int, tuple[int, float]] = {}
+    for tier, table, expression in lookups:
+        sql = (f"SELECT rowid, bm25({table}, {WEIGHTS}) FROM {table} WHERE {table} MATCH ?"
+               f"{where} ORDER BY bm25({table}, {WEIGHTS}) LIMIT {MAX_CANDIDATES}")
+        for rowid, rank in conn.execute(sql, [expression, *params]):
+            found.setdefault(rowid, (tier, rank))
+    return found
+
+
+def snippet(text: str, terms: list[str]) -> str:
+    """Up to SNIPPET_WORDS words of text around the first word that contains a term."""
+    words = list(re.finditer(r"\S+", text))
+    if not words:
+        return ""
+    first = next((i for i, w in enumerate(words)
+                  if any(term in w.group().lower() for term in terms)), 0)
+    start = max(0, min(first - 3, len(words) - SNIPPET_WORDS))
+    end = min(len(words), start + SNIPPET_WORDS)
+    part = text[words[start].start():words[end - 1].end()]
+    return ("…" if start > 0 else "") + part + ("…" if end < len(words) else "")
 
 
 def search(
@@ -84,31 +139,42 @@ def search(
     exhibition: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> list[dict[str, Any]]:
-    expression = fts_query(text)
-    if expression is None:
+    terms = query_terms(text)
+    if not terms:
         return []
-    sql = ("SELECT exhibition, object, kind, lang, title, creator,"
-           " snippet(docs, 6, '', '', '…', 16), bm25(docs, 10.0, 5.0, 1.0)"
-           " FROM docs WHERE docs MATCH ?")
-    params: list[Any] = [expression]
+    where, params = "", []
     if lang:
-        sql += " AND (lang = ? OR lang LIKE ?)"
+        where += " AND (lang = ? OR lang LIKE ?)"
         params += [lang, f"{lang}-%"]
     if exhibition:
-        sql += " AND exhibition = ?"
+        where += " AND exhibition = ?"
         params.append(exhibition)
-    sql += " ORDER BY bm25(docs, 10.0, 5.0, 1.0) LIMIT ?"
-    params.append(limit * 4)  # one object can match in several languages
+    # Every term must match a row, each in its best way.
+    ranked: dict[int, tuple[int, float]] | None = None
+    for term in dict.fromkeys(terms):
+        found = _term_matches(conn, term, where, params)
+        if ranked is None:
+            ranked = found
+        else:
+            ranked = {rowid: (ranked[rowid][0] + found[rowid][0],
+                              ranked[rowid][1] + found[rowid][1])
+                      for rowid in ranked.keys() & found.keys()}
+        if not ranked:
+            return []
+    assert ranked is not None
+    order = sorted(ranked, key=lambda rowid: (ranked[rowid], rowid))
     seen: set[tuple[str, str]] = set()
     hits = []
-    for row in conn.execute(sql, params):
+    for rowid in order:
+        row = conn.execute("SELECT exhibition, object, kind, lang, title, creator, description"
+                           " FROM words WHERE rowid = ?", (rowid,)).fetchone()
         key = (row[0], row[1])
-        if key in seen:
+        if key in seen:  # one object can match in several languages: its best row counts
             continue
         seen.add(key)
         hits.append({
             "exhibition": row[0], "object": row[1], "kind": row[2], "lang": row[3],
-            "title": row[4], "creator": row[5] or None, "snippet": row[6],
+            "title": row[4], "creator": row[5] or None, "snippet": snippet(row[6], terms),
             "api": f"/api/exhibitions/{row[0]}/objects/{row[1]}",
             "embed": f"/embed/{row[0]}/{row[1]}" if row[2] == "object" else None,
         })
