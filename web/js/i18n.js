@@ -21,6 +21,7 @@ const UI = {
     kinds: { 'street-lighting': 'Ljusnivå', 'smart-bin': 'Fyllnadsgrad', 'eye-tracking-screening': 'Screeningar', gauge: 'Värde' },
     sessions: 'screeningar', energySaved: 'energibesparing', compactions: 'komprimeringar', referred: 'remitterade', noReadings: 'Inga mätvärden ännu',
     turntable: 'Föremålet roterar. Dra för att vrida.', tour: 'Visning',
+    search: 'Sök bland föremålen', noHits: 'Inga träffar', oneHit: '1 träff', hits: 'träffar', searchFailed: 'Sökningen misslyckades',
   },
   en: {
     loading: 'Loading the exhibition…', enterVR: 'Enter VR', exitVR: 'Exit VR', objects: 'Objects',
@@ -36,6 +37,7 @@ const UI = {
     kinds: { 'street-lighting': 'Light level', 'smart-bin': 'Fill level', 'eye-tracking-screening': 'Screenings', gauge: 'Value' },
     sessions: 'screenings', energySaved: 'energy saved', compactions: 'compactions', referred: 'referred', noReadings: 'No readings yet',
     turntable: 'The object turns slowly. Drag to rotate it.', tour: 'Tour',
+    search: 'Search the objects', noHits: 'No matches', oneHit: '1 match', hits: 'matches', searchFailed: 'The search failed',
   },
 };
 

@@ -5,6 +5,7 @@ import { t, rememberLanguage } from './i18n.js';
 import { panelContent, liveLabel } from './content.js';
 import { drawChart } from './smart.js';
 import { viewerState } from './state.js';
+import { ObjectSearch } from './search.js';
 
 /**
  * @param {string} sel
@@ -48,6 +49,7 @@ export class Overlay {
     this.narrow = null;
     this.buildLanguageSelect();
     this.setupCollapsibleList();
+    this.search = new ObjectSearch(app, (id, button) => this.chooseFromList(id, button));
     this.render();
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !this.panel.hidden) this.close();
@@ -110,6 +112,7 @@ export class Overlay {
     }
     const help = $('#help');
     if (help) help.textContent = this.app.mode === 'turntable' ? t(this.lang, 'turntable') : t(this.lang, 'help');
+    this.search.onLanguage();
     this.renderList();
     this.renderTours();
     this.app.renderGuides?.();
@@ -123,16 +126,23 @@ export class Overlay {
     const m = this.app.manifest;
     const items = [...m.objects, ...m.smart_exhibits].map((o) => el('li', {},
       el('button', { type: 'button', 'data-id': o.id, 'aria-pressed': String(viewerState.selected === o.id),
-        onclick: (/** @type {Event} */ e) => {
-          this.returnFocus = /** @type {HTMLElement} */ (e.currentTarget);
-          if (this.narrow?.matches || this.app.mode !== 'exhibition') {
-            this.setListOpen(false);
-            this.returnFocus = $('#objects-toggle');
-          }
-          this.app.select(o.id, 'keyboard');
-        } },
+        onclick: (/** @type {Event} */ e) => this.chooseFromList(o.id, /** @type {HTMLElement} */ (e.currentTarget)) },
       this.app.text(o.title))));
     list.replaceChildren(...items);
+  }
+
+  /**
+   * The visitor chose an object in the list or among the search hits.
+   * @param {string} id
+   * @param {HTMLElement} button where focus goes back when the panel closes
+   */
+  chooseFromList(id, button) {
+    this.returnFocus = button;
+    if (this.narrow?.matches || this.app.mode !== 'exhibition') {
+      this.setListOpen(false);
+      this.returnFocus = $('#objects-toggle');
+    }
+    this.app.select(id, 'keyboard');
   }
 
   renderTours() {
