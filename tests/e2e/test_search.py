@@ -94,3 +94,15 @@ def test_the_hits_work_from_the_keyboard_and_follow_the_language(bunny_server, n
     page.wait_for_function("document.querySelector('#search-count').textContent === ''")
     assert page.input_value("#search-input") == ""
     assert page.errors == []
+
+
+def test_a_word_only_in_another_language_is_still_found(bunny_server, new_page):
+    # The English texts never say "kanin": the box asks again in every language and shows
+    # the hit under its English title.
+    page = new_page(bunny_server.url("/exhibitions/e2e?room=0"), lang="en-US")
+    wait_ready(page, first_frame=False)
+    page.fill("#search-input", "kanin")
+    hit = page.wait_for_selector("#search-results button[data-id=stanford-bunny] .hit-title")
+    assert hit.inner_text() == BUNNY["en"]
+    assert page.inner_text("#search-count") == "1 match"
+    assert page.errors == []
