@@ -129,7 +129,7 @@ export class Overlay {
             this.setListOpen(false);
             this.returnFocus = $('#objects-toggle');
           }
-          this.app.select(o.id, 'keyboard');
+          this.app.goTo(o.id, 'keyboard'); // to its view point, panel open
         } },
       this.app.text(o.title))));
     list.replaceChildren(...items);
