@@ -88,3 +88,23 @@ def test_in_a_headset_the_jump_happens_behind_a_fade(server, new_page):
     assert state(page, "viewerState.xrFades") == 1
     assert state(page, "viewerState.panel.vr") is True
     assert page.errors == []
+
+
+def test_a_wall_labels_link_opens_the_built_demo_at_that_painting(server, demo_bundle, new_page):
+    """The demo as `vrculture build` makes it, with its room: the QR code's link (from the
+    labels page) lands at the view point the builder's layout chose."""
+    exhibition = demo_bundle.manifest["id"]
+    painting = next(o for o in demo_bundle.manifest["objects"] if o["kind"] == "painting")
+    labels = new_page(server.url(f"/exhibitions/{exhibition}/labels"))
+    link = labels.get_attribute(f"[data-object={painting['id']}] figure", "data-url")
+    assert link == server.url(f"/exhibitions/{exhibition}/objects/{painting['id']}")
+    page = new_page(link)
+    wait_ready(page)
+    vp = painting["placement"]["view_point"]
+    page.wait_for_function(at(page, vp["position"][0], vp["position"][2]))
+    assert abs(state(page, "viewerState.viewerPos.yaw") - vp["yaw"]) < 0.01
+    page.wait_for_function("viewerState.panel.open")
+    assert state(page, "viewerState.panel.id") == painting["id"]
+    x, _, z = painting["placement"]["position"]
+    faces(page, x, 1.5, z)
+    assert page.errors == []
