@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -166,3 +168,19 @@ async def test_oembed_accepts_a_deep_link(client):
     reply = await resp.json()
     assert "/embed/demo/bowl" in reply["html"]
     assert reply["author_name"] == "Anna Öberg"
+
+
+async def test_a_republished_exhibition_gets_fresh_labels(labels_client, labelled_bundle):
+    first = await (await labels_client.get("/exhibitions/gallery/labels")).text()
+    assert "Ängel med lyra" in first
+    make_bundle(labelled_bundle, "gallery", objects=[
+        {"id": "angel", "title": {"sv": "Ängel med harpa", "en": "Angel with a harp"}}])
+
+    async def updated() -> bool:
+        page = await (await labels_client.get("/exhibitions/gallery/labels")).text()
+        return "Ängel med harpa" in page and "Kruka" not in page
+
+    deadline = time.monotonic() + 5.0
+    while not await updated():  # the registry notices the new exhibition.json by polling
+        assert time.monotonic() < deadline, "the labels never showed the republished bundle"
+        await asyncio.sleep(0.05)

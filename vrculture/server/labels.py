@@ -4,8 +4,11 @@ opens the viewer at its view point. Every manifest string is curator input and i
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import hashlib
+from collections import OrderedDict
 from html import escape
 from typing import Any
 from urllib.parse import quote
@@ -19,6 +22,10 @@ from vrculture.server.oembed import base_url
 # Level M: about 15 % of the code may be scuffed or covered (a thumb, a reflection) and it reads.
 QR_OPTIONS: dict[str, Any] = {"error": "m", "micro": False}
 QR_BORDER = 4  # the quiet zone the QR standard asks for, in modules
+# Encoding is pure Python (~5 ms a code): pages are made off the event loop and kept per
+# exhibition version and base URL, a few at a time.
+PAGES_KEPT = 16
+PAGE_CACHE = web.AppKey("vrculture_label_pages", OrderedDict)
 
 STYLE = """
 @page { size: A4; margin: 12mm; }
@@ -62,6 +69,7 @@ def object_url(base: str, exhibition_id: str, object_id: str) -> str:
             f"/objects/{quote(object_id, safe='')}")
 
 
+@functools.lru_cache(maxsize=2048)
 def qr_svg(url: str) -> str:
     """An inline <svg> of the URL's QR code (a path of 1-module lines, sized by CSS)."""
     code = segno.make(url, **QR_OPTIONS)
@@ -125,11 +133,21 @@ async def labels_page(request: web.Request) -> web.Response:
     if exhibition is None:
         raise web.HTTPNotFound(text="no such exhibition")
     base = base_url(request, request.app[appkeys.CONFIG])
+    pages: OrderedDict[tuple[str, str, str], str] = request.app[PAGE_CACHE]
+    key = (exhibition.id, exhibition.version, base)
+    page = pages.get(key)
+    if page is None:
+        page = await asyncio.to_thread(render_labels, exhibition.manifest, base)
+        pages[key] = page
+        while len(pages) > PAGES_KEPT:
+            pages.popitem(last=False)
+    pages.move_to_end(key)
     return web.Response(
-        text=render_labels(exhibition.manifest, base), content_type="text/html",
+        text=page, content_type="text/html",
         headers={"Content-Security-Policy": POLICY, "Cache-Control": "no-cache"},
     )
 
 
 def add_routes(app: web.Application) -> None:
+    app[PAGE_CACHE] = OrderedDict()
     app.router.add_get("/exhibitions/{exhibition}/labels", labels_page, name="labels")
