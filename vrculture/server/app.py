@@ -14,6 +14,7 @@ from vrculture.server import api, appkeys, feeds, forwarded, oembed, openapi, se
 from vrculture.server.admin import setup_admin
 from vrculture.server.config import ServerConfig
 from vrculture.server.expect import use_expect_continue
+from vrculture.server.labels import add_routes as add_label_routes
 from vrculture.server.pubsub import LocalPubSub
 from vrculture.server.registry import BundleRegistry
 from vrculture.server.rooms import HUB, setup_rooms
@@ -64,6 +65,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
     app[appkeys.CLOCK] = clock
 
     viewer.add_routes(app)
+    add_label_routes(app)
     api.add_routes(app)
     search.setup(app)
     oembed.add_routes(app)

@@ -21,7 +21,7 @@ MIN_SIZE, MAX_SIZE = 100, 4096
 MAX_URL_CHARS = 512  # our own URLs are short; longer ones would not fit a request line encoded
 _EMBEDDABLE = re.compile(
     r"^/(?:exhibitions|embed)/(?P<exhibition>[a-z0-9][a-z0-9_-]{0,63})"
-    r"(?:/(?P<object>[a-z0-9][a-z0-9_-]{0,63}))?/?$"
+    r"(?:(?:/objects)?/(?P<object>[a-z0-9][a-z0-9_-]{0,63}))?/?$"
 )
 
 

@@ -169,6 +169,12 @@ def document() -> dict[str, Any]:
         "paths": {
             "/": _html("exhibition list page", []),
             "/exhibitions/{exhibition}": _html("the viewer for one exhibition", [EXHIBITION]),
+            "/exhibitions/{exhibition}/objects/{object}": _html(
+                "the viewer opened at one object's view point (its deep link)",
+                [EXHIBITION, OBJECT]),
+            "/exhibitions/{exhibition}/labels": _html(
+                "printable wall labels (A4), one per object with a QR code of its deep link",
+                [EXHIBITION]),
             "/embed/{exhibition}": _html("iframe page: a whole exhibition", [EXHIBITION]),
             "/embed/{exhibition}/{object}": _html("iframe page: one object on a turntable",
                                                   [EXHIBITION, OBJECT]),

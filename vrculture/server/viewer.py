@@ -59,6 +59,17 @@ async def exhibition_page(request: web.Request) -> web.StreamResponse:
     return await _page(request, "exhibition.html", embed=False)
 
 
+async def object_page(request: web.Request) -> web.StreamResponse:
+    """An object's deep link (its wall label's QR code): the viewer, opened at its view point."""
+    exhibition = _registry(request).get(request.match_info["exhibition"])
+    if exhibition is None:
+        raise web.HTTPNotFound(text="no such exhibition")
+    object_id = request.match_info["object"]
+    if not any(o["id"] == object_id for o in exhibition.manifest["objects"]):
+        raise web.HTTPNotFound(text="no such object")
+    return await _page(request, "exhibition.html", embed=False)
+
+
 async def embed_page(request: web.Request) -> web.StreamResponse:
     exhibition = _registry(request).get(request.match_info["exhibition"])
     if exhibition is None:
@@ -108,6 +119,8 @@ def add_routes(app: web.Application) -> None:
     app[RESPONDER] = FileResponder()
     app.router.add_get("/", index_page, name="index")
     app.router.add_get("/exhibitions/{exhibition}", exhibition_page, name="exhibition_page")
+    app.router.add_get("/exhibitions/{exhibition}/objects/{object}", object_page,
+                       name="object_page")
     app.router.add_get("/embed/{exhibition}", embed_page, name="embed_exhibition")
     app.router.add_get("/embed/{exhibition}/{object}", embed_page, name="embed_object")
     app.router.add_get("/static/{path:.+}", static_file, name="static")

@@ -11,6 +11,7 @@ import { listen } from './events.js';
 import { webglAvailable } from './scene.js';
 import { Overlay, showFatal } from './ui.js';
 import { readPreference, writePreference } from './storage.js';
+import { viewPointOf } from './viewpoint.js';
 
 const PALETTE = ['#e6194b', '#3cb44b', '#4363d8', '#f58231', '#911eb4', '#42d4f4', '#f032e6', '#bfef45'];
 
@@ -45,6 +46,8 @@ export class App extends EventTarget {
     this.embedded = false;
     /** @type {string | null} */
     this.objectOnly = null;
+    /** @type {string | null} the object a deep link (/exhibitions/{id}/objects/{object}) opens at */
+    this.linked = null;
     this.mode = 'exhibition';
     /** @type {Manifest} */
     this.manifest = /** @type {Manifest} */ ({});
@@ -65,6 +68,7 @@ export class App extends EventTarget {
     this.embedded = location.pathname.startsWith('/embed/');
     if (!where) throw new Error('no exhibition in this address');
     this.objectOnly = this.embedded ? where.object : null;
+    this.linked = this.embedded ? null : where.object;
     this.mode = this.objectOnly ? 'turntable' : this.embedded ? 'embed' : 'exhibition';
     document.body.dataset.mode = this.mode;
     this.manifest = await loadManifest(where.id);
@@ -86,6 +90,7 @@ export class App extends EventTarget {
       viewerState.webgl = false;
       showFatal(t(this.language, 'noWebGL'));
       this.status('');
+      if (this.linked) this.select(this.linked, 'link'); // the panel still tells about it
       viewerState.ready = true;
       this.announceReady();
       return;
@@ -123,6 +128,8 @@ export class App extends EventTarget {
     }
     // assets start loading now; XR and the room are set up while they arrive
     const started = viewer.start({ objectsOnly: this.objectOnly ? [this.objectOnly] : null });
+    // a deep link (a wall label's QR code): stand at the object's view point with its panel open
+    if (this.linked) this.goTo(this.linked, 'link');
     if (!this.objectOnly) {
       await this.setupXR(viewer);
       await this.setupRoom(viewer, smart, tours);
@@ -279,6 +286,7 @@ export class App extends EventTarget {
       }
       if (this.index.get(id)?.kind === 'smart') this.smart?.fetchHistory(id);
     }
+    this.showInAddress(id);
     if (via !== 'room') this.rooms?.send({ type: 'pick', object: id });
     this.postToParent({ type: 'vrculture:select', object: id });
   }
@@ -299,6 +307,43 @@ export class App extends EventTarget {
     if (id != null) record('picks', { id, via, annotation, at: Math.round(now()) });
     this.onSelect({ id, via, annotation, ...extra });
     return true;
+  }
+
+  /**
+   * Takes the visitor to an object's view point, facing it, and opens its panel (the object
+   * list, a deep link). In a headset the view fades out and back in around the jump.
+   * @param {string} id
+   * @param {string} [via]
+   */
+  goTo(id, via = 'api') {
+    const entry = this.index.get(id);
+    const viewer = this.viewer;
+    if (!entry) return false;
+    const vp = viewer ? viewPointOf(entry.record, (x, z) => viewer.canStandAt(x, z)) : null;
+    if (viewer && vp) {
+      const move = () => {
+        viewer.teleport(vp.x, vp.z, via, vp.yaw);
+        if (this.vrPanel?.current) this.vrPanel.place(); // the panel comes along, in front of the visitor
+      };
+      if (viewerState.inXR && this.xr) {
+        this.xr.fadeMove(move);
+      } else {
+        viewer.camera.rotation.x = 0; // level: the view point is chosen for eye height
+        move();
+      }
+    }
+    return this.select(id, via);
+  }
+
+  /**
+   * The address names the open object (its deep link), so that it can be shared or bookmarked.
+   * @param {string | null} id
+   */
+  showInAddress(id) {
+    if (this.mode !== 'exhibition') return;
+    const base = `/exhibitions/${encodeURIComponent(this.manifest.id)}`;
+    const path = id != null && this.index.get(id)?.kind === 'object' ? `${base}/objects/${encodeURIComponent(id)}` : base;
+    if (location.pathname !== path) history.replaceState(history.state, '', path + location.search + location.hash);
   }
 
   /** @param {string} lang */
@@ -373,6 +418,8 @@ export function publicApi(app) {
     exitVR: () => app.exitVR(),
     /** @param {string | null} id @param {string | null} [annotation] */
     select: (id, annotation = null) => app.select(id, 'api', annotation),
+    /** @param {string} id the object or exhibit to stand in front of, with its panel open */
+    goTo: (id) => app.goTo(id, 'api'),
     /** @param {string} lang */
     setLanguage: (lang) => app.setLanguage(lang),
     /** @param {string} id */

@@ -3,7 +3,8 @@
 // bundle-relative URLs against /bundles/{id}/.
 
 /** @typedef {import('./i18n.js').Text} Text */
-/** @typedef {{position?: number[], yaw?: number, footprint?: number[]}} Placement */
+/** @typedef {{position: number[], yaw?: number}} ViewPoint */
+/** @typedef {{position?: number[], yaw?: number, footprint?: number[], view_point?: ViewPoint}} Placement */
 /** @typedef {{name: string, url: string, bytes: number, triangles: number, gpu_texture_bytes?: number}} Level */
 /** @typedef {{id: string, title?: Text, text?: Text, position: number[], normal?: number[]}} Annotation */
 /** @typedef {{label?: string, id?: string, uri?: string, max_level?: string}} Rights */
@@ -17,7 +18,6 @@
  *   model: {url: string, bytes?: number, nodes?: Record<string, string>}, placement?: Placement,
  *   gauge?: {unit?: string}}} SmartRecord
  */
-/** @typedef {{position: number[], yaw?: number}} ViewPoint */
 /** @typedef {{object?: string, title?: Text, narration?: Text, view_point?: ViewPoint}} TourStop */
 /** @typedef {{id: string, title?: Text, stops: TourStop[]}} Tour */
 /**
@@ -29,9 +29,14 @@
  */
 /** @typedef {{kind: 'object', record: ObjectRecord} | {kind: 'smart', record: SmartRecord}} Selectable */
 
+/**
+ * The exhibition and object a page's address names: /exhibitions/{id}, an object's deep link
+ * /exhibitions/{id}/objects/{object}, /embed/{id} and the one-object embed /embed/{id}/{object}.
+ */
 export function exhibitionIdFromPath(pathname = location.pathname) {
-  const m = pathname.match(/^\/(?:exhibitions|embed)\/([a-z0-9][a-z0-9_-]{0,63})(?:\/([a-z0-9][a-z0-9_-]{0,63}))?\/?$/);
-  return m ? { id: m[1], object: m[2] || null } : null;
+  const id = '[a-z0-9][a-z0-9_-]{0,63}';
+  const m = pathname.match(new RegExp(`^/(?:exhibitions/(${id})(?:/objects/(${id}))?|embed/(${id})(?:/(${id}))?)/?$`));
+  return m ? { id: m[1] || m[3], object: m[2] || m[4] || null } : null;
 }
 
 /**

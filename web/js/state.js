@@ -27,6 +27,7 @@ export const viewerState = {
   /** @type {Record<string, string | null>} handedness -> what its ray points at: an object id, 'panel', 'floor' or null */
   xrHover: {},
   xrSupported: false,
+  xrFades: 0, // jumps to a view point in a headset (each fades out and back in)
   /** @type {number | null} ms since navigation start: first frame drawn at all */
   firstPaintAt: null,
   /** @type {number | null} first frame with every object's lowest level (or its placeholder) in place */

@@ -142,7 +142,7 @@ export class Overlay {
       this.setListOpen(false);
       this.returnFocus = $('#objects-toggle');
     }
-    this.app.select(id, 'keyboard');
+    this.app.goTo(id, 'keyboard'); // to its view point, panel open
   }
 
   renderTours() {

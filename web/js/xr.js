@@ -1,7 +1,7 @@
 // @ts-check
 // WebXR immersive-vr: an "Enter VR" button only where a session is supported; controllers (or
 // tracked hands) with a ray that picks objects, presses panel buttons and teleports on walkable
-// floor; snap turn on the thumbstick.
+// floor; snap turn on the thumbstick; a short fade to black around a jump to a view point.
 import * as THREE from 'three';
 import { XRHandModelFactory } from 'three/addons/webxr/XRHandModelFactory.js';
 import { viewerState, reportError } from './state.js';
@@ -11,6 +11,7 @@ const SNAP = Math.PI / 6;
 const STICK_ON = 0.7;
 const STICK_OFF = 0.3;
 const RAY_LENGTH = 8;
+const FADE_S = 0.18; // each way: long enough that the jump is not a jolt, short enough not to wait
 
 export async function xrSupported() {
   try {
@@ -61,6 +62,16 @@ export class XRInput {
       this.controllers.push({ c, ray, armed: true });
     }
     this.viewer.onFrame((dt, frame) => { if (frame) this.update(); });
+    // a black shell around the head, drawn over everything while fading
+    this.fade = new THREE.Mesh(new THREE.SphereGeometry(0.3, 16, 8), new THREE.MeshBasicMaterial({
+      color: 0x000000, side: THREE.BackSide, transparent: true, opacity: 0, depthTest: false, depthWrite: false }));
+    this.fade.name = 'fade';
+    this.fade.renderOrder = 10000;
+    this.fade.visible = false;
+    this.viewer.camera.add(this.fade);
+    /** @type {{t: number, move: (() => void) | null} | null} t: seconds since the fade began */
+    this.fading = null;
+    this.viewer.onFrame((dt) => this.stepFade(dt));
     renderer.xr.addEventListener('sessionstart', () => {
       viewerState.inXR = true;
       fire(app, 'xr', { presenting: true });
@@ -69,6 +80,9 @@ export class XRInput {
       viewerState.inXR = false;
       this.session = null;
       this.reticle.visible = false;
+      this.fading?.move?.();
+      this.fading = null;
+      this.fade.visible = false;
       this.viewer.camera.position.set(0, 1.6, 0);
       this.viewer.camera.rotation.set(0, 0, 0);
       fire(app, 'xr', { presenting: false });
@@ -119,6 +133,40 @@ export class XRInput {
     }
     const p = this.viewer.floorPoint(this.raycaster);
     if (p) this.viewer.teleport(p.x, p.z, 'controller');
+  }
+
+  /**
+   * Fades the view out, runs `move` (a teleport) while it is black, and fades back in.
+   * @param {() => void} move
+   */
+  fadeMove(move) {
+    if (this.fading?.move) this.fading.move(); // a jump still waiting happens now; this one follows
+    this.fading = { t: 0, move };
+    this.fade.visible = true;
+    viewerState.xrFades++;
+  }
+
+  /** @param {number} dt seconds since the last frame */
+  stepFade(dt) {
+    const f = this.fading;
+    if (!f) return;
+    // a frame may come late (a level uploading): cap the step so the black is always seen
+    f.t += Math.min(dt, FADE_S / 2);
+    const material = /** @type {THREE.MeshBasicMaterial} */ (this.fade.material);
+    if (f.move && f.t >= FADE_S) {
+      // the jump happens on a fully black frame, however late that frame came
+      f.t = FADE_S;
+      material.opacity = 1;
+      const move = f.move;
+      f.move = null;
+      move();
+      return;
+    }
+    material.opacity = f.t < FADE_S ? f.t / FADE_S : Math.max(0, 2 - f.t / FADE_S);
+    if (f.t >= 2 * FADE_S) {
+      this.fading = null;
+      this.fade.visible = false;
+    }
   }
 
   update() {
