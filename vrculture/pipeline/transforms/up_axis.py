@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from vrculture.pipeline.columns import column_max, column_min
 from vrculture.pipeline.model import Model
 
 AXES: tuple[str, ...] = ("+X", "-X", "+Y", "-Y", "+Z", "-Z")
@@ -171,8 +172,9 @@ def _sample(model: Model) -> _Sample | None:
     prims = [p for p in model.primitives() if p.vertex_count and p.triangle_count]
     if not prims:
         return None
-    lo = np.min([p.positions.min(axis=0) for p in prims], axis=0).astype(np.float64)
-    hi = np.max([p.positions.max(axis=0) for p in prims], axis=0).astype(np.float64)
+    # Per column (columns.py): a reduce over axis 0 of (N, 3) is ~20x slower.
+    lo = np.min([column_min(p.positions) for p in prims], axis=0).astype(np.float64)
+    hi = np.max([column_max(p.positions) for p in prims], axis=0).astype(np.float64)
     size = float(np.max(hi - lo))
     if not size > 0:
         return None
@@ -323,8 +325,8 @@ def _resting_poses(sample: _Sample) -> dict[str, float]:
 
 def _open_bottom(sample: _Sample) -> dict[str, float]:
     """Per axis: boundary-edge length lying at its extreme, over the box's perimeter there."""
-    lo = np.min([p.min(axis=0) for p in sample.all_positions], axis=0).astype(np.float64)
-    hi = np.max([p.max(axis=0) for p in sample.all_positions], axis=0).astype(np.float64)
+    lo = np.min([column_min(p) for p in sample.all_positions], axis=0).astype(np.float64)
+    hi = np.max([column_max(p) for p in sample.all_positions], axis=0).astype(np.float64)
     size = float(np.max(hi - lo))
     band = OPEN_BAND * size
     pieces = []
@@ -332,8 +334,14 @@ def _open_bottom(sample: _Sample) -> dict[str, float]:
         # Only triangles touching one of the six bands can hold an edge lying in one, and
         # every triangle sharing such an edge touches the band too: the boundary found among
         # them is exact there, at a fraction of the cost on a large mesh.
-        in_band = ((positions <= lo + band) | (positions >= hi - band)).any(axis=1)
-        near = indices[in_band[indices].any(axis=1)]
+        # Column by column: any(axis=1) over 3 items per row is ~5x slower.
+        low, high = lo + band, hi - band
+        in_band = np.zeros(len(positions), dtype=bool)
+        for k in range(3):
+            column = positions[:, k]
+            in_band |= (column <= low[k]) | (column >= high[k])
+        touching = in_band[indices[:, 0]] | in_band[indices[:, 1]] | in_band[indices[:, 2]]
+        near = indices[touching]
         if not len(near):
             continue
         used, local = np.unique(near, return_inverse=True)
