@@ -189,12 +189,22 @@ def _sample(model: Model) -> _Sample | None:
         corners.append((prim.positions[chosen].astype(np.float64) - centre) / size)
         weights.append(np.full(len(chosen), prim.triangle_count / len(chosen)))
         vshare = max(1, round(SAMPLE_VERTICES * prim.triangle_count / total))
-        used = prim.positions[np.unique(chosen)] if prim.vertex_count > vshare else prim.positions
+        used = prim.positions[_used_vertices(chosen, prim.vertex_count)[0]] \
+            if prim.vertex_count > vshare else prim.positions
         if len(used) > vshare:
             used = used[rng.choice(len(used), vshare, replace=False)]
         points.append((used.astype(np.float64) - centre) / size)
     return _Sample(np.concatenate(points), np.concatenate(corners), np.concatenate(weights),
                    [p.indices for p in prims], [p.positions for p in prims])
+
+
+def _used_vertices(indices: np.ndarray, vertex_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(indices, return_inverse=True) by marking: the vertices used, in order, and
+    `indices` renumbered into them (a sort of 1.5M corners was 0.09 s on the 1.6M bench mesh)."""
+    mark = np.zeros(vertex_count, dtype=bool)
+    mark[indices] = True
+    renumber = np.cumsum(mark, dtype=np.int64) - 1
+    return np.flatnonzero(mark), renumber[indices]
 
 
 def _areas_normals(corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -344,7 +354,7 @@ def _open_bottom(sample: _Sample) -> dict[str, float]:
         near = indices[touching]
         if not len(near):
             continue
-        used, local = np.unique(near, return_inverse=True)
+        used, local = _used_vertices(near, len(positions))
         corners = positions[used]
         ends = _boundary_edges(_shared_corners(local.reshape(-1, 3), corners))
         if len(ends):
