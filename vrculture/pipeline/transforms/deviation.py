@@ -91,18 +91,32 @@ def _closest_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray
 def surface_deviation(source: Model, level: Model,
                       options: DeviationOptions = DeviationOptions()) -> float:
     """Largest distance (model units) from sampled source vertices to the level's surface."""
+    return sample_deviation(source_sample(source, options), level, options)
+
+
+def source_sample(source: Model, options: DeviationOptions = DeviationOptions()) -> np.ndarray:
+    """The fixed sample of source vertices the error is measured from, (k, 3) float64: taken
+    once per conversion, so the source itself need not outlive the first level."""
     # Welded sources reference every vertex (np.unique over the indices would cost 0.5 s at
     # 1.6M triangles for nothing).
-    points = np.concatenate([p.positions for p in source.primitives() if p.triangle_count])
-    tris = _Triangles(level)
-    if len(points) == 0 or len(tris) == 0:
-        return 0.0
+    prims = [p.positions for p in source.primitives() if p.triangle_count]
+    if not prims:
+        return np.zeros((0, 3))
+    points = np.concatenate(prims)
     if len(points) > options.samples:
         pick = np.random.default_rng(options.seed).choice(len(points), options.samples,
                                                           replace=False)
         points = points[pick]
     # Widened after sampling: the whole source in float64 was 19 MB at 800k vertices.
-    points = points.astype(np.float64)
+    return points.astype(np.float64)
+
+
+def sample_deviation(points: np.ndarray, level: Model,
+                     options: DeviationOptions = DeviationOptions()) -> float:
+    """Largest distance from `points` (source_sample) to the level's surface."""
+    tris = _Triangles(level)
+    if len(points) == 0 or len(tris) == 0:
+        return 0.0
     # Boxes in float32 from the corners (a reduce over the middle axis of (N, 3, 3) is 10x
     # slower); distances themselves are float64.
     corners = tris.corners32()
