@@ -1,9 +1,12 @@
-"""The level chain's memory bounds: work in blocks gives the whole-array answer to the bit, and
-the source's arrays do not outlive their use (issue 11, peak memory on the 1.6M bench mesh)."""
+"""The level chain's cost (issue 11): work in blocks gives the whole-array answer to the bit,
+the source's arrays do not outlive their use (peak memory on the 1.6M bench mesh), and a
+conversion does not import what it does not need (start-up counts on every object)."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 import weakref
 from pathlib import Path
 
@@ -16,7 +19,7 @@ import vrculture.pipeline.readers as readers
 import vrculture.pipeline.transforms.simplify as simplify_module
 from vrculture.pipeline.convert import ConvertSettings, convert_file
 from vrculture.pipeline.readers import orientation
-from vrculture.pipeline.transforms import deviation, normals
+from vrculture.pipeline.transforms import deviation, normals, up_axis
 from vrculture.pipeline.transforms.optimize import OptimizeOptions, optimize_primitive
 from vrculture.pipeline.transforms.simplify import SimplifyOptions, simplify
 
@@ -89,3 +92,28 @@ def test_source_arrays_are_freed_before_the_simplifier_runs(tmp_path: Path, monk
     convert_file(source, tmp_path / "out", ConvertSettings(levels=("high", "low"), up="+Y",
                                                            units="m"))
     assert read_arrays and alive_at_simplify == [False]
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 10, 11, 1001])
+def test_median_is_numpys(count):
+    values = np.random.default_rng(count).normal(size=count)
+    assert up_axis._median(values) == float(np.median(values))
+
+
+def test_hull_of_repeated_points_is_unchanged():
+    square = np.array([[0, 0], [2, 0], [2, 1], [0, 1], [1, 0.5], [0, 0], [2, 1], [-0.0, 1]])
+    assert up_axis._hull_area(square) == 2.0
+    assert up_axis._hull_area(square[[0, 5, 1]]) == 0.0  # a segment, twice over
+
+
+def test_a_conversion_does_not_import_numpy_ma(tmp_path: Path):
+    source = tmp_path / "box.stl"
+    source.write_bytes(_bumpy_sphere(3).export(file_type="stl"))
+    script = ("import sys; from pathlib import Path\n"
+              "from vrculture.pipeline.convert import ConvertSettings, convert_file\n"
+              f"convert_file(Path({str(source)!r}), Path({str(tmp_path / 'out')!r}), "
+              "ConvertSettings(levels=('full', 'low')))\n"
+              "print('numpy.ma' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "False"
