@@ -1,6 +1,8 @@
 """Benchmark: our converter against gltfpack -cc, measured in the same run.
 
-    .venv/bin/python tools/bench_convert.py [--corpus DIR] [--repeat 3] [--json F]
+    .venv/bin/python tools/bench_convert.py [--corpus DIR] [--repeat 3] [--json F] [--big-only]
+
+--big-only runs only the big-mesh chain comparison (the slow per-file table is skipped).
 
 --corpus defaults to $VRCULTURE_CORPUS, else ../shared/corpus beside the checkout.
 
@@ -216,6 +218,8 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=corpus_dir())
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--big-only", action="store_true",
+                        help="only the big-mesh chain comparison (skip the per-file table)")
     args = parser.parse_args()
     if not GLTFPACK.is_file():
         print(f"gltfpack not installed at {GLTFPACK} (run tools/bootstrap)", file=sys.stderr)
@@ -223,13 +227,15 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench_convert_") as temp:
         work = Path(temp)
         rows = []
-        for name in FILES:
+        for name in [] if args.big_only else FILES:
             source = args.corpus / name
             if source.is_file():
                 rows.append(full_level(source, work, name, args.repeat))
                 print(f"measured {name}", file=sys.stderr, flush=True)
         big_ply, big_glb = make_nefertiti_x16(args.corpus, work)
-        rows.append(full_level(big_ply, work, "nefertiti_x16.ply (generated)", args.repeat))
+        if not args.big_only:
+            rows.append(full_level(big_ply, work, "nefertiti_x16.ply (generated)",
+                                   args.repeat))
         chains = [
             chain(args.corpus / BIG_STL, plain_full_resolution(args.corpus / BIG_STL, work),
                   work, BIG_STL, args.repeat),
@@ -242,6 +248,12 @@ def main() -> int:
 
 
 def print_tables(rows: list[dict], chains: list[dict]) -> None:
+    if rows:
+        print_full_levels(rows)
+    print_chains(chains)
+
+
+def print_full_levels(rows: list[dict]) -> None:
     print("## Full level: ours vs gltfpack -cc (geometry bytes, images excluded; CPU s)\n")
     print("| file | triangles (ours/gltfpack) | KB ours | KB gltfpack | size ratio | "
           "CPU ours | CPU gltfpack | CPU ratio |")
@@ -268,6 +280,9 @@ def print_tables(rows: list[dict], chains: list[dict]) -> None:
                  if k in r["streams"] or k in r["gltfpack_streams"] else "" for k in STREAMS]
         print(f"| {r['file']} | " + " | ".join(cells) + f" | {r['shared_ratio']:.3f} |")
     print()
+
+
+def print_chains(chains: list[dict]) -> None:
     print("## Big meshes: our whole level chain vs gltfpack -cc one level (CPU s, process)\n")
     print("| file | source tris | our levels | CPU ours (4 levels) | gltfpack -cc | ratio | "
           "gltfpack -cc -si (our full level) | ratio | peak MB ours | peak MB gltfpack |")

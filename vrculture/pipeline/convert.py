@@ -108,10 +108,11 @@ def convert_file(source: Path, out_dir: Path, settings: ConvertSettings, *,
     source = Path(source)
     check_settings(settings, str(source))
     started = time.perf_counter()
-    source_model = read_source(source, painting_height_m=settings.height_m)
-    summary = convert_model(source_model, out_dir, stem or safe_stem(source.stem), settings,
-                            source_label=str(source), _started=started)
-    return summary
+    # Not kept in a local: the converter drops the source model once its normalised copy
+    # exists (peak memory, see _convert_model).
+    return convert_model(read_source(source, painting_height_m=settings.height_m), out_dir,
+                         stem or safe_stem(source.stem), settings, source_label=str(source),
+                         _started=started)
 
 
 def _check_geometry(model: Model, label: str) -> None:
@@ -210,8 +211,12 @@ def convert_model(source_model: SourceModel, out_dir: Path, stem: str,
     Every failure is a ConversionError naming `source_label` (the build reports it per object
     and carries on); Ctrl-C still interrupts.
     """
+    # Handed over in a list the callee empties: this frame must not keep the source's arrays
+    # alive through the whole chain when the caller let go of them (convert_file does).
+    handed_over = [source_model]
+    del source_model
     try:
-        return _convert_model(source_model, out_dir, stem, settings, source_label, _started)
+        return _convert_model(handed_over, out_dir, stem, settings, source_label, _started)
     except ConversionError:
         raise
     except MemoryError:
@@ -224,7 +229,7 @@ def convert_model(source_model: SourceModel, out_dir: Path, stem: str,
             from err
 
 
-def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
+def _convert_model(handed_over: list[SourceModel], out_dir: Path, stem: str,
                    settings: ConvertSettings, source_label: str,
                    _started: float | None) -> ConversionSummary:
     from vrculture.pipeline.atomic import write_atomic
@@ -234,10 +239,10 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
         encode_texture,
         level_format,
     )
-    from vrculture.pipeline.transforms.deviation import surface_deviation
+    from vrculture.pipeline.transforms.deviation import sample_deviation, source_sample
     from vrculture.pipeline.transforms.normalise import NormaliseOptions, normalise
     from vrculture.pipeline.transforms.normals import repair_normals
-    from vrculture.pipeline.transforms.optimize import optimize
+    from vrculture.pipeline.transforms.optimize import OptimizeOptions, optimize
     from vrculture.pipeline.transforms.simplify import METHODS, SimplifyOptions, simplify
     from vrculture.pipeline.transforms.weld import weld
     from vrculture.pipeline.writer.glb import WriterOptions, write_glb
@@ -245,6 +250,8 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
     started = time.perf_counter() if _started is None else _started
     check_settings(settings, source_label)
     stem = safe_stem(stem)
+    source_model = handed_over.pop()
+    kind, source_format = source_model.kind, source_model.format
     model = source_model.model
     _check_geometry(model, source_label)
     warnings: list[str] = list(model.warnings)
@@ -266,6 +273,10 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
         model = normalised.model
         warnings += normalised.warnings
         geo = _geo_record(normalised.origin, source_model.model.crs, up)
+        del normalised
+    # From here on only the normalised copy is used: the source's own arrays (float64 ones
+    # for georeferenced scans) are freed unless the caller still holds them.
+    del source_model
     model = weld(model)
     model = replace(model, metadata={**model.metadata, **dict(settings.metadata)})
     source_triangles = model.triangle_count
@@ -291,7 +302,12 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
         return encoded[key]
 
     asked_px: dict[str, int] = {}  # written level -> the texture size it asked for
+
+    # The error is measured from a fixed sample of the source's vertices, so the source
+    # itself can go once the first level replaces it (peak memory during the simplifier).
+    samples = source_sample(model)
     current = model
+    del model
     error = 0.0  # measured distance from the source's surface to this level's, metres
     simplifier_error = 0.0  # meshoptimizer's own metric (attributes folded in), summed
     method = "source"  # the least faithful simplifier method along the chain so far
@@ -307,12 +323,17 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
             levels.append(previous.repeated_as(name))
             continue
         if current.triangle_count > target:
+            if method == "source":
+                # Still the source: the simplifier renumbers its vertices in first-use order
+                # anyway; done here, the source's arrays are replaced instead of copied during
+                # the simplifier's peak.
+                current = optimize(current, OptimizeOptions(vertex_cache=None))
             result = simplify(current, SimplifyOptions(target_triangles=target))
             current = result.model
             simplifier_error += result.error
             method = max(method, result.method, key=("source", *METHODS).index)
             warnings += [f"{name}: {w}" for w in result.warnings]
-            error = surface_deviation(model, current)
+            error = sample_deviation(samples, current)
         level_model = optimize(repair_normals(current))
         texture_options = TextureOptions(format=encoding, max_px=px_budget)
         images = {id(t): encode(t, texture_options) for t in textures}
@@ -340,7 +361,7 @@ def _convert_model(source_model: SourceModel, out_dir: Path, stem: str,
         asked_px[name] = texture_px
 
     summary = ConversionSummary(
-        source=source_label, stem=stem, kind=source_model.kind, format=source_model.format,
+        source=source_label, stem=stem, kind=kind, format=source_format,
         up_axis=up, units=units, source_triangles=source_triangles,
         seconds=round(time.perf_counter() - started, 3), warnings=tuple(warnings),
         levels=tuple(levels), geo=geo, orientation=orientation,

@@ -22,17 +22,26 @@ MATCHED_EDGES = (
 )
 
 
+VOLUME_CHUNK = 1 << 17  # triangles per pass: bounded temporaries, gathers that stay in cache
+
+
 def signed_volume(positions: np.ndarray, triangles: np.ndarray) -> float:
     # Column by column: nine 1-D gathers and the triple product written out take half the time
     # of (N, 3) gathers with np.cross (0.11 s against 0.21 s on a 1.6M-triangle scan).
+    # In chunks of triangles: all at once, the nine float64 gathers and the products held
+    # ~170 MB at 1.6M triangles, the conversion's peak memory.
     x, y, z = (np.ascontiguousarray(positions[:, k], dtype=np.float64) for k in range(3))
     x, y, z = x - x.mean(), y - y.mean(), z - z.mean()  # about the centroid: no precision lost
-    i, j, k = (np.ascontiguousarray(triangles[:, n]) for n in range(3))
-    ax, ay, az = x[i], y[i], z[i]
-    bx, by, bz = x[j], y[j], z[j]
-    cx, cy, cz = x[k], y[k], z[k]
-    triple = ax * (by * cz - bz * cy) + ay * (bz * cx - bx * cz) + az * (bx * cy - by * cx)
-    return float(triple.sum() / 6.0)
+    total = 0.0
+    for start in range(0, len(triangles), VOLUME_CHUNK):
+        part = triangles[start:start + VOLUME_CHUNK]
+        i, j, k = (np.ascontiguousarray(part[:, n]) for n in range(3))
+        ax, ay, az = x[i], y[i], z[i]
+        bx, by, bz = x[j], y[j], z[j]
+        cx, cy, cz = x[k], y[k], z[k]
+        triple = ax * (by * cz - bz * cy) + ay * (bz * cx - bx * cz) + az * (bx * cy - by * cx)
+        total += float(triple.sum())
+    return total / 6.0
 
 
 def _closed_and_consistent(positions: np.ndarray, triangles: np.ndarray) -> bool:

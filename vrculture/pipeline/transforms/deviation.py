@@ -41,13 +41,14 @@ from vrculture.pipeline.columns import column_max, column_min
 from vrculture.pipeline.model import Model
 
 MAX_CELLS_PER_TRIANGLE = 1024
+REGISTER_BLOCK = 1 << 16  # triangles expanded into (triangle, cell) pairs at once
 
 
 @dataclass(frozen=True)
 class DeviationOptions:
     samples: int = 5_000  # source vertices measured (all when fewer)
     seed: int = 0  # a fixed sample: the same input reports the same error
-    max_pairs: int = 250_000  # (point, triangle) pairs at once: ~500 bytes each in flight
+    max_pairs: int = 65_536  # (point, triangle) pairs at once: ~500 bytes each in flight
 
 
 def _closest_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
@@ -90,17 +91,32 @@ def _closest_distance(p: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarray
 def surface_deviation(source: Model, level: Model,
                       options: DeviationOptions = DeviationOptions()) -> float:
     """Largest distance (model units) from sampled source vertices to the level's surface."""
+    return sample_deviation(source_sample(source, options), level, options)
+
+
+def source_sample(source: Model, options: DeviationOptions = DeviationOptions()) -> np.ndarray:
+    """The fixed sample of source vertices the error is measured from, (k, 3) float64: taken
+    once per conversion, so the source itself need not outlive the first level."""
     # Welded sources reference every vertex (np.unique over the indices would cost 0.5 s at
     # 1.6M triangles for nothing).
-    points = np.concatenate([p.positions for p in source.primitives()
-                             if p.triangle_count]).astype(np.float64)
-    tris = _Triangles(level)
-    if len(points) == 0 or len(tris) == 0:
-        return 0.0
+    prims = [p.positions for p in source.primitives() if p.triangle_count]
+    if not prims:
+        return np.zeros((0, 3))
+    points = np.concatenate(prims)
     if len(points) > options.samples:
         pick = np.random.default_rng(options.seed).choice(len(points), options.samples,
                                                           replace=False)
         points = points[pick]
+    # Widened after sampling: the whole source in float64 was 19 MB at 800k vertices.
+    return points.astype(np.float64)
+
+
+def sample_deviation(points: np.ndarray, level: Model,
+                     options: DeviationOptions = DeviationOptions()) -> float:
+    """Largest distance from `points` (source_sample) to the level's surface."""
+    tris = _Triangles(level)
+    if len(points) == 0 or len(tris) == 0:
+        return 0.0
     # Boxes in float32 from the corners (a reduce over the middle axis of (N, 3, 3) is 10x
     # slower); distances themselves are float64.
     corners = tris.corners32()
@@ -108,6 +124,7 @@ def surface_deviation(source: Model, level: Model,
     hi_t = np.maximum(np.maximum(corners[0], corners[1]), corners[2])
     box = hi_t - lo_t
     sizes = np.maximum(np.maximum(box[:, 0], box[:, 1]), box[:, 2])
+    del corners, box  # 24 MB at 500k triangles, not needed by the searches
     lo_all = np.minimum(column_min(lo_t), column_min(points))
     hi_all = np.maximum(column_max(hi_t), column_max(points))
     extent = float(np.max(hi_all - lo_all))
@@ -214,6 +231,18 @@ class _Grid:
         hit = (span[:, 0] > 3) | (span[:, 1] > 3) | (span[:, 2] > 3)
         hit |= near[self.key(first[:, 0], first[:, 1], first[:, 2])]
         small = small[hit]
+        # In blocks of triangles: the unfiltered pairs of a whole level (2.6M at 500k
+        # triangles, six arrays of them) were ~150 MB, the chain's peak memory; the pairs
+        # kept, in the same order, are a small share.
+        kept = [self._pairs(small[start:start + REGISTER_BLOCK], visited)
+                for start in range(0, len(small), REGISTER_BLOCK)]
+        tri_of = np.concatenate([k[0] for k in kept]) if kept else np.zeros(0, np.int64)
+        cell_of = np.concatenate([k[1] for k in kept]) if kept else np.zeros(0, np.int32)
+        order = np.argsort(cell_of)
+        return tri_of[order], cell_of[order]
+
+    def _pairs(self, small: np.ndarray, visited: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(triangle, cell key) pairs of `small`'s triangles that lie in visited cells."""
         span = self.span
         reps = self.cells_per_tri[small]
         tri_of = np.repeat(small, reps)
@@ -226,9 +255,7 @@ class _Grid:
         cell_of = self.key(first[tri_of, 0] + local // (sy * sz),
                            first[tri_of, 1] + (local // sz) % sy, first[tri_of, 2] + local % sz)
         wanted = visited[cell_of]
-        tri_of, cell_of = tri_of[wanted], cell_of[wanted]
-        order = np.argsort(cell_of)
-        return tri_of[order], cell_of[order]
+        return tri_of[wanted], cell_of[wanted]
 
     def search(self, points, rows, offsets, best, max_pairs) -> None:
         """best[rows] = min over the triangles registered in the given neighbour cells."""

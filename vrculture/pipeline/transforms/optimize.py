@@ -44,6 +44,10 @@ def optimize_primitive(prim: Primitive, options: OptimizeOptions = OptimizeOptio
     if not options.vertex_fetch:
         return prim.copy(indices=indices.reshape(-1, 3))
     remap, unique = vertex_fetch_remap(indices, prim.vertex_count)
+    if unique == prim.vertex_count and (remap == np.arange(unique, dtype=np.uint32)).all():
+        # Already in first-use order (a level the chain renumbered before simplifying it):
+        # gathering every attribute through an identity would only copy them.
+        return prim.copy(indices=indices.reshape(-1, 3))
     used = remap != np.uint32(0xFFFFFFFF)
     order = np.empty(unique, dtype=np.int64)
     order[remap[used]] = np.flatnonzero(used)
