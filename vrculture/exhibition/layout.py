@@ -25,7 +25,11 @@ Rect = tuple[float, float, float, float]  # min_x, min_z, max_x, max_z
 WALL_T = 0.15  # wall thickness
 DOOR_W = 1.8
 LANE = 1.2  # free floor down the middle, door to door, between the visitors at each wall
-END_CLEAR = 1.0  # works keep out of the corners, where the end walls would crowd them
+END_CLEAR = 1.0  # works keep out of the far corners, where the end wall would crowd them
+# Free wall at the end a room is entered by: its first works stand ahead of a visitor coming in
+# (in view), not beside them.
+NEAR_CLEAR = 3.0
+ENTRANCE_DEPTH = 0.8  # the entrance pose, this far inside the first room
 STANDOFF = 0.3  # a 3D work's plinth stands this far out from its wall
 PLINTH_MARGIN = 0.15  # plinth beyond the object on each side
 PAINTING_GAP = 1.0
@@ -185,8 +189,8 @@ def _starts(slots: list[_Slot]) -> list[float]:
 
 def _wall_length(slots: list[_Slot]) -> float:
     if not slots:
-        return 2 * END_CLEAR
-    return _starts(slots)[-1] + slots[-1].along + 2 * END_CLEAR
+        return NEAR_CLEAR + END_CLEAR
+    return _starts(slots)[-1] + slots[-1].along + NEAR_CLEAR + END_CLEAR
 
 
 def plan(items: list[Item], room_order: list[tuple[str, str]]) -> Layout:
@@ -252,7 +256,7 @@ def plan(items: list[Item], room_order: list[tuple[str, str]]) -> Layout:
             walls.append(Box((-half, z - WALL_T, half, z), height))
         if after is not None:
             z = plans[after].bounds[1]
-    entrance = Pose((0.0, 0.0, -1.2), 0.0)
+    entrance = Pose((0.0, 0.0, -ENTRANCE_DEPTH), 0.0)
     layout = Layout(plans, placements, walkable, entrance, walls, plinths, continues)
     return _centred(layout)
 
@@ -275,7 +279,7 @@ def _place_wall(slots: list[_Slot], rid: str, wall_x: float, inward: float,
     extra = ((z1 - z0) - _wall_length(slots)) / (len(slots) + 1)
     yaw = math.pi / 2 if inward > 0 else -math.pi / 2  # the work's front faces the room
     for index, (s, begin) in enumerate(zip(slots, starts, strict=True)):
-        cz = z1 - END_CLEAR - extra * (index + 1) - begin - s.along / 2
+        cz = z1 - NEAR_CLEAR - extra * (index + 1) - begin - s.along / 2
         view = Pose((wall_x + inward * s.reach, 0.0, cz), yaw)
         item = s.item
         if item.kind == "painting":
