@@ -107,11 +107,6 @@ class Layout:
     continues: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
-def _front(yaw: float) -> tuple[float, float]:
-    """The (x, z) direction an object's local +Z points to after turning by yaw."""
-    return math.sin(yaw), math.cos(yaw)
-
-
 def plinth_height_for(height: float) -> float:
     """Lift small objects so their middle is at ~1.25 m; tall ones stand on the floor."""
     return max(0.0, min(1.0, VIEW_CENTRE - height / 2))
