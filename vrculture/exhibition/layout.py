@@ -1,11 +1,15 @@
 """Gallery layout: rooms sized to their objects, one after another along -Z from the entrance.
 
-Each room is a rectangle with a central row (plinths for 3D objects, floor-standing smart
-exhibits) and an aisle on each side; paintings hang on the two long walls, centred at 1.5 m,
-facing the room. Doors sit in the middle of the walls between rooms, so the walking path runs
-from the entrance down either aisle and through every room. An object's front is its local +Z;
-`yaw` turns it toward the aisle where its view point is. A visitor pose with yaw 0 faces -Z, so
-a visitor standing in front of an object has the same yaw as the object.
+Every work stands along one of a room's two long walls: paintings hang on the wall, centred at
+1.5 m; 3D objects stand on plinths (tall ones and smart exhibits on the floor) a little out from
+the wall, each in its own stretch ("bay") of wall. All face the room. Down the middle runs a
+free lane from the entrance through the doors (in the middle of the walls between rooms), so
+walking it passes every work in the collection's order, the rooms in their order; nothing
+stands in the lane, so no work hides another from it. The spacing between neighbours grows
+with how deep into the room a 3D work reaches, so seen along a wall it does not hide the next
+one. An object's front is its local +Z; `yaw` turns it toward the room, where its view point
+is. A visitor pose with yaw 0 faces -Z, so a visitor standing in front of an object has the
+same yaw as the object.
 
 The whole plan is centred on the origin (x and z) with the floor at y = 0, which is also where
 the converter's normalisation puts a model: the architecture GLB keeps these coordinates.
@@ -20,10 +24,16 @@ Rect = tuple[float, float, float, float]  # min_x, min_z, max_x, max_z
 
 WALL_T = 0.15  # wall thickness
 DOOR_W = 1.8
-AISLE_MIN = 2.4  # room between the central row and a wall: two people pass a viewer
-END_CLEAR = 2.2  # free floor in front of each end wall: doors and the entrance
-ROW_GAP = 1.2  # between plinths in the central row
+LANE = 1.2  # free floor down the middle, door to door, between the visitors at each wall
+END_CLEAR = 1.0  # works keep out of the far corners, where the end wall would crowd them
+# Free wall at the end a room is entered by: its first works stand ahead of a visitor coming in
+# (in view), not beside them.
+NEAR_CLEAR = 3.0
+ENTRANCE_DEPTH = 0.8  # the entrance pose, this far inside the first room
+STANDOFF = 0.3  # a 3D work's plinth stands this far out from its wall
+PLINTH_MARGIN = 0.15  # plinth beyond the object on each side
 PAINTING_GAP = 1.0
+SIGHT_ANGLE = 60.0  # degrees off a work's front within which no other work may hide it
 EYE_CENTRE = 1.5  # paintings' centre height
 VIEW_CENTRE = 1.25  # a 3D object's middle, for a standing adult looking slightly down
 BODY = 0.25  # a visitor's radius: walkable floor keeps this far from walls
@@ -97,32 +107,15 @@ class Layout:
     continues: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
-def _front(yaw: float) -> tuple[float, float]:
-    """The (x, z) direction an object's local +Z points to after turning by yaw."""
-    return math.sin(yaw), math.cos(yaw)
-
-
 def plinth_height_for(height: float) -> float:
     """Lift small objects so their middle is at ~1.25 m; tall ones stand on the floor."""
     return max(0.0, min(1.0, VIEW_CENTRE - height / 2))
 
 
-@dataclass
-class _RoomContents:
-    id: str
-    kind: str
-    row: list[Item] = field(default_factory=list)  # plinths / floor exhibits, centre row
-    walls: tuple[list[Item], list[Item]] = field(default_factory=lambda: ([], []))
-
-
-def _row_side(item: Item) -> float:
-    """Side of the square an object occupies on the floor, whatever its yaw."""
-    return max(item.size[0], item.size[2]) + 0.3
-
-
 def _view_distance(item: Item) -> float:
-    """From the object's centre to where a visitor stands: far enough to see it whole."""
-    return max(item.size[0], item.size[2]) / 2 + max(0.9, 0.7 * max(item.size[0], item.size[1]))
+    """From the front of a 3D work's plinth to where a visitor stands: far enough to see it
+    whole."""
+    return max(0.9, 0.7 * max(item.size[0], item.size[1]))
 
 
 def split_crowded(items: list[Item], room_order: list[tuple[str, str]],
@@ -146,19 +139,65 @@ def split_crowded(items: list[Item], room_order: list[tuple[str, str]],
     return out_items, out_order, continues
 
 
+@dataclass
+class _Slot:
+    """One work's stretch of a long wall: a painting on it or a 3D work standing against it."""
+
+    item: Item
+    along: float  # length of wall it takes (z)
+    depth: float  # how far its footprint reaches into the room from the wall (x)
+    reach: float  # from the wall to where its visitor stands
+
+
+def _slot(item: Item) -> _Slot:
+    w, h, d = item.size
+    if item.kind == "painting":
+        return _Slot(item, w, d + 0.02, d + 0.02 + _painting_distance(item))
+    # Turned to face the room, the object's local x runs along the wall and its local z (its
+    # depth) into the room; the footprint adds a plinth margin all round.
+    depth = d + 2 * PLINTH_MARGIN
+    return _Slot(item, w + 2 * PLINTH_MARGIN, depth, STANDOFF + depth + _view_distance(item))
+
+
+def _out(slot: _Slot) -> float:
+    """How far into the room a work's footprint reaches from its wall."""
+    return slot.depth if slot.item.kind == "painting" else STANDOFF + slot.depth
+
+
+def _starts(slots: list[_Slot]) -> list[float]:
+    """Where each work's stretch of wall begins, from the first one's start. Neighbours keep
+    PAINTING_GAP apart, and a work standing out from the wall keeps far enough from every other
+    work's middle that, seen from within SIGHT_ANGLE of that work's front, it never covers it:
+    a line of sight at that angle crosses the depth `out` over `out * tan(SIGHT_ANGLE)` of
+    wall. Works seen more obliquely than that are not being looked at."""
+    slope = math.tan(math.radians(SIGHT_ANGLE))
+    starts: list[float] = []
+    for index, slot in enumerate(slots):
+        start = starts[-1] + slots[index - 1].along + PAINTING_GAP if index else 0.0
+        for other, begin in zip(slots, starts, strict=False):
+            start = max(start,
+                        begin + other.along / 2 + _out(slot) * slope,  # slot hides other
+                        begin + other.along + _out(other) * slope - slot.along / 2)  # or other
+        starts.append(start)
+    return starts
+
+
+def _wall_length(slots: list[_Slot]) -> float:
+    if not slots:
+        return NEAR_CLEAR + END_CLEAR
+    return _starts(slots)[-1] + slots[-1].along + NEAR_CLEAR + END_CLEAR
+
+
 def plan(items: list[Item], room_order: list[tuple[str, str]]) -> Layout:
     """Lay out `items` in rooms given as (room id, kind) in visiting order."""
     items, room_order, continues = split_crowded(items, room_order)
-    rooms = {rid: _RoomContents(rid, kind) for rid, kind in room_order}
+    sides: dict[str, tuple[list[_Slot], list[_Slot]]] = {rid: ([], []) for rid, _ in room_order}
     for item in items:
-        contents = rooms[item.room]
-        if item.kind == "painting":
-            west, east = contents.walls
-            # Balance the two walls by length so the room stays short.
-            wall = west if sum(i.size[0] for i in west) <= sum(i.size[0] for i in east) else east
-            wall.append(item)
-        else:
-            contents.row.append(item)
+        west, east = sides[item.room]
+        slot = _slot(item)
+        # In the collection's order, each work goes to the shorter wall: the walls stay balanced
+        # and a walk down the middle passes the works in order, alternating sides.
+        (west if _wall_length(west + [slot]) <= _wall_length(east + [slot]) else east).append(slot)
 
     placements: dict[str, Placement] = {}
     plans: list[RoomPlan] = []
@@ -169,22 +208,16 @@ def plan(items: list[Item], room_order: list[tuple[str, str]]) -> Layout:
     widths: list[float] = []
     heights: list[float] = []
     for rid, kind in room_order:
-        contents = rooms[rid]
-        half_row = max((_row_side(i) / 2 for i in contents.row), default=0.0)
-        aisle = AISLE_MIN
-        for item in contents.row:
-            aisle = max(aisle, _view_distance(item) - half_row + 0.6)
-        for item in contents.walls[0] + contents.walls[1]:
-            aisle = max(aisle, _painting_distance(item) + 0.6)
-        width = max(MIN_ROOM, 2 * (half_row + aisle))
-        row_len = sum(_row_side(i) for i in contents.row) + ROW_GAP * max(0, len(contents.row) - 1)
-        wall_len = max((sum(i.size[0] + PAINTING_GAP for i in wall) for wall in contents.walls),
-                       default=0.0)
-        length = max(MIN_ROOM, row_len + 2 * END_CLEAR, wall_len + 2 * PAINTING_GAP)
-        tallest = max((plinth_height_for(i.size[1]) + i.size[1] if i.kind == "model"
-                       else i.size[1] + (0 if i.kind == "smart" else EYE_CENTRE - i.size[1] / 2)
-                       for i in contents.row + contents.walls[0] + contents.walls[1]),
-                      default=0.0)
+        west, east = sides[rid]
+        # Each half of the room holds its wall's works and their visitors, with a free lane
+        # down the middle (the doors' line) for walking through.
+        half = max([LANE / 2 + s.reach for s in west + east] + [MIN_ROOM / 2])
+        width = 2 * half
+        length = max(MIN_ROOM, _wall_length(west), _wall_length(east))
+        tallest = max((plinth_height_for(s.item.size[1]) + s.item.size[1]
+                       if s.item.kind == "model" else s.item.size[1]
+                       + (0 if s.item.kind == "smart" else EYE_CENTRE - s.item.size[1] / 2)
+                       for s in west + east), default=0.0)
         height = max(3.5 if kind == "gallery" else 5.0, tallest + 1.0)
         x0, x1, z1 = -width / 2, width / 2, z_top
         z0 = z1 - length
@@ -194,8 +227,8 @@ def plan(items: list[Item], room_order: list[tuple[str, str]]) -> Layout:
         walls.append(Box((x1, z0, x1 + WALL_T, z1), height))
         widths.append(width)
         heights.append(height)
-        _place_row(contents, rid, (x0, z0, x1, z1), half_row, placements, plinths)
-        _place_walls(contents, rid, (x0, z0, x1, z1), placements)
+        _place_wall(west, rid, x0, 1.0, (z0, z1), placements, plinths)
+        _place_wall(east, rid, x1, -1.0, (z0, z1), placements, plinths)
         z_top = z0
 
     # End walls: the entrance wall, the walls between rooms (with a door), the far wall.
@@ -218,7 +251,7 @@ def plan(items: list[Item], room_order: list[tuple[str, str]]) -> Layout:
             walls.append(Box((-half, z - WALL_T, half, z), height))
         if after is not None:
             z = plans[after].bounds[1]
-    entrance = Pose((0.0, 0.0, -1.2), 0.0)
+    entrance = Pose((0.0, 0.0, -ENTRANCE_DEPTH), 0.0)
     layout = Layout(plans, placements, walkable, entrance, walls, plinths, continues)
     return _centred(layout)
 
@@ -227,89 +260,49 @@ def _painting_distance(item: Item) -> float:
     return max(1.4, min(3.5, 1.2 * max(item.size[0], item.size[1])))
 
 
-def _place_row(contents: _RoomContents, rid: str, bounds: Rect, half_row: float,
-               placements: dict[str, Placement], plinths: list[Box]) -> None:
-    if not contents.row:
+def _place_wall(slots: list[_Slot], rid: str, wall_x: float, inward: float,
+                span: tuple[float, float], placements: dict[str, Placement],
+                plinths: list[Box]) -> None:
+    """Works along one long wall from the entrance end, the spare length shared out evenly
+    between them; `inward` is +1 for the west wall (the room lies towards +X), -1 for east."""
+    if not slots:
         return
-    x0, z0, x1, z1 = bounds
-    sides = [_row_side(i) for i in contents.row]
-    used = sum(sides)
-    gap = ((z1 - z0) - 2 * END_CLEAR - used) / max(1, len(sides) - 1) if len(sides) > 1 else 0.0
-    gap = max(ROW_GAP, gap)
-    span = used + gap * (len(sides) - 1)
-    z = z1 - ((z1 - z0) - span) / 2  # centre the row between the end walls
-    for index, (item, side) in enumerate(zip(contents.row, sides, strict=True)):
-        cz = z - side / 2
-        z -= side + gap
-        # Alternate the aisle each object faces so both aisles are used; +X first.
-        yaw = math.pi / 2 if index % 2 == 0 else -math.pi / 2
-        fx, fz = _front(yaw)
+    z0, z1 = span
+    starts = _starts(slots)
+    # The spare length goes evenly before, between and after the works: spreading them only
+    # widens the distances _starts keeps.
+    extra = ((z1 - z0) - _wall_length(slots)) / (len(slots) + 1)
+    yaw = math.pi / 2 if inward > 0 else -math.pi / 2  # the work's front faces the room
+    for index, (s, begin) in enumerate(zip(slots, starts, strict=True)):
+        cz = z1 - NEAR_CLEAR - extra * (index + 1) - begin - s.along / 2
+        view = Pose((wall_x + inward * s.reach, 0.0, cz), yaw)
+        item = s.item
+        if item.kind == "painting":
+            w, h, d = item.size
+            cx = wall_x + inward * (d / 2 + 0.02)
+            bottom = EYE_CENTRE - h / 2 if h < 2.4 else 0.3
+            footprint = _rect(wall_x, wall_x + inward * s.depth, cz - w / 2, cz + w / 2)
+            placements[item.id] = Placement(rid, (cx, bottom, cz), yaw, "wall", 0.0, footprint,
+                                            view)
+            continue
+        near, far = wall_x + inward * STANDOFF, wall_x + inward * (STANDOFF + s.depth)
+        footprint = _rect(near, far, cz - s.along / 2, cz + s.along / 2)
         if item.kind == "model":
             ph = plinth_height_for(item.size[1])
             mount = "plinth" if ph >= 0.15 else "floor"
             ph = ph if mount == "plinth" else 0.0
         else:
             ph, mount = 0.0, "floor"
-        footprint = (-side / 2, cz - side / 2, side / 2, cz + side / 2)
         if mount == "plinth":
-            inset = 0.1  # the plinth is a little larger than the object, not the whole square
+            inset = PLINTH_MARGIN / 2  # the plinth is a little larger than the object
             plinths.append(Box((footprint[0] + inset, footprint[1] + inset,
                                 footprint[2] - inset, footprint[3] - inset), ph))
-        d = max(_view_distance(item), half_row + 0.7)
-        view = Pose((fx * d, 0.0, cz + fz * d), yaw)
-        placements[item.id] = Placement(rid, (0.0, ph, cz), yaw, mount, ph, footprint, view)
+        placements[item.id] = Placement(rid, ((near + far) / 2, ph, cz), yaw, mount, ph,
+                                        footprint, view)
 
 
-def _place_walls(contents: _RoomContents, rid: str, bounds: Rect,
-                 placements: dict[str, Placement]) -> None:
-    x0, z0, x1, z1 = bounds
-    for side, wall in enumerate(contents.walls):
-        if not wall:
-            continue
-        total = sum(i.size[0] for i in wall)
-        gap = ((z1 - z0) - total) / (len(wall) + 1)  # equal spacing along the wall
-        # Visitors at a plinth's view point in this aisle would stand where a painting is seen:
-        # slide the row of paintings (keeping the spacing) away from those spots.
-        aisle_sign = -1.0 if side == 0 else 1.0
-        busy = [p.view_point.position[2] for p in placements.values()
-                if p.room == rid and p.mount != "wall"
-                and p.view_point.position[0] * aisle_sign > 0]
-        z = z1 - gap + _best_shift(wall, gap, busy, z1)
-        for item in wall:
-            w, h, d = item.size
-            cz = z - w / 2
-            z -= w + gap
-            # West wall (side 0) paintings face +X, east wall ones face -X.
-            yaw = math.pi / 2 if side == 0 else -math.pi / 2
-            fx, _ = _front(yaw)
-            wall_x = x0 if side == 0 else x1
-            cx = wall_x + fx * (d / 2 + 0.02)
-            bottom = EYE_CENTRE - h / 2 if h < 2.4 else 0.3
-            footprint = (min(wall_x, cx + fx * d / 2), cz - w / 2, max(wall_x, cx + fx * d / 2),
-                         cz + w / 2)
-            dist = _painting_distance(item)
-            view = Pose((wall_x + fx * dist, 0.0, cz), yaw)
-            placements[item.id] = Placement(rid, (cx, bottom, cz), yaw, "wall", 0.0, footprint,
-                                            view)
-
-
-def _best_shift(wall: list[Item], gap: float, busy: list[float], z_top: float) -> float:
-    """The shift (within half a gap either way) that keeps paintings' centres farthest from the
-    `busy` z positions; 0 when nothing is in the way."""
-    if not busy:
-        return 0.0
-
-    def clearance(shift: float) -> float:
-        z, nearest = z_top - gap + shift, math.inf
-        for item in wall:
-            centre = z - item.size[0] / 2
-            z -= item.size[0] + gap
-            nearest = min(nearest, *(abs(centre - b) for b in busy))
-        return nearest
-
-    limit = max(0.0, gap / 2 - PAINTING_GAP / 4)
-    candidates = [limit * k / 4 for k in range(-4, 5)]
-    return max(candidates, key=lambda shift: (round(clearance(shift), 6), -abs(shift)))
+def _rect(xa: float, xb: float, za: float, zb: float) -> Rect:
+    return (min(xa, xb), min(za, zb), max(xa, xb), max(za, zb))
 
 
 def _shift_rect(r: Rect, dz: float) -> Rect:
