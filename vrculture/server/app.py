@@ -70,6 +70,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
     feeds.setup(app)
     openapi.add_routes(app)
     setup_admin(app)
+    _add_mqtt_bridge(app, config)
 
     setup_rooms(app)  # after the keys above: the rooms read them
     use_expect_continue(app)  # after every route
@@ -97,10 +98,29 @@ async def _background(app: web.Application):
                 await app[HUB].end_revoked_guides(store)
 
     task = start_supervised("vrculture-watch", watch)
+    bridge_task = _start_mqtt_bridge(app)
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for background in (bridge_task, task):
+        if background is None:
+            continue
+        background.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await background
     await app[appkeys.PUBSUB].close()
     await store.close()
     registry.close()  # its versions may be pruned by the next publish
+
+
+def _add_mqtt_bridge(app: web.Application, config: ServerConfig) -> None:
+    """The MQTT bridge, when [mqtt] is configured (paho-mqtt comes with the `mqtt` extra)."""
+    if config.mqtt is None:
+        return
+    from vrculture.server.mqtt_bridge import MQTT_BRIDGE, MqttBridge
+
+    app[MQTT_BRIDGE] = MqttBridge(app, config.mqtt, app[appkeys.CLOCK])
+
+
+def _start_mqtt_bridge(app: web.Application) -> asyncio.Task[None] | None:
+    from vrculture.server.mqtt_bridge import MQTT_BRIDGE
+
+    return app[MQTT_BRIDGE].start() if MQTT_BRIDGE in app else None
