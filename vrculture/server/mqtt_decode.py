@@ -51,9 +51,9 @@ def _decoded(document: dict, object_path: str, time_paths: tuple[str, ...], what
     return reading
 
 
-def decode(payload: bytes, feed: MqttFeed) -> dict[str, Any]:
+def decode(payload: bytes | bytearray, feed: MqttFeed) -> dict[str, Any]:
     try:
-        document = loads(payload)
+        document = loads(bytes(payload))
     except JSONInputError as error:
         raise DecodeError(f"not JSON the server can hold: {error.message}") from None
     if not isinstance(document, dict):

@@ -131,7 +131,8 @@ def parse_mqtt(values: Any) -> MqttSettings:
         raise ValueError(f"[mqtt]: unknown setting {sorted(unknown)[0]!r}")
     url = values.get("url")
     parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+    if (parts is None or not isinstance(url, str) or parts.scheme not in ("mqtt", "mqtts")
+            or not parts.hostname):
         raise ValueError("[mqtt] url: expected mqtt://HOST[:PORT] or mqtts://HOST[:PORT]")
     try:
         port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
