@@ -14,6 +14,7 @@ from vrculture.server import api, appkeys, feeds, forwarded, oembed, openapi, se
 from vrculture.server.admin import setup_admin
 from vrculture.server.config import ServerConfig
 from vrculture.server.expect import use_expect_continue
+from vrculture.server.ngsi_ld import add_routes as add_ngsi_ld_routes
 from vrculture.server.pubsub import LocalPubSub
 from vrculture.server.registry import BundleRegistry
 from vrculture.server.rooms import HUB, setup_rooms
@@ -68,6 +69,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
     search.setup(app)
     oembed.add_routes(app)
     feeds.setup(app)
+    add_ngsi_ld_routes(app)
     openapi.add_routes(app)
     setup_admin(app)
     _add_mqtt_bridge(app, config)

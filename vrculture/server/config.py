@@ -52,3 +52,5 @@ class ServerConfig:
     trusted_proxies: list[str] = field(default_factory=list)
     # [mqtt]: the broker `vrculture serve` subscribes to for sensor feeds (see mqtt_settings.py)
     mqtt: MqttSettings | None = None
+    # [ngsi_ld.feeds.FEED]: entity attribute -> reading field, per feed (see ngsi_ld.py)
+    ngsi_ld: dict[str, dict[str, str]] = field(default_factory=dict)

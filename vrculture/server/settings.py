@@ -27,6 +27,7 @@ from typing import Any
 from vrculture.server.config import RoomSettings, ServerConfig
 from vrculture.server.forwarded import parse_networks
 from vrculture.server.mqtt_settings import parse_mqtt
+from vrculture.server.ngsi_ld_settings import parse_ngsi_ld
 
 ENV_PREFIX = "VRCULTURE_"
 _HOST_NAME = re.compile(r"[a-z0-9.-]{1,253}|[0-9a-f:.]{2,45}")  # a DNS name, IPv4 or IPv6
@@ -120,6 +121,12 @@ def _apply(config: ServerConfig, values: Mapping[str, Any], where: str) -> None:
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [rooms] must be a table")
             _apply_rooms(config.rooms, value, where)
+            continue
+        if name == "ngsi_ld":
+            try:
+                config.ngsi_ld = parse_ngsi_ld(value)
+            except ValueError as error:
+                raise ConfigError(f"{where}: {error}") from None
             continue
         if name == "mqtt":
             try:
