@@ -270,6 +270,9 @@ async def test_bad_messages_are_counted_logged_once_and_never_stop_the_bridge(
     client = await start_server(tmp_path, aiohttp_client,
                                 broker.settings([LAMPS, BINS, flood], max_payload_bytes=4096))
     stats = client.app[MQTT_BRIDGE].stats
+    store = Store.open(tmp_path / "data")
+    curator = store.create_curator_token()
+    store.close()
     publisher = Publisher(broker)
     caplog.set_level(logging.WARNING, logger="vrculture.server.mqtt_bridge")
     topic = "application/7/device/0018b20000000a1c/event/up"
@@ -293,6 +296,12 @@ async def test_bad_messages_are_counted_logged_once_and_never_stop_the_bridge(
         assert stats["bins"] == {"unreadable": 1}
         assert stats["temperature"] == {"stored": 5, "limited": 35}
         assert len(await history(client, "temperature")) == 5
+        health = await client.get("/api/admin/health",
+                                  headers={"Authorization": f"Bearer {curator}"})
+        report = (await health.json())["mqtt"]
+        assert report["connected"] is True and report["sessions"] == 1
+        assert report["feeds"]["temperature"] == {"stored": 5, "duplicates": 0, "unreadable": 0,
+                                                  "too_large": 0, "limited": 35}
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
         assert len(warnings) == 3, warnings  # once per feed
         assert not any("lamp-1" in w or "bright" in w for w in warnings)  # no payload in logs

@@ -119,7 +119,9 @@ def _add_mqtt_bridge(app: web.Application, config: ServerConfig) -> None:
         return
     from vrculture.server.mqtt_bridge import MQTT_BRIDGE, MqttBridge
 
-    app[MQTT_BRIDGE] = MqttBridge(app, config.mqtt, app[appkeys.CLOCK])
+    bridge = MqttBridge(app, config.mqtt, app[appkeys.CLOCK])
+    app[MQTT_BRIDGE] = bridge
+    app[appkeys.MQTT_REPORT] = bridge.report
 
 
 def _start_mqtt_bridge(app: web.Application) -> asyncio.Task[None] | None:

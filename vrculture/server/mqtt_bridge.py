@@ -26,6 +26,7 @@ import ssl
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from aiohttp import web
@@ -89,6 +90,12 @@ class MqttBridge:
         now = clock()
         self._buckets = {f.feed: _Bucket(f.max_per_second, f.burst, f.burst, now)
                          for f in settings.feeds}
+
+    def report(self) -> dict[str, Any]:
+        """For the curator's health details: is the bridge up, and what happened per feed."""
+        return {"connected": self.subscribed.is_set(), "sessions": self.sessions,
+                "feeds": {feed: {name: counts[name] for name in STAT_NAMES}
+                          for feed, counts in self.stats.items()}}
 
     def start(self) -> asyncio.Task[None]:
         return start_supervised("vrculture-mqtt", self._session, first_delay=0.5)
