@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -31,7 +32,7 @@ from vrculture.server.app import create_app
 from vrculture.server.mqtt_bridge import MQTT_BRIDGE
 from vrculture.server.mqtt_settings import MqttFeed, MqttSettings
 from vrculture.server.rooms.client import RoomClient
-from vrculture.server.storage import Store
+from vrculture.server.storage import DB_NAME, Store
 
 from .test_rooms import EXHIBITION, make_config
 
@@ -306,6 +307,29 @@ async def test_bad_messages_are_counted_logged_once_and_never_stop_the_bridge(
         assert len(warnings) == 3, warnings  # once per feed
         assert not any("lamp-1" in w or "bright" in w for w in warnings)  # no payload in logs
     finally:
+        publisher.close()
+
+
+
+async def test_a_reading_that_cannot_be_stored_is_not_acknowledged_and_comes_again(
+    tmp_path: Path, aiohttp_client: Any, broker: Broker
+) -> None:
+    client = await start_server(tmp_path, aiohttp_client, broker.settings([LAMPS]))
+    bridge = client.app[MQTT_BRIDGE]
+    blocker = sqlite3.connect(tmp_path / "data" / DB_NAME, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # another writer holds the database past its timeout
+    publisher = Publisher(broker)
+    try:
+        publisher.publish("application/7/device/0018b20000000a1c/event/up",
+                          chirpstack_uplink(NOW - 60, "lamp-3", 80))
+        await until(lambda: bridge.sessions >= 2, timeout=40)  # the store failed: reconnected
+        # (read through the blocker: the server's store thread is waiting on the lock again)
+        assert blocker.execute("SELECT count(*) FROM readings").fetchone() == (0,)
+        blocker.execute("ROLLBACK")
+        await until(lambda: bridge.stats["lamps"]["stored"] == 1, timeout=40)  # redelivered
+        assert [r["lamp"] for r in await history(client, "lamps")] == ["lamp-3"]
+    finally:
+        blocker.close()
         publisher.close()
 
 
