@@ -5,13 +5,15 @@ must take the same path as an HTTP one: the same validation, the same single wri
 the SQLite store and the same fan-out to the rooms (which, without Redis, only exists inside
 the server process). One process fewer to deploy and supervise, too.
 
-Nothing acknowledged is lost: the client keeps a persistent session (clean_session=False, a
-fixed client id) with QoS 1 subscriptions, and paho-mqtt runs with `manual_ack=True`, so the
-PUBACK for a message is sent only after its reading is committed (or after the message has been
-refused for good: unreadable, too large, over its feed's rate). A message whose storage fails is
-never acknowledged; the session is dropped and the broker delivers it again on reconnect.
-Duplicates from redelivery are idempotent (a feed holds one reading per time). PUBACKs go out in
-the order the messages came, as MQTT requires, because one task handles them one at a time.
+Nothing acknowledged is lost: the client keeps a persistent session (MQTT 5, clean start off,
+a session expiry of a week, a fixed client id) with QoS 1 subscriptions, and paho-mqtt runs
+with `manual_ack=True`, so the PUBACK for a message is sent only after its reading is committed
+(or after the message has been refused for good: unreadable, too large, over its feed's rate).
+A message whose storage fails is never acknowledged; the session is dropped and the broker
+delivers it again on reconnect. Duplicates from redelivery are idempotent (a feed holds one
+reading per time). PUBACKs go out in the order the messages came, as MQTT requires, because one
+task handles them one at a time. MQTT 5 also lets the bridge announce a maximum packet size:
+the broker drops larger messages instead of sending them into this process's memory.
 
 paho's network loop runs in its own thread; messages are handed to the event loop. Connection
 loss ends the session's body, and `supervise` reconnects with a doubling delay (capped).
@@ -31,6 +33,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from aiohttp import web
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from vrculture.server import appkeys
 from vrculture.server.feeds import feed_spec, store_readings
@@ -43,6 +47,8 @@ from vrculture.server.supervision import start_supervised
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0  # seconds for the broker's CONNACK
+SESSION_EXPIRY = 7 * 24 * 3600  # seconds the broker keeps the session and its queue for us
+PACKET_OVERHEAD = 1024  # topic and headers on top of the payload (topic filters are <= 512 B)
 MAX_QUEUED_QOS0 = 1000  # QoS 0 messages are not bounded by the broker's in-flight window
 STAT_NAMES = ("stored", "duplicates", "unreadable", "too_large", "limited")
 
@@ -103,8 +109,8 @@ class MqttBridge:
     def _client(self) -> mqtt.Client:
         s = self.settings
         client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=s.client_id,
-                             clean_session=False, protocol=mqtt.MQTTv311,
-                             reconnect_on_failure=False, manual_ack=True)
+                             protocol=mqtt.MQTTv5, reconnect_on_failure=False,
+                             manual_ack=True)
         if s.username is not None:
             client.username_pw_set(s.username, s.password)
         if s.tls:
@@ -158,7 +164,8 @@ class MqttBridge:
         client.on_message, client.on_disconnect = on_message, on_disconnect
         try:
             await asyncio.to_thread(client.connect, self.settings.host, self.settings.port,
-                                    self.settings.keepalive)
+                                    self.settings.keepalive, clean_start=False,
+                                    properties=self._connect_properties())
             client.loop_start()
             await asyncio.wait_for(connected, CONNECT_TIMEOUT)
             self.sessions += 1
@@ -174,6 +181,14 @@ class MqttBridge:
             with contextlib.suppress(Exception):
                 client.disconnect()
             await asyncio.to_thread(client.loop_stop)
+
+    def _connect_properties(self) -> Properties:
+        """MQTT 5: keep the session (and its queue) while the server is away, and have the
+        broker drop oversized messages instead of sending them into this process's memory."""
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = SESSION_EXPIRY
+        properties.MaximumPacketSize = self.settings.max_payload_bytes + PACKET_OVERHEAD
+        return properties
 
     def _feed_for(self, topic: str) -> MqttFeed | None:
         for feed in self.settings.feeds:
