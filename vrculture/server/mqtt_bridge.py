@@ -75,6 +75,14 @@ class _Bucket:
         return False
 
 
+def _topic(message: mqtt.MQTTMessage) -> str:
+    """The topic as text; a broker that lets invalid UTF-8 through gets it matched by nothing."""
+    try:
+        return message.topic
+    except UnicodeDecodeError:
+        return ""
+
+
 def tls_context(settings: MqttSettings) -> ssl.SSLContext:
     context = ssl.create_default_context(
         cafile=str(settings.ca_file) if settings.ca_file else None)
@@ -131,7 +139,7 @@ class MqttBridge:
 
         def enqueue(message: mqtt.MQTTMessage | None) -> None:
             if message is not None and message.qos == 0 and queue.qsize() >= MAX_QUEUED_QOS0:
-                feed = self._feed_for(message.topic)
+                feed = self._feed_for(_topic(message))
                 if feed is not None:
                     self._refuse(feed, "limited", "QoS 0 messages arrive faster than stored")
                 return
@@ -204,7 +212,7 @@ class MqttBridge:
                         "are counted, not logged", feed.feed, why)
 
     async def _handle(self, message: mqtt.MQTTMessage) -> None:
-        feed = self._feed_for(message.topic)
+        feed = self._feed_for(_topic(message))
         if feed is None:
             return  # a subscription an older setting left in the persistent session
         if len(message.payload) > self.settings.max_payload_bytes:
