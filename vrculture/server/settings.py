@@ -12,6 +12,8 @@ The TOML file (`--config FILE` or VRCULTURE_CONFIG) uses the ServerConfig field 
     self_signed = true
     [rooms]
     capacity = 40
+
+plus `[mqtt]` (mqtt_settings.py) and `[ngsi_ld]` (ngsi_ld_settings.py) for sensor platforms.
 """
 
 from __future__ import annotations
