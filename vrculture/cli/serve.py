@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
+import importlib.util
 import logging
 import os
 import signal
@@ -88,6 +90,10 @@ def run(args: argparse.Namespace) -> int:
     if args.workers > 1 and not config.redis_url:
         print("vrculture serve: --workers above 1 needs --redis-url: visitors in one room may "
               "land on different processes", file=sys.stderr)
+        return EXIT_USAGE
+    if config.mqtt is not None and importlib.util.find_spec("paho") is None:
+        print("vrculture serve: [mqtt] needs paho-mqtt: pip install 'vrculture[mqtt]'",
+              file=sys.stderr)
         return EXIT_USAGE
     if missing := missing_viewer_files(config.web_dir):
         print(f"vrculture serve: this installation lacks the viewer's files ({', '.join(missing)} "
@@ -210,7 +216,10 @@ def _run_workers(config, ssl_context, sockets: list[list[socket.socket]]) -> int
             try:
                 for other in sockets[:index] + sockets[index + 1:]:
                     _close(other)
-                code = _serve(create_app(config), config, own, ssl_context)
+                # One MQTT session per server: the first worker bridges, Redis carries the
+                # readings to the rooms of the others.
+                own_config = config if index == 0 else dataclasses.replace(config, mqtt=None)
+                code = _serve(create_app(own_config), config, own, ssl_context)
             finally:
                 os._exit(code)
         children.append(pid)

@@ -98,6 +98,8 @@ async def _health(request: web.Request, *, detailed: bool) -> web.Response:
         body |= {"process": os.getpid(),  # tells `--workers` processes apart
                  "database_error": problem,
                  "bundle_errors": sorted(registry.errors.values())}
+        if appkeys.MQTT_REPORT in request.app:
+            body["mqtt"] = request.app[appkeys.MQTT_REPORT]()
     return json_reply(request, body, status=503 if problem else 200, etag=False)
 
 

@@ -15,6 +15,7 @@ from vrculture.server.admin import setup_admin
 from vrculture.server.config import ServerConfig
 from vrculture.server.expect import use_expect_continue
 from vrculture.server.labels import add_routes as add_label_routes
+from vrculture.server.ngsi_ld import add_routes as add_ngsi_ld_routes
 from vrculture.server.pubsub import LocalPubSub
 from vrculture.server.registry import BundleRegistry
 from vrculture.server.rooms import HUB, setup_rooms
@@ -70,8 +71,10 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
     search.setup(app)
     oembed.add_routes(app)
     feeds.setup(app)
+    add_ngsi_ld_routes(app)
     openapi.add_routes(app)
     setup_admin(app)
+    _add_mqtt_bridge(app, config)
 
     setup_rooms(app)  # after the keys above: the rooms read them
     use_expect_continue(app)  # after every route
@@ -99,10 +102,31 @@ async def _background(app: web.Application):
                 await app[HUB].end_revoked_guides(store)
 
     task = start_supervised("vrculture-watch", watch)
+    bridge_task = _start_mqtt_bridge(app)
     yield
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    for background in (bridge_task, task):
+        if background is None:
+            continue
+        background.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await background
     await app[appkeys.PUBSUB].close()
     await store.close()
     registry.close()  # its versions may be pruned by the next publish
+
+
+def _add_mqtt_bridge(app: web.Application, config: ServerConfig) -> None:
+    """The MQTT bridge, when [mqtt] is configured (paho-mqtt comes with the `mqtt` extra)."""
+    if config.mqtt is None:
+        return
+    from vrculture.server.mqtt_bridge import MQTT_BRIDGE, MqttBridge
+
+    bridge = MqttBridge(app, config.mqtt, app[appkeys.CLOCK])
+    app[MQTT_BRIDGE] = bridge
+    app[appkeys.MQTT_REPORT] = bridge.report
+
+
+def _start_mqtt_bridge(app: web.Application) -> asyncio.Task[None] | None:
+    from vrculture.server.mqtt_bridge import MQTT_BRIDGE
+
+    return app[MQTT_BRIDGE].start() if MQTT_BRIDGE in app else None

@@ -7,6 +7,7 @@ classes, and `registry` itself imports `keys`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -22,3 +23,5 @@ FEED_STORE = web.AppKey("vrculture_feed_store", AsyncStore)
 GUIDE_CODES = web.AppKey("vrculture_guide_codes", GuideCodes)
 # The wall clock (epoch seconds) that readings are checked against: injectable for tests.
 CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("vrculture_clock")
+# The MQTT bridge's state for the curator's health details (set only when [mqtt] is configured).
+MQTT_REPORT: web.AppKey[Callable[[], dict[str, Any]]] = web.AppKey("vrculture_mqtt_report")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vrculture.server.mqtt_settings import MqttSettings
 from vrculture.server.webfiles import default_web_dir
 
 
@@ -49,3 +50,7 @@ class ServerConfig:
     # Reverse proxies (addresses or networks) whose X-Forwarded-For / X-Real-IP /
     # X-Forwarded-Proto are believed; from anyone else those headers are ignored.
     trusted_proxies: list[str] = field(default_factory=list)
+    # [mqtt]: the broker `vrculture serve` subscribes to for sensor feeds (see mqtt_settings.py)
+    mqtt: MqttSettings | None = None
+    # [ngsi_ld.feeds.FEED]: entity attribute -> reading field, per feed (see ngsi_ld.py)
+    ngsi_ld: dict[str, dict[str, str]] = field(default_factory=dict)

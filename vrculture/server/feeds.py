@@ -49,7 +49,12 @@ def manifest_feeds(exhibitions: list[LoadedExhibition]) -> dict[str, tuple[str, 
 
 
 def _spec(request: web.Request, feed_id: str, feed: Feed | None) -> FeedSpec | None:
-    from_manifest = request.app[MANIFEST_FEEDS].get(feed_id)
+    return feed_spec(request.app, feed_id, feed)
+
+
+def feed_spec(app: web.Application, feed_id: str, feed: Feed | None) -> FeedSpec | None:
+    """The feed's kind and bounds: from `vrculture feeds add`, else from its exhibition."""
+    from_manifest = app[MANIFEST_FEEDS].get(feed_id)
     if feed is not None and feed.kind:
         return FeedSpec(feed.kind, feed.unit, feed.min, feed.max)
     return from_manifest[1] if from_manifest else None
@@ -116,17 +121,25 @@ async def post_readings(request: web.Request) -> web.Response:
             where = f"readings[{index}]." if is_batch else ""
             raise JSONError(422, error.code, f"{where}{error.field}: {error.message}",
                             field=error.field, index=index) from None
-    stored = await store.run(Store.insert_readings, feed_id, checked)
-    pubsub = request.app[appkeys.PUBSUB]
-    for reading in stored:  # after the commit: nobody sees a reading that could still be lost
-        message = {"type": "reading", "feed": feed_id, "reading": reading}
-        await pubsub.publish(f"feed:{feed_id}", encode(message))
+    stored = await store_readings(request.app, feed_id, checked)
     return json_reply(
         request,
-        {"stored": len(stored), "duplicates": len(checked) - len(stored)},
+        {"stored": stored, "duplicates": len(checked) - stored},
         status=201 if stored else 200,
         etag=False,
     )
+
+
+async def store_readings(app: web.Application, feed_id: str,
+                         checked: list[tuple[float, dict[str, Any]]]) -> int:
+    """Commits validated readings, then publishes the new ones to the rooms; returns how many
+    were new. Shared by every ingest path (HTTP, MQTT), so they all reach the rooms alike."""
+    stored = await app[appkeys.FEED_STORE].run(Store.insert_readings, feed_id, checked)
+    pubsub = app[appkeys.PUBSUB]
+    for reading in stored:  # after the commit: nobody sees a reading that could still be lost
+        message = {"type": "reading", "feed": feed_id, "reading": reading}
+        await pubsub.publish(f"feed:{feed_id}", encode(message))
+    return len(stored)
 
 
 async def get_readings(request: web.Request) -> web.Response:

@@ -229,6 +229,31 @@ def document() -> dict[str, Any]:
                                                "maximum": 1000}, required=False)],
                     {"$ref": "#/components/schemas/History"}, {"400": ERROR, "404": ERROR}),
             },
+            "/api/ngsi-ld/notify/{feed}": {
+                "post": {
+                    "summary": "NGSI-LD notification from a context broker: each entity of "
+                               "`data` is one reading (bearer feed token)",
+                    "security": [{"feedToken": []}],
+                    "parameters": [FEED],
+                    "requestBody": {"required": True, "content": {
+                        media: {"schema": {"type": "object", "required": ["data"],
+                                           "properties": {"data": {
+                                               "type": "array", "minItems": 1,
+                                               "maxItems": 1000,
+                                               "items": {"type": "object"}}}}}
+                        for media in ("application/json", "application/ld+json")}},
+                    "responses": {
+                        "201": {"description": "stored", "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/IngestResult"}}}},
+                        "200": {"description": "all were duplicates", "content": {
+                            "application/json": {"schema": {
+                                "$ref": "#/components/schemas/IngestResult"}}}},
+                        **{code: ERROR
+                           for code in ("400", "401", "404", "408", "409", "413", "415",
+                                        "422")},
+                    },
+                },
+            },
             "/api/openapi.json": {"get": _json("this document", [], {"type": "object"})},
             "/oembed": {"get": _json(
                 "oEmbed for an exhibition or object URL",

@@ -12,6 +12,8 @@ The TOML file (`--config FILE` or VRCULTURE_CONFIG) uses the ServerConfig field 
     self_signed = true
     [rooms]
     capacity = 40
+
+plus `[mqtt]` (mqtt_settings.py) and `[ngsi_ld]` (ngsi_ld_settings.py) for sensor platforms.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from typing import Any
 
 from vrculture.server.config import RoomSettings, ServerConfig
 from vrculture.server.forwarded import parse_networks
+from vrculture.server.mqtt_settings import parse_mqtt
+from vrculture.server.ngsi_ld_settings import parse_ngsi_ld
 
 ENV_PREFIX = "VRCULTURE_"
 _HOST_NAME = re.compile(r"[a-z0-9.-]{1,253}|[0-9a-f:.]{2,45}")  # a DNS name, IPv4 or IPv6
@@ -119,6 +123,18 @@ def _apply(config: ServerConfig, values: Mapping[str, Any], where: str) -> None:
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [rooms] must be a table")
             _apply_rooms(config.rooms, value, where)
+            continue
+        if name == "ngsi_ld":
+            try:
+                config.ngsi_ld = parse_ngsi_ld(value)
+            except ValueError as error:
+                raise ConfigError(f"{where}: {error}") from None
+            continue
+        if name == "mqtt":
+            try:
+                config.mqtt = parse_mqtt(value)
+            except ValueError as error:
+                raise ConfigError(f"{where}: {error}") from None
             continue
         setattr(config, name, _convert(name, value, where))
     if config.data_dir is None:
