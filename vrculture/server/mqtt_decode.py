@@ -37,7 +37,8 @@ def _at(document: Any, path: str) -> Any:
     return value
 
 
-def _decoded(document: dict, object_path: str, time_paths: tuple[str, ...], what: str) -> dict:
+def _decoded(document: dict[str, Any], object_path: str, time_paths: tuple[str, ...],
+             what: str) -> dict[str, Any]:
     decoded = _at(document, object_path)
     if not isinstance(decoded, dict):
         raise DecodeError(f"no decoded {object_path!r} object in the {what} uplink (is a payload "

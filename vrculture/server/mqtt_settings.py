@@ -65,7 +65,7 @@ class MqttSettings:
     feeds: list[MqttFeed] = field(default_factory=list)
 
 
-def _text(values: dict, name: str, pattern: re.Pattern[str] | None = None) -> str | None:
+def _text(values: dict[str, Any], name: str, pattern: re.Pattern[str] | None = None) -> str | None:
     value = values.get(name)
     if value is None:
         return None
@@ -74,7 +74,7 @@ def _text(values: dict, name: str, pattern: re.Pattern[str] | None = None) -> st
     return value
 
 
-def _positive(values: dict, name: str, default: float, whole: bool = False) -> Any:
+def _positive(values: dict[str, Any], name: str, default: float, whole: bool = False) -> Any:
     value = values.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1e9:
         raise ValueError(f"{name}: expected a positive number")

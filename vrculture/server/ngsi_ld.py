@@ -52,7 +52,7 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-def _at(entity: dict, path: str) -> Any:
+def _at(entity: dict[str, Any], path: str) -> Any:
     value: Any = entity
     for step in path.split("."):
         if isinstance(value, dict) and step in value:
