@@ -15,38 +15,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from vrculture.server.dotted import MISSING, value_at
 from vrculture.server.mqtt_settings import MqttFeed
 from vrculture.server.safejson import JSONInputError, loads
-
-_MISSING = object()
 
 
 class DecodeError(ValueError):
     """A message the feed's mapping cannot read; the message says why (never the payload)."""
 
 
-def _at(document: Any, path: str) -> Any:
-    value = document
-    for step in path.split("."):
-        if isinstance(value, dict) and step in value:
-            value = value[step]
-        elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
-            value = value[int(step)]
-        else:
-            return _MISSING
-    return value
-
-
 def _decoded(document: dict[str, Any], object_path: str, time_paths: tuple[str, ...],
              what: str) -> dict[str, Any]:
-    decoded = _at(document, object_path)
+    decoded = value_at(document, object_path)
     if not isinstance(decoded, dict):
         raise DecodeError(f"no decoded {object_path!r} object in the {what} uplink (is a payload "
                           "codec set for the device?)")
     reading = dict(decoded)
     if "t" not in reading:
         for path in time_paths:
-            if (t := _at(document, path)) is not _MISSING:
+            if (t := value_at(document, path)) is not MISSING:
                 reading["t"] = t
                 break
     return reading
@@ -67,8 +54,8 @@ def decode(payload: bytes | bytearray, feed: MqttFeed) -> dict[str, Any]:
     else:
         reading = {} if feed.fields else dict(document)
     for name, path in feed.fields.items():
-        value = _at(document, path)
-        if value is _MISSING:
+        value = value_at(document, path)
+        if value is MISSING:
             raise DecodeError(f"{name}: the message has no {path!r}")
         reading[name] = value
     return reading

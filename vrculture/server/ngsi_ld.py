@@ -29,6 +29,7 @@ from aiohttp import web
 
 from vrculture.server import appkeys
 from vrculture.server.bodies import read_json
+from vrculture.server.dotted import MISSING, value_at
 from vrculture.server.feeds import MAX_BATCH, MAX_BODY_BYTES, feed_spec, store_readings
 from vrculture.server.jsonreply import JSONError, json_reply
 from vrculture.server.readings import ReadingError, validate_reading
@@ -38,7 +39,6 @@ from vrculture.server.storage import Store
 _FEED_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 CORE_MEMBERS = {"id", "type", "@context", "scope", "location", "observationSpace",
                 "operationSpace", "createdAt", "modifiedAt", "deletedAt"}
-_MISSING = object()
 
 
 def _unwrap(value: Any) -> Any:
@@ -53,15 +53,8 @@ def _unwrap(value: Any) -> Any:
 
 
 def _at(entity: dict[str, Any], path: str) -> Any:
-    value: Any = entity
-    for step in path.split("."):
-        if isinstance(value, dict) and step in value:
-            value = value[step]
-        elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
-            value = value[int(step)]
-        else:
-            return _MISSING
-    return _unwrap(value)
+    value = value_at(entity, path)
+    return value if value is MISSING else _unwrap(value)
 
 
 def entity_reading(entity: Any, mapping: dict[str, str] | None,
@@ -73,7 +66,7 @@ def entity_reading(entity: Any, mapping: dict[str, str] | None,
         reading = {}
         for name, path in mapping.items():
             value = _at(entity, path)
-            if value is _MISSING:
+            if value is MISSING:
                 raise ReadingError(name, f"the entity has no {path!r}", code="missing_attribute")
             reading[name] = value
         attributes = [entity.get(path.split(".")[0]) for path in mapping.values()]
