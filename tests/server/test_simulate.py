@@ -117,7 +117,7 @@ async def test_simulate_posts_through_the_public_api(aiohttp_client, config, loc
     client = await aiohttp_client(create_app(config, watch_interval=0.2, clock=lambda: now))
     args = argparse.Namespace(
         url=str(client.make_url("")).rstrip("/"), duration=1.5, speed=3600 * 16, token=[],
-        data=config.data_dir, exhibition=[], seed=7, insecure=False)
+        data=config.data_dir, exhibition=[], seed=7, insecure=False, mqtt=None)
     assert await _simulate(args, clock=lambda: now) == 0
     for feed in ("street-lights", "bins", "temperature"):
         history = await (await client.get(f"/api/feeds/{feed}/readings")).json()

@@ -3,6 +3,11 @@
 The feeds come from the server's exhibitions (their `feeds` maps). Tokens: `--token FEED=TOKEN`
 for feeds that exist, or `--data DIR` on the server's machine, which registers the feeds that
 have no token yet and keeps the simulator's tokens in DIR/simulator-tokens.json (mode 0600).
+
+`--mqtt mqtt://[user:password@]host:port` (or mqtts://) publishes the readings instead as
+ChirpStack v4 uplinks (QoS 1) on `application/vrculture-demo/device/<feed>/event/up`, as a city's
+LoRaWAN network server would; the server's `[mqtt]` table maps those topics to the feeds
+(tools/demo writes one). The feeds are still read from `--url`; no tokens are needed.
 """
 
 from __future__ import annotations
@@ -44,6 +49,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--exhibition", action="append", default=[],
                         help="only these exhibitions' feeds (repeatable)")
     parser.add_argument("--seed", type=int, default=None, help="for repeatable runs")
+    parser.add_argument("--mqtt", metavar="URL",
+                        help="publish ChirpStack uplinks to this broker instead of posting")
     parser.add_argument("--insecure", action="store_true",
                         help="accept a self-signed certificate (the gallery LAN mode)")
 
@@ -111,6 +118,8 @@ async def _simulate(args: argparse.Namespace, clock: Callable[[], float] = time.
         tokens = dict(item.split("=", 1) for item in args.token)
         if args.data:
             tokens = {**_tokens_from_data(args.data, feeds), **tokens}
+        if args.mqtt:
+            return await _publish_all(args, feeds, clock)
         runnable = {f: s for f, s in feeds.items() if f in tokens}
         for feed_id in sorted(set(feeds) - set(runnable)):
             print(f"vrculture simulate: no token for feed {feed_id!r}: skipped (give "
@@ -164,6 +173,41 @@ async def _post(session, url: str, feed_id: str, token: str, readings: list) -> 
     return False
 
 
+async def _publish_all(args: argparse.Namespace, feeds: dict[str, dict[str, Any]],
+                       clock: Callable[[], float]) -> int:
+    """The MQTT side: every feed's readings as ChirpStack uplinks, each acknowledged (PUBACK)
+    by the broker before the next tick."""
+    from vrculture.cli.simulate_mqtt import UplinkPublisher
+    from vrculture.server.simulate import Replay, model_for
+
+    try:
+        publisher = UplinkPublisher.connect(args.mqtt, insecure=args.insecure)
+    except (OSError, ValueError) as error:
+        print(f"vrculture simulate: cannot connect to the broker: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        rng = random.Random(args.seed)
+        models = {f: model_for(f, spec, rng) for f, spec in feeds.items()}
+        loop = asyncio.get_running_loop()
+        real_start = loop.time()
+        replay = Replay(models, clock() + args.duration, args.duration, args.speed)
+        published = 0
+        while loop.time() - real_start < args.duration:
+            await asyncio.sleep(TICK_REAL_SECONDS)
+            for feed_id, readings in replay.advance(loop.time() - real_start).items():
+                try:
+                    published += await publisher.publish(feed_id, readings)
+                except OSError as error:
+                    print(f"vrculture simulate: {feed_id}: {error}", file=sys.stderr)
+                    return EXIT_PARTIAL
+    finally:
+        publisher.close()
+    for model in models.values():
+        print(model.summary())
+    print(f"{published} readings published", file=sys.stderr)
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
     if args.duration <= 0 or args.speed < 1:
         print("vrculture simulate: --duration must be positive and --speed at least 1",
@@ -171,5 +215,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if any("=" not in item for item in args.token):
         print("vrculture simulate: --token takes FEED=TOKEN", file=sys.stderr)
+        return EXIT_USAGE
+    if args.mqtt and not args.mqtt.startswith(("mqtt://", "mqtts://")):
+        print("vrculture simulate: --mqtt takes mqtt://host:port or mqtts://host:port",
+              file=sys.stderr)
         return EXIT_USAGE
     return asyncio.run(_simulate(args))
