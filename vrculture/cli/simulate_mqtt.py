@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -78,3 +80,20 @@ class UplinkPublisher:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+def demo_settings(bundle: Path, broker_url: str) -> str:
+    """The `[mqtt]` table for tools/demo: one ChirpStack topic per feed of the bundle's
+    exhibitions, with a flood limit that a fast replay stays under."""
+    feeds: set[str] = set()
+    for manifest in sorted(bundle.glob("**/exhibition.json")):
+        feeds.update(json.loads(manifest.read_text(encoding="utf-8")).get("feeds", {}))
+    lines = ["[mqtt]", f"url = {json.dumps(broker_url)}", 'client_id = "vrculture-demo"', ""]
+    for feed in sorted(feeds):
+        lines += [f"[mqtt.feeds.{feed}]", f"topic = {json.dumps(uplink_topic(feed))}",
+                  'format = "chirpstack"', "max_per_second = 1000", "burst = 10000", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # tools/demo: python -m vrculture.cli.simulate_mqtt BUNDLE URL
+    print(demo_settings(Path(sys.argv[1]), sys.argv[2]))
