@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""Durable ingest and MQTT-to-room latency, against a real `vrculture serve` on 127.0.0.1.
+
+1. Readings per second into SQLite through POST /api/feeds/{feed}/readings, single readings and
+   batches of 100; the server answers only after COMMIT (synchronous=FULL). Goal: >= 5,000/s
+   batched. Anchor, measured in the same run and folder: plain sqlite3 inserting batches of 100
+   rows, one COMMIT each, synchronous=FULL in WAL mode (what this disk can commit at all).
+2. Time from an uplink's MQTT publish (ChirpStack, QoS 1, to a local Mosquitto) to the reading's
+   arrival in a connected room over the WebSocket: p50/p99. Goal: p99 <= 200 ms.
+
+Load stays on 127.0.0.1 and is bounded in count and time. Public means only: time.perf_counter,
+resource. Usage: .venv/bin/python tools/bench_ingest.py [--batches 100] [--singles 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MOSQUITTO = "/usr/sbin/mosquitto"
+GAUGE = "bench-gauge"
+LIGHTS, EXHIBITION = "streetlights-park", "sjostad"  # a demo feed and its exhibition
+TIME_LIMIT = 60.0  # seconds per measured phase, whatever the counts
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.perf_counter() + timeout
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if process.poll() is not None or time.perf_counter() > deadline:
+            sys.exit(f"bench_ingest: {process.args[0]} did not listen on {port}")
+        time.sleep(0.05)
+
+
+def anchor(folder: Path, batches: int) -> float:
+    """Rows per second that sqlite3 itself commits here in batches of 100 (synchronous=FULL)."""
+    conn = sqlite3.connect(folder / "anchor.sqlite3", isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE r (feed TEXT, t REAL, body TEXT, PRIMARY KEY (feed, t))")
+    start = time.perf_counter()
+    for b in range(batches):
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO r VALUES (?, ?, ?)",
+                         [("a", b * 100 + i, '{"value": 1.5}') for i in range(100)])
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - start
+    conn.close()
+    return batches * 100 / elapsed
+
+
+async def ingest(base: str, token: str, batches: int, singles: int, t0: float) -> dict:
+    import aiohttp
+
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{base}/api/feeds/{GAUGE}/readings"
+    counter = iter(range(10**9))
+    results: dict[str, float] = {}
+
+    def readings(n: int) -> list[dict]:
+        return [{"t": round(t0 - next(counter) * 0.001, 3), "value": 21.5} for _ in range(n)]
+
+    async with aiohttp.ClientSession() as session:
+        async def post(n: int) -> None:
+            async with session.post(url, json={"readings": readings(n)},
+                                    headers=headers) as response:
+                if response.status >= 300:
+                    sys.exit(f"bench_ingest: HTTP {response.status} {await response.text()}")
+
+        for label, size, count, clients in (("single, 1 client", 1, singles, 1),
+                                            ("batch of 100, 1 client", 100, batches, 1),
+                                            ("batch of 100, 4 clients", 100, batches, 4)):
+            start = time.perf_counter()
+            done = await asyncio.gather(*(worker(post, count // clients, size, start)
+                                          for _ in range(clients)))
+            results[label] = sum(done) / (time.perf_counter() - start)
+    return results
+
+
+async def worker(post, share: int, size: int, start: float) -> int:
+    """One client posting `share` requests of `size` readings, each awaited (acknowledged)."""
+    done = 0
+    for _ in range(share):
+        if time.perf_counter() - start > TIME_LIMIT:
+            break
+        await post(size)
+        done += size
+    return done
+
+
+async def latency(base: str, broker_port: int, samples: int, t0: float) -> list[float]:
+    import aiohttp
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from vrculture.cli.simulate_mqtt import chirpstack_uplink, uplink_topic
+    from vrculture.server.rooms.client import RoomClient
+
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-publisher")
+    publisher.connect("127.0.0.1", broker_port)
+    publisher.loop_start()
+    times: list[float] = []
+    try:
+        async with aiohttp.ClientSession() as session:
+            ws = base.replace("http://", "ws://") + f"/ws/rooms/{EXHIBITION}"
+            room = await RoomClient.connect(session, ws, name="Bench")
+            for i in range(samples):
+                reading = {"t": round(t0 - i * 0.001, 3), "lamp": "lamp-1", "presence": True,
+                           "level": float(i % 100), "power_w": 10.0, "rated_w": 60.0}
+                payload = json.dumps(chirpstack_uplink(LIGHTS, reading)).encode()
+                start = time.perf_counter()
+                publisher.publish(uplink_topic(LIGHTS), payload, qos=1)
+                while True:
+                    message = await room.expect("reading", timeout=10)
+                    got = message["reading"]
+                    if message["feed"] == LIGHTS and got["level"] == reading["level"]:
+                        break
+                times.append(time.perf_counter() - start)
+                await asyncio.sleep(0.02)  # a city's pace, not a flood (the bridge limits those)
+    finally:
+        publisher.disconnect()
+        publisher.loop_stop()
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--batches", type=int, default=100, help="batches of 100 (default 100)")
+    parser.add_argument("--singles", type=int, default=500, help="single readings (default 500)")
+    parser.add_argument("--samples", type=int, default=200, help="MQTT latency samples")
+    args = parser.parse_args()
+    vrculture = [sys.executable, "-m", "vrculture"]
+    from vrculture.cli.simulate_mqtt import demo_settings
+    from vrculture.server.storage import Store
+
+    with tempfile.TemporaryDirectory(prefix="vrculture-bench-") as tmp:
+        folder = Path(tmp)
+        bundle, data = folder / "bundle", folder / "data"
+        subprocess.run([*vrculture, "build", str(ROOT / "assets" / "demo"), "-o", str(bundle)],
+                       check=True, stdout=subprocess.DEVNULL)
+        data.mkdir()
+        store = Store.open(data)
+        token = store.add_feed(GAUGE, kind="gauge", minimum=-1000, maximum=1000)
+        store.add_feed(LIGHTS, exhibition=EXHIBITION)
+        store.close()
+        processes: list[subprocess.Popen] = []
+        serve = [*vrculture, "serve", str(bundle), "--data", str(data)]
+        broker_port = None
+        if os.access(MOSQUITTO, os.X_OK):
+            broker_port = free_port()
+            (folder / "mosquitto.conf").write_text(
+                f"persistence false\nlistener {broker_port} 127.0.0.1\nallow_anonymous true\n")
+            processes.append(subprocess.Popen([MOSQUITTO, "-c", str(folder / "mosquitto.conf")],
+                                              stderr=subprocess.DEVNULL))
+            wait_port(broker_port, processes[-1])
+            (folder / "settings.toml").write_text(
+                demo_settings(bundle, f"mqtt://127.0.0.1:{broker_port}"))
+            serve += ["--config", str(folder / "settings.toml")]
+        port = free_port()
+        processes.append(subprocess.Popen([*serve, "--port", str(port)],
+                                          stderr=subprocess.DEVNULL))
+        try:
+            wait_port(port, processes[-1])
+            base = f"http://127.0.0.1:{port}"
+            t0 = time.time() - 60  # readings a minute old: never in the server's future
+            rows = anchor(folder, args.batches)
+            rates = asyncio.run(ingest(base, token, args.batches, args.singles, t0))
+            print(f"anchor: sqlite3 alone, batches of 100, synchronous=FULL: {rows:,.0f} rows/s")
+            for label, rate in rates.items():
+                print(f"ingest over HTTP, {label}: {rate:,.0f} readings/s "
+                      f"({rate / rows:.2f} of the anchor)")
+            batched = rates["batch of 100, 1 client"]
+            print(f"goal >= 5,000 readings/s batched: {'met' if batched >= 5000 else 'MISSED'}")
+            if broker_port is not None:
+                times = asyncio.run(latency(base, broker_port, args.samples, t0 - 3600))
+                p50 = statistics.median(times) * 1000
+                p99 = statistics.quantiles(times, n=100)[98] * 1000
+                print(f"MQTT publish -> room: p50 {p50:.1f} ms, p99 {p99:.1f} ms over "
+                      f"{len(times)} readings; goal p99 <= 200 ms: "
+                      f"{'met' if p99 <= 200 else 'MISSED'}")
+            else:
+                print("MQTT latency: skipped (no /usr/sbin/mosquitto)")
+        finally:
+            for process in reversed(processes):
+                process.terminate()
+                process.wait(timeout=30)
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"server and broker CPU: {usage.ru_utime + usage.ru_stime:.1f} s "
+          "(a shared, noisy 2-core machine: compare ratios, not absolutes)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
