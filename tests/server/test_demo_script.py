@@ -137,3 +137,28 @@ def test_demo_sends_the_sensors_through_a_local_mosquitto(tmp_path):
         demo.wait(timeout=30)
     broker_config = (checkout / "build" / "data" / "mosquitto" / "mosquitto.conf").read_text()
     assert f"listener {broker_port} 127.0.0.1" in broker_config  # loopback only
+
+
+def test_demo_posts_the_sensors_over_http_without_mosquitto(tmp_path):
+    checkout = _checkout(tmp_path / "checkout")
+    port = _free_port()
+    errors = tmp_path / "demo.err"
+    with errors.open("w") as stderr:
+        demo = subprocess.Popen([str(checkout / "tools" / "demo")], stdout=subprocess.DEVNULL,
+                                stderr=stderr, start_new_session=True,
+                                env={"PATH": "/usr/bin:/bin", "PORT": str(port), "SPEED": "3600",
+                                     "MOSQUITTO": str(tmp_path / "no-mosquitto")})
+    try:
+        _wait_for(lambda: "the demo exhibition is at" in errors.read_text(), "server", demo)
+        base = f"http://127.0.0.1:{port}"
+        feeds = {feed for summary in _json(f"{base}/api/exhibitions")
+                 for feed in _json(f"{base}/api/exhibitions/{summary['id']}").get("feeds", {})}
+        assert feeds
+        for feed in sorted(feeds):
+            _wait_for(lambda feed=feed: _json(f"{base}/api/feeds/{feed}/readings")["readings"],
+                      f"readings of {feed}", demo, timeout=120)
+    finally:
+        os.killpg(demo.pid, signal.SIGTERM)
+        demo.wait(timeout=30)
+    assert "mosquitto" not in errors.read_text()
+    assert not (checkout / "build" / "data" / "mosquitto").exists()
