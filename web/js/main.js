@@ -117,6 +117,7 @@ export class App extends EventTarget {
     listen(viewer, 'select', (/** @type {import('./viewer.js').SelectDetail} */ e) => this.onSelect(e));
     listen(viewer, 'reading', (/** @type {{exhibit?: string}} */ e) => {
       if (e.exhibit) { this.overlay?.refreshLive(e.exhibit); if (vrPanel.current?.id === e.exhibit) vrPanel.refresh(); }
+      this.overlay?.programme.refreshLive();
     });
     listen(viewer, 'level', () => this.progress());
 
