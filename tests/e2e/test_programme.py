@@ -58,3 +58,36 @@ def test_programme_filters_by_goal_and_marks_live_projects(server, new_page):
     assert page.inner_text(".programme-goals [data-goal=climate]") == "Klimat"
     assert serious_axe_violations(page) == []
     assert not page.errors
+
+
+def test_programme_wall_in_the_smart_city_hall_filters_by_goal(server, new_page):
+    demo = server.demo.manifest
+    projects = demo["projects"]
+    page = new_page(server.url(f"/exhibitions/{demo['id']}"))
+    wait_ready(page)
+    page.wait_for_function("viewerTest.app.viewer.scene.getObjectByName('programme-wall')")
+    hall = next(r for r in demo["rooms"] if r["kind"] == "smart-city")
+    # stand 2.5 m in front of the wall, facing it, and click its "climate" chip on the screen
+    where = page.evaluate("""() => {
+        const v = viewerTest.app.viewer;
+        const wall = v.scene.getObjectByName('programme-wall');
+        const x = wall.position.x + 2.5 * Math.sin(wall.rotation.y);
+        const z = wall.position.z + 2.5 * Math.cos(wall.rotation.y);
+        v.setPose(x, z, wall.rotation.y);
+        v.rig.updateMatrixWorld(true);
+        const chip = wall.children.find((c) => c.userData.annotation === 'goal:climate');
+        const p = chip.getWorldPosition(chip.position.clone()).project(v.camera);
+        return {wall: [wall.position.x, wall.position.z], screen: [(p.x + 1) / 2, (1 - p.y) / 2]};
+    }""")
+    x0, z0, x1, z1 = hall["bounds"]
+    assert x0 <= where["wall"][0] <= x1 and z0 <= where["wall"][1] <= z1
+    sx, sy = where["screen"]
+    assert 0 < sx < 1 and 0 < sy < 1
+    page.evaluate(f"viewerTest.clickAt({sx}, {sy})")
+    climate = [p for p in projects if "climate" in p["goals"]]
+    page.wait_for_function(f"viewerState.programme.shown === {len(climate)}")
+    assert state(page, "viewerState.programme.goals") == ["climate"]
+    assert state(page, "viewerState.selected") is None  # the wall is not an exhibit
+    # the desktop list follows the wall's filter
+    assert page.locator("#programme-list > li").count() == len(climate)
+    assert not page.errors

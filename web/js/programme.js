@@ -6,6 +6,8 @@ import { t } from './i18n.js';
 import { viewerState } from './state.js';
 
 export const GOALS = ['climate', 'economic', 'social', 'democratic'];
+/** The id the programme wall is picked as (not an object id: ids never start with '#'). */
+export const PROGRAMME_ID = '#programme';
 
 /**
  * @typedef {{id: string, title: import('./i18n.js').Text, description?: import('./i18n.js').Text,
@@ -48,6 +50,8 @@ export class Programme {
     /** @type {Set<string>} the goal chips pressed */
     this.goals = new Set();
     this.open = false;
+    /** @type {import('./programmewall.js').ProgrammeWall | null} the wall in the smart-city hall */
+    this.wall = null;
     this.section = el('section', { id: 'programme', 'aria-labelledby': 'programme-toggle' });
     this.toggle = el('button', { id: 'programme-toggle', type: 'button', 'aria-expanded': 'false',
       'aria-controls': 'programme-body' });
@@ -82,7 +86,7 @@ export class Programme {
 
   /** (Re)writes the chips and the list in the current language. */
   render() {
-    if (this.section.hidden) return;
+    if (!this.projects.length) return;
     const lang = this.app.language;
     this.toggle.textContent = `${t(lang, 'programme')} (${this.projects.length})`;
     this.chips.setAttribute('aria-label', t(lang, 'filterByGoal'));
@@ -103,6 +107,30 @@ export class Programme {
       : `${shown.length} ${t(lang, 'of')} ${total} ${t(lang, 'projects')}`;
     this.list.replaceChildren(...shown.map((p) => this.item(p)));
     viewerState.programme = { open: this.open, goals: [...this.goals], shown: shown.length };
+    this.wall?.draw();
+  }
+
+  /**
+   * Puts the programme on the smart-city hall's wall (when the exhibition has one).
+   * @param {import('./viewer.js').Viewer} viewer
+   */
+  async attachWall(viewer) {
+    if (!this.projects.length || this.app.mode !== 'exhibition') return;
+    const { ProgrammeWall } = await import('./programmewall.js');
+    this.wall = new ProgrammeWall(this, viewer);
+  }
+
+  /**
+   * A ray or click on the wall: a goal chip toggles that goal, as on the desktop chips.
+   * @param {string | null} annotation `goal:<goal>` for a chip
+   */
+  onWallHit(annotation) {
+    const goal = annotation?.startsWith('goal:') ? annotation.slice(5) : null;
+    if (!goal || !GOALS.includes(goal)) return false;
+    if (this.goals.has(goal)) this.goals.delete(goal);
+    else this.goals.add(goal);
+    this.render();
+    return true;
   }
 
   /** @param {Project} p */
@@ -140,5 +168,6 @@ export class Programme {
       const marker = this.list.querySelector(`li[data-project="${p.id}"] .live`);
       if (marker instanceof HTMLElement) marker.hidden = !this.isLive(p);
     }
+    this.wall?.draw();
   }
 }
