@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
-from vrculture.exhibition import csv_import
+from vrculture.exhibition import csv_import, projects
 from vrculture.exhibition.fields import (
     LANG,
     TextRules,
@@ -33,6 +33,7 @@ from vrculture.exhibition.records import (
     GaugeRange,
     ObjectRecord,
     Origin,
+    ProjectRecord,
     RoomRecord,
     SmartExhibitRecord,
     StopRecord,
@@ -46,7 +47,7 @@ TOML_NAME = "collection.toml"
 CSV_NAME = "collection.csv"
 MAX_COLLECTION_BYTES = 8 * 1024 * 1024  # a hand-written or exported catalogue, not a dump
 
-TOP_KEYS = {"exhibition", "rooms", "objects", "tours", "smart_exhibits"}
+TOP_KEYS = {"exhibition", "rooms", "objects", "tours", "smart_exhibits", "projects"}
 EXHIBITION_KEYS = {"id", "title", "description", "credit", "default_language", "languages",
                    "max_level_restricted"}
 OBJECT_KEYS = {"id", "source", "title", "description", "credit", "creator", "date", "rights",
@@ -275,6 +276,7 @@ def load_collection(root: Path, *, languages: list[str] | None = None,
         raise CollectionError(f"{root}: not a folder")
     if not toml_path.is_file() and not csv_path.is_file():
         raise CollectionError(f"{root}: has neither {TOML_NAME} nor {CSV_NAME}")
+    projects_csv = root / projects.CSV_NAME
     doc: Mapping[str, object] = {}
     locator = TomlLocator("")
     if toml_path.is_file():
@@ -373,6 +375,18 @@ def load_collection(root: Path, *, languages: list[str] | None = None,
         else:
             feeds.update({f: exhibit.id for f in exhibit.feeds})
             collection.smart_exhibits.append(exhibit)
+    project_candidates: list[ProjectRecord] = []
+    for index, item in enumerate(_table_list(doc, "projects", top)):
+        at = top.sub("projects", index)
+        if not isinstance(item, Mapping):
+            at.report(None, "must be a table")
+            continue
+        project = projects.read_project(item, at, rules)
+        if project:
+            project_candidates.append(project)
+    if projects_csv.is_file():
+        project_candidates.extend(projects.read_csv_projects(projects_csv, rules, issues))
+    collection.projects = projects.accept_projects(project_candidates, set(feeds), issues)
     targets = {o.id for o in collection.objects} | {e.id for e in collection.smart_exhibits}
     for index, item in enumerate(_table_list(doc, "tours", top)):
         at = top.sub("tours", index)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from vrculture.exhibition.fields import LANG, TextRules, Where
 from vrculture.exhibition.issues import Issue, IssueList
@@ -23,11 +24,12 @@ MAX_CSV_BYTES = 32 * 1024 * 1024
 MAX_ROWS = 100_000
 
 ReadObject = Callable[[Mapping[str, object], Where, TextRules, Path], ObjectRecord | None]
+R = TypeVar("R")
 
 
-def _text_column(name: str) -> tuple[str, str | None] | None:
+def _text_column(name: str, texts: tuple[str, ...] = TEXT_COLUMNS) -> tuple[str, str | None] | None:
     """('title', 'sv') for title_sv, ('title', None) for title; None for other columns."""
-    for base in TEXT_COLUMNS:
+    for base in texts:
         if name == base:
             return base, None
         if name.startswith(base + "_") and LANG.fullmatch(name[len(base) + 1:]):
@@ -40,8 +42,12 @@ def _at_row(row_number: int) -> Callable[[tuple[str | int, ...]], int | None]:
     return lambda _path: row_number
 
 
-def row_to_record(row: Mapping[str, str], rules: TextRules) -> dict[str, object]:
-    """A CSV row in the same shape as a TOML [[objects]] table (empty cells are absent)."""
+def row_to_record(row: Mapping[str, str], rules: TextRules, *,
+                  plain: Collection[str] = PLAIN_COLUMNS,
+                  text_columns: tuple[str, ...] = TEXT_COLUMNS,
+                  metadata_allowed: bool = True) -> dict[str, object]:
+    """A CSV row in the same shape as a TOML table (empty cells are absent). Other columns go
+    to `metadata`, or (when not allowed) stay as keys so that validation names them."""
     record: dict[str, object] = {}
     metadata: dict[str, str] = {}
     for column, cell in row.items():
@@ -51,13 +57,13 @@ def row_to_record(row: Mapping[str, str], rules: TextRules) -> dict[str, object]
         value = (cell or "").strip()
         if not value:
             continue
-        text = _text_column(name)
+        text = _text_column(name, text_columns)
         if text:
             base, lang = text
             texts = record.setdefault(base, {})
             assert isinstance(texts, dict)
             texts[lang or rules.default_language] = value
-        elif name in PLAIN_COLUMNS:
+        elif name in plain or not metadata_allowed:
             record[name] = value
         else:
             metadata[name] = value
@@ -68,6 +74,15 @@ def row_to_record(row: Mapping[str, str], rules: TextRules) -> dict[str, object]
 
 def read_csv_objects(path: Path, rules: TextRules, root: Path, issues: IssueList,
                      read_object: ReadObject) -> list[ObjectRecord]:
+    return read_csv_rows(path, rules, issues, required=("id", "source"), plain=PLAIN_COLUMNS,
+                         texts=TEXT_COLUMNS, metadata=True,
+                         read=lambda record, where: read_object(record, where, rules, root))
+
+
+def read_csv_rows(path: Path, rules: TextRules, issues: IssueList, *, required: tuple[str, ...],
+                  plain: Collection[str], texts: tuple[str, ...], metadata: bool,
+                  read: Callable[[Mapping[str, object], Where], R | None]) -> list[R]:
+    """Every valid row of the CSV file `path`, read by `read`; problems name file and row."""
     if path.stat().st_size > MAX_CSV_BYTES:
         issues.add(Issue(str(path), None, "(file)", f"larger than {MAX_CSV_BYTES // 2**20} MB"))
         return []
@@ -81,11 +96,12 @@ def read_csv_objects(path: Path, rules: TextRules, root: Path, issues: IssueList
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = reader.fieldnames or []
-    if "id" not in header or "source" not in header:
-        issues.add(Issue(str(path), 1, "(header)", "needs at least the columns id and source "
+    if any(column not in header for column in required):
+        issues.add(Issue(str(path), 1, "(header)", f"needs at least the columns "
+                                                   f"{', '.join(required)} "
                                                    f"(found: {', '.join(header) or 'none'})"))
         return []
-    out: list[ObjectRecord] = []
+    out: list[R] = []
     try:
         for index, row in enumerate(reader):
             row_number = index + 2
@@ -97,7 +113,8 @@ def read_csv_objects(path: Path, rules: TextRules, root: Path, issues: IssueList
                                  "more cells than header columns", record=row.get("id")))
                 continue
             where = Where(str(path), _at_row(row_number), (), issues)
-            record = read_object(row_to_record(row, rules), where, rules, root)
+            record = read(row_to_record(row, rules, plain=plain, text_columns=texts,
+                                        metadata_allowed=metadata), where)
             if record:
                 out.append(record)
     except csv.Error as err:

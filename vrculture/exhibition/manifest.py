@@ -5,7 +5,13 @@ from __future__ import annotations
 import math
 
 from vrculture.exhibition.layout import Layout, Pose
-from vrculture.exhibition.records import Collection, ObjectRecord, SmartExhibitRecord, Text
+from vrculture.exhibition.records import (
+    Collection,
+    ObjectRecord,
+    ProjectRecord,
+    SmartExhibitRecord,
+    Text,
+)
 from vrculture.pipeline.summary import Bounds, ConversionSummary, LevelSummary
 
 SCHEMA_VERSION = 1
@@ -132,6 +138,18 @@ def tours_of(collection: Collection, layout: Layout, titles: dict[str, Text]) ->
         if stops:
             tours.append({"id": tour.id, "title": tour.title, "stops": stops})
     return tours
+
+
+def project_entry(record: ProjectRecord, languages: list[str]) -> dict:
+    entry: dict[str, object] = {"id": record.id, "title": text_in(languages, record.title),
+                                "goals": record.goals, "status": record.status}
+    if record.description:
+        entry["description"] = text_in(languages, record.description)
+    for key in ("district", "start_year", "link", "feed"):
+        value = getattr(record, key)
+        if value is not None:
+            entry[key] = value
+    return entry
 
 
 def round_floats(value: object) -> object:

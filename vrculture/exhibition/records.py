@@ -11,6 +11,7 @@ Text = dict[str, str]  # BCP 47 tag -> text
 
 SMART_KINDS = ("street-lighting", "smart-bin", "eye-tracking-screening", "gauge")
 GOALS = ("climate", "economic", "social", "democratic")
+PROJECT_STATUSES = ("planned", "ongoing", "completed", "paused")
 
 
 @dataclass
@@ -95,6 +96,21 @@ class SmartExhibitRecord:
 
 
 @dataclass
+class ProjectRecord:
+    """One project of the city's digitalisation programme, shown in the programme panel."""
+    id: str
+    title: Text
+    goals: list[str]  # a subset of GOALS, in the order given
+    status: str
+    origin: Origin
+    description: Text = field(default_factory=dict)
+    district: str | None = None
+    start_year: int | None = None
+    link: str | None = None
+    feed: str | None = None  # a smart exhibit's feed: its readings are the project's live data
+
+
+@dataclass
 class Collection:
     root: Path
     id: str
@@ -108,3 +124,4 @@ class Collection:
     objects: list[ObjectRecord] = field(default_factory=list)
     tours: list[TourRecord] = field(default_factory=list)
     smart_exhibits: list[SmartExhibitRecord] = field(default_factory=list)
+    projects: list[ProjectRecord] = field(default_factory=list)

@@ -354,6 +354,8 @@ def _manifest(collection: Collection, options: BuildOptions, built: list[Outcome
         "rooms": rooms, "walkable": [list(r) for r in layout.walkable],
         "objects": objects, "tours": mf.tours_of(collection, layout, object_titles),
         "smart_exhibits": exhibits, "feeds": mf.feeds_of(collection.smart_exhibits),
+        **({"projects": [mf.project_entry(p, languages) for p in collection.projects]}
+           if collection.projects else {}),
         "budget": {"triangles": options.budget.triangles,
                    "gpu_texture_bytes": options.budget.gpu_texture_bytes},
         "totals": totals_per_level(objects, LEVEL_ORDER),

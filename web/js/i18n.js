@@ -22,6 +22,9 @@ const UI = {
     sessions: 'screeningar', energySaved: 'energibesparing', compactions: 'komprimeringar', referred: 'remitterade', noReadings: 'Inga mätvärden ännu',
     turntable: 'Föremålet roterar. Dra för att vrida.', tour: 'Visning',
     search: 'Sök bland föremålen', noHits: 'Inga träffar', oneHit: '1 träff', hits: 'träffar', searchFailed: 'Sökningen misslyckades',
+    programme: 'Stadens program', projects: 'projekt', filterByGoal: 'Filtrera efter mål', liveData: 'Mätvärden live',
+    showInHall: 'Visa i salen', readMore: 'Läs mer',
+    status: { planned: 'Planerat', ongoing: 'Pågår', completed: 'Avslutat', paused: 'Pausat' },
   },
   en: {
     loading: 'Loading the exhibition…', enterVR: 'Enter VR', exitVR: 'Exit VR', objects: 'Objects',
@@ -38,6 +41,9 @@ const UI = {
     sessions: 'screenings', energySaved: 'energy saved', compactions: 'compactions', referred: 'referred', noReadings: 'No readings yet',
     turntable: 'The object turns slowly. Drag to rotate it.', tour: 'Tour',
     search: 'Search the objects', noHits: 'No matches', oneHit: '1 match', hits: 'matches', searchFailed: 'The search failed',
+    programme: "The city's programme", projects: 'projects', filterByGoal: 'Filter by goal', liveData: 'Live data',
+    showInHall: 'Show in the hall', readMore: 'Read more',
+    status: { planned: 'Planned', ongoing: 'Ongoing', completed: 'Completed', paused: 'Paused' },
   },
 };
 

@@ -114,9 +114,12 @@ export class App extends EventTarget {
     const vrPanel = new VRPanel(this);
     this.vrPanel = vrPanel;
     vrPanel.attach(viewer.scene);
+    this.overlay?.programme.attachWall(viewer).catch((err) => reportError('programme wall', err));
+    listen(viewer, 'programme', (/** @type {{annotation: string | null}} */ e) => this.overlay?.programme.onWallHit(e.annotation));
     listen(viewer, 'select', (/** @type {import('./viewer.js').SelectDetail} */ e) => this.onSelect(e));
     listen(viewer, 'reading', (/** @type {{exhibit?: string}} */ e) => {
       if (e.exhibit) { this.overlay?.refreshLive(e.exhibit); if (vrPanel.current?.id === e.exhibit) vrPanel.refresh(); }
+      this.overlay?.programme.refreshLive();
     });
     listen(viewer, 'level', () => this.progress());
 

@@ -23,9 +23,10 @@
 /**
  * @typedef {{schema_version: number, id: string, title?: Text, credit?: Text, languages: string[],
  *   default_language?: string, objects: ObjectRecord[], rooms: {bounds: number[]}[], tours: Tour[],
- *   smart_exhibits: SmartRecord[], feeds: Record<string, {unit?: string, kind?: string}>,
+ *   smart_exhibits: SmartRecord[], feeds: Record<string, {unit?: string, kind?: string, exhibit?: string}>,
  *   walkable?: number[][], entrance?: {position: number[], yaw: number},
- *   architecture?: {url: string, bytes?: number}, budget?: {triangles?: number, gpu_texture_bytes?: number}}} Manifest
+ *   architecture?: {url: string, bytes?: number}, budget?: {triangles?: number, gpu_texture_bytes?: number},
+ *   projects?: import('./programme.js').Project[]}} Manifest
  */
 /** @typedef {{kind: 'object', record: ObjectRecord} | {kind: 'smart', record: SmartRecord}} Selectable */
 

@@ -89,6 +89,8 @@ export const viewerState = {
   tour: { id: null, stop: -1, following: false, leading: false, narration: null, spoken: 0 },
   /** @type {Record<string, object>} feed id -> latest reading */
   feeds: {},
+  /** @type {{open: boolean, goals: string[], shown: number}} the programme panel */
+  programme: { open: false, goals: [], shown: 0 },
   /** @type {Record<string, SmartShown>} exhibit id -> what its model shows */
   smart: {},
   snapTurns: 0,

@@ -6,6 +6,7 @@ import { panelContent, liveLabel } from './content.js';
 import { drawChart } from './smart.js';
 import { viewerState } from './state.js';
 import { ObjectSearch } from './search.js';
+import { Programme } from './programme.js';
 
 /**
  * @param {string} sel
@@ -50,6 +51,7 @@ export class Overlay {
     this.buildLanguageSelect();
     this.setupCollapsibleList();
     this.search = new ObjectSearch(app, (id, button) => this.chooseFromList(id, button));
+    this.programme = new Programme(app);
     this.render();
     document.addEventListener('keydown', (e) => {
       if (e.key === 'Escape' && !this.panel.hidden) this.close();
@@ -113,6 +115,7 @@ export class Overlay {
     const help = $('#help');
     if (help) help.textContent = this.app.mode === 'turntable' ? t(this.lang, 'turntable') : t(this.lang, 'help');
     this.search.onLanguage();
+    this.programme.render();
     this.renderList();
     this.renderTours();
     this.app.renderGuides?.();

@@ -10,6 +10,7 @@ import { bundleUrl, selectableIndex } from './manifest.js';
 import { pick } from './i18n.js';
 import { viewerState, now, record, reportError, bytesFetchedBy } from './state.js';
 import { fire } from './events.js';
+import { PROGRAMME_ID } from './programme.js';
 
 const EYE_HEIGHT = 1.6;
 const LOD_INTERVAL_MS = 200;
@@ -241,6 +242,10 @@ export class Viewer extends EventTarget {
    * @param {{narration?: string | null}} [extra]
    */
   select(id, via = 'api', annotation = null, extra = {}) {
+    if (id === PROGRAMME_ID) { // the programme wall: its chips filter, nothing is selected
+      fire(this, 'programme', { annotation, via });
+      return true;
+    }
     if (id != null && !this.index.has(id)) return false;
     viewerState.selected = id;
     if (id != null) record('picks', { id, via, annotation, at: Math.round(now()) });
