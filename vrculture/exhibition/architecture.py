@@ -20,12 +20,15 @@ def _floor(rect: tuple[float, float, float, float], material: int) -> Primitive:
 
 
 def build_architecture(layout: Layout) -> Model:
+    # Restrained, mid-value surfaces (linear base colours): under the image-based light a wall
+    # near white would clip and flatten the room, and bright surroundings dim the objects to the
+    # eye. Warm grey walls, an oiled-oak floor, a darker ceiling so the light panels read as lights.
     materials = [
-        Material("floor_gallery", (0.46, 0.34, 0.24, 1.0), roughness_factor=0.65),
-        Material("floor_smart_city", (0.33, 0.36, 0.4, 1.0), roughness_factor=0.8),
-        Material("wall", (0.92, 0.91, 0.88, 1.0), roughness_factor=0.9),
-        Material("plinth", (0.97, 0.97, 0.95, 1.0), roughness_factor=0.7),
-        Material("ceiling", (0.95, 0.95, 0.95, 1.0), roughness_factor=0.95),
+        Material("floor_gallery", (0.20, 0.13, 0.08, 1.0), roughness_factor=0.6),
+        Material("floor_smart_city", (0.16, 0.18, 0.21, 1.0), roughness_factor=0.8),
+        Material("wall", (0.56, 0.54, 0.50, 1.0), roughness_factor=0.92),
+        Material("plinth", (0.72, 0.72, 0.70, 1.0), roughness_factor=0.75),
+        Material("ceiling", (0.42, 0.42, 0.42, 1.0), roughness_factor=0.95),
         Material("light_panel", (1.0, 1.0, 1.0, 1.0), emissive_factor=(1.0, 0.97, 0.9)),
     ]
     nodes: list[Node] = []
