@@ -7,6 +7,8 @@ Each part is one node with one merged primitive per material: a handful of draw 
 
 from __future__ import annotations
 
+import numpy as np
+
 from vrculture.exhibition.layout import Layout
 from vrculture.exhibition.meshes import box, merge
 from vrculture.pipeline.model import Material, Model, Node, Primitive
@@ -17,6 +19,20 @@ def _floor(rect: tuple[float, float, float, float], material: int) -> Primitive:
     # The slab is 1 mm thick so the model's base (min y) stays at the floor's top within the
     # converter's quantisation step.
     return box((rect[0], -0.001, rect[1]), (rect[2], 0.0, rect[3]), material)
+
+
+FLOOR_OCCLUSION = 0.7  # baked light at a wall's or plinth's foot, relative to its top
+
+
+def _occluded_towards_floor(prim: Primitive) -> Primitive:
+    """Bake ambient occlusion into vertex colours: a surface darkens towards the floor, where the
+    room's light reaches it least. Free at run time (no AO pass on a headset); linear colours,
+    interpolated between each box's bottom and top."""
+    y = prim.positions[:, 1].astype(np.float32)
+    span = max(float(y.max()), 1e-6)
+    light = FLOOR_OCCLUSION + (1.0 - FLOOR_OCCLUSION) * np.clip(y / span, 0.0, 1.0)
+    prim.colors = np.column_stack([light, light, light, np.ones_like(light)]).astype(np.float32)
+    return prim
 
 
 def build_architecture(layout: Layout) -> Model:
@@ -38,13 +54,13 @@ def build_architecture(layout: Layout) -> Model:
         nodes.append(Node("floor_gallery", [merge(gallery)]))
     if smart:
         nodes.append(Node("floor_smart_city", [merge(smart)]))
-    nodes.append(Node("walls", [merge([
+    nodes.append(Node("walls", [_occluded_towards_floor(merge([
         box((w.rect[0], w.bottom, w.rect[1]), (w.rect[2], w.bottom + w.height, w.rect[3]), 2)
-        for w in layout.walls])]))
+        for w in layout.walls]))]))
     if layout.plinths:
-        nodes.append(Node("plinths", [merge([
+        nodes.append(Node("plinths", [_occluded_towards_floor(merge([
             box((p.rect[0], 0.0, p.rect[1]), (p.rect[2], p.height, p.rect[3]), 3)
-            for p in layout.plinths])]))
+            for p in layout.plinths]))]))
     ceilings, panels = [], []
     for room in layout.rooms:
         x0, z0, x1, z1 = room.bounds
