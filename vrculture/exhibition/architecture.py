@@ -7,6 +7,8 @@ Each part is one node with one merged primitive per material: a handful of draw 
 
 from __future__ import annotations
 
+import numpy as np
+
 from vrculture.exhibition.layout import Layout
 from vrculture.exhibition.meshes import box, merge
 from vrculture.pipeline.model import Material, Model, Node, Primitive
@@ -19,13 +21,30 @@ def _floor(rect: tuple[float, float, float, float], material: int) -> Primitive:
     return box((rect[0], -0.001, rect[1]), (rect[2], 0.0, rect[3]), material)
 
 
+FLOOR_OCCLUSION = 0.7  # baked light at a wall's or plinth's foot, relative to its top
+
+
+def _occluded_towards_floor(prim: Primitive) -> Primitive:
+    """Bake ambient occlusion into vertex colours: a surface darkens towards the floor, where the
+    room's light reaches it least. Free at run time (no AO pass on a headset); linear colours,
+    interpolated between each box's bottom and top."""
+    y = prim.positions[:, 1].astype(np.float32)
+    span = max(float(y.max()), 1e-6)
+    light = FLOOR_OCCLUSION + (1.0 - FLOOR_OCCLUSION) * np.clip(y / span, 0.0, 1.0)
+    prim.colors = np.column_stack([light, light, light, np.ones_like(light)]).astype(np.float32)
+    return prim
+
+
 def build_architecture(layout: Layout) -> Model:
+    # Restrained, mid-value surfaces (linear base colours): under the image-based light a wall
+    # near white would clip and flatten the room, and bright surroundings dim the objects to the
+    # eye. Warm grey walls, an oiled-oak floor, a darker ceiling so the light panels read as lights.
     materials = [
-        Material("floor_gallery", (0.46, 0.34, 0.24, 1.0), roughness_factor=0.65),
-        Material("floor_smart_city", (0.33, 0.36, 0.4, 1.0), roughness_factor=0.8),
-        Material("wall", (0.92, 0.91, 0.88, 1.0), roughness_factor=0.9),
-        Material("plinth", (0.97, 0.97, 0.95, 1.0), roughness_factor=0.7),
-        Material("ceiling", (0.95, 0.95, 0.95, 1.0), roughness_factor=0.95),
+        Material("floor_gallery", (0.20, 0.13, 0.08, 1.0), roughness_factor=0.6),
+        Material("floor_smart_city", (0.16, 0.18, 0.21, 1.0), roughness_factor=0.8),
+        Material("wall", (0.56, 0.54, 0.50, 1.0), roughness_factor=0.92),
+        Material("plinth", (0.72, 0.72, 0.70, 1.0), roughness_factor=0.75),
+        Material("ceiling", (0.42, 0.42, 0.42, 1.0), roughness_factor=0.95),
         Material("light_panel", (1.0, 1.0, 1.0, 1.0), emissive_factor=(1.0, 0.97, 0.9)),
     ]
     nodes: list[Node] = []
@@ -35,13 +54,13 @@ def build_architecture(layout: Layout) -> Model:
         nodes.append(Node("floor_gallery", [merge(gallery)]))
     if smart:
         nodes.append(Node("floor_smart_city", [merge(smart)]))
-    nodes.append(Node("walls", [merge([
+    nodes.append(Node("walls", [_occluded_towards_floor(merge([
         box((w.rect[0], w.bottom, w.rect[1]), (w.rect[2], w.bottom + w.height, w.rect[3]), 2)
-        for w in layout.walls])]))
+        for w in layout.walls]))]))
     if layout.plinths:
-        nodes.append(Node("plinths", [merge([
+        nodes.append(Node("plinths", [_occluded_towards_floor(merge([
             box((p.rect[0], 0.0, p.rect[1]), (p.rect[2], p.height, p.rect[3]), 3)
-            for p in layout.plinths])]))
+            for p in layout.plinths]))]))
     ceilings, panels = [], []
     for room in layout.rooms:
         x0, z0, x1, z1 = room.bounds

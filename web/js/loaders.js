@@ -4,7 +4,7 @@
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { KTX2Loader } from 'three/addons/loaders/KTX2Loader.js';
 import { MeshoptDecoder } from 'three/addons/libs/meshopt_decoder.module.js';
-import { Line, Mesh, Points, Texture } from 'three';
+import { Line, Mesh, MeshBasicMaterial, Points, Texture } from 'three';
 
 /** @param {import('three').WebGLRenderer} renderer */
 export function createGLTFLoader(renderer) {
@@ -27,11 +27,28 @@ export function loadGLB(loader, url) {
     let bytes = 0;
     loader.load(
       url,
-      (gltf) => resolve({ scene: gltf.scene, bytes }),
+      (gltf) => resolve({ scene: showUnlitAsAuthored(gltf.scene), bytes }),
       (ev) => { if (ev && ev.loaded) bytes = ev.loaded; },
       (err) => reject(new Error(`${url}: ${err instanceof Error ? err.message : String(err)}`)),
     );
   });
+}
+
+/**
+ * KHR_materials_unlit surfaces (a painting's picture, labels, screens) are images to show as the
+ * file has them: no tone mapping, so an sRGB pixel reaches the screen as the same sRGB value.
+ * (GLTFLoader already tags base colour and emissive textures sRGB and data maps linear.)
+ * @template {import('three').Object3D} T
+ * @param {T} root
+ * @returns {T}
+ */
+export function showUnlitAsAuthored(root) {
+  root.traverse((o) => {
+    if (!(o instanceof Mesh)) return;
+    const mats = Array.isArray(o.material) ? o.material : [o.material];
+    for (const m of mats) if (m instanceof MeshBasicMaterial) m.toneMapped = false;
+  });
+  return root;
 }
 
 /** @param {import('three').Object3D} root */

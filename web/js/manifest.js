@@ -4,7 +4,7 @@
 
 /** @typedef {import('./i18n.js').Text} Text */
 /** @typedef {{position: number[], yaw?: number}} ViewPoint */
-/** @typedef {{position?: number[], yaw?: number, footprint?: number[], view_point?: ViewPoint}} Placement */
+/** @typedef {{position?: number[], yaw?: number, footprint?: number[], mount?: string, view_point?: ViewPoint}} Placement */
 /** @typedef {{name: string, url: string, bytes: number, triangles: number, gpu_texture_bytes?: number}} Level */
 /** @typedef {{id: string, title?: Text, text?: Text, position: number[], normal?: number[]}} Annotation */
 /** @typedef {{label?: string, id?: string, uri?: string, max_level?: string}} Rights */

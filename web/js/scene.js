@@ -1,6 +1,7 @@
 // @ts-check
 // The three.js scene of an exhibition: architecture, placed objects and smart exhibits, lights.
 import * as THREE from 'three';
+import { RoomEnvironment } from 'three/addons/environments/RoomEnvironment.js';
 
 /** @param {HTMLElement} canvasParent */
 export function createRenderer(canvasParent) {
@@ -8,6 +9,10 @@ export function createRenderer(canvasParent) {
   renderer.setPixelRatio(Math.min(window.devicePixelRatio || 1, 2));
   renderer.setSize(canvasParent.clientWidth || window.innerWidth, canvasParent.clientHeight || window.innerHeight);
   renderer.outputColorSpace = THREE.SRGBColorSpace;
+  // Khronos PBR Neutral: leaves base colours up to ~0.76 untouched (hue and saturation kept) and
+  // only compresses highlights, so a glaze reads as its material rather than as a film look.
+  renderer.toneMapping = THREE.NeutralToneMapping;
+  renderer.toneMappingExposure = 1;
   renderer.xr.enabled = true;
   renderer.xr.setReferenceSpaceType('local-floor');
   renderer.domElement.setAttribute('role', 'img');
@@ -24,14 +29,64 @@ export function webglAvailable() {
   }
 }
 
-export function createScene() {
+/**
+ * Image-based lighting from a room made at run time (no HDR file to fetch): soft, even light from
+ * every side with reflections a glaze can show, prefiltered once with PMREM; plus one weak key
+ * light from above for modelling. No shadow maps: too dear per frame on a headset.
+ * @param {THREE.WebGLRenderer} renderer
+ */
+export function createScene(renderer) {
   const scene = new THREE.Scene();
   scene.background = new THREE.Color(0x20232a);
-  scene.add(new THREE.HemisphereLight(0xffffff, 0x444450, 1.6));
-  const sun = new THREE.DirectionalLight(0xffffff, 1.6);
-  sun.position.set(3, 8, 4);
-  scene.add(sun);
+  const pmrem = new THREE.PMREMGenerator(renderer);
+  const room = new RoomEnvironment();
+  scene.environment = pmrem.fromScene(room, 0.04).texture;
+  scene.environmentIntensity = 0.7;
+  room.dispose();
+  pmrem.dispose();
+  const key = new THREE.DirectionalLight(0xfff6ea, 0.7);
+  key.position.set(2, 8, 3);
+  scene.add(key);
   return scene;
+}
+
+/** A soft radial shadow, shared by every contact shadow (one small texture, made once). */
+let contactShadowTexture = /** @type {THREE.CanvasTexture | null} */ (null);
+
+function shadowTexture() {
+  if (contactShadowTexture) return contactShadowTexture;
+  const size = 64;
+  const c = document.createElement('canvas');
+  c.width = c.height = size;
+  const ctx = /** @type {CanvasRenderingContext2D} */ (c.getContext('2d'));
+  const g = ctx.createRadialGradient(size / 2, size / 2, 0, size / 2, size / 2, size / 2);
+  g.addColorStop(0, 'rgba(0,0,0,0.55)');
+  g.addColorStop(0.55, 'rgba(0,0,0,0.3)');
+  g.addColorStop(1, 'rgba(0,0,0,0)');
+  ctx.fillStyle = g;
+  ctx.fillRect(0, 0, size, size);
+  contactShadowTexture = new THREE.CanvasTexture(c);
+  return contactShadowTexture;
+}
+
+/**
+ * A blurred contact shadow under an object standing on a floor or plinth: one transparent quad,
+ * no shadow map, no extra light pass. Sized from the object's footprint (x, z extents, metres).
+ * @param {number} width
+ * @param {number} depth
+ */
+export function contactShadow(width, depth) {
+  const mat = new THREE.MeshBasicMaterial({
+    map: shadowTexture(), transparent: true, depthWrite: false, toneMapped: false,
+    polygonOffset: true, polygonOffsetFactor: -2, polygonOffsetUnits: -2,
+  });
+  const m = new THREE.Mesh(new THREE.PlaneGeometry(1, 1), mat);
+  m.rotation.x = -Math.PI / 2;
+  m.scale.set(width * 1.5, depth * 1.5, 1);
+  m.position.y = 0.002;
+  m.name = 'contact-shadow';
+  m.raycast = () => {}; // never picked or counted as the object
+  return m;
 }
 
 /**

@@ -3,7 +3,7 @@
 // exposes the actions (select, teleport, language, tours) that the input modules and panels call.
 // It is an EventTarget: select, teleport, language, level, reading, smart-loaded, ready, first-frame.
 import * as THREE from 'three';
-import { createRenderer, createScene, placedGroup, fallbackFloor, annotationMarkers, insideRects } from './scene.js';
+import { createRenderer, createScene, placedGroup, fallbackFloor, annotationMarkers, insideRects, contactShadow } from './scene.js';
 import { createGLTFLoader, loadGLB, countTriangles } from './loaders.js';
 import { LevelManager, budgetFromPage } from './lod.js';
 import { bundleUrl, selectableIndex } from './manifest.js';
@@ -49,7 +49,7 @@ export class Viewer extends EventTarget {
     viewerState.language = language;
 
     this.renderer = createRenderer(container);
-    this.scene = createScene();
+    this.scene = createScene(this.renderer);
     this.rig = new THREE.Group();
     this.rig.name = 'visitor';
     this.camera = new THREE.PerspectiveCamera(70, this.aspect(), 0.05, 200);
@@ -106,6 +106,11 @@ export class Viewer extends EventTarget {
       this.levels.add(record.id, record, holder);
       this.pickables.push(holder);
       annotationMarkers(record, holder);
+      // a standing object (not a painting on a wall) is grounded by a soft shadow where it stands
+      const b = record.bounds;
+      if (b && record.placement && record.placement.mount !== 'wall') {
+        holder.add(contactShadow(b.max[0] - b.min[0], b.max[2] - b.min[2]));
+      }
     }
     if (!objectsOnly) for (const s of this.manifest.smart_exhibits) fixed.push(this.loadSmartExhibit(s));
     await Promise.all([...fixed, this.levels.loadLowest(this.eyePosition())]);

@@ -52,6 +52,9 @@ def read_painting(source: Path, data: bytes, limits: ReadLimits, height_m: float
         base_color_texture=Texture(image=image, name=source.stem),
         metallic_factor=0.0,
         roughness_factor=0.9,
+        # Unlit: the picture shows the file's colours whatever the gallery's light (a museum
+        # lights a painting evenly and neutrally for exactly this); the frame stays lit.
+        unlit=True,
     )
     model.materials = [picture, _wood()]
     # The picture's bottom edge sits on the frame's bottom bar; the frame's base is at y = 0.
