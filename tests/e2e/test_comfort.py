@@ -168,3 +168,17 @@ def test_narration_shows_a_caption_while_spoken_and_clears_it(server, new_page):
     page.evaluate("viewer.speak(false)")
     assert state(page, "viewerState.tour.caption") is None
     assert page.errors == []
+
+
+def test_the_text_size_is_chosen_on_the_desktop_too(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e"))
+    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    page.select_option("#text-size", "1.25")
+    page.wait_for_function("viewerTest.app.xr.comfort.textScale === 1.25")
+    assert page.evaluate("viewerTest.app.vrPanel.mesh.scale.x") == 1.25
+    page.reload()
+    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    assert page.input_value("#text-size") == "1.25"
+    assert page.evaluate(
+        "getComputedStyle(document.documentElement).getPropertyValue('--text-scale').trim()"
+    ) == "1.25"

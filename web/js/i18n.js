@@ -24,7 +24,7 @@ const UI = {
     search: 'Sök bland föremålen', noHits: 'Inga träffar', oneHit: '1 träff', hits: 'träffar', searchFailed: 'Sökningen misslyckades',
     comfort: 'Komfort', turning: 'Vridning', turn: { snap30: 'Steg 30°', snap45: 'Steg 45°', smooth: 'Mjuk' },
     turnSpeed: 'Hastighet för mjuk vridning', vignette: 'Mörka kanterna vid mjuk vridning', seated: 'Sittande (höjd i cm)',
-    textSize: 'Textstorlek', on: 'På', off: 'Av', seatedHint: 'B/Y på handkontrollen öppnar och stänger den här menyn.',
+    textSize: 'Textstorlek', on: 'På', off: 'Av', menuHint: 'B/Y på handkontrollen öppnar och stänger den här menyn.',
   },
   en: {
     loading: 'Loading the exhibition…', enterVR: 'Enter VR', exitVR: 'Exit VR', objects: 'Objects',
@@ -43,7 +43,7 @@ const UI = {
     search: 'Search the objects', noHits: 'No matches', oneHit: '1 match', hits: 'matches', searchFailed: 'The search failed',
     comfort: 'Comfort', turning: 'Turning', turn: { snap30: 'Snap 30°', snap45: 'Snap 45°', smooth: 'Smooth' },
     turnSpeed: 'Smooth turning speed', vignette: 'Darken the edges while turning smoothly', seated: 'Seated (height in cm)',
-    textSize: 'Text size', on: 'On', off: 'Off', seatedHint: 'B/Y on the controller opens and closes this menu.',
+    textSize: 'Text size', on: 'On', off: 'Off', menuHint: 'B/Y on the controller opens and closes this menu.',
   },
 };
 

@@ -131,7 +131,7 @@ export class VRPanel {
       `${Math.round(v * 100)} %${on(c.textScale === v)}`, { type: 'setting', key: 'textScale', value: v }, 34));
     g.fillStyle = '#aab';
     g.font = '30px sans-serif';
-    g.fillText(fit(g, t(lang, 'seatedHint'), PX - 96), 48, 940);
+    g.fillText(fit(g, t(lang, 'menuHint'), PX - 96), 48, 940);
     this.texture.needsUpdate = true;
   }
 

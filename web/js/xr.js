@@ -8,7 +8,8 @@ import * as THREE from 'three';
 import { XRHandModelFactory } from 'three/addons/webxr/XRHandModelFactory.js';
 import { viewerState, reportError } from './state.js';
 import { fire } from './events.js';
-import { readComfort, writeComfort } from './storage.js';
+import { readComfort, writeComfort, COMFORT_CHOICES } from './storage.js';
+import { t } from './i18n.js';
 
 const DEG = Math.PI / 180;
 const MENU_BUTTON = 5; // xr-standard: B on the right controller, Y on the left
@@ -41,6 +42,7 @@ export class XRInput {
     /** @type {import('./storage.js').Comfort} */
     this.comfort = readComfort();
     applyTextScale(this.comfort.textScale);
+    this.textSizeChoice = this.mountTextSizeChoice();
     /** radians a second the visitor turned smoothly in the last frame */
     this.turnSpeed = 0;
     /** @type {{c: THREE.XRTargetRaySpace, ray: THREE.Line, armed: boolean, menuDown?: boolean}[]} */
@@ -194,8 +196,37 @@ export class XRInput {
   setComfort(key, value) {
     this.comfort[key] = value;
     writeComfort(this.comfort);
-    if (key === 'textScale') applyTextScale(this.comfort.textScale);
+    if (key === 'textScale') {
+      applyTextScale(this.comfort.textScale);
+      if (this.textSizeChoice) this.textSizeChoice.value = String(this.comfort.textScale);
+    }
     this.app.vrPanel?.applyTextScale();
+  }
+
+  /**
+   * The text size outside VR too: a choice in the top bar, beside the language.
+   * @returns {HTMLSelectElement | null}
+   */
+  mountTextSizeChoice() {
+    const bar = document.querySelector('.bar-controls');
+    if (!bar) return null;
+    const select = document.createElement('select');
+    select.id = 'text-size';
+    select.setAttribute('aria-label', t(this.app.language, 'textSize'));
+    select.title = t(this.app.language, 'textSize');
+    for (const v of COMFORT_CHOICES.textScale) {
+      const option = document.createElement('option');
+      option.value = String(v);
+      option.textContent = `A ${Math.round(v * 100)} %`;
+      select.append(option);
+    }
+    select.value = String(this.comfort.textScale);
+    select.addEventListener('change', () => {
+      const v = COMFORT_CHOICES.textScale.find((x) => String(x) === select.value);
+      if (v != null) this.setComfort('textScale', v);
+    });
+    bar.insertBefore(select, document.querySelector('#enter-vr'));
+    return select;
   }
 
   /** @param {number} dt seconds since the last frame */
