@@ -116,19 +116,19 @@ export class VRPanel {
     const on = (/** @type {boolean} */ b) => (b ? ' ✓' : '');
     heading(t(lang, 'turning'), 180);
     COMFORT_CHOICES.turn.forEach((v, i) => this.button(g, 48 + i * 312, 200, 296, 70,
-      t(lang, `turn.${v}`) + on(c.turn === v), { type: 'setting', key: 'turn', value: v }, 34));
+      t(lang, `turn.${v}`) + on(c.turn === v), { type: 'setting', key: 'turn', value: v }, 34, 'center', c.turn === v));
     heading(t(lang, 'turnSpeed'), 320);
     COMFORT_CHOICES.turnSpeed.forEach((v, i) => this.button(g, 48 + i * 234, 340, 218, 70,
-      `${v}°/s${on(c.turnSpeed === v)}`, { type: 'setting', key: 'turnSpeed', value: v }, 34));
+      `${v}°/s${on(c.turnSpeed === v)}`, { type: 'setting', key: 'turnSpeed', value: v }, 34, 'center', c.turnSpeed === v));
     heading(t(lang, 'vignette'), 460);
-    this.button(g, 48, 480, 300, 70, (c.vignette ? t(lang, 'on') : t(lang, 'off')), { type: 'setting', key: 'vignette', value: !c.vignette }, 34);
+    this.button(g, 48, 480, 300, 70, (c.vignette ? t(lang, 'on') : t(lang, 'off')), { type: 'setting', key: 'vignette', value: !c.vignette }, 34, 'center', c.vignette);
     heading(t(lang, 'seated'), 600);
-    this.button(g, 48, 620, 300, 70, (c.seated ? t(lang, 'on') : t(lang, 'off')), { type: 'setting', key: 'seated', value: !c.seated }, 34);
+    this.button(g, 48, 620, 300, 70, (c.seated ? t(lang, 'on') : t(lang, 'off')), { type: 'setting', key: 'seated', value: !c.seated }, 34, 'center', c.seated);
     COMFORT_CHOICES.seatedHeight.forEach((v, i) => this.button(g, 364 + i * 102, 620, 94, 70,
-      `${Math.round(v * 100)}${on(c.seatedHeight === v)}`, { type: 'setting', key: 'seatedHeight', value: v }, 28));
+      `${Math.round(v * 100)}`, { type: 'setting', key: 'seatedHeight', value: v }, 30, 'center', c.seatedHeight === v));
     heading(t(lang, 'textSize'), 760);
     COMFORT_CHOICES.textScale.forEach((v, i) => this.button(g, 48 + i * 234, 780, 218, 70,
-      `${Math.round(v * 100)} %${on(c.textScale === v)}`, { type: 'setting', key: 'textScale', value: v }, 34));
+      `${Math.round(v * 100)} %${on(c.textScale === v)}`, { type: 'setting', key: 'textScale', value: v }, 34, 'center', c.textScale === v));
     g.fillStyle = '#aab';
     g.font = '30px sans-serif';
     g.fillText(fit(g, t(lang, 'menuHint'), PX - 96), 48, 940);
@@ -263,9 +263,10 @@ export class VRPanel {
    * @param {Action} action
    * @param {number} size font size, px
    * @param {CanvasTextAlign} [align]
+   * @param {boolean} [chosen] the setting's current value: a lighter button
    */
-  button(g, x, y, w, h, label, action, size, align = 'center') {
-    roundRect(g, x, y, w, h, 14, '#2f3b52');
+  button(g, x, y, w, h, label, action, size, align = 'center', chosen = false) {
+    roundRect(g, x, y, w, h, 14, chosen ? '#4d6a9c' : '#2f3b52');
     g.fillStyle = '#fff';
     g.font = `bold ${size}px sans-serif`;
     g.textBaseline = 'middle';
