@@ -179,6 +179,9 @@ def test_the_text_size_is_chosen_on_the_desktop_too(server, new_page):
     page.reload()
     page.wait_for_function("window.viewerTest && viewerTest.app.xr")
     assert page.input_value("#text-size") == "1.25"
+    assert page.get_attribute("#text-size", "aria-label") == "Text size"
+    page.evaluate("viewer.setLanguage('sv')")
+    assert page.get_attribute("#text-size", "aria-label") == "Textstorlek"
     assert page.evaluate(
         "getComputedStyle(document.documentElement).getPropertyValue('--text-scale').trim()"
     ) == "1.25"

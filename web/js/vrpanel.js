@@ -167,6 +167,7 @@ export class VRPanel {
   }
 
   refresh() {
+    this.app.xr?.relabel();
     if (this.settingsOpen) { this.drawSettings(); return; }
     if (this.current) this.show(this.current.id, this.current.annotation, { reposition: false, narration: this.current.narration && this.app.tours?.current ? this.app.text(this.app.tours.current.narration) : null });
   }

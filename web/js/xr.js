@@ -42,7 +42,9 @@ export class XRInput {
     /** @type {import('./storage.js').Comfort} */
     this.comfort = readComfort();
     applyTextScale(this.comfort.textScale);
-    this.textSizeChoice = this.mountTextSizeChoice();
+    /** @type {HTMLSelectElement | null} */
+    this.textSizeChoice = null;
+    this.mountTextSizeChoice();
     /** radians a second the visitor turned smoothly in the last frame */
     this.turnSpeed = 0;
     /** @type {{c: THREE.XRTargetRaySpace, ray: THREE.Line, armed: boolean, menuDown?: boolean}[]} */
@@ -212,8 +214,6 @@ export class XRInput {
     if (!bar) return null;
     const select = document.createElement('select');
     select.id = 'text-size';
-    select.setAttribute('aria-label', t(this.app.language, 'textSize'));
-    select.title = t(this.app.language, 'textSize');
     for (const v of COMFORT_CHOICES.textScale) {
       const option = document.createElement('option');
       option.value = String(v);
@@ -226,7 +226,17 @@ export class XRInput {
       if (v != null) this.setComfort('textScale', v);
     });
     bar.insertBefore(select, document.querySelector('#enter-vr'));
+    this.textSizeChoice = select;
+    this.relabel();
     return select;
+  }
+
+  /** The desktop choice's label in the visitor's language (the panel refresh calls it). */
+  relabel() {
+    const select = this.textSizeChoice;
+    if (!select) return;
+    select.setAttribute('aria-label', t(this.app.language, 'textSize'));
+    select.title = t(this.app.language, 'textSize');
   }
 
   /** @param {number} dt seconds since the last frame */
