@@ -41,7 +41,16 @@ def setting_target(page, key: str, value) -> dict:
 
 
 def choose(page, key: str, value) -> None:
-    aim_and_select(page, "right", HAND, setting_target(page, key, value), expect="panel")
+    # the ray already rests on the panel (the last button): let the new aim reach a few XR
+    # frames before the trigger, or the select may land on the previous button
+    target = setting_target(page, key, value)
+    page.evaluate("""async ([position, target]) => {
+        await xrDevice.remote.dispatch('set_transform', {device: 'controller-right', position});
+        await xrDevice.remote.dispatch('look_at', {device: 'controller-right', target});
+    }""", [HAND, target])
+    frames = state(page, "viewerState.xrFrames")
+    page.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
+    aim_and_select(page, "right", HAND, target, expect="panel")
     page.wait_for_function(f"viewerTest.app.xr.comfort[{key!r}] === {json.dumps(value)}")
 
 
