@@ -25,6 +25,9 @@ const UI = {
     programme: 'Stadens program', projects: 'projekt', filterByGoal: 'Filtrera efter mål', liveData: 'Mätvärden live',
     showInHall: 'Visa i salen', readMore: 'Läs mer',
     status: { planned: 'Planerat', ongoing: 'Pågår', completed: 'Avslutat', paused: 'Pausat' },
+    comfort: 'Komfort', turning: 'Vridning', turn: { snap30: 'Steg 30°', snap45: 'Steg 45°', smooth: 'Mjuk' },
+    turnSpeed: 'Hastighet för mjuk vridning', vignette: 'Mörka kanterna vid mjuk vridning', seated: 'Sittande (höjd i cm)',
+    textSize: 'Textstorlek', on: 'På', off: 'Av', menuHint: 'B/Y på handkontrollen öppnar och stänger den här menyn.',
   },
   en: {
     loading: 'Loading the exhibition…', enterVR: 'Enter VR', exitVR: 'Exit VR', objects: 'Objects',
@@ -44,6 +47,9 @@ const UI = {
     programme: "The city's programme", projects: 'projects', filterByGoal: 'Filter by goal', liveData: 'Live data',
     showInHall: 'Show in the hall', readMore: 'Read more',
     status: { planned: 'Planned', ongoing: 'Ongoing', completed: 'Completed', paused: 'Paused' },
+    comfort: 'Comfort', turning: 'Turning', turn: { snap30: 'Snap 30°', snap45: 'Snap 45°', smooth: 'Smooth' },
+    turnSpeed: 'Smooth turning speed', vignette: 'Darken the edges while turning smoothly', seated: 'Seated (height in cm)',
+    textSize: 'Text size', on: 'On', off: 'Off', menuHint: 'B/Y on the controller opens and closes this menu.',
   },
 };
 

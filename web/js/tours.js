@@ -25,6 +25,12 @@ export class Tours {
     /** @type {number | null} the guide this visitor follows */
     this.followed = null;
     this.speak = false;
+    /** @type {SpeechSynthesisUtterance | null} the utterance the caption shows */
+    this.captionFor = null;
+    /** @type {string | null} */
+    this.captionText = null;
+    /** @type {number | undefined} */
+    this.captionTimer = undefined;
     /** @type {HTMLElement | null} */
     this.bar = document.querySelector('#tour-bar');
   }
@@ -210,15 +216,70 @@ export class Tours {
       u.lang = this.app.language;
       const voice = window.speechSynthesis.getVoices().find((v) => v.lang && v.lang.toLowerCase().startsWith(this.app.language));
       if (voice) u.voice = voice;
+      this.caption(u, text);
       window.speechSynthesis.speak(u);
       viewerState.tour.spoken++;
       viewerState.tour.spokenLang = u.lang;
     } catch (err) {
+      this.clearCaption();
       reportError('speech', err);
     }
   }
 
+  /**
+   * Shows what is read aloud as a caption until the utterance ends. Where the browser has no
+   * voice (it ends the utterance at once, or never starts it), the caption stays as long as
+   * reading it aloud would take, so a deaf visitor and a silent browser get the same text.
+   * @param {SpeechSynthesisUtterance} u
+   * @param {string} text
+   */
+  caption(u, text) {
+    this.clearCaption();
+    this.captionFor = u;
+    let started = false;
+    const words = text.split(/\s+/).filter(Boolean).length;
+    const readingMs = Math.max(2000, (words / 2.5) * 1000); // ~150 words a minute
+    // an utterance cancelled by the next one ends later: only this utterance's end clears
+    const done = () => { if (this.captionFor === u) this.clearCaption(); };
+    this.captionTimer = window.setTimeout(done, readingMs);
+    u.addEventListener('start', () => {
+      started = true;
+      window.clearTimeout(this.captionTimer);
+    });
+    u.addEventListener('end', () => { if (started) done(); });
+    u.addEventListener('error', () => { if (started) done(); });
+    this.captionText = text;
+    viewerState.tour.caption = text;
+    const box = captionBox();
+    box.textContent = text;
+    box.hidden = false;
+    this.app.vrPanel?.showCaption(text);
+  }
+
+  clearCaption() {
+    window.clearTimeout(this.captionTimer);
+    this.captionFor = null;
+    this.captionText = null;
+    viewerState.tour.caption = null;
+    const box = document.querySelector('#caption');
+    if (box instanceof HTMLElement) { box.textContent = ''; box.hidden = true; }
+    this.app.vrPanel?.showCaption(null);
+  }
+
   stopSpeaking() {
     try { window.speechSynthesis?.cancel(); } catch { /* nothing to stop */ }
+    this.clearCaption();
   }
+}
+
+/** The desktop caption: an aria-live region, made once on first use. */
+function captionBox() {
+  let box = document.querySelector('#caption');
+  if (!(box instanceof HTMLElement)) {
+    box = document.createElement('p');
+    box.id = 'caption';
+    box.setAttribute('aria-live', 'polite');
+    document.body.append(box);
+  }
+  return /** @type {HTMLElement} */ (box);
 }

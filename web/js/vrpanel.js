@@ -1,17 +1,19 @@
 // @ts-check
 // The info panel inside VR: a canvas texture on a plane floating beside the visitor, with large
 // text, the credit line and licence, annotations and live values. Rays hit its buttons (close,
-// language, annotations) through the hit's UV coordinates.
+// language, annotations) through the hit's UV coordinates. The same panel shows the comfort menu
+// (turning, vignette, seated mode, text size); a second, head-locked plane shows captions.
 import * as THREE from 'three';
 import { t } from './i18n.js';
 import { panelContent, liveLabel } from './content.js';
 import { drawChart } from './smart.js';
 import { viewerState } from './state.js';
+import { COMFORT_CHOICES } from './storage.js';
 
 const PX = 1024; // canvas side
 const SIZE = 0.9; // metres: 1024 px over 0.9 m keeps 36 px body text ~3 cm tall, readable at 1 m
 
-/** @typedef {{type: 'close' | 'speak' | 'next'} | {type: 'language', lang: string} | {type: 'annotation', id: string}} Action */
+/** @typedef {{type: 'close' | 'speak' | 'next' | 'settings'} | {type: 'language', lang: string} | {type: 'annotation', id: string} | {type: 'setting', key: keyof import('./storage.js').Comfort, value: string | number | boolean}} Action */
 
 export class VRPanel {
   /** @param {import('./main.js').App} app */
@@ -32,6 +34,105 @@ export class VRPanel {
     this.buttons = [];
     /** @type {{id: string, annotation: string | null, narration: string | null} | null} */
     this.current = null;
+    /** the comfort menu is shown in place of the object */
+    this.settingsOpen = false;
+    this.captionCanvas = document.createElement('canvas');
+    this.captionCanvas.width = PX;
+    this.captionCanvas.height = 256;
+    this.captionTexture = new THREE.CanvasTexture(this.captionCanvas);
+    this.captionTexture.colorSpace = THREE.SRGBColorSpace;
+    // 0.8 m wide at 1.2 m, a little below the line of sight, in front of everything
+    this.caption = new THREE.Mesh(new THREE.PlaneGeometry(0.8, 0.2),
+      new THREE.MeshBasicMaterial({ map: this.captionTexture, transparent: true, toneMapped: false, depthTest: false }));
+    this.caption.name = 'vr-caption';
+    this.caption.position.set(0, -0.3, -1.2);
+    this.caption.renderOrder = 9000;
+    this.caption.visible = false;
+    /** @type {string | null} */
+    this.captionText = null;
+  }
+
+  /** @returns {import('./storage.js').Comfort | null} */
+  get comfort() {
+    return this.app.xr?.comfort ?? null;
+  }
+
+  /** The panel (and the caption) grow with the text size setting. */
+  applyTextScale() {
+    const scale = this.comfort?.textScale ?? 1;
+    this.mesh.scale.setScalar(scale);
+    this.caption.scale.setScalar(scale);
+  }
+
+  /**
+   * A head-locked caption while narration is spoken; null clears it.
+   * @param {string | null} text
+   */
+  showCaption(text) {
+    this.captionText = text;
+    const cam = this.app.viewer?.camera;
+    if (cam && this.caption.parent !== cam) cam.add(this.caption);
+    this.caption.visible = !!text;
+    if (!text) return;
+    const g = /** @type {CanvasRenderingContext2D} */ (this.captionCanvas.getContext('2d'));
+    g.clearRect(0, 0, PX, 256);
+    roundRect(g, 0, 0, PX, 256, 28, 'rgba(0,0,0,0.8)');
+    g.fillStyle = '#fff';
+    g.font = '44px sans-serif';
+    wrap(g, text, 32, 70, PX - 64, 56, 4);
+    this.captionTexture.needsUpdate = true;
+  }
+
+  /** Opens the comfort menu in front of the visitor, or closes it. */
+  toggleSettings(open = !this.settingsOpen) {
+    this.settingsOpen = open;
+    viewerState.panel = { ...viewerState.panel, vrSettings: open };
+    if (open) {
+      this.drawSettings();
+      this.place();
+      this.applyTextScale();
+      this.mesh.visible = true;
+    } else if (this.current) {
+      this.refresh();
+    } else {
+      this.mesh.visible = false;
+    }
+  }
+
+  drawSettings() {
+    const c = this.comfort;
+    if (!c) return;
+    const lang = this.app.language;
+    const g = /** @type {CanvasRenderingContext2D} */ (this.canvas.getContext('2d'));
+    this.buttons = [];
+    g.clearRect(0, 0, PX, PX);
+    roundRect(g, 0, 0, PX, PX, 36, 'rgba(18,20,26,0.97)');
+    g.fillStyle = '#fff';
+    g.font = 'bold 60px sans-serif';
+    g.fillText(t(lang, 'comfort'), 48, 100);
+    this.button(g, PX - 130, 30, 100, 90, '×', { type: 'settings' }, 64);
+    /** @param {string} label @param {number} y */
+    const heading = (label, y) => { g.fillStyle = '#c9d1d9'; g.font = '36px sans-serif'; g.fillText(label, 48, y); };
+    const on = (/** @type {boolean} */ b) => (b ? ' ✓' : '');
+    heading(t(lang, 'turning'), 180);
+    COMFORT_CHOICES.turn.forEach((v, i) => this.button(g, 48 + i * 312, 200, 296, 70,
+      t(lang, `turn.${v}`) + on(c.turn === v), { type: 'setting', key: 'turn', value: v }, 34, 'center', c.turn === v));
+    heading(t(lang, 'turnSpeed'), 320);
+    COMFORT_CHOICES.turnSpeed.forEach((v, i) => this.button(g, 48 + i * 234, 340, 218, 70,
+      `${v}°/s${on(c.turnSpeed === v)}`, { type: 'setting', key: 'turnSpeed', value: v }, 34, 'center', c.turnSpeed === v));
+    heading(t(lang, 'vignette'), 460);
+    this.button(g, 48, 480, 300, 70, (c.vignette ? t(lang, 'on') : t(lang, 'off')), { type: 'setting', key: 'vignette', value: !c.vignette }, 34, 'center', c.vignette);
+    heading(t(lang, 'seated'), 600);
+    this.button(g, 48, 620, 300, 70, (c.seated ? t(lang, 'on') : t(lang, 'off')), { type: 'setting', key: 'seated', value: !c.seated }, 34, 'center', c.seated);
+    COMFORT_CHOICES.seatedHeight.forEach((v, i) => this.button(g, 364 + i * 102, 620, 94, 70,
+      `${Math.round(v * 100)}`, { type: 'setting', key: 'seatedHeight', value: v }, 30, 'center', c.seatedHeight === v));
+    heading(t(lang, 'textSize'), 760);
+    COMFORT_CHOICES.textScale.forEach((v, i) => this.button(g, 48 + i * 234, 780, 218, 70,
+      `${Math.round(v * 100)} %${on(c.textScale === v)}`, { type: 'setting', key: 'textScale', value: v }, 34, 'center', c.textScale === v));
+    g.fillStyle = '#aab';
+    g.font = '30px sans-serif';
+    g.fillText(fit(g, t(lang, 'menuHint'), PX - 96), 48, 940);
+    this.texture.needsUpdate = true;
   }
 
   /** @param {THREE.Scene} scene */
@@ -48,22 +149,26 @@ export class VRPanel {
   show(id, annotation = null, { reposition = true, narration = null } = {}) {
     const c = panelContent(this.app, id, annotation);
     if (!c) return;
+    this.settingsOpen = false;
     // a tour stop's narration takes the description's place while the stop is shown
     if (narration) c.description = narration;
     this.current = { id, annotation, narration };
     this.draw(c);
     if (reposition) this.place();
+    this.applyTextScale();
     this.mesh.visible = true;
-    viewerState.panel = { ...viewerState.panel, vr: true, vrTitle: c.title, vrLang: c.lang };
+    viewerState.panel = { ...viewerState.panel, vr: true, vrTitle: c.title, vrLang: c.lang, vrSettings: false };
   }
 
   hide() {
-    this.mesh.visible = false;
     this.current = null;
     viewerState.panel = { ...viewerState.panel, vr: false };
+    if (!this.settingsOpen) this.mesh.visible = false;
   }
 
   refresh() {
+    this.app.xr?.relabel();
+    if (this.settingsOpen) { this.drawSettings(); return; }
     if (this.current) this.show(this.current.id, this.current.annotation, { reposition: false, narration: this.current.narration && this.app.tours?.current ? this.app.text(this.app.tours.current.narration) : null });
   }
 
@@ -95,10 +200,11 @@ export class VRPanel {
     let y = 90;
     g.fillStyle = '#fff';
     g.font = 'bold 60px sans-serif';
-    y = wrap(g, c.title, 48, y, PX - 250, 68);
+    y = wrap(g, c.title, 48, y, PX - 420, 68);
     this.button(g, PX - 130, 30, 100, 90, '×', { type: 'close' }, 64);
     const other = this.app.manifest.languages.find((l) => l !== lang) || lang;
     this.button(g, PX - 250, 30, 110, 90, other.toUpperCase(), { type: 'language', lang: other }, 40);
+    if (this.app.xr) this.button(g, PX - 370, 30, 110, 90, '⚙', { type: 'settings' }, 48);
     g.font = '36px sans-serif';
     g.fillStyle = '#c9d1d9';
     for (const line of c.lines) y = wrap(g, line, 48, y + 10, PX - 96, 44);
@@ -158,9 +264,10 @@ export class VRPanel {
    * @param {Action} action
    * @param {number} size font size, px
    * @param {CanvasTextAlign} [align]
+   * @param {boolean} [chosen] the setting's current value: a lighter button
    */
-  button(g, x, y, w, h, label, action, size, align = 'center') {
-    roundRect(g, x, y, w, h, 14, '#2f3b52');
+  button(g, x, y, w, h, label, action, size, align = 'center', chosen = false) {
+    roundRect(g, x, y, w, h, 14, chosen ? '#4d6a9c' : '#2f3b52');
     g.fillStyle = '#fff';
     g.font = `bold ${size}px sans-serif`;
     g.textBaseline = 'middle';
@@ -189,6 +296,11 @@ export class VRPanel {
     else if (action.type === 'annotation' && id) this.app.select(id, 'controller', action.id);
     else if (action.type === 'speak') { this.app.tours?.toggleSpeech(); this.refresh(); }
     else if (action.type === 'next') this.app.tours?.next();
+    else if (action.type === 'settings') this.toggleSettings();
+    else if (action.type === 'setting' && this.app.xr) {
+      this.app.xr.setComfort(action.key, /** @type {never} */ (action.value));
+      this.drawSettings();
+    }
     return true;
   }
 }

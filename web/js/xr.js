@@ -1,13 +1,20 @@
 // @ts-check
 // WebXR immersive-vr: an "Enter VR" button only where a session is supported; controllers (or
 // tracked hands) with a ray that picks objects, presses panel buttons and teleports on walkable
-// floor; snap turn on the thumbstick; a short fade to black around a jump to a view point.
+// floor; snap or smooth turn on the thumbstick (a vignette narrows the view while turning
+// smoothly); seated mode; the B/Y button opens the comfort menu; a short fade to black around a
+// jump to a view point.
 import * as THREE from 'three';
 import { XRHandModelFactory } from 'three/addons/webxr/XRHandModelFactory.js';
 import { viewerState, reportError } from './state.js';
 import { fire } from './events.js';
+import { readComfort, writeComfort, COMFORT_CHOICES } from './storage.js';
+import { t } from './i18n.js';
 
-const SNAP = Math.PI / 6;
+const DEG = Math.PI / 180;
+const MENU_BUTTON = 5; // xr-standard: B on the right controller, Y on the left
+const VIGNETTE_MAX = 0.92; // opacity at full turning speed; never quite black
+const VIGNETTE_RATE = 6; // opacity a second it may change: eases in and out, no flicker
 const STICK_ON = 0.7;
 const STICK_OFF = 0.3;
 const RAY_LENGTH = 8;
@@ -32,7 +39,15 @@ export class XRInput {
     /** @type {XRSession | null} */
     this.session = null;
     this.raycaster = new THREE.Raycaster();
-    /** @type {{c: THREE.XRTargetRaySpace, ray: THREE.Line, armed: boolean}[]} */
+    /** @type {import('./storage.js').Comfort} */
+    this.comfort = readComfort();
+    applyTextScale(this.comfort.textScale);
+    /** @type {HTMLSelectElement | null} */
+    this.textSizeChoice = null;
+    this.mountTextSizeChoice();
+    /** radians a second the visitor turned smoothly in the last frame */
+    this.turnSpeed = 0;
+    /** @type {{c: THREE.XRTargetRaySpace, ray: THREE.Line, armed: boolean, menuDown?: boolean}[]} */
     this.controllers = [];
     const renderer = this.viewer.renderer;
     const hands = new XRHandModelFactory();
@@ -61,7 +76,10 @@ export class XRInput {
       this.viewer.rig.add(hand);
       this.controllers.push({ c, ray, armed: true });
     }
-    this.viewer.onFrame((dt, frame) => { if (frame) this.update(); });
+    this.viewer.onFrame((dt, frame) => { if (frame) this.update(dt); });
+    this.vignette = makeVignette();
+    this.viewer.camera.add(this.vignette);
+    this.viewer.onFrame((dt) => this.stepVignette(dt));
     // a black shell around the head, drawn over everything while fading
     this.fade = new THREE.Mesh(new THREE.SphereGeometry(0.3, 16, 8), new THREE.MeshBasicMaterial({
       color: 0x000000, side: THREE.BackSide, transparent: true, opacity: 0, depthTest: false, depthWrite: false }));
@@ -83,6 +101,8 @@ export class XRInput {
       this.fading?.move?.();
       this.fading = null;
       this.fade.visible = false;
+      this.vignette.visible = false;
+      this.viewer.rig.position.y = 0;
       this.viewer.camera.position.set(0, 1.6, 0);
       this.viewer.camera.rotation.set(0, 0, 0);
       fire(app, 'xr', { presenting: false });
@@ -169,9 +189,64 @@ export class XRInput {
     }
   }
 
-  update() {
+  /**
+   * Changes one comfort setting and remembers it.
+   * @template {keyof import('./storage.js').Comfort} K
+   * @param {K} key
+   * @param {import('./storage.js').Comfort[K]} value
+   */
+  setComfort(key, value) {
+    this.comfort[key] = value;
+    writeComfort(this.comfort);
+    if (key === 'textScale') {
+      applyTextScale(this.comfort.textScale);
+      if (this.textSizeChoice) this.textSizeChoice.value = String(this.comfort.textScale);
+    }
+    this.app.vrPanel?.applyTextScale();
+  }
+
+  /**
+   * The text size outside VR too: a choice in the top bar, beside the language.
+   * @returns {HTMLSelectElement | null}
+   */
+  mountTextSizeChoice() {
+    const bar = document.querySelector('.bar-controls');
+    if (!bar) return null;
+    const select = document.createElement('select');
+    select.id = 'text-size';
+    for (const v of COMFORT_CHOICES.textScale) {
+      const option = document.createElement('option');
+      option.value = String(v);
+      option.textContent = `A ${Math.round(v * 100)} %`;
+      select.append(option);
+    }
+    select.value = String(this.comfort.textScale);
+    select.addEventListener('change', () => {
+      const v = COMFORT_CHOICES.textScale.find((x) => String(x) === select.value);
+      if (v != null) this.setComfort('textScale', v);
+    });
+    bar.insertBefore(select, document.querySelector('#enter-vr'));
+    this.textSizeChoice = select;
+    this.relabel();
+    return select;
+  }
+
+  /** The desktop choice's label in the visitor's language (the panel refresh calls it). */
+  relabel() {
+    const select = this.textSizeChoice;
+    if (!select) return;
+    select.setAttribute('aria-label', t(this.app.language, 'textSize'));
+    select.title = t(this.app.language, 'textSize');
+  }
+
+  /** @param {number} dt seconds since the last frame */
+  update(dt = 0) {
     /** @type {THREE.Vector3 | null} */
     let reticle = null;
+    // seated: the floor sinks by the height so a seated visitor's eyes are at standing height;
+    // set every frame because a teleport puts the rig back on the floor
+    this.viewer.rig.position.y = this.comfort.seated ? this.comfort.seatedHeight : 0;
+    this.turnSpeed = 0;
     for (const entry of this.controllers) {
       const { c, ray } = entry;
       const source = c.userData.source;
@@ -185,27 +260,92 @@ export class XRInput {
       if (floor && !reticle) reticle = floor;
       // what each ray points at, as a select would take it (the panel first, as in onSelect)
       viewerState.xrHover[source.handedness || 'none'] = panelHit ? 'panel' : hit ? hit.id : floor ? 'floor' : null;
-      this.snapTurn(entry, source);
+      this.turn(entry, source, dt);
+      this.menuButton(entry, source);
     }
     this.reticle.visible = !!reticle;
     if (reticle) this.reticle.position.set(reticle.x, 0.01, reticle.z);
   }
 
   /**
+   * The thumbstick turns the visitor: a flick snaps by the set angle; held, it turns smoothly.
    * @param {{armed: boolean}} entry
    * @param {XRInputSource} source
+   * @param {number} dt seconds since the last frame
    */
-  snapTurn(entry, source) {
+  turn(entry, source, dt) {
     const pad = source.gamepad;
     if (!pad || !pad.axes) return;
     // xr-standard mapping puts the thumbstick on axes 2/3; some devices use 0/1
     const x = pad.axes.length >= 4 ? pad.axes[2] : pad.axes[0] || 0;
+    if (this.comfort.turn === 'smooth') {
+      // a dead zone so a resting thumb does not drift the world
+      if (Math.abs(x) < STICK_OFF || dt <= 0) return;
+      const speed = -Math.sign(x) * this.comfort.turnSpeed * DEG * (Math.abs(x) - STICK_OFF) / (1 - STICK_OFF);
+      this.viewer.snapTurn(speed * dt);
+      this.turnSpeed = speed;
+      return;
+    }
+    const step = (this.comfort.turn === 'snap45' ? 45 : 30) * DEG;
     if (entry.armed && Math.abs(x) > STICK_ON) {
       entry.armed = false;
-      this.viewer.snapTurn(x > 0 ? -SNAP : SNAP);
+      this.viewer.snapTurn(x > 0 ? -step : step);
       viewerState.snapTurns++;
     } else if (!entry.armed && Math.abs(x) < STICK_OFF) {
       entry.armed = true;
     }
   }
+
+  /**
+   * B or Y opens (or closes) the comfort menu.
+   * @param {{menuDown?: boolean}} entry
+   * @param {XRInputSource} source
+   */
+  menuButton(entry, source) {
+    const pressed = !!source.gamepad?.buttons[MENU_BUTTON]?.pressed;
+    if (pressed && !entry.menuDown) this.app.vrPanel?.toggleSettings();
+    entry.menuDown = pressed;
+  }
+
+  /** @param {number} dt seconds since the last frame */
+  stepVignette(dt) {
+    const material = /** @type {THREE.MeshBasicMaterial} */ (this.vignette.material);
+    const moving = this.comfort.vignette && viewerState.inXR ? Math.min(1, Math.abs(this.turnSpeed) / (60 * DEG)) : 0;
+    const target = moving * VIGNETTE_MAX;
+    const step = VIGNETTE_RATE * Math.min(dt, 0.1);
+    material.opacity += Math.max(-step, Math.min(step, target - material.opacity));
+    if (target === 0 && material.opacity < 0.01) material.opacity = 0;
+    this.vignette.visible = material.opacity > 0;
+  }
+}
+
+/**
+ * A head-locked plane whose edges are black and centre clear: drawn over the scene while turning
+ * smoothly, it hides the peripheral motion that makes a visitor sick. One quad, no post-process.
+ */
+function makeVignette() {
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 256;
+  const g = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
+  const gradient = g.createRadialGradient(128, 128, 40, 128, 128, 128);
+  gradient.addColorStop(0, 'rgba(0,0,0,0)');
+  gradient.addColorStop(0.55, 'rgba(0,0,0,0.6)');
+  gradient.addColorStop(1, 'rgba(0,0,0,1)');
+  g.fillStyle = gradient;
+  g.fillRect(0, 0, 256, 256);
+  const mesh = new THREE.Mesh(new THREE.PlaneGeometry(0.7, 0.7), new THREE.MeshBasicMaterial({
+    map: new THREE.CanvasTexture(canvas), transparent: true, opacity: 0, depthTest: false, depthWrite: false }));
+  mesh.name = 'vignette';
+  mesh.position.set(0, 0, -0.2); // 0.7 m at 0.2 m: wider than a Quest's field of view
+  mesh.renderOrder = 9999;
+  mesh.visible = false;
+  return mesh;
+}
+
+/**
+ * The desktop panels follow the text size too (CSS scales from this variable).
+ * @param {number} scale
+ */
+export function applyTextScale(scale) {
+  document.documentElement.style.setProperty('--text-scale', String(scale));
 }

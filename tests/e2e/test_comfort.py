@@ -1,0 +1,196 @@
+"""Comfort in a headset (IWER's Quest 3): the comfort menu and what it remembers, snap and
+smooth turning with the vignette, seated mode, text size, and captions of what is read aloud."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from .conftest import TIMEOUT_MS, state
+from .test_xr import aim_and_select, enter_vr
+
+HAND = {"x": 0.2, "y": 1.4, "z": -0.2}
+
+
+def comfort(page) -> dict:
+    return page.evaluate("({...viewerTest.app.xr.comfort})")
+
+
+def open_menu(page) -> None:
+    """B on the right controller opens the comfort menu."""
+    page.evaluate("xrDevice.controllers.right.updateButtonValue('b-button', 1)")
+    page.wait_for_function("viewerState.panel.vrSettings === true")
+    page.evaluate("xrDevice.controllers.right.updateButtonValue('b-button', 0)")
+
+
+def setting_target(page, key: str, value) -> dict:
+    """Reference-space (rig-local) point of the menu button that sets key to value."""
+    return page.evaluate("""([key, value]) => {
+        const p = viewerTest.app.vrPanel, v = viewerTest.app.viewer;
+        const b = p.buttons.find((x) => x.action.type === 'setting' && x.action.key === key
+            && x.action.value === value);
+        if (!b) throw new Error(`no button for ${key}=${value}`);
+        const size = p.mesh.geometry.parameters.width;
+        const local = p.mesh.position.clone().set(
+            ((b.x + b.w / 2) / 1024 - 0.5) * size, (0.5 - (b.y + b.h / 2) / 1024) * size, 0);
+        p.mesh.updateMatrixWorld(true);
+        v.rig.updateMatrixWorld(true);
+        const w = v.rig.worldToLocal(p.mesh.localToWorld(local));
+        return {x: w.x, y: w.y, z: w.z};
+    }""", [key, value])
+
+
+def choose(page, key: str, value) -> None:
+    # the ray already rests on the panel (the last button): let the new aim reach a few XR
+    # frames before the trigger, or the select may land on the previous button
+    target = setting_target(page, key, value)
+    page.evaluate("""async ([position, target]) => {
+        await xrDevice.remote.dispatch('set_transform', {device: 'controller-right', position});
+        await xrDevice.remote.dispatch('look_at', {device: 'controller-right', target});
+    }""", [HAND, target])
+    frames = state(page, "viewerState.xrFrames")
+    page.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
+    aim_and_select(page, "right", HAND, target, expect="panel")
+    page.wait_for_function(f"viewerTest.app.xr.comfort[{key!r}] === {json.dumps(value)}")
+
+
+def test_each_setting_changed_in_the_vr_menu_is_remembered_after_a_reload(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e"), quest=True)
+    enter_vr(page)
+    assert comfort(page) == {"turn": "snap30", "turnSpeed": 90, "vignette": True,
+                             "seated": False, "seatedHeight": 0.4, "textScale": 1}
+    open_menu(page)
+    choose(page, "turn", "smooth")
+    choose(page, "turnSpeed", 135)
+    choose(page, "vignette", False)
+    choose(page, "seatedHeight", 0.5)
+    choose(page, "seated", True)
+    choose(page, "textScale", 1.5)
+    # the text size scales the in-VR panel and the desktop panels
+    assert page.evaluate("viewerTest.app.vrPanel.mesh.scale.x") == 1.5
+    wanted = {"turn": "smooth", "turnSpeed": 135, "vignette": False, "seated": True,
+              "seatedHeight": 0.5, "textScale": 1.5}
+    page.reload()
+    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    assert comfort(page) == wanted
+    assert page.evaluate(
+        "getComputedStyle(document.documentElement).getPropertyValue('--text-scale').trim()"
+    ) == "1.5"
+    assert page.errors == []
+
+
+def test_hostile_stored_settings_fall_back_to_the_defaults(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e"), quest=True)
+    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    page.evaluate("""localStorage.setItem('vrculture.comfort', JSON.stringify({
+        turn: 'spin', turnSpeed: 1e9, vignette: 'yes', seated: true, seatedHeight: 40,
+        textScale: -3}))""")
+    page.reload()
+    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    assert comfort(page) == {"turn": "snap30", "turnSpeed": 90, "vignette": True,
+                             "seated": True, "seatedHeight": 0.4, "textScale": 1}
+    page.evaluate("localStorage.setItem('vrculture.comfort', '{not json')")
+    page.reload()
+    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    assert comfort(page)["seated"] is False
+
+
+def test_snap_turn_rotates_by_the_set_angle(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e"), quest=True)
+    enter_vr(page)
+    page.evaluate("viewerTest.app.xr.setComfort('turn', 'snap45')")
+    yaw = page.evaluate("viewerTest.app.viewer.rig.rotation.y")
+    page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', 1, 0)")
+    page.wait_for_function("viewerState.snapTurns >= 1")
+    page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', 0, 0)")
+    frames = state(page, "viewerState.xrFrames")
+    page.wait_for_function(f"viewerState.xrFrames > {frames + 5}")
+    turned = page.evaluate("viewerTest.app.viewer.rig.rotation.y") - yaw
+    assert math.isclose(turned, -math.pi / 4, abs_tol=1e-6)
+    assert state(page, "viewerState.snapTurns") == 1
+
+
+def test_smooth_turn_shows_the_vignette_while_turning_and_not_when_still(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e"), quest=True)
+    enter_vr(page)
+    page.evaluate("viewerTest.app.xr.setComfort('turn', 'smooth')")
+    frames = state(page, "viewerState.xrFrames")
+    page.wait_for_function(f"viewerState.xrFrames > {frames + 5}")
+    assert page.evaluate("viewerTest.app.xr.vignette.visible") is False
+    yaw = page.evaluate("viewerTest.app.viewer.rig.rotation.y")
+    page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', -1, 0)")
+    page.wait_for_function("viewerTest.app.xr.vignette.visible"
+                           " && viewerTest.app.xr.vignette.material.opacity > 0.5")
+    # turning left, continuously: no snap
+    page.wait_for_function(f"viewerTest.app.viewer.rig.rotation.y > {yaw} + 0.1")
+    assert state(page, "viewerState.snapTurns") == 0
+    page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', 0, 0)")
+    page.wait_for_function("!viewerTest.app.xr.vignette.visible")
+    # with the vignette off, turning shows none
+    page.evaluate("viewerTest.app.xr.setComfort('vignette', false)")
+    page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', -1, 0)")
+    moved = page.evaluate("viewerTest.app.viewer.rig.rotation.y")
+    page.wait_for_function(f"viewerTest.app.viewer.rig.rotation.y > {moved} + 0.1")
+    assert page.evaluate("viewerTest.app.xr.vignette.visible") is False
+
+
+def test_seated_mode_raises_the_viewer_by_the_height(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e"), quest=True)
+    enter_vr(page)
+    eye = "viewerTest.app.viewer.eyePosition().y"
+    standing = page.evaluate(eye)
+    page.evaluate("viewerTest.app.xr.setComfort('seatedHeight', 0.6)")
+    page.evaluate("viewerTest.app.xr.setComfort('seated', true)")
+    page.wait_for_function(f"Math.abs({eye} - ({standing} + 0.6)) < 1e-6")
+    # a teleport keeps the seated height
+    assert page.evaluate("viewer.teleport(1, -2.5)") is True
+    frames = state(page, "viewerState.xrFrames")
+    page.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
+    assert math.isclose(page.evaluate(eye), standing + 0.6, abs_tol=1e-6)
+    page.evaluate("viewerTest.app.xr.setComfort('seated', false)")
+    page.wait_for_function(f"Math.abs({eye} - {standing}) < 1e-6")
+
+
+def test_narration_shows_a_caption_while_spoken_and_clears_it(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e?room=0"), quest=True)
+    enter_vr(page)
+    page.evaluate("viewer.startTour('highlights')")
+    page.wait_for_function("viewerState.tour.stop === 0")
+    assert page.evaluate("document.querySelector('#caption')") is None
+    page.evaluate("viewer.speak(true)")
+    page.wait_for_function("viewerState.tour.spoken === 1")
+    spoken = "Here stands the red vase."
+    assert state(page, "viewerState.tour.caption") == spoken
+    assert page.text_content("#caption") == spoken
+    assert page.get_attribute("#caption", "aria-live") == "polite"
+    assert page.evaluate("viewerTest.app.vrPanel.caption.visible") is True
+    assert page.evaluate("viewerTest.app.vrPanel.captionText") == spoken
+    # head-locked: the caption hangs from the camera
+    assert page.evaluate("viewerTest.app.vrPanel.caption.parent === viewerTest.app.viewer.camera")
+    # headless Chromium has no voice: the caption stays for the reading time, then clears
+    page.wait_for_function("viewerState.tour.caption === null", timeout=TIMEOUT_MS)
+    assert page.is_hidden("#caption")
+    assert page.evaluate("viewerTest.app.vrPanel.caption.visible") is False
+    # switching read-aloud off clears a caption at once
+    page.evaluate("viewer.speak(true)")
+    page.wait_for_function("viewerState.tour.caption !== null")
+    page.evaluate("viewer.speak(false)")
+    assert state(page, "viewerState.tour.caption") is None
+    assert page.errors == []
+
+
+def test_the_text_size_is_chosen_on_the_desktop_too(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e"))
+    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    page.select_option("#text-size", "1.25")
+    page.wait_for_function("viewerTest.app.xr.comfort.textScale === 1.25")
+    assert page.evaluate("viewerTest.app.vrPanel.mesh.scale.x") == 1.25
+    page.reload()
+    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    assert page.input_value("#text-size") == "1.25"
+    assert page.get_attribute("#text-size", "aria-label") == "Text size"
+    page.evaluate("viewer.setLanguage('sv')")
+    assert page.get_attribute("#text-size", "aria-label") == "Textstorlek"
+    assert page.evaluate(
+        "getComputedStyle(document.documentElement).getPropertyValue('--text-scale').trim()"
+    ) == "1.25"
