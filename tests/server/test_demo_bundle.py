@@ -43,9 +43,11 @@ EVERY_EXHIBIT_WITHIN_S = 300  # real seconds after tools/demo starts
 
 
 def _demo_replay() -> tuple[float, float]:
-    """tools/demo's simulator duration and speed, read from the script itself."""
+    """tools/demo's simulator duration and default speed, read from the script itself (the
+    speed may be given as `"${SPEED:-24}"`)."""
     script = (ROOT / "tools" / "demo").read_text()
-    match = re.search(r"vrculture simulate .*?--duration (\d+) --speed (\d+)", script, re.S)
+    match = re.search(r'vrculture simulate .*?--duration (\d+) --speed "?(?:\$\{SPEED:-)?(\d+)',
+                      script, re.S)
     assert match, "tools/demo no longer runs `vrculture simulate --duration N --speed N`"
     return float(match[1]), float(match[2])
 
@@ -100,7 +102,8 @@ async def test_demo_search_oembed_and_simulated_feeds(demo_client, demo_bundle, 
         "url": f"{base}/embed/{exhibition}/{first['id']}"})).json()
     assert f"/embed/{exhibition}/{first['id']}" in oembed["html"]
     args = argparse.Namespace(url=base, duration=1.5, speed=3600 * 24, token=[],
-                              data=tmp_path / "data", exhibition=[], seed=2, insecure=False)
+                              data=tmp_path / "data", exhibition=[], seed=2, insecure=False,
+                              mqtt=None)
     assert await _simulate(args, clock=lambda: now) == 0
     for feed_id in manifest["feeds"]:
         history = await (await demo_client.get(f"/api/feeds/{feed_id}/readings")).json()
