@@ -162,9 +162,15 @@ def _smart_bin(r: dict, spec: FeedSpec) -> dict[str, Any]:
     }
 
 
+PERIOD_RULE = ("must be a date (2026-11-27), an ISO week (2026-W48) or a month (2026-11), "
+               "from the year 2000 on")
+
+
 def _period(r: dict) -> str:
     value = r.get("period")
-    match = _PERIOD.fullmatch(value) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        raise ReadingError("period", PERIOD_RULE)
+    match = _PERIOD.fullmatch(value)
     try:
         if match is None or int(match["year"]) < 2000:
             raise ValueError("not a period")
@@ -174,9 +180,8 @@ def _period(r: dict) -> str:
         else:
             date(year, int(match["month"]), int(match["day"] or 1))
     except ValueError:
-        raise ReadingError("period", "must be a date (2026-11-27), an ISO week (2026-W48) or "
-                           "a month (2026-11), from the year 2000 on") from None
-    return value  # type: ignore[return-value]
+        raise ReadingError("period", PERIOD_RULE) from None
+    return value
 
 
 def _small(count: int) -> int | str:
@@ -194,9 +199,9 @@ def disclosure_controlled(reading: dict[str, Any]) -> dict[str, Any]:
     """A stored reading as it may be published: exact screening counts (stored before counts
     were suppressed at ingest) go through `screening_counts`; anything else is unchanged."""
     sessions, referred = reading.get("sessions"), reading.get("referred")
-    if "period" in reading and all(isinstance(v, int) and not isinstance(v, bool)
-                                   for v in (sessions, referred)):
-        return {**reading, **screening_counts(sessions, referred)}  # type: ignore[arg-type]
+    if ("period" in reading and isinstance(sessions, int) and isinstance(referred, int)
+            and not isinstance(sessions, bool) and not isinstance(referred, bool)):
+        return {**reading, **screening_counts(sessions, referred)}
     return reading
 
 
