@@ -62,6 +62,16 @@ ERROR = {"description": "error", "content": {"application/json": {
 NOT_FOUND = {"404": ERROR}
 
 
+# What the two ingest routes (feed API, NGSI-LD notifications) answer: the same store behind both.
+INGEST_RESPONSES = {
+    "201": {"description": "stored", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/IngestResult"}}}},
+    "200": {"description": "all were duplicates", "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/IngestResult"}}}},
+    **{code: ERROR for code in ("400", "401", "404", "408", "409", "413", "415", "422")},
+}
+
+
 def _file(summary: str, params: list, content_type: str = "*/*") -> dict[str, Any]:
     """A GET answering a file, with conditional and range requests."""
     return {"get": {
@@ -210,16 +220,7 @@ def document() -> dict[str, Any]:
                     "parameters": [FEED],
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/Readings_body"}}}},
-                    "responses": {
-                        "201": {"description": "stored", "content": {"application/json": {
-                            "schema": {"$ref": "#/components/schemas/IngestResult"}}}},
-                        "200": {"description": "all were duplicates", "content": {
-                            "application/json": {"schema": {
-                                "$ref": "#/components/schemas/IngestResult"}}}},
-                        **{code: ERROR
-                           for code in ("400", "401", "404", "408", "409", "413", "415",
-                                        "422")},
-                    },
+                    "responses": INGEST_RESPONSES,
                 },
                 "get": _json(
                     "history, oldest first",
@@ -242,16 +243,7 @@ def document() -> dict[str, Any]:
                                                "maxItems": 1000,
                                                "items": {"type": "object"}}}}}
                         for media in ("application/json", "application/ld+json")}},
-                    "responses": {
-                        "201": {"description": "stored", "content": {"application/json": {
-                            "schema": {"$ref": "#/components/schemas/IngestResult"}}}},
-                        "200": {"description": "all were duplicates", "content": {
-                            "application/json": {"schema": {
-                                "$ref": "#/components/schemas/IngestResult"}}}},
-                        **{code: ERROR
-                           for code in ("400", "401", "404", "408", "409", "413", "415",
-                                        "422")},
-                    },
+                    "responses": INGEST_RESPONSES,
                 },
             },
             "/api/openapi.json": {"get": _json("this document", [], {"type": "object"})},
