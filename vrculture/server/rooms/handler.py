@@ -6,12 +6,10 @@ import contextlib
 import logging
 import socket
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
 from vrculture.server import appkeys
-from vrculture.server.config import ServerConfig
 from vrculture.server.rooms.codec import PART_BYTES, FrameError, parse_pose_frame
 from vrculture.server.rooms.hub import RoomsHub
 from vrculture.server.rooms.limits import TokenBucket
@@ -31,6 +29,7 @@ from vrculture.server.rooms.messages import (
 from vrculture.server.rooms.poses import full_row
 from vrculture.server.rooms.room import Room
 from vrculture.server.rooms.visitor import Visitor
+from vrculture.server.security import is_origin_allowed
 
 log = logging.getLogger(__name__)
 HUB = web.AppKey("vrculture_rooms_hub", RoomsHub)
@@ -42,26 +41,11 @@ _HIDDEN = b"\x00\x80"  # int16 -32768: a client's bytes must not carry it anywhe
 SEND_BUFFER = 256 * 1024  # kernel send buffer per socket: bounds memory held for a slow reader
 
 
-def origin_allowed(request: web.Request, config: ServerConfig) -> bool:
-    origin = request.headers.get("Origin")
-    if origin is None:  # not a browser: origin checks protect browsers' users only
-        return True
-    origin = origin.rstrip("/").lower()
-    allowed = [o.rstrip("/").lower() for o in config.allowed_origins]
-    if "*" in allowed or origin in allowed:
-        return True
-    own = {f"{request.scheme}://{request.host}".lower()}
-    if config.public_url:
-        parts = urlsplit(config.public_url)
-        own.add(f"{parts.scheme}://{parts.netloc}".lower())
-    return origin in own
-
-
 async def rooms_websocket(request: web.Request) -> web.StreamResponse:
     hub = request.app[HUB]
     config = request.app[appkeys.CONFIG]
     exhibition = request.match_info["exhibition"]
-    if not origin_allowed(request, config):
+    if not is_origin_allowed(request, config):
         raise web.HTTPForbidden(text="origin not allowed for rooms")
     if hub.registry.get(exhibition) is None:
         raise web.HTTPNotFound(text=f"no exhibition {exhibition!r}")
@@ -275,4 +259,4 @@ class Session:
                 await self.ws.close()
 
 
-__all__ = ["HUB", "origin_allowed", "rooms_websocket"]
+__all__ = ["HUB", "rooms_websocket"]
