@@ -27,10 +27,30 @@ def aim_and_select(page, hand: str, position: dict, target: dict, kind: str = "c
         await r.dispatch('set_transform', {device, position});
         await r.dispatch('look_at', {device, target});
     }""", [f"{kind}-{hand}", position, target])
+    # the ray may already rest where `expect` says (the previous button of the same panel): let
+    # the new aim reach a few XR frames first, or the hover wait passes on the old aim
+    frames = state(page, "viewerState.xrFrames")
+    page.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
     if expect is not None:
         want = "null" if expect == "nothing" else repr(expect)
         page.wait_for_function(f"viewerState.xrHover[{hand!r}] === {want}")
-    page.evaluate("(device) => xrDevice.remote.dispatch('select', {device})", f"{kind}-{hand}")
+    press_and_release(page, hand, kind)
+
+
+def press_and_release(page, hand: str, kind: str = "controller") -> None:
+    """Pulls the trigger (or pinches) and lets go in a later XR frame.
+
+    IWER's own `select` action presses, waits 150 ms and releases in its frame loop; on a
+    loaded machine one frame can take longer than that, the press and the release land in the
+    same frame, and the session never sees a select."""
+    if kind == "controller":
+        press = f"(v) => xrDevice.controllers.{hand}.updateButtonValue('trigger', v)"
+    else:
+        press = f"(v) => xrDevice.hands.{hand}.updatePinchValue(v)"
+    frames = state(page, "viewerState.xrFrames")
+    page.evaluate(press, 1)
+    page.wait_for_function(f"viewerState.xrFrames > {frames + 2}")
+    page.evaluate(press, 0)
 
 
 def test_enter_vr_renders_xr_frames_and_the_button_shows(server, new_page):
