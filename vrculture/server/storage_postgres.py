@@ -117,6 +117,12 @@ def redacted(dsn: str) -> str:
         return "postgresql://(unparsable)"
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset between operations. The default (RESET ALL, UNLISTEN *, ...) costs a
+    round trip per operation; the store changes no session state (no SET, LISTEN or session
+    advisory lock), and asyncpg itself rolls back a transaction left open."""
+
+
 def _count(status: str) -> int:
     """The row count of a command tag such as 'DELETE 3'."""
     return int(status.rsplit(" ", 1)[-1])
@@ -148,6 +154,7 @@ class PostgresStore:
                 # The 2xx is a promise: COMMIT returns once the WAL is flushed, even where the
                 # cluster's default trades that away.
                 server_settings={"synchronous_commit": "on", "application_name": "vrculture"},
+                reset=_keep_session,
             )
             await self._migrate()
         except (asyncpg.PostgresError, *_RECONNECTABLE) as error:
