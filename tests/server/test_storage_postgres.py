@@ -262,3 +262,18 @@ async def test_health_is_degraded_while_postgres_is_down(tmp_path, aiohttp_clien
     assert down.status == 503 and (await down.json())["database"] == "unavailable"
     await asyncio.to_thread(own_cluster.start)
     assert (await client.get("/healthz")).status == 200
+
+
+def test_serve_stops_with_a_message_when_the_database_is_unreachable(tmp_path, bundle):
+    import os
+    import subprocess
+    import sys
+
+    unreachable = "postgresql://city:N0tForLogs@127.0.0.1:1/vrculture"
+    done = subprocess.run(
+        [sys.executable, "-m", "vrculture", "serve", str(bundle), "--data", str(tmp_path),
+         "--port", "0"], env={**os.environ, "VRCULTURE_DATABASE": unreachable},
+        capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1
+    assert "cannot start" in done.stderr and "city:***@127.0.0.1:1" in done.stderr
+    assert "N0tForLogs" not in done.stderr and "Traceback" not in done.stderr

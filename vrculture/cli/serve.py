@@ -205,8 +205,14 @@ def _serve(app, config, sockets: list[socket.socket], ssl_context) -> int:
     connections.raise_open_file_limit()
     limits = connections.default_limits(config.max_connections,
                                         config.max_connections_per_client)
-    connections.run_app(app, limits=limits, sock=sockets, ssl_context=ssl_context,
-                        access_log=None)
+    from vrculture.server.store_interface import StoreError
+
+    try:
+        connections.run_app(app, limits=limits, sock=sockets, ssl_context=ssl_context,
+                            access_log=None)
+    except StoreError as error:  # e.g. PostgreSQL unreachable at start-up: no traceback
+        print(f"vrculture serve: cannot start: {error}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
