@@ -8,6 +8,7 @@ from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
 
 from .bundle_factory import make_bundle
+from .postgres_fixtures import backend, postgres_cluster, postgres_dsn  # noqa: F401
 
 
 @pytest.fixture

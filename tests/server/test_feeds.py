@@ -1,4 +1,5 @@
-"""Sensor ingest and history against the real app: auth, validation, durability, fan-out."""
+"""Sensor ingest and history against the real app: auth, validation, durability, fan-out;
+each on SQLite and on PostgreSQL (the `backend` fixture)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,21 @@ import time
 import pytest
 
 from vrculture.server import appkeys
-from vrculture.server.storage import Store
+from vrculture.server.store_choice import open_blocking_store
 
 NOW = time.time()
 
 
 @pytest.fixture
+def config(config, backend):
+    """The app's settings with the database under test (None: SQLite in the data folder)."""
+    config.database = backend
+    return config
+
+
+@pytest.fixture
 def tokens(config):
-    store = Store.open(config.data_dir)
+    store = open_blocking_store(config)
     try:
         yield {
             "street-lights": store.add_feed("street-lights"),  # kind from the manifest
@@ -102,9 +110,7 @@ async def test_authentication(client, tokens):
 
 
 async def test_rotation_invalidates_the_old_token(client, tokens, config):
-    store = Store.open(config.data_dir)
-    new = store.rotate_feed_token("bins")
-    store.close()
+    new = await client.app[appkeys.FEED_STORE].rotate_feed_token("bins")
     reading = {"t": NOW - 5, "bin": "B1", "fill_pct": 40, "compactions": 1, "emptied": False}
     assert (await post(client, "bins", reading, tokens["bins"])).status == 401
     assert (await post(client, "bins", reading, new)).status == 201

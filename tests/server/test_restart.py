@@ -1,4 +1,5 @@
-"""Durability: readings acknowledged before a SIGKILL are all there after a restart."""
+"""Durability: readings acknowledged before a SIGKILL are all there after a restart, on SQLite
+and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from vrculture.server.storage import Store
+from vrculture.server.config import ServerConfig
+from vrculture.server.store_choice import server_store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,11 +28,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start(bundle: Path, data: Path, port: int) -> subprocess.Popen:
+def _start(bundle: Path, data: Path, port: int, database: str | None) -> subprocess.Popen:
+    # The DSN travels in the environment, not argv: argv is visible to every user (ps).
+    env = {**os.environ, **({"VRCULTURE_DATABASE": database} if database else {})}
     return subprocess.Popen(
         [sys.executable, "-m", "vrculture", "serve", str(bundle), "--data", str(data),
          "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
     )
 
 
@@ -50,14 +54,15 @@ async def _wait_healthy(base: str, process: subprocess.Popen) -> None:
 
 
 @pytest.mark.slow
-async def test_acknowledged_readings_survive_sigkill(bundle, tmp_path):
+async def test_acknowledged_readings_survive_sigkill(bundle, tmp_path, backend):
     data = tmp_path / "data"
-    store = Store.open(data)
-    token = store.add_feed("street-lights")
-    store.close()
+    store = server_store(ServerConfig(data_dir=data, database=backend))
+    await store.open()
+    token = await store.add_feed("street-lights")
+    await store.close()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    server = _start(bundle, data, port)
+    server = _start(bundle, data, port, backend)
     acknowledged: list[float] = []
     start = time.time() - 3600
     try:
@@ -86,7 +91,7 @@ async def test_acknowledged_readings_survive_sigkill(bundle, tmp_path):
             await asyncio.gather(killer(), *(writer(lane) for lane in range(4)))
         server.wait(timeout=10)
         assert server.returncode == -signal.SIGKILL
-        server = _start(bundle, data, port)
+        server = _start(bundle, data, port, backend)
         await _wait_healthy(base, server)
         async with aiohttp.ClientSession() as session:
             stored: set[float] = set()

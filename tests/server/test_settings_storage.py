@@ -11,9 +11,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from vrculture.server.config import ServerConfig
 from vrculture.server.readings import FeedSpec, ReadingError, validate_reading
 from vrculture.server.settings import ConfigError, load_config
-from vrculture.server.storage import DB_NAME, AsyncStore, Store, hash_secret
+from vrculture.server.storage import DB_NAME, Store, hash_secret
+from vrculture.server.store_choice import server_store
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "vrculture" / "schemas"
 
@@ -78,21 +80,23 @@ def test_secrets_are_stored_hashed_and_rotated(tmp_path):
     store.close()
 
 
-async def test_guide_codes_verify_after_refresh(tmp_path):
-    async_store = AsyncStore(tmp_path)
+async def test_guide_codes_verify_after_refresh(tmp_path, backend):
+    config = ServerConfig(data_dir=tmp_path, database=backend)
+    async_store = server_store(config)
     await async_store.open()
-    store = Store.open(tmp_path)
-    code = store.add_guide_code("demo", "anna")
+    store = server_store(config)  # another process's handle (`vrculture guides`)
+    await store.open()
+    code = await store.add_guide_code("demo", "anna")
     assert not async_store.verify("demo", code)  # not seen until the next refresh
     await async_store.refresh_guide_codes()
     assert async_store.verify("demo", code)
     assert async_store.verify("demo", code.lower().replace("-", " "))  # typed loosely
     assert not async_store.verify("other", code)
     assert not async_store.verify("demo", "AAAA-BBBB-CCCC-DDDD")
-    store.remove_guide_codes("demo", "anna")
+    await store.remove_guide_codes("demo", "anna")
     await async_store.refresh_guide_codes()
     assert not async_store.verify("demo", code)
-    store.close()
+    await store.close()
     await async_store.close()
 
 

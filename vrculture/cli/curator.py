@@ -8,6 +8,7 @@ import sys
 
 from vrculture.cli import EXIT_FAILED, EXIT_OK
 from vrculture.cli.data_store import StoreUnavailable, add_data_options, open_store
+from vrculture.server.store_interface import StoreError
 
 
 def add_parser(subparsers) -> None:
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         except KeyError:
             return _fail("a curator token already exists; `vrculture curator token --rotate` "
                          "replaces it (the old one stops working)")
-    except sqlite3.Error as error:
+    except (sqlite3.Error, StoreError) as error:
         return _fail(f"database error: {error}")
     finally:
         store.close()

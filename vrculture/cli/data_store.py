@@ -1,5 +1,5 @@
 """What the commands that manage a server's data folder share (`feeds`, `guides`, `curator`):
-the `--data`/`--config` options and opening the store they name."""
+the `--data`/`--config`/`--database` options and opening the store they name."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from vrculture.cli import EXIT_FAILED, EXIT_USAGE
 
 if TYPE_CHECKING:
-    from vrculture.server.storage import Store
+    from vrculture.server.store_interface import BlockingDataStore
 
 
 class StoreUnavailable(Exception):
@@ -27,25 +27,32 @@ def add_data_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     same options, so that both `feeds --data D add X` and `feeds add X --data D` work."""
     parser.add_argument("--data", type=Path, help="the server's data folder")
     parser.add_argument("--config", type=Path, help="TOML settings file")
+    parser.add_argument("--database", metavar="URL", help="postgresql://… when the server "
+                        "keeps its data in PostgreSQL (default: SQLite in the data folder)")
     # SUPPRESS keeps a value given before the action from being overwritten by the
     # sub-parser's default.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data", type=Path, default=argparse.SUPPRESS)
     common.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    common.add_argument("--database", metavar="URL", default=argparse.SUPPRESS)
     return common
 
 
-def open_store(args: argparse.Namespace) -> Store:
-    """The store of the data folder the options and settings name."""
+def open_store(args: argparse.Namespace) -> BlockingDataStore:
+    """The store the options and settings name: the data folder's, or their PostgreSQL."""
     from vrculture.server.settings import ConfigError, load_config
-    from vrculture.server.storage import Store
+    from vrculture.server.store_choice import open_blocking_store
+    from vrculture.server.store_interface import StoreError
 
     try:
-        data_dir = load_config(args.config, overrides={"data_dir": args.data}).data_dir
+        config = load_config(args.config, overrides={"data_dir": args.data,
+                                                     "database": args.database})
     except ConfigError as error:
         raise StoreUnavailable(str(error), EXIT_USAGE) from error
     try:
-        return Store.open(data_dir)
+        return open_blocking_store(config)
+    except StoreError as error:  # its message names the database without its password
+        raise StoreUnavailable(str(error), EXIT_FAILED) from error
     except (sqlite3.Error, OSError) as error:
-        raise StoreUnavailable(f"{data_dir}: cannot open the database ({error})",
+        raise StoreUnavailable(f"{config.data_dir}: cannot open the database ({error})",
                                EXIT_FAILED) from error

@@ -10,6 +10,7 @@ import time
 
 from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from vrculture.cli.data_store import StoreUnavailable, add_data_options, open_store
+from vrculture.server.store_interface import StoreError
 
 FEED_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KINDS = ("street-lighting", "smart-bin", "eye-tracking-screening", "gauge")
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
                 return _fail("--older-than must be a positive number of days", EXIT_USAGE)
             count = store.prune_readings(time.time() - args.older_than * 86400, feed_id)
             print(f"{count} readings deleted", file=sys.stderr)
-    except sqlite3.Error as error:
+    except (sqlite3.Error, StoreError) as error:
         return _fail(f"database error: {error}")
     finally:
         store.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from vrculture.cli.data_store import StoreUnavailable, add_data_options, open_store
+from vrculture.server.store_interface import StoreError
 
 EXHIBITION_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.action == "revoke":
             count = store.remove_guide_codes(args.exhibition, args.label)
             print(f"{count} code(s) revoked", file=sys.stderr)
-    except sqlite3.Error as error:
+    except (sqlite3.Error, StoreError) as error:
         print(f"vrculture guides: database error: {error}", file=sys.stderr)
         return EXIT_FAILED
     finally:

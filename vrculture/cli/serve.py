@@ -50,6 +50,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--self-signed", action="store_true", default=None,
                         help="HTTPS with a certificate made for this machine's LAN addresses")
     parser.add_argument("--redis-url", help="share rooms and feeds between processes via Redis")
+    parser.add_argument("--database", metavar="URL", help="postgresql://… : keep feeds, "
+                        "readings, guide codes and the curator token in PostgreSQL (default: "
+                        "SQLite in the data folder)")
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes sharing the port (needs --redis-url so that "
                         "rooms and live readings span them; default 1)")
@@ -79,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
             "allowed_hosts": args.allowed_hosts,
             "tls_cert": args.tls_cert, "tls_key": args.tls_key,
             "self_signed": args.self_signed, "redis_url": args.redis_url,
+            "database": args.database,
             "trusted_proxies": args.trusted_proxies,
         })
     except ConfigError as error:
@@ -90,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
     if args.workers > 1 and not config.redis_url:
         print("vrculture serve: --workers above 1 needs --redis-url: visitors in one room may "
               "land on different processes", file=sys.stderr)
+        return EXIT_USAGE
+    if config.database and importlib.util.find_spec("asyncpg") is None:
+        print("vrculture serve: a postgresql:// database needs asyncpg: "
+              "pip install 'vrculture[postgresql]'", file=sys.stderr)
         return EXIT_USAGE
     if config.mqtt is not None and importlib.util.find_spec("paho") is None:
         print("vrculture serve: [mqtt] needs paho-mqtt: pip install 'vrculture[mqtt]'",
@@ -197,8 +205,14 @@ def _serve(app, config, sockets: list[socket.socket], ssl_context) -> int:
     connections.raise_open_file_limit()
     limits = connections.default_limits(config.max_connections,
                                         config.max_connections_per_client)
-    connections.run_app(app, limits=limits, sock=sockets, ssl_context=ssl_context,
-                        access_log=None)
+    from vrculture.server.store_interface import StoreError
+
+    try:
+        connections.run_app(app, limits=limits, sock=sockets, ssl_context=ssl_context,
+                            access_log=None)
+    except StoreError as error:  # e.g. PostgreSQL unreachable at start-up: no traceback
+        print(f"vrculture serve: cannot start: {error}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

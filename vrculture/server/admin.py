@@ -42,7 +42,7 @@ from vrculture.server.publishing import PublishError, publish, rollback
 from vrculture.server.readings import KINDS
 from vrculture.server.registry import BundleError, load_bundle
 from vrculture.server.security import bearer_token
-from vrculture.server.storage import AsyncStore, Store
+from vrculture.server.store_interface import DataStore
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ FAILED_LOGINS = web.AppKey("vrculture_failed_logins", FailedLogins)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _store(request: web.Request) -> AsyncStore:
+def _store(request: web.Request) -> DataStore:
     return request.app[appkeys.FEED_STORE]
 
 
@@ -86,7 +86,7 @@ async def authenticate(request: web.Request) -> None:
     if wait is not None:  # before the token is checked: a locked-out guesser learns nothing
         raise JSONError(429, "too_many_attempts", f"too many wrong curator tokens from this "
                         f"address: retry in {wait} s", headers={"Retry-After": str(wait)})
-    if not await _store(request).run(Store.check_curator_token, token):
+    if not await _store(request).check_curator_token(token):
         failures.failed(client)
         log.warning("refused %s %s from %s: invalid curator token",
                     request.method, request.path, request.remote)
@@ -187,9 +187,8 @@ async def create_feed(request: web.Request) -> web.Response:
     if low is not None and high is not None and low >= high:
         raise JSONError(422, "invalid_field", "min: must be below max", field="min")
     try:
-        token = await _store(request).run(Store.add_feed, feed_id, kind=kind,
-                                          exhibition=exhibition, unit=unit,
-                                          minimum=low, maximum=high)
+        token = await _store(request).add_feed(feed_id, kind=kind, exhibition=exhibition,
+                                             unit=unit, minimum=low, maximum=high)
     except KeyError:
         raise JSONError(409, "exists", f"feed {feed_id!r} already exists (rotate its token "
                         "instead)") from None
@@ -202,7 +201,7 @@ async def create_feed(request: web.Request) -> web.Response:
 async def rotate_feed(request: web.Request) -> web.Response:
     feed_id = _path_id(request, "feed")
     try:
-        token = await _store(request).run(Store.rotate_feed_token, feed_id)
+        token = await _store(request).rotate_feed_token(feed_id)
     except KeyError:
         raise JSONError(404, "unknown_feed", f"no feed {feed_id!r}") from None
     log.info("token of feed %s rotated", feed_id)
@@ -213,7 +212,7 @@ async def rotate_feed(request: web.Request) -> web.Response:
 @curator_only
 async def delete_feed(request: web.Request) -> web.Response:
     feed_id = _path_id(request, "feed")
-    if not await _store(request).run(Store.remove_feed, feed_id):
+    if not await _store(request).remove_feed(feed_id):
         raise JSONError(404, "unknown_feed", f"no feed {feed_id!r}")
     log.info("feed %s removed (its readings kept)", feed_id)
     return web.Response(status=204)
@@ -229,7 +228,7 @@ async def create_guide_code(request: web.Request) -> web.Response:
                         "here: a code for it would lead nothing", field="exhibition")
     label = _text(body, "label", MAX_LABEL_CHARS) or ""
     store = _store(request)
-    code = await store.run(Store.add_guide_code, exhibition, label)
+    code = await store.add_guide_code(exhibition, label)
     await store.refresh_guide_codes()  # valid in the rooms at once, not at the next poll
     log.info("guide code added for %s", exhibition)
     return json_reply(request, {"exhibition": exhibition, "label": label, "code": code},

@@ -13,7 +13,7 @@ from vrculture.server import appkeys
 from vrculture.server.jsonreply import JSONError, encode, json_reply
 from vrculture.server.keys import LoadedExhibition
 from vrculture.server.registry import BundleRegistry
-from vrculture.server.storage import AsyncStore, Store
+from vrculture.server.store_interface import DataStore, StoreError
 
 HEALTH_TIMEOUT = 2.0  # seconds; a database stuck longer than this cannot take readings
 
@@ -82,11 +82,11 @@ async def get_object(request: web.Request) -> web.Response:
 async def _health(request: web.Request, *, detailed: bool) -> web.Response:
     """200 when the server can answer and its database can commit readings, else 503."""
     registry = _registry(request)
-    store: AsyncStore = request.app[appkeys.FEED_STORE]
+    store: DataStore = request.app[appkeys.FEED_STORE]
     problem = None
     try:
-        await asyncio.wait_for(store.run(Store.ping), timeout=HEALTH_TIMEOUT)
-    except (TimeoutError, sqlite3.Error) as error:
+        await asyncio.wait_for(store.ping(), timeout=HEALTH_TIMEOUT)
+    except (TimeoutError, sqlite3.Error, StoreError) as error:
         problem = type(error).__name__
     body: dict[str, Any] = {
         "status": "degraded" if problem else "ok",

@@ -25,7 +25,8 @@ from vrculture.server.security import (
     known_hosts_only,
     security_headers,
 )
-from vrculture.server.storage import AsyncStore
+from vrculture.server.store_choice import server_store
+from vrculture.server.store_interface import DataStore
 from vrculture.server.supervision import start_supervised
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
                           handler_args={"keepalive_timeout": config.header_timeout})
     registry = BundleRegistry(config.bundles, config.data_dir)
     registry.scan()  # serve what is there from the first request on
-    store = AsyncStore(config.data_dir)
+    store = server_store(config)  # SQLite in data_dir, or PostgreSQL with `database`
 
     app[appkeys.CONFIG] = config
     app[ALLOWED_HOSTS] = allowed_hosts(config)
@@ -86,7 +87,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
 async def _background(app: web.Application):
     """Open the database, then keep polling the data folder for published bundles and new
     guide codes until shutdown."""
-    store: AsyncStore = app[appkeys.FEED_STORE]
+    store: DataStore = app[appkeys.FEED_STORE]
     registry: BundleRegistry = app[appkeys.EXHIBITIONS]
     await store.open()
     registry.notify()  # listeners (search index, feed kinds) see the initial bundles

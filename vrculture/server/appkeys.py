@@ -14,12 +14,12 @@ from aiohttp import web
 from vrculture.server.config import ServerConfig
 from vrculture.server.keys import GuideCodes, PubSub
 from vrculture.server.registry import BundleRegistry
-from vrculture.server.storage import AsyncStore
+from vrculture.server.store_interface import DataStore
 
 CONFIG = web.AppKey("vrculture_config", ServerConfig)
 EXHIBITIONS = web.AppKey("vrculture_exhibitions", BundleRegistry)
 PUBSUB = web.AppKey("vrculture_pubsub", PubSub)
-FEED_STORE = web.AppKey("vrculture_feed_store", AsyncStore)
+FEED_STORE = web.AppKey("vrculture_feed_store", DataStore)
 GUIDE_CODES = web.AppKey("vrculture_guide_codes", GuideCodes)
 # The wall clock (epoch seconds) that readings are checked against: injectable for tests.
 CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("vrculture_clock")

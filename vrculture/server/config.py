@@ -36,6 +36,9 @@ class ServerConfig:
     web_dir: Path = field(default_factory=default_web_dir)  # the viewer's pages and modules
     rooms: RoomSettings = field(default_factory=RoomSettings)
     redis_url: str | None = None  # set to share rooms and feeds between processes via Redis
+    # postgresql://… : feeds, readings, guide codes and the curator token in PostgreSQL instead
+    # of data_dir's SQLite file. It may carry a password: kept out of the config's repr.
+    database: str | None = field(default=None, repr=False)
     # Against slow and greedy clients (see server/connections.py): a request's head must arrive
     # within header_timeout seconds; connections per client address and in total are capped
     # (None: derived from the open-file limit).

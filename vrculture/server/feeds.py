@@ -22,7 +22,8 @@ from vrculture.server.params import whole_number
 from vrculture.server.readings import FeedSpec, ReadingError, validate_reading
 from vrculture.server.registry import BundleRegistry
 from vrculture.server.security import bearer_token
-from vrculture.server.storage import AsyncStore, Feed, Store
+from vrculture.server.storage import Feed
+from vrculture.server.store_interface import DataStore
 
 FEED_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_BODY_BYTES = 256 * 1024
@@ -33,7 +34,7 @@ MAX_HISTORY = 1000
 MANIFEST_FEEDS = web.AppKey("vrculture_manifest_feeds", dict)  # feed id -> (exhibition, FeedSpec)
 
 
-def _store(request: web.Request) -> AsyncStore:
+def _store(request: web.Request) -> DataStore:
     return request.app[appkeys.FEED_STORE]
 
 
@@ -103,7 +104,7 @@ async def post_readings(request: web.Request) -> web.Response:
     feed_id = _feed_id(request)
     token = _bearer(request)
     store = _store(request)
-    feed = await store.run(Store.check_feed_token, feed_id, token)
+    feed = await store.check_feed_token(feed_id, token)
     if feed is None:
         raise JSONError(401, "invalid_token", "this token is not valid for this feed",
                         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
@@ -134,7 +135,7 @@ async def store_readings(app: web.Application, feed_id: str,
                          checked: list[tuple[float, dict[str, Any]]]) -> int:
     """Commits validated readings, then publishes the new ones to the rooms; returns how many
     were new. Shared by every ingest path (HTTP, MQTT), so they all reach the rooms alike."""
-    stored = await app[appkeys.FEED_STORE].run(Store.insert_readings, feed_id, checked)
+    stored = await app[appkeys.FEED_STORE].insert_readings(feed_id, checked)
     pubsub = app[appkeys.PUBSUB]
     for reading in stored:  # after the commit: nobody sees a reading that could still be lost
         message = {"type": "reading", "feed": feed_id, "reading": reading}
@@ -145,7 +146,7 @@ async def store_readings(app: web.Application, feed_id: str,
 async def get_readings(request: web.Request) -> web.Response:
     feed_id = _feed_id(request)
     store = _store(request)
-    feed = await store.run(Store.feed, feed_id)
+    feed = await store.feed(feed_id)
     spec = _spec(request, feed_id, feed)
     if feed is None and spec is None:
         raise JSONError(404, "unknown_feed", f"no feed {feed_id!r}")
@@ -157,7 +158,7 @@ async def get_readings(request: web.Request) -> web.Response:
             raise JSONError(400, "invalid_query", f"limit: a whole number from 1 to {MAX_HISTORY}",
                             field="limit")
         limit = wanted
-    readings = await store.run(Store.readings, feed_id, since=since, limit=limit)
+    readings = await store.readings(feed_id, since=since, limit=limit)
     return json_reply(request, {
         "feed": feed_id,
         "kind": spec.kind if spec else None,

@@ -41,7 +41,6 @@ from vrculture.server.feeds import feed_spec, store_readings
 from vrculture.server.mqtt_decode import DecodeError, decode
 from vrculture.server.mqtt_settings import MqttFeed, MqttSettings
 from vrculture.server.readings import ReadingError, validate_reading
-from vrculture.server.storage import Store
 from vrculture.server.supervision import start_supervised
 
 log = logging.getLogger(__name__)
@@ -224,7 +223,7 @@ class MqttBridge:
             self._refuse(feed, "limited", f"more than {feed.max_per_second:g} per second")
             return
         store = self.app[appkeys.FEED_STORE]
-        spec = feed_spec(self.app, feed.feed, await store.run(Store.feed, feed.feed))
+        spec = feed_spec(self.app, feed.feed, await store.feed(feed.feed))
         try:
             if spec is None:
                 raise DecodeError("the feed has no kind yet: give one with `vrculture feeds "

@@ -34,7 +34,6 @@ from vrculture.server.feeds import MAX_BATCH, MAX_BODY_BYTES, feed_spec, store_r
 from vrculture.server.jsonreply import JSONError, json_reply
 from vrculture.server.readings import ReadingError, validate_reading
 from vrculture.server.security import bearer_token
-from vrculture.server.storage import Store
 
 _FEED_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 CORE_MEMBERS = {"id", "type", "@context", "scope", "location", "observationSpace",
@@ -92,7 +91,7 @@ async def notify(request: web.Request) -> web.Response:
                         "Bearer <token>' (receiverInfo of the subscription's endpoint)",
                         headers={"WWW-Authenticate": 'Bearer realm="feeds"'})
     store = request.app[appkeys.FEED_STORE]
-    feed = await store.run(Store.check_feed_token, feed_id, token)
+    feed = await store.check_feed_token(feed_id, token)
     if feed is None:
         raise JSONError(401, "invalid_token", "this token is not valid for this feed",
                         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

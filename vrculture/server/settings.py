@@ -10,6 +10,7 @@ The TOML file (`--config FILE` or VRCULTURE_CONFIG) uses the ServerConfig field 
     trusted_proxies = ["127.0.0.1"]
     bundles = ["/srv/exhibitions/demo"]
     self_signed = true
+    database = "postgresql://vrculture@db.city.example/vrculture"  # default: SQLite in data_dir
     [rooms]
     capacity = 40
 
@@ -32,6 +33,7 @@ from vrculture.server.mqtt_settings import parse_mqtt
 from vrculture.server.ngsi_ld_settings import parse_ngsi_ld
 
 ENV_PREFIX = "VRCULTURE_"
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
 _HOST_NAME = re.compile(r"[a-z0-9.-]{1,253}|[0-9a-f:.]{2,45}")  # a DNS name, IPv4 or IPv6
 # environment variable (after the prefix) -> ServerConfig field
 ENV_FIELDS = {
@@ -44,6 +46,7 @@ ENV_FIELDS = {
     "TLS_KEY": "tls_key",
     "SELF_SIGNED": "self_signed",
     "REDIS_URL": "redis_url",
+    "DATABASE": "database",
     "HEADER_TIMEOUT": "header_timeout",
     "ALLOWED_HOSTS": "allowed_hosts",
     "MAX_CONNECTIONS": "max_connections",
@@ -94,6 +97,13 @@ def _convert(name: str, value: Any, where: str) -> Any:
             return [str(network) for network in networks]
         if name in ("host", "public_url", "redis_url"):
             return str(value) if value else None
+        if name == "database":
+            if not value:
+                return None
+            if not isinstance(value, str) or not value.startswith(DATABASE_SCHEMES):
+                # never echo the value: it may hold a password
+                raise ValueError("expected a postgresql:// URL (or none for SQLite)")
+            return value
         if name == "allowed_hosts":
             items = value.split(",") if isinstance(value, str) else value
             if not isinstance(items, list):

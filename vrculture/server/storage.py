@@ -338,7 +338,8 @@ class Store:
 
 
 class AsyncStore:
-    """The server's handle: every call runs on one dedicated thread.
+    """The server's handle on SQLite (a store_interface.DataStore): every call runs on one
+    dedicated thread.
 
     Implements keys.FeedStore (latest readings for the rooms) and keys.GuideCodes (a snapshot
     of the code hashes, refreshed by `refresh_guide_codes`, so that `verify` stays
@@ -377,11 +378,71 @@ class AsyncStore:
 
     # keys.GuideCodes
     def verify(self, exhibition_id: str, code: str) -> bool:
-        presented = hash_secret(normalise_guide_code(code))
-        matched = False
-        for stored in self._guide_hashes.get(exhibition_id, ()):
-            matched |= hmac.compare_digest(presented, stored)  # no early exit
-        return matched
+        return guide_code_matches(self._guide_hashes, exhibition_id, code)
 
     async def refresh_guide_codes(self) -> None:
         self._guide_hashes = await self.run(Store.guide_code_hashes)
+
+    # store_interface.DataStore: each operation of Store, on the store's thread
+    async def ping(self) -> None:
+        await self.run(Store.ping)
+
+    async def add_feed(self, feed_id: str, *, kind: str | None = None,
+                       exhibition: str | None = None, unit: str | None = None,
+                       minimum: float | None = None, maximum: float | None = None) -> str:
+        return await self.run(Store.add_feed, feed_id, kind=kind, exhibition=exhibition,
+                              unit=unit, minimum=minimum, maximum=maximum)
+
+    async def rotate_feed_token(self, feed_id: str) -> str:
+        return await self.run(Store.rotate_feed_token, feed_id)
+
+    async def remove_feed(self, feed_id: str, *, keep_readings: bool = True) -> bool:
+        return await self.run(Store.remove_feed, feed_id, keep_readings=keep_readings)
+
+    async def feed(self, feed_id: str) -> Feed | None:
+        return await self.run(Store.feed, feed_id)
+
+    async def feeds(self) -> list[tuple[Feed, int, float | None]]:
+        return await self.run(Store.feeds)
+
+    async def check_feed_token(self, feed_id: str, token: str) -> Feed | None:
+        return await self.run(Store.check_feed_token, feed_id, token)
+
+    async def insert_readings(self, feed_id: str, readings: list[tuple[float, dict[str, Any]]]
+                              ) -> list[dict[str, Any]]:
+        return await self.run(Store.insert_readings, feed_id, readings)
+
+    async def readings(self, feed_id: str, *, since: float | None, limit: int
+                       ) -> list[dict[str, Any]]:
+        return await self.run(Store.readings, feed_id, since=since, limit=limit)
+
+    async def prune_readings(self, before: float, feed_id: str | None = None) -> int:
+        return await self.run(Store.prune_readings, before, feed_id)
+
+    async def add_guide_code(self, exhibition: str, label: str) -> str:
+        return await self.run(Store.add_guide_code, exhibition, label)
+
+    async def remove_guide_codes(self, exhibition: str, label: str | None = None) -> int:
+        return await self.run(Store.remove_guide_codes, exhibition, label)
+
+    async def guide_codes(self) -> list[tuple[str, str, float]]:
+        return await self.run(Store.guide_codes)
+
+    async def create_curator_token(self, *, rotate: bool = False) -> str:
+        return await self.run(Store.create_curator_token, rotate=rotate)
+
+    async def has_curator_token(self) -> bool:
+        return await self.run(Store.has_curator_token)
+
+    async def check_curator_token(self, token: str) -> bool:
+        return await self.run(Store.check_curator_token, token)
+
+
+def guide_code_matches(hashes: dict[str, list[str]], exhibition_id: str, code: str) -> bool:
+    """Whether `code` is one of the exhibition's codes: its hash against each stored hash, in
+    constant time and without an early exit (shared by both stores' `verify`)."""
+    presented = hash_secret(normalise_guide_code(code))
+    matched = False
+    for stored in hashes.get(exhibition_id, ()):
+        matched |= hmac.compare_digest(presented, stored)
+    return matched
