@@ -103,6 +103,7 @@ ROUTES = [
     ("POST", "/api/admin/guides"),
     ("PUT", "/api/admin/exhibitions/gallery"),
     ("POST", "/api/admin/exhibitions/gallery/rollback"),
+    ("GET", "/api/admin/exhibitions/gallery/versions"),
 ]
 
 
@@ -286,6 +287,38 @@ async def test_rollback_without_a_previous_version(admin, curator, tmp_path):
     assert put.status == 201
     once = await admin.post("/api/admin/exhibitions/gallery/rollback", headers=auth(curator))
     assert (await error_of(once, 409))["code"] == "no_previous"
+
+
+async def test_versions_list_who_published_and_rollback_takes_any_kept_one(admin, curator,
+                                                                           tmp_path):
+    published = []
+    for title in ("Ett", "Två", "Tre"):
+        put = await admin.put("/api/admin/exhibitions/gallery", headers={**auth(curator), **TAR},
+                              data=tar_of(make_bundle(tmp_path / title, "gallery",
+                                                      title_sv=title)))
+        assert put.status == 201
+        published.append((await put.json())["version"])
+    listed = await (await admin.get("/api/admin/exhibitions/gallery/versions",
+                                     headers=auth(curator))).json()
+    assert [v["version"] for v in listed["versions"]] == published[::-1]
+    assert [v["current"] for v in listed["versions"]] == [True, False, False]
+    assert listed["versions"][2]["history"][0]["by"] == "admin API (curator token)"
+    back = await admin.post("/api/admin/exhibitions/gallery/rollback", headers=auth(curator),
+                            json={"version": published[0]})
+    assert back.status == 200 and (await back.json())["version"] == published[0]
+    await wait_for(lambda: _title_is(admin, "gallery", "Ett"))
+    for body, code in (({"version": "../../x"}, "invalid_field"),
+                       ({"version": "0" * 16}, "not_kept"),
+                       ({"version": published[0], "extra": 1}, "unknown_field")):
+        response = await admin.post("/api/admin/exhibitions/gallery/rollback",
+                                    headers=auth(curator), json=body)
+        assert (await error_of(response, 409 if code == "not_kept" else 422))["code"] == code
+    wrong_type = await admin.post("/api/admin/exhibitions/gallery/rollback",
+                                  headers={**auth(curator), "Content-Type": "text/plain"},
+                                  data=b"x")
+    await error_of(wrong_type, 415)
+    unknown = await admin.get("/api/admin/exhibitions/nowhere/versions", headers=auth(curator))
+    await error_of(unknown, 404)
 
 
 async def test_a_folder_bundle_given_to_serve_cannot_be_replaced(admin, curator, tmp_path):

@@ -113,6 +113,32 @@ def test_publish_and_rollback_commands(tmp_path, capsys):
     assert main(["publish", "--rollback", "gallery", "--data", data]) == 0
     assert main(["publish", str(tmp_path / "missing"), "--data", data]) == 1
     assert main(["publish", "--data", data]) == 2
+    capsys.readouterr()
+
+
+def test_publish_history_names_who_and_rollback_goes_to_any_kept_version(tmp_path, capsys):
+    data = str(tmp_path / "data")
+    for name in ("a", "b", "c"):
+        bundle = make_bundle(tmp_path / name, "gallery", title_sv=name)
+        by = f"Kurator {name.upper()}"
+        assert main(["publish", str(bundle), "--data", data, "--by", by]) == 0
+    capsys.readouterr()
+    assert main(["publish", "--history", "gallery", "--data", data]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("* ") and "by Kurator C" in lines[0]
+    oldest = lines[2].split()[0]
+    assert "by Kurator A" in lines[2] and " UTC " in lines[2]
+    assert main(["publish", "--rollback", "gallery", "--to", oldest, "--data", data,
+                 "--by", "Kurator D"]) == 0
+    assert f"rolled back to version {oldest}" in capsys.readouterr().out
+    assert main(["publish", "--history", "gallery", "--data", data]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith(f"* {oldest}") and "rollback" in first and "by Kurator D" in first
+    assert main(["publish", "--rollback", "gallery", "--to", "nonsense", "--data", data]) == 1
+    assert "not a version" in capsys.readouterr().err
+    assert main(["publish", "--to", oldest, "--data", data]) == 2  # --to needs --rollback
+    assert main(["publish", "--history", "gallery", "--rollback", "gallery",
+                 "--data", data]) == 2
 
 
 def test_serve_refuses_a_folder_without_a_bundle(tmp_path, capsys):

@@ -12,7 +12,7 @@ import pytest
 
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
-from vrculture.server.publishing import PublishError, publish, rollback
+from vrculture.server.publishing import KEEP_VERSIONS, PublishError, publish, rollback, versions
 from vrculture.server.registry import BundleError, load_bundle
 
 from .bundle_factory import make_bundle
@@ -109,10 +109,105 @@ def test_rollback_without_previous(tmp_path):
 
 def test_old_versions_are_pruned(tmp_path):
     data = tmp_path / "data"
-    for i in range(4):
+    for i in range(KEEP_VERSIONS + 2):
         publish(make_bundle(tmp_path / f"v{i}", "gallery", title_sv=f"v{i}"), data)
-    versions = list((data / "exhibitions/gallery/versions").iterdir())
-    assert len(versions) == 2
+    kept = list((data / "exhibitions/gallery/versions").iterdir())
+    assert len(kept) == KEEP_VERSIONS
+    for i in range(3):
+        publish(make_bundle(tmp_path / f"w{i}", "gallery", title_sv=f"w{i}"), data, keep=2)
+    assert len(list((data / "exhibitions/gallery/versions").iterdir())) == 2
+
+
+class Clock:
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        self.now += 60.0
+        return self.now
+
+
+def test_the_history_names_who_made_each_version_current_and_when(tmp_path):
+    data, clock = tmp_path / "data", Clock(1_780_000_000.0)
+    first = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett"), data, by="Anna Öberg",
+                    clock=clock)
+    second = publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Två"), data, by="Bo",
+                     clock=clock)
+    publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Två"), data, by="Bo", clock=clock)
+    back = rollback(data, "gallery", by="Cecilia", clock=clock)
+    assert back.version == first.version and back.previous == second.version
+    listed = versions(data, "gallery")
+    assert [(v.version, v.current, v.kept) for v in listed] == [
+        (first.version, True, True), (second.version, False, True)]
+    assert [(e.action, e.at, e.by) for e in listed[0].history] == [
+        ("publish", 1_780_000_060.0, "Anna Öberg"), ("rollback", 1_780_000_180.0, "Cecilia")]
+    # publishing the current bundle again switches nothing and records nothing
+    assert [(e.action, e.by) for e in listed[1].history] == [("publish", "Bo")]
+
+
+def test_roll_back_to_any_kept_version_but_not_a_pruned_or_made_up_one(tmp_path):
+    data = tmp_path / "data"
+    done = [publish(make_bundle(tmp_path / f"v{i}", "gallery", title_sv=f"v{i}"), data, keep=3)
+            for i in range(5)]
+    back = rollback(data, "gallery", done[2].version)  # two versions back, not the previous
+    assert back.version == done[2].version and back.previous == done[4].version
+    target = os.readlink(data / "exhibitions/gallery/current")
+    assert target == f"versions/{done[2].version}"
+    assert os.readlink(data / "exhibitions/gallery/previous") == f"versions/{done[4].version}"
+    with pytest.raises(PublishError, match="no longer kept"):
+        rollback(data, "gallery", done[0].version)
+    assert not [v for v in versions(data, "gallery") if v.version == done[0].version][0].kept
+    with pytest.raises(PublishError, match="already current"):
+        rollback(data, "gallery", done[2].version)
+    for bad in ("../../etc", "ABCDEF0123456789", "0" * 17, ""):
+        with pytest.raises(PublishError, match="not a version"):
+            rollback(data, "gallery", bad)
+    with pytest.raises(PublishError, match="no published exhibition"):
+        rollback(data, "nowhere")
+
+
+@pytest.mark.parametrize("by", ["", "a\nb", "x" * 101, "bell\x07", "\ud800"])
+def test_a_publisher_name_that_is_not_one_line_of_text_is_refused(tmp_path, by):
+    with pytest.raises(PublishError, match="publisher name"):
+        publish(make_bundle(tmp_path / "v1", "gallery"), tmp_path / "data", by=by)
+    assert not (tmp_path / "data/exhibitions/gallery/current").exists()
+
+
+def test_files_a_new_version_shares_with_the_last_are_linked_not_copied(tmp_path):
+    data = tmp_path / "data"
+    objects = [{"id": "angel", "title": {"sv": "Ängel"}}]
+    first = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett", objects=objects), data)
+    second = publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Två", objects=objects), data)
+    old, new = first.path / "objects/angel", second.path / "objects/angel"
+    shared = [p.name for p in new.iterdir()]
+    assert shared and all((old / name).stat().st_ino == (new / name).stat().st_ino
+                          for name in shared)
+    # what changed is a copy of its own: the manifest differs
+    assert (first.path / "exhibition.json").stat().st_ino != (
+        second.path / "exhibition.json").stat().st_ino
+    # pruning the versions that shared the files leaves the current one whole
+    publish(make_bundle(tmp_path / "v3", "gallery", title_sv="Tre", objects=objects), data, keep=1)
+    source = make_bundle(tmp_path / "v4", "gallery", title_sv="Fyra", objects=objects)
+    fourth = publish(source, data, keep=1)  # `previous` (v3) stays; v1 and v2 go
+    assert not first.path.exists() and not second.path.exists()
+    assert load_bundle(data / "exhibitions/gallery/current").version[:16] == fourth.version
+    for name in shared:
+        path = fourth.path / "objects/angel" / name
+        assert path.read_bytes() == (source / "objects/angel" / name).read_bytes()
+        assert path.stat().st_nlink == 2  # v3 and v4
+
+
+def test_a_damaged_history_file_reads_as_no_history_and_is_replaced(tmp_path):
+    data = tmp_path / "data"
+    first = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett"), data, by="Anna")
+    (data / "exhibitions/gallery/history.json").write_text("{not json", encoding="utf-8")
+    assert versions(data, "gallery")[0].history == []
+    publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Två"), data, by="Bo")
+    listed = versions(data, "gallery")
+    assert [e.by for e in listed[0].history] == ["Bo"]
+    assert listed[1].version == first.version and listed[1].kept
+    body = json.loads((data / "exhibitions/gallery/history.json").read_text(encoding="utf-8"))
+    assert body["format"] == 1 and len(body["entries"]) == 1
 
 
 @pytest.mark.parametrize(("mutate", "message"), [

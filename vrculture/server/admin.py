@@ -38,7 +38,8 @@ from vrculture.server.bundle_upload import (
 from vrculture.server.config import ServerConfig
 from vrculture.server.jsonreply import JSONError, json_reply
 from vrculture.server.login_limits import FailedLogins
-from vrculture.server.publishing import PublishError, publish, rollback
+from vrculture.server.publish_history import VERSION
+from vrculture.server.publishing import PublishError, publish, rollback, versions
 from vrculture.server.readings import KINDS
 from vrculture.server.registry import BundleError, load_bundle
 from vrculture.server.security import bearer_token
@@ -281,7 +282,7 @@ def _install(archive: Path, work: Path, exhibition_id: str, data_dir: Path,
                           f"upload is for {exhibition_id!r}")
     ensure_room(data_dir, tree_bytes(root), limits.min_free_bytes)  # publish copies it
     try:
-        done = publish(root, data_dir)
+        done = publish(root, data_dir, by=ADMIN_PUBLISHER)
     except PublishError as error:
         raise UploadError(422, "invalid_bundle", str(error)) from None
     return {"exhibition": done.exhibition, "version": done.version, "previous": done.previous}
@@ -322,20 +323,41 @@ async def put_exhibition(request: web.Request) -> web.Response:
     return json_reply(request, result, status=200 if unchanged else 201, etag=False)
 
 
+# The admin API has one curator token, not named accounts: the history says it was the API.
+ADMIN_PUBLISHER = "admin API (curator token)"
+
+
 @curator_only
 async def rollback_exhibition(request: web.Request) -> web.Response:
     exhibition_id = _path_id(request, "exhibition")
     data_dir = _config(request).data_dir
     if not _published_home(_config(request), exhibition_id).is_dir():
         raise JSONError(404, "unknown_exhibition", f"no published exhibition {exhibition_id!r}")
+    to = None
+    if request.can_read_body or request.content_type == "application/json":
+        to = _text(await _json_object(request, {"version"}), "version", 16, VERSION)
     async with _exclusive(request):
         try:
-            done = await asyncio.to_thread(rollback, data_dir, exhibition_id)
+            done = await asyncio.to_thread(rollback, data_dir, exhibition_id, to,
+                                           by=ADMIN_PUBLISHER)
         except PublishError as error:
-            raise JSONError(409, "no_previous", str(error)) from None
+            raise JSONError(409, "no_previous" if to is None else "not_kept",
+                            str(error)) from None
     log.info("exhibition %s rolled back to %s", exhibition_id, done.version)
     return json_reply(request, {"exhibition": done.exhibition, "version": done.version,
                                 "previous": done.previous}, etag=False)
+
+
+@curator_only
+async def exhibition_versions(request: web.Request) -> web.Response:
+    exhibition_id = _path_id(request, "exhibition")
+    if not _published_home(_config(request), exhibition_id).is_dir():
+        raise JSONError(404, "unknown_exhibition", f"no published exhibition {exhibition_id!r}")
+    kept = await asyncio.to_thread(versions, _config(request).data_dir, exhibition_id)
+    return json_reply(request, {"exhibition": exhibition_id, "versions": [
+        {"version": k.version, "current": k.current, "kept": k.kept,
+         "history": [{"action": e.action, "at": e.at, "by": e.by} for e in k.history]}
+        for k in kept]}, etag=False)
 
 
 def setup_admin(app: web.Application, limits: UploadLimits | None = None) -> None:
@@ -351,4 +373,6 @@ def setup_admin(app: web.Application, limits: UploadLimits | None = None) -> Non
                 name="admin_exhibition_put", expect_handler=_expect_upload)
     add.add_post("/api/admin/exhibitions/{exhibition}/rollback", rollback_exhibition,
                  name="admin_exhibition_rollback")
+    add.add_get("/api/admin/exhibitions/{exhibition}/versions", exhibition_versions,
+                name="admin_exhibition_versions")
     add.add_get("/api/admin/health", curator_only(health_details), name="admin_health")

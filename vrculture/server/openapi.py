@@ -104,7 +104,7 @@ def _html(summary: str, params: list) -> dict[str, Any]:
 
 
 def _admin(summary: str, params: list, ok: dict[str, Any], errors: tuple[str, ...],
-           body: dict[str, Any] | None = None) -> dict[str, Any]:
+           body: dict[str, Any] | None = None, body_required: bool = True) -> dict[str, Any]:
     """A curator-only operation: every one can answer 401 (no or wrong curator token) and 429
     (too many wrong tokens from this address; Retry-After says when to try again)."""
     operation: dict[str, Any] = {
@@ -112,7 +112,7 @@ def _admin(summary: str, params: list, ok: dict[str, Any], errors: tuple[str, ..
         "responses": {**ok, **{code: ERROR for code in ("401", "429", *errors)}},
     }
     if body is not None:
-        operation["requestBody"] = {"required": True, "content": body}
+        operation["requestBody"] = {"required": body_required, "content": body}
     return operation
 
 
@@ -156,8 +156,15 @@ def _admin_paths() -> dict[str, Any]:
             {"application/x-tar": tar, "application/gzip": tar,
              "application/octet-stream": tar})},
         "/api/admin/exhibitions/{exhibition}/rollback": {"post": _admin(
-            "switch an exhibition back to its previous version", [EXHIBITION],
-            reply("200", "Published"), ("404", "409"))},
+            "switch an exhibition back to its previous version, or to a kept `version`",
+            [EXHIBITION], reply("200", "Published"), ("400", "404", "408", "409", "413", "415",
+                                                      "422"),
+            json_body({"version": {"type": "string", "pattern": "^[0-9a-f]{16}$"}}, []),
+            body_required=False)},
+        "/api/admin/exhibitions/{exhibition}/versions": {"get": _admin(
+            "the exhibition's versions, most recently current first: which are still kept "
+            "(can be rolled back to), and who made each current and when", [EXHIBITION],
+            reply("200", "Versions"), ("404",))},
         "/api/admin/health": {"get": _admin(
             "/healthz plus the process id and each failing bundle's error (with its path)", [],
             {"200": {"description": "healthy", "content": {"application/json": {
@@ -303,6 +310,20 @@ def document() -> dict[str, Any]:
                 "Published": {"type": "object", "required": ["exhibition", "version"],
                               "properties": {"exhibition": ID, "version": {"type": "string"},
                                              "previous": {"type": ["string", "null"]}}},
+                "Versions": {"type": "object", "required": ["exhibition", "versions"],
+                             "properties": {"exhibition": ID, "versions": {
+                                 "type": "array", "items": {
+                                     "type": "object",
+                                     "required": ["version", "current", "kept", "history"],
+                                     "properties": {
+                                         "version": {"type": "string"},
+                                         "current": {"type": "boolean"},
+                                         "kept": {"type": "boolean"},
+                                         "history": {"type": "array", "items": {
+                                             "type": "object", "properties": {
+                                                 "action": {"enum": ["publish", "rollback"]},
+                                                 "at": {"type": "number"},
+                                                 "by": {"type": ["string", "null"]}}}}}}}}},
                 "OEmbed": {"type": "object", "required": ["version", "type", "html"],
                            "properties": {"version": {"const": "1.0"}, "type": {"const": "rich"},
                                           "html": {"type": "string"},
