@@ -26,6 +26,7 @@ from vrculture.server.security import (
     security_headers,
 )
 from vrculture.server.storage import AsyncStore
+from vrculture.server.studio.routes import setup_studio
 from vrculture.server.supervision import start_supervised
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
     add_ngsi_ld_routes(app)
     openapi.add_routes(app)
     setup_admin(app)
+    setup_studio(app)
     _add_mqtt_bridge(app, config)
 
     setup_rooms(app)  # after the keys above: the rooms read them
