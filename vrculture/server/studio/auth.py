@@ -52,7 +52,7 @@ def refusal(cls: type[web.HTTPError], code: str, message: str,
     """An aiohttp error of class `cls` (so callers can tell them apart by type) with the
     server's JSON error body."""
     body = encode({"type": "error", "code": code, "message": message, **extra})
-    return cls(body=body, content_type="application/json", headers=headers)
+    return cls(text=body.decode("utf-8"), content_type="application/json", headers=headers)
 
 
 def state(request: web.Request) -> StudioState:
