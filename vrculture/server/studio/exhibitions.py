@@ -237,33 +237,46 @@ def describe(exhibition_id: str, snapshot: Snapshot) -> dict[str, Any]:
 # editing the document ----------------------------------------------------------------------
 def set_texts(table: Any, field: str, changes: dict[str, str | None], default: str,
               *, required: bool) -> None:
-    """Set (or with None remove) a text's languages, keeping its other languages and its
-    style: a plain string (the default language) becomes an inline table when another
-    language joins it."""
+    """Set (or with None remove) a text's languages, keeping its other languages, its style
+    and the comment after it: a `[...title]` table is changed in place; a plain string (the
+    default language) stays one while it has no other language, else becomes an inline
+    table."""
     current = table.get(field)
-    if isinstance(current, Table | InlineTable):
-        target = current
-    else:
-        target = _text_table(_texts(current, default))
+    if isinstance(current, Table):
+        for lang, text in changes.items():
+            if text is None:
+                current.pop(lang, None)
+            else:
+                current[lang] = text
+        if len(current) == 0:
+            if required:
+                raise StudioError(422, "missing_field", f"{field}: required in at least one "
+                                  "language")
+            del table[field]
+        return
+    merged = _texts(current, default)
     for lang, text in changes.items():
         if text is None:
-            if lang in target:
-                del target[lang]
+            merged.pop(lang, None)
         else:
-            target[lang] = text
-    if len(target) == 0:
+            merged[lang] = text
+    if not merged:
         if required:
             raise StudioError(422, "missing_field", f"{field}: required in at least one "
                               "language")
         if field in table:
             del table[field]
         return
-    if target is not current:
-        only = list(target.keys())
-        if isinstance(current, str) and only == [default]:
-            table[field] = str(target[default])  # keep a plain string plain
-        else:
-            table[field] = target
+    replacement: Any
+    if isinstance(current, str) and list(merged) == [default]:
+        replacement = tomlkit.string(merged[default])
+    else:
+        replacement = _text_table(merged)
+    trivia = getattr(current, "trivia", None)
+    if trivia is not None:  # the curator's comment after the value stays
+        replacement.trivia.comment_ws = trivia.comment_ws
+        replacement.trivia.comment = trivia.comment
+    table[field] = replacement
 
 
 def set_plain(table: Any, changes: dict[str, str | None]) -> None:
