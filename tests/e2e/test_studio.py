@@ -1,0 +1,77 @@
+"""The studio in headless Chromium: sign in, create an exhibition, edit its title (by
+keyboard), see the missing translation flagged and the change in the audit view, in English
+and Swedish; axe-core finds no serious issue on its pages."""
+
+from __future__ import annotations
+
+import pytest
+
+from vrculture.server.storage import Store
+from vrculture.server.studio import accounts
+from vrculture.server.studio.schema import create_tables
+
+from .test_desktop import serious_axe_violations
+
+NAME, PASSWORD = "e2e-curator", "e2e-studio-password"
+
+
+@pytest.fixture(scope="module")
+def curator(server) -> str:
+    store = Store.open(server.data_dir)
+    try:
+        create_tables(store.conn)
+        accounts.add_curator(store, NAME, accounts.hash_password(PASSWORD), 0.0)
+    finally:
+        store.close()
+    return NAME
+
+
+def test_sign_in_create_an_exhibition_and_edit_its_title(server, curator, new_page):
+    page = new_page(server.url("/studio/"))
+    page.wait_for_url("**/studio/sign-in")
+    assert serious_axe_violations(page) == []
+    page.get_by_label("Name").fill(NAME)
+    page.get_by_label("Password").fill("wrong password!")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("#sign-in-error:has-text('Wrong name or password')")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")  # the keyboard submits the form
+    page.wait_for_url("**/studio/")
+    page.wait_for_selector("#who:has-text('e2e-curator')")
+    assert page.is_visible("#password-section")  # the one-time password is still in use
+
+    page.get_by_label("Id (a-z, 0-9, - and _)").fill("e2e-studio")
+    page.get_by_label("Title (sv)").fill("Studions utställning")
+    page.get_by_label("Description (sv)").fill("Gjord i studion.")
+    assert serious_axe_violations(page) == []
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url("**/studio/exhibitions/e2e-studio")
+    page.wait_for_selector("#exhibition-heading:has-text('Studions utställning')")
+    # English title and description are missing: flagged next to their fields.
+    page.wait_for_selector("#ex-title-en-missing")
+    assert page.is_visible("#ex-description-en-missing")
+
+    title_en = page.get_by_label("Title (en)")
+    title_en.focus()
+    page.keyboard.type("The studio's exhibition")
+    page.get_by_role("button", name="Save").first.click()
+    page.wait_for_selector("#edit-status:has-text('Saved')")
+    assert not page.is_visible("#ex-title-en-missing")
+    assert page.is_visible("#ex-description-en-missing")
+    page.wait_for_selector("#audit-table tbody tr:has-text('edit_exhibition')")
+    toml = (server.data_dir / "studio" / "exhibitions" / "e2e-studio" / "collection.toml")
+    assert "The studio's exhibition" in toml.read_text(encoding="utf-8")
+    assert serious_axe_violations(page) == []
+
+    page.select_option("#ui-lang", "sv")
+    page.wait_for_selector("label[for='ex-title-sv']:has-text('Titel (sv)')")
+    assert page.evaluate("document.documentElement.lang") == "sv"
+    assert page.is_visible("text=Ändringar")
+    assert page.errors == []
+
+
+def test_a_visitor_without_a_session_never_sees_the_studio(server, curator, new_page):
+    page = new_page(server.url("/studio/exhibitions/e2e-studio"))
+    page.wait_for_url("**/studio/sign-in")
+    status = page.evaluate("fetch('/studio/api/exhibitions').then(r => r.status)")
+    assert status == 401
