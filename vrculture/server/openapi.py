@@ -192,6 +192,8 @@ def _studio_paths() -> dict[str, Any]:
     if_match = _param("If-Match", "header", description="the version (ETag) read")
     edit_errors = ("400", "403", "404", "408", "409", "413", "415", "422", "428")
     return {
+        "/studio": {"get": {"summary": "to /studio/", "responses": {
+            "308": {"description": "permanent redirect to /studio/"}}}},
         "/studio/": {"get": {"summary": "the studio's home page", "responses": page}},
         "/studio/sign-in": {"get": {"summary": "the studio's sign-in page", "responses": {
             "200": page["200"]}}},

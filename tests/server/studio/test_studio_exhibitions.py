@@ -179,6 +179,9 @@ async def test_a_hand_written_collection_opens_and_keeps_its_comments_and_order(
     assert 'title = {sv = "Vårens utställning", en = "The spring exhibition"}   # English ' \
         'title still to come' in text
     assert text.index("[exhibition]") < text.index('id = "vas"') < text.index('id = "stol"')
+    audit = await (await alice.request("GET", "/studio/api/audit?exhibition=var")).json()
+    assert [e["action"] for e in audit["entries"]] == ["edit_exhibition", "edit_object",
+                                                       "claim"]
     collection, issues = load_collection(hand_written)
     assert collection.title == {"sv": "Vårens utställning", "en": "The spring exhibition"}
 

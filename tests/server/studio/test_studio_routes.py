@@ -124,6 +124,8 @@ async def test_pages_send_a_visitor_without_a_session_to_sign_in(client, exhibit
         response = await client.get(page, allow_redirects=False)
         assert response.status == 303, page
         assert response.headers["Location"] == "/studio/sign-in"
+    bare = await client.get("/studio", allow_redirects=False)
+    assert bare.status == 308 and bare.headers["Location"] == "/studio/"
     sign_in = await client.get("/studio/sign-in")
     assert sign_in.status == 200
     assert "<form" in await sign_in.text()

@@ -20,6 +20,7 @@ from vrculture.server.jsonreply import encode
 from vrculture.server.login_limits import FailedLogins
 from vrculture.server.storage import AsyncStore
 from vrculture.server.studio import csrf, exhibitions, members, sessions
+from vrculture.server.studio.audit import record
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +122,9 @@ async def authorize(request: web.Request, exhibition_id: str) -> str:
     await exhibition_folder(request, exhibition_id)
     listed = await store(request).run(members.members, exhibition_id)
     if not listed:  # a folder copied in by hand: open to all; the first to change it owns it
-        if request.method in csrf.UNSAFE_METHODS:
-            await store(request).run(members.add_member, exhibition_id, curator, curator,
-                                     now(request))
+        if request.method in csrf.UNSAFE_METHODS and await store(request).run(
+                members.add_member, exhibition_id, curator, curator, now(request)):
+            await record(request, curator, exhibition_id, "claim", {})
         return curator
     if curator not in listed:
         raise refusal(web.HTTPForbidden, "not_a_member", f"you are not a member of "

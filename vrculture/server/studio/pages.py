@@ -36,6 +36,10 @@ async def _curator_or_sign_in(request: web.Request) -> str:
     return found[0]
 
 
+async def studio_root(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPPermanentRedirect("/studio/")
+
+
 async def sign_in_page(request: web.Request) -> web.StreamResponse:
     return await _page(request, "sign-in.html")
 

@@ -35,6 +35,7 @@ def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
 
     app.on_startup.append(tables)
     router = app.router
+    router.add_get("/studio", pages.studio_root, name="studio_root")
     router.add_get("/studio/", pages.home_page, name="studio_home")
     router.add_get("/studio/sign-in", pages.sign_in_page, name="studio_sign_in")
     router.add_get("/studio/exhibitions/{exhibition}", pages.exhibition_page,
