@@ -243,6 +243,15 @@ def _studio_paths() -> dict[str, Any]:
                             ("400", "403", "404", "408", "413", "415", "422"), change=True,
                             body=True),
         },
+        "/studio/api/exhibitions/{exhibition}/publish": {"post": _studio(
+            "build the collection and publish it (validated like `vrculture publish`)",
+            [EXHIBITION], {"201": obj}, ("403", "404", "409", "422"), change=True)},
+        "/studio/api/exhibitions/{exhibition}/rollback": {"post": _studio(
+            "serve an earlier kept version again", [EXHIBITION], {"200": obj},
+            ("400", "403", "404", "408", "409", "413", "415", "422"), change=True, body=True)},
+        "/studio/api/exhibitions/{exhibition}/publications": {"get": _studio(
+            "the version served and each kept version with who published it and when",
+            [EXHIBITION], {"200": obj}, ("403", "404"))},
         "/studio/api/audit": {"get": _studio(
             "the audit log of one exhibition, newest first",
             [_param("exhibition", "query", ID)], {"200": obj}, ("400", "403", "404"))},

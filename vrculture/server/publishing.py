@@ -118,6 +118,33 @@ def rollback(data_dir: Path, exhibition_id: str) -> Published:
                      current.split("/")[-1] if current else None)
 
 
+def restore(data_dir: Path, exhibition_id: str, version: str) -> Published:
+    """Serve an earlier version that is still kept (`versions/<version>`): the studio's roll
+    back to any version, not only the previous one. The version served until now becomes
+    `previous`."""
+    home = _exhibition_dir(data_dir, exhibition_id)
+    target = f"versions/{version}"
+    if "/" in version or version.startswith(".") or not (home / target).is_dir():
+        raise PublishError(f"{exhibition_id}: version {version!r} is not kept any more")
+    current = _link_target(home / "current")
+    if current != target:
+        _point(home / "current", target)
+        if current is not None:
+            _point(home / "previous", current)
+    return Published(exhibition_id, version, home / target,
+                     current.split("/")[-1] if current else None)
+
+
+def kept_versions(data_dir: Path, exhibition_id: str) -> tuple[str | None, list[str]]:
+    """(the version served, every version kept) of a published exhibition."""
+    home = _exhibition_dir(data_dir, exhibition_id)
+    current = _link_target(home / "current")
+    versions = home / "versions"
+    kept = sorted(p.name for p in versions.iterdir()
+                  if p.is_dir() and not p.name.startswith(".")) if versions.is_dir() else []
+    return (current.split("/")[-1] if current else None), kept
+
+
 def _prune(home: Path, keep: int) -> None:
     """Remove versions that neither link points at, beyond the `keep` newest, except those a
     running server still serves."""

@@ -90,7 +90,7 @@ def config(tmp_path: Path, data_dir: Path) -> ServerConfig:
 @pytest.fixture
 async def client(aiohttp_client, config: ServerConfig, clock: Clock):
     # No cookie jar: each curator's cookie is sent by hand, so one client serves them all.
-    return await aiohttp_client(create_app(config, clock=clock, watch_interval=60),
+    return await aiohttp_client(create_app(config, clock=clock, watch_interval=0.1),
                                 cookie_jar=aiohttp.DummyCookieJar())
 
 

@@ -24,6 +24,9 @@ API_ROUTES = [
     ("GET", f"{EXHIBITION}/members", None),
     ("POST", f"{EXHIBITION}/members", {"curator": "carol"}),
     ("GET", "/studio/api/audit?exhibition=sjostad", None),
+    ("POST", f"{EXHIBITION}/publish", None),
+    ("POST", f"{EXHIBITION}/rollback", {"version": "0123456789abcdef"}),
+    ("GET", f"{EXHIBITION}/publications", None),
 ]
 EXHIBITION_ROUTES = [route for route in API_ROUTES if "sjostad" in route[1]]
 CHANGES = [route for route in API_ROUTES if route[0] != "GET"]

@@ -9,9 +9,12 @@ from typing import Any
 
 from aiohttp import web
 
+from vrculture.server import appkeys
+from vrculture.server.admin import PUBLISH_LOCK
 from vrculture.server.bodies import read_json
 from vrculture.server.jsonreply import JSONError, json_reply
 from vrculture.server.studio import accounts, exhibitions, members, sessions
+from vrculture.server.studio import publish as publishing
 from vrculture.server.studio.audit import entries, last_change, record
 from vrculture.server.studio.auth import (
     authorize,
@@ -387,3 +390,72 @@ async def audit_log(request: web.Request) -> web.Response:
     await authorize(request, exhibition_id)
     found = await store(request).run(entries, exhibition_id)
     return reply(request, {"exhibition": exhibition_id, "entries": found})
+
+
+# publishing --------------------------------------------------------------------------------
+def _served_elsewhere(request: web.Request, exhibition_id: str) -> None:
+    """A bundle folder named on `vrculture serve`'s command line wins over a published one:
+    publishing would install a version nobody sees, so say so instead."""
+    served = request.app[appkeys.EXHIBITIONS].get(exhibition_id)
+    home = (request.app[appkeys.CONFIG].data_dir / "exhibitions" / exhibition_id).resolve()
+    if served is not None and not served.root.is_relative_to(home):
+        raise JSONError(409, "served_from_folder", f"exhibition {exhibition_id!r} is served "
+                        "from a bundle folder given to `vrculture serve`; it cannot be "
+                        "published from the studio")
+
+
+def _publish_lock(request: web.Request) -> asyncio.Lock:
+    lock = request.app[PUBLISH_LOCK]  # shared with the admin API's uploads and rollbacks
+    if lock.locked():
+        raise JSONError(409, "busy", "another publication or rollback is in progress; retry")
+    return lock
+
+
+async def publish_exhibition(request: web.Request) -> web.Response:
+    exhibition_id = _exhibition_id(request)
+    curator = await authorize(request, exhibition_id)
+    _served_elsewhere(request, exhibition_id)
+    path = await exhibition_folder(request, exhibition_id)
+    data_dir = request.app[appkeys.CONFIG].data_dir
+    async with _publish_lock(request):
+        try:
+            done = await asyncio.to_thread(publishing.build_and_publish, path, exhibition_id,
+                                           data_dir)
+        except exhibitions.StudioError as error:
+            raise studio_refusal(error) from None
+    await record(request, curator, exhibition_id, "publish",
+                 {"version": done["version"], "previous": done["previous"]})
+    log.info("studio: %s published %s version %s", curator, exhibition_id, done["version"])
+    return reply(request, done, status=201)
+
+
+async def roll_back_exhibition(request: web.Request) -> web.Response:
+    exhibition_id = _exhibition_id(request)
+    curator = await authorize(request, exhibition_id)
+    _served_elsewhere(request, exhibition_id)
+    body = await json_object(request)
+    version = body.get("version")
+    if set(body) != {"version"} or not isinstance(version, str):
+        raise JSONError(422, "invalid_field", "send {\"version\": …} (GET …/publications "
+                        "lists them)", field="version")
+    data_dir = request.app[appkeys.CONFIG].data_dir
+    async with _publish_lock(request):
+        try:
+            done = await asyncio.to_thread(publishing.roll_back, data_dir, exhibition_id,
+                                           version)
+        except exhibitions.StudioError as error:
+            raise studio_refusal(error) from None
+    await record(request, curator, exhibition_id, "rollback",
+                 {"version": done["version"], "previous": done["previous"]})
+    log.info("studio: %s rolled %s back to %s", curator, exhibition_id, done["version"])
+    return reply(request, done)
+
+
+async def list_publications(request: web.Request) -> web.Response:
+    exhibition_id = _exhibition_id(request)
+    await authorize(request, exhibition_id)
+    history = await store(request).run(entries, exhibition_id)
+    data_dir = request.app[appkeys.CONFIG].data_dir
+    listed = await asyncio.to_thread(publishing.publications, data_dir, exhibition_id,
+                                     history)
+    return reply(request, listed)

@@ -60,6 +60,12 @@ def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
     router.add_post("/studio/api/exhibitions/{exhibition}/members", api.add_member,
                     name="studio_add_member")
     router.add_get("/studio/api/audit", api.audit_log, name="studio_audit")
+    router.add_post("/studio/api/exhibitions/{exhibition}/publish", api.publish_exhibition,
+                    name="studio_publish")
+    router.add_post("/studio/api/exhibitions/{exhibition}/rollback",
+                    api.roll_back_exhibition, name="studio_rollback")
+    router.add_get("/studio/api/exhibitions/{exhibition}/publications",
+                   api.list_publications, name="studio_publications")
 
 
 __all__ = ["StudioState", "setup_studio"]
