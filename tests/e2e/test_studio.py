@@ -1,15 +1,18 @@
 """The studio in headless Chromium: sign in, create an exhibition, edit its title (by
-keyboard), see the missing translation flagged and the change in the audit view, in English
-and Swedish; axe-core finds no serious issue on its pages."""
+keyboard), see the missing translation flagged and the change in the audit view, publish it
+and see it in the public viewer; in English and Swedish; axe-core finds no serious issue on
+its pages."""
 
 from __future__ import annotations
 
 import pytest
+from PIL import Image
 
 from vrculture.server.storage import Store
 from vrculture.server.studio import accounts
 from vrculture.server.studio.schema import create_tables
 
+from .conftest import wait_ready
 from .test_desktop import serious_axe_violations
 
 NAME, PASSWORD = "e2e-curator", "e2e-studio-password"
@@ -62,6 +65,26 @@ def test_sign_in_create_an_exhibition_and_edit_its_title(server, curator, new_pa
     toml = (server.data_dir / "studio" / "exhibitions" / "e2e-studio" / "collection.toml")
     assert "The studio's exhibition" in toml.read_text(encoding="utf-8")
     assert serious_axe_violations(page) == []
+
+    # An object arrives (as the uploads part writes it), then the curator publishes.
+    folder = toml.parent
+    Image.new("RGB", (64, 48), (180, 40, 30)).save(folder / "sources" / "portratt.png")
+    with open(toml, "a", encoding="utf-8") as f:
+        f.write('\n[[objects]]\nid = "portratt"\nsource = "sources/portratt.png"\n'
+                'title = { sv = "Porträtt" }\nrights = "CC0-1.0"\nheight_m = 0.5\n')
+    page.reload()
+    page.wait_for_selector("#obj-portratt-title-en-missing")  # flagged on the object too
+    page.get_by_role("button", name="Publish").click()
+    page.wait_for_selector("#publish-status:has-text('Published version')")
+    page.wait_for_selector("#versions-table tbody tr:has-text('shown to visitors')")
+    visitor = new_page(server.url("/"))
+    # The server swaps the new exhibition in at its next poll of the data folder.
+    visitor.wait_for_function("fetch('/api/exhibitions/e2e-studio').then(r => r.ok)")
+    visitor.goto(server.url("/exhibitions/e2e-studio"))
+    wait_ready(visitor, first_frame=False)
+    title = visitor.evaluate(
+        "fetch('/api/exhibitions/e2e-studio').then(r => r.json()).then(m => m.title.en)")
+    assert title == "The studio's exhibition"
 
     page.select_option("#ui-lang", "sv")
     page.wait_for_selector("label[for='ex-title-sv']:has-text('Titel (sv)')")

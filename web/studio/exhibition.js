@@ -42,6 +42,7 @@ function render() {
   renderObjects();
   renderMembers();
   void renderAudit();
+  void renderVersions();
 }
 
 function renderExhibitionForm() {
@@ -160,6 +161,56 @@ async function renderAudit() {
       el('td', {}, what));
     return row;
   }));
+}
+
+const publishStatus = /** @type {HTMLElement} */ (document.getElementById('publish-status'));
+const publishButton = /** @type {HTMLButtonElement} */ (document.getElementById('publish'));
+
+async function renderVersions() {
+  const { data } = await call('GET', `exhibitions/${id}/publications`);
+  const body = /** @type {HTMLElement} */ (document.querySelector('#versions-table tbody'));
+  const format = new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: 'medium', timeStyle: 'medium' });
+  body.replaceChildren(...data.versions.map((/** @type {any} */ v) => {
+    const row = el('tr');
+    const action = el('td');
+    if (v.current) {
+      action.textContent = t('current');
+    } else {
+      const button = el('button', { type: 'button' }, t('rollBack', { version: v.version.slice(0, 8) }));
+      button.addEventListener('click', () => void rollBack(v.version));
+      action.append(button);
+    }
+    row.append(el('td', {}, v.version.slice(0, 8)), el('td', {}, v.by ?? ''),
+      el('td', {}, v.at ? format.format(new Date(v.at * 1000)) : ''), action);
+    return row;
+  }));
+}
+
+publishButton.addEventListener('click', async () => {
+  publishButton.disabled = true;
+  publishStatus.textContent = t('publishingNow');
+  try {
+    const { data } = await call('POST', `exhibitions/${id}/publish`);
+    publishStatus.textContent = t('published', { version: data.version.slice(0, 8) });
+  } catch (e) {
+    publishStatus.textContent = t('error', { message: String(/** @type {Error} */ (e).message) });
+  } finally {
+    publishButton.disabled = false;
+    void renderVersions();
+    void renderAudit();
+  }
+});
+
+/** @param {string} version */
+async function rollBack(version) {
+  try {
+    const { data } = await call('POST', `exhibitions/${id}/rollback`, { body: { version } });
+    publishStatus.textContent = t('rolledBack', { version: data.version.slice(0, 8) });
+  } catch (e) {
+    publishStatus.textContent = t('error', { message: String(/** @type {Error} */ (e).message) });
+  }
+  void renderVersions();
+  void renderAudit();
 }
 
 setUpLanguage(render);

@@ -21,6 +21,10 @@ const WORDS = {
     date: 'Date', rights: 'Rights', save: 'Save', saved: 'Saved.', missing: 'missing',
     missingIn: 'Missing translation in {langs}', objectHeading: 'Object {id}',
     conflict: 'Not saved: {message}', error: 'Error: {message}', loading: 'Loading…',
+    publishing: 'Publishing', publish: 'Publish', publishingNow: 'Building and publishing…',
+    published: 'Published version {version}.', versionsCaption: 'Published versions, newest first',
+    version: 'Version', publishedBy: 'Published by', action: 'Action', current: 'shown to visitors',
+    rollBack: 'Roll back to {version}', rolledBack: 'Visitors now see version {version}.',
   },
   sv: {
     studio: 'vrculture studio', language: 'Språk', signInTitle: 'Logga in i studion',
@@ -40,6 +44,10 @@ const WORDS = {
     date: 'Datering', rights: 'Rättigheter', save: 'Spara', saved: 'Sparat.', missing: 'saknas',
     missingIn: 'Översättning saknas på {langs}', objectHeading: 'Föremål {id}',
     conflict: 'Inte sparat: {message}', error: 'Fel: {message}', loading: 'Laddar…',
+    publishing: 'Publicering', publish: 'Publicera', publishingNow: 'Bygger och publicerar…',
+    published: 'Version {version} är publicerad.', versionsCaption: 'Publicerade versioner, nyast först',
+    version: 'Version', publishedBy: 'Publicerad av', action: 'Åtgärd', current: 'visas för besökare',
+    rollBack: 'Gå tillbaka till {version}', rolledBack: 'Besökarna ser nu version {version}.',
   },
 };
 

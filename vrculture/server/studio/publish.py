@@ -37,6 +37,9 @@ def build_and_publish(collection: Path, exhibition_id: str, data_dir: Path) -> d
                           .replace(str(data_dir), "DATA")) from None
     issues = [f"{i['field']}: {i['message']}" if i.get("field") else str(i["message"])
               for i in result.report.get("issues", []) if i.get("severity") == "error"]
+    if result.report.get("counts", {}).get("objects") == 0:
+        raise StudioError(422, "build_failed", "not published: the exhibition has no objects "
+                          "yet; add one first")
     if result.exit_code != 0 or result.manifest is None:
         summary = "; ".join(issues[:MAX_ISSUES]) or "see the build report"
         raise StudioError(422, "build_failed", f"not published: the collection does not build "
