@@ -132,7 +132,8 @@ async def test_pages_send_a_visitor_without_a_session_to_sign_in(client, exhibit
     sign_in = await client.get("/studio/sign-in")
     assert sign_in.status == 200
     assert "<form" in await sign_in.text()
-    assert "script-src 'self'" in sign_in.headers["Content-Security-Policy"]
+    policy = sign_in.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy
 
 
 async def test_pages_for_a_signed_in_curator(alice, bob, exhibition):
@@ -140,7 +141,7 @@ async def test_pages_for_a_signed_in_curator(alice, bob, exhibition):
         response = await alice.request("GET", page)
         assert response.status == 200, page
         assert response.content_type == "text/html"
-        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
     refused = await bob.request("GET", "/studio/exhibitions/sjostad")
     assert refused.status == 403
     missing = await alice.request("GET", "/studio/exhibitions/nothing-here")
