@@ -4,6 +4,7 @@ log, and hostile ids, paths and texts."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -234,3 +235,32 @@ async def test_an_unreadable_collection_is_a_clear_422(alice, config):
     response = await alice.request("GET", "/studio/api/exhibitions/broken")
     assert response.status == 422
     assert "collection.toml" in (await response.json())["message"]
+
+
+async def test_two_saves_of_the_same_version_at_once_keep_one_and_refuse_the_other(
+        alice, sign_in, exhibition):
+    await alice.request("POST", "/studio/api/exhibitions/sjostad/members",
+                        json={"curator": "bob"})
+    bob = await sign_in("bob")
+    _, version = await read(alice)
+    path = "/studio/api/exhibitions/sjostad"
+    answers = await asyncio.gather(
+        alice.request("PATCH", path, json={"title": {"en": "Alice's"}}, **{"If-Match": version}),
+        bob.request("PATCH", path, json={"title": {"en": "Bob's"}}, **{"If-Match": version}))
+    assert sorted(a.status for a in answers) == [200, 409]
+    winner = "Alice's" if answers[0].status == 200 else "Bob's"
+    body, _ = await read(alice)
+    assert body["title"]["en"] == winner
+
+
+async def test_a_change_made_on_disk_is_a_conflict_too(alice, hand_written):
+    _, version = await read(alice, "var")
+    toml = hand_written / "collection.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("Om våren.", "Om våren!"),
+                    encoding="utf-8")
+    response = await alice.request("PATCH", "/studio/api/exhibitions/var",
+                                   json={"title": {"en": "Spring"}}, **{"If-Match": version})
+    assert response.status == 409
+    body = await response.json()
+    assert "changed on disk" in body["message"] and body["changed_by"] is None
+    assert "Om våren!" in toml.read_text(encoding="utf-8")
