@@ -61,7 +61,7 @@ def test_sign_in_create_an_exhibition_and_edit_its_title(server, curator, new_pa
     page.wait_for_selector("#edit-status:has-text('Saved')")
     assert not page.is_visible("#ex-title-en-missing")
     assert page.is_visible("#ex-description-en-missing")
-    page.wait_for_selector("#audit-table tbody tr:has-text('edit_exhibition')")
+    page.wait_for_selector("#audit-table tbody tr:has-text('edited the exhibition texts')")
     toml = (server.data_dir / "studio" / "exhibitions" / "e2e-studio" / "collection.toml")
     assert "The studio's exhibition" in toml.read_text(encoding="utf-8")
     assert serious_axe_violations(page) == []
@@ -89,6 +89,7 @@ def test_sign_in_create_an_exhibition_and_edit_its_title(server, curator, new_pa
     page.select_option("#ui-lang", "sv")
     page.wait_for_selector("label[for='ex-title-sv']:has-text('Titel (sv)')")
     assert page.evaluate("document.documentElement.lang") == "sv"
+    page.wait_for_selector("#audit-table tbody tr:has-text('ändrade utställningens texter')")
     assert page.is_visible("text=Ändringar")
     assert page.errors == []
 

@@ -156,7 +156,11 @@ async function renderAudit() {
   const format = new Intl.DateTimeFormat(document.documentElement.lang, { dateStyle: 'medium', timeStyle: 'medium' });
   body.replaceChildren(...data.entries.map((/** @type {any} */ entry) => {
     const row = el('tr');
-    const what = entry.detail.object ? `${entry.action} (${entry.detail.object})` : entry.action;
+    const detail = entry.detail ?? {};
+    const what = t(`action.${entry.action}`, {
+      object: String(detail.object ?? ''), curator: String(detail.curator ?? ''),
+      version: String(detail.version ?? '').slice(0, 8),
+    });
     row.append(el('td', {}, format.format(new Date(entry.at * 1000))), el('td', {}, entry.curator),
       el('td', {}, what));
     return row;

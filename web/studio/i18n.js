@@ -25,6 +25,10 @@ const WORDS = {
     published: 'Published version {version}.', versionsCaption: 'Published versions, newest first',
     version: 'Version', publishedBy: 'Published by', action: 'Action', current: 'shown to visitors',
     rollBack: 'Roll back to {version}', rolledBack: 'Visitors now see version {version}.',
+    'action.create': 'created the exhibition', 'action.edit_exhibition': 'edited the exhibition texts',
+    'action.edit_object': 'edited object {object}', 'action.add_member': 'added {curator} as a member',
+    'action.claim': 'opened the hand-written collection and became its member',
+    'action.publish': 'published version {version}', 'action.rollback': 'rolled back to version {version}',
   },
   sv: {
     studio: 'vrculture studio', language: 'Språk', signInTitle: 'Logga in i studion',
@@ -48,6 +52,10 @@ const WORDS = {
     published: 'Version {version} är publicerad.', versionsCaption: 'Publicerade versioner, nyast först',
     version: 'Version', publishedBy: 'Publicerad av', action: 'Åtgärd', current: 'visas för besökare',
     rollBack: 'Gå tillbaka till {version}', rolledBack: 'Besökarna ser nu version {version}.',
+    'action.create': 'skapade utställningen', 'action.edit_exhibition': 'ändrade utställningens texter',
+    'action.edit_object': 'ändrade föremål {object}', 'action.add_member': 'lade till {curator} som medlem',
+    'action.claim': 'öppnade den handskrivna samlingen och blev dess medlem',
+    'action.publish': 'publicerade version {version}', 'action.rollback': 'gick tillbaka till version {version}',
   },
 };
 
