@@ -109,7 +109,9 @@ def test_the_sdist_and_the_wheel_carry_the_viewer_and_three(installed: Installed
         in_wheel = set(archive.namelist())
     vendored = {p.relative_to(ROOT).as_posix() for p in VENDORED.rglob("*") if p.is_file()}
     pages = {"web/index.html", "web/exhibition.html", "web/embed.html", "web/js/main.js",
-             "web/css/viewer.css", "web/vrculture-embed.js"}
+             "web/css/viewer.css", "web/vrculture-embed.js",
+             "web/studio/sign-in.html", "web/studio/index.html", "web/studio/exhibition.html",
+             "web/studio/studio.css", "web/studio/api.js"}
     assert vendored <= in_sdist and pages <= in_sdist
     assert vendored <= in_wheel
     assert {f"vrculture/{page}" for page in pages} <= in_wheel
@@ -165,9 +167,11 @@ def _get(url: str) -> bytes:
 def test_the_installed_server_serves_every_viewer_and_three_file(served: Served):
     exhibition = served.manifest["id"]
     assert b"importmap" in _get(f"{served.base}/exhibitions/{exhibition}")
-    for path in sorted((ROOT / "web" / "js").rglob("*.js")):
+    web = ROOT / "web"
+    for path in sorted([*(web / "js").rglob("*.js"), *(web / "studio").glob("*.js")]):
         relative = path.relative_to(ROOT / "web").as_posix()
         assert _get(f"{served.base}/static/{relative}") == path.read_bytes(), relative
+    assert b"sign-in.js" in _get(f"{served.base}/studio/sign-in")  # the studio's own page
     for path in sorted(p for p in (VENDORED / "build").parent.rglob("*") if p.is_file()):
         relative = path.relative_to(VENDORED).as_posix()
         if relative.startswith(("build/", "examples/jsm/")):

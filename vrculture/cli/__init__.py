@@ -26,6 +26,7 @@ SUBCOMMANDS = {
     "feeds": "manage sensor feeds and their tokens",
     "guides": "manage guide codes for tours",
     "curator": "manage the curator token for the admin API",
+    "curators": "manage the curator accounts of the studio (/studio/)",
     "simulate": "play realistic sensor readings for the demo's smart-city exhibits",
 }
 

@@ -38,6 +38,18 @@ def add_data_options(parser: argparse.ArgumentParser) -> argparse.ArgumentParser
     return common
 
 
+def data_folder(args: argparse.Namespace) -> Path:
+    """The data folder the options and settings name."""
+    from vrculture.server.settings import ConfigError, load_config
+
+    try:
+        config = load_config(args.config, overrides={"data_dir": args.data})
+    except ConfigError as error:
+        raise StoreUnavailable(str(error), EXIT_USAGE) from error
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    return config.data_dir
+
+
 def open_store(args: argparse.Namespace) -> BlockingDataStore:
     """The store the options and settings name: the data folder's, or their PostgreSQL."""
     from vrculture.server.settings import ConfigError, load_config

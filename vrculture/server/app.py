@@ -27,6 +27,7 @@ from vrculture.server.security import (
 )
 from vrculture.server.store_choice import server_store
 from vrculture.server.store_interface import DataStore
+from vrculture.server.studio.routes import setup_studio
 from vrculture.server.supervision import start_supervised
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
     add_ngsi_ld_routes(app)
     openapi.add_routes(app)
     setup_admin(app)
+    setup_studio(app)
     _add_mqtt_bridge(app, config)
 
     setup_rooms(app)  # after the keys above: the rooms read them

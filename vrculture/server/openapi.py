@@ -174,6 +174,97 @@ def _admin_paths() -> dict[str, Any]:
     }
 
 
+def _studio(summary: str, params: list, ok: dict[str, Any], errors: tuple[str, ...],
+            *, change: bool = False, body: bool = False) -> dict[str, Any]:
+    """A studio operation: a session cookie (401 without), and for a change the Origin and
+    X-CSRF-Token checks (403)."""
+    headers = [_param("X-CSRF-Token", "header", description="the session's CSRF token"),
+               _param("Origin", "header", description="this server's own origin")]
+    operation: dict[str, Any] = {
+        "summary": summary, "security": [{"studioSession": []}],
+        "parameters": [*params, *(headers if change else [])],
+        "responses": {**ok, **{code: ERROR for code in ("401", *errors)}},
+    }
+    if body:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"type": "object"}}}}
+    return operation
+
+
+def _studio_paths() -> dict[str, Any]:
+    """The curator studio (/studio/): pages and its JSON API (docs/studio.md)."""
+    obj = {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}
+    page = {"200": {"description": "HTML page", "content": {"text/html": {}}},
+            "303": {"description": "not signed in: to the sign-in page"}}
+    if_match = _param("If-Match", "header", description="the version (ETag) read")
+    edit_errors = ("400", "403", "404", "408", "409", "413", "415", "422", "428")
+    return {
+        "/studio": {"get": {"summary": "to /studio/", "responses": {
+            "308": {"description": "permanent redirect to /studio/"}}}},
+        "/studio/": {"get": {"summary": "the studio's home page", "responses": page}},
+        "/studio/sign-in": {"get": {"summary": "the studio's sign-in page", "responses": {
+            "200": page["200"]}}},
+        "/studio/exhibitions/{exhibition}": {"get": {
+            "summary": "the studio's editor of one exhibition", "parameters": [EXHIBITION],
+            "responses": {**page, "403": {"description": "not a member"},
+                          "404": {"description": "no such studio exhibition"}}}},
+        "/studio/api/session": {
+            "post": {"summary": "sign in (name and password); sets the session cookie",
+                     "parameters": [_param("Origin", "header")],
+                     "requestBody": {"required": True, "content": {"application/json": {
+                         "schema": {"type": "object", "required": ["name", "password"],
+                                    "properties": {"name": {"type": "string"},
+                                                   "password": {"type": "string"}}}}}},
+                     "responses": {"201": obj, **{code: ERROR for code in (
+                         "400", "401", "403", "408", "413", "415", "422", "429")}}},
+            "get": _studio("the signed-in curator and the session's CSRF token", [],
+                           {"200": obj}, ()),
+            "delete": _studio("sign out", [], {"204": {"description": "signed out"}}, ("403",),
+                              change=True),
+        },
+        "/studio/api/session/password": {"post": _studio(
+            "replace one's password (every other session ends)", [], {"200": obj},
+            ("400", "403", "408", "413", "415", "422", "429"), change=True, body=True)},
+        "/studio/api/exhibitions": {
+            "get": _studio("the studio exhibitions the curator may open", [], {"200": obj}, ()),
+            "post": _studio("create a studio exhibition (the creator is its member)", [],
+                            {"201": obj}, ("400", "403", "408", "409", "413", "415", "422"),
+                            change=True, body=True),
+        },
+        "/studio/api/exhibitions/{exhibition}": {
+            "get": _studio("an exhibition's texts, objects, missing translations and members "
+                           "(ETag: its version)", [EXHIBITION], {"200": obj}, ("403", "404",
+                                                                                 "422")),
+            "patch": _studio("edit the exhibition's texts (If-Match required)",
+                             [EXHIBITION, if_match], {"200": obj}, edit_errors, change=True,
+                             body=True),
+        },
+        "/studio/api/exhibitions/{exhibition}/objects/{object}": {"patch": _studio(
+            "edit an object's metadata (If-Match required)", [EXHIBITION, OBJECT, if_match],
+            {"200": obj}, edit_errors, change=True, body=True)},
+        "/studio/api/exhibitions/{exhibition}/members": {
+            "get": _studio("the exhibition's members", [EXHIBITION], {"200": obj},
+                           ("403", "404")),
+            "post": _studio("add a curator as a member", [EXHIBITION],
+                            {"201": obj, "200": obj},
+                            ("400", "403", "404", "408", "413", "415", "422"), change=True,
+                            body=True),
+        },
+        "/studio/api/exhibitions/{exhibition}/publish": {"post": _studio(
+            "build the collection and publish it (validated like `vrculture publish`)",
+            [EXHIBITION], {"201": obj}, ("403", "404", "409", "422"), change=True)},
+        "/studio/api/exhibitions/{exhibition}/rollback": {"post": _studio(
+            "serve an earlier kept version again", [EXHIBITION], {"200": obj},
+            ("400", "403", "404", "408", "409", "413", "415", "422"), change=True, body=True)},
+        "/studio/api/exhibitions/{exhibition}/publications": {"get": _studio(
+            "the version served and each kept version with who published it and when",
+            [EXHIBITION], {"200": obj}, ("403", "404"))},
+        "/studio/api/audit": {"get": _studio(
+            "the audit log of one exhibition, newest first",
+            [_param("exhibition", "query", ID)], {"200": obj}, ("400", "403", "404"))},
+    }
+
+
 @cache
 def document() -> dict[str, Any]:
     published = {**_inline(SCHEMAS / "exhibition.schema.json", "Exhibition"),
@@ -268,6 +359,7 @@ def document() -> dict[str, Any]:
                                       {"503": {"description": "the database is unavailable",
                                                "content": {"application/json": {}}}})},
             **_admin_paths(),
+            **_studio_paths(),
             "/ws/rooms/{exhibition}": {"get": {
                 "summary": "WebSocket upgrade: the rooms protocol (docs/rooms-protocol.md)",
                 "parameters": [EXHIBITION],
@@ -280,7 +372,11 @@ def document() -> dict[str, Any]:
                                               "description": "from `vrculture feeds add`"},
                                 "curatorToken": {"type": "http", "scheme": "bearer",
                                                  "description": "from `vrculture curator "
-                                                                "token`"}},
+                                                                "token`"},
+                                "studioSession": {"type": "apiKey", "in": "cookie",
+                                                  "name": "vrculture_studio",
+                                                  "description": "from POST "
+                                                                 "/studio/api/session"}},
             "schemas": {
                 **published,
                 "Error": {"type": "object", "required": ["type", "code", "message"],

@@ -1,0 +1,1 @@
+"""The curator studio at /studio/: accounts, sessions, exhibitions edited in the browser."""

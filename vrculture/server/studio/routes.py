@@ -1,0 +1,83 @@
+"""`setup_studio(app)`: the studio's pages and API on the server (see docs/studio.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+from vrculture.server import appkeys
+from vrculture.server.login_limits import FailedLogins
+from vrculture.server.storage import AsyncStore
+from vrculture.server.studio import api, pages
+from vrculture.server.studio.auth import STATE, STUDIO_STORE, StudioState
+from vrculture.server.studio.exhibitions import studio_root
+from vrculture.server.studio.schema import create_tables
+from vrculture.server.studio.sessions import SessionRules
+
+
+def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
+                 monotonic: Callable[[], float] | None = None) -> None:
+    """Add the studio to `app` (after its CONFIG, FEED_STORE and CLOCK are set). `monotonic`
+    paces the sign-in limits (default: the app's CLOCK, as sessions and the audit log)."""
+    pace = monotonic or app[appkeys.CLOCK]
+    app[STATE] = StudioState(
+        root=studio_root(app[appkeys.CONFIG].data_dir),
+        rules=rules or SessionRules(),
+        # An address may guess 10 times, then once a minute; an account (from any number of
+        # addresses) 20 times, then once a minute: slow enough that a password cannot be
+        # guessed, fast enough that its curator is never locked out for long.
+        by_address=FailedLogins(burst=10, rate=1 / 60, clock=pace),
+        by_account=FailedLogins(burst=20, rate=1 / 60, clock=pace),
+    )
+
+    feeds = app[appkeys.FEED_STORE]
+    own_store = not isinstance(feeds, AsyncStore)
+    studio_store = feeds if isinstance(feeds, AsyncStore) else AsyncStore(
+        app[appkeys.CONFIG].data_dir)
+    app[STUDIO_STORE] = studio_store
+
+    async def tables(app: web.Application) -> None:
+        await app[STUDIO_STORE].run(lambda store: create_tables(store.conn))
+
+    async def close(app: web.Application) -> None:
+        if own_store:  # the feeds' SQLite store is closed by the app that opened it
+            await app[STUDIO_STORE].close()
+
+    app.on_startup.append(tables)
+    app.on_cleanup.append(close)
+    router = app.router
+    router.add_get("/studio", pages.studio_root, name="studio_root")
+    router.add_get("/studio/", pages.home_page, name="studio_home")
+    router.add_get("/studio/sign-in", pages.sign_in_page, name="studio_sign_in")
+    router.add_get("/studio/exhibitions/{exhibition}", pages.exhibition_page,
+                   name="studio_exhibition_page")
+    router.add_post("/studio/api/session", api.sign_in, name="studio_sign_in_api")
+    router.add_get("/studio/api/session", api.current_session, name="studio_session")
+    router.add_delete("/studio/api/session", api.sign_out, name="studio_sign_out")
+    router.add_post("/studio/api/session/password", api.change_password,
+                    name="studio_password")
+    router.add_get("/studio/api/exhibitions", api.list_exhibitions,
+                   name="studio_exhibitions")
+    router.add_post("/studio/api/exhibitions", api.create_exhibition,
+                    name="studio_create_exhibition")
+    router.add_get("/studio/api/exhibitions/{exhibition}", api.get_exhibition,
+                   name="studio_exhibition")
+    router.add_patch("/studio/api/exhibitions/{exhibition}", api.edit_exhibition,
+                     name="studio_edit_exhibition")
+    router.add_patch("/studio/api/exhibitions/{exhibition}/objects/{object}",
+                     api.edit_object, name="studio_edit_object")
+    router.add_get("/studio/api/exhibitions/{exhibition}/members", api.list_members,
+                   name="studio_members")
+    router.add_post("/studio/api/exhibitions/{exhibition}/members", api.add_member,
+                    name="studio_add_member")
+    router.add_get("/studio/api/audit", api.audit_log, name="studio_audit")
+    router.add_post("/studio/api/exhibitions/{exhibition}/publish", api.publish_exhibition,
+                    name="studio_publish")
+    router.add_post("/studio/api/exhibitions/{exhibition}/rollback",
+                    api.roll_back_exhibition, name="studio_rollback")
+    router.add_get("/studio/api/exhibitions/{exhibition}/publications",
+                   api.list_publications, name="studio_publications")
+
+
+__all__ = ["StudioState", "setup_studio"]
