@@ -157,13 +157,24 @@ def _saved_without_hint(model: Model, folder, name: str, to: str) -> list:
     suffix = name.rsplit(".", 1)[1]
     if suffix == "stl":
         ascii_path, binary_path = folder / f"{stem}_ascii.stl", folder / f"{stem}_binary.stl"
-        ascii_path.write_bytes(trimesh.exchange.stl.export_stl_ascii(mesh).encode("ascii"))
+        _write_ascii_stl(ascii_path, mesh)
         binary_path.write_bytes(trimesh.exchange.stl.export_stl(mesh))
         return [ascii_path, binary_path]
     path = folder / f"{stem}.{suffix}"
     exported = mesh.export(file_type=suffix)
     path.write_bytes(exported.encode("ascii") if isinstance(exported, str) else exported)
     return [path]
+
+
+def _write_ascii_stl(path, mesh: trimesh.Trimesh) -> None:
+    """An ASCII STL, one facet per row of np.savetxt (trimesh's writer takes ~13 s on igea)."""
+    rows = np.concatenate([mesh.face_normals[:, None], mesh.vertices[mesh.faces]], axis=1)
+    facet = ("facet normal %.9g %.9g %.9g\n outer loop\n" + "  vertex %.9g %.9g %.9g\n" * 3
+             + " endloop\nendfacet")
+    with path.open("w", encoding="ascii") as file:
+        file.write("solid turned\n")
+        np.savetxt(file, rows.reshape(len(rows), 12), fmt=facet)
+        file.write("endsolid turned\n")
 
 
 def _joined_indices(model: Model) -> np.ndarray:
