@@ -89,7 +89,22 @@ def _relief() -> trimesh.Trimesh:
     return trimesh.util.concatenate(parts)
 
 
-@pytest.mark.parametrize("shape", [_bust, _vase, _relief])
+def _broken_head() -> trimesh.Trimesh:
+    """A head broken off at the neck (+Y up), closed there by a rough break slanted ~11
+    degrees: no flat base, no open bottom, and it would topple off its neck (like igea)."""
+    neck = trimesh.creation.cylinder(radius=0.2, height=0.4, sections=48)
+    neck.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
+    neck.apply_translation([0, 0.2, 0.05])
+    vertices, faces = trimesh.remesh.subdivide_to_size(neck.vertices, neck.faces, max_edge=0.03)
+    bottom = vertices[:, 1] < 1e-6
+    rough = np.random.default_rng(5).uniform(-0.02, 0.02, bottom.sum())
+    vertices[bottom, 1] += rough + 0.2 * (vertices[bottom, 2] - 0.05)
+    skull = trimesh.creation.icosphere(subdivisions=4, radius=0.45)
+    skull.apply_translation([0, 0.7, 0])
+    return trimesh.util.concatenate([trimesh.Trimesh(vertices, faces), skull])
+
+
+@pytest.mark.parametrize("shape", [_bust, _vase, _relief, _broken_head])
 @pytest.mark.parametrize("to", AXES)
 def test_synthetic_shapes_stand_up_whichever_axis_they_are_stored_on(shape, to):
     model = _turned(_model(shape()), "+Y", to)
@@ -103,6 +118,14 @@ def test_the_bust_is_found_by_its_flat_base_with_confidence():
     choice = estimate_up(_turned(_model(_bust()), "+Y", "-X"), habit="+Z")
     assert choice.confidence >= UNSURE_BELOW
     assert choice.evidence[0].startswith("flat base facing +X")
+
+
+def test_a_broken_neck_is_found_by_the_crease_around_it():
+    choice = estimate_up(_turned(_model(_broken_head()), "+Y", "+Z"), habit="+Y")
+    assert (choice.axis, choice.source) == ("+Z", "estimated")
+    assert choice.confidence >= UNSURE_BELOW
+    rim = next(e for e in choice.evidence if e.startswith("crease ringing -Z: "))
+    assert float(rim.split(": ")[1].split(" ")[0]) > 0.2  # of the perimeter at the break
 
 
 def test_a_shape_that_says_nothing_keeps_the_format_habit_and_is_unsure():
