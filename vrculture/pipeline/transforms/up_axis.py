@@ -167,14 +167,22 @@ def estimate_up(model: Model, *, habit: str) -> UpChoice:
     margin = scores[best] - scores[runner_up]
     confidence = float(np.clip(margin / 1.5, 0.0, 1.0))
     down = _opposite(best)
-    evidence = [
-        f"flat base facing {down}: {flat[down]:.2f} of the footprint",
-        f"rests on {down} in {rest[down]:.0%} of random drops",
-        f"open boundary at {down}: {open_[down]:.2f}",
-        f"touches the floor over {footprint[down]:.2f} of the footprint",
-        f"crease ringing {down}: {rim[down][0]:.2f} of the perimeter, {rim[down][1]:.0%} of "
-        "all creases",
+    # Each cue's line with what it added to the chosen axis's score, the decisive one first:
+    # a warning quotes the first few.
+    weighed = [
+        (WEIGHTS["flat"] * _ramp(flat[down], FLAT_NOISE, FLAT_FULL),
+         f"flat base facing {down}: {flat[down]:.2f} of the footprint"),
+        (WEIGHTS["rest"] * rest[down], f"rests on {down} in {rest[down]:.0%} of random drops"),
+        (WEIGHTS["open"] * _ramp(open_[down], OPEN_NOISE, OPEN_FULL),
+         f"open boundary at {down}: {open_[down]:.2f}"),
+        (WEIGHTS["footprint"] * _ramp(footprint[down], FOOTPRINT_NOISE, FOOTPRINT_FULL),
+         f"touches the floor over {footprint[down]:.2f} of the footprint"),
+        (WEIGHTS["rim"] * rim_strength[down],
+         f"crease ringing {down}: {rim[down][0]:.2f} of the perimeter, {rim[down][1]:.0%} of "
+         "all creases"),
     ]
+    # sorted() is stable: cues that added nothing keep their order.
+    evidence = [line for _, line in sorted(weighed, key=lambda item: -item[0])]
     if mirror_axis is not None:
         evidence.append(f"mirror plane across {mirror_axis} (match {mirror_match:.2f}): "
                         "up lies in it")
