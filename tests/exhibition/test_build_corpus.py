@@ -36,11 +36,14 @@ def test_corpus_collection_builds(corpus: Path, tmp_path: Path) -> None:
     assert report["budget"]["fits"] is True
     assert report["counts"]["reconverted"] == len(IDS)
     # Scans that do not say which way is up stand as they were made (laurana was stored lying
-    # on its back, +Z, by the PLY habit); igea's geometry does not tell, and the build says so.
+    # on its back, +Z, by the PLY habit); igea stands on its broken neck (the crease ringing
+    # it), against the PLY habit too, and none of them needs a warning.
     orientation = {o["id"]: o["orientation"] for o in report["objects"]}
     assert orientation["laurana"]["axis"] == "+Y"
     assert orientation["laurana"]["source"] == "estimated"
+    assert orientation["igea"]["axis"] == "+Y"
+    assert orientation["igea"]["source"] == "estimated"
     assert orientation["spot"]["axis"] == "+Y"
     assert orientation["mask"]["source"] == "declared"  # glTF is +Y up by specification
     unsure = {i["record"] for i in report["issues"] if i["field"].endswith(".up")}
-    assert unsure == {"igea"}
+    assert unsure == set()

@@ -6,6 +6,9 @@ each of the six axes and saved without any hint."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -19,9 +22,11 @@ from vrculture.pipeline.readers import SourceModel, read_source
 from vrculture.pipeline.transforms.normalise import UP_ROTATIONS, NormaliseOptions, normalise
 from vrculture.pipeline.transforms.up_axis import AXES, UNSURE_BELOW, choose_up, estimate_up
 
-# Known up axis of each corpus scan, judged from renders of all six choices and the sources
-# in MANIFEST.tsv (nefertiti, laurana, gargoyle: busts/statuette on a cut base; igea: a head
-# cut at the neck; the rest stand on feet or a flat bottom).
+# Known up axis of each corpus scan, judged from renders of all six choices and from what the
+# objects are (MANIFEST.tsv names their sources): nefertiti, laurana and gargoyle are a bust and
+# a statuette on a cut base; igea is the marble head of the Igea (Cyberware scan), broken off
+# at the neck: its face looks along +Z, the crown is +Y; the bunny, beast, ogre, spot and the
+# horse stand on feet or hooves. The STL is igea's geometry (MANIFEST: derived from igea.ply).
 CORPUS_UP = {
     "nefertiti.obj": "+Z",
     "stanford-bunny.obj": "+Y",
@@ -34,9 +39,6 @@ CORPUS_UP = {
     "gargoyle.ply": "+Y",
     "derived/igea_from_tristrips.stl": "+Y",
 }
-# Scans whose geometry says which way is up, whichever axis they are turned to: a cut base, an
-# open bottom, feet or hooves spread under them. Igea is not among them (see below).
-GEOMETRY_DECIDES = tuple(name for name in CORPUS_UP if "igea" not in name)
 
 
 def _turned(model: Model, up: str, to: str) -> Model:
@@ -87,7 +89,22 @@ def _relief() -> trimesh.Trimesh:
     return trimesh.util.concatenate(parts)
 
 
-@pytest.mark.parametrize("shape", [_bust, _vase, _relief])
+def _broken_head() -> trimesh.Trimesh:
+    """A head broken off at the neck (+Y up), closed there by a rough break slanted ~11
+    degrees: no flat base, no open bottom, and it would topple off its neck (like igea)."""
+    neck = trimesh.creation.cylinder(radius=0.2, height=0.4, sections=48)
+    neck.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [1, 0, 0]))
+    neck.apply_translation([0, 0.2, 0.05])
+    vertices, faces = trimesh.remesh.subdivide_to_size(neck.vertices, neck.faces, max_edge=0.03)
+    bottom = vertices[:, 1] < 1e-6
+    rough = np.random.default_rng(5).uniform(-0.02, 0.02, bottom.sum())
+    vertices[bottom, 1] += rough + 0.2 * (vertices[bottom, 2] - 0.05)
+    skull = trimesh.creation.icosphere(subdivisions=4, radius=0.45)
+    skull.apply_translation([0, 0.7, 0])
+    return trimesh.util.concatenate([trimesh.Trimesh(vertices, faces), skull])
+
+
+@pytest.mark.parametrize("shape", [_bust, _vase, _relief, _broken_head])
 @pytest.mark.parametrize("to", AXES)
 def test_synthetic_shapes_stand_up_whichever_axis_they_are_stored_on(shape, to):
     model = _turned(_model(shape()), "+Y", to)
@@ -101,6 +118,15 @@ def test_the_bust_is_found_by_its_flat_base_with_confidence():
     choice = estimate_up(_turned(_model(_bust()), "+Y", "-X"), habit="+Z")
     assert choice.confidence >= UNSURE_BELOW
     assert choice.evidence[0].startswith("flat base facing +X")
+
+
+def test_a_broken_neck_is_found_by_the_crease_around_it():
+    choice = estimate_up(_turned(_model(_broken_head()), "+Y", "+Z"), habit="+Y")
+    assert (choice.axis, choice.source) == ("+Z", "estimated")
+    assert choice.confidence >= UNSURE_BELOW
+    rim = choice.evidence[0]  # the decisive cue comes first
+    assert rim.startswith("crease ringing -Z: ")
+    assert float(rim.split(": ")[1].split(" ")[0]) > 0.2  # of the perimeter at the break
 
 
 def test_a_shape_that_says_nothing_keeps_the_format_habit_and_is_unsure():
@@ -139,40 +165,65 @@ def test_the_summary_carries_the_orientation_and_warns_when_unsure(tmp_path):
 
 
 def _standing(model: Model, up: str) -> np.ndarray:
-    positions = normalise(model, NormaliseOptions(up=up)).model.primitives()[0].positions
-    return positions.astype(np.float64)
+    """Every triangle's centre, stood with `up`: the same whatever the file's vertex order,
+    indexed or a soup (STL)."""
+    stood = normalise(model, NormaliseOptions(up=up)).model
+    return np.concatenate([p.positions[p.indices].astype(np.float64).mean(axis=1)
+                           for p in stood.primitives()])
+
+
+def _saved_without_hint(model: Model, folder, name: str, to: str) -> list:
+    """`model` saved as its own format would hold it, with no up axis in the file: PLY, OBJ,
+    and an STL scan as both ASCII and binary STL."""
+    mesh = trimesh.Trimesh(np.concatenate([p.positions for p in model.primitives()]),
+                           _joined_indices(model), process=False)
+    stem = f"turned_{'plus' if to[0] == '+' else 'minus'}{to[1]}"
+    suffix = name.rsplit(".", 1)[1]
+    if suffix == "stl":
+        ascii_path, binary_path = folder / f"{stem}_ascii.stl", folder / f"{stem}_binary.stl"
+        _write_ascii_stl(ascii_path, mesh)
+        binary_path.write_bytes(trimesh.exchange.stl.export_stl(mesh))
+        return [ascii_path, binary_path]
+    path = folder / f"{stem}.{suffix}"
+    exported = mesh.export(file_type=suffix)
+    path.write_bytes(exported.encode("ascii") if isinstance(exported, str) else exported)
+    return [path]
+
+
+def _write_ascii_stl(path, mesh: trimesh.Trimesh) -> None:
+    """An ASCII STL, one facet per row of np.savetxt (trimesh's writer takes ~13 s on igea)."""
+    rows = np.concatenate([mesh.face_normals[:, None], mesh.vertices[mesh.faces]], axis=1)
+    facet = ("facet normal %.9g %.9g %.9g\n outer loop\n" + "  vertex %.9g %.9g %.9g\n" * 3
+             + " endloop\nendfacet")
+    with path.open("w", encoding="ascii") as file:
+        file.write("solid turned\n")
+        np.savetxt(file, rows.reshape(len(rows), 12), fmt=facet)
+        file.write("endsolid turned\n")
+
+
+def _joined_indices(model: Model) -> np.ndarray:
+    offsets = np.cumsum([0] + [p.vertex_count for p in model.primitives()])
+    return np.concatenate([p.indices.astype(np.int64) + offset
+                           for p, offset in zip(model.primitives(), offsets, strict=False)])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", GEOMETRY_DECIDES)
+@pytest.mark.parametrize("name", CORPUS_UP)
 def test_corpus_scans_turned_to_any_axis_stand_as_with_the_right_up(corpus, tmp_path, name):
     source = read_source(corpus / name)
     truth = CORPUS_UP[name]
-    expected = _standing(source.model, truth)
+    expected = np.sort(_standing(source.model, truth), axis=0)
     for to in AXES:
-        turned = _turned(source.model, truth, to)
-        mesh = trimesh.Trimesh(turned.primitives()[0].positions, turned.primitives()[0].indices,
-                               process=False)
-        path = tmp_path / f"turned{to[0] == '+'}{to[1]}.ply"  # PLY: no up axis in the file
-        path.write_bytes(mesh.export(file_type="ply"))
-        saved = read_source(path)
-        choice = choose_up(saved.model, declared=None, source_format=saved.format,
-                           habit=saved.default_up)
-        assert choice.axis == to, (name, to, choice)
-        stood = _standing(saved.model, choice.axis)
-        np.testing.assert_allclose(stood, expected, atol=1e-3 * np.ptp(expected))
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", ["igea.ply", "derived/igea_from_tristrips.stl"])
-def test_a_scan_the_estimate_gets_wrong_is_at_least_flagged(corpus, name):
-    # Igea's neck cut is neither flat nor open and the head rests on its side: nothing in
-    # the geometry says +Y, so the estimate falls back on the PLY/STL habit (+Z) and warns.
-    source = read_source(corpus / name)
-    choice = choose_up(source.model, declared=None, source_format=source.format,
-                       habit=source.default_up)
-    assert choice.confidence < UNSURE_BELOW
-    assert choice.source == "format-habit"
+        for path in _saved_without_hint(_turned(source.model, truth, to), tmp_path, name, to):
+            saved = read_source(path)
+            assert saved.format == path.suffix[1:]
+            choice = choose_up(saved.model, declared=None, source_format=saved.format,
+                               habit=saved.default_up)
+            assert choice.axis == to, (path.name, choice)
+            assert choice.source == "estimated" and choice.confidence >= UNSURE_BELOW, \
+                (path.name, choice)
+            stood = np.sort(_standing(saved.model, choice.axis), axis=0)
+            np.testing.assert_allclose(stood, expected, atol=1e-3 * np.ptp(expected))
 
 
 @pytest.mark.parametrize("positions, triangles", [
@@ -204,3 +255,28 @@ def test_a_georeferenced_64_bit_soup_stands_like_the_same_scan_near_the_origin()
     assert choice.axis == "+Z" and choice.source == "estimated"
     opening = next(e for e in choice.evidence if e.startswith("open boundary at -Z: "))
     assert float(opening.rsplit(" ", 1)[1]) > 0.5  # the foot's rim, not every edge or none
+
+
+def test_up_on_the_command_line_overrides_a_confident_estimate(tmp_path):
+    # The bust's flat base says +X; a curator who knows better (say, a relief scanned from
+    # its side) gives --up, and the summary records that it was declared, without a warning.
+    source = tmp_path / "bust.ply"
+    lying = _turned(_model(_bust()), "+Y", "+X").primitives()[0]
+    source.write_bytes(trimesh.Trimesh(lying.positions, lying.indices, process=False)
+                       .export(file_type="ply"))
+    summaries = {}
+    for label, extra in (("guessed", []), ("declared", ["--up=-Z"])):
+        out = tmp_path / label
+        result = subprocess.run([sys.executable, "-m", "vrculture", "convert", str(source), "-o",
+                                 str(out), "--levels", "low", *extra],
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        summaries[label] = json.loads((out / "bust" / "bust.json").read_text())
+        assert "up axis not given and unsure" not in result.stderr
+    assert summaries["guessed"]["orientation"]["axis"] == "+X"
+    assert summaries["guessed"]["orientation"]["source"] == "estimated"
+    assert summaries["guessed"]["orientation"]["confidence"] >= UNSURE_BELOW
+    assert summaries["declared"]["orientation"] == {
+        "axis": "-Z", "source": "declared", "confidence": 1.0,
+        "evidence": ["given in the collection or with --up"]}
+    assert summaries["declared"]["up_axis"] == "-Z"

@@ -10,6 +10,11 @@ only a guess that scanners break both ways (nefertiti.obj is +Z, igea/laurana/ga
   plinth, four hooves or two feet span a wide one, a rounded head or back a point;
 - open bottom: the length of the mesh's boundary edges lying at the extreme of an axis (scans
   of busts and vases are often open where they stood);
+- cut rim: a head or bust broken off at the neck is closed there by a rough, slanted break,
+  neither flat nor open, but ringed by a crease where the break meets the skin. Creases are
+  found on a coarse copy of the mesh (vertex clustering), so they are the object's, not the
+  scan's noise; a rim counts where it is long, runs around the axis rather than along it, and
+  holds most of the object's creases;
 - resting poses: the quasi-static model behind trimesh.poses.compute_stable_poses. An object
   dropped in a random orientation rolls down to a local minimum of its centre of mass's height,
   which is the support function h(u) = max over vertices of (v - c) . u of the direction u
@@ -23,13 +28,14 @@ only a guess that scanners break both ways (nefertiti.obj is +Z, igea/laurana/ga
 - the format's habit, as a prior that decides when the geometry is silent.
 
 The best axis's lead over the runner-up is the confidence; under UNSURE_BELOW the converter
-warns. On the corpus, nine scans stand right whichever of the six axes they are stored on;
-igea (a head whose neck cut is neither flat nor open) keeps the habit with a warning.
+warns. On the corpus, all ten scans stand right whichever of the six axes they are stored on,
+saved as PLY, OBJ or STL without a hint; igea stands by its neck's rim alone (no flat base,
+closed, and it would topple off its neck: it rests on its sides).
 
-Everything but the boundary edges runs on a bounded sample (SAMPLE_TRIANGLES triangles,
-SAMPLE_VERTICES vertices); the boundary edges are found only among the triangles touching the
-six extreme bands. Cost (tools/bench_up_axis.py, 2 busy cores): 0.15-0.2 s on igea (269k
-triangles), 0.3 s on its STL soup (corners welded first), 0.5 s on 1.6M triangles.
+Everything but the boundary edges and the creases runs on a bounded sample (SAMPLE_TRIANGLES
+triangles, SAMPLE_VERTICES vertices); the boundary edges are found only among the triangles
+touching the six extreme bands, the creases on the coarse copy (one pass over the corners, in
+chunks). Cost: see tools/bench_up_axis.py (the estimate against reading the file).
 """
 
 from __future__ import annotations
@@ -58,25 +64,38 @@ OPEN_BAND = 0.04  # boundary edges within this share of the size from the extrem
 SNAP_DEGREES = 30.0  # a resting pose counts for the axis it is this close to
 SYMMETRY_GRID = 40  # voxels along the longest side for the mirror test
 UNSURE_BELOW = 0.5  # confidence under which the summary warns
+RIM_GRID = 40  # cells along the longest side of the coarse copy the creases are found on
+RIM_DEGREES = 60.0  # coarse faces meeting at this angle or more make a crease
+RIM_BAND = 0.1  # creases within this share of the size from an extreme ring a cut there
+RIM_CHUNK = 1 << 18  # triangles mapped to cells at a time
 
 # How much each cue weighs in an axis's score (the format's habit breaks ties). Resting poses
 # weigh little: figures and animals fall on their side or back far more often than they
 # stand (ogre rests on its back in 50% of drops, on its feet in 1%), so that cue alone would
 # lay them down; it tips the balance only for compact objects.
 WEIGHTS = {"flat": 3.0, "open": 1.5, "rest": 0.5, "habit": 0.4, "flat_share": 1.0,
-           "footprint": 2.0}
+           "footprint": 2.0, "rim": 1.5}
 ACROSS_MIRROR_PENALTY = 2.0
 # Below these a cue is scan noise (a few flat triangles at a shoulder, a small hole): the
 # corpus's real bases measure 0.08-0.24 (flat) and 0.56-0.85 (open); noise stays under 0.03
 # and 0.08.
 FLAT_NOISE, FLAT_FULL = 0.03, 0.07
 OPEN_NOISE, OPEN_FULL = 0.1, 0.4
+# A cut's rim: crease length at the extreme (over the perimeter), and its share of all the
+# creases. Ringing a cut, both are large (igea's neck: 0.29 and 0.63); a noisy or folded
+# surface has long creases everywhere, so a small share (gargoyle: 0.05; a horse's flank 0.36).
+RIM_NOISE, RIM_FULL = 0.05, 0.2
+RIM_SHARE_NOISE, RIM_SHARE_FULL = 0.3, 0.6
+# How far a rim's creases may run along the axis, on average (|cosine|): igea's neck 0.28,
+# a clean cut 0; the creases on a lying figure's front or a horse's flank 0.4-0.5.
+RIM_ALONG_NOISE, RIM_ALONG_FULL = 0.42, 0.32
 FOOTPRINT_BAND = 0.01  # vertices this close to the floor touch it
 FOOTPRINT_NOISE, FOOTPRINT_FULL = 0.05, 0.2
 # Up along an axis much thinner than the longest side is a figure lying on its front or back
 # (ogre: 10 units deep, 32 tall): penalised unless a real flat base says so (a relief's back).
 THIN_BELOW, THIN_FULL = 0.5, 0.25
-THIN_PENALTY = 2.0
+THIN_PENALTY = 3.0  # outweighs a lying figure's wider footprint on its back (ogre: 0.25
+# against 0.15 on its feet), so it stands without a warning in every turn
 MIRROR_MATCH = 0.9  # share of mirrored points landing on the surface to call a plane a mirror
 MIRROR_GAP = 0.08  # and how far ahead of the other two axes it must be
 MIRROR_MIN_SHARE = 0.25  # of the longest side an axis must span for a mirror test across it
@@ -121,6 +140,9 @@ def estimate_up(model: Model, *, habit: str) -> UpChoice:
     rest = _resting_poses(sample)
     open_ = _open_bottom(sample)
     footprint = _footprint(sample)
+    rim = _cut_rim(sample)
+    rim_strength = {a: _ramp(rim[a][0], RIM_NOISE, RIM_FULL)
+                    * _ramp(rim[a][1], RIM_SHARE_NOISE, RIM_SHARE_FULL) for a in AXES}
     extent = np.ptp(sample.positions, axis=0)
     thinness = {a: _ramp(THIN_BELOW - float(extent["XYZ".index(a[1])] / extent.max()), 0.0,
                          THIN_BELOW - THIN_FULL) for a in AXES}
@@ -133,6 +155,7 @@ def estimate_up(model: Model, *, habit: str) -> UpChoice:
         score = (WEIGHTS["flat"] * _ramp(flat[down], FLAT_NOISE, FLAT_FULL)
                  + WEIGHTS["flat_share"] * flat[down] * (flat[down] > FLAT_NOISE)
                  + WEIGHTS["open"] * _ramp(open_[down], OPEN_NOISE, OPEN_FULL)
+                 + WEIGHTS["rim"] * rim_strength[down]
                  + WEIGHTS["footprint"] * _ramp(footprint[down], FOOTPRINT_NOISE, FOOTPRINT_FULL)
                  + WEIGHTS["rest"] * rest[down] + WEIGHTS["habit"] * (axis == habit))
         score -= THIN_PENALTY * thinness[axis] * (1 - _ramp(flat[down], FLAT_NOISE, FLAT_FULL))
@@ -144,12 +167,22 @@ def estimate_up(model: Model, *, habit: str) -> UpChoice:
     margin = scores[best] - scores[runner_up]
     confidence = float(np.clip(margin / 1.5, 0.0, 1.0))
     down = _opposite(best)
-    evidence = [
-        f"flat base facing {down}: {flat[down]:.2f} of the footprint",
-        f"rests on {down} in {rest[down]:.0%} of random drops",
-        f"open boundary at {down}: {open_[down]:.2f}",
-        f"touches the floor over {footprint[down]:.2f} of the footprint",
+    # Each cue's line with what it added to the chosen axis's score, the decisive one first:
+    # a warning quotes the first few.
+    weighed = [
+        (WEIGHTS["flat"] * _ramp(flat[down], FLAT_NOISE, FLAT_FULL),
+         f"flat base facing {down}: {flat[down]:.2f} of the footprint"),
+        (WEIGHTS["rest"] * rest[down], f"rests on {down} in {rest[down]:.0%} of random drops"),
+        (WEIGHTS["open"] * _ramp(open_[down], OPEN_NOISE, OPEN_FULL),
+         f"open boundary at {down}: {open_[down]:.2f}"),
+        (WEIGHTS["footprint"] * _ramp(footprint[down], FOOTPRINT_NOISE, FOOTPRINT_FULL),
+         f"touches the floor over {footprint[down]:.2f} of the footprint"),
+        (WEIGHTS["rim"] * rim_strength[down],
+         f"crease ringing {down}: {rim[down][0]:.2f} of the perimeter, {rim[down][1]:.0%} of "
+         "all creases"),
     ]
+    # sorted() is stable: cues that added nothing keep their order.
+    evidence = [line for _, line in sorted(weighed, key=lambda item: -item[0])]
     if mirror_axis is not None:
         evidence.append(f"mirror plane across {mirror_axis} (match {mirror_match:.2f}): "
                         "up lies in it")
@@ -380,6 +413,102 @@ def _open_bottom(sample: _Sample) -> dict[str, float]:
         perimeter = 2 * float(extent[others[0]] + extent[others[1]])
         result[axis] = float(min(1.0, lengths[at_extreme.all(axis=1)].sum() / perimeter))
     return result
+
+
+def _cut_rim(sample: _Sample) -> dict[str, tuple[float, float]]:
+    """Per axis: the sharp creases lying at its extreme, as (length over the box's perimeter
+    there, share of all the object's crease length). A bust broken or sawn off at the neck is
+    closed there by a rough, often slanted break: neither flat nor open, but ringed by a crease
+    where the break meets the skin, and on a weathered or organic surface few other creases
+    are as long.
+
+    Found on a coarse copy of the mesh (vertex clustering on a RIM_GRID grid, every vertex at
+    the mean of its cell's): creases at the scale of the object, not of the scan's noise, at a
+    cost of a few passes over the corners. No corner welding needed: a triangle soup's
+    coincident corners fall into one cell."""
+    segments, extent = _creases(sample)
+    result = dict.fromkeys(AXES, (0.0, 0.0))
+    lengths = np.linalg.norm(segments[:, 1] - segments[:, 0], axis=1)
+    total = float(lengths.sum())
+    if not total > 0:
+        return result
+    middles = segments.mean(axis=1)
+    for axis in AXES:
+        k = "XYZ".index(axis[1])
+        sign = 1.0 if axis[0] == "+" else -1.0
+        at_extreme = middles[:, k] * sign >= extent[k] / 2 - RIM_BAND
+        others = [j for j in range(3) if j != k]
+        perimeter = 2 * float(extent[others[0]] + extent[others[1]])
+        length = float(lengths[at_extreme].sum())
+        if not length > 0:
+            continue
+        # A rim runs around the axis, across it; creases scattered over a surface point
+        # every way (the mean |cosine| of random directions with the axis is 0.5).
+        across = segments[at_extreme, 1] - segments[at_extreme, 0]
+        along = float(np.abs(across[:, k]).sum() / length)
+        ring = _ramp(RIM_ALONG_NOISE - along, 0.0, RIM_ALONG_NOISE - RIM_ALONG_FULL)
+        result[axis] = (min(1.0, length / perimeter) * ring, length / total)
+    return result
+
+
+def _creases(sample: _Sample) -> tuple[np.ndarray, np.ndarray]:
+    """The coarse copy's creases as (E, 2, 3) segments centred on the box, longest side 1, and
+    the box's extent in those units."""
+    lo = np.min([column_min(p) for p in sample.all_positions], axis=0).astype(np.float64)
+    hi = np.max([column_max(p) for p in sample.all_positions], axis=0).astype(np.float64)
+    size = float(np.max(hi - lo))
+    none = np.empty((0, 2, 3))
+    if not size > 0:
+        return none, np.zeros(3)
+    cell = size / RIM_GRID
+    shape = np.ceil((hi - lo) / cell).astype(np.int64) + 1
+    cells = int(np.prod(shape))
+    counts = np.zeros(cells)
+    sums = np.zeros((cells, 3))
+    coarse = []
+    for indices, positions in zip(sample.all_triangles, sample.all_positions, strict=True):
+        ids = np.zeros(len(positions), dtype=np.int64)
+        for k in range(3):  # column by column (see columns.py)
+            column = np.minimum(((positions[:, k] - lo[k]) / cell).astype(np.int64),
+                                shape[k] - 1)
+            ids = ids * shape[k] + column
+        counts += np.bincount(ids, minlength=cells)
+        for k in range(3):
+            sums[:, k] += np.bincount(ids, weights=positions[:, k], minlength=cells)
+        for start in range(0, len(indices), RIM_CHUNK):  # bounded memory on a large mesh
+            corner_cells = ids[indices[start:start + RIM_CHUNK]]
+            a, b, c = corner_cells[:, 0], corner_cells[:, 1], corner_cells[:, 2]
+            coarse.append(corner_cells[(a != b) & (b != c) & (a != c)])
+    triangles = np.concatenate(coarse) if coarse else np.empty((0, 3), np.int64)
+    if not len(triangles):
+        return none, (hi - lo) / size
+    # One coarse triangle per set of three cells, whichever fine triangles made it.
+    ordered = np.sort(triangles, axis=1)
+    keys = (ordered[:, 0] * cells + ordered[:, 1]) * cells + ordered[:, 2]
+    _, first = np.unique(keys, return_index=True)
+    triangles = triangles[first]
+    centres = (sums / np.maximum(counts, 1)[:, None] - (lo + hi) / 2) / size
+    corners = centres[triangles]
+    _, normals = _areas_normals(corners)
+    # Edges two coarse triangles share (a fold where more meet is the clustering's, not the
+    # object's); a crease is where their planes meet at RIM_DEGREES or more, either winding.
+    a = np.concatenate([triangles[:, 0], triangles[:, 1], triangles[:, 2]])
+    b = np.concatenate([triangles[:, 1], triangles[:, 2], triangles[:, 0]])
+    face = np.tile(np.arange(len(triangles)), 3)
+    edge_keys = np.minimum(a, b) * cells + np.maximum(a, b)
+    order = np.argsort(edge_keys, kind="stable")
+    sorted_keys = edge_keys[order]
+    same = sorted_keys[1:] == sorted_keys[:-1]
+    pair = same.copy()
+    pair[1:] &= ~same[:-1]
+    pair[:-1] &= ~same[1:]
+    first_of_pair = np.flatnonzero(pair)
+    left, right = face[order[first_of_pair]], face[order[first_of_pair + 1]]
+    bend = np.abs(np.einsum("ij,ij->i", normals[left], normals[right]))
+    sharp = first_of_pair[bend < np.cos(np.radians(RIM_DEGREES))]
+    ends = np.stack([a[order[sharp]], b[order[sharp]]], axis=1)
+    segments = centres[ends]  # (E, 2, 3), longest side 1
+    return segments, (hi - lo) / size
 
 
 def _shared_corners(indices: np.ndarray, positions: np.ndarray) -> np.ndarray:
