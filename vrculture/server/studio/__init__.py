@@ -1,0 +1,1 @@
+"""The curator studio: authoring exhibitions in the browser (issue 12)."""
