@@ -30,6 +30,7 @@ from vrculture.exhibition.run import DEFAULT_TEXTURES, BuildOptions, _job_for
 from vrculture.exhibition.sources import referenced_files
 from vrculture.exhibition.worker import JobAnswer, ObjectJob, run_object_job
 from vrculture.pipeline.convert import LEVELS, ConvertSettings
+from vrculture.server.studio.plain import in_plain_words
 from vrculture.server.studio.progress import ProgressHub
 from vrculture.server.supervision import start_supervised
 
@@ -136,7 +137,7 @@ class ConversionQueue:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            _end_now(self._pool)
 
     async def _consume(self) -> None:
         while True:
@@ -176,11 +177,23 @@ class ConversionQueue:
         if answer.entry is not None:
             publish(task.exhibition_id, "done", {**about, **done_figures(answer.entry, False)})
             return
+        detail = answer.error or "no reason given"
         if answer.trace:  # a converter bug, not the curator's file: details go to the log
             log.error("converting %s failed:\n%s", job.source, answer.trace)
-            message = (f"{task.file_name}: the converter failed unexpectedly on this file; "
-                       "the server's log has the details. Exporting it again from the "
-                       "scanning software may help.")
+            message = (f"{task.file_name} could not be converted: the converter failed "
+                       "unexpectedly on this file (the server's log has the details). "
+                       "Exporting it again from the scanning software may help.")
         else:
-            message = f"{task.file_name} could not be converted: {answer.error}"
-        publish(task.exhibition_id, "failed", {**about, "message": message})
+            message = in_plain_words(task.file_name, detail)
+        publish(task.exhibition_id, "failed", {**about, "message": message, "detail": detail})
+
+
+def _end_now(pool: ProcessPoolExecutor) -> None:
+    """Stop the workers mid-conversion: shutdown must not wait minutes for a large scan, and
+    an unfinished object converts again at the next start (see uploads). Python 3.14 has
+    `terminate_workers()`; before it, the pool's processes are reached directly."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        with contextlib.suppress(OSError, ValueError):
+            worker.terminate()
