@@ -13,7 +13,7 @@ from vrculture.server.config import ServerConfig
 from vrculture.server.studio.progress import RING_SIZE
 from vrculture.server.studio.uploads import STUDIO_UPLOADS
 
-from .studio_helpers import ANNA, BASE, make_app, make_exhibition, upload
+from .studio_helpers import ANNA, BASE, create, make_app, make_exhibition, patch, upload
 
 
 @pytest.fixture
@@ -103,10 +103,12 @@ async def test_a_good_scan_converts_and_a_corrupt_one_fails_in_words(client, roo
                                                                    corpus: Path) -> None:
     stream = await open_stream(client)
     spot = corpus / "spot"
-    batch = {"batch": "drop-1", "batchSize": "3"}
-    for name in ("spot_texture.png", "spot.mtl", "spot.obj"):  # the texture first
-        response = await upload(client, name, (spot / name).read_bytes(),
-                                relativePath=f"spot/{name}", **batch)
+    names = ("spot_texture.png", "spot.mtl", "spot.obj")  # the texture first
+    # A dropped folder: every upload is created before any is sent (as upload.js does).
+    urls = [await create(client, name, (spot / name).stat().st_size,
+                         relativePath=f"spot/{name}", batch="drop-1") for name in names]
+    for name, url in zip(names, urls, strict=True):
+        response = await patch(client, url, 0, (spot / name).read_bytes())
         assert response.status == 204
     damaged = (corpus / "gargoyle.ply").read_bytes()
     response = await upload(client, "gargoyle-cut.ply", damaged[:len(damaged) // 2])

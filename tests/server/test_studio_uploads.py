@@ -312,3 +312,22 @@ async def test_a_body_larger_than_the_apps_body_limit_streams_through(client) ->
     url = await create(client, "big.glb", len(data))
     response = await patch(client, url, 0, data)
     assert response.status == 204
+
+
+async def test_files_dropped_together_are_judged_together(client, sources) -> None:
+    """A batch's objects are found once none of it is still arriving; a member abandoned
+    (DELETE) or refused does not hold the others back."""
+    obj = b"mtllib t.mtl\nv 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n"
+    urls = {name: await create(client, name, size, relativePath=f"t/{name}", batch="b1")
+            for name, size in (("t.png", 4), ("t.mtl", 14), ("t.obj", len(obj)), ("u.obj", 9))}
+    assert (await patch(client, urls["t.png"], 0, b"\x89PNG")).status == 204
+    assert (await patch(client, urls["t.mtl"], 0, b"map_Kd t.png\n\n")).status == 204
+    assert (await patch(client, urls["t.obj"], 0, obj)).status == 204
+
+    async def objects() -> list[str]:
+        listing = await (await client.get(f"{BASE}/uploads", headers=ANNA)).json()
+        return [o for upload in listing["uploads"] for o in upload["objects"]]
+
+    assert await objects() == []  # u.obj is still on its way
+    assert (await client.delete(urls["u.obj"], headers={**TUS, **ANNA})).status == 204
+    assert await objects() == ["t"]  # the texture is no painting

@@ -36,13 +36,13 @@ class UploadInfo:
     created: float
     metadata: dict[str, str] = field(default_factory=dict)
     batch: str | None = None  # files dropped together: objects are found once all arrived
-    batch_size: int = 1
     archive: bool = False  # a zip, unpacked into the folder `name`
     finished: bool = False
     files: list[str] = field(default_factory=list)  # what landed in sources/
     skipped: list[str] = field(default_factory=list)
     error: str | None = None  # why a finished upload was refused
-    objects: list[list[str]] = field(default_factory=list)  # [object id, source] it brought
+    examined: bool = False  # its files have been looked through for objects
+    objects: list[list[str]] = field(default_factory=list)  # [object id, source] found
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

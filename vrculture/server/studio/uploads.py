@@ -53,7 +53,6 @@ OnChange = Callable[[str, str, str, dict[str, Any]], Awaitable[None]]
 BASE = "/studio/api/exhibitions/{exhibition_id}"
 WRITE_BATCH = 4 << 20  # bytes gathered before one write to disk (in a thread)
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_BATCH_SIZE = re.compile(r"[1-9][0-9]{0,3}")
 NAME_KEYS = ("relativePath", "filename", "name")  # Uppy and tus-js-client apps use these
 
 
@@ -190,13 +189,13 @@ def _name_of(metadata: dict[str, str]) -> PurePosixPath:
     return relative
 
 
-def _batch_of(metadata: dict[str, str]) -> tuple[str | None, int]:
-    batch, size = metadata.get("batch"), metadata.get("batchSize", "1")
+def _batch_of(metadata: dict[str, str]) -> str | None:
+    """Files dropped together name one batch: their objects are found together, once every
+    upload of the batch created so far has arrived (a client creates them all first)."""
+    batch = metadata.get("batch")
     if batch is not None and not _BATCH_ID.fullmatch(batch):
         raise tus.error(400, "bad_metadata", "batch must be 1-64 letters, digits, '-' or '_'")
-    if not _BATCH_SIZE.fullmatch(size):
-        raise tus.error(400, "bad_metadata", "batchSize must be a whole number from 1 to 9999")
-    return batch, int(size) if batch is not None else 1
+    return batch
 
 
 def _check_room(state: StudioUploads, exhibition_id: str, name: PurePosixPath,
@@ -232,10 +231,10 @@ async def create_upload(request: web.Request) -> web.Response:
     metadata = tus.parse_metadata(request.headers.get("Upload-Metadata"))
     relative = _name_of(metadata)
     name = relative.with_suffix("") if is_archive(relative) else relative  # a zip: its folder
-    batch, batch_size = _batch_of(metadata)
+    batch = _batch_of(metadata)
     info = UploadInfo(id=secrets.token_hex(16), exhibition=exhibition_id, length=length,
                       name=name.as_posix(), curator=curator, created=time.time(),
-                      metadata=metadata, batch=batch, batch_size=batch_size,
+                      metadata=metadata, batch=batch,
                       archive=is_archive(relative))
     async with _finishing_lock(state, exhibition_id):  # two creations never claim one name
         await asyncio.to_thread(_check_room, state, exhibition_id, name, length)
@@ -383,26 +382,42 @@ def _land(state: StudioUploads, info: UploadInfo) -> None:
         info.files = [info.name]
 
 
-def _objects_of(state: StudioUploads, info: UploadInfo) -> list[tuple[str, str]]:
-    """The objects to convert now that `info` has landed: its own, or (when it completes a
-    batch of files dropped together) the whole batch's. Registers them in collection.toml."""
-    exhibition_id = info.exhibition
-    group = [info]
-    if info.batch is not None:
-        group = [other for other in state.store.all(exhibition_id)
-                 if other.batch == info.batch and other.error is None]
-        if len(group) < info.batch_size or not all(other.finished for other in group):
+def _examine(state: StudioUploads, exhibition_id: str, batch: str | None,
+             info: UploadInfo | None) -> list[tuple[str, str]]:
+    """The objects to convert now: those of `info` alone, or, for files dropped together
+    (`batch`), the whole batch's once none of it is still arriving. Registers them in
+    collection.toml and records them on the upload (for a restart). Blocking."""
+    store = state.store
+    if batch is None:
+        group = [info] if info is not None else []
+    else:
+        members = [other for other in store.all(exhibition_id)
+                   if other.batch == batch and other.error is None]
+        if not all(other.finished for other in members):
             return []  # the rest of the batch is still on its way
-    root = state.store.exhibition(exhibition_id)
-    taken = object_ids(root) | {object_id for other in state.store.all(exhibition_id)
+        group = [other for other in members if not other.examined]
+    if not group:
+        return []
+    root = store.exhibition(exhibition_id)
+    taken = object_ids(root) | {object_id for other in store.all(exhibition_id)
                                 for object_id, _ in other.objects}
     files = [PurePosixPath("sources", name) for other in group for name in other.files]
     found = objects_among(files, root, taken)
     for object_id, source in found:
         register_object(root, object_id, source)
-    info.objects = [[object_id, source.as_posix()] for object_id, source in found]
-    state.store.save(info)
+    for other in group:
+        other.examined = True
+    group[-1].objects = [[object_id, source.as_posix()] for object_id, source in found]
+    for other in group:
+        store.save(other)
     return [(object_id, source.as_posix()) for object_id, source in found]
+
+
+def _queue_objects(state: StudioUploads, exhibition_id: str,
+                   found: list[tuple[str, str]]) -> None:
+    root = state.store.exhibition(exhibition_id)
+    for object_id, source in found:
+        state.queue.submit(ConversionTask(exhibition_id, object_id, root, source))
 
 
 async def _finish(state: StudioUploads, info: UploadInfo, curator: str) -> None:
@@ -423,18 +438,19 @@ async def _finish(state: StudioUploads, info: UploadInfo, curator: str) -> None:
             state.hub.publish(exhibition_id, "failed", {
                 "upload": info.id, "file": PurePosixPath(info.name).name,
                 "message": f"{PurePosixPath(info.name).name}: {message}"})
+            # The rest of its batch need not wait for it.
+            found = await asyncio.to_thread(_examine, state, exhibition_id, info.batch, None)
+            _queue_objects(state, exhibition_id, found)
             raise tus.error(status, code, message) from None
         info.finished = True
         await asyncio.to_thread(state.store.save, info)
-        found = await asyncio.to_thread(_objects_of, state, info)
+        found = await asyncio.to_thread(_examine, state, exhibition_id, info.batch, info)
     state.hub.publish(exhibition_id, "upload", {
         "upload": info.id, "name": info.name, "files": info.files, "skipped": info.skipped})
     await state.changed(curator, exhibition_id, "upload_finished",
                         {"upload": info.id, "name": info.name, "files": info.files,
                          "objects": [object_id for object_id, _ in found]})
-    root = state.store.exhibition(exhibition_id)
-    for object_id, source in found:
-        state.queue.submit(ConversionTask(exhibition_id, object_id, root, source))
+    _queue_objects(state, exhibition_id, found)
 
 
 async def delete_upload(request: web.Request) -> web.Response:
@@ -446,6 +462,11 @@ async def delete_upload(request: web.Request) -> web.Response:
     else:
         with _locked(state.store.data(info)):  # not while a PATCH is writing
             await asyncio.to_thread(state.store.delete, info)
+        if info.batch is not None:  # the rest of its batch need not wait for it
+            async with _finishing_lock(state, exhibition_id):
+                found = await asyncio.to_thread(_examine, state, exhibition_id, info.batch,
+                                                None)
+            _queue_objects(state, exhibition_id, found)
     await state.changed(curator, exhibition_id, "upload_deleted",
                         {"upload": info.id, "name": info.name})
     return web.Response(status=204, headers=tus.protocol_headers())
