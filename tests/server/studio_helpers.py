@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,8 @@ async def authorize(request: web.Request, exhibition_id: str) -> str:
 
 
 def make_app(config: ServerConfig, *, limits: StudioUploadLimits | None = None,
-             changes: list[tuple[str, str, str, dict[str, Any]]] | None = None
-             ) -> web.Application:
+             changes: list[tuple[str, str, str, dict[str, Any]]] | None = None,
+             clock: Callable[[], float] = lambda: 1_000_000.0) -> web.Application:
     app = create_app(config, watch_interval=60)
 
     async def on_change(curator: str, exhibition_id: str, action: str,
@@ -49,7 +50,7 @@ def make_app(config: ServerConfig, *, limits: StudioUploadLimits | None = None,
             changes.append((curator, exhibition_id, action, detail))
 
     setup_studio_uploads(app, authorize=authorize, on_change=on_change, limits=limits,
-                         workers=1)
+                         workers=1, clock=clock)
     return app
 
 

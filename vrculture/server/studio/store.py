@@ -22,6 +22,8 @@ from vrculture.pipeline.atomic import write_atomic
 
 UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 EXHIBITION_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # the collection's id rule
+UNFINISHED_DAYS = 7.0
+FINISHED_DAYS = 30.0
 INFO = "info.json"
 DATA = "data"
 
@@ -117,6 +119,33 @@ class UploadStore:
         for here, _, files in os.walk(self.sources(exhibition_id)):
             total += sum(os.lstat(os.path.join(here, name)).st_size for name in files)
         return total
+
+    def expire(self, now: float, *, unfinished_days: float = UNFINISHED_DAYS,
+               finished_days: float = FINISHED_DAYS) -> list[UploadInfo]:
+        """Forget uploads nobody continued for `unfinished_days` (their bytes count against
+        the quota) and the records of uploads finished `finished_days` ago (a client asking
+        about one then starts over, which is harmless); remove unpacking folders a crash left
+        in sources/. Returns the unfinished uploads removed."""
+        removed: list[UploadInfo] = []
+        uploads = self.root / "uploads"
+        for folder in sorted(uploads.iterdir()) if uploads.is_dir() else []:
+            if not EXHIBITION_ID.fullmatch(folder.name):
+                continue
+            for info in self.all(folder.name):
+                try:
+                    touched = (self.folder(info.exhibition, info.id) / INFO).stat().st_mtime
+                    if not info.finished:
+                        touched = max(touched, self.data(info).stat().st_mtime)
+                except FileNotFoundError:
+                    touched = 0.0
+                days = finished_days if info.finished else unfinished_days
+                if now - touched > days * 86400:
+                    self.delete(info)
+                    if not info.finished:
+                        removed.append(info)
+            for leftover in self.sources(folder.name).glob(".*.unpacking"):
+                shutil.rmtree(leftover, ignore_errors=True)
+        return removed
 
     def claimed_names(self, exhibition_id: str) -> set[str]:
         """Names that unfinished uploads will take in sources/."""

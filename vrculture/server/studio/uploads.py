@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import errno
 import fcntl
+import logging
 import os
 import re
 import secrets
@@ -45,7 +46,14 @@ from vrculture.server.studio.names import RefusedName, check_accepted, is_archiv
 from vrculture.server.studio.progress import ProgressHub, stream_events
 from vrculture.server.studio.queue import ConversionQueue, ConversionTask
 from vrculture.server.studio.register import object_ids, register_object
-from vrculture.server.studio.store import EXHIBITION_ID, UploadInfo, UploadStore
+from vrculture.server.studio.store import (
+    EXHIBITION_ID,
+    UNFINISHED_DAYS,
+    UploadInfo,
+    UploadStore,
+)
+
+log = logging.getLogger(__name__)
 
 Authorize = Callable[[web.Request, str], Awaitable[str]]
 OnChange = Callable[[str, str, str, dict[str, Any]], Awaitable[None]]
@@ -74,6 +82,7 @@ class StudioUploads:
     limits: StudioUploadLimits
     authorize: Authorize
     on_change: OnChange | None = None
+    clock: Callable[[], float] = time.time  # expiry of abandoned uploads; injectable
     finishing: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     async def changed(self, curator: str, exhibition_id: str, action: str,
@@ -89,7 +98,8 @@ def setup_studio_uploads(app: web.Application, *, authorize: Authorize,
                          on_change: OnChange | None = None, data_dir: Path | None = None,
                          cache_dir: Path | None = None,
                          limits: StudioUploadLimits | None = None,
-                         workers: int | None = None) -> None:
+                         workers: int | None = None,
+                         clock: Callable[[], float] = time.time) -> None:
     """Add the studio's upload and progress routes and its conversion queue to `app`.
 
     `data_dir` defaults to the server's configured data folder; the studio lives in
@@ -102,7 +112,7 @@ def setup_studio_uploads(app: web.Application, *, authorize: Authorize,
     cache = Cache(cache_dir or studio_root / ".vrculture-cache")
     state = StudioUploads(UploadStore(studio_root), hub,
                           ConversionQueue(hub, cache, workers=workers),
-                          limits or StudioUploadLimits(), authorize, on_change)
+                          limits or StudioUploadLimits(), authorize, on_change, clock)
     app[STUDIO_UPLOADS] = state
     app.router.add_route("OPTIONS", f"{BASE}/uploads", options_uploads)
     app.router.add_post(f"{BASE}/uploads", create_upload)
@@ -117,6 +127,9 @@ def setup_studio_uploads(app: web.Application, *, authorize: Authorize,
 
 async def _run_queue(app: web.Application) -> AsyncIterator[None]:
     state = app[STUDIO_UPLOADS]
+    for info in await asyncio.to_thread(state.store.expire, state.clock()):
+        log.info("forgot upload %s of %s (%s): not continued for %g days", info.id,
+                 info.exhibition, info.name, UNFINISHED_DAYS)
     state.queue.start()
     for task in await asyncio.to_thread(_unconverted_after_restart, state.store):
         state.queue.submit(task)
