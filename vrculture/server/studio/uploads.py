@@ -417,7 +417,11 @@ def _examine(state: StudioUploads, exhibition_id: str, batch: str | None,
     files = [PurePosixPath("sources", name) for other in group for name in other.files]
     found = objects_among(files, root, taken)
     for object_id, source in found:
-        register_object(root, object_id, source)
+        try:
+            register_object(root, object_id, source)
+        except OSError as error:  # converted all the same; the editor can add it later
+            log.warning("could not add %s to %s/collection.toml: %s", object_id,
+                        exhibition_id, error)
     for other in group:
         other.examined = True
     group[-1].objects = [[object_id, source.as_posix()] for object_id, source in found]
