@@ -40,6 +40,7 @@ const TEXTS = {
     sent: 'Received',
     failed: 'Not accepted',
     queued: 'Waiting to convert',
+    ahead: 'before it',
     reading: 'Reading the file',
     converting: 'Converting',
     done: 'Converted',
@@ -63,6 +64,7 @@ const TEXTS = {
     sent: 'Mottagen',
     failed: 'Inte godtagen',
     queued: 'Väntar på konvertering',
+    ahead: 'före',
     reading: 'Läser filen',
     converting: 'Konverterar',
     done: 'Konverterad',
@@ -413,7 +415,7 @@ export function mountUploads(element, {
     }
     item.dataset.state = kind;
     item.replaceChildren(el('span', { class: 'studio-object-name' }, data.file || data.object));
-    let text = t.queued;
+    let text = data.ahead ? `${t.queued} (${data.ahead} ${t.ahead})` : t.queued;
     if (kind === 'converting') text = data.stage === 'reading' ? t.reading : t.converting;
     if (kind === 'done') {
       text = `${data.cached ? t.cached : t.done}: ${Number(data.triangles).toLocaleString(language)} ${t.triangles}, `

@@ -122,7 +122,7 @@ class ConversionQueue:
     def submit(self, task: ConversionTask) -> None:
         self.hub.publish(task.exhibition_id, "queued",
                          {"object": task.object_id, "file": task.file_name,
-                          "source": task.source})
+                          "source": task.source, "ahead": self._waiting.qsize()})
         self._waiting.put_nowait(task)
 
     def start(self) -> None:
