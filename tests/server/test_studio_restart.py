@@ -82,3 +82,24 @@ def test_conversion_workers_run_at_a_lower_priority() -> None:
     with _new_pool(1) as pool:
         worker_niceness = pool.submit(os.nice, 0).result(timeout=60)
     assert worker_niceness >= os.nice(0) + WORKER_NICENESS
+
+
+async def test_vrculture_build_finds_the_studios_conversion_in_its_cache(aiohttp_client, config,
+                                                                          root, tmp_path) -> None:
+    """The queue runs the build's own job for the object's collection.toml record, into the
+    cache a studio build uses: building the collection afterwards converts nothing again."""
+    from vrculture.exhibition.run import BuildOptions, build
+
+    client = await aiohttp_client(make_app(config))
+    assert (await upload(client, "tetra.obj", TRIANGLES)).status == 204
+
+    async def converted() -> bool:
+        return (await object_states(client)).get("tetra", {}).get("event") == "done"
+
+    await wait_for(converted, timeout=120)
+    assert (await object_states(client))["tetra"]["cached"] is False
+    result = build(BuildOptions(collection=root, bundle=tmp_path / "bundle", quiet=True,
+                                cache_dir=config.data_dir / "studio" / ".vrculture-cache"))
+    assert result.manifest is not None
+    assert [o["id"] for o in result.manifest["objects"]] == ["tetra"]
+    assert result.report["reconverted"] == []  # found in the studio's conversion
