@@ -331,3 +331,27 @@ async def test_files_dropped_together_are_judged_together(client, sources) -> No
     assert await objects() == []  # u.obj is still on its way
     assert (await client.delete(urls["u.obj"], headers={**TUS, **ANNA})).status == 204
     assert await objects() == ["t"]  # the texture is no painting
+
+
+async def test_too_many_uploads_at_once_are_asked_to_retry(aiohttp_client, config,
+                                                           data_dir) -> None:
+    client = await aiohttp_client(make_app(config, limits=StudioUploadLimits(
+        max_concurrent_patches=1)))
+    first = await create(client, "one.stl", 100_000)
+    second = await create(client, "two.stl", 10)
+    raw = await Raw.open(client.server)
+    await raw.send(_patch_head(client.server, first, 0, 100_000), b"x" * 1000)
+    state = client.server.app[STUDIO_UPLOADS]
+
+    async def first_is_streaming() -> bool:
+        return state.receiving == 1
+
+    await wait_for(first_is_streaming)
+    busy = await patch(client, second, 0, b"y" * 10)
+    assert busy.status == 503
+    assert busy.headers["Retry-After"] == "2"
+    await raw.send(b"x" * 99_000)
+    status, _, _ = await raw.response()
+    raw.close()
+    assert status == 204
+    assert (await patch(client, second, 0, b"y" * 10)).status == 204

@@ -69,6 +69,9 @@ class StudioUploadLimits:
     max_upload_bytes: int = 4 << 30  # one file (or zip) as sent
     quota_bytes: int = 20 << 30  # one exhibition's sources plus its unfinished uploads
     min_free_bytes: int = 512 << 20  # what must stay free on the data folder's disk
+    # PATCHes streaming at once in this process: each holds up to two write batches (8 MB).
+    # Clients retry a 503 (tus-js-client and upload.js alike).
+    max_concurrent_patches: int = 8
     zip: ZipLimits = field(default_factory=ZipLimits)
 
 
@@ -83,6 +86,7 @@ class StudioUploads:
     authorize: Authorize
     on_change: OnChange | None = None
     clock: Callable[[], float] = time.time  # expiry of abandoned uploads; injectable
+    receiving: int = 0  # PATCHes streaming now
     finishing: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     async def changed(self, curator: str, exhibition_id: str, action: str,
@@ -356,6 +360,11 @@ async def append_to_upload(request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > remaining:
             raise tus.error(413, "too_large", f"the body is longer than the {remaining} bytes "
                             "left of Upload-Length")
+        if state.receiving >= state.limits.max_concurrent_patches:
+            raise tus.error(503, "busy", "the server is receiving too many uploads at once; "
+                            "the upload continues by itself in a moment",
+                            {"Retry-After": "2"})
+        state.receiving += 1
         try:
             written = await _receive(request, out, remaining, state.store.root,
                                      state.limits.min_free_bytes)
@@ -365,6 +374,8 @@ async def append_to_upload(request: web.Request) -> web.Response:
             if error.errno == errno.ENOSPC:
                 raise tus.error(507, "no_space", "the server's disk is full") from None
             raise
+        finally:
+            state.receiving -= 1
         new_offset = current + written
         if new_offset == info.length:  # still holding the lock: no second PATCH finishes it
             await _finish(state, info, curator)
