@@ -265,6 +265,13 @@ async def test_a_taken_name_is_a_conflict(client) -> None:
     assert response.status == 409
 
 
+async def test_a_file_where_a_folder_would_be_is_a_conflict(client, sources) -> None:
+    assert (await upload(client, "vas.obj", b"x" * 10)).status == 204
+    response = await upload(client, "x", b"y" * 10, relativePath="vas.obj/inner.obj")
+    assert response.status == 409
+    assert (sources / "vas.obj").read_bytes() == b"x" * 10
+
+
 async def test_malformed_metadata_and_lengths(client) -> None:
     for headers in ({"Upload-Length": "-1"}, {"Upload-Length": "1e9"}, {},
                     {"Upload-Length": "10", "Upload-Metadata": "filename not*base64"},

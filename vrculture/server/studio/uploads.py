@@ -250,7 +250,7 @@ async def create_upload(request: web.Request) -> web.Response:
     name = relative.with_suffix("") if is_archive(relative) else relative  # a zip: its folder
     batch = _batch_of(metadata)
     info = UploadInfo(id=secrets.token_hex(16), exhibition=exhibition_id, length=length,
-                      name=name.as_posix(), curator=curator, created=time.time(),
+                      name=name.as_posix(), curator=curator, created=state.clock(),
                       metadata=metadata, batch=batch,
                       archive=is_archive(relative))
     async with _finishing_lock(state, exhibition_id):  # two creations never claim one name
@@ -392,10 +392,15 @@ def _land(state: StudioUploads, info: UploadInfo) -> None:
     data = state.store.data(info)
     sources = state.store.sources(info.exhibition)
     target = sources / info.name
+    taken = UploadError(409, "name_taken", f"sources/{info.name} (or a file where one of its "
+                        "folders would be) appeared meanwhile; upload it again under another "
+                        "name")
     if target.exists():
-        raise UploadError(409, "name_taken", f"sources/{info.name} appeared meanwhile; upload "
-                          "the file again under another name")
-    target.parent.mkdir(parents=True, exist_ok=True)
+        raise taken
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise taken from None
     if info.archive:
         unpacked = unpack_zip(data, target, state.limits.zip)
         info.files = [f"{info.name}/{file.as_posix()}" for file in unpacked.files]
