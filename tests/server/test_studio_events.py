@@ -159,3 +159,27 @@ def test_converter_problems_in_plain_words(problem: str, words: str) -> None:
     message = in_plain_words("vas.obj", problem)
     assert message.startswith("vas.obj could not be converted: ")
     assert words in message
+
+
+async def test_a_page_served_by_another_process_sees_the_conversion(aiohttp_client, config,
+                                                                    root) -> None:
+    """Two server processes sharing the data folder and the pub/sub (Redis in production; one
+    in-process pub/sub here): the page follows process B while process A receives the upload
+    and converts it."""
+    from vrculture.server import appkeys
+    from vrculture.server.pubsub import LocalPubSub
+
+    shared = LocalPubSub()
+    first, second = make_app(config), make_app(config)
+    first[appkeys.PUBSUB] = second[appkeys.PUBSUB] = shared
+    converting = await aiohttp_client(first)
+    page = await aiohttp_client(second)
+    stream = await open_stream(page)
+    response = await upload(converting, "tetra.obj", b"v 0 0 0\nv 0.1 0 0\nv 0 0.1 0\n"
+                            b"v 0 0 0.1\nf 1 3 2\nf 1 2 4\nf 1 4 3\nf 2 3 4\n")
+    assert response.status == 204
+    events = await stream.until(lambda event: event[1] == "done", timeout=120)
+    assert [kind for _, kind, _ in events if kind != "upload"] == [
+        "queued", "converting", "converting", "done"]
+    states = (await (await page.get(f"{BASE}/uploads", headers=ANNA)).json())["objects"]
+    assert states["tetra"]["event"] == "done"  # recorded on disk, read by any process

@@ -17,20 +17,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import re
 import secrets
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
+from vrculture.pipeline.atomic import write_atomic
+
+log = logging.getLogger(__name__)
 
 RING_SIZE = 512  # events kept per exhibition for Last-Event-ID resume
 SUBSCRIBER_BACKLOG = 256  # events queued for one slow subscriber before it is dropped
 HEARTBEAT_SECONDS = 15.0  # a comment line keeps proxies from closing an idle stream
 RETRY_MS = 2000  # how soon a browser's EventSource reconnects
 _EVENT_ID = re.compile(r"([0-9a-f]{8})-([0-9]{1,18})")
+_FILE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # a collection id: a safe file name
 
 
 @dataclass(frozen=True)
@@ -53,33 +60,72 @@ class _Channel:
 
 
 class ProgressHub:
-    """Publishes events per exhibition to its subscribers and remembers recent ones."""
+    """Publishes events per exhibition to its subscribers and remembers recent ones. With
+    `states_root`, each object's latest event is also kept in a file there (what a page that
+    opens later, a restarted server, or another server process reads)."""
 
-    def __init__(self, boot: str | None = None) -> None:
+    def __init__(self, boot: str | None = None, *, states_root: Path | None = None) -> None:
         self.boot = boot or secrets.token_hex(4)
+        self.states_root = states_root
         self._channels: dict[str, _Channel] = {}
+        # Told of every event published by this process (not of relayed ones): see relay.
+        self.listeners: list[Callable[[str, str, dict[str, Any]], None]] = []
 
     def _channel(self, exhibition_id: str) -> _Channel:
         return self._channels.setdefault(exhibition_id, _Channel())
 
-    def publish(self, exhibition_id: str, kind: str, data: dict[str, Any]) -> Event:
+    def publish(self, exhibition_id: str, kind: str, data: dict[str, Any], *,
+                relayed: bool = False) -> Event:
+        """Publish an event; `relayed`: it comes from another server process, which has
+        already recorded it and told the others."""
         channel = self._channel(exhibition_id)
         channel.counter += 1
         event = Event(channel.counter, kind, data)
         channel.ring.append(event)
-        if "object" in data:
-            channel.latest[str(data["object"])] = {"event": kind, **data}
+        object_id = data.get("object")
+        if isinstance(object_id, str):
+            latest = {"event": kind, **data}
+            channel.latest[object_id] = latest
+            if not relayed:
+                self._save_state(exhibition_id, object_id, latest)
         for queue in list(channel.subscribers):
             try:
                 queue.put_nowait(event)
             except asyncio.QueueFull:  # too slow: drop it, its browser resumes by id
                 channel.subscribers.discard(queue)
                 _close(queue)
+        if not relayed:
+            for listener in self.listeners:
+                listener(exhibition_id, kind, data)
         return event
 
+    def _save_state(self, exhibition_id: str, object_id: str, latest: dict[str, Any]) -> None:
+        if self.states_root is None or not _FILE_ID.fullmatch(object_id):
+            return
+        try:
+            folder = self.states_root / exhibition_id
+            folder.mkdir(parents=True, exist_ok=True)
+            write_atomic(folder / f"{object_id}.json",
+                         json.dumps(latest, ensure_ascii=False).encode())
+        except OSError as error:  # the live event still goes out; a reload may miss it
+            log.warning("could not record the state of %s/%s: %s", exhibition_id, object_id,
+                        error)
+
     def states(self, exhibition_id: str) -> dict[str, dict[str, Any]]:
-        """The latest event of each object of the exhibition (for a page that just opened)."""
-        return dict(self._channel(exhibition_id).latest)
+        """The latest event of each object of the exhibition (for a page that just opened).
+        Blocking when kept in files."""
+        if self.states_root is None:
+            return dict(self._channel(exhibition_id).latest)
+        found: dict[str, dict[str, Any]] = {}
+        folder = self.states_root / exhibition_id
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                state = json.loads(path.read_text("utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(state, dict):
+                found[path.stem] = state
+        return found
 
     def missed(self, exhibition_id: str, last_event_id: str | None) -> list[Event]:
         """The events after `last_event_id`, preceded by a `reset` when some may be lost."""

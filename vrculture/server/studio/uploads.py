@@ -46,12 +46,14 @@ from vrculture.server.studio.names import RefusedName, check_accepted, is_archiv
 from vrculture.server.studio.progress import ProgressHub, stream_events
 from vrculture.server.studio.queue import ConversionQueue, ConversionTask
 from vrculture.server.studio.register import object_ids, register_object
+from vrculture.server.studio.relay import EventRelay
 from vrculture.server.studio.store import (
     EXHIBITION_ID,
     UNFINISHED_DAYS,
     UploadInfo,
     UploadStore,
 )
+from vrculture.server.supervision import start_supervised
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,7 @@ class StudioUploads:
     on_change: OnChange | None = None
     clock: Callable[[], float] = time.time  # expiry of abandoned uploads; injectable
     receiving: int = 0  # PATCHes streaming now
+    relay: EventRelay | None = None  # events to and from the other server processes
     finishing: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     async def changed(self, curator: str, exhibition_id: str, action: str,
@@ -112,7 +115,7 @@ def setup_studio_uploads(app: web.Application, *, authorize: Authorize,
     if data_dir is None:
         data_dir = app[appkeys.CONFIG].data_dir
     studio_root = data_dir / "studio"
-    hub = ProgressHub()
+    hub = ProgressHub(states_root=studio_root / "objects")
     cache = Cache(cache_dir or studio_root / ".vrculture-cache")
     state = StudioUploads(UploadStore(studio_root), hub,
                           ConversionQueue(hub, cache, workers=workers),
@@ -134,11 +137,20 @@ async def _run_queue(app: web.Application) -> AsyncIterator[None]:
     for info in await asyncio.to_thread(state.store.expire, state.clock()):
         log.info("forgot upload %s of %s (%s): not continued for %g days", info.id,
                  info.exhibition, info.name, UNFINISHED_DAYS)
+    relay_task = None
+    if appkeys.PUBSUB in app:
+        state.relay = EventRelay(state.hub, app[appkeys.PUBSUB])
+        relay_task = start_supervised("studio-events-relay", state.relay.run)
     state.queue.start()
     for task in await asyncio.to_thread(_unconverted_after_restart, state.store):
         state.queue.submit(task)
     yield
     await state.queue.stop()
+    if relay_task is not None and state.relay is not None:
+        relay_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await relay_task
+        await state.relay.close()
 
 
 async def _end_streams(app: web.Application) -> None:
@@ -172,6 +184,8 @@ async def _enter(request: web.Request) -> tuple[StudioUploads, str, str]:
     curator = await state.authorize(request, exhibition_id)
     if not state.store.exhibition(exhibition_id).is_dir():
         raise JSONError(404, "not_found", f"no exhibition {exhibition_id!r} in the studio")
+    if state.relay is not None:  # this process may serve its pages: hear the others' events
+        await state.relay.follow(exhibition_id)
     return state, exhibition_id, curator
 
 
@@ -516,8 +530,9 @@ async def list_uploads(request: web.Request) -> web.Response:
                 for info in state.store.all(exhibition_id)]
 
     uploads = await asyncio.to_thread(describe)
-    return json_reply(request, {"uploads": uploads, "objects": state.hub.states(exhibition_id)},
-                      etag=False, cache_control="no-store")
+    objects = await asyncio.to_thread(state.hub.states, exhibition_id)
+    return json_reply(request, {"uploads": uploads, "objects": objects}, etag=False,
+                      cache_control="no-store")
 
 
 async def events(request: web.Request) -> web.StreamResponse:
