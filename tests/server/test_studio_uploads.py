@@ -258,6 +258,14 @@ async def test_names_are_unicode_normalised_and_folders_kept(client, sources) ->
     assert (sources / "skåp" / "Fajansväs.obj").read_bytes() == b"v 0 0 0\n"
 
 
+async def test_what_uppy_sends_as_relative_paths(client, sources) -> None:
+    assert (await upload(client, "loose.stl", b"x", relativePath="null")).status == 204
+    assert (sources / "loose.stl").exists()
+    response = await upload(client, "inner.stl", b"y", relativePath="/drop/inner.stl")
+    assert response.status == 204
+    assert (sources / "drop" / "inner.stl").exists()
+
+
 async def test_a_taken_name_is_a_conflict(client) -> None:
     assert (await upload(client, "same.stl", b"x" * 10)).status == 204
     response = await client.post(f"{BASE}/uploads", headers={

@@ -208,7 +208,11 @@ async def options_uploads(request: web.Request) -> web.Response:
 
 
 def _name_of(metadata: dict[str, str]) -> PurePosixPath:
-    raw = next((metadata[key] for key in NAME_KEYS if metadata.get(key)), None)
+    # Uppy sends relativePath "null" for a file outside a folder, and a dropped folder's
+    # paths as "/folder/file" (relative to the drop, whatever the slash says).
+    names = {key: metadata.get(key, "") for key in NAME_KEYS}
+    names["relativePath"] = names["relativePath"].removeprefix("/")
+    raw = next((names[key] for key in NAME_KEYS if names[key] not in ("", "null")), None)
     if raw is None:
         raise tus.error(400, "no_name", "Upload-Metadata must give the file's name "
                         f"({' or '.join(NAME_KEYS)})")
