@@ -17,11 +17,12 @@ import contextlib
 import logging
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from vrculture.exhibition.cache import Cache, Entry, object_key
 from vrculture.exhibition.collection import CollectionError, load_collection
@@ -36,6 +37,7 @@ from vrculture.server.supervision import start_supervised
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
 WORKER_NICENESS = 10  # added to the workers' nice value: the server's own requests come first
 
 
@@ -74,6 +76,22 @@ def job_for(task: ConversionTask, cache: Cache) -> ObjectJob:
     key = object_key(task.object_id, settings, files, root)
     return ObjectJob(id=task.object_id, source=str(source), key=key, cache_root=str(cache.root),
                      settings=settings)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A task's job, and its cache entry when it was converted before."""
+
+    job: ObjectJob
+    found: Entry | None
+
+
+def prepare(task: ConversionTask, cache_root: str) -> Prepared:
+    """Runs in a worker: hashing a scan of several hundred MB for its key takes seconds of
+    CPU, which belong at the workers' low priority, not in the server's threads."""
+    cache = Cache(Path(cache_root))
+    job = job_for(task, cache)
+    return Prepared(job, cache.lookup(job.key))
 
 
 def _lower_priority() -> None:
@@ -147,15 +165,23 @@ class ConversionQueue:
             finally:
                 self._waiting.task_done()
 
-    async def _run(self, job: ObjectJob) -> JobAnswer:
+    async def _in_pool(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args)` in the pool; a pool broken by a dying worker is replaced (and
+        BrokenProcessPool raised for this call)."""
         pool = self._pool
         assert pool is not None, "start() the queue first"
         try:
-            return await asyncio.get_running_loop().run_in_executor(pool, run_object_job, job)
+            return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
         except BrokenProcessPool:
             if self._pool is pool:  # the first to notice replaces it
                 pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = _new_pool(self.workers)
+            raise
+
+    async def _run(self, job: ObjectJob) -> JobAnswer:
+        try:
+            return await self._in_pool(run_object_job, job)
+        except BrokenProcessPool:
             return await asyncio.to_thread(_run_alone, job)
 
     async def _convert(self, task: ConversionTask) -> None:
@@ -163,12 +189,13 @@ class ConversionQueue:
         about = {"object": task.object_id, "file": task.file_name, "source": task.source}
         publish(task.exhibition_id, "converting", {**about, "stage": "reading"})
         try:
-            job = await asyncio.to_thread(job_for, task, self.cache)
-            found = await asyncio.to_thread(self.cache.lookup, job.key)
-        except OSError as error:
+            prepared = await self._in_pool(prepare, task, str(self.cache.root))
+        except (OSError, BrokenProcessPool) as error:
+            reason = error.strerror if isinstance(error, OSError) else None
             publish(task.exhibition_id, "failed", {**about, "message": f"{task.file_name}: "
-                    f"the file cannot be read ({error.strerror or error}); upload it again"})
+                    f"the file cannot be read ({reason or error}); upload it again"})
             return
+        job, found = prepared.job, prepared.found
         if found is not None:
             publish(task.exhibition_id, "done", {**about, **done_figures(found, True)})
             return
