@@ -28,7 +28,7 @@ from typing import Any
 
 from aiohttp import web
 
-from vrculture.pipeline.atomic import write_atomic
+from vrculture.server.studio.store import replace_file
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ class ProgressHub:
         try:
             folder = self.states_root / exhibition_id
             folder.mkdir(parents=True, exist_ok=True)
-            write_atomic(folder / f"{object_id}.json",
+            replace_file(folder / f"{object_id}.json",
                          json.dumps(latest, ensure_ascii=False).encode())
         except OSError as error:  # the live event still goes out; a reload may miss it
             log.warning("could not record the state of %s/%s: %s", exhibition_id, object_id,
