@@ -61,7 +61,7 @@ Authorize = Callable[[web.Request, str], Awaitable[str]]
 OnChange = Callable[[str, str, str, dict[str, Any]], Awaitable[None]]
 
 BASE = "/studio/api/exhibitions/{exhibition_id}"
-WRITE_BATCH = 4 << 20  # bytes gathered before one write to disk (in a thread)
+WRITE_BATCH = 1 << 20  # bytes gathered before one write to disk (in a thread)
 _BATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 NAME_KEYS = ("relativePath", "filename", "name")  # Uppy and tus-js-client apps use these
 
@@ -71,7 +71,7 @@ class StudioUploadLimits:
     max_upload_bytes: int = 4 << 30  # one file (or zip) as sent
     quota_bytes: int = 20 << 30  # one exhibition's sources plus its unfinished uploads
     min_free_bytes: int = 512 << 20  # what must stay free on the data folder's disk
-    # PATCHes streaming at once in this process: each holds up to two write batches (8 MB).
+    # PATCHes streaming at once in this process: each holds up to two write batches (2 MB).
     # Clients retry a 503 (tus-js-client and upload.js alike).
     max_concurrent_patches: int = 8
     zip: ZipLimits = field(default_factory=ZipLimits)
@@ -319,13 +319,14 @@ async def _receive(request: web.Request, out: BinaryIO, remaining: int,
     stall the socket (aiohttp stops reading when its small buffer is full) and halve the
     throughput. Memory: two batches at most."""
     written = 0
-    pending = bytearray()
+    pending: list[bytes] = []  # the chunks as aiohttp gave them: written without copying
+    pending_bytes = 0
     writing: asyncio.Future[int] | None = None
 
-    def write(batch: bytes) -> int:  # one thread hop per batch: the disk check and the write
-        ensure_room(store_root, len(batch), min_free_bytes)
-        out.write(batch)
-        return len(batch)
+    def write(batch: list[bytes], size: int) -> int:  # one thread hop: disk check and write
+        ensure_room(store_root, size, min_free_bytes)
+        out.writelines(batch)
+        return size
 
     async def wait_for_write() -> None:
         nonlocal writing, written
@@ -334,16 +335,17 @@ async def _receive(request: web.Request, out: BinaryIO, remaining: int,
             written += await done
 
     async def flush() -> None:
-        nonlocal writing
+        nonlocal writing, pending, pending_bytes
         await wait_for_write()
-        batch = bytes(pending)
-        pending.clear()
-        writing = asyncio.ensure_future(asyncio.to_thread(write, batch))
+        batch, size = pending, pending_bytes
+        pending, pending_bytes = [], 0
+        writing = asyncio.ensure_future(asyncio.to_thread(write, batch, size))
 
     try:
         async for chunk in iter_body(request, remaining):
-            pending += chunk
-            if len(pending) >= WRITE_BATCH:
+            pending.append(chunk)
+            pending_bytes += len(chunk)
+            if pending_bytes >= WRITE_BATCH:
                 await flush()
     finally:
         with contextlib.suppress(UploadError):  # a full disk: keep what was written
