@@ -93,7 +93,7 @@ def _dublin_core(record: ObjectRecord, language: str) -> dict[str, str]:
     return meta
 
 
-def _job_for(record: ObjectRecord, options: BuildOptions, collection: Collection,
+def object_job(record: ObjectRecord, options: BuildOptions, collection: Collection,
              cache: Cache, max_level: str) -> ObjectJob:
     settings = ConvertSettings(
         levels=published_levels(options.levels, record.rights, max_level),
@@ -199,7 +199,7 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     max_level = (options.max_level_restricted or collection.max_level_restricted
                  or DEFAULT_MAX_LEVEL_RESTRICTED)
     cache = Cache(options.cache_dir or options.bundle.resolve().parent / ".vrculture-cache")
-    jobs = [(r, _job_for(r, options, collection, cache, max_level)) for r in collection.objects]
+    jobs = [(r, object_job(r, options, collection, cache, max_level)) for r in collection.objects]
     progress = Progress(len(jobs), stream, quiet=options.quiet)
     outcomes = _convert_all(jobs, cache, options, progress)
     progress.finish()

@@ -5,6 +5,7 @@
 import { ApiError, call, loadSession, setUpHeader } from './api.js';
 import { changedTexts, el, textFields } from './forms.js';
 import { setUpLanguage, t } from './i18n.js';
+import { mountUploads } from './upload.js';
 
 const id = decodeURIComponent(location.pathname.split('/').pop() ?? '');
 const session = await loadSession();
@@ -218,6 +219,11 @@ async function rollBack(version) {
 }
 
 setUpLanguage(render);
+if (session) {
+  // drop files here: resumable uploads, then the conversion queue's progress per object
+  mountUploads(/** @type {HTMLElement} */ (document.getElementById('uploads')),
+    { exhibitionId: id, csrfToken: session.csrf_token });
+}
 try {
   await load();
 } catch (e) {

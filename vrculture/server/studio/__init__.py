@@ -1,1 +1,2 @@
-"""The curator studio at /studio/: accounts, sessions, exhibitions edited in the browser."""
+"""The curator studio at /studio/: accounts, sessions, exhibitions edited in the browser,
+resumable uploads and the conversion queue."""

@@ -51,7 +51,13 @@ def last_change(store: Store, exhibition: str, actions: tuple[str, ...]
 async def record(request: web.Request, curator: str, exhibition_id: str | None, action: str,
                  detail: dict[str, Any]) -> None:
     """Record one change made through `request` by `curator`."""
-    now = request.app[appkeys.CLOCK]()
+    await record_in(request.app, curator, exhibition_id, action, detail)
+
+
+async def record_in(app: web.Application, curator: str, exhibition_id: str | None, action: str,
+                    detail: dict[str, Any]) -> None:
+    """Record a change where there is no request at hand (the upload queue's callbacks)."""
     from vrculture.server.studio.auth import STUDIO_STORE  # auth imports this module
 
-    await request.app[STUDIO_STORE].run(add_entry, now, curator, exhibition_id, action, detail)
+    now = app[appkeys.CLOCK]()
+    await app[STUDIO_STORE].run(add_entry, now, curator, exhibition_id, action, detail)

@@ -16,6 +16,7 @@ from vrculture.exhibition.run import BuildOptions, build
 from vrculture.server.publish_history import VERSION
 from vrculture.server.publishing import PublishError, publish, rollback, versions
 from vrculture.server.studio.exhibitions import StudioError
+from vrculture.server.studio.uploads import studio_cache_dir
 
 BUILD_JOBS = 1  # the studio's builds share the machine with visitors
 MAX_ISSUES = 50
@@ -33,7 +34,7 @@ def build_and_publish(collection: Path, exhibition_id: str, data_dir: Path, *, b
     bundle = builds_dir(data_dir) / exhibition_id / "bundle"
     try:
         result = build(BuildOptions(collection=collection, bundle=bundle, jobs=BUILD_JOBS,
-                                    quiet=True))
+                                    quiet=True, cache_dir=studio_cache_dir(data_dir)))
     except Exception as error:  # the builder's CollectionError, BundleError, OSError
         raise StudioError(422, "build_failed", f"the collection does not build: {error}"
                           .replace(str(data_dir), "DATA")) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -10,10 +11,12 @@ from vrculture.server import appkeys
 from vrculture.server.login_limits import FailedLogins
 from vrculture.server.storage import AsyncStore
 from vrculture.server.studio import api, pages
-from vrculture.server.studio.auth import STATE, STUDIO_STORE, StudioState
+from vrculture.server.studio.audit import record_in
+from vrculture.server.studio.auth import STATE, STUDIO_STORE, StudioState, authorize
 from vrculture.server.studio.exhibitions import studio_root
 from vrculture.server.studio.schema import create_tables
 from vrculture.server.studio.sessions import SessionRules
+from vrculture.server.studio.uploads import setup_studio_uploads
 
 
 def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
@@ -78,6 +81,12 @@ def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
                     api.roll_back_exhibition, name="studio_rollback")
     router.add_get("/studio/api/exhibitions/{exhibition}/publications",
                    api.list_publications, name="studio_publications")
+
+    async def audit_upload(curator: str, exhibition_id: str, action: str,
+                           detail: dict[str, Any]) -> None:
+        await record_in(app, curator, exhibition_id, action, detail)
+
+    setup_studio_uploads(app, authorize=authorize, on_change=audit_upload)
 
 
 __all__ = ["StudioState", "setup_studio"]
