@@ -21,7 +21,8 @@ def _world_bounds(doc: dict, node_name: str) -> tuple[np.ndarray, np.ndarray]:
     node = doc["nodes"][child]
     accessor = doc["accessors"][doc["meshes"][node["mesh"]]["primitives"][0]["attributes"][
         "POSITION"]]
-    scale = {5122: 32767.0, 5120: 127.0, 5126: 1.0}[accessor["componentType"]]
+    scale = {5123: 65535.0, 5122: 32767.0, 5121: 255.0, 5120: 127.0,
+             5126: 1.0}[accessor["componentType"]]
     if not accessor.get("normalized"):
         scale = 1.0
     lo = np.array(accessor["min"]) / scale * np.array(node.get("scale", [1, 1, 1]))

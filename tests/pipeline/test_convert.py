@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -179,3 +180,46 @@ def test_empty_model_is_a_conversion_error(tmp_path):
     empty.nodes[0].primitives[0].indices = np.zeros((0, 3), dtype=np.uint32)
     with pytest.raises(ConversionError, match="no triangles"):
         convert_model(_source(empty), tmp_path, "empty", ConvertSettings())
+
+
+def _sphere_with_uv_seams() -> Model:
+    """A sphere whose vertices are split along UV seams (faceted UVs), no texture anywhere."""
+    mesh = trimesh.creation.icosphere(subdivisions=3, radius=150.0)
+    corners = mesh.faces.reshape(-1)
+    positions = np.asarray(mesh.vertices[corners], dtype=np.float32)
+    uvs = np.tile(np.array([[0, 0], [1, 0], [0, 1]], np.float32), (len(mesh.faces), 1))
+    prim = primitive_from_trimesh(mesh).copy(
+        positions=positions, uvs=uvs,
+        indices=np.arange(len(corners), dtype=np.uint32).reshape(-1, 3))
+    return single_node_model(prim)
+
+
+def test_uvs_no_texture_reads_are_dropped_from_files_but_not_from_generated(tmp_path):
+    summary = convert_model(_source(_sphere_with_uv_seams()), tmp_path / "scan", "scan",
+                            ConvertSettings(levels=("full",)))
+    path = tmp_path / "scan" / summary.levels[0].file
+    gltf, _ = read_glb(path)
+    prim = gltf["meshes"][0]["primitives"][0]
+    assert "TEXCOORD_0" not in prim["attributes"]
+    # Without UVs the seams are gone: the weld joins the sphere again (642 positions).
+    assert gltf["accessors"][prim["attributes"]["POSITION"]]["count"] == 642
+    assert_valid(path)
+    # A generated model keeps them: the viewer paints some untextured materials at run time.
+    generated = SourceModel(model=_sphere_with_uv_seams(), kind="model", default_up="+Y",
+                            format="generated", already_metric=True)
+    summary = convert_model(generated, tmp_path / "gen", "gen", ConvertSettings(levels=("full",)))
+    gltf, _ = read_glb(tmp_path / "gen" / summary.levels[0].file)
+    assert "TEXCOORD_0" in gltf["meshes"][0]["primitives"][0]["attributes"]
+
+
+def test_glb_json_leaves_out_defaults_and_long_floats(tmp_path):
+    summary = convert_model(_source(_dense_sphere(3)), tmp_path, "bust",
+                            ConvertSettings(levels=("full",)))
+    data = (tmp_path / summary.levels[0].file).read_bytes()
+    gltf, _ = read_glb(data)
+    assert "mode" not in gltf["meshes"][0]["primitives"][0]  # TRIANGLES, the default
+    assert "baseColorFactor" not in gltf["materials"][0]["pbrMetallicRoughness"]
+    assert "name" not in gltf["meshes"][0]
+    text = data[20:20 + int.from_bytes(data[12:16], "little")].decode()
+    floats = re.findall(r"-?\d+\.\d+(?:e-?\d+)?", text)
+    assert floats and all(len(re.sub(r"[-.]|e.*", "", f).lstrip("0")) <= 9 for f in floats)

@@ -55,13 +55,15 @@ def test_meshopt_streams_decode_to_the_quantised_positions(tmp_path):
 
     attributes = gltf["meshes"][0]["primitives"][0]["attributes"]
     positions = accessor_array(gltf, binary, attributes["POSITION"])
-    assert gltf["accessors"][attributes["POSITION"]]["componentType"] == 5122  # SHORT
-    assert np.abs(positions).max() == 8191  # 14-bit grid, the extremes on the grid's edge
+    accessor = gltf["accessors"][attributes["POSITION"]]
+    assert accessor["componentType"] == 5123 and not accessor.get("normalized")  # integers
+    # 14-bit grid from the low corner, as gltfpack: the extremes on the grid's edges.
+    assert positions.min() == 0 and positions.max() == (1 << 14) - 1
     geometry_node = next(n for n in gltf["nodes"] if "mesh" in n)
     scale = geometry_node["scale"][0]
-    centre = np.array(geometry_node["translation"])
+    corner = np.array(geometry_node["translation"])
     # Dequantise as a viewer does and compare with the metres we started from.
-    restored = positions / 32767.0 * scale + centre
+    restored = positions * scale + corner
     step = result.quantization["scan"]["step"]
     assert np.abs(restored - prim.positions).max() <= step / 2 + 1e-7
     assert step < 0.6 / 16000

@@ -1,7 +1,8 @@
 """Convert one source into GLB levels of detail plus a JSON summary (the converter's API).
 
-readers -> normalise -> weld -> per level: simplify (chained) -> normals -> optimise ->
-textures -> GLB. Used by `vrculture convert` and by the exhibition build.
+readers -> normalise -> drop unused UVs -> weld -> per level: simplify (chained) -> normals
+-> weld on stored normals -> optimise -> textures -> GLB. Used by `vrculture convert` and by
+the exhibition build.
 
 Per level the summary reports `error`: the measured largest distance in metres from (a fixed
 sample of) the source's vertices to the level's surface (transforms/deviation.py), and
@@ -244,7 +245,8 @@ def _convert_model(handed_over: list[SourceModel], out_dir: Path, stem: str,
     from vrculture.pipeline.transforms.normals import repair_normals
     from vrculture.pipeline.transforms.optimize import OptimizeOptions, optimize
     from vrculture.pipeline.transforms.simplify import METHODS, SimplifyOptions, simplify
-    from vrculture.pipeline.transforms.weld import weld
+    from vrculture.pipeline.transforms.unused import drop_untextured_uvs
+    from vrculture.pipeline.transforms.weld import weld, weld_stored_normals
     from vrculture.pipeline.writer.glb import WriterOptions, write_glb
 
     started = time.perf_counter() if _started is None else _started
@@ -277,6 +279,8 @@ def _convert_model(handed_over: list[SourceModel], out_dir: Path, stem: str,
     # From here on only the normalised copy is used: the source's own arrays (float64 ones
     # for georeferenced scans) are freed unless the caller still holds them.
     del source_model
+    if source_format != "generated":
+        model = drop_untextured_uvs(model)
     model = weld(model)
     model = replace(model, metadata={**model.metadata, **dict(settings.metadata)})
     source_triangles = model.triangle_count
@@ -334,7 +338,11 @@ def _convert_model(handed_over: list[SourceModel], out_dir: Path, stem: str,
             method = max(method, result.method, key=("source", *METHODS).index)
             warnings += [f"{name}: {w}" for w in result.warnings]
             error = sample_deviation(samples, current)
-        level_model = optimize(repair_normals(current))
+        level_model = repair_normals(current)
+        if settings.compress:
+            # Vertices split by a crease whose normals the GLB stores alike are one vertex.
+            level_model = weld_stored_normals(level_model, WriterOptions().normal_bits)
+        level_model = optimize(level_model)
         texture_options = TextureOptions(format=encoding, max_px=px_budget)
         images = {id(t): encode(t, texture_options) for t in textures}
         glb = write_glb(level_model, images, WriterOptions(compress=settings.compress))

@@ -31,6 +31,10 @@ def _lib():
     lib.meshopt_optimizeVertexCacheStrip.restype = None
     lib.meshopt_optimizeVertexFetchRemap.argtypes = [_ptr, _ptr, _size, _size]
     lib.meshopt_optimizeVertexFetchRemap.restype = _size
+    lib.meshopt_generateVertexRemap.argtypes = [_ptr, _ptr, _size, _ptr, _size, _size]
+    lib.meshopt_generateVertexRemap.restype = _size
+    lib.meshopt_encodeFilterOct.argtypes = [_ptr, _size, _size, ctypes.c_int, _ptr]
+    lib.meshopt_encodeFilterOct.restype = None
     for name in ("meshopt_decodeFilterOct", "meshopt_decodeFilterExp"):
         getattr(lib, name).argtypes = [_ptr, _size, _size]
         getattr(lib, name).restype = None
@@ -108,3 +112,35 @@ def decode_filter(kind: str, data: np.ndarray, stride: int) -> np.ndarray:
                 "EXPONENTIAL": lib.meshopt_decodeFilterExp}[kind]
     function(buffer.ctypes.data, count, stride)
     return buffer
+
+
+def encode_filter_octahedral(vectors: np.ndarray, bits: int) -> np.ndarray:
+    """(N, 3) unit vectors -> (N, 4) int8 OCTAHEDRAL filter input (w = 0), by the library's
+    encoder (the one gltfpack uses; 3x faster than the same steps in numpy)."""
+    lib = _lib()
+    if not 2 <= bits <= 8:
+        raise ValueError("octahedral bits must be 2..8 for 4-byte elements")
+    source = np.zeros((len(vectors), 4), dtype=np.float32)  # the encoder reads 4 floats each
+    source[:, :3] = vectors
+    destination = np.zeros((len(vectors), 4), dtype=np.int8)
+    lib.meshopt_encodeFilterOct(destination.ctypes.data, len(vectors), 4, bits,
+                                source.ctypes.data)
+    return destination
+
+
+def unique_rows_remap(rows: np.ndarray) -> tuple[np.ndarray, int]:
+    """(remap, unique count): equal rows (bitwise) share one slot, numbered in row order.
+
+    The library's remap over the rows themselves, not through an index buffer: a welded
+    source's index buffer holds each vertex ~6 times (1.6M triangles: 0.09 s through the
+    indices, against ~0.03 s over the 800k rows).
+    """
+    lib = _lib()
+    rows = np.ascontiguousarray(rows)
+    count = len(rows)
+    remap = np.zeros(count, dtype=np.uint32)
+    if count == 0:
+        return remap, 0
+    unique = lib.meshopt_generateVertexRemap(remap.ctypes.data, None, count, rows.ctypes.data,
+                                             count, rows.strides[0])
+    return remap, int(unique)

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.model import Model
-from vrculture.pipeline.readers.assimp_reader import assimp_available, read_with_assimp
 from vrculture.pipeline.readers.common import DEFAULT_LIMITS, ReadLimits, SourceBudget
 from vrculture.pipeline.readers.sniff import (
     IMAGE_EXTENSIONS,
@@ -86,7 +85,7 @@ def _read(path: Path, painting_height_m: float | None, limits: ReadLimits) -> So
 
     if fmt == "empty":
         raise ConversionError(path, "empty file (0 bytes)")
-    if fmt in ("draco", "zip") or (fmt in ("fbx", "dae") and not assimp_available()):
+    if fmt in ("draco", "zip") or (fmt in ("fbx", "dae") and not _assimp_available()):
         raise ConversionError(path, _unsupported(fmt))
     if fmt == "text" and declared == "obj" and size > SNIFF_BYTES:
         # A long comment block can hide the first 'v' line beyond the sniffed head.
@@ -150,10 +149,20 @@ def _dispatch(
 
         return SourceModel(read_off(path, budget.read(path), limits), "model", "+Y", "off", False)
     if fmt in ("fbx", "dae"):
+        from vrculture.pipeline.readers.assimp_reader import read_with_assimp
+
         label = "FBX" if fmt == "fbx" else "Collada"
         model = read_with_assimp(path, label, budget)
         return SourceModel(model, "model", "+Y", fmt, already_metric=False)
     raise ConversionError(path, f"unsupported format: {fmt}")
+
+
+def _assimp_available() -> bool:
+    # Imported when a file needs it: the reader brings subprocess and tempfile (~15 ms of
+    # start-up CPU every scan conversion would pay).
+    from vrculture.pipeline.readers.assimp_reader import assimp_available
+
+    return assimp_available()
 
 
 def _unsupported(fmt: str) -> str:

@@ -30,8 +30,12 @@ def signed_volume(positions: np.ndarray, triangles: np.ndarray) -> float:
     # of (N, 3) gathers with np.cross (0.11 s against 0.21 s on a 1.6M-triangle scan).
     # In chunks of triangles: all at once, the nine float64 gathers and the products held
     # ~170 MB at 1.6M triangles, the conversion's peak memory.
+    # Products in float32 about the centroid, summed in float64: only the sign of a closed
+    # surface's volume is used, and the gathers move half the bytes (1.6M triangles: 0.14 ->
+    # 0.09 s). Each coordinate is centred in float64 first, so georeferenced offsets cost no
+    # precision.
     x, y, z = (np.ascontiguousarray(positions[:, k], dtype=np.float64) for k in range(3))
-    x, y, z = x - x.mean(), y - y.mean(), z - z.mean()  # about the centroid: no precision lost
+    x, y, z = ((c - c.mean()).astype(np.float32) for c in (x, y, z))
     total = 0.0
     for start in range(0, len(triangles), VOLUME_CHUNK):
         part = triangles[start:start + VOLUME_CHUNK]
@@ -40,7 +44,7 @@ def signed_volume(positions: np.ndarray, triangles: np.ndarray) -> float:
         bx, by, bz = x[j], y[j], z[j]
         cx, cy, cz = x[k], y[k], z[k]
         triple = ax * (by * cz - bz * cy) + ay * (bz * cx - bx * cz) + az * (bx * cy - by * cx)
-        total += float(triple.sum())
+        total += float(triple.sum(dtype=np.float64))
     return total / 6.0
 
 

@@ -40,12 +40,13 @@ class NormalsOptions:
     recompute: bool = False  # replace normals the source already has
 
 
-def _position_ids(positions: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    import meshoptimizer
+def _position_ids(positions: np.ndarray) -> np.ndarray:
+    """One id per distinct position (vertex order), over the rows rather than through the
+    index buffer (which holds each vertex ~6 times)."""
+    from vrculture.pipeline.meshopt_ffi import unique_rows_remap
 
-    remap = np.zeros(len(positions), dtype=np.uint32)
     pos = np.ascontiguousarray(positions, dtype=np.float32) + np.float32(0.0)
-    meshoptimizer.generate_vertex_remap(remap, indices.reshape(-1), vertices=pos)
+    remap, _ = unique_rows_remap(pos)
     return remap.astype(np.int64)
 
 
@@ -67,10 +68,9 @@ def smooth_normals(prim: Primitive, options: NormalsOptions = NormalsOptions()) 
         return prim.copy(normals=np.zeros_like(prim.positions))
     indices = np.ascontiguousarray(prim.indices, dtype=np.uint32)
     corners = indices.reshape(-1).astype(np.int64)
-    pid = _position_ids(prim.positions, indices)
+    pid = _position_ids(prim.positions)
     corner_pid = pid[corners]
-    # Unreferenced vertices have no position id (~0); size the tables by the used ones.
-    count = int(corner_pid.max()) + 1
+    count = int(pid.max()) + 1
 
     positions = np.asarray(prim.positions, dtype=np.float32)
     # One (T, 3, 3) gather: a third less time than three column gathers.

@@ -1,6 +1,7 @@
-"""Encode side of EXT_meshopt_compression's OCTAHEDRAL and EXPONENTIAL filters, in numpy.
+"""Encode side of EXT_meshopt_compression's OCTAHEDRAL and EXPONENTIAL filters.
 
-The `meshoptimizer` wrapper exposes only the decode filters. These follow the extension's
+The `meshoptimizer` wrapper exposes only the decode filters; OCTAHEDRAL calls the C library's
+encoder through meshopt_ffi, EXPONENTIAL is numpy. These follow the extension's
 specification (the decoder is the reference: tests round-trip through it):
 - OCTAHEDRAL, 4-byte elements: bytes x, y are the octahedral projection of a unit vector as
   K-bit signed normalised integers, z holds 2^(K-1)-1 (which tells the decoder K), w is kept.
@@ -16,25 +17,14 @@ import numpy as np
 
 
 def encode_octahedral(vectors: np.ndarray, bits: int = 8) -> np.ndarray:
-    """(N, 3) unit vectors -> (N, 4) int8 filter input (w = 0)."""
-    if not 2 <= bits <= 8:
-        raise ValueError("octahedral bits must be 2..8 for 4-byte elements")
-    v = np.asarray(vectors, dtype=np.float64)
-    l1 = np.abs(v).sum(axis=1, keepdims=True)
-    v = np.divide(v, l1, out=np.tile([0.0, 0.0, 1.0], (len(v), 1)), where=l1 > 0)
-    x, y, z = v[:, 0], v[:, 1], v[:, 2]
-    sign_x = np.where(x >= 0, 1.0, -1.0)
-    sign_y = np.where(y >= 0, 1.0, -1.0)
-    lower = z < 0
-    # Fold the lower hemisphere over the diagonals of the octahedron.
-    x, y = (np.where(lower, (1 - np.abs(y)) * sign_x, x),
-            np.where(lower, (1 - np.abs(x)) * sign_y, y))
-    scale = (1 << (bits - 1)) - 1
-    out = np.zeros((len(v), 4), dtype=np.int8)
-    out[:, 0] = np.trunc(x * scale + np.where(x >= 0, 0.5, -0.5))
-    out[:, 1] = np.trunc(y * scale + np.where(y >= 0, 0.5, -0.5))
-    out[:, 2] = scale
-    return out
+    """(N, 3) unit vectors -> (N, 4) int8 filter input (w = 0).
+
+    meshoptimizer's own encoder (`meshopt_encodeFilterOct`, as gltfpack): the same steps in
+    numpy (float64) took 27 ms on 276k normals against 8 ms, and rounded 5 of them differently.
+    """
+    from vrculture.pipeline.meshopt_ffi import encode_filter_octahedral
+
+    return encode_filter_octahedral(np.asarray(vectors), bits)
 
 
 def encode_exponential(values: np.ndarray, *, min_exponent: int = -14) -> np.ndarray:
