@@ -130,7 +130,8 @@ def period_for(kind: str, now: float, settings: FigureSettings,
     return month_period(now, zone)
 
 
-def _seconds(reading: dict[str, Any]) -> float:
+def reading_seconds(reading: dict[str, Any]) -> float:
+    """A stored reading's time (ISO-8601 or epoch seconds) as epoch seconds, to the ms."""
     t = reading["t"]
     if isinstance(t, int | float):
         return round(float(t), 3)
@@ -142,7 +143,7 @@ def _in_order(readings: Iterable[dict[str, Any]]) -> list[tuple[float, dict[str,
     keeps the first of a feed's readings at one time too)."""
     seen: dict[float, dict[str, Any]] = {}
     for reading in readings:
-        seen.setdefault(_seconds(reading), reading)
+        seen.setdefault(reading_seconds(reading), reading)
     return sorted(seen.items(), key=lambda item: item[0])
 
 
