@@ -109,13 +109,16 @@ async def test_duplicates_do_not_count_twice(client, tokens):
     assert (await figure(client, "lamps"))["value"] == 1.12
 
 
-async def test_the_figure_grows_with_time_and_starts_again_with_the_month(client, clock, tokens):
+async def test_the_figure_grows_with_readings_and_starts_again_with_the_month(client, clock,
+                                                                              tokens):
+    clock.now = at("2026-12-02T21:00")
     await post(client, "lamps", EVENING[:1], tokens)
-    clock.now = at("2026-12-02T18:00")
-    assert (await figure(client, "lamps"))["value"] == 0.16  # 2 h: 200 Wh - 40 Wh
-    clock.now = at("2026-12-02T20:00")
-    assert (await figure(client, "lamps"))["value"] == 0.32
-    clock.now = at("2027-01-01T00:30")  # the lamp was last heard 30 h ago, in December
+    assert (await figure(client, "lamps"))["value"] == 0  # nothing measured after it yet
+    await post(client, "lamps", [lamp("2026-12-02T18:00", 20, "lamp-2")], tokens)
+    assert (await figure(client, "lamps"))["value"] == 0.16  # lamp-1: 2 h, 200 Wh - 40 Wh
+    await post(client, "lamps", [lamp("2026-12-02T20:00", 20, "lamp-2")], tokens)
+    assert (await figure(client, "lamps"))["value"] == 0.48  # 4 h of lamp-1, 2 of lamp-2
+    clock.now = at("2027-01-01T00:30")
     january = await figure(client, "lamps")
     assert (january["value"], january["period"]["from"]) == (0.0, "2027-01-01")
 

@@ -128,9 +128,12 @@ def test_the_default_emission_factor_is_the_nordic_mix():
     assert figure["co2_kg"] == round(1.12 * 59 / 1000, 2)
 
 
-def test_a_lamp_holds_its_level_until_the_end_of_the_period():
-    figure = lighting_figure([lamp("2026-12-01T16:00", 20)], night("2026-12-01T18:00"))
-    assert figure["used_kwh"] == 0.04 and figure["always_on_kwh"] == 0.2  # 2 h at 20 of 100 W
+def test_a_lamp_holds_its_level_until_the_feeds_newest_reading_not_the_present():
+    readings = [lamp("2026-12-01T16:00", 20, "a"), lamp("2026-12-01T18:00", 100, "b")]
+    figure = lighting_figure(readings, night("2026-12-01T23:00"))
+    assert figure["used_kwh"] == 0.04 and figure["always_on_kwh"] == 0.2  # a: 2 h at 20 of 100
+    assert figure["until"] == "2026-12-01T17:00:00Z"  # 18:00 in Stockholm
+    assert lighting_figure(readings[:1], night())["value"] == 0  # nothing measured after it
 
 
 def test_each_lamp_is_integrated_on_its_own():

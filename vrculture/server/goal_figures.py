@@ -158,8 +158,12 @@ class _Lamp:
 
 class LightingTally:
     """Integrates each lamp's level × power over the time to its next reading (a lamp holds
-    its level until it reports a change). Always-on: the lamp's power over every stretch in
-    which it was lit at all, which is when it was dark (the lamps are switched off by day)."""
+    its level until it reports a change), and each lamp's last level up to the feed's newest
+    reading, not to the present: a street's lamps report within minutes of each other at night
+    and switch off by day, so the figure is current, while a feed that went silent (or a
+    replay running behind) is not credited with hours nobody measured. Always-on: the lamp's
+    power over every stretch in which it was lit at all, which is when it was dark (the lamps
+    are switched off by day)."""
 
     def __init__(self, feed_power_w: float | None, settings: FigureSettings) -> None:
         self.feed_power_w = feed_power_w
@@ -170,6 +174,7 @@ class LightingTally:
         self.lit_s = 0.0
         self.unknown_s = 0.0
         self.power_sources: set[str] = set()
+        self.newest = 0.0  # the time of the feed's newest reading taken
 
     def _watts(self, reading: dict[str, Any]) -> float:
         if self.feed_power_w is not None:
@@ -211,12 +216,14 @@ class LightingTally:
             self.lit_s += lit
             self.unknown_s += unknown
         self.lamps[name] = _Lamp(t, min(100.0, max(0.0, float(level))), self._watts(reading))
+        self.newest = max(self.newest, t)
         return True
 
     def figure(self, period: Period) -> dict[str, Any]:
         used, always_on, lit, unknown = self.used_wh, self.always_on_wh, self.lit_s, self.unknown_s
-        for lamp in self.lamps.values():  # each lamp holds its last level until the period's end
-            more = self._span(lamp, period.end)
+        until = min(period.end, self.newest)
+        for lamp in self.lamps.values():  # each lamp holds its last level until then
+            more = self._span(lamp, until)
             used, always_on, lit, unknown = (used + more[0], always_on + more[1],
                                              lit + more[2], unknown + more[3])
         saved_kwh = (always_on - used) / 1000
@@ -227,7 +234,7 @@ class LightingTally:
             "co2_kg": round(saved_kwh * factor / 1000, 2),
             "used_kwh": round(used / 1000, 2), "always_on_kwh": round(always_on / 1000, 2),
             "lit_hours": round(lit / 3600, 1), "unknown_hours": round(unknown / 3600, 1),
-            "lamps": len(self.lamps),
+            "lamps": len(self.lamps), "until": _iso(until) if self.lamps else None,
             "assumptions": {
                 "emission_factor_g_per_kwh": factor,
                 "lamp_power_w": self._power_text(),
