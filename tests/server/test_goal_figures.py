@@ -327,3 +327,14 @@ def test_the_term_boundary_decides_which_days_count():
     autumn = [screening("2026-12-20T14:00", "2026-12-20", 9),  # its last day
               screening("2026-12-21T14:00", "2026-12-21", 40), *readings]  # the holiday
     assert screening_figure(autumn, term_period(at("2027-01-11T15:00")))["value"] == 9
+
+
+def test_a_feed_inventing_ids_cannot_grow_a_tally_without_end(monkeypatch):
+    from vrculture.server import goal_figures
+
+    monkeypatch.setattr(goal_figures, "MAX_UNITS", 3)
+    readings = [lamp(f"2026-12-01T16:0{i}", 20, f"lamp-{i}") for i in range(5)]
+    figure = lighting_figure(readings, night())
+    assert (figure["lamps"], figure["left_out"]) == (3, 2)
+    bins = [bin_reading(f"2026-12-01T08:0{i}", 10, 0, bin_id=f"b{i}") for i in range(5)]
+    assert bin_figure(bins, night())["left_out"] == 2

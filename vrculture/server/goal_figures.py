@@ -44,6 +44,9 @@ DEFAULT_MAX_GAP_HOURS = 18.0
 # Fill after one compaction as a share of the fill before (the demo's compactor: 0.45).
 DEFAULT_COMPACTION_RATIO = 0.45
 SMALL_COUNT_LIMIT = 5  # as readings.py: a total of 1-4 sessions is published as "<5"
+# Lamps or bins one tally follows: a street or a district has hundreds; a feed inventing a new
+# id per reading must not grow the server's memory without end (further ids are left out).
+MAX_UNITS = 10_000
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ class LightingTally:
         self.unknown_s = 0.0
         self.power_sources: set[str] = set()
         self.newest = 0.0  # the time of the feed's newest reading taken
+        self.left_out = 0  # readings of lamps beyond MAX_UNITS
 
     def _watts(self, reading: dict[str, Any]) -> float:
         if self.feed_power_w is not None:
@@ -205,6 +209,9 @@ class LightingTally:
         if not isinstance(level, int | float) or isinstance(level, bool):
             return True  # not a lighting reading: nothing to count
         previous = self.lamps.get(name)
+        if previous is None and len(self.lamps) >= MAX_UNITS:
+            self.left_out += 1
+            return True
         if previous is not None:
             if t < previous.t:
                 return False
@@ -235,6 +242,7 @@ class LightingTally:
             "used_kwh": round(used / 1000, 2), "always_on_kwh": round(always_on / 1000, 2),
             "lit_hours": round(lit / 3600, 1), "unknown_hours": round(unknown / 3600, 1),
             "lamps": len(self.lamps), "until": _iso(until) if self.lamps else None,
+            "left_out": self.left_out,
             "assumptions": {
                 "emission_factor_g_per_kwh": factor,
                 "lamp_power_w": self._power_text(),
@@ -287,6 +295,7 @@ class BinTally:
         self.bins: dict[str, _Bin] = {}
         self.loose_pct = 0.0
         self.collections = 0
+        self.left_out = 0  # readings of bins beyond MAX_UNITS
 
     def add(self, t: float, reading: dict[str, Any]) -> bool:
         name = str(reading.get("bin", ""))
@@ -296,6 +305,9 @@ class BinTally:
             return True
         fill = min(100.0, max(0.0, float(fill)))
         previous = self.bins.get(name)
+        if previous is None and len(self.bins) >= MAX_UNITS:
+            self.left_out += 1
+            return True
         if previous is not None and t < previous.t:
             return False
         if previous is not None and t == previous.t:
@@ -319,7 +331,7 @@ class BinTally:
             "figure": "trips_avoided", "goal": "climate", "period": period.describe(),
             "value": round(ordinary - self.collections, 1), "unit": "trips",
             "collections": self.collections, "ordinary_trips": round(ordinary, 1),
-            "bins": len(self.bins),
+            "bins": len(self.bins), "left_out": self.left_out,
             "assumptions": {
                 "compaction_ratio": self.settings.compaction_ratio,
                 "ordinary_bin": "same capacity, emptied exactly when full of loose waste",
