@@ -106,8 +106,21 @@ def test_screening_replays_a_school_day_from_before_school_on_any_day(local):
     assert offset >= 0  # only ever back in time: no reading in the future
     replayed = datetime.fromtimestamp(start - offset, STOCKHOLM)
     assert replayed.weekday() < 5 and (replayed.hour, replayed.minute) == (7, 30)
-    assert StreetLights("l", random.Random(1)).replay_offset(start) == 0
     assert SmartBins("b", random.Random(1)).replay_offset(start) == 0
+
+
+@pytest.mark.parametrize(("local", "replayed"), [
+    (datetime(2026, 12, 5, 22, 0), datetime(2026, 12, 5, 22, 0)),  # dark already: as it is
+    (datetime(2026, 12, 7, 7, 10), datetime(2026, 12, 7, 7, 10)),
+    (datetime(2026, 12, 6, 12, 0), datetime(2026, 12, 5, 16, 0)),  # by day: last nightfall
+    (datetime(2026, 12, 9, 15, 59), datetime(2026, 12, 8, 16, 0)),
+    (datetime(2026, 10, 25, 10, 0), datetime(2026, 10, 24, 16, 0)),  # across the clock change
+])
+def test_street_lights_replay_a_night_when_started_by_day(local, replayed):
+    start = local.replace(tzinfo=STOCKHOLM).timestamp()
+    offset = StreetLights("l", random.Random(1)).replay_offset(start)
+    assert offset >= 0
+    assert start - offset == replayed.replace(tzinfo=STOCKHOLM).timestamp()
 
 
 @pytest.mark.parametrize("local", [datetime(2026, 12, 5, 22, 0), datetime(2026, 12, 7, 7, 10)],

@@ -14,6 +14,7 @@ from vrculture.server import api, appkeys, feeds, forwarded, oembed, openapi, se
 from vrculture.server.admin import setup_admin
 from vrculture.server.config import ServerConfig
 from vrculture.server.expect import use_expect_continue
+from vrculture.server.figures import setup as setup_figures
 from vrculture.server.labels import add_routes as add_label_routes
 from vrculture.server.ngsi_ld import add_routes as add_ngsi_ld_routes
 from vrculture.server.pubsub import LocalPubSub
@@ -83,6 +84,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
     use_expect_continue(app)  # after every route
 
     app.cleanup_ctx.append(_background)
+    setup_figures(app)  # after _background: its task runs while the store is open
     return app
 
 

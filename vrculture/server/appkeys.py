@@ -25,3 +25,6 @@ GUIDE_CODES = web.AppKey("vrculture_guide_codes", GuideCodes)
 CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("vrculture_clock")
 # The MQTT bridge's state for the curator's health details (set only when [mqtt] is configured).
 MQTT_REPORT: web.AppKey[Callable[[], dict[str, Any]]] = web.AppKey("vrculture_mqtt_report")
+# Called with (feed id, the newly stored readings) after each commit, by every ingest path.
+READINGS_STORED: web.AppKey[list[Callable[[str, list[dict[str, Any]]], None]]] = web.AppKey(
+    "vrculture_readings_stored")

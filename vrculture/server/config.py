@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vrculture.server.goal_figures import FigureSettings
 from vrculture.server.mqtt_settings import MqttSettings
 from vrculture.server.webfiles import default_web_dir
 
@@ -57,3 +58,5 @@ class ServerConfig:
     mqtt: MqttSettings | None = None
     # [ngsi_ld.feeds.FEED]: entity attribute -> reading field, per feed (see ngsi_ld.py)
     ngsi_ld: dict[str, dict[str, str]] = field(default_factory=dict)
+    # [figures]: the assumptions behind the smart exhibits' goal figures (figure_settings.py)
+    figures: FigureSettings = field(default_factory=FigureSettings)

@@ -140,6 +140,9 @@ async def store_readings(app: web.Application, feed_id: str,
     for reading in stored:  # after the commit: nobody sees a reading that could still be lost
         message = {"type": "reading", "feed": feed_id, "reading": reading}
         await pubsub.publish(f"feed:{feed_id}", encode(message))
+    if stored:
+        for listener in app.get(appkeys.READINGS_STORED, ()):
+            listener(feed_id, stored)
     return len(stored)
 
 
@@ -188,6 +191,7 @@ def _since(text: str | None) -> float | None:
 
 def setup(app: web.Application) -> None:
     app[MANIFEST_FEEDS] = {}
+    app[appkeys.READINGS_STORED] = []
     registry: BundleRegistry = app[appkeys.EXHIBITIONS]
 
     def refresh(exhibitions: list[LoadedExhibition]) -> None:

@@ -35,6 +35,7 @@ Subscriber = Callable[[str, bytes], Awaitable[None] | None]
 class PubSub(Protocol):
     """Fan-out between server processes. Channels used:
     `feed:{feed_id}`  -> JSON {"type": "reading", "feed": id, "reading": {...}}
+    `figures:{feed_id}` -> JSON {"type": "figures", "feed": id, "figures": [...]} (figures.py)
     `room:{exhibition}:{room}` -> rooms-internal state exchange (rooms module's own format)
     """
 

@@ -328,6 +328,10 @@ def document() -> dict[str, Any]:
                                                "maximum": 1000}, required=False)],
                     {"$ref": "#/components/schemas/History"}, {"400": ERROR, "404": ERROR}),
             },
+            "/api/feeds/{feed}/figures": {"get": _json(
+                "what the feed's readings mean for its exhibit's goal (energy saved, bin "
+                "trips avoided, screening sessions this term), with period and assumptions",
+                [FEED], {"$ref": "#/components/schemas/Figures"}, NOT_FOUND)},
             "/api/ngsi-ld/notify/{feed}": {
                 "post": {
                     "summary": "NGSI-LD notification from a context broker: each entity of "
@@ -401,6 +405,28 @@ def document() -> dict[str, Any]:
                 "History": {"type": "object", "properties": {
                     "feed": ID, "kind": {"type": ["string", "null"]},
                     "readings": {"type": "array", "items": {"type": "object"}}}},
+                "Figures": {"type": "object", "required": ["feed", "kind", "figures"],
+                            "properties": {
+                    "feed": ID, "kind": {"type": ["string", "null"]},
+                    "figures": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["figure", "goal", "period", "value", "unit", "assumptions"],
+                        "properties": {
+                            "figure": {"enum": ["energy_saved", "trips_avoided",
+                                                "screening_sessions"]},
+                            "goal": {"type": "string"},
+                            "value": {"type": ["number", "string"],
+                                      "description": "a number, or \"<5\" for a count of "
+                                                     "1-4 withheld for privacy"},
+                            "unit": {"type": "string"},
+                            "period": {"type": "object", "required": ["kind", "from", "to"],
+                                       "properties": {
+                                "kind": {"enum": ["month", "term"]},
+                                "term": {"type": ["string", "null"]},
+                                "from": {"type": "string", "format": "date"},
+                                "to": {"type": "string", "format": "date"},
+                                "start": {"type": "string"}, "end": {"type": "string"}}},
+                            "assumptions": {"type": "object"}}}}}},
                 "SecretOnce": {"type": "object", "description": "a token or code, shown only "
                                "in this reply (stored as a hash)", "additionalProperties": True},
                 "Published": {"type": "object", "required": ["exhibition", "version"],

@@ -14,7 +14,8 @@ The TOML file (`--config FILE` or VRCULTURE_CONFIG) uses the ServerConfig field 
     [rooms]
     capacity = 40
 
-plus `[mqtt]` (mqtt_settings.py) and `[ngsi_ld]` (ngsi_ld_settings.py) for sensor platforms.
+plus `[mqtt]` (mqtt_settings.py) and `[ngsi_ld]` (ngsi_ld_settings.py) for sensor platforms,
+and `[figures]` (figure_settings.py) for the assumptions behind the goal figures.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from vrculture.server.config import RoomSettings, ServerConfig
+from vrculture.server.figure_settings import parse_figures
 from vrculture.server.forwarded import parse_networks
 from vrculture.server.mqtt_settings import parse_mqtt
 from vrculture.server.ngsi_ld_settings import parse_ngsi_ld
@@ -137,6 +139,12 @@ def _apply(config: ServerConfig, values: Mapping[str, Any], where: str) -> None:
         if name == "ngsi_ld":
             try:
                 config.ngsi_ld = parse_ngsi_ld(value)
+            except ValueError as error:
+                raise ConfigError(f"{where}: {error}") from None
+            continue
+        if name == "figures":
+            try:
+                config.figures = parse_figures(value)
             except ValueError as error:
                 raise ConfigError(f"{where}: {error}") from None
             continue

@@ -12,8 +12,8 @@ Each model advances a simulated clock and returns the readings that happened in 
 
 Local time (night, school hours) is Stockholm's, through zoneinfo, never the machine's zone.
 A replay may run at any hour of any day: `replay_offset` lets a model replay an earlier,
-more telling stretch (the screening model: the most recent school day) instead of the
-replay's own, possibly school-free, window.
+more telling stretch (the screening model: the most recent school day; the street lights: the
+latest nightfall when started by day) instead of the replay's own, possibly idle, window.
 """
 
 from __future__ import annotations
@@ -66,9 +66,21 @@ def _poisson_arrivals(rng: random.Random, rate_per_hour: float, seconds: float) 
         k += 1
 
 
+NIGHTFALL = time(16, 0)
+
+
 def is_dark(hour: float) -> bool:
     """Night in a Swedish autumn: dark from 16:00 to 07:30."""
     return hour >= 16 or hour < 7.5
+
+
+def latest_nightfall(at_or_before: float, zone: tzinfo = STOCKHOLM) -> float:
+    """The latest 16:00 local at or before `at_or_before`."""
+    day = datetime.fromtimestamp(at_or_before, zone).date()
+    nightfall = datetime.combine(day, NIGHTFALL, zone).timestamp()
+    if nightfall > at_or_before:
+        nightfall = datetime.combine(day - timedelta(days=1), NIGHTFALL, zone).timestamp()
+    return nightfall
 
 
 @dataclass
@@ -128,7 +140,11 @@ class StreetLights:
         return readings
 
     def replay_offset(self, start: float) -> float:
-        return 0.0  # any stretch of the day shows lamps dimming and brightening
+        """Started by day, a replay would show unlit lamps (and no energy saved) for hours:
+        shift it back to the latest nightfall instead, as the screening model does."""
+        if is_dark(_local_hour(start, self.zone)):
+            return 0.0
+        return start - latest_nightfall(start, self.zone)
 
     def summary(self) -> str:
         saved = self.always_on_wh - self.used_wh

@@ -75,3 +75,65 @@ export function liveLabel(lang, v) {
   }
   return label;
 }
+
+/**
+ * A number in the exhibition's language (never the machine's locale).
+ * @param {string} lang
+ * @param {number} n
+ * @param {number} [digits]
+ */
+export function formatNumber(lang, n, digits = 1) {
+  return new Intl.NumberFormat(lang, { maximumFractionDigits: digits, minimumFractionDigits: 0 }).format(n);
+}
+
+/**
+ * "since 1 Dec" / "sedan 1 dec." or "this term (autumn term 2026)": the period a figure covers.
+ * @param {string} lang
+ * @param {import('./smart.js').GoalFigure['period']} period
+ */
+export function periodLabel(lang, period) {
+  const [y, m, d] = String(period.from).split('-').map(Number);
+  if (period.kind === 'term') {
+    const name = period.term ? t(lang, `schoolTerm.${period.term}`) : '';
+    const termName = name.startsWith('schoolTerm.') ? period.term : name; // a term of the settings' own
+    return `${t(lang, 'figure.thisTerm')} (${termName} ${y})`;
+  }
+  // a calendar date, not an instant: formatted in UTC so that no zone can move it a day
+  const day = new Intl.DateTimeFormat(lang, { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(Date.UTC(y, m - 1, d)));
+  return `${t(lang, 'figure.since')} ${day}`;
+}
+
+/**
+ * The goal figure's line: "Energy saved since 1 Dec: 12.3 kWh (0.7 kg CO₂e)".
+ * @param {string} lang
+ * @param {import('./smart.js').GoalFigure} f
+ */
+export function figureLabel(lang, f) {
+  const head = `${t(lang, `figure.${f.figure}`)} ${periodLabel(lang, f.period)}`;
+  if (f.figure === 'energy_saved') {
+    return `${head}: ${formatNumber(lang, Number(f.value), 1)} kWh (${formatNumber(lang, Number(f.co2_kg), 1)} ${t(lang, 'figure.co2')})`;
+  }
+  if (f.figure === 'screening_sessions') {
+    // "<5": a count of 1-4 withheld for privacy, shown as the server sent it
+    const value = typeof f.value === 'number' ? formatNumber(lang, f.value, 0) : String(f.value);
+    return `${head}: ${f.at_least ? `${t(lang, 'figure.atLeast')} ` : ''}${value}`;
+  }
+  return `${head}: ${formatNumber(lang, Number(f.value), 1)}`;
+}
+
+/**
+ * How the figure is computed, with the assumptions the server used.
+ * @param {string} lang
+ * @param {import('./smart.js').GoalFigure} f
+ */
+export function figureHow(lang, f) {
+  const a = f.assumptions || {};
+  if (f.figure === 'energy_saved') {
+    const power = Number.isFinite(a.lamp_power_w) ? `${formatNumber(lang, a.lamp_power_w, 0)} W` : t(lang, 'figure.severalPowers');
+    return t(lang, 'figure.howEnergy').replace('{power}', power).replace('{factor}', formatNumber(lang, Number(a.emission_factor_g_per_kwh), 0));
+  }
+  if (f.figure === 'trips_avoided') {
+    return t(lang, 'figure.howTrips').replace('{ratio}', formatNumber(lang, 100 * Number(a.compaction_ratio), 0));
+  }
+  return t(lang, 'figure.howSessions');
+}

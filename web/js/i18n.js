@@ -28,6 +28,15 @@ const UI = {
     comfort: 'Komfort', turning: 'Vridning', turn: { snap30: 'Steg 30°', snap45: 'Steg 45°', smooth: 'Mjuk' },
     turnSpeed: 'Hastighet för mjuk vridning', vignette: 'Mörka kanterna vid mjuk vridning', seated: 'Sittande (höjd i cm)',
     textSize: 'Textstorlek', on: 'På', off: 'Av', menuHint: 'B/Y på handkontrollen öppnar och stänger den här menyn.',
+    schoolTerm: { autumn: 'höstterminen', spring: 'vårterminen' },
+    figure: {
+      energy_saved: 'Sparad energi', trips_avoided: 'Undvikna tömningsturer', screening_sessions: 'Screeningar',
+      since: 'sedan', thisTerm: 'denna termin', atLeast: 'minst', co2: 'kg CO₂e', how: 'Hur räknas det?',
+      howEnergy: 'Varje lampas ljusnivå × effekt ({power}) över tiden mellan mätvärdena, jämfört med samma lampor på full effekt under de timmar de lyste (mörker). Koldioxid: {factor} g CO₂e per kWh (nordisk elmix, IVL).',
+      howTrips: 'En vanlig papperskorg lika stor som den komprimerande töms när den är full. Det lösa avfallet uppskattas ur fyllnadsgraden (en komprimering krymper innehållet till {ratio} %); turer en vanlig korg skulle behövt minus de verkliga tömningarna.',
+      howSessions: 'Det senaste antalet för varje rapporterad dag, vecka eller månad i terminen. Antal 1–4 visas som <5 och räknas som 1.',
+      severalPowers: 'lampornas egna effekter',
+    },
   },
   en: {
     loading: 'Loading the exhibition…', enterVR: 'Enter VR', exitVR: 'Exit VR', objects: 'Objects',
@@ -50,6 +59,15 @@ const UI = {
     comfort: 'Comfort', turning: 'Turning', turn: { snap30: 'Snap 30°', snap45: 'Snap 45°', smooth: 'Smooth' },
     turnSpeed: 'Smooth turning speed', vignette: 'Darken the edges while turning smoothly', seated: 'Seated (height in cm)',
     textSize: 'Text size', on: 'On', off: 'Off', menuHint: 'B/Y on the controller opens and closes this menu.',
+    schoolTerm: { autumn: 'autumn term', spring: 'spring term' },
+    figure: {
+      energy_saved: 'Energy saved', trips_avoided: 'Collection trips avoided', screening_sessions: 'Screenings',
+      since: 'since', thisTerm: 'this term', atLeast: 'at least', co2: 'kg CO₂e', how: 'How is this computed?',
+      howEnergy: "Each lamp's level × its power ({power}) over the time between readings, against the same lamps at full power for the hours they were lit (darkness). Carbon: {factor} g CO₂e per kWh (Nordic electricity mix, IVL).",
+      howTrips: 'An ordinary bin of the same size, emptied when full. The loose waste is estimated from the fill readings (a compaction shrinks the content to {ratio} %): the trips an ordinary bin would have needed, minus the real collections.',
+      howSessions: 'The newest count of each reported day, week or month in the term. Counts of 1–4 are shown as <5 and counted as 1.',
+      severalPowers: "the lamps' own ratings",
+    },
   },
 };
 

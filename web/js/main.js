@@ -137,6 +137,7 @@ export class App extends EventTarget {
       await this.setupXR(viewer);
       await this.setupRoom(viewer, smart, tours);
       if (!this.rooms) this.primeReadings(smart);
+      for (const s of this.manifest.smart_exhibits) smart.fetchFigures(s.id); // the room pushes updates
     }
     await started;
     this.status('');
@@ -206,6 +207,7 @@ export class App extends EventTarget {
     listen(rooms, 'state', (/** @type {{visitors: Map<number, import('./posecodec.js').StateParts>}} */ frame) => avatars.apply(frame.visitors));
     listen(rooms, 'tour', (/** @type {RoomMessage} */ m) => tours.onRoomTour(m));
     listen(rooms, 'reading', (/** @type {RoomMessage} */ m) => smart.ingest(m.feed, m.reading));
+    listen(rooms, 'figures', (/** @type {RoomMessage} */ m) => smart.ingestFigures(m.feed, m.figures));
     listen(rooms, 'error', (/** @type {RoomMessage} */ m) => { if (m.code === 'bad_guide_code') this.notice(t(this.language, 'badGuideCode')); });
     listen(rooms, 'status', (/** @type {string} */ s) => { if (s === 'closed' && viewerState.ready) this.status(t(this.language, 'offline')); });
     viewer.onFrame(() => this.sendPose());
@@ -287,7 +289,7 @@ export class App extends EventTarget {
         if (viewerState.inXR || via === 'controller') this.vrPanel.show(id, annotation, { narration });
         else this.vrPanel.hide();
       }
-      if (this.index.get(id)?.kind === 'smart') this.smart?.fetchHistory(id);
+      if (this.index.get(id)?.kind === 'smart') { this.smart?.fetchHistory(id); this.smart?.fetchFigures(id); }
     }
     this.showInAddress(id);
     if (via !== 'room') this.rooms?.send({ type: 'pick', object: id });

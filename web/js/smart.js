@@ -13,8 +13,14 @@ const DEFAULT_NODES = { light: 'lamp_light', fill: 'bin_fill', screen: 'screen' 
 /** @typedef {import('./manifest.js').SmartRecord} SmartRecord */
 /** @typedef {Record<string, any>} Reading a feed's reading: `t` plus the fields of its kind */
 /**
+ * What a feed's readings mean for the exhibit's goal, as the server computes it for every
+ * visitor alike (GET /api/feeds/{feed}/figures, `figures` messages in the room).
+ * @typedef {{figure: string, goal: string, value: number | string, unit: string, at_least?: boolean, co2_kg?: number,
+ *   period: {kind: string, term?: string | null, from: string, to: string}, assumptions: Record<string, any>}} GoalFigure
+ */
+/**
  * What a panel shows of one feed.
- * @typedef {{feed: string, kind: string, value: number | null, unit: string, series: number[], last: Reading | null}} LiveValue
+ * @typedef {{feed: string, kind: string, value: number | null, unit: string, series: number[], last: Reading | null, figure: GoalFigure | null}} LiveValue
  */
 
 export class SmartExhibits {
@@ -29,6 +35,8 @@ export class SmartExhibits {
     this.nodes = new Map();
     /** @type {Map<string, string>} street-lighting feed -> the lamp the exhibit follows */
     this.lampShown = new Map();
+    /** @type {Map<string, GoalFigure[]>} feed id -> its goal figures, as the server sent them */
+    this.figures = new Map();
     for (const s of viewer.manifest.smart_exhibits) for (const f of s.feeds) this.byFeed.set(f, s);
     listen(viewer, 'smart-loaded', (/** @type {{id: string, group: THREE.Object3D}} */ { id, group }) => this.bindNodes(id, group));
   }
@@ -97,6 +105,40 @@ export class SmartExhibits {
     viewerState.feeds[feed] = r;
     if (live || h[h.length - 1] === r) this.animate(s, feed, h[h.length - 1]);
     fire(this.viewer, 'reading', { feed, exhibit: s.id, reading: r });
+  }
+
+  /**
+   * The server's goal figures for a feed arrived (room message or fetch): kept whole, never
+   * recomputed here, so that every visitor sees the same numbers.
+   * @param {string} feed
+   * @param {unknown} figures
+   */
+  ingestFigures(feed, figures) {
+    const s = this.byFeed.get(feed);
+    if (!s || !Array.isArray(figures)) return;
+    const valid = figures.filter((f) => f && typeof f === 'object' && typeof f.figure === 'string' && f.period && typeof f.period === 'object');
+    this.figures.set(feed, valid);
+    viewerState.figures[feed] = valid;
+    fire(this.viewer, 'reading', { feed, exhibit: s.id });
+  }
+
+  /**
+   * Fetches the goal figures of an exhibit's feeds (on load and when its panel opens).
+   * @param {string} exhibitId
+   */
+  async fetchFigures(exhibitId) {
+    const s = this.viewer.manifest.smart_exhibits.find((x) => x.id === exhibitId);
+    if (!s) return;
+    await Promise.all(s.feeds.map(async (feed) => {
+      try {
+        const res = await fetch(`/api/feeds/${encodeURIComponent(feed)}/figures`);
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const body = await res.json();
+        this.ingestFigures(feed, body.figures);
+      } catch (err) {
+        reportError(`feed figures ${feed}`, err);
+      }
+    }));
   }
 
   /**
@@ -210,7 +252,8 @@ export class SmartExhibits {
       const series = h.map((r) => Number(r[key])).filter(Number.isFinite);
       const last = h.length ? h[h.length - 1] : null;
       const unit = s.kind === 'eye-tracking-screening' ? '' : (this.viewer.manifest.feeds[feed]?.unit || s.gauge?.unit || '%');
-      return { feed, kind: s.kind, value: last ? last[key] : null, unit, series, last };
+      const figure = (this.figures.get(feed) || [])[0] || null;
+      return { feed, kind: s.kind, value: last ? last[key] : null, unit, series, last, figure };
     });
   }
 }

@@ -59,7 +59,7 @@ export const viewerState = {
   viewerPos: { x: 0, y: 0, z: 0, yaw: 0 },
   /** @type {string | null} */
   selected: null,
-  /** @type {{open: boolean, id: string | null, lang: string | null, title: string | null, vr: boolean, vrTitle?: string, vrLang?: string, vrSettings?: boolean, lastHit?: {x: number, y: number, button: string | null}}} */
+  /** @type {{open: boolean, id: string | null, lang: string | null, title: string | null, vr: boolean, vrTitle?: string, vrLang?: string, vrSettings?: boolean, vrFigures?: string[], lastHit?: {x: number, y: number, button: string | null}}} */
   panel: { open: false, id: null, lang: null, title: null, vr: false },
   /** @type {string | null} */
   language: null,
@@ -93,6 +93,8 @@ export const viewerState = {
   programme: { open: false, goals: [], shown: 0 },
   /** @type {Record<string, SmartShown>} exhibit id -> what its model shows */
   smart: {},
+  /** @type {Record<string, import('./smart.js').GoalFigure[]>} feed id -> the server's goal figures */
+  figures: {},
   snapTurns: 0,
   /** @type {ErrorEntry[]} */
   errors: [],

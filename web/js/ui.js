@@ -2,7 +2,7 @@
 // HTML overlays: header, object list, info panel, status line and tour bar. They work with
 // keyboard and screen readers and without WebGL (the list and panels stay usable).
 import { t, rememberLanguage } from './i18n.js';
-import { panelContent, liveLabel } from './content.js';
+import { panelContent, liveLabel, figureLabel, figureHow } from './content.js';
 import { drawChart } from './smart.js';
 import { viewerState } from './state.js';
 import { ObjectSearch } from './search.js';
@@ -208,6 +208,11 @@ export class Overlay {
     const box = el('section', { class: 'live', 'aria-live': 'polite' }, el('h3', { text: t(lang, 'liveValues') }));
     for (const v of c.live) {
       box.append(el('p', { class: 'live-value', 'data-feed': v.feed, text: liveLabel(lang, v) }));
+      if (v.figure) {
+        box.append(el('p', { class: 'goal-figure', 'data-feed': v.feed, text: figureLabel(lang, v.figure) }));
+        box.append(el('details', { class: 'goal-how', 'data-feed': v.feed }, el('summary', { text: t(lang, 'figure.how') }),
+          el('p', { text: figureHow(lang, v.figure) })));
+      }
       const canvas = el('canvas', { width: 320, height: 90, role: 'img',
         'aria-label': `${t(lang, 'history')}: ${v.series.slice(-10).join(', ') || t(lang, 'noReadings')}` });
       drawChart(/** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d')), v.series, 1, 1, 318, 88, { max: v.kind === 'eye-tracking-screening' ? null : 100 });
@@ -224,7 +229,12 @@ export class Overlay {
     if (this.panel.hidden || !this.current || this.current.id !== exhibitId) return;
     const c = panelContent(this.app, exhibitId);
     const old = this.panel.querySelector('.live');
-    if (old && c && c.live.length) old.replaceWith(this.liveSection(c));
+    if (!old || !c || !c.live.length) return;
+    // an explanation the visitor opened stays open when the figures update under it
+    const opened = new Set([...old.querySelectorAll('details.goal-how[open]')].map((d) => d.getAttribute('data-feed')));
+    const fresh = this.liveSection(c);
+    for (const d of fresh.querySelectorAll('details.goal-how')) if (opened.has(d.getAttribute('data-feed'))) d.setAttribute('open', '');
+    old.replaceWith(fresh);
   }
 
   /** The visitor closes the panel: this deselects, which hides every panel (HTML and VR). */

@@ -5,7 +5,7 @@
 // (turning, vignette, seated mode, text size); a second, head-locked plane shows captions.
 import * as THREE from 'three';
 import { t } from './i18n.js';
-import { panelContent, liveLabel } from './content.js';
+import { panelContent, liveLabel, figureLabel, figureHow } from './content.js';
 import { drawChart } from './smart.js';
 import { viewerState } from './state.js';
 import { COMFORT_CHOICES } from './storage.js';
@@ -218,10 +218,23 @@ export class VRPanel {
     } else if (c.description) {
       y = wrap(g, c.description, 48, y + 30, PX - 96, 48, 7);
     }
+    /** @type {string[]} */
+    const figures = [];
     for (const v of c.live) {
       g.fillStyle = '#fff';
       g.font = 'bold 44px sans-serif';
       y = wrap(g, liveLabel(lang, v), 48, y + 40, PX - 96, 52);
+      if (v.figure) {
+        // the goal figure and how it is computed (smaller): the same text as the HTML panel
+        g.fillStyle = '#bff5c8';
+        g.font = 'bold 38px sans-serif';
+        figures.push(figureLabel(lang, v.figure));
+        y = wrap(g, figures[figures.length - 1], 48, y + 8, PX - 96, 46);
+        g.fillStyle = '#aab';
+        g.font = '28px sans-serif';
+        y = wrap(g, `${t(lang, 'figure.how')} ${figureHow(lang, v.figure)}`, 48, y + 4, PX - 96, 34, 4);
+        g.fillStyle = '#fff';
+      }
       drawChart(g, v.series, 48, y + 16, PX - 96, 180, { max: v.kind === 'eye-tracking-screening' ? null : 100 });
       y += 210;
     }
@@ -252,6 +265,7 @@ export class VRPanel {
     let cy = PX - 40 - 40 * (credit.length - 1);
     for (const line of credit) { g.fillText(fit(g, line, PX - 96), 48, cy); cy += 40; }
     this.texture.needsUpdate = true;
+    viewerState.panel = { ...viewerState.panel, vrFigures: figures }; // what the canvas shows, for tests
   }
 
   /**

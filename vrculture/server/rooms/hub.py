@@ -170,11 +170,21 @@ class RoomsHub:
                 await self._drop_feed(feed, exhibition)
             for feed in wanted - current:
                 if feed not in self._feeds:
-                    unsubscribe = await self.pubsub.subscribe(f"feed:{feed}", self._on_reading)
-                    self._feeds[feed] = (unsubscribe, set())
+                    self._feeds[feed] = (await self._subscribe_feed(feed), set())
                 self._feeds[feed][1].add(exhibition)
             self._exhibition_feeds[exhibition] = wanted
         return sorted(wanted)
+
+    async def _subscribe_feed(self, feed: str) -> Unsubscribe:
+        """The feed's readings and its goal figures (server/figures.py), one unsubscribe."""
+        readings = await self.pubsub.subscribe(f"feed:{feed}", self._on_reading)
+        figures = await self.pubsub.subscribe(f"figures:{feed}", self._on_reading)
+
+        async def unsubscribe() -> None:
+            await readings()
+            await figures()
+
+        return unsubscribe
 
     async def forget_if_unused(self, exhibition: str) -> None:
         """For a visitor who never made it into a room: drop the feeds nobody else needs."""
@@ -209,22 +219,24 @@ class RoomsHub:
             return {}
 
     def _on_reading(self, channel: str, payload: bytes) -> None:
-        feed = channel.removeprefix("feed:")
+        feed = channel.removeprefix("feed:").removeprefix("figures:")
         try:
             message = json.loads(payload)
-            reading = message["reading"]
-            if not isinstance(reading, dict):
-                raise TypeError("reading is not an object")
-        except (ValueError, KeyError, TypeError):
+            # a reading, or the feed's goal figures (server/figures.py), computed from them
+            kind = "figures" if message.get("type") == "figures" else "reading"
+            field, wanted = ("figures", list) if kind == "figures" else ("reading", dict)
+            content = message[field]
+            if not isinstance(content, wanted):
+                raise TypeError(f"{field} is not a JSON {wanted.__name__}")
+        except (ValueError, KeyError, TypeError, AttributeError):
             log.warning("ignored a malformed message on %s", channel)
             return
-        text = json.dumps({"type": "reading", "feed": feed, "reading": reading},
-                          ensure_ascii=False)
+        text = json.dumps({"type": kind, "feed": feed, field: content}, ensure_ascii=False)
         entry = self._feeds.get(feed)
         for exhibition in entry[1] if entry else ():
             for room in self.rooms.get(exhibition, []):
                 for v in room.local_visitors():
-                    v.post(text, coalesce=f"reading:{feed}")
+                    v.post(text, coalesce=f"{kind}:{feed}")
         self.want_flush()
 
     # ----- sending
