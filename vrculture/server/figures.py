@@ -38,7 +38,7 @@ from vrculture.server.goal_figures import (
     reading_seconds,
 )
 from vrculture.server.jsonreply import JSONError, encode, json_reply
-from vrculture.server.storage import AsyncStore, Store
+from vrculture.server.store_interface import DataStore
 from vrculture.server.supervision import start_supervised
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class _Feed:
 
 
 class FigureKeeper:
-    def __init__(self, store: AsyncStore, settings: FigureSettings,
+    def __init__(self, store: DataStore, settings: FigureSettings,
                  clock: Callable[[], float]) -> None:
         self.store, self.settings, self.clock = store, settings, clock
         self._feeds: dict[str, _Feed] = {}
@@ -118,7 +118,7 @@ class FigureKeeper:
 
     async def _catch_up(self, feed_id: str, held: _Feed, now: float) -> None:
         while True:
-            page = await self.store.run(Store.readings, feed_id, since=held.cursor, limit=PAGE)
+            page = await self.store.readings(feed_id, since=held.cursor, limit=PAGE)
             moved = False
             for reading in page:
                 t = reading_seconds(reading)
@@ -162,7 +162,7 @@ async def get_figures(request: web.Request) -> web.Response:
     if not FEED_ID.fullmatch(feed_id):
         raise JSONError(404, "unknown_feed", "feed ids are 1-64 of a-z, 0-9, '_' and '-'")
     store = request.app[appkeys.FEED_STORE]
-    feed = await store.run(Store.feed, feed_id)
+    feed = await store.feed(feed_id)
     spec = feed_spec(request.app, feed_id, feed)
     if feed is None and spec is None:
         raise JSONError(404, "unknown_feed", f"no feed {feed_id!r}")
