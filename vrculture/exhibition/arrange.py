@@ -47,6 +47,7 @@ WALL_YAW = {"north": 0.0, "south": math.pi, "west": math.pi / 2, "east": -math.p
 PAINTING_OFF_WALL = 0.02
 DOOR_CLEAR = 0.1  # a painting keeps this far from a door's frame
 MAX_GROWTH_STEPS = 400
+ROUNDING = 1e-3  # placements are written to the millimetre: a work flush with a wall fits
 
 
 @dataclass
@@ -283,14 +284,14 @@ def _check_fixed(rid: str, p: _Placed, hw: float, hd: float, size: RoomSize, hei
         assert f.wall is not None and f.along is not None
         half_wall = hd if f.wall in ("west", "east") else hw
         sized = size.depth if f.wall in ("west", "east") else size.width
-        if sized is not None and abs(f.along) + w / 2 > half_wall + 1e-9:
+        if sized is not None and abs(f.along) + w / 2 > half_wall + ROUNDING:
             problems.append(Problem(item.id, "placement.along", f"{f.along:g} m puts the "
                                     f"{w:.2f} m wide painting partly off the {f.wall} wall of "
                                     f"room {rid!r} (it runs from {-half_wall:g} to "
                                     f"{half_wall:g} m)"))
             return False
         door = (f.wall == "north" and door_north) or (f.wall == "south" and door_south)
-        if door and abs(f.along) - w / 2 < DOOR_W / 2 + DOOR_CLEAR:
+        if door and abs(f.along) - w / 2 < DOOR_W / 2 + DOOR_CLEAR - ROUNDING:
             problems.append(Problem(item.id, "placement.along", f"{f.along:g} m hangs the "
                                     f"painting over the door in the {f.wall} wall of room "
                                     f"{rid!r} (the door runs from {-DOOR_W / 2:g} to "
@@ -306,7 +307,7 @@ def _check_fixed(rid: str, p: _Placed, hw: float, hd: float, size: RoomSize, hei
     ex, ez = object_extent(item, f.facing)
     for key, centre, half, limit, sized in (("x", f.x, ex, hw, size.width),
                                             ("z", f.z, ez, hd, size.depth)):
-        if sized is not None and abs(centre) + half > limit + 1e-9:
+        if sized is not None and abs(centre) + half > limit + ROUNDING:
             problems.append(Problem(item.id, f"placement.{key}", f"{centre:g} m puts "
                                     f"{item.id!r} partly outside room {rid!r} (its {key} runs "
                                     f"from {-limit:g} to {limit:g} m and the work with its "

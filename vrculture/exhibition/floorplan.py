@@ -83,7 +83,9 @@ def floor_plan_model(collection: Collection, manifest: Mapping[str, Any]) -> dic
                         placement={"x": _r(x - mx), "z": _r(z - mz),
                                    "facing": _r(math.degrees(p["yaw"]) % 360, 2)})
         works.append(work)
-    return {"version": MODEL_VERSION, "rooms": rooms, "works": works}
+    # The smart-city hall follows the last gallery room, through a door in its north wall.
+    smart_city = any(r.get("kind") == "smart-city" for r in manifest.get("rooms", []))
+    return {"version": MODEL_VERSION, "smart_city": smart_city, "rooms": rooms, "works": works}
 
 
 def _number(value: object, where: str, low: float, high: float) -> float:

@@ -14,7 +14,7 @@
  * entrance), so north is up on the plan. A work the curator moves becomes `fixed`; a room
  * resized or added becomes `sized`.
  *
- *   import { mountFloorPlan } from '/studio/floorplan.js';
+ *   import { mountFloorPlan } from '/static/studio/floorplan.js';  // + floorplan.css
  *   const plan = mountFloorPlan(element, { layout, language: 'sv', onChange: (model) => … });
  *   plan.getModel(); plan.destroy();
  */
