@@ -38,7 +38,6 @@ from vrculture.exhibition.layout import (
     _Slot,
     _slot,
     _view_distance,
-    _wall_length,
     place_on_wall,
     plinth_height_for,
 )
@@ -189,10 +188,6 @@ def arrange_room(rid: str, members: list[Item], fixed: dict[str, Fixed], size: R
         else:
             chosen.append(_Placed(item, f))
     slots = [_slot(i) for i in auto]
-    west: list[_Slot] = []
-    east: list[_Slot] = []
-    for slot in slots:
-        (west if _wall_length(west + [slot]) <= _wall_length(east + [slot]) else east).append(slot)
 
     # Width: the curator's, else enough for the works along the walls and the fixed ones.
     need_half = max([LANE / 2 + s.reach for s in slots] + [MIN_ROOM / 2])
@@ -247,19 +242,14 @@ def arrange_room(rid: str, members: list[Item], fixed: dict[str, Fixed], size: R
             problems.append(Problem(p.item.id, _key(p), f"{p.item.id!r} overlaps "
                                     f"{clash.item.id!r} (both placed in room {rid!r}): move "
                                     "one of them"))
-        if _wall_length(west) <= _wall_length(east):
-            west.append(_slot(p.item))
-        else:
-            east.append(_slot(p.item))
+        slots.append(_slot(p.item))
     _warn_blocked_ways(rid, kept, hw, hd, door_north, door_south, problems)
 
     grown = False
     for _ in range(MAX_GROWTH_STEPS):
         for p in kept:  # the north and south walls move as the room grows
             p.footprint = _footprint(p.item, p.fixed, hw, hd)
-        placed_west, over_west = _fill_wall(west, -hw, 1.0, hd, kept)
-        placed_east, over_east = _fill_wall(east, hw, -1.0, hd, kept)
-        over = max(over_west, over_east)
+        placed, over = _fill_walls(slots, hw, hd, kept)
         if over <= 1e-9:
             break
         grown = True
@@ -269,8 +259,7 @@ def arrange_room(rid: str, members: list[Item], fixed: dict[str, Fixed], size: R
                                 f"placed automatically around the fixed ones; lengthened to "
                                 f"{2 * hd:.2f} m", "warning", True))
     arrangement = RoomArrangement(rid, 2 * hw, 2 * hd, height, kept)
-    arrangement.walls = [(s, -hw, mid) for s, mid in placed_west] + \
-        [(s, hw, mid) for s, mid in placed_east]
+    arrangement.walls = placed
     return arrangement
 
 
@@ -337,48 +326,58 @@ def _warn_blocked_ways(rid: str, kept: list[_Placed], hw: float, hd: float, door
                                         "warning"))
 
 
-def _fill_wall(slots: list[_Slot], wall_x: float, inward: float, hd: float,
-               fixed: list[_Placed]) -> tuple[list[tuple[_Slot, float]], float]:
-    """Works along one long wall from the entrance end, each at the first stretch where it
-    keeps the spacing of `layout._starts` from the works before it and from every fixed work
-    near this wall. Returns (slot, middle z) pairs and how far the last overshoots the wall's
-    usable length (0 when they fit)."""
-    slope = math.tan(math.radians(SIGHT_ANGLE))
+def _fill_walls(slots: list[_Slot], hw: float, hd: float, fixed: list[_Placed]
+                ) -> tuple[list[tuple[_Slot, float, float]], float]:
+    """Works along the two long walls from the entrance end, in order, each on the wall where
+    it starts nearer the entrance, at the first stretch where it keeps the spacing of
+    `layout._starts` from the works before it on that wall and from every fixed work near the
+    wall. Returns (slot, wall x, middle z) and how far the last overshoots the walls' usable
+    length (0 when they fit)."""
     near = hd - NEAR_CLEAR
     usable = 2 * hd - NEAR_CLEAR - END_CLEAR
-    done: list[tuple[_Slot, float]] = []  # slot, start (distance from the near end)
-    out: list[tuple[_Slot, float]] = []
+    done: dict[float, list[tuple[_Slot, float]]] = {-hw: [], hw: []}  # wall x -> slot, start
+    out: list[tuple[_Slot, float, float]] = []
     overshoot = 0.0
     for slot in slots:
-        reach_x = wall_x + inward * (slot.reach + BODY)
-        lo_x, hi_x = min(wall_x, reach_x), max(wall_x, reach_x)
-        blockers = []
-        for p in fixed:
-            f = p.footprint
-            if f[2] <= lo_x or f[0] >= hi_x:
-                continue
-            out_f = (f[2] - wall_x) if inward > 0 else (wall_x - f[0])
-            blockers.append((near - f[3], near - f[1], max(0.0, out_f)))  # start, end, out
-        start = 0.0
-        if done:
-            prev, prev_start = done[-1]
-            start = prev_start + prev.along + PAINTING_GAP
-        for other, begin in done:
-            start = max(start, begin + other.along / 2 + _out(slot) * slope,
-                        begin + other.along + _out(other) * slope - slot.along / 2)
-        moved = True
-        while moved:
-            moved = False
-            for a, b, out_f in blockers:
-                middle = (a + b) / 2
-                before_max = min(middle - _out(slot) * slope, a - PAINTING_GAP,
-                                 a - out_f * slope + slot.along / 2) - slot.along
-                after_min = max(middle + _out(slot) * slope, b + PAINTING_GAP,
-                                b + out_f * slope - slot.along / 2)
-                if before_max < start < after_min:
-                    start = after_min
-                    moved = True
-        done.append((slot, start))
+        options = [(_start_on(slot, wall_x, 1.0 if wall_x < 0 else -1.0, near, done[wall_x],
+                              fixed), wall_x) for wall_x in (-hw, hw)]
+        start, wall_x = min(options, key=lambda option: option[0] + 1e-9 * option[1])
+        done[wall_x].append((slot, start))
         overshoot = max(overshoot, start + slot.along - usable)
-        out.append((slot, near - start - slot.along / 2))
+        out.append((slot, wall_x, near - start - slot.along / 2))
     return out, overshoot
+
+
+def _start_on(slot: _Slot, wall_x: float, inward: float, near: float,
+              done: list[tuple[_Slot, float]], fixed: list[_Placed]) -> float:
+    """Where `slot` starts (from the near end) on the wall at x = wall_x."""
+    slope = math.tan(math.radians(SIGHT_ANGLE))
+    reach_x = wall_x + inward * (slot.reach + BODY)
+    lo_x, hi_x = min(wall_x, reach_x), max(wall_x, reach_x)
+    blockers = []
+    for p in fixed:
+        f = p.footprint
+        if f[2] <= lo_x or f[0] >= hi_x:
+            continue
+        out_f = (f[2] - wall_x) if inward > 0 else (wall_x - f[0])
+        blockers.append((near - f[3], near - f[1], max(0.0, out_f)))  # start, end, out
+    start = 0.0
+    if done:
+        prev, prev_start = done[-1]
+        start = prev_start + prev.along + PAINTING_GAP
+    for other, begin in done:
+        start = max(start, begin + other.along / 2 + _out(slot) * slope,
+                    begin + other.along + _out(other) * slope - slot.along / 2)
+    moved = True
+    while moved:
+        moved = False
+        for a, b, out_f in blockers:
+            middle = (a + b) / 2
+            before_max = min(middle - _out(slot) * slope, a - PAINTING_GAP,
+                             a - out_f * slope + slot.along / 2) - slot.along
+            after_min = max(middle + _out(slot) * slope, b + PAINTING_GAP,
+                            b + out_f * slope - slot.along / 2)
+            if before_max < start < after_min:
+                start = after_min
+                moved = True
+    return start
