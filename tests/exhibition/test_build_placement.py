@@ -121,6 +121,15 @@ def test_a_work_placed_in_front_of_another_is_a_warning_naming_both() -> None:
     assert [p for p in clear.problems if p.severity == "warning"] == []
 
 
+def test_a_work_on_another_s_view_point_is_a_warning_naming_both() -> None:
+    items = [Item("tavla", "painting", "a", (1.0, 0.8, 0.04)),
+             Item("vas", "model", "a", (0.3, 0.3, 0.3))]
+    fixed = {"tavla": Fixed(wall="west", along=0.0), "vas": Fixed(x=-2.58, z=0.0)}
+    layout = plan(items, [("a", "gallery")], fixed, {"a": RoomSize(8.0, 12.0)})
+    messages = [p.message for p in layout.problems if p.record == "vas"]
+    assert any("'vas' stands where visitors stand to look at 'tavla'" in m for m in messages)
+
+
 def test_a_room_too_short_for_its_other_works_grows_with_a_warning() -> None:
     items = [Item(f"o{i}", "model", "a", (0.5, 0.5, 0.5)) for i in range(8)]
     layout = plan(items, [("a", "gallery")], {"o0": Fixed(x=0.0, z=0.0)},

@@ -68,6 +68,15 @@ def hidden_pairs(layout: Layout, items: list[Item], fixed: set[str]) -> list[tup
     cos_limit = math.cos(math.radians(SIGHT_ANGLE))
     out: list[tuple[str, str]] = []
     seen: set[tuple[str, str]] = set()
+    for key, p in layout.placements.items():  # a visitor cannot stand inside another work
+        vx, _, vz = p.view_point.position
+        for other, q in layout.placements.items():
+            f = q.footprint
+            if other != key and f[0] < vx < f[2] and f[1] < vz < f[3]:
+                seen.add((other, key))
+                blame = other if other in fixed or key not in fixed else key
+                out.append((blame, f"{other!r} stands where visitors stand to look at "
+                                   f"{key!r} (its view point): move one of them"))
     for where, (ex, _, ez) in eyes:
         eye = (ex, EYE, ez)
         for key, middle in middles.items():
