@@ -22,7 +22,8 @@
 const SVG = 'http://www.w3.org/2000/svg';
 const DOOR_W = 1.8; // as in vrculture/exhibition/layout.py
 const DOOR_CLEAR = 0.1;
-const PAINTING_DRAWN = 0.12; // a painting is drawn this deep, to be seen and grabbed
+const PAINTING_DRAWN = 0.16; // a painting is drawn this deep, to be seen and grabbed
+const WALL_DRAWN = 0.15; // walls are drawn outside the floor, as thick as the built ones
 const MARGIN = 0.8; // metres of plan around the room
 const WALLS = ['north', 'east', 'south', 'west'];
 const MIN_SIZE = 2;
@@ -274,8 +275,11 @@ export function mountFloorPlan(element, { layout, language = 'en', onChange = ()
     }
     const label = node.querySelector('text');
     if (label) {
-      const cx = work.kind === 'painting' ? s.x + s.width / 2 : 0;
-      const cy = work.kind === 'painting' ? s.y + s.height / 2 : 0;
+      // a painting's title stands in the room, off its wall
+      const inward = { north: [0, 1], south: [0, -1], west: [1, 0], east: [-1, 0] }[
+        /** @type {'north'} */ (work.placement.wall ?? 'north')];
+      const cx = work.kind === 'painting' ? s.x + s.width / 2 + 0.45 * inward[0] : 0;
+      const cy = work.kind === 'painting' ? s.y + s.height / 2 + 0.3 * inward[1] : 0;
       label.setAttribute('x', String(cx));
       label.setAttribute('y', String(cy));
       label.setAttribute('transform', work.kind === 'painting' ? ''
@@ -312,20 +316,22 @@ export function mountFloorPlan(element, { layout, language = 'en', onChange = ()
     svg.append(make('rect', { class: 'fp-floor', x: -hw, y: -hd, width: 2 * hw,
       height: 2 * hd }, SVG));
     const door = doors();
-    for (const [side, y] of /** @type {const} */ ([['north', -hd], ['south', hd]])) {
+    const o = WALL_DRAWN / 2; // wall lines run just outside the floor
+    for (const [side, y] of /** @type {const} */ ([['north', -hd - o], ['south', hd + o]])) {
       if (door[side]) {
-        svg.append(make('line', { class: 'fp-wall', x1: -hw, y1: y, x2: -DOOR_W / 2, y2: y }, SVG),
-          make('line', { class: 'fp-wall', x1: DOOR_W / 2, y1: y, x2: hw, y2: y }, SVG));
+        svg.append(make('line', { class: 'fp-wall', x1: -hw - o, y1: y, x2: -DOOR_W / 2, y2: y },
+          SVG), make('line', { class: 'fp-wall', x1: DOOR_W / 2, y1: y, x2: hw + o, y2: y }, SVG));
         const label = make('text', { class: 'fp-note', x: 0, y: y + (side === 'north' ? -0.2 : 0.45),
           'text-anchor': 'middle' }, SVG);
         label.textContent = t.door;
         svg.append(label);
       } else {
-        svg.append(make('line', { class: 'fp-wall', x1: -hw, y1: y, x2: hw, y2: y }, SVG));
+        svg.append(make('line', { class: 'fp-wall', x1: -hw - o, y1: y, x2: hw + o, y2: y }, SVG));
       }
     }
-    svg.append(make('line', { class: 'fp-wall', x1: -hw, y1: -hd, x2: -hw, y2: hd }, SVG),
-      make('line', { class: 'fp-wall', x1: hw, y1: -hd, x2: hw, y2: hd }, SVG));
+    svg.append(make('line', { class: 'fp-wall', x1: -hw - o, y1: -hd - o, x2: -hw - o,
+      y2: hd + o }, SVG), make('line', { class: 'fp-wall', x1: hw + o, y1: -hd - o, x2: hw + o,
+      y2: hd + o }, SVG));
     if (roomIndex === 0) {
       const label = make('text', { class: 'fp-note', x: 0, y: hd - 0.5, 'text-anchor': 'middle' },
         SVG);
