@@ -33,6 +33,7 @@ from vrculture.exhibition.records import (
     GaugeRange,
     ObjectRecord,
     Origin,
+    PlacementRecord,
     ProjectRecord,
     RoomRecord,
     SmartExhibitRecord,
@@ -51,9 +52,14 @@ TOP_KEYS = {"exhibition", "rooms", "objects", "tours", "smart_exhibits", "projec
 EXHIBITION_KEYS = {"id", "title", "description", "credit", "default_language", "languages",
                    "max_level_restricted"}
 OBJECT_KEYS = {"id", "source", "title", "description", "credit", "creator", "date", "rights",
-               "units", "height_m", "up", "room", "metadata", "annotations"}
+               "units", "height_m", "up", "room", "metadata", "annotations", "placement"}
 ANNOTATION_KEYS = {"id", "position", "normal", "title", "text"}
-ROOM_KEYS = {"id", "title"}
+ROOM_KEYS = {"id", "title", "width", "depth", "height"}
+PLACEMENT_KEYS = {"x", "z", "facing", "wall", "along", "height"}
+WALLS = ("north", "east", "south", "west")
+ROOM_SIZE = (2.0, 200.0)  # metres: a room's width or depth (inside its walls)
+ROOM_HEIGHT = (2.5, 30.0)
+MAX_OFFSET = 100.0  # metres from a room's centre: beyond any room
 TOUR_KEYS = {"id", "title", "stops"}
 STOP_KEYS = {"object", "position", "yaw", "title", "narration"}
 SMART_KEYS = {"id", "kind", "title", "description", "goal", "feeds", "gauge"}
@@ -117,6 +123,7 @@ def read_object(data: Mapping[str, object], where: Where, rules: TextRules,
         if up not in UP_AXES:
             where.report("up", f"{up!r} is not one of {', '.join(UP_AXES)}")
     room = read_id(data, "room", where, required=False)
+    placement = read_placement(data.get("placement"), where.sub("placement"))
     metadata = read_metadata(data.get("metadata"), where)
     annotations = read_annotations(data.get("annotations"), where, rules)
     if len(where.issues.errors) > errors_before:
@@ -127,8 +134,64 @@ def read_object(data: Mapping[str, object], where: Where, rules: TextRules,
         origin=Origin(where.file, where.locate(where.path + ("id",)), where.label()),
         description=description or {}, credit=credit or {}, creator=creator, date=date,
         units=units, height_m=height_m, up=up, room=room, metadata=metadata or {},
-        annotations=annotations or [],
+        annotations=annotations or [], placement=placement,
     )
+
+
+def read_placement(value: object, where: Where) -> PlacementRecord | None:
+    """`placement = { x = …, z = …, facing = … }` (a 3D object) or `{ wall = …, along = …,
+    height = … }` (a painting), in metres and degrees in the room's frame."""
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        where.report(None, "must be a table { x = ..., z = ..., facing = ... } or "
+                           "{ wall = ..., along = ... }")
+        return None
+    check_keys(value, PLACEMENT_KEYS, where)
+    numbers = {key: read_number(value, key, where) for key in ("x", "z", "facing", "along",
+                                                              "height")}
+    for key in ("x", "z", "along"):
+        number = numbers[key]
+        if number is not None and abs(number) > MAX_OFFSET:
+            where.report(key, f"{number} m is farther than {MAX_OFFSET:g} m from the room's "
+                              "centre")
+    height = numbers["height"]
+    if height is not None and not 0.0 < height <= ROOM_HEIGHT[1]:
+        where.report("height", f"{height} m is not a hanging height (0 to {ROOM_HEIGHT[1]:g} m)")
+    wall = read_str(value, "wall", where)
+    if wall is not None and wall.lower() not in WALLS:
+        where.report("wall", f"unknown wall {wall!r}: use one of {', '.join(WALLS)}")
+    on_floor = [k for k in ("x", "z", "facing") if k in value]
+    on_wall = [k for k in ("wall", "along", "height") if k in value]
+    if on_floor and on_wall:
+        where.report(on_wall[0], f"`{on_wall[0]}` (a painting on a wall) cannot be combined "
+                                 f"with `{on_floor[0]}` (a 3D object on the floor)")
+    elif on_floor and (numbers["x"] is None or numbers["z"] is None):
+        where.report("x" if numbers["x"] is None else "z",
+                     "a 3D object's placement needs both `x` and `z`")
+    elif on_wall and (wall is None or numbers["along"] is None):
+        where.report("wall" if wall is None else "along",
+                     "a painting's placement needs both `wall` and `along`")
+    elif not on_floor and not on_wall:
+        where.report(None, "is empty: give `x` and `z` (3D objects) or `wall` and `along` "
+                           "(paintings)")
+    facing = numbers["facing"]
+    return PlacementRecord(x=numbers["x"], z=numbers["z"],
+                           facing=None if facing is None else facing % 360.0,
+                           wall=wall.lower() if wall else None, along=numbers["along"],
+                           height=height)
+
+
+def read_room_size(item: Mapping[str, object], at: Where) -> tuple[float | None, ...]:
+    out: list[float | None] = []
+    for key, (low, high) in (("width", ROOM_SIZE), ("depth", ROOM_SIZE),
+                             ("height", ROOM_HEIGHT)):
+        number = read_number(item, key, at, positive=True)
+        if number is not None and not low <= number <= high:
+            at.report(key, f"{number} m is outside {low:g} to {high:g} m")
+            number = None
+        out.append(number)
+    return tuple(out)
 
 
 def read_metadata(value: object, where: Where) -> dict[str, str | float | bool] | None:
@@ -341,8 +404,13 @@ def load_collection(root: Path, *, languages: list[str] | None = None,
         check_keys(item, ROOM_KEYS, at)
         rid = read_id(item, "id", at)
         rtitle = read_text(item, "title", at, rules, required=True)
-        if rid and rtitle is not None:
-            collection.rooms.append(RoomRecord(rid, rtitle))
+        width, depth, height = read_room_size(item, at)
+        if rid in {r.id for r in collection.rooms}:
+            at.report("id", f"duplicate room id {rid!r}")
+        elif rid and rtitle is not None:
+            collection.rooms.append(RoomRecord(
+                rid, rtitle, width, depth, height,
+                Origin(file_label, at.locate(at.path + ("id",)), at.label())))
 
     candidates: list[ObjectRecord] = []
     for index, item in enumerate(_table_list(doc, "objects", top)):

@@ -50,6 +50,43 @@ class Item:
 
 
 @dataclass
+class Fixed:
+    """A curator's placement, in its room's frame: the origin is the middle of the room's
+    floor, +X east (to the right, entering), +Z south (back toward the entrance), so the
+    far wall is north. 3D objects give x, z and facing (degrees; 0 turns their front to the
+    south); paintings give a wall and `along` (their middle's x on the north and south walls,
+    z on the west and east ones) and optionally the height of their middle."""
+
+    x: float | None = None
+    z: float | None = None
+    facing: float = 0.0
+    wall: str | None = None
+    along: float | None = None
+    height: float | None = None
+
+
+@dataclass
+class RoomSize:
+    """A curator's room size (inside the walls); None leaves that side to the layout."""
+
+    width: float | None = None
+    depth: float | None = None
+    height: float | None = None
+
+
+@dataclass
+class Problem:
+    """Something wrong with a curator's placement: `key` is the field ("placement.x",
+    "depth"), `record` the object's or room's id."""
+
+    record: str
+    key: str
+    message: str
+    severity: str = "error"
+    room: bool = False  # the record is a room, not an object
+
+
+@dataclass
 class Pose:
     position: tuple[float, float, float]
     yaw: float
@@ -105,6 +142,7 @@ class Layout:
     plinths: list[Box] = field(default_factory=list)
     # room id -> (the collection's room it continues, part number from 2) for split rooms
     continues: dict[str, tuple[str, int]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
 
 
 def plinth_height_for(height: float) -> float:
@@ -119,22 +157,24 @@ def _view_distance(item: Item) -> float:
 
 
 def split_crowded(items: list[Item], room_order: list[tuple[str, str]],
-                  per_room: int = MAX_PER_ROOM) -> tuple[list[Item], list[tuple[str, str]],
-                                                         dict[str, tuple[str, int]]]:
+                  per_room: int = MAX_PER_ROOM, keep: frozenset[str] = frozenset()
+                  ) -> tuple[list[Item], list[tuple[str, str]], dict[str, tuple[str, int]]]:
     """Rooms with more than `per_room` works continue in further rooms ("konst-2", ...), so a
-    big collection becomes a suite of rooms rather than one endless corridor."""
+    big collection becomes a suite of rooms rather than one endless corridor. Rooms in `keep`
+    (a curator arranged them) stay whole."""
     out_items: list[Item] = []
     out_order: list[tuple[str, str]] = []
     continues: dict[str, tuple[str, int]] = {}
     for rid, kind in room_order:
         members = [i for i in items if i.room == rid]
-        parts = max(1, -(-len(members) // per_room))
+        parts = 1 if rid in keep else max(1, -(-len(members) // per_room))
+        size = len(members) if rid in keep else per_room
         for part in range(parts):
             part_id = rid if part == 0 else f"{rid[:60]}-{part + 1}"
             if part:
                 continues[part_id] = (rid, part + 1)
             out_order.append((part_id, kind))
-            for item in members[part * per_room:(part + 1) * per_room]:
+            for item in members[part * size:(part + 1) * size]:
                 out_items.append(Item(item.id, item.kind, part_id, item.size))
     return out_items, out_order, continues
 
@@ -188,11 +228,35 @@ def _wall_length(slots: list[_Slot]) -> float:
     return _starts(slots)[-1] + slots[-1].along + NEAR_CLEAR + END_CLEAR
 
 
-def plan(items: list[Item], room_order: list[tuple[str, str]]) -> Layout:
-    """Lay out `items` in rooms given as (room id, kind) in visiting order."""
-    items, room_order, continues = split_crowded(items, room_order)
+def plan(items: list[Item], room_order: list[tuple[str, str]],
+         fixed: dict[str, Fixed] | None = None,
+         sizes: dict[str, RoomSize] | None = None) -> Layout:
+    """Lay out `items` in rooms given as (room id, kind) in visiting order. Works in `fixed`
+    stand where the curator put them (arrange.py checks them and places the rest around them);
+    rooms in `sizes` take the curator's size."""
+    from vrculture.exhibition import arrange
+
+    fixed, sizes = dict(fixed or {}), dict(sizes or {})
+    problems: list[Problem] = []
+    by_id = {i.id: i for i in items}
+    for key in list(fixed):
+        if key not in by_id:
+            del fixed[key]
+    keep = frozenset({by_id[k].room for k in fixed} | set(sizes))
+    items, room_order, continues = split_crowded(items, room_order, keep=keep)
+    rooms_ahead = {rid: index for index, (rid, _) in enumerate(room_order)}
+    arranged: dict[str, arrange.RoomArrangement] = {}
+    for rid, _kind in room_order:
+        if rid in keep:
+            members = [i for i in items if i.room == rid]
+            arranged[rid] = arrange.arrange_room(
+                rid, members, fixed, sizes.get(rid, RoomSize()),
+                door_north=rooms_ahead[rid] < len(room_order) - 1,
+                door_south=rooms_ahead[rid] > 0, problems=problems)
     sides: dict[str, tuple[list[_Slot], list[_Slot]]] = {rid: ([], []) for rid, _ in room_order}
     for item in items:
+        if item.room in arranged:
+            continue
         west, east = sides[item.room]
         slot = _slot(item)
         # In the collection's order, each work goes to the shorter wall: the walls stay balanced
@@ -209,16 +273,21 @@ def plan(items: list[Item], room_order: list[tuple[str, str]]) -> Layout:
     heights: list[float] = []
     for rid, kind in room_order:
         west, east = sides[rid]
-        # Each half of the room holds its wall's works and their visitors, with a free lane
-        # down the middle (the doors' line) for walking through.
-        half = max([LANE / 2 + s.reach for s in west + east] + [MIN_ROOM / 2])
-        width = 2 * half
-        length = max(MIN_ROOM, _wall_length(west), _wall_length(east))
-        tallest = max((plinth_height_for(s.item.size[1]) + s.item.size[1]
-                       if s.item.kind == "model" else s.item.size[1]
-                       + (0 if s.item.kind == "smart" else EYE_CENTRE - s.item.size[1] / 2)
-                       for s in west + east), default=0.0)
-        height = max(3.5 if kind == "gallery" else 5.0, tallest + 1.0)
+        room_arrangement = arranged.get(rid)
+        if room_arrangement is not None:
+            width, length, height = (room_arrangement.width, room_arrangement.depth,
+                                     room_arrangement.height)
+        else:
+            # Each half of the room holds its wall's works and their visitors, with a free
+            # lane down the middle (the doors' line) for walking through.
+            half = max([LANE / 2 + s.reach for s in west + east] + [MIN_ROOM / 2])
+            width = 2 * half
+            length = max(MIN_ROOM, _wall_length(west), _wall_length(east))
+            tallest = max((plinth_height_for(s.item.size[1]) + s.item.size[1]
+                           if s.item.kind == "model" else s.item.size[1]
+                           + (0 if s.item.kind == "smart" else EYE_CENTRE - s.item.size[1] / 2)
+                           for s in west + east), default=0.0)
+            height = max(3.5 if kind == "gallery" else 5.0, tallest + 1.0)
         x0, x1, z1 = -width / 2, width / 2, z_top
         z0 = z1 - length
         plans.append(RoomPlan(rid, kind, (x0, z0, x1, z1), height))
@@ -227,6 +296,8 @@ def plan(items: list[Item], room_order: list[tuple[str, str]]) -> Layout:
         walls.append(Box((x1, z0, x1 + WALL_T, z1), height))
         widths.append(width)
         heights.append(height)
+        if room_arrangement is not None:
+            room_arrangement.place((z0 + z1) / 2, placements, plinths)
         _place_wall(west, rid, x0, 1.0, (z0, z1), placements, plinths)
         _place_wall(east, rid, x1, -1.0, (z0, z1), placements, plinths)
         z_top = z0
@@ -252,8 +323,14 @@ def plan(items: list[Item], room_order: list[tuple[str, str]]) -> Layout:
         if after is not None:
             z = plans[after].bounds[1]
     entrance = Pose((0.0, 0.0, -ENTRANCE_DEPTH), 0.0)
-    layout = Layout(plans, placements, walkable, entrance, walls, plinths, continues)
-    return _centred(layout)
+    layout = Layout(plans, placements, walkable, entrance, walls, plinths, continues, problems)
+    layout = _centred(layout)
+    if arranged:
+        from vrculture.exhibition.sightcheck import hidden_pairs
+
+        for message_record, message in hidden_pairs(layout, items, set(fixed)):
+            layout.problems.append(Problem(message_record, "placement", message, "warning"))
+    return layout
 
 
 def _painting_distance(item: Item) -> float:
@@ -272,33 +349,39 @@ def _place_wall(slots: list[_Slot], rid: str, wall_x: float, inward: float,
     # The spare length goes evenly before, between and after the works: spreading them only
     # widens the distances _starts keeps.
     extra = ((z1 - z0) - _wall_length(slots)) / (len(slots) + 1)
-    yaw = math.pi / 2 if inward > 0 else -math.pi / 2  # the work's front faces the room
     for index, (s, begin) in enumerate(zip(slots, starts, strict=True)):
         cz = z1 - NEAR_CLEAR - extra * (index + 1) - begin - s.along / 2
-        view = Pose((wall_x + inward * s.reach, 0.0, cz), yaw)
-        item = s.item
-        if item.kind == "painting":
-            w, h, d = item.size
-            cx = wall_x + inward * (d / 2 + 0.02)
-            bottom = EYE_CENTRE - h / 2 if h < 2.4 else 0.3
-            footprint = _rect(wall_x, wall_x + inward * s.depth, cz - w / 2, cz + w / 2)
-            placements[item.id] = Placement(rid, (cx, bottom, cz), yaw, "wall", 0.0, footprint,
-                                            view)
-            continue
-        near, far = wall_x + inward * STANDOFF, wall_x + inward * (STANDOFF + s.depth)
-        footprint = _rect(near, far, cz - s.along / 2, cz + s.along / 2)
-        if item.kind == "model":
-            ph = plinth_height_for(item.size[1])
-            mount = "plinth" if ph >= 0.15 else "floor"
-            ph = ph if mount == "plinth" else 0.0
-        else:
-            ph, mount = 0.0, "floor"
-        if mount == "plinth":
-            inset = PLINTH_MARGIN / 2  # the plinth is a little larger than the object
-            plinths.append(Box((footprint[0] + inset, footprint[1] + inset,
-                                footprint[2] - inset, footprint[3] - inset), ph))
-        placements[item.id] = Placement(rid, ((near + far) / 2, ph, cz), yaw, mount, ph,
-                                        footprint, view)
+        place_on_wall(s, rid, wall_x, inward, cz, placements, plinths)
+
+
+def place_on_wall(s: _Slot, rid: str, wall_x: float, inward: float, cz: float,
+                  placements: dict[str, Placement], plinths: list[Box]) -> None:
+    """One work along a long wall (x = wall_x), its middle at cz."""
+    yaw = math.pi / 2 if inward > 0 else -math.pi / 2  # the work's front faces the room
+    view = Pose((wall_x + inward * s.reach, 0.0, cz), yaw)
+    item = s.item
+    if item.kind == "painting":
+        w, h, d = item.size
+        cx = wall_x + inward * (d / 2 + 0.02)
+        bottom = EYE_CENTRE - h / 2 if h < 2.4 else 0.3
+        footprint = _rect(wall_x, wall_x + inward * s.depth, cz - w / 2, cz + w / 2)
+        placements[item.id] = Placement(rid, (cx, bottom, cz), yaw, "wall", 0.0, footprint,
+                                        view)
+        return
+    near, far = wall_x + inward * STANDOFF, wall_x + inward * (STANDOFF + s.depth)
+    footprint = _rect(near, far, cz - s.along / 2, cz + s.along / 2)
+    if item.kind == "model":
+        ph = plinth_height_for(item.size[1])
+        mount = "plinth" if ph >= 0.15 else "floor"
+        ph = ph if mount == "plinth" else 0.0
+    else:
+        ph, mount = 0.0, "floor"
+    if mount == "plinth":
+        inset = PLINTH_MARGIN / 2  # the plinth is a little larger than the object
+        plinths.append(Box((footprint[0] + inset, footprint[1] + inset,
+                            footprint[2] - inset, footprint[3] - inset), ph))
+    placements[item.id] = Placement(rid, ((near + far) / 2, ph, cz), yaw, mount, ph,
+                                    footprint, view)
 
 
 def _rect(xa: float, xb: float, za: float, zb: float) -> Rect:

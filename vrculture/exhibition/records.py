@@ -37,6 +37,21 @@ class AnnotationRecord:
 
 
 @dataclass
+class PlacementRecord:
+    """A curator's placement of one work, in its room's frame (docs/collection-format.md
+    "Placement"): a 3D object's floor position (`x`, `z`) and `facing`, or a painting's `wall`,
+    offset `along` it and centre `height`. Which half applies is checked once the work's kind
+    is known (after conversion)."""
+
+    x: float | None = None
+    z: float | None = None
+    facing: float | None = None  # degrees; 0 = the front faces the entrance (+Z)
+    wall: str | None = None  # north | east | south | west
+    along: float | None = None
+    height: float | None = None  # a painting's centre above the floor
+
+
+@dataclass
 class ObjectRecord:
     id: str
     source: Path  # absolute, checked to be inside the collection folder
@@ -53,12 +68,17 @@ class ObjectRecord:
     room: str | None = None
     metadata: dict[str, str | float | bool] = field(default_factory=dict)
     annotations: list[AnnotationRecord] = field(default_factory=list)
+    placement: PlacementRecord | None = None
 
 
 @dataclass
 class RoomRecord:
     id: str
     title: Text
+    width: float | None = None  # x, metres inside the walls; None: sized to its works
+    depth: float | None = None  # z
+    height: float | None = None
+    origin: Origin | None = None
 
 
 @dataclass

@@ -17,7 +17,7 @@ from vrculture.exhibition.bundle import BundleWriter, check_target
 from vrculture.exhibition.cache import Cache, Entry, generated_key, object_key
 from vrculture.exhibition.collection import load_collection
 from vrculture.exhibition.issues import Issue, IssueList
-from vrculture.exhibition.layout import Item, Layout, plan
+from vrculture.exhibition.layout import Fixed, Item, Layout, Problem, RoomSize, plan
 from vrculture.exhibition.progress import Progress
 from vrculture.exhibition.records import Collection, ObjectRecord
 from vrculture.exhibition.report import GENERATOR, build_report, now_utc
@@ -245,7 +245,9 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     items += [Item(e.id, "smart", "smart-city",
                    smart_models[e.id][0].summary.highest.bounds.size(MIN_SIZE_M))
               for e in collection.smart_exhibits]
-    layout = plan(items, _room_order(collection, [o.record for o in built]))
+    layout = plan(items, _room_order(collection, [o.record for o in built]),
+                  *_curator_arrangement(collection, [o.record for o in built]))
+    _report_layout_problems(layout.problems, collection, issues)
     architecture = build_architecture(layout)
     arch_settings = generated_settings(architecture, compress=options.compress)
     arch_key = generated_key(architecture, "architecture", arch_settings)
@@ -274,6 +276,32 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         raise
     cache.prune()
     return BuildResult(3 if issues.errors else 0, report, manifest)
+
+
+def _curator_arrangement(collection: Collection, built: list[ObjectRecord]
+                         ) -> tuple[dict[str, Fixed], dict[str, RoomSize]]:
+    """The placements and room sizes the collection fixes (docs: "Placement")."""
+    fixed = {r.id: Fixed(x=r.placement.x, z=r.placement.z, facing=r.placement.facing or 0.0,
+                         wall=r.placement.wall, along=r.placement.along,
+                         height=r.placement.height)
+             for r in built if r.placement is not None}
+    sizes = {r.id: RoomSize(r.width, r.depth, r.height) for r in collection.rooms
+             if (r.width, r.depth, r.height) != (None, None, None)}
+    return fixed, sizes
+
+
+def _report_layout_problems(problems: list[Problem], collection: Collection,
+                            issues: IssueList) -> None:
+    objects = {o.id: o.origin for o in collection.objects}
+    rooms = {r.id: r.origin for r in collection.rooms}
+    for problem in problems:
+        origin = (rooms if problem.room else objects).get(problem.record)
+        if origin is None:
+            issues.add(Issue(str(collection.root), None, problem.key, problem.message,
+                             problem.severity, problem.record))
+            continue
+        issues.add(Issue(origin.file, origin.line, origin.field(problem.key), problem.message,
+                         problem.severity, problem.record))
 
 
 def _check_orientation(outcome: Outcome, issues: IssueList) -> None:
