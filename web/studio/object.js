@@ -153,10 +153,12 @@ function applyFrame() {
   draw();
 }
 
+/** Look at the object's centre (a click there lands on it), from far enough to see the figure. */
 function frameCamera() {
-  const all = new Box3().setFromObject(scene.children.includes(turned) ? turned : figure).union(new Box3().setFromObject(figure));
-  const centre = all.getCenter(new Vector3());
-  const span = Math.max(all.max.y - all.min.y, all.max.x - all.min.x, 0.5);
+  const own = model ? new Box3().setFromObject(turned) : new Box3().setFromObject(figure);
+  const all = own.clone().union(new Box3().setFromObject(figure));
+  const centre = own.getCenter(new Vector3());
+  const span = Math.max(all.max.y - all.min.y, 2 * (centre.x - all.min.x), 0.5);
   controls.target.copy(centre);
   camera.position.set(centre.x, centre.y + span * 0.2, centre.z + span * 2.2);
   camera.near = span / 200;
