@@ -1,6 +1,7 @@
 """The studio's object editor in headless Chromium: a cone stored lying on its side is shown
-from the studio's build; the curator sets its up axis, clicks on the model to place an
-annotation, writes its title and saves. The next build's mesh has the annotation on its
+from the studio's build; the curator places an annotation by clicking, sets the up axis (the
+annotation moves with the object), places another from the keyboard, writes their texts and
+saves. The next build's mesh has the annotation on its
 surface (within a few millimetres) with a unit normal pointing out of it; axe-core finds no
 serious issue on the page."""
 
@@ -83,14 +84,10 @@ def test_set_up_and_place_an_annotation_by_clicking(server, folder, new_page, tm
     page.wait_for_selector("#obj-title-en-missing")  # the English title is flagged
     assert page.get_by_label("+X", exact=True).is_checked()
 
-    page.get_by_label("+Z", exact=True).check()  # the radio group is also reachable by keyboard
-    page.get_by_role("button", name="Save up, turn and size").click()
-    page.wait_for_selector("#edit-status:has-text('Saved')")
-    text = (folder / "collection.toml").read_text("utf-8")
-    assert 'up = "+Z"' in text and "# Written by hand" in text
-
+    # One annotation placed by clicking while the up axis is still wrong...
+    view = page.locator("#view")
     page.get_by_role("button", name="Place an annotation").click()
-    box = page.locator("#view").bounding_box()
+    box = view.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector("#edit-status:has-text('note-1 placed')")
@@ -99,18 +96,37 @@ def test_set_up_and_place_an_annotation_by_clicking(server, folder, new_page, tm
     title.fill("Mantelytan")
     page.locator("#note-1-text-sv").fill("Slät och jämn.")
     assert page.is_visible("#note-1-title-en-missing")
+    page.get_by_role("button", name="Save annotations").click()
+    page.wait_for_selector("#edit-status:has-text('Saved')")
+
+    # ...moves with the object when its up axis is set right,
+    page.get_by_label("+Z", exact=True).check()  # the radio group is also reachable by keyboard
+    page.get_by_role("button", name="Save up, turn and size").click()
+    page.wait_for_selector("#edit-status:has-text('the annotations moved with the object')")
+    text = (folder / "collection.toml").read_text("utf-8")
+    assert 'up = "+Z"' in text and "# Written by hand" in text
+
+    # and a second one is placed from the keyboard: Enter in the view, at its centre.
+    page.get_by_role("button", name="Place an annotation").press("Enter")
+    assert page.evaluate("document.activeElement.id") == "view"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#edit-status:has-text('note-2 placed')")
+    page.keyboard.type("Spetsen")
+    page.locator("#note-2-text-sv").fill("Mot taket.")
     assert serious_axe_violations(page) == []
     page.get_by_role("button", name="Save annotations").click()
     page.wait_for_selector("#edit-status:has-text('Saved')")
-    page.wait_for_selector("#note-1-title-sv")
+    page.wait_for_selector("#note-2-title-sv")
 
     # What was stored is on the surface of the mesh the next build converts.
     described = page.evaluate(
         f"fetch('/studio/api/exhibitions/{EXHIBITION}/objects/kon').then(r => r.json())")
-    (note,) = described["annotations"]
-    assert note["title"] == {"sv": "Mantelytan"} and note["text"] == {"sv": "Slät och jämn."}
-    normal = np.array(note["normal"])
-    assert abs(np.linalg.norm(normal) - 1) < 1e-3
+    notes = {a["id"]: a for a in described["annotations"]}
+    assert notes["note-1"]["title"] == {"sv": "Mantelytan"}
+    assert notes["note-1"]["text"] == {"sv": "Slät och jämn."}
+    assert notes["note-2"]["title"] == {"sv": "Spetsen"}
+    for note in notes.values():
+        assert abs(np.linalg.norm(note["normal"]) - 1) < 1e-3
     bundle = tmp_path / "check" / "bundle"
     result = build(BuildOptions(collection=folder, bundle=bundle, jobs=1, quiet=True,
                                 compress=False, levels=("full",)))
@@ -120,10 +136,11 @@ def test_set_up_and_place_an_annotation_by_clicking(server, folder, new_page, tm
     height = entry["bounds"]["max"][1] - entry["bounds"]["min"][1]
     assert height == pytest.approx(0.8, abs=1e-3)  # stands on its base now
     mesh = trimesh.load(bundle / entry["levels"][0]["url"], force="mesh")
-    distance, face_normal = _distance_and_normal(mesh, note["position"])
-    assert distance < 0.003, (note, distance)
-    assert float(np.dot(face_normal, normal)) > 0.9  # out of the surface it was placed on
-    assert 0.05 < note["position"][1] < 0.75  # on the cone's side, not its base
+    for note in notes.values():
+        distance, face_normal = _distance_and_normal(mesh, note["position"])
+        assert distance < 0.003, (note, distance)
+        assert float(np.dot(face_normal, note["normal"])) > 0.9  # out of its surface
+        assert 0.05 < note["position"][1] < 0.75  # on the cone's side, not its base
     assert page.errors == []
 
     page.select_option("#ui-lang", "sv")

@@ -45,6 +45,7 @@ const WORDS = {
     annotationHeading: 'Annotation {id}', annotationAt: 'At {where} (metres)', annotationText: 'Text',
     deleteAnnotation: 'Delete annotation {id}', missedModel: 'That was not on the model: try again.',
     placed: 'Annotation {id} placed: write its title and text, then save.', objectTexts: 'Texts', saveTexts: 'Save texts',
+    annotationsMoved: 'Saved; the annotations moved with the object.',
   },
   sv: {
     studio: 'vrculture studio', language: 'Språk', signInTitle: 'Logga in i studion',
@@ -88,6 +89,7 @@ const WORDS = {
     annotationHeading: 'Anteckning {id}', annotationAt: 'Vid {where} (meter)', annotationText: 'Text',
     deleteAnnotation: 'Ta bort anteckning {id}', missedModel: 'Det var inte på modellen: försök igen.',
     placed: 'Anteckning {id} är placerad: skriv dess titel och text och spara.', objectTexts: 'Texter', saveTexts: 'Spara texter',
+    annotationsMoved: 'Sparat; anteckningarna följde med föremålet.',
   },
 };
 

@@ -109,38 +109,54 @@ function chosenUp() {
   return checked?.value || object?.preview?.up || '+Y';
 }
 
-/** The matrix taking the build's frame to the frame of the chosen up, height and units. */
-function frameMatrix() {
-  const built = object?.preview?.up ?? chosenUp();
-  const rows = (/** @type {string} */ up) => {
-    const r = UP_ROWS[up] ?? UP_ROWS['+Y'];
+/** @param {string} up */
+function upMatrix(up) {
+  const built = object?.preview?.up ?? up;
+  const rows = (/** @type {string} */ axis) => {
+    const r = UP_ROWS[axis] ?? UP_ROWS['+Y'];
     return new Matrix4().set(r[0], r[1], r[2], 0, r[3], r[4], r[5], 0, r[6], r[7], r[8], 0, 0, 0, 0, 1);
   };
   // source = R_built^T · built (up to scale and offset), so new = R_new · R_built^T · built
-  return rows(chosenUp()).multiply(rows(built).transpose());
+  return rows(up).multiply(rows(built).transpose());
+}
+
+/**
+ * The matrix taking the build's model to the frame the next build makes with these settings:
+ * turned to `up`, scaled to `height` (or by the change of units), centred, base on y = 0.
+ * @param {{ up: string, height: number, units: string }} settings
+ */
+function frameFor(settings) {
+  const turnUp = upMatrix(settings.up);
+  framed.matrixAutoUpdate = false;
+  framed.matrix.copy(turnUp);
+  framed.updateMatrixWorld(true);
+  const box = new Box3().setFromObject(framed);
+  const size = box.getSize(new Vector3());
+  let scale = 1;
+  if (settings.height > 0 && size.y > 0) {
+    scale = settings.height / size.y;
+  } else if (settings.units && object.units && settings.units !== object.units) {
+    scale = UNIT_M[settings.units] / UNIT_M[object.units];
+  }
+  const centre = box.getCenter(new Vector3());
+  return new Matrix4().makeTranslation(-centre.x * scale, -box.min.y * scale, -centre.z * scale)
+    .multiply(new Matrix4().makeScale(scale, scale, scale)).multiply(turnUp);
+}
+
+/** The settings in the form, and those saved. */
+function formSettings() {
+  return { up: chosenUp(), height: Number(heightInput.value.replace(',', '.')) || 0, units: unitsInput.value };
+}
+function savedSettings() {
+  return { up: object.up || object.preview?.up || '+Y', height: object.height_m ?? 0, units: object.units ?? '' };
 }
 
 /** Turn, scale and centre the model as the next build will, then place the figure beside it. */
 function applyFrame() {
   if (model) {
-    framed.matrixAutoUpdate = false;
-    framed.matrix.copy(frameMatrix());
+    framed.matrix.copy(frameFor(formSettings()));
     framed.updateMatrixWorld(true);
-    let box = new Box3().setFromObject(framed);
-    const size = box.getSize(new Vector3());
-    const height = Number(heightInput.value);
-    let scale = 1;
-    if (height > 0 && size.y > 0) {
-      scale = height / size.y;
-    } else if (unitsInput.value && object.units && unitsInput.value !== object.units) {
-      scale = UNIT_M[unitsInput.value] / UNIT_M[object.units];
-    }
-    const centre = box.getCenter(new Vector3());
-    const place = new Matrix4().makeScale(scale, scale, scale)
-      .premultiply(new Matrix4().makeTranslation(-centre.x * scale, -box.min.y * scale, -centre.z * scale));
-    framed.matrix.premultiply(place);
-    framed.updateMatrixWorld(true);
-    box = new Box3().setFromObject(framed);
+    const box = new Box3().setFromObject(framed);
     builtHeight = box.max.y - box.min.y;
   }
   turned.rotation.y = (Number(turnInput.value) * Math.PI) / 180;
@@ -376,7 +392,8 @@ function render() {
   applyFrame();
 }
 
-async function load() {
+/** @param {boolean} [keepAnnotations] keep the annotations being edited here */
+async function load(keepAnnotations = false) {
   const [one, all] = await Promise.all([
     call('GET', `exhibitions/${exhibitionId}/objects/${objectId}`),
     call('GET', `exhibitions/${exhibitionId}`),
@@ -384,7 +401,7 @@ async function load() {
   object = one.data;
   exhibition = all.data;
   version = one.etag ?? '';
-  annotations = structuredClone(object.annotations);
+  if (!keepAnnotations) annotations = structuredClone(object.annotations);
   render();
 }
 
@@ -396,13 +413,13 @@ async function save(method, path, body) {
   try {
     const { etag } = await call(method, path, { body, ifMatch: version });
     version = etag ?? version;
-    await load();
+    await load(!path.endsWith('/annotations'));
     statusBox.textContent = t('saved');
     return true;
   } catch (e) {
     if (e instanceof ApiError && e.status === 409) {
       errorBox.textContent = t('conflict', { message: e.message });
-      await load();
+      await load(!path.endsWith('/annotations'));
     } else {
       errorBox.textContent = t('error', { message: String(/** @type {Error} */ (e).message) });
     }
@@ -410,16 +427,38 @@ async function save(method, path, body) {
   }
 }
 
-document.getElementById('geometry-form')?.addEventListener('submit', (event) => {
+document.getElementById('geometry-form')?.addEventListener('submit', async (event) => {
   event.preventDefault();
   const height = heightInput.value.trim();
-  void save('PATCH', `exhibitions/${exhibitionId}/objects/${objectId}/geometry`, {
+  // Annotations sit in the converted frame: a new up axis or size moves that frame, so they
+  // move with it (and are saved again) to stay on the same spot of the surface.
+  const same = JSON.stringify(formSettings()) === JSON.stringify(savedSettings());
+  const moved = model && !same
+    ? moveAnnotations(frameFor(formSettings()).multiply(frameFor(savedSettings()).invert())) : null;
+  const done = await save('PATCH', `exhibitions/${exhibitionId}/objects/${objectId}/geometry`, {
     up: /** @type {HTMLInputElement | null} */ (document.querySelector('input[name="up"]:checked'))?.value || null,
     turn: Number(turnInput.value),
     height_m: height ? Number(height.replace(',', '.')) : null,
     units: unitsInput.value || null,
   });
+  if (done && moved) {
+    annotations = moved;
+    if (await save('PUT', `exhibitions/${exhibitionId}/objects/${objectId}/annotations`, { annotations })) {
+      statusBox.textContent = t('annotationsMoved');
+    }
+  }
 });
+
+/** The annotations carried by `change`, or null when it moves nothing. @param {Matrix4} change */
+function moveAnnotations(change) {
+  if (!annotations.length) return null;
+  const round = (/** @type {number} */ v) => Math.round(v * 1e5) / 1e5;
+  return annotations.map((a) => ({
+    ...a,
+    position: new Vector3().fromArray(a.position).applyMatrix4(change).toArray().map(round),
+    normal: new Vector3().fromArray(a.normal).transformDirection(change).toArray().map(round),
+  }));
+}
 
 document.getElementById('annotations-form')?.addEventListener('submit', (event) => {
   event.preventDefault();
