@@ -246,3 +246,26 @@ async def test_the_object_page_allows_three_js_and_its_import_map_only(alice, fo
     assert "frame-ancestors 'none'" in policy and "'sha256-" in policy
     assert "'unsafe-inline'" not in policy
     assert (await alice.request("GET", "/studio/exhibitions/form/objects/Bad!")).status == 404
+
+
+@pytest.mark.parametrize("url", ["../../exhibitions/form/collection.toml", "/etc/passwd",
+                                 "objects/.hidden.glb", "objects/missing.glb"])
+async def test_a_preview_url_leaving_the_build_is_never_served(alice, folder, config, url):
+    bundle = builds_dir(config.data_dir) / "form" / "bundle"
+    bundle.mkdir(parents=True)
+    (bundle / "objects").mkdir()
+    (bundle / "objects" / ".hidden.glb").write_bytes(b"glTF")
+    (bundle / "exhibition.json").write_text(json.dumps({"objects": [
+        {"id": "kloss", "levels": [{"name": "high", "url": url}]}]}), encoding="utf-8")
+    response = await alice.request("GET", f"{OBJECT}/preview")
+    assert response.status == 404
+    assert (await response.json())["code"] == "no_preview"
+
+
+async def test_a_broken_build_manifest_means_no_preview(alice, folder, config):
+    bundle = builds_dir(config.data_dir) / "form" / "bundle"
+    bundle.mkdir(parents=True)
+    (bundle / "exhibition.json").write_text("{not json", encoding="utf-8")
+    described, _ = await read_object(alice)
+    assert described["preview"] is None
+    assert (await alice.request("GET", f"{OBJECT}/preview")).status == 404
