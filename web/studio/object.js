@@ -154,7 +154,13 @@ function savedSettings() {
 /** Turn, scale and centre the model as the next build will, then place the figure beside it. */
 function applyFrame() {
   if (model) {
-    framed.matrix.copy(frameFor(formSettings()));
+    // Annotations are kept in the saved frame; an unsaved change of up or size shows them
+    // carried by it (as saving will carry them).
+    const saved = frameFor(savedSettings());
+    const current = frameFor(formSettings());
+    framed.matrix.copy(current);
+    markers.matrixAutoUpdate = false;
+    markers.matrix.copy(current.clone().multiply(saved.invert()));
     framed.updateMatrixWorld(true);
     const box = new Box3().setFromObject(framed);
     builtHeight = box.max.y - box.min.y;
@@ -211,7 +217,7 @@ function hitAt(ndc) {
   raycaster.setFromCamera(ndc, camera);
   const hit = raycaster.intersectObject(framed, true)[0];
   if (!hit || !hit.face) return null;
-  const toFrame = turned.matrixWorld.clone().invert();
+  const toFrame = markers.matrixWorld.clone().invert(); // the saved frame (see applyFrame)
   const position = hit.point.clone().applyMatrix4(toFrame);
   const normal = hit.face.normal.clone().transformDirection(hit.object.matrixWorld).transformDirection(toFrame);
   if (normal.dot(raycaster.ray.direction.clone().transformDirection(toFrame)) > 0) normal.negate(); // facing the viewer
