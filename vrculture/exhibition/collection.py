@@ -52,7 +52,8 @@ TOP_KEYS = {"exhibition", "rooms", "objects", "tours", "smart_exhibits", "projec
 EXHIBITION_KEYS = {"id", "title", "description", "credit", "default_language", "languages",
                    "max_level_restricted"}
 OBJECT_KEYS = {"id", "source", "title", "description", "credit", "creator", "date", "rights",
-               "units", "height_m", "up", "room", "metadata", "annotations", "placement"}
+               "units", "height_m", "up", "turn", "room", "metadata", "annotations",
+               "placement"}
 ANNOTATION_KEYS = {"id", "position", "normal", "title", "text"}
 ROOM_KEYS = {"id", "title", "width", "depth", "height"}
 PLACEMENT_KEYS = {"x", "z", "facing", "wall", "along", "height"}
@@ -66,6 +67,7 @@ SMART_KEYS = {"id", "kind", "title", "description", "goal", "feeds", "gauge"}
 GAUGE_KEYS = {"unit", "min", "max"}
 UNITS = ("mm", "cm", "m")  # what the converter scales from
 UP_AXES = tuple(UP_ROTATIONS)  # the converter's axes: a collection can name no other
+MAX_TURN = 180.0  # degrees either way about +Y: every facing, each named once
 
 
 class CollectionError(Exception):
@@ -122,6 +124,9 @@ def read_object(data: Mapping[str, object], where: Where, rules: TextRules,
         up = up.upper() if up[:1] in "+-" else f"+{up.upper()}"
         if up not in UP_AXES:
             where.report("up", f"{up!r} is not one of {', '.join(UP_AXES)}")
+    turn = read_number(data, "turn", where)
+    if turn is not None and not -MAX_TURN <= turn <= MAX_TURN:
+        where.report("turn", f"{turn:g} is not between -{MAX_TURN:g} and {MAX_TURN:g} degrees")
     room = read_id(data, "room", where, required=False)
     placement = read_placement(data.get("placement"), where.sub("placement"))
     metadata = read_metadata(data.get("metadata"), where)
@@ -133,8 +138,8 @@ def read_object(data: Mapping[str, object], where: Where, rules: TextRules,
         id=oid, source=source, title=title, rights=rights,
         origin=Origin(where.file, where.locate(where.path + ("id",)), where.label()),
         description=description or {}, credit=credit or {}, creator=creator, date=date,
-        units=units, height_m=height_m, up=up, room=room, metadata=metadata or {},
-        annotations=annotations or [], placement=placement,
+        units=units, height_m=height_m, up=up, turn=turn or 0.0, room=room,
+        metadata=metadata or {}, annotations=annotations or [], placement=placement,
     )
 
 

@@ -54,13 +54,21 @@ def bounds_json(bounds: Bounds) -> dict[str, list[float]]:
     return {"min": list(bounds.min), "max": list(bounds.max)}
 
 
+def _turned(placement: dict[str, object], turn_deg: float) -> dict[str, object]:
+    """The curator's turn (degrees about +Y) on top of the layout's facing, kept in -pi..pi."""
+    if turn_deg:
+        yaw = float(placement["yaw"]) + math.radians(turn_deg)  # type: ignore[arg-type]
+        placement["yaw"] = round(math.atan2(math.sin(yaw), math.cos(yaw)), 6)
+    return placement
+
+
 def object_entry(record: ObjectRecord, summary: ConversionSummary, levels: list[dict],
                  thumbnail: dict | None, max_level: str | None, layout: Layout) -> dict:
     entry: dict[str, object] = {
         "id": record.id, "kind": summary.kind, "title": record.title,
         "rights": record.rights.as_json(None if record.rights.free_reuse else max_level),
         "bounds": bounds_json(summary.highest.bounds), "levels": levels,
-        "placement": layout.placements[record.id].as_json(),
+        "placement": _turned(layout.placements[record.id].as_json(), record.turn),
     }
     if record.description:
         entry["description"] = record.description

@@ -65,6 +65,9 @@ class ObjectRecord:
     units: str | None = None
     height_m: float | None = None
     up: str | None = None
+    # Degrees about +Y (counter-clockwise seen from above) added to where the layout turns the
+    # object: the converted frame, and the annotations in it, stay as they are.
+    turn: float = 0.0
     room: str | None = None
     metadata: dict[str, str | float | bool] = field(default_factory=dict)
     annotations: list[AnnotationRecord] = field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
@@ -45,6 +46,15 @@ from vrculture.pipeline.summary import Bounds
 # demo's cold build costs 1.5-1.6x the all-JPEG one (tools/bench_build.py --formats). README.
 DEFAULT_TEXTURES = "auto"
 MIN_SIZE_M = 0.01  # the layout's smallest footprint side: a flat object still takes room
+
+
+def turned_size(size: tuple[float, float, float], turn_deg: float) -> tuple[float, float, float]:
+    """The x, y, z extents of the box around an object turned `turn_deg` about +Y: the room
+    it takes once the curator's turn is applied."""
+    if not turn_deg:
+        return size
+    c, s = abs(math.cos(math.radians(turn_deg))), abs(math.sin(math.radians(turn_deg)))
+    return (c * size[0] + s * size[2], size[1], s * size[0] + c * size[2])
 
 
 @dataclass
@@ -240,7 +250,7 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
         _check_annotations(outcome, issues)
         _check_orientation(outcome, issues)
     items = [Item(o.record.id, o.result.summary.kind, o.record.room or "gallery",
-                  o.result.summary.highest.bounds.size(MIN_SIZE_M))
+                  turned_size(o.result.summary.highest.bounds.size(MIN_SIZE_M), o.record.turn))
              for o in built if o.result is not None]
     items += [Item(e.id, "smart", "smart-city",
                    smart_models[e.id][0].summary.highest.bounds.size(MIN_SIZE_M))

@@ -208,6 +208,11 @@ def _studio_paths() -> dict[str, Any]:
             "summary": "the studio's editor of one exhibition", "parameters": [EXHIBITION],
             "responses": {**page, "403": {"description": "not a member"},
                           "404": {"description": "no such studio exhibition"}}}},
+        "/studio/exhibitions/{exhibition}/objects/{object}": {"get": {
+            "summary": "the studio's editor of one object (3D view, up, size, annotations)",
+            "parameters": [EXHIBITION, OBJECT],
+            "responses": {**page, "403": {"description": "not a member"},
+                          "404": {"description": "no such studio exhibition"}}}},
         "/studio/api/session": {
             "post": {"summary": "sign in (name and password); sets the session cookie",
                      "parameters": [_param("Origin", "header")],
@@ -239,9 +244,24 @@ def _studio_paths() -> dict[str, Any]:
                              [EXHIBITION, if_match], {"200": obj}, edit_errors, change=True,
                              body=True),
         },
-        "/studio/api/exhibitions/{exhibition}/objects/{object}": {"patch": _studio(
-            "edit an object's metadata (If-Match required)", [EXHIBITION, OBJECT, if_match],
-            {"200": obj}, edit_errors, change=True, body=True)},
+        "/studio/api/exhibitions/{exhibition}/objects/{object}": {
+            "get": _studio("an object's up axis, turn, height or units, annotations and its "
+                           "preview (ETag: the exhibition's version)", [EXHIBITION, OBJECT],
+                           {"200": obj}, ("403", "404", "422")),
+            "patch": _studio("edit an object's metadata (If-Match required)",
+                             [EXHIBITION, OBJECT, if_match], {"200": obj}, edit_errors,
+                             change=True, body=True)},
+        "/studio/api/exhibitions/{exhibition}/objects/{object}/geometry": {"patch": _studio(
+            "set an object's up, turn (degrees), height_m or units (If-Match required)",
+            [EXHIBITION, OBJECT, if_match], {"200": obj}, edit_errors, change=True, body=True)},
+        "/studio/api/exhibitions/{exhibition}/objects/{object}/annotations": {"put": _studio(
+            "replace an object's annotations: id, position, unit normal, title, text "
+            "(If-Match required)", [EXHIBITION, OBJECT, if_match], {"200": obj}, edit_errors,
+            change=True, body=True)},
+        "/studio/api/exhibitions/{exhibition}/objects/{object}/preview": {"get": _studio(
+            "the object's converted model from the studio's last build (members only)",
+            [EXHIBITION, OBJECT], {"200": {"description": "GLB", "content": {
+                "model/gltf-binary": {}}}}, ("403", "404"))},
         "/studio/api/exhibitions/{exhibition}/members": {
             "get": _studio("the exhibition's members", [EXHIBITION], {"200": obj},
                            ("403", "404")),

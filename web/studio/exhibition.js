@@ -99,6 +99,11 @@ function renderObjects() {
     form.noValidate = true;
     const set = el('fieldset');
     set.append(el('legend', {}, t('objectHeading', { id: object.id })));
+    const link = el('a', { href: `/studio/exhibitions/${encodeURIComponent(id)}/objects/${encodeURIComponent(object.id)}` },
+      t('editObject', { id: object.id }));
+    const linkLine = el('p');
+    linkLine.append(link);
+    set.append(linkLine);
     for (const field of TEXTS) {
       textFields(set, prefix, field, exhibition.languages, object[field], missingOf(`objects/${object.id}`, field));
     }

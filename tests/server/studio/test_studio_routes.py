@@ -21,6 +21,10 @@ API_ROUTES = [
     ("GET", EXHIBITION, None),
     ("PATCH", EXHIBITION, {"title": {"en": "Changed"}}),
     ("PATCH", f"{EXHIBITION}/objects/vas", {"creator": "Someone"}),
+    ("GET", f"{EXHIBITION}/objects/vas", None),
+    ("PATCH", f"{EXHIBITION}/objects/vas/geometry", {"up": "+Z"}),
+    ("PUT", f"{EXHIBITION}/objects/vas/annotations", {"annotations": []}),
+    ("GET", f"{EXHIBITION}/objects/vas/preview", None),
     ("GET", f"{EXHIBITION}/members", None),
     ("POST", f"{EXHIBITION}/members", {"curator": "carol"}),
     ("GET", "/studio/api/audit?exhibition=sjostad", None),
@@ -37,7 +41,7 @@ API_ROUTES = [
 ]
 EXHIBITION_ROUTES = [route for route in API_ROUTES if "sjostad" in route[1]]
 CHANGES = [route for route in API_ROUTES if route[0] not in ("GET", "OPTIONS")]  # safe methods
-PAGES = ["/studio/", "/studio/exhibitions/sjostad"]
+PAGES = ["/studio/", "/studio/exhibitions/sjostad", "/studio/exhibitions/sjostad/objects/vas"]
 
 
 def test_every_studio_route_is_in_this_table(client):

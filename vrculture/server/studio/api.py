@@ -42,7 +42,8 @@ from vrculture.server.studio.fields import (
 log = logging.getLogger(__name__)
 
 MAX_JSON_BYTES = 64 * 1024  # a whole exhibition's texts in every language fit easily
-EDIT_ACTIONS = ("create", "edit_exhibition", "edit_object")
+EDIT_ACTIONS = ("create", "edit_exhibition", "edit_object", "edit_object_geometry",
+                "edit_annotations")
 
 
 def reply(request: web.Request, payload: Any, *, status: int = 200,

@@ -26,15 +26,32 @@ STUDIO_POLICY = "; ".join([
 ])
 
 
-async def _page(request: web.Request, name: str) -> web.StreamResponse:
+
+
+def model_view_policy(script_hashes: tuple[str, ...]) -> str:
+    """The object editor's policy: the studio's, plus what three.js needs to show a converted
+    model as the viewer does (see security.page_policy): its import map by hash, WebAssembly
+    and the Basis transcoder's eval in blob workers, and GLTFLoader's blob: images."""
+    return "; ".join([
+        "default-src 'self'", " ".join(["script-src 'self' 'unsafe-eval'", *script_hashes]),
+        "worker-src 'self' blob:", "style-src 'self'", "img-src 'self' data: blob:",
+        "connect-src 'self' blob:", "object-src 'none'", "base-uri 'none'",
+        "form-action 'self'", "frame-ancestors 'none'",
+    ])
+
+
+async def _page(request: web.Request, name: str, *, model_view: bool = False
+                ) -> web.StreamResponse:
     config = request.app[appkeys.CONFIG]
     path = safe_join(config.web_dir.resolve(), f"studio/{name}")
     if path is None:
         raise web.HTTPNotFound()
-    if inline_script_hashes(path):  # the policy allows none: fail loudly, not in the browser
+    hashes = inline_script_hashes(path)
+    if hashes and not model_view:  # the policy allows none: fail loudly, not in the browser
         raise web.HTTPInternalServerError(text="a studio page holds an inline script")
     response = await request.app[RESPONDER].respond(request, path, cache_control=REVALIDATE)
-    response.headers["Content-Security-Policy"] = STUDIO_POLICY
+    response.headers["Content-Security-Policy"] = model_view_policy(hashes) if model_view \
+        else STUDIO_POLICY
     return response
 
 
@@ -58,7 +75,7 @@ async def home_page(request: web.Request) -> web.StreamResponse:
     return await _page(request, "index.html")
 
 
-async def exhibition_page(request: web.Request) -> web.StreamResponse:
+async def _member_or_refuse(request: web.Request) -> None:
     curator = await _curator_or_sign_in(request)
     exhibition_id = request.match_info["exhibition"]
     if EXHIBITION_ID.fullmatch(exhibition_id) is None:
@@ -67,4 +84,15 @@ async def exhibition_page(request: web.Request) -> web.StreamResponse:
     listed = await store(request).run(members.members, exhibition_id)
     if listed and curator not in listed:
         raise web.HTTPForbidden(text="you are not a member of this exhibition")
+
+
+async def exhibition_page(request: web.Request) -> web.StreamResponse:
+    await _member_or_refuse(request)
     return await _page(request, "exhibition.html")
+
+
+async def object_page(request: web.Request) -> web.StreamResponse:
+    await _member_or_refuse(request)
+    if EXHIBITION_ID.fullmatch(request.match_info["object"]) is None:
+        raise web.HTTPNotFound(text="no such object")
+    return await _page(request, "object.html", model_view=True)

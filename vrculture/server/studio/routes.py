@@ -10,7 +10,7 @@ from aiohttp import web
 from vrculture.server import appkeys
 from vrculture.server.login_limits import FailedLogins
 from vrculture.server.storage import AsyncStore
-from vrculture.server.studio import api, pages
+from vrculture.server.studio import api, objects, pages
 from vrculture.server.studio.audit import record_in
 from vrculture.server.studio.auth import STATE, STUDIO_STORE, StudioState, authorize
 from vrculture.server.studio.exhibitions import studio_root
@@ -55,6 +55,8 @@ def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
     router.add_get("/studio/sign-in", pages.sign_in_page, name="studio_sign_in")
     router.add_get("/studio/exhibitions/{exhibition}", pages.exhibition_page,
                    name="studio_exhibition_page")
+    router.add_get("/studio/exhibitions/{exhibition}/objects/{object}", pages.object_page,
+                   name="studio_object_page")
     router.add_post("/studio/api/session", api.sign_in, name="studio_sign_in_api")
     router.add_get("/studio/api/session", api.current_session, name="studio_session")
     router.add_delete("/studio/api/session", api.sign_out, name="studio_sign_out")
@@ -70,6 +72,14 @@ def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
                      name="studio_edit_exhibition")
     router.add_patch("/studio/api/exhibitions/{exhibition}/objects/{object}",
                      api.edit_object, name="studio_edit_object")
+    router.add_get("/studio/api/exhibitions/{exhibition}/objects/{object}", objects.get_object,
+                   name="studio_object")
+    router.add_patch("/studio/api/exhibitions/{exhibition}/objects/{object}/geometry",
+                     objects.edit_geometry, name="studio_object_geometry")
+    router.add_put("/studio/api/exhibitions/{exhibition}/objects/{object}/annotations",
+                   objects.put_annotations, name="studio_object_annotations")
+    router.add_get("/studio/api/exhibitions/{exhibition}/objects/{object}/preview",
+                   objects.get_preview, name="studio_object_preview")
     router.add_get("/studio/api/exhibitions/{exhibition}/members", api.list_members,
                    name="studio_members")
     router.add_post("/studio/api/exhibitions/{exhibition}/members", api.add_member,
