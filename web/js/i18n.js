@@ -28,6 +28,8 @@ const UI = {
     comfort: 'Komfort', turning: 'Vridning', turn: { snap30: 'Steg 30°', snap45: 'Steg 45°', smooth: 'Mjuk' },
     turnSpeed: 'Hastighet för mjuk vridning', vignette: 'Mörka kanterna vid mjuk vridning', seated: 'Sittande (höjd i cm)',
     textSize: 'Textstorlek', on: 'På', off: 'Av', menuHint: 'B/Y på handkontrollen öppnar och stänger den här menyn.',
+    react: 'Reagera', reacted: 'reagerade med',
+    reactions: { '👍': 'Tummen upp', '❤️': 'Hjärta', '👏': 'Applåder', '😮': 'Förvånad', '😂': 'Skratt', '❓': 'Fråga' },
   },
   en: {
     loading: 'Loading the exhibition…', enterVR: 'Enter VR', exitVR: 'Exit VR', objects: 'Objects',
@@ -50,6 +52,8 @@ const UI = {
     comfort: 'Comfort', turning: 'Turning', turn: { snap30: 'Snap 30°', snap45: 'Snap 45°', smooth: 'Smooth' },
     turnSpeed: 'Smooth turning speed', vignette: 'Darken the edges while turning smoothly', seated: 'Seated (height in cm)',
     textSize: 'Text size', on: 'On', off: 'Off', menuHint: 'B/Y on the controller opens and closes this menu.',
+    react: 'React', reacted: 'reacted',
+    reactions: { '👍': 'Thumbs up', '❤️': 'Heart', '👏': 'Applause', '😮': 'Surprised', '😂': 'Laughing', '❓': 'Question' },
   },
 };
 
