@@ -135,8 +135,10 @@ export class App extends EventTarget {
     const started = viewer.start({ objectsOnly: this.objectOnly ? [this.objectOnly] : null });
     // a deep link (a wall label's QR code): stand at the object's view point with its panel open
     if (this.linked) this.goTo(this.linked, 'link');
+    // the one-object embed offers VR too (the turntable places and turns the object there)
+    await this.setupXR(viewer);
+    if (this.objectOnly && this.xr) this.xr.stickTurns = false; // the thumbstick turns the object
     if (!this.objectOnly) {
-      await this.setupXR(viewer);
       await this.setupRoom(viewer, smart, tours);
       if (!this.rooms) this.primeReadings(smart);
     }

@@ -97,6 +97,8 @@ export const viewerState = {
   /** @type {Record<string, SmartShown>} exhibit id -> what its model shows */
   smart: {},
   snapTurns: 0,
+  /** @type {{vr: boolean, lift: number, distance: number, spin: number} | null} the one-object embed */
+  turntable: null,
   /** @type {ErrorEntry[]} */
   errors: [],
 };
