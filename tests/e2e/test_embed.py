@@ -157,6 +157,20 @@ def test_the_one_object_embed_enters_vr_with_the_object_before_the_visitor(serve
     assert state(page, "viewerState.snapTurns") == 0
     assert state(page, "viewerState.viewerPos.yaw") == yaw
 
+    # grabbing it: squeeze beside the object and move the hand a quarter round it (from its
+    # right to its front), and it turns with the hand (its own slow turn pauses meanwhile)
+    rig_z = state(page, "viewerTest.app.viewer.rig.position.z")
+    hand_at = """async ([x, z]) => { await xrDevice.remote.dispatch('set_transform',
+        {device: 'controller-right', position: {x, y: 1.2, z}}); }"""
+    page.evaluate(hand_at, [0.3, -rig_z])
+    page.evaluate("xrDevice.controllers.right.updateButtonValue('squeeze', 1)")
+    frames = state(page, "viewerState.xrFrames")
+    page.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
+    spin = state(page, "viewerState.turntable.spin")
+    page.evaluate(hand_at, [0.0, 0.3 - rig_z])
+    page.wait_for_function(f"viewerState.turntable.spin < {spin - 1.2}", timeout=TIMEOUT_MS)
+    page.evaluate("xrDevice.controllers.right.updateButtonValue('squeeze', 0)")
+
     # back on the page the object is framed for the desktop again
     page.evaluate("viewer.exitVR()")
     page.wait_for_function("!viewerState.inXR && viewerState.turntable.vr === false")
