@@ -206,13 +206,14 @@ def meshopt_compress(glb: bytes, work: Path) -> bytes:
     return dst.read_bytes()
 
 
-def ktx2_checker() -> bytes:
-    """A 64x64 blue/white checkerboard as ETC1S KTX2 with mipmaps."""
-    img = Image.new("RGB", (64, 64))
+def ktx2_checker(size: int = 64) -> bytes:
+    """A size x size blue/white checkerboard (8 x 8 squares) as ETC1S KTX2 with mipmaps."""
+    img = Image.new("RGB", (size, size))
     px = img.load()
-    for y in range(64):
-        for x in range(64):
-            px[x, y] = (30, 60, 230) if ((x // 8 + y // 8) % 2) else (240, 240, 240)
+    square = size // 8
+    for y in range(size):
+        for x in range(size):
+            px[x, y] = (30, 60, 230) if ((x // square + y // square) % 2) else (240, 240, 240)
     buf = io.BytesIO()
     img.save(buf, "PNG")
     import alktx2  # imported here: only the KTX2 level needs it

@@ -189,3 +189,35 @@ def test_the_text_size_is_chosen_on_the_desktop_too(server, new_page):
     assert page.evaluate(
         "getComputedStyle(document.documentElement).getPropertyValue('--text-scale').trim()"
     ) == "1.25"
+
+
+def test_a_tour_stop_in_a_headset_jumps_behind_a_fade(server, new_page):
+    page = new_page(server.url("/exhibitions/e2e?room=0"), quest=True)
+    enter_vr(page)
+    page.evaluate("""() => {
+        const app = viewerTest.app;
+        window.fadeAtJumps = [];
+        app.viewer.addEventListener('teleport', () => {
+            const fade = app.xr.fade;
+            window.fadeAtJumps.push({opacity: fade.material.opacity, visible: fade.visible});
+        });
+    }""")
+    # the stop is shown at once; the jump waits for the view to go black
+    moved = page.evaluate("""() => {
+        const before = JSON.stringify(viewerState.viewerPos);
+        const started = viewer.startTour('highlights');
+        return {started, stop: viewerState.tour.stop,
+                moved: JSON.stringify(viewerState.viewerPos) !== before};
+    }""")
+    assert moved == {"started": True, "stop": 0, "moved": False}
+    page.wait_for_function("Math.abs(viewerState.viewerPos.x) < 0.05"
+                           " && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05", timeout=TIMEOUT_MS)
+    page.wait_for_function("viewerTest.app.xr.fading === null")
+    page.evaluate("viewer.nextStop()")
+    page.wait_for_function("Math.abs(viewerState.viewerPos.x + 2.5) < 0.05"
+                           " && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05", timeout=TIMEOUT_MS)
+    page.wait_for_function("viewerTest.app.xr.fading === null && !viewerTest.app.xr.fade.visible")
+    assert page.evaluate("window.fadeAtJumps") == [{"opacity": 1, "visible": True}] * 2
+    assert state(page, "viewerState.xrFades") == 2
+    assert state(page, "viewerState.panel.vr") is True
+    assert page.errors == []

@@ -156,7 +156,7 @@ def test_a_phone_taps_to_select_and_to_walk(server, browser):
 
 
 PUBLIC_API = ["endTour", "enterVR", "exitVR", "followGuide", "goTo", "lead", "nextStop",
-              "previousStop", "select", "setLanguage", "speak", "startTour", "teleport"]
+              "previousStop", "react", "select", "setLanguage", "speak", "startTour", "teleport"]
 
 
 def test_test_hooks_stay_out_of_the_public_api(server, new_page):

@@ -107,3 +107,73 @@ def test_embed_page_of_an_unknown_object_is_not_found(server, new_page):
     page = new_page()
     response = page.goto(server.url("/embed/e2e/no-such-object"))
     assert response.status == 404
+
+
+EYE_SAMPLES = """async (id) => {
+    // the object's centre as each eye sees it, read from that eye's half of the XR frame
+    const v = viewerTest.app.viewer;
+    const gl = v.renderer.getContext();
+    const c = v.objectCentre(id);
+    const out = [];
+    for (const cam of v.renderer.xr.getCamera().cameras) {
+        const p = c.clone().project(cam);
+        const vp = cam.viewport;
+        const x = (vp.x + (p.x + 1) / 2 * vp.z) / gl.drawingBufferWidth;
+        const y = 1 - (vp.y + (p.y + 1) / 2 * vp.w) / gl.drawingBufferHeight;
+        out.push({x, rgba: await v.sample(x, y)});
+    }
+    return out;
+}"""
+
+
+def test_the_one_object_embed_enters_vr_with_the_object_before_the_visitor(server, new_page):
+    page = new_page(server.url("/embed/e2e/red-vase"), quest=True)
+    wait_ready(page)
+    page.wait_for_function("viewerState.xrSupported === true")
+    assert page.is_visible("#enter-vr")
+    page.click("#enter-vr")
+    page.wait_for_function("viewerState.inXR && viewerState.xrFrames > 10"
+                           " && viewerState.turntable && viewerState.turntable.vr",
+                           timeout=TIMEOUT_MS)
+    # a comfortable place: the object's centre at chest height, about an arm's length ahead
+    centre = page.evaluate("viewerTest.objectCentre('red-vase')")
+    head = state(page, "viewerState.viewerPos")
+    assert 1.1 <= centre[1] <= 1.3, centre
+    ahead = ((centre[0] - head["x"]) ** 2 + (centre[2] - head["z"]) ** 2) ** 0.5
+    assert 0.7 <= ahead <= 1.5, (centre, head)
+    # both eyes draw it: red where each eye sees the object's centre, one sample per half
+    eyes = page.evaluate(EYE_SAMPLES, "red-vase")
+    assert len(eyes) == 2 and eyes[0]["x"] < 0.5 < eyes[1]["x"], eyes
+    for eye in eyes:
+        r, g, b, _ = eye["rgba"]
+        assert r > 2 * g and r > 2 * b and r > 60, eyes
+
+    # the thumbstick turns the object (against its own slow turn), not the visitor
+    yaw = head["yaw"]
+    spin = state(page, "viewerState.turntable.spin")
+    page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', -1, 0)")
+    page.wait_for_function(f"viewerState.turntable.spin < {spin - 0.5}", timeout=TIMEOUT_MS)
+    page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', 0, 0)")
+    assert state(page, "viewerState.snapTurns") == 0
+    assert state(page, "viewerState.viewerPos.yaw") == yaw
+
+    # grabbing it: squeeze beside the object and move the hand a quarter round it (from its
+    # right to its front), and it turns with the hand (its own slow turn pauses meanwhile)
+    rig_z = state(page, "viewerTest.app.viewer.rig.position.z")
+    hand_at = """async ([x, z]) => { await xrDevice.remote.dispatch('set_transform',
+        {device: 'controller-right', position: {x, y: 1.2, z}}); }"""
+    page.evaluate(hand_at, [0.3, -rig_z])
+    page.evaluate("xrDevice.controllers.right.updateButtonValue('squeeze', 1)")
+    frames = state(page, "viewerState.xrFrames")
+    page.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
+    spin = state(page, "viewerState.turntable.spin")
+    page.evaluate(hand_at, [0.0, 0.3 - rig_z])
+    page.wait_for_function(f"viewerState.turntable.spin < {spin - 1.2}", timeout=TIMEOUT_MS)
+    page.evaluate("xrDevice.controllers.right.updateButtonValue('squeeze', 0)")
+
+    # back on the page the object is framed for the desktop again
+    page.evaluate("viewer.exitVR()")
+    page.wait_for_function("!viewerState.inXR && viewerState.turntable.vr === false")
+    red = page.evaluate("viewerTest.sample(0.5, 0.5)")
+    assert red[0] > 2 * red[1] and red[0] > 2 * red[2], red
+    assert page.errors == []

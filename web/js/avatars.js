@@ -2,7 +2,7 @@
 // Other visitors as simple avatars (a head, two hands, a name tag in their colour), eased towards
 // the newest pose from the room's tick frames so that 20 Hz updates look smooth at 72-90 Hz.
 import * as THREE from 'three';
-import { viewerState } from './state.js';
+import { viewerState, now } from './state.js';
 
 const EASE_PER_SECOND = 14; // reaches ~90% of a new pose within one 20 Hz tick
 
@@ -10,7 +10,8 @@ const EASE_PER_SECOND = 14; // reaches ~90% of a new pose within one 20 Hz tick
 /** @typedef {{id: number, name?: string, color?: string}} AvatarInfo */
 /**
  * @typedef {{root: THREE.Group, parts: Record<PartName, THREE.Object3D>,
- *   targets: Partial<Record<PartName, {p: THREE.Vector3, q: THREE.Quaternion}>>, info: AvatarInfo}} Avatar
+ *   targets: Partial<Record<PartName, {p: THREE.Vector3, q: THREE.Quaternion}>>, info: AvatarInfo,
+ *   reaction?: {sprite: THREE.Sprite, emoji: string, until: number} | null}} Avatar
  */
 
 export class Avatars {
@@ -54,10 +55,40 @@ export class Avatars {
     this.count();
   }
 
+  /**
+   * A reaction above the avatar's name tag for `ms`; a newer one replaces it. False when
+   * that visitor has no avatar here.
+   * @param {number} id
+   * @param {string} emoji
+   * @param {number} ms
+   */
+  showReaction(id, emoji, ms) {
+    const a = this.byId.get(id);
+    if (!a) return false;
+    this.clearReaction(a);
+    const sprite = emojiSprite(emoji);
+    sprite.name = 'reaction';
+    sprite.position.set(0, 0.5, 0);
+    a.parts.head.add(sprite);
+    a.reaction = { sprite, emoji, until: now() + ms };
+    return true;
+  }
+
+  /** @param {Avatar} a */
+  clearReaction(a) {
+    if (!a.reaction) return;
+    const { sprite } = a.reaction;
+    sprite.removeFromParent();
+    sprite.material.map?.dispose();
+    sprite.material.dispose();
+    a.reaction = null;
+  }
+
   /** @param {number} id */
   remove(id) {
     const a = this.byId.get(id);
     if (!a) return;
+    this.clearReaction(a);
     this.group.remove(a.root);
     a.root.traverse((o) => {
       if (!(o instanceof THREE.Mesh || o instanceof THREE.Sprite)) return;
@@ -100,7 +131,9 @@ export class Avatars {
   /** @param {number} dt */
   update(dt) {
     const k = 1 - Math.exp(-EASE_PER_SECOND * dt);
+    const t = now();
     for (const a of this.byId.values()) {
+      if (a.reaction && t >= a.reaction.until) this.clearReaction(a);
       for (const name of /** @type {PartName[]} */ (Object.keys(a.targets))) {
         const target = a.targets[name];
         if (!target) continue;
@@ -140,5 +173,26 @@ function nameTag(name, color) {
   tex.colorSpace = THREE.SRGBColorSpace;
   const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: tex, depthTest: false }));
   sprite.scale.set(0.5, 0.125, 1);
+  return sprite;
+}
+
+/**
+ * An emoji on a transparent sprite, 0.3 m tall.
+ * @param {string} emoji
+ */
+function emojiSprite(emoji) {
+  const canvas = document.createElement('canvas');
+  canvas.width = 128;
+  canvas.height = 128;
+  const g = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
+  g.font = '100px "Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji", sans-serif';
+  g.textAlign = 'center';
+  g.textBaseline = 'middle';
+  g.fillText(emoji, 64, 70);
+  const tex = new THREE.CanvasTexture(canvas);
+  tex.colorSpace = THREE.SRGBColorSpace;
+  const sprite = new THREE.Sprite(new THREE.SpriteMaterial({ map: tex, depthTest: false, transparent: true }));
+  sprite.scale.set(0.3, 0.3, 1);
+  sprite.renderOrder = 20;
   return sprite;
 }

@@ -37,6 +37,8 @@ const UI = {
       howSessions: 'Det senaste antalet för varje rapporterad dag, vecka eller månad i terminen. Antal 1–4 visas som <5 och räknas som 1.',
       severalPowers: 'lampornas egna effekter',
     },
+    react: 'Reagera', reacted: 'reagerade med',
+    reactions: { '👍': 'Tummen upp', '❤️': 'Hjärta', '👏': 'Applåder', '😮': 'Förvånad', '😂': 'Skratt', '❓': 'Fråga' },
   },
   en: {
     loading: 'Loading the exhibition…', enterVR: 'Enter VR', exitVR: 'Exit VR', objects: 'Objects',
@@ -68,6 +70,8 @@ const UI = {
       howSessions: 'The newest count of each reported day, week or month in the term. Counts of 1–4 are shown as <5 and counted as 1.',
       severalPowers: "the lamps' own ratings",
     },
+    react: 'React', reacted: 'reacted',
+    reactions: { '👍': 'Thumbs up', '❤️': 'Heart', '👏': 'Applause', '😮': 'Surprised', '😂': 'Laughing', '❓': 'Question' },
   },
 };
 

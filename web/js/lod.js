@@ -6,10 +6,10 @@
 import * as THREE from 'three';
 import { loadGLB, disposeGPU } from './loaders.js';
 import { viewerState, now, record, reportError } from './state.js';
+import { chooseLevel, pixelsPerMetre, textureSpan } from './levelchoice.js';
 
 // Quest-class defaults (stereo at 72-90 Hz): what a Quest 2/3 draws comfortably per eye.
 export const DEFAULT_BUDGET = { triangles: 400_000, gpuTextureBytes: 384 * 1024 * 1024 };
-const TRIS_PER_PIXEL = 1.0; // a level is worth loading when it has at most ~1 triangle per covered pixel
 const MAX_PARALLEL = 3; // sharper levels in flight at once (lowest levels: 4)
 const LEVEL_ORDER = ['low', 'medium', 'high', 'full'];
 
@@ -19,7 +19,7 @@ const LEVEL_ORDER = ['low', 'medium', 'high', 'full'];
  * One object's levels and what is shown, loading and cached of them.
  * @typedef {{id: string, levels: Level[], holder: THREE.Object3D, centre: THREE.Vector3, radius: number,
  *   shown: number, pending: number, failed: Set<number>, cache: Map<number, THREE.Object3D>, pixels: number,
- *   desired: number, placeholder?: THREE.Mesh | null}} Item
+ *   desired: number, textureSpan: number, placeholder?: THREE.Mesh | null}} Item
  */
 
 /**
@@ -71,6 +71,7 @@ export class LevelManager {
     this.items.set(id, {
       id, levels: levels.length ? levels : record.levels.slice(0, 1), holder, centre, radius,
       shown: -1, pending: -1, failed: new Set(), cache: new Map(), pixels: 0, desired: 0,
+      textureSpan: textureSpan(record.kind, b),
     });
   }
 
@@ -209,30 +210,24 @@ export class LevelManager {
   /**
    * Called a few times a second: decides which objects deserve a sharper (or blunter) level.
    * @param {THREE.PerspectiveCamera} camera
-   * @param {number} viewportHeight
+   * @param {number} viewportHeight pixels (per eye in XR)
+   * @param {boolean} [xr] in a headset (a looser screen-space error)
    */
-  update(camera, viewportHeight) {
+  update(camera, viewportHeight, xr = false) {
     if (this.phase !== 'refine') return;
     const eye = new THREE.Vector3().setFromMatrixPosition(camera.matrixWorld);
-    const tanHalf = Math.tan(THREE.MathUtils.degToRad((camera.fov || 70) / 2));
     const items = [...this.items.values()];
     for (const it of items) {
-      const d = Math.max(0.1, this.distance(it, eye));
-      const px = (it.radius / (d * tanHalf)) * (viewportHeight / 2);
-      it.pixels = px;
-      const area = Math.PI * px * px;
-      /** @param {number} trisPerPixel */
-      const wanted = (trisPerPixel) => {
-        let best = 0;
-        for (let i = 1; i < it.levels.length; i++) {
-          if (!it.failed.has(i) && (this.budget.ignoreScreenSize || it.levels[i].triangles <= trisPerPixel * area)) best = i;
-        }
-        return best;
+      const view = {
+        distance: this.distance(it, eye), fovDeg: camera.fov, viewportHeight, radius: it.radius,
+        textureSpan: it.textureSpan, xr, ignoreScreenSize: this.budget.ignoreScreenSize,
       };
-      it.desired = wanted(TRIS_PER_PIXEL);
-      // walked away: drop to the best loaded level the screen still needs; the looser bound
-      // (hysteresis) keeps a visitor standing at a threshold from swapping levels back and forth
-      const keep = wanted(2 * TRIS_PER_PIXEL);
+      it.pixels = it.radius * pixelsPerMetre(view.distance, view.fovDeg, viewportHeight);
+      const { desired, keep } = chooseLevel(it.levels, view, (i) => !it.failed.has(i));
+      it.desired = desired;
+      // walked away: drop to the best loaded level the screen still needs (`keep` >= desired
+      // is what a twice stricter view would need, so a visitor standing at a threshold does
+      // not swap levels back and forth)
       if (it.shown > keep && it.pending < 0) {
         let j = keep;
         while (j > 0 && !it.cache.has(j)) j--;

@@ -34,6 +34,8 @@ export class App extends EventTarget {
     this.vrPanel = null;
     /** @type {import('./avatars.js').Avatars | null} */
     this.avatars = null;
+    /** @type {import('./reactions.js').Reactions | null} */
+    this.reactions = null;
     /** @type {import('./tours.js').Tours | null} */
     this.tours = null;
     /** @type {import('./ui.js').Overlay | null} */
@@ -133,8 +135,10 @@ export class App extends EventTarget {
     const started = viewer.start({ objectsOnly: this.objectOnly ? [this.objectOnly] : null });
     // a deep link (a wall label's QR code): stand at the object's view point with its panel open
     if (this.linked) this.goTo(this.linked, 'link');
+    // the one-object embed offers VR too (the turntable places and turns the object there)
+    await this.setupXR(viewer);
+    if (this.objectOnly && this.xr) this.xr.stickTurns = false; // the thumbstick turns the object
     if (!this.objectOnly) {
-      await this.setupXR(viewer);
       await this.setupRoom(viewer, smart, tours);
       if (!this.rooms) this.primeReadings(smart);
       for (const s of this.manifest.smart_exhibits) smart.fetchFigures(s.id); // the room pushes updates
@@ -173,6 +177,7 @@ export class App extends EventTarget {
     if (!wanted) return;
     const { RoomClient } = await import('./rooms.js');
     const { Avatars } = await import('./avatars.js');
+    const { Reactions } = await import('./reactions.js');
     const avatars = new Avatars(viewer);
     this.avatars = avatars;
     const given = this.params.get('name');
@@ -210,6 +215,9 @@ export class App extends EventTarget {
     listen(rooms, 'figures', (/** @type {RoomMessage} */ m) => smart.ingestFigures(m.feed, m.figures));
     listen(rooms, 'error', (/** @type {RoomMessage} */ m) => { if (m.code === 'bad_guide_code') this.notice(t(this.language, 'badGuideCode')); });
     listen(rooms, 'status', (/** @type {string} */ s) => { if (s === 'closed' && viewerState.ready) this.status(t(this.language, 'offline')); });
+    this.reactions = new Reactions(this, rooms, avatars);
+    this.reactions.wire();
+    listen(rooms, 'welcome', () => { if (this.vrPanel?.settingsOpen) this.vrPanel.drawSettings(); });
     viewer.onFrame(() => this.sendPose());
     rooms.connect();
     this.wireLeadForm(rooms);
@@ -360,6 +368,7 @@ export class App extends EventTarget {
     this.overlay?.render();
     this.vrPanel?.refresh();
     this.tours?.render();
+    this.reactions?.render();
     return true;
   }
 
@@ -436,6 +445,8 @@ export function publicApi(app) {
     followGuide: (guideId) => app.tours?.follow(guideId) ?? false,
     /** @param {string} code */
     lead: (code) => app.rooms?.lead(code),
+    /** @param {string} emoji one of the room's reactions (👍 ❤️ 👏 😮 😂 ❓) */
+    react: (emoji) => app.reactions?.send(emoji) ?? false,
     speak: (on = true) => app.tours?.toggleSpeech(on),
     /** @param {number} x @param {number} z @param {number | null} [yaw] */
     teleport: (x, z, yaw = null) => (app.viewer ? app.viewer.teleport(x, z, 'api', yaw) : false),

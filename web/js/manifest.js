@@ -5,12 +5,17 @@
 /** @typedef {import('./i18n.js').Text} Text */
 /** @typedef {{position: number[], yaw?: number}} ViewPoint */
 /** @typedef {{position?: number[], yaw?: number, footprint?: number[], mount?: string, view_point?: ViewPoint}} Placement */
-/** @typedef {{name: string, url: string, bytes: number, triangles: number, gpu_texture_bytes?: number}} Level */
+/**
+ * A level of detail; `error`: its measured largest distance from the source's surface, metres;
+ * `texture_px`: its largest texture's side (0 when untextured).
+ * @typedef {{name: string, url: string, bytes: number, triangles: number, gpu_texture_bytes?: number,
+ *   error?: number, texture_px?: number}} Level
+ */
 /** @typedef {{id: string, title?: Text, text?: Text, position: number[], normal?: number[]}} Annotation */
 /** @typedef {{label?: string, id?: string, uri?: string, max_level?: string}} Rights */
 /**
- * @typedef {{id: string, title?: Text, description?: Text, creator?: string, date?: string, credit?: Text,
- *   rights?: Rights, annotations?: Annotation[], levels: Level[], bounds?: {min: number[], max: number[]},
+ * @typedef {{id: string, kind?: string, title?: Text, description?: Text, creator?: string, date?: string,
+ *   credit?: Text, rights?: Rights, annotations?: Annotation[], levels: Level[], bounds?: {min: number[], max: number[]},
  *   placement?: Placement}} ObjectRecord
  */
 /**

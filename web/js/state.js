@@ -59,7 +59,7 @@ export const viewerState = {
   viewerPos: { x: 0, y: 0, z: 0, yaw: 0 },
   /** @type {string | null} */
   selected: null,
-  /** @type {{open: boolean, id: string | null, lang: string | null, title: string | null, vr: boolean, vrTitle?: string, vrLang?: string, vrSettings?: boolean, vrFigures?: string[], lastHit?: {x: number, y: number, button: string | null}}} */
+  /** @type {{open: boolean, id: string | null, lang: string | null, title: string | null, vr: boolean, vrTitle?: string, vrLang?: string, vrSettings?: boolean, vrFigures?: string[], lastReaction?: string | null, lastHit?: {x: number, y: number, button: string | null}}} */
   panel: { open: false, id: null, lang: null, title: null, vr: false },
   /** @type {string | null} */
   language: null,
@@ -85,6 +85,9 @@ export const viewerState = {
   avatarsKnown: 0,
   /** @type {Record<string, {x: number, y: number, z: number}>} */
   avatarPositions: {},
+  /** @type {{id: number, emoji: string, name: string, shown: boolean, at: number}[]} others' reactions, as received (shown: above their avatar) */
+  reactions: [],
+  reactionsSent: 0,
   /** @type {{id: string | null, stop: number, stops?: number, following: boolean, leading: boolean, narration: string | null, spoken: number, spokenLang?: string, caption?: string | null}} */
   tour: { id: null, stop: -1, following: false, leading: false, narration: null, spoken: 0 },
   /** @type {Record<string, object>} feed id -> latest reading */
@@ -96,6 +99,8 @@ export const viewerState = {
   /** @type {Record<string, import('./smart.js').GoalFigure[]>} feed id -> the server's goal figures */
   figures: {},
   snapTurns: 0,
+  /** @type {{vr: boolean, lift: number, distance: number, spin: number} | null} the one-object embed */
+  turntable: null,
   /** @type {ErrorEntry[]} */
   errors: [],
 };

@@ -144,7 +144,16 @@ export class Tours {
     const narration = app.text(stop.narration);
     Object.assign(viewerState.tour, { id: stop.tour, stop: stop.stop, stops: stop.stops, narration });
     const vp = stop.view_point;
-    if (stop.move && vp && app.viewer) app.viewer.teleport(vp.position[0], vp.position[2], 'tour', vp.yaw);
+    const viewer = app.viewer;
+    if (stop.move && vp && viewer) {
+      const move = () => {
+        viewer.teleport(vp.position[0], vp.position[2], 'tour', vp.yaw);
+        if (app.vrPanel?.current) app.vrPanel.place(); // the stop's panel comes along
+      };
+      // in a headset the jump happens behind a short fade, as from the object list
+      if (viewerState.inXR && app.xr) app.xr.fadeMove(move);
+      else move();
+    }
     if (stop.object && app.index.has(stop.object)) app.select(stop.object, 'tour', null, { narration });
     this.render();
     if (this.speak) this.say(narration);

@@ -317,8 +317,8 @@ export class Viewer extends EventTarget {
     if (t - this.lastLod > LOD_INTERVAL_MS) {
       this.lastLod = t;
       // in XR the user camera holds the head pose and the eye's fov; 1800 px ~ a Quest eye's height
-      const height = this.renderer.xr.isPresenting ? 1800 : this.renderer.domElement.height;
-      this.levels.update(this.camera, height);
+      const xr = this.renderer.xr.isPresenting;
+      this.levels.update(this.camera, xr ? 1800 : this.renderer.domElement.height, xr);
     }
     // Until every object has a level there is nothing worth drawing (the HTML progress shows
     // meanwhile); skipping those frames leaves the CPU to parsing and decoding, which on a

@@ -2,7 +2,8 @@
 // The info panel inside VR: a canvas texture on a plane floating beside the visitor, with large
 // text, the credit line and licence, annotations and live values. Rays hit its buttons (close,
 // language, annotations) through the hit's UV coordinates. The same panel shows the comfort menu
-// (turning, vignette, seated mode, text size); a second, head-locked plane shows captions.
+// (turning, vignette, seated mode, text size) and, in a room, the reactions to send; a second,
+// head-locked plane shows captions.
 import * as THREE from 'three';
 import { t } from './i18n.js';
 import { panelContent, liveLabel, figureLabel, figureHow } from './content.js';
@@ -13,7 +14,7 @@ import { COMFORT_CHOICES } from './storage.js';
 const PX = 1024; // canvas side
 const SIZE = 0.9; // metres: 1024 px over 0.9 m keeps 36 px body text ~3 cm tall, readable at 1 m
 
-/** @typedef {{type: 'close' | 'speak' | 'next' | 'settings'} | {type: 'language', lang: string} | {type: 'annotation', id: string} | {type: 'setting', key: keyof import('./storage.js').Comfort, value: string | number | boolean}} Action */
+/** @typedef {{type: 'close' | 'speak' | 'next' | 'settings'} | {type: 'language', lang: string} | {type: 'annotation', id: string} | {type: 'reaction', emoji: string} | {type: 'setting', key: keyof import('./storage.js').Comfort, value: string | number | boolean}} Action */
 
 export class VRPanel {
   /** @param {import('./main.js').App} app */
@@ -129,9 +130,15 @@ export class VRPanel {
     heading(t(lang, 'textSize'), 760);
     COMFORT_CHOICES.textScale.forEach((v, i) => this.button(g, 48 + i * 234, 780, 218, 70,
       `${Math.round(v * 100)} %${on(c.textScale === v)}`, { type: 'setting', key: 'textScale', value: v }, 34, 'center', c.textScale === v));
+    const reactions = this.app.reactions;
+    if (reactions?.available) {
+      heading(t(lang, 'react'), 890);
+      reactions.allowed.forEach((emoji, i) => this.button(g, 48 + i * 154, 905, 140, 64, emoji,
+        { type: 'reaction', emoji }, 40));
+    }
     g.fillStyle = '#aab';
     g.font = '30px sans-serif';
-    g.fillText(fit(g, t(lang, 'menuHint'), PX - 96), 48, 940);
+    g.fillText(fit(g, t(lang, 'menuHint'), PX - 96), 48, reactions?.available ? 1004 : 940);
     this.texture.needsUpdate = true;
   }
 
@@ -311,6 +318,7 @@ export class VRPanel {
     else if (action.type === 'speak') { this.app.tours?.toggleSpeech(); this.refresh(); }
     else if (action.type === 'next') this.app.tours?.next();
     else if (action.type === 'settings') this.toggleSettings();
+    else if (action.type === 'reaction') viewerState.panel.lastReaction = this.app.reactions?.send(action.emoji) ? action.emoji : null;
     else if (action.type === 'setting' && this.app.xr) {
       this.app.xr.setComfort(action.key, /** @type {never} */ (action.value));
       this.drawSettings();

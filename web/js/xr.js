@@ -47,6 +47,8 @@ export class XRInput {
     this.mountTextSizeChoice();
     /** radians a second the visitor turned smoothly in the last frame */
     this.turnSpeed = 0;
+    /** the thumbstick turns the visitor (the turntable embed gives it to the object instead) */
+    this.stickTurns = true;
     /** @type {{c: THREE.XRTargetRaySpace, ray: THREE.Line, armed: boolean, menuDown?: boolean}[]} */
     this.controllers = [];
     const renderer = this.viewer.renderer;
@@ -260,7 +262,7 @@ export class XRInput {
       if (floor && !reticle) reticle = floor;
       // what each ray points at, as a select would take it (the panel first, as in onSelect)
       viewerState.xrHover[source.handedness || 'none'] = panelHit ? 'panel' : hit ? hit.id : floor ? 'floor' : null;
-      this.turn(entry, source, dt);
+      if (this.stickTurns) this.turn(entry, source, dt);
       this.menuButton(entry, source);
     }
     this.reticle.visible = !!reticle;
