@@ -27,6 +27,17 @@ API_ROUTES = [
     ("POST", f"{EXHIBITION}/publish", None),
     ("POST", f"{EXHIBITION}/rollback", {"version": "0123456789abcdef"}),
     ("GET", f"{EXHIBITION}/publications", None),
+    ("GET", f"{EXHIBITION}/tours", None),
+    ("POST", f"{EXHIBITION}/tours", {"id": "t1", "title": {"sv": "Tur"},
+                                     "stops": [{"object": "vas", "narration": {"sv": "Se"}}]}),
+    ("PUT", f"{EXHIBITION}/tours/t1", {"title": {"sv": "Tur"},
+                                       "stops": [{"object": "vas", "narration": {"sv": "Se"}}]}),
+    ("DELETE", f"{EXHIBITION}/tours/t1", None),
+    ("GET", f"{EXHIBITION}/smart", None),
+    ("POST", f"{EXHIBITION}/smart", {"id": "s1", "kind": "street-lighting", "goal": "climate",
+                                     "title": {"sv": "Gatuljus"}}),
+    ("GET", f"{EXHIBITION}/smart/s1/readings", None),
+    ("DELETE", f"{EXHIBITION}/smart/s1", None),
 ]
 EXHIBITION_ROUTES = [route for route in API_ROUTES if "sjostad" in route[1]]
 CHANGES = [route for route in API_ROUTES if route[0] != "GET"]
@@ -38,7 +49,8 @@ def test_every_studio_route_is_in_this_table(client):
             if r.resource is not None and r.resource.canonical.startswith("/studio/api/")
             and r.method != "HEAD"}
     listed = {(method, path.split("?")[0].replace("sjostad", "{exhibition}")
-               .replace("/vas", "/{object}")) for method, path, _ in API_ROUTES}
+               .replace("/vas", "/{object}").replace("/t1", "/{tour}")
+               .replace("/s1", "/{smart}")) for method, path, _ in API_ROUTES}
     assert ours - {("POST", "/studio/api/session")} == listed
 
 

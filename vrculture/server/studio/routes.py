@@ -9,7 +9,7 @@ from aiohttp import web
 from vrculture.server import appkeys
 from vrculture.server.login_limits import FailedLogins
 from vrculture.server.storage import AsyncStore
-from vrculture.server.studio import api, pages
+from vrculture.server.studio import api, pages, smart, tours
 from vrculture.server.studio.auth import STATE, STUDIO_STORE, StudioState
 from vrculture.server.studio.exhibitions import studio_root
 from vrculture.server.studio.schema import create_tables
@@ -78,6 +78,8 @@ def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
                     api.roll_back_exhibition, name="studio_rollback")
     router.add_get("/studio/api/exhibitions/{exhibition}/publications",
                    api.list_publications, name="studio_publications")
+    tours.add_routes(router)
+    smart.add_routes(router)
 
 
 __all__ = ["StudioState", "setup_studio"]
