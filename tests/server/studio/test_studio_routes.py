@@ -175,3 +175,13 @@ async def test_creating_needs_no_membership_but_makes_one(bob, exhibition):
     response = await create(bob, "bobs-own")
     assert response.status == 201
     assert (await bob.request("GET", "/studio/api/exhibitions/bobs-own")).status == 200
+
+
+def test_every_studio_api_route_is_in_the_openapi_document(client):
+    from vrculture.server.openapi import document
+
+    paths = document()["paths"]
+    for route in client.app.router.routes():
+        canonical = route.resource.canonical if route.resource is not None else ""
+        if canonical.startswith("/studio/api/") and route.method != "HEAD":
+            assert route.method.lower() in paths.get(canonical, {}), (route.method, canonical)
