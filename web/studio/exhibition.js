@@ -24,6 +24,11 @@ function missingOf(where, field) {
   return flag ? flag.languages : [];
 }
 
+// The tours and smart-exhibit modules edit the same collection.toml: their saves move it on.
+document.addEventListener('studio:version', (event) => {
+  version = /** @type {CustomEvent<string>} */ (event).detail;
+});
+
 async function load() {
   const { data, etag } = await call('GET', `exhibitions/${id}`);
   exhibition = data;
@@ -65,6 +70,7 @@ async function save(body, path) {
     const { data, etag } = await call('PATCH', path, { body, ifMatch: version });
     exhibition = { ...data, members: exhibition.members };
     version = etag ?? data.version;
+    document.dispatchEvent(new CustomEvent('studio:version', { detail: version }));
     render();
     statusBox.textContent = t('saved');
   } catch (e) {
