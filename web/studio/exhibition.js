@@ -27,6 +27,7 @@ function missingOf(where, field) {
 // The tours and smart-exhibit modules edit the same collection.toml: their saves move it on.
 document.addEventListener('studio:version', (event) => {
   version = /** @type {CustomEvent<string>} */ (event).detail;
+  if (exhibition) void renderAudit();
 });
 
 async function load() {
@@ -166,6 +167,7 @@ async function renderAudit() {
     const what = t(`action.${entry.action}`, {
       object: String(detail.object ?? ''), curator: String(detail.curator ?? ''),
       version: String(detail.version ?? '').slice(0, 8),
+      tour: String(detail.tour ?? ''), smart: String(detail.smart_exhibit ?? ''), id: String(detail.id ?? ''),
     });
     row.append(el('td', {}, format.format(new Date(entry.at * 1000))), el('td', {}, entry.curator),
       el('td', {}, what));

@@ -9,7 +9,7 @@ import { addWords, t } from './i18n.js';
 addWords({
   en: {
     smartExhibits: 'Smart exhibits', noSmart: 'No smart exhibits yet.', addSmart: 'Add a smart exhibit',
-    smartId: 'Id (a-z, 0-9, - and _)', kind: 'Kind', goal: 'Goal', feedId: 'Feed id (empty: the same as the id)',
+    smartId: 'Exhibit id (a-z, 0-9, - and _)', smartName: 'Name of the exhibit', kind: 'Kind', goal: 'Goal', feedId: 'Feed id (empty: the same as the id)',
     'kind.street-lighting': 'Street lighting', 'kind.smart-bin': 'Smart bins',
     'kind.eye-tracking-screening': 'Eye-tracking screening', 'kind.gauge': 'Gauge',
     'goal.climate': 'Climate', 'goal.economic': 'Economic', 'goal.social': 'Social', 'goal.democratic': 'Democratic',
@@ -23,7 +23,7 @@ addWords({
   },
   sv: {
     smartExhibits: 'Smarta utställningsföremål', noSmart: 'Inga smarta föremål ännu.',
-    addSmart: 'Lägg till ett smart föremål', smartId: 'Id (a-z, 0-9, - och _)', kind: 'Sort', goal: 'Mål',
+    addSmart: 'Lägg till ett smart föremål', smartId: 'Föremålets id (a-z, 0-9, - och _)', smartName: 'Föremålets namn', kind: 'Sort', goal: 'Mål',
     feedId: 'Flödets id (tomt: samma som id)', 'kind.street-lighting': 'Gatubelysning',
     'kind.smart-bin': 'Smarta papperskorgar', 'kind.eye-tracking-screening': 'Screening med ögonrörelser',
     'kind.gauge': 'Mätare', 'goal.climate': 'Klimat', 'goal.economic': 'Ekonomi', 'goal.social': 'Socialt',
@@ -160,7 +160,7 @@ function addForm() {
   const idInput = /** @type {HTMLInputElement} */ (row('smart-id', t('smartId'),
     el('input', { required: '', maxlength: '64', autocomplete: 'off' })));
   for (const lang of state.languages) {
-    row(`smart-title-${lang}`, `${t('title')} (${lang})`, el('input', { maxlength: '200', lang }));
+    row(`smart-title-${lang}`, `${t('smartName')} (${lang})`, el('input', { maxlength: '200', lang }));
   }
   const feed = /** @type {HTMLInputElement} */ (row('smart-feed', t('feedId'), el('input', { maxlength: '64', autocomplete: 'off' })));
   const gauge = el('fieldset', { id: 'smart-gauge' });

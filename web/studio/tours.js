@@ -10,7 +10,7 @@ import { addWords, t } from './i18n.js';
 addWords({
   en: {
     tours: 'Tours', newTour: 'New tour', tourId: 'Tour id (a-z, 0-9, - and _)', makeTour: 'Make tour',
-    tourHeading: 'Tour {id}', tourTitle: 'Tour title', stops: 'Stops', stopHeading: 'Stop {n}: {name}',
+    tourHeading: 'Tour {id}', tourTitle: 'Name of the tour', stops: 'Stops', stopHeading: 'Stop {n}: {name}',
     narration: 'Narration', addStop: 'Add a stop', addStopButton: 'Add stop', moveUp: 'Move up',
     moveDown: 'Move down', removeStop: 'Remove stop', saveTour: 'Save tour', deleteTour: 'Delete tour',
     playTour: 'Play (published version)', notSavedYet: 'not saved yet', noTours: 'No tours yet.',
@@ -24,7 +24,7 @@ addWords({
   },
   sv: {
     tours: 'Visningar', newTour: 'Ny visning', tourId: 'Visningens id (a-z, 0-9, - och _)',
-    makeTour: 'Gör visning', tourHeading: 'Visning {id}', tourTitle: 'Visningens titel', stops: 'Stopp',
+    makeTour: 'Gör visning', tourHeading: 'Visning {id}', tourTitle: 'Visningens namn', stops: 'Stopp',
     stopHeading: 'Stopp {n}: {name}', narration: 'Berättelse', addStop: 'Lägg till ett stopp',
     addStopButton: 'Lägg till stopp', moveUp: 'Flytta upp', moveDown: 'Flytta ned', removeStop: 'Ta bort stopp',
     saveTour: 'Spara visning', deleteTour: 'Ta bort visning', playTour: 'Spela upp (publicerad version)',
