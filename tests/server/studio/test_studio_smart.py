@@ -111,6 +111,7 @@ BAD = {
     "id with a newline": ({"id": "gatu\n"}, "id"),
     "hostile feed": ({"feed": "a/b"}, "feed"),
     "no title": ({"title": {}}, "title"),
+    "blank title": ({"title": {"sv": "  "}}, "title"),
     "foreign language": ({"title": {"de": "x"}}, "title.de"),
     "long title": ({"title": {"sv": "x" * 201}}, "title.sv"),
     "gauge on lights": ({"gauge": {"unit": "W", "min": 0, "max": 1}}, "gauge"),

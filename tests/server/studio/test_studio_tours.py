@@ -98,7 +98,8 @@ async def test_create_reorder_and_delete_keep_the_curators_comments(alice, hand_
 
     # the hand-written tour's stop keeps its comment when its narration changes
     kort = {"title": {"sv": "Kort tur", "en": "Short tour"},
-            "stops": [{"object": "vas", "narration": {"sv": "Vasen!", "en": "The vase!"}}]}
+            "stops": [{"object": "vas", "narration": {"sv": "Vasen!\n\nMålad 1890.",
+                                                      "en": "The vase!"}}]}
     edited = await alice.request("PUT", f"{TOURS}/kort", json=kort,
                                  **{"If-Match": moved.headers["ETag"]})
     assert edited.status == 200, await edited.text()
@@ -110,7 +111,8 @@ async def test_create_reorder_and_delete_keep_the_curators_comments(alice, hand_
     tours = tomllib.loads(text)["tours"]
     assert [t["id"] for t in tours] == ["kort", "lang"]
     assert [s["object"] for s in tours[1]["stops"]] == ["stol", "vas"]
-    assert tours[0]["stops"][0]["narration"] == {"sv": "Vasen!", "en": "The vase!"}
+    assert tours[0]["stops"][0]["narration"] == {"sv": "Vasen!\n\nMålad 1890.",
+                                                 "en": "The vase!"}
 
     deleted = await alice.request("DELETE", f"{TOURS}/lang",
                                   **{"If-Match": edited.headers["ETag"]})
@@ -163,7 +165,15 @@ BAD = {
     "lone surrogate": ({"stops": [{"object": "vas", "narration": {"sv": "\ud800"}}]},
                        "$.stops[0].narration.sv"),  # refused by the JSON reader
     "control character": ({"title": {"sv": "a\u0007b"}}, "title.sv"),
+    "narration control character": (
+        {"stops": [{"object": "vas", "narration": {"sv": "a\u001bb"}}]}, "stops.0.narration.sv"),
+    "line break in a title": ({"title": {"sv": "a\nb"}}, "title.sv"),
+    "narration not an object": ({"stops": [{"object": "vas", "narration": "x"}]},
+                                "stops.0.narration"),
     "no title": ({"title": {"sv": ""}}, "title"),
+    "blank title": ({"title": {"sv": "   ", "en": " "}}, "title"),
+    "blank narration": ({"stops": [{"object": "vas", "narration": {"sv": " \n "}}]},
+                        "stops.0.narration"),
     "unknown stop field": ({"stops": [{"object": "vas", "narration": {"sv": "x"},
                                        "yaw": 1}]}, "stops.0.yaw"),
     "bad id": ({"id": "Lång"}, "id"),

@@ -100,7 +100,7 @@ def check_smart(body: dict[str, Any], languages: list[str]) -> dict[str, Any]:
     if "title" not in body:
         raise FieldError("title", "required in at least one language")
     texts = check_texts(body, TEXTS, languages, nullable=False)
-    clean = {f: {lang: t for lang, t in v.items() if t} for f, v in texts.items()}
+    clean = {f: {lang: t for lang, t in v.items() if t and t.strip()} for f, v in texts.items()}
     if not clean.get("title"):
         raise FieldError("title", "required in at least one language")
     gauge_raw = body.get("gauge")

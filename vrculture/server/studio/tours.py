@@ -20,8 +20,11 @@ from vrculture.server.studio.auth import authorize, refusal
 from vrculture.server.studio.collection_edit import array_of_tables, edit, snapshot_of
 from vrculture.server.studio.fields import (
     EXHIBITION_ID,
+    MAX_LANGUAGES,
     FieldError,
     check_keys,
+    check_language,
+    check_text,
     check_texts,
 )
 
@@ -108,7 +111,8 @@ def check_tour(body: dict[str, Any], doc: tomlkit.TOMLDocument, *, with_id: bool
         out["id"] = tour_id
     if "title" not in body:
         raise FieldError("title", "required in at least one language")
-    title = check_texts(body, {"title": TITLE_CHARS}, languages, nullable=True)["title"]
+    title = {lang: text if text and text.strip() else None for lang, text in check_texts(
+        body, {"title": TITLE_CHARS}, languages, nullable=True)["title"].items()}
     if not any(title.values()):
         raise FieldError("title", "required in at least one language")
     out["title"] = title
@@ -130,17 +134,28 @@ def check_tour(body: dict[str, Any], doc: tomlkit.TOMLDocument, *, with_id: bool
         if target not in targets:
             raise FieldError(f"{where}.object", f"no object or smart exhibit {target!r} in "
                              "this exhibition")
-        try:
-            narration = check_texts({"narration": stop.get("narration")},
-                                    {"narration": NARRATION_CHARS}, languages,
-                                    nullable=True)["narration"]
-        except FieldError as error:
-            raise FieldError(f"{where}.{error.field}", error.message) from None
+        narration = _narration(f"{where}.narration", stop.get("narration"), languages)
         if not any(narration.values()):
             raise FieldError(f"{where}.narration", "required in at least one language (the "
                              "builder skips a silent stop)")
         stops.append((target, narration))
     out["stops"] = stops
+    return out
+
+
+def _narration(where: str, value: object, languages: list[str]) -> dict[str, str | None]:
+    """{language: text or None}: like the other texts, but with line breaks (paragraphs)."""
+    if not isinstance(value, dict) or len(value) > MAX_LANGUAGES:
+        raise FieldError(where, 'an object of language tag to text, e.g. {"sv": "…"}')
+    out: dict[str, str | None] = {}
+    for lang, text in value.items():
+        check_language(f"{where}.{lang[:16]}", lang)
+        if lang not in languages:
+            raise FieldError(f"{where}.{lang}", "not one of the exhibition's languages ("
+                             + ", ".join(languages) + ")")
+        checked = None if text is None else check_text(
+            f"{where}.{lang}", text, NARRATION_CHARS, multiline=True)
+        out[lang] = checked if checked and checked.strip() else None  # blank: as missing
     return out
 
 
