@@ -1,7 +1,7 @@
 """Tours and smart exhibits in the studio, in headless Chromium: a two-stop tour with narration,
-reordered from the keyboard (each move announced) and saved; a street-lighting exhibit added,
-its token shown once and then used by a sensor, its reading appearing on the page; axe-core
-finds no serious issue."""
+reordered from the keyboard (each move announced) and by dragging, and saved; a street-lighting
+exhibit added, its token shown once and then used by a sensor, its reading appearing on the
+page; axe-core finds no serious issue."""
 
 from __future__ import annotations
 
@@ -103,6 +103,20 @@ def test_make_a_two_stop_tour_reorder_it_by_keyboard_and_save(server, studio):
     page.wait_for_selector("#tours-live:has-text('moved to position 1 of 2')")
     assert stop_order(page) == ["vas", "stol"]
     page.keyboard.press("Alt+ArrowDown")
+    page.wait_for_selector("#tours-live:has-text('moved to position 2 of 2')")
+    assert stop_order(page) == ["stol", "vas"]
+    # dragging works too: the vase's stop dropped on the chair's goes first
+    stops = page.locator("form[data-tour='highlights'] li.stop")
+    stops.nth(0).locator("h4").evaluate("h => h.scrollIntoView()")  # both in view: no scroll
+    stops.nth(1).locator("h4").hover()
+    page.mouse.down()
+    stops.nth(0).locator("h4").hover()
+    stops.nth(0).locator("h4").hover()  # a second move: Chromium fires dragover on it
+    page.mouse.up()
+    page.wait_for_selector("#tours-live:has-text('moved to position 1 of 2')")
+    assert stop_order(page) == ["vas", "stol"]
+    stops.nth(0).get_by_role("button", name="Move down").focus()
+    page.keyboard.press("Enter")
     page.wait_for_selector("#tours-live:has-text('moved to position 2 of 2')")
     assert stop_order(page) == ["stol", "vas"]
     # the narration typed before the moves went with its stop
