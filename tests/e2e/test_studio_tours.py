@@ -15,6 +15,7 @@ from vrculture.server.storage import Store
 from vrculture.server.studio import accounts
 from vrculture.server.studio.schema import create_tables
 
+from .conftest import wait_ready
 from .test_desktop import serious_axe_violations
 
 NAME, PASSWORD = "e2e-tours", "e2e-tours-password"
@@ -172,4 +173,20 @@ def test_add_a_street_lighting_exhibit_see_its_token_once_and_its_reading(server
     page.reload()
     page.wait_for_selector("#smart-gatubelysning-readings")
     assert token not in page.content()
+
+    page.select_option("#ui-lang", "sv")
+    page.wait_for_selector("#smart-heading:has-text('Smarta utställningsföremål')")
+    page.wait_for_selector("#tours-heading:has-text('Visningar')")
+    page.wait_for_selector("#smart-gatubelysning-readings:has-text('lamp: P7')")
+    assert page.is_visible("label[for='smart-kind']:has-text('Sort')")
+    assert serious_axe_violations(page) == []
+    page.select_option("#ui-lang", "en")
+    assert page.errors == []
+
+
+def test_the_play_link_starts_the_tour_in_the_viewer(server, new_page):
+    """The studio's Play opens /exhibitions/ID?tour=TOUR: the viewer starts that tour."""
+    page = new_page(server.url("/exhibitions/e2e?room=0&tour=highlights"))
+    wait_ready(page)
+    page.wait_for_selector("#tour-bar:not([hidden])")
     assert page.errors == []

@@ -271,10 +271,11 @@ async function failed(e) {
   if (e instanceof ApiError && e.status === 409 && e.body?.code === 'conflict') await load();
 }
 
-document.getElementById('ui-lang')?.addEventListener('change', () => {
+// after i18n.js has stored the choice (listeners run in any order)
+document.getElementById('ui-lang')?.addEventListener('change', () => setTimeout(() => {
   render();
   for (const id of Object.keys(readings)) fillReadings(id);
-});
+}, 0));
 if (await loadSession()) {
   try {
     await load();

@@ -332,7 +332,8 @@ async function failed(e) {
   }
 }
 
-document.getElementById('ui-lang')?.addEventListener('change', () => render());
+// after i18n.js has stored the choice (listeners run in any order)
+document.getElementById('ui-lang')?.addEventListener('change', () => setTimeout(render, 0));
 if (await loadSession()) {
   try {
     await load();
