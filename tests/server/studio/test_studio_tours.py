@@ -228,3 +228,23 @@ async def test_a_studio_written_tour_builds_into_the_manifest(alice, exhibition,
     assert [s["object"] for s in tour["stops"]] == ["portratt"]
     assert tour["stops"][0]["narration"] == {"sv": "Titta.", "en": "Look."}
     assert "view_point" in tour["stops"][0]
+
+
+async def test_a_malformed_hand_written_tour_is_shown_not_a_crash(alice, hand_written):
+    toml = hand_written / "collection.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + """
+[[tours.stops]]
+position = 5
+narration = 7
+
+[[tours]]
+id = "trasig"
+title = 3
+stops = "none"
+""", encoding="utf-8")
+    listed, _ = await tours_of(alice)
+    kort, trasig = listed["tours"]
+    assert kort["stops"][1] == {"object": None, "position": None, "narration": {},
+                                "missing_languages": ["sv", "en"]}
+    assert not kort["editable"]
+    assert trasig["stops"] == [] and trasig["title"] == {}

@@ -72,10 +72,12 @@ def _describe_tour(table: Any, default: str, languages: list[str]) -> dict[str, 
         narration = _texts(stop.get("narration"), default)
         lacking = [lang for lang in languages if not narration.get(lang)]
         target = stop.get("object")
+        place = stop.get("position")
+        position = [float(v) for v in place if isinstance(v, int | float)] \
+            if isinstance(place, list) and not isinstance(target, str) else None
         stops.append({"object": str(target) if isinstance(target, str) else None,
-                      "position": None if isinstance(target, str) else
-                      [float(v) for v in stop.get("position", []) if isinstance(v, int | float)],
-                      "narration": narration, "missing_languages": lacking})
+                      "position": position, "narration": narration,
+                      "missing_languages": lacking})
         if lacking:
             missing.append({"where": f"stops/{index}", "field": "narration",
                             "languages": lacking})
