@@ -44,7 +44,7 @@ const panel = /** @type {HTMLElement} */ (document.getElementById('tours-panel')
 /** @type {any} */
 let state = null;
 let version = '';
-/** @type {{ id: string, title: Record<string, string>, stops: { object: string, narration: Record<string, string> }[], draft?: boolean, editable: boolean }[]} */
+/** @type {{ id: string, title: Record<string, string>, stops: { object: string, narration: Record<string, string> }[], draft?: boolean, dirty?: boolean, editable: boolean }[]} */
 let tours = [];
 const live = el('p', { id: 'tours-live', class: 'visually-hidden', 'aria-live': 'polite' });
 const statusBox = el('p', { id: 'tours-status', class: 'status', role: 'status' });
@@ -72,15 +72,20 @@ async function load() {
   accept(data, etag ?? data.version, false);
 }
 
-/** @param {any} data @param {string} etag @param {boolean} announce */
-function accept(data, etag, announce) {
+/**
+ * Show the server's tours; a tour with unsaved edits (other than the one just saved) keeps them.
+ * @param {any} data @param {string} etag @param {boolean} broadcast @param {string} [saved]
+ */
+function accept(data, etag, broadcast, saved) {
   state = data;
-  const drafts = tours.filter((tour) => tour.draft && !data.tours.some((/** @type {any} */ x) => x.id === tour.id));
-  tours = data.tours.map((/** @type {any} */ tour) => ({
+  const kept = new Map(tours.filter((tour) => (tour.dirty || tour.draft) && tour.id !== saved)
+    .map((tour) => [tour.id, tour]));
+  const fromServer = data.tours.map((/** @type {any} */ tour) => kept.get(tour.id) ?? {
     id: tour.id, title: { ...tour.title }, editable: tour.editable,
     stops: tour.stops.map((/** @type {any} */ s) => ({ object: s.object ?? '', narration: { ...s.narration } })),
-  })).concat(drafts);
-  if (announce) setVersion(etag); else version = etag;
+  });
+  tours = fromServer.concat([...kept.values()].filter((tour) => tour.draft && !fromServer.includes(tour)));
+  if (broadcast) setVersion(etag); else version = etag;
   render();
 }
 
@@ -134,6 +139,7 @@ function tourForm(tour) {
   }
   set.append(actions);
   form.append(set);
+  form.addEventListener('input', () => { tour.dirty = true; });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     void saveTour(tour);
@@ -228,6 +234,7 @@ function move(tour, from, to, direction) {
 /** Render one tour again, focus kept on the moved stop's button.
  * @param {typeof tours[number]} tour @param {{ position: number, move: string } | null} focus */
 function rerender(tour, focus) {
+  tour.dirty = true;
   const old = panel.querySelector(`form[data-tour="${CSS.escape(tour.id)}"]`);
   const fresh = tourForm(tour);
   old?.replaceWith(fresh);
@@ -299,7 +306,8 @@ async function saveTour(tour) {
       ? await call('POST', `exhibitions/${exhibitionId}/tours`, { body: { id: tour.id, ...body }, ifMatch: version })
       : await call('PUT', `exhibitions/${exhibitionId}/tours/${tour.id}`, { body, ifMatch: version });
     tour.draft = false;
-    accept(data, etag ?? data.version, true);
+    tour.dirty = false;
+    accept(data, etag ?? data.version, true, tour.id);
     statusBox.textContent = t('tourSaved');
     /** @type {HTMLElement | null} */ (panel.querySelector(`form[data-tour="${CSS.escape(tour.id)}"] button[type="submit"]`))?.focus();
   } catch (e) {
@@ -314,7 +322,7 @@ async function deleteTour(tour) {
   try {
     const { data, etag } = await call('DELETE', `exhibitions/${exhibitionId}/tours/${tour.id}`, { ifMatch: version });
     tours = tours.filter((x) => x !== tour);
-    accept(data, etag ?? data.version, true);
+    accept(data, etag ?? data.version, true, tour.id);
     statusBox.textContent = t('tourDeleted');
   } catch (e) {
     await failed(e);
@@ -325,7 +333,7 @@ async function deleteTour(tour) {
 async function failed(e) {
   if (e instanceof ApiError && e.status === 409) {
     errorBox.textContent = t('conflict', { message: e.message });
-    tours = tours.filter((x) => x.draft);  // their change shown; a new tour not saved stays
+    for (const tour of tours) tour.dirty = false; // their change shown; a new tour not saved stays
     await load();
   } else {
     errorBox.textContent = t('error', { message: String(/** @type {Error} */ (e).message) });
