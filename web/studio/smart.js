@@ -17,6 +17,7 @@ addWords({
     tokenHeading: 'The token of feed {feed}', copy: 'Copy token', copied: 'Copied.',
     tokenOnce: 'Copy this token now and give it to the sensor’s operator: you will not see it again. It is stored only as a hash.',
     hideToken: 'I have copied it', latestReadings: 'Latest readings', noReadings: 'No readings yet.',
+    confirmRemove: 'Remove {id} and its feed? A sensor using its token will be refused.',
     feed: 'Feed', removeSmart: 'Remove {id}', smartRemoved: '{id} removed.', smartAdded: '{id} added.',
     smartHeading: '{title} ({kind})', readingAt: 'Time', reading: 'Reading',
     'action.add_smart_exhibit': 'added smart exhibit {id}', 'action.remove_smart_exhibit': 'removed smart exhibit {smart}',
@@ -32,6 +33,7 @@ addWords({
     copy: 'Kopiera nyckeln', copied: 'Kopierad.',
     tokenOnce: 'Kopiera nyckeln nu och ge den till den som sköter sensorn: du kommer inte att se den igen. Den sparas bara som en hash.',
     hideToken: 'Jag har kopierat den', latestReadings: 'Senaste mätvärden', noReadings: 'Inga mätvärden ännu.',
+    confirmRemove: 'Ta bort {id} och dess flöde? En sensor som använder nyckeln kommer att nekas.',
     feed: 'Flöde', removeSmart: 'Ta bort {id}', smartRemoved: '{id} är borttaget.', smartAdded: '{id} är tillagt.',
     smartHeading: '{title} ({kind})', readingAt: 'Tid', reading: 'Mätvärde',
     'action.add_smart_exhibit': 'lade till det smarta föremålet {id}',
@@ -249,6 +251,7 @@ function showToken(feed, token) {
 
 /** @param {string} smartId */
 async function removeExhibit(smartId) {
+  if (!confirm(t('confirmRemove', { id: smartId }))) return;
   statusBox.textContent = '';
   errorBox.textContent = '';
   try {

@@ -16,7 +16,7 @@ addWords({
     playTour: 'Play (published version)', notSavedYet: 'not saved yet', noTours: 'No tours yet.',
     playNote: 'Play opens the visitors’ viewer on the last published version: publish to hear your changes.',
     moved: '{name} moved to position {n} of {total}.', stopAdded: '{name} added as stop {n}.',
-    stopRemoved: '{name} removed.', tourSaved: 'Tour saved.', tourDeleted: 'Tour deleted.',
+    stopRemoved: '{name} removed.', confirmDeleteTour: 'Delete the tour {id}?', tourSaved: 'Tour saved.', tourDeleted: 'Tour deleted.',
     handWritten: 'This tour has stops at positions written in collection.toml; edit it there.',
     stopsHelp: 'Drag a stop, or use Move up / Move down (Alt+Arrow keys), to change the order.',
     'action.create_tour': 'made tour {tour}', 'action.edit_tour': 'edited tour {tour}',
@@ -31,7 +31,7 @@ addWords({
     notSavedYet: 'inte sparad ännu', noTours: 'Inga visningar ännu.',
     playNote: 'Spela upp öppnar besökarnas visare på den senast publicerade versionen: publicera för att höra dina ändringar.',
     moved: '{name} flyttad till plats {n} av {total}.', stopAdded: '{name} tillagd som stopp {n}.',
-    stopRemoved: '{name} borttagen.', tourSaved: 'Visningen är sparad.', tourDeleted: 'Visningen är borttagen.',
+    stopRemoved: '{name} borttagen.', confirmDeleteTour: 'Ta bort visningen {id}?', tourSaved: 'Visningen är sparad.', tourDeleted: 'Visningen är borttagen.',
     handWritten: 'Visningen har stopp på platser som skrivits i collection.toml; ändra den där.',
     stopsHelp: 'Dra ett stopp, eller använd Flytta upp / Flytta ned (Alt+piltangenter), för att ändra ordningen.',
     'action.create_tour': 'gjorde visningen {tour}', 'action.edit_tour': 'ändrade visningen {tour}',
@@ -317,6 +317,7 @@ async function saveTour(tour) {
 
 /** @param {typeof tours[number]} tour */
 async function deleteTour(tour) {
+  if (!confirm(t('confirmDeleteTour', { id: tour.id }))) return;
   statusBox.textContent = '';
   errorBox.textContent = '';
   try {
