@@ -55,6 +55,8 @@ def _param(name: str, where: str = "path", schema: dict | None = None, required:
 ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}
 EXHIBITION = _param("exhibition", schema=ID)
 OBJECT = _param("object", schema=ID)
+TOUR = _param("tour", schema=ID)
+SMART_EXHIBIT = _param("smart", schema=ID)
 FEED = _param("feed", schema=ID)
 PATH = _param("path", description="a file path inside the folder")
 ERROR = {"description": "error", "content": {"application/json": {
@@ -279,6 +281,36 @@ def _studio_paths() -> dict[str, Any]:
         "/studio/api/exhibitions/{exhibition}/publications": {"get": _studio(
             "the version served and each kept version with who published it and when",
             [EXHIBITION], {"200": obj}, ("403", "404"))},
+        "/studio/api/exhibitions/{exhibition}/tours": {
+            "get": _studio("the tours with their stops, narration per language and missing "
+                           "translations, and the objects a stop may lead to (ETag)",
+                           [EXHIBITION], {"200": obj}, ("403", "404", "422")),
+            "post": _studio("add a tour {id, title, stops: [{object, narration}]} (If-Match "
+                            "required)", [EXHIBITION, if_match], {"201": obj}, edit_errors,
+                            change=True, body=True),
+        },
+        "/studio/api/exhibitions/{exhibition}/tours/{tour}": {
+            "put": _studio("replace a tour's title and stops, in the order sent (If-Match "
+                           "required)", [EXHIBITION, TOUR, if_match], {"200": obj},
+                           edit_errors, change=True, body=True),
+            "delete": _studio("remove a tour (If-Match required)", [EXHIBITION, TOUR, if_match],
+                              {"200": obj}, ("403", "404", "409", "422", "428"), change=True),
+        },
+        "/studio/api/exhibitions/{exhibition}/smart": {
+            "get": _studio("the smart exhibits, and the kinds and goals the builder knows "
+                           "(ETag)", [EXHIBITION], {"200": obj}, ("403", "404", "422")),
+            "post": _studio("add a smart exhibit {id, kind, goal, title, description?, feed?, "
+                            "gauge?} and create its feed: the reply holds the feed's token, "
+                            "shown this once (If-Match required)", [EXHIBITION, if_match],
+                            {"201": obj}, edit_errors, change=True, body=True),
+        },
+        "/studio/api/exhibitions/{exhibition}/smart/{smart}": {"delete": _studio(
+            "remove a smart exhibit and the feed made for it (its readings are kept; "
+            "If-Match required)", [EXHIBITION, SMART_EXHIBIT, if_match], {"200": obj},
+            ("403", "404", "409", "422", "428"), change=True)},
+        "/studio/api/exhibitions/{exhibition}/smart/{smart}/readings": {"get": _studio(
+            "the latest readings of the smart exhibit's feeds (members only)",
+            [EXHIBITION, SMART_EXHIBIT], {"200": obj}, ("403", "404"))},
         "/studio/api/audit": {"get": _studio(
             "the audit log of one exhibition, newest first",
             [_param("exhibition", "query", ID)], {"200": obj}, ("400", "403", "404"))},

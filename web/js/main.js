@@ -148,6 +148,8 @@ export class App extends EventTarget {
     if (viewerState.counts.levelFailures) this.status(t(this.language, 'failedLevel'));
     const initial = this.params.get('object');
     if (initial && this.index.has(initial)) this.select(initial, 'api');
+    const tour = this.params.get('tour'); // the studio's "play this tour" link
+    if (tour && !initial) this.startTour(tour);
   }
 
   /** @param {import('./viewer.js').Viewer} viewer */

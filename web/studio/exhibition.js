@@ -25,6 +25,12 @@ function missingOf(where, field) {
   return flag ? flag.languages : [];
 }
 
+// The tours and smart-exhibit modules edit the same collection.toml: their saves move it on.
+document.addEventListener('studio:version', (event) => {
+  version = /** @type {CustomEvent<string>} */ (event).detail;
+  if (exhibition) void renderAudit();
+});
+
 async function load() {
   const { data, etag } = await call('GET', `exhibitions/${id}`);
   exhibition = data;
@@ -66,6 +72,7 @@ async function save(body, path) {
     const { data, etag } = await call('PATCH', path, { body, ifMatch: version });
     exhibition = { ...data, members: exhibition.members };
     version = etag ?? data.version;
+    document.dispatchEvent(new CustomEvent('studio:version', { detail: version }));
     render();
     statusBox.textContent = t('saved');
   } catch (e) {
@@ -166,6 +173,7 @@ async function renderAudit() {
     const what = t(`action.${entry.action}`, {
       object: String(detail.object ?? ''), curator: String(detail.curator ?? ''),
       version: String(detail.version ?? '').slice(0, 8),
+      tour: String(detail.tour ?? ''), smart: String(detail.smart_exhibit ?? ''), id: String(detail.id ?? ''),
     });
     row.append(el('td', {}, format.format(new Date(entry.at * 1000))), el('td', {}, entry.curator),
       el('td', {}, what));

@@ -95,6 +95,13 @@ const WORDS = {
 
 const KEY = 'vrculture.studio.lang';
 
+/** A studio module's own words (tours, smart exhibits, …), merged into the dictionary.
+ * @param {Record<string, Record<string, string>>} extra
+ */
+export function addWords(extra) {
+  for (const [lang, words] of Object.entries(extra)) Object.assign(WORDS[lang] ??= {}, words);
+}
+
 /** @returns {string} */
 export function currentLang() {
   const stored = localStorage.getItem(KEY);

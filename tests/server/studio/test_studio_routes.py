@@ -38,6 +38,17 @@ API_ROUTES = [
     ("PATCH", f"{EXHIBITION}/uploads/u1", None),
     ("DELETE", f"{EXHIBITION}/uploads/u1", None),
     ("GET", f"{EXHIBITION}/events", None),
+    ("GET", f"{EXHIBITION}/tours", None),
+    ("POST", f"{EXHIBITION}/tours", {"id": "t1", "title": {"sv": "Tur"},
+                                     "stops": [{"object": "vas", "narration": {"sv": "Se"}}]}),
+    ("PUT", f"{EXHIBITION}/tours/t1", {"title": {"sv": "Tur"},
+                                       "stops": [{"object": "vas", "narration": {"sv": "Se"}}]}),
+    ("DELETE", f"{EXHIBITION}/tours/t1", None),
+    ("GET", f"{EXHIBITION}/smart", None),
+    ("POST", f"{EXHIBITION}/smart", {"id": "s1", "kind": "street-lighting", "goal": "climate",
+                                     "title": {"sv": "Gatuljus"}}),
+    ("GET", f"{EXHIBITION}/smart/s1/readings", None),
+    ("DELETE", f"{EXHIBITION}/smart/s1", None),
 ]
 EXHIBITION_ROUTES = [route for route in API_ROUTES if "sjostad" in route[1]]
 CHANGES = [route for route in API_ROUTES if route[0] not in ("GET", "OPTIONS")]  # safe methods
@@ -49,7 +60,8 @@ def test_every_studio_route_is_in_this_table(client):
             if r.resource is not None and r.resource.canonical.startswith("/studio/api/")
             and r.method != "HEAD"}
     listed = {(method, path.split("?")[0].replace("sjostad", "{exhibition}")
-               .replace("/vas", "/{object}").replace("/u1", "/{upload_id}"))
+               .replace("/vas", "/{object}").replace("/u1", "/{upload_id}")
+               .replace("/t1", "/{tour}").replace("/s1", "/{smart}"))
               for method, path, _ in API_ROUTES}
     assert ours - {("POST", "/studio/api/session")} == listed
 
@@ -175,3 +187,13 @@ async def test_creating_needs_no_membership_but_makes_one(bob, exhibition):
     response = await create(bob, "bobs-own")
     assert response.status == 201
     assert (await bob.request("GET", "/studio/api/exhibitions/bobs-own")).status == 200
+
+
+def test_every_studio_api_route_is_in_the_openapi_document(client):
+    from vrculture.server.openapi import document
+
+    paths = document()["paths"]
+    for route in client.app.router.routes():
+        canonical = route.resource.canonical if route.resource is not None else ""
+        if canonical.startswith("/studio/api/") and route.method != "HEAD":
+            assert route.method.lower() in paths.get(canonical, {}), (route.method, canonical)

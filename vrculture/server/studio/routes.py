@@ -10,7 +10,7 @@ from aiohttp import web
 from vrculture.server import appkeys
 from vrculture.server.login_limits import FailedLogins
 from vrculture.server.storage import AsyncStore
-from vrculture.server.studio import api, objects, pages
+from vrculture.server.studio import api, objects, pages, smart, tours
 from vrculture.server.studio.audit import record_in
 from vrculture.server.studio.auth import STATE, STUDIO_STORE, StudioState, authorize
 from vrculture.server.studio.exhibitions import studio_root
@@ -91,6 +91,8 @@ def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
                     api.roll_back_exhibition, name="studio_rollback")
     router.add_get("/studio/api/exhibitions/{exhibition}/publications",
                    api.list_publications, name="studio_publications")
+    tours.add_routes(router)
+    smart.add_routes(router)
 
     async def audit_upload(curator: str, exhibition_id: str, action: str,
                            detail: dict[str, Any]) -> None:
