@@ -12,7 +12,7 @@ from build_helpers import write_shape
 
 from vrculture.exhibition.cache import Cache, generated_key, object_key
 from vrculture.exhibition.collection import load_collection
-from vrculture.exhibition.run import BuildOptions, _job_for
+from vrculture.exhibition.run import BuildOptions, object_job
 from vrculture.exhibition.worker import generated_settings
 from vrculture.pipeline.convert import ConvertSettings
 from vrculture.pipeline.model import Material, Model, Node, Primitive
@@ -71,7 +71,7 @@ def test_a_job_is_keyed_on_the_settings_it_converts_with(tmp_path: Path) -> None
     collection, _ = load_collection(folder)
     record = collection.objects[0]
     options = BuildOptions(folder, tmp_path / "bundle", levels=("full", "low"), compress=False)
-    job = _job_for(record, options, collection, Cache(tmp_path / "cache"), "medium")
+    job = object_job(record, options, collection, Cache(tmp_path / "cache"), "medium")
     settings = job.settings
     assert (settings.up, settings.units, settings.levels, settings.compress) == \
         ("+Z", "cm", ("full", "low"), False)

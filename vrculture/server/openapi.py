@@ -57,6 +57,7 @@ EXHIBITION = _param("exhibition", schema=ID)
 OBJECT = _param("object", schema=ID)
 TOUR = _param("tour", schema=ID)
 SMART_EXHIBIT = _param("smart", schema=ID)
+UPLOAD = _param("upload_id", schema={"type": "string", "maxLength": 64})
 FEED = _param("feed", schema=ID)
 PATH = _param("path", description="a file path inside the folder")
 ERROR = {"description": "error", "content": {"application/json": {
@@ -311,6 +312,35 @@ def _studio_paths() -> dict[str, Any]:
         "/studio/api/exhibitions/{exhibition}/smart/{smart}/readings": {"get": _studio(
             "the latest readings of the smart exhibit's feeds (members only)",
             [EXHIBITION, SMART_EXHIBIT], {"200": obj}, ("403", "404"))},
+        # resumable uploads: tus 1.0.0 core, creation and termination (docs/studio-uploads.md)
+        "/studio/api/exhibitions/{exhibition}/uploads": {
+            "options": _studio("the tus protocol's version, extensions and maximum size",
+                               [EXHIBITION], {"204": {"description": "Tus-* headers"}},
+                               ("403", "404")),
+            "post": _studio("create an upload (Upload-Length, Upload-Metadata: name, batch, "
+                            "…); Location names it", [EXHIBITION], {
+                                "201": {"description": "created; Location is the upload"}},
+                            ("400", "403", "404", "412", "413", "503", "507"), change=True),
+            "get": _studio("the exhibition's uploads and each object's conversion state",
+                           [EXHIBITION], {"200": obj}, ("403", "404")),
+        },
+        "/studio/api/exhibitions/{exhibition}/uploads/{upload_id}": {
+            "patch": {**_studio(
+                "append bytes at Upload-Offset (tus); the answer's Upload-Offset is the new "
+                "size", [EXHIBITION, UPLOAD], {"204": {"description": "appended"}},
+                ("400", "403", "404", "409", "412", "413", "415", "423", "503", "507"),
+                change=True), "requestBody": {"required": True, "content": {
+                    "application/offset+octet-stream": {
+                        "schema": {"type": "string", "format": "binary"}}}}},
+            "delete": _studio("abandon an upload and delete its bytes (tus termination)",
+                              [EXHIBITION, UPLOAD], {"204": {"description": "deleted"}},
+                              ("403", "404", "412", "423"), change=True),
+        },
+        "/studio/api/exhibitions/{exhibition}/events": {"get": _studio(
+            "the conversion queue's progress per object, as server-sent events "
+            "(Last-Event-ID resumes)", [EXHIBITION],
+            {"200": {"description": "text/event-stream",
+                     "content": {"text/event-stream": {}}}}, ("403", "404"))},
         "/studio/api/audit": {"get": _studio(
             "the audit log of one exhibition, newest first",
             [_param("exhibition", "query", ID)], {"200": obj}, ("400", "403", "404"))},
