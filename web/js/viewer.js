@@ -133,9 +133,6 @@ export class Viewer extends EventTarget {
     await Promise.all([...fixed, this.levels.loadLowest(this.eyePosition())]);
     viewerState.budget.fixedTriangles = this.countFixedTriangles();
     if (!objectsOnly) this.mergeStaticParts();
-    // compile the shaders before the first frame, in parallel where the driver can
-    // (KHR_parallel_shader_compile), rather than stalling the first frames on them
-    await this.renderer.compileAsync(this.scene, this.camera).catch((err) => reportError('shaders', err));
     this.lowestSettled = true;
     viewerState.ready = true;
     fire(this, 'ready', {});
