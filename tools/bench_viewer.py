@@ -16,7 +16,11 @@ Measured for the viewer (`/exhibitions/{id}`):
 - draw calls and triangles per frame at the entrance,
 - frames per second on the desktop and in WebXR (IWER emulating a Meta Quest 3, stereo),
 - navigation -> first frame again over an emulated 20 Mbit/s, 20 ms Wi-Fi link (on localhost
-  bytes cost nothing; on a headset's Wi-Fi they are most of the wait).
+  bytes cost nothing; on a headset's Wi-Fi they are most of the wait),
+- the frame budget (tools/frame_budget.py): draw calls, triangles and GPU texture memory at the
+  entrance and in the busiest room, desktop and XR; main-thread time per frame against an
+  empty-scene anchor; frames over 13.9 ms while levels stream in. `--frame-budget` runs only
+  this part; `--screenshots DIR` also saves the entrance and each room (desktop, 640x360 PNG).
 
 Anchor, same run, same server: a naive page (served only by this benchmark) that loads the
 architecture and every object's highest level in parallel and draws once all are in, the way
@@ -40,6 +44,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import frame_budget  # noqa: E402  (tools/ is not a package)
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -124,9 +131,13 @@ def start_server(bundle: Path, data_dir: Path) -> tuple[int, asyncio.AbstractEve
     async def anchor(request: web.Request) -> web.Response:
         return web.Response(text=ANCHOR_HTML, content_type="text/html")
 
+    async def empty(request: web.Request) -> web.Response:
+        return web.Response(text=frame_budget.EMPTY_HTML, content_type="text/html")
+
     async def start() -> None:
         app = create_app(ServerConfig(bundles=[bundle], data_dir=data_dir, port=port))
         app.router.add_get("/bench/anchor.html", anchor)
+        app.router.add_get("/bench/empty.html", empty)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -208,6 +219,46 @@ def run_anchor(browser, base: str, exhibition: str, *, wifi: bool = False) -> di
     return out
 
 
+def screenshot(page, path: Path) -> None:
+    """A modest PNG (640x360) of the current view."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = path.with_suffix(".full.png")
+    page.screenshot(path=str(raw))
+    with Image.open(raw) as img:
+        img.convert("RGB").resize((VIEWPORT["width"] // 2, VIEWPORT["height"] // 2),
+                                  Image.Resampling.LANCZOS).save(path, optimize=True)
+    raw.unlink()
+
+
+def run_frame_budget(browser, base: str, manifest: dict, runs: int,
+                     shots: Path | None) -> dict:
+    """Desktop, XR and the empty-scene anchor, interleaved run by run."""
+    iwer = ((ROOT / "node_modules/iwer/build/iwer.min.js").read_text() + "\n"
+            + (ROOT / "tests/e2e/iwer_setup.js").read_text())
+    out: dict = {"desktop": [], "xr": [], "anchor": []}
+    for i in range(runs):
+        out["anchor"].append(frame_budget.run_anchor(browser, base, VIEWPORT, TIMEOUT_MS))
+        out["desktop"].append(frame_budget.run_desktop(
+            browser, base, manifest, VIEWPORT, iwer, TIMEOUT_MS, shots if i == 0 else None,
+            screenshot))
+        out["xr"].append(frame_budget.run_xr(browser, base, manifest, VIEWPORT, iwer,
+                                             TIMEOUT_MS))
+    return out
+
+
+def finish_frame_budget(budget: dict, manifest: dict, args: argparse.Namespace) -> int:
+    print(f"demo '{manifest['id']}': {len(manifest['objects'])} objects; {args.runs} runs; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    print("\n".join(frame_budget.report(budget["desktop"], budget["xr"], budget["anchor"])))
+    shots = args.screenshots.as_posix() if args.screenshots else "."
+    print("\n".join(frame_budget.markdown_table(budget["desktop"][0], budget["xr"][0], shots)))
+    if args.json:
+        args.json.write_text(json.dumps(budget, indent=1))
+    return 0
+
+
 def median(runs: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
@@ -224,6 +275,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--bundle", type=Path, help="a built bundle (default: build the demo)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--frame-budget", action="store_true",
+                        help="measure only the frame budget (draw calls, frame times)")
+    parser.add_argument("--screenshots", type=Path,
+                        help="save the entrance and each room here (desktop, first run)")
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         print("bench_viewer: needs Debian's chromium (tools/bootstrap --browser)", file=sys.stderr)
@@ -246,6 +301,10 @@ def main() -> int:
 
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            budget = run_frame_budget(browser, base, manifest, args.runs, args.screenshots)
+            if args.frame_budget:
+                browser.close()
+                return finish_frame_budget(budget, manifest, args)
             viewer, viewer_max, anchor, viewer_wifi, anchor_wifi = [], [], [], [], []
             for _ in range(args.runs):  # interleaved, so that machine load hits both alike
                 anchor.append(run_anchor(browser, base, manifest["id"]))
@@ -261,7 +320,7 @@ def main() -> int:
         "exhibition": manifest["id"], "runs": args.runs, "viewport": VIEWPORT,
         "load_average_1m": os.getloadavg()[0], "bundle_bytes": total,
         "viewer": viewer, "viewer_lod_max": viewer_max, "anchor": anchor,
-        "viewer_wifi": viewer_wifi, "anchor_wifi": anchor_wifi,
+        "viewer_wifi": viewer_wifi, "anchor_wifi": anchor_wifi, "frame_budget": budget,
     }
     v_ff, a_ff = median(viewer, "first_frame_ms"), median(anchor, "first_frame_ms")
     v_bytes = median(viewer, "asset_bytes_before_first_frame")
@@ -293,6 +352,7 @@ def main() -> int:
           f"{median(viewer, 'xr_triangles'):12.0f}")
     print(f"{'main-thread ms per frame, 60-frame mean':48} {median(viewer, 'cpu_ms'):12.1f}")
     print(f"bundle bytes before first frame / bundle total: {v_bytes / total:.2f}")
+    print("\n".join(frame_budget.report(budget["desktop"], budget["xr"], budget["anchor"])))
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

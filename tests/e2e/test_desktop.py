@@ -168,8 +168,8 @@ def test_test_hooks_stay_out_of_the_public_api(server, new_page):
     wait_ready(tester)
     assert tester.evaluate("Object.keys(window.viewer).sort()") == PUBLIC_API
     assert tester.evaluate("Object.keys(window.viewerTest).sort()") == [
-        "app", "clickAt", "disconnectRoom", "objectCentre", "project", "sample",
-        "unoccludedCentre"]
+        "app", "clickAt", "disconnectRoom", "frameLog", "objectCentre", "project",
+        "renderInfo", "sample", "unoccludedCentre"]
 
 
 def test_a_kiosk_that_runs_for_weeks_keeps_its_logs_bounded(server, new_page):

@@ -12,6 +12,9 @@ export function createGLTFLoader(renderer) {
   const ktx2 = new KTX2Loader().setTranscoderPath('/vendor/three/examples/jsm/libs/basis/');
   ktx2.detectSupport(renderer);
   loader.setKTX2Loader(ktx2);
+  // decode meshopt buffers in a worker (as the KTX2 transcoder does): a sharper level arriving
+  // while the visitor looks around must not stall the frame that is being drawn
+  if (typeof Worker !== 'undefined') MeshoptDecoder.useWorkers(1);
   loader.setMeshoptDecoder(MeshoptDecoder);
   return loader;
 }

@@ -12,6 +12,7 @@ import { chooseLevel, pixelsPerMetre, textureSpan } from './levelchoice.js';
 export const DEFAULT_BUDGET = { triangles: 400_000, gpuTextureBytes: 384 * 1024 * 1024 };
 const MAX_PARALLEL = 3; // sharper levels in flight at once (lowest levels: 4)
 const LEVEL_ORDER = ['low', 'medium', 'high', 'full'];
+const scratch = new THREE.Vector3();
 
 /** @typedef {import('./manifest.js').Level} Level */
 /** @typedef {{triangles: number, gpuTextureBytes: number, ignoreScreenSize?: boolean}} Budget */
@@ -53,6 +54,14 @@ export class LevelManager {
     this.active = 0;
     this.phase = 'lowest'; // 'lowest' until every object's first level settled, then 'refine'
     this.idleSince = null;
+    /**
+     * Levels waiting to be swapped in: `flush` (once per frame) uploads one texture or swaps one
+     * level, so a burst of arrivals is spread over frames instead of stalling one.
+     * @type {{it: Item, index: number, textures: THREE.Texture[] | null, done: () => void}[]}
+     */
+    this.swaps = [];
+    /** what the last flush did: for the frame log that tests read */
+    this.lastFlush = { swaps: 0, uploads: 0 };
     viewerState.budget.triangles = budget.triangles;
     viewerState.budget.gpuTextureBytes = budget.gpuTextureBytes;
   }
@@ -129,8 +138,7 @@ export class LevelManager {
    * @param {THREE.Vector3} from
    */
   distance(it, from) {
-    const c = it.centre.clone().applyMatrix4(it.holder.matrixWorld);
-    return c.distanceTo(from);
+    return scratch.copy(it.centre).applyMatrix4(it.holder.matrixWorld).distanceTo(from);
   }
 
   /**
@@ -150,7 +158,7 @@ export class LevelManager {
       scene.traverse((o) => { o.userData.selectId = it.id; });
       it.cache.set(index, scene);
       entry.ok = true;
-      this.show(it, index);
+      await this.queueShow(it, index);
       return true;
     } catch (err) {
       it.failed.add(index);
@@ -165,6 +173,46 @@ export class LevelManager {
       this.publishUsage();
       this.wake(); // a load slot is free: choose the next level now, not at the next tick
     }
+  }
+
+  /**
+   * Swaps the level in at a coming frame (see `flush`); resolves once it is shown.
+   * @param {Item} it
+   * @param {number} index
+   * @returns {Promise<void>}
+   */
+  queueShow(it, index) {
+    it.pending = index;
+    return new Promise((resolve) => {
+      this.swaps.push({
+        it, index, textures: null,
+        done: () => { if (it.pending === index) it.pending = -1; resolve(); },
+      });
+    });
+  }
+
+  /**
+   * Once per frame: uploads one texture of the next queued level (renderer.initTexture), or,
+   * all its textures in, swaps that level in (its geometry then uploads in this frame's draw).
+   * @param {THREE.WebGLRenderer} renderer
+   */
+  flush(renderer) {
+    this.lastFlush.swaps = 0;
+    this.lastFlush.uploads = 0;
+    const job = this.swaps[0];
+    if (!job) return;
+    const scene = job.it.cache.get(job.index);
+    if (scene && job.textures == null) job.textures = texturesOf(scene);
+    const next = job.textures && job.textures.shift();
+    if (next) {
+      renderer.initTexture(next);
+      this.lastFlush.uploads = 1;
+      return;
+    }
+    this.swaps.shift();
+    this.show(job.it, job.index);
+    this.lastFlush.swaps = 1;
+    job.done();
   }
 
   /**
@@ -231,7 +279,7 @@ export class LevelManager {
       if (it.shown > keep && it.pending < 0) {
         let j = keep;
         while (j > 0 && !it.cache.has(j)) j--;
-        if (it.cache.has(j)) this.show(it, j);
+        if (it.cache.has(j)) this.queueShow(it, j);
       }
     }
     this.publishUsage();
@@ -242,10 +290,10 @@ export class LevelManager {
       if (it.pending >= 0 || it.shown < 0 || it.desired <= it.shown) continue;
       const target = this.affordable(it);
       if (target <= it.shown) continue;
-      if (it.cache.has(target)) { this.show(it, target); this.publishUsage(); continue; }
+      if (it.cache.has(target)) { this.queueShow(it, target).then(() => this.publishUsage()); continue; }
       this.loadLevel(it, target).then((ok) => { if (!ok) this.publishUsage(); });
     }
-    const busy = this.active > 0 || items.some((it) => it.shown >= 0 && it.desired > it.shown && this.affordable(it) > it.shown);
+    const busy = this.active > 0 || this.swaps.length > 0 || items.some((it) => it.shown >= 0 && it.desired > it.shown && this.affordable(it) > it.shown);
     if (!busy && viewerState.allHighAt == null && viewerState.firstFrameAt != null) viewerState.allHighAt = Math.round(now());
   }
 
@@ -264,4 +312,20 @@ export class LevelManager {
     return it.shown;
   }
 
+}
+
+/**
+ * The textures of a loaded level not yet on the GPU, each once.
+ * @param {THREE.Object3D} root
+ */
+function texturesOf(root) {
+  /** @type {Set<THREE.Texture>} */
+  const found = new Set();
+  root.traverse((o) => {
+    if (!(o instanceof THREE.Mesh)) return;
+    for (const m of Array.isArray(o.material) ? o.material : [o.material]) {
+      for (const v of Object.values(m)) if (v instanceof THREE.Texture) found.add(v);
+    }
+  });
+  return [...found];
 }

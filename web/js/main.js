@@ -109,6 +109,7 @@ export class App extends EventTarget {
     const stage = /** @type {HTMLElement} */ (document.querySelector('#stage'));
     const viewer = new Viewer({ container: stage, manifest: this.manifest, language: this.language, mode: this.mode });
     this.viewer = viewer;
+    if (window.vrcultureTestHooks === true) viewer.frameLog = []; // read through viewerTest.frameLog()
     viewer.renderer.domElement.setAttribute('aria-label', `${this.text(this.manifest.title)}: 3D`);
     const smart = new SmartExhibits(viewer);
     this.smart = smart;
@@ -474,6 +475,13 @@ export function testHooks(app) {
     /** @param {number} x @param {number} y */
     sample: (x, y) => app.viewer?.sample(x, y) ?? Promise.reject(new Error('no 3D view on this page')),
     disconnectRoom: () => app.rooms?.ws?.close(4001),
+    /** per frame since the page started: [frame number, levels swapped in, textures uploaded, drawn] */
+    frameLog: () => app.viewer?.frameLog ?? [],
+    /** what the renderer drew in the last frame (both eyes in XR, as three counts them) */
+    renderInfo: () => {
+      const r = app.viewer?.renderer.info.render;
+      return r ? { calls: r.calls, triangles: r.triangles, frame: viewerState.frames } : null;
+    },
   };
 }
 

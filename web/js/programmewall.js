@@ -59,7 +59,8 @@ export class ProgrammeWall {
     GOALS.forEach((goal, i) => {
       const x = CHIP.x + i * (CHIP.w + CHIP.gap);
       const hit = new THREE.Mesh(new THREE.PlaneGeometry(CHIP.w / W * WIDTH, CHIP.h / H * HEIGHT),
-        new THREE.MeshBasicMaterial({ transparent: true, opacity: 0, depthWrite: false }));
+        // never drawn (an invisible material costs no draw call); rays still find it
+        new THREE.MeshBasicMaterial({ visible: false }));
       hit.position.set(((x + CHIP.w / 2) / W - 0.5) * WIDTH, (0.5 - (CHIP.y + CHIP.h / 2) / H) * HEIGHT, 0.005);
       hit.userData.annotation = `goal:${goal}`;
       this.group.add(hit);

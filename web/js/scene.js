@@ -69,6 +69,23 @@ function shadowTexture() {
   return contactShadowTexture;
 }
 
+let shadowMaterial = /** @type {THREE.MeshBasicMaterial | null} */ (null);
+let shadowPlane = /** @type {THREE.PlaneGeometry | null} */ (null);
+
+/** The one material of every contact shadow (they are drawn together, instanced). */
+export function contactShadowMaterial() {
+  shadowMaterial = shadowMaterial || new THREE.MeshBasicMaterial({
+    map: shadowTexture(), transparent: true, depthWrite: false, toneMapped: false,
+    polygonOffset: true, polygonOffsetFactor: -2, polygonOffsetUnits: -2,
+  });
+  return shadowMaterial;
+}
+
+function shadowGeometry() {
+  shadowPlane = shadowPlane || new THREE.PlaneGeometry(1, 1);
+  return shadowPlane;
+}
+
 /**
  * A blurred contact shadow under an object standing on a floor or plinth: one transparent quad,
  * no shadow map, no extra light pass. Sized from the object's footprint (x, z extents, metres).
@@ -76,11 +93,7 @@ function shadowTexture() {
  * @param {number} depth
  */
 export function contactShadow(width, depth) {
-  const mat = new THREE.MeshBasicMaterial({
-    map: shadowTexture(), transparent: true, depthWrite: false, toneMapped: false,
-    polygonOffset: true, polygonOffsetFactor: -2, polygonOffsetUnits: -2,
-  });
-  const m = new THREE.Mesh(new THREE.PlaneGeometry(1, 1), mat);
+  const m = new THREE.Mesh(shadowGeometry(), contactShadowMaterial());
   m.rotation.x = -Math.PI / 2;
   m.scale.set(width * 1.5, depth * 1.5, 1);
   m.position.y = 0.002;

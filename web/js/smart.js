@@ -11,6 +11,17 @@ const HISTORY = 60;
 const DEFAULT_NODES = { light: 'lamp_light', fill: 'bin_fill', screen: 'screen' };
 
 /** @typedef {import('./manifest.js').SmartRecord} SmartRecord */
+
+/**
+ * Names of the nodes a reading animates in this exhibit's model: drawn on their own, never
+ * merged with the static parts.
+ * @param {SmartRecord} s
+ */
+export function animatedNodeNames(s) {
+  const named = Object.entries((s.model && s.model.nodes) || {})
+    .filter(([key]) => key.split(':')[0] in DEFAULT_NODES).map(([, name]) => name);
+  return new Set([...named, ...Object.values(DEFAULT_NODES)]);
+}
 /** @typedef {Record<string, any>} Reading a feed's reading: `t` plus the fields of its kind */
 /**
  * What a feed's readings mean for the exhibit's goal, as the server computes it for every

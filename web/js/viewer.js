@@ -3,7 +3,9 @@
 // exposes the actions (select, teleport, language, tours) that the input modules and panels call.
 // It is an EventTarget: select, teleport, language, level, reading, smart-loaded, ready, first-frame.
 import * as THREE from 'three';
-import { createRenderer, createScene, placedGroup, fallbackFloor, annotationMarkers, insideRects, contactShadow } from './scene.js';
+import { createRenderer, createScene, placedGroup, fallbackFloor, annotationMarkers, insideRects, contactShadow, contactShadowMaterial } from './scene.js';
+import { InstancedProxy, mergeStatic } from './batching.js';
+import { animatedNodeNames } from './smart.js';
 import { createGLTFLoader, loadGLB, countTriangles } from './loaders.js';
 import { LevelManager, budgetFromPage } from './lod.js';
 import { bundleUrl, selectableIndex } from './manifest.js';
@@ -40,6 +42,14 @@ export class Viewer extends EventTarget {
     this.lowestSettled = false;
     /** @type {number[]} main-thread ms of the last 60 frames */
     this.cpuWindow = [];
+    /** @type {InstancedProxy[]} contact shadows and annotation markers, drawn instanced */
+    this.instanced = [];
+    /**
+     * Per frame [frame number, levels swapped in, textures uploaded, drawn]: set to an array by
+     * the test hooks only (main.js), bounded.
+     * @type {[number, number, number, boolean][] | null}
+     */
+    this.frameLog = null;
     /** @type {{x: number, y: number, resolve: (rgba: number[]) => void} | null} */
     this.sampleRequest = null;
     this.smartGroups = new Map();
@@ -98,6 +108,10 @@ export class Viewer extends EventTarget {
     const fixed = [];
     if (!objectsOnly) fixed.push(this.loadArchitecture());
     const wanted = objectsOnly ? this.manifest.objects.filter((o) => objectsOnly.includes(o.id)) : this.manifest.objects;
+    /** @type {THREE.Mesh[]} */
+    const shadows = [];
+    /** @type {THREE.Mesh[]} */
+    const markers = [];
     for (const record of wanted) {
       const holder = placedGroup(objectsOnly ? null : record.placement, `object:${record.id}`);
       holder.userData.selectId = record.id;
@@ -105,19 +119,60 @@ export class Viewer extends EventTarget {
       holder.updateMatrixWorld(true);
       this.levels.add(record.id, record, holder);
       this.pickables.push(holder);
-      annotationMarkers(record, holder);
+      markers.push(...annotationMarkers(record, holder));
       // a standing object (not a painting on a wall) is grounded by a soft shadow where it stands
       const b = record.bounds;
       if (b && record.placement && record.placement.mount !== 'wall') {
-        holder.add(contactShadow(b.max[0] - b.min[0], b.max[2] - b.min[2]));
+        const shadow = contactShadow(b.max[0] - b.min[0], b.max[2] - b.min[2]);
+        holder.add(shadow);
+        shadows.push(shadow);
       }
     }
+    this.drawInstanced(shadows, markers);
     if (!objectsOnly) for (const s of this.manifest.smart_exhibits) fixed.push(this.loadSmartExhibit(s));
     await Promise.all([...fixed, this.levels.loadLowest(this.eyePosition())]);
-    this.lowestSettled = true;
     viewerState.budget.fixedTriangles = this.countFixedTriangles();
+    if (!objectsOnly) this.mergeStaticParts();
+    this.lowestSettled = true;
     viewerState.ready = true;
     fire(this, 'ready', {});
+  }
+
+  /**
+   * Contact shadows and annotation markers: many copies of one shape, one draw call each kind.
+   * The source meshes stay where they are (rays still find the markers) but are not drawn.
+   * @param {THREE.Mesh[]} shadows
+   * @param {THREE.Mesh[]} markers
+   */
+  drawInstanced(shadows, markers) {
+    if (shadows.length) {
+      this.instanced.push(new InstancedProxy('contact-shadows', shadows[0].geometry, contactShadowMaterial(),
+        shadows.map((object) => ({ object }))));
+    }
+    if (markers.length) {
+      const material = /** @type {THREE.Material} */ (markers[0].material).clone();
+      this.instanced.push(new InstancedProxy('annotation-markers', new THREE.SphereGeometry(1, 12, 8), material,
+        markers.map((object) => {
+          const r = /** @type {THREE.SphereGeometry} */ (object.geometry).parameters.radius;
+          return { object, local: new THREE.Matrix4().makeScale(r, r, r) };
+        })));
+    }
+    for (const p of this.instanced) this.scene.add(p.mesh);
+  }
+
+  /**
+   * The architecture and the smart exhibits' static parts, merged (a handful of draw calls for
+   * the whole gallery); the parts that readings animate stay separate.
+   */
+  mergeStaticParts() {
+    const animated = new Set(this.manifest.smart_exhibits.flatMap((s) => [...animatedNodeNames(s)]));
+    /** @param {THREE.Object3D} mesh */
+    const keep = (mesh) => {
+      for (let o = /** @type {THREE.Object3D | null} */ (mesh); o; o = o.parent) if (animated.has(o.name)) return true;
+      return false;
+    };
+    const roots = [...(this.architecture ? [this.architecture] : []), ...this.smartGroups.values()];
+    for (const proxy of mergeStatic(roots, keep)) this.scene.add(proxy);
   }
 
   async loadArchitecture() {
@@ -165,7 +220,7 @@ export class Viewer extends EventTarget {
   countFixedTriangles() {
     let n = 0;
     for (const child of this.scene.children) {
-      if (child.name.startsWith('object:') || child === this.rig) continue;
+      if (child.name.startsWith('object:') || child === this.rig || child.userData.renderProxy) continue;
       n += countTriangles(child);
     }
     // annotation markers live inside object holders but are not levels
@@ -312,6 +367,13 @@ export class Viewer extends EventTarget {
     this.lastFrameAt = t0;
     for (const fn of this.frameHooks) {
       try { fn(dt, xrFrame); } catch (err) { reportError('frame hook', err); }
+    }
+    for (const p of this.instanced) p.sync();
+    this.levels.flush(this.renderer);
+    if (this.frameLog) {
+      const f = this.levels.lastFlush;
+      this.frameLog.push([viewerState.frames, f.swaps, f.uploads, this.lowestSettled || !!xrFrame]);
+      if (this.frameLog.length > 5000) this.frameLog.splice(0, 1000);
     }
     const t = now();
     if (t - this.lastLod > LOD_INTERVAL_MS) {

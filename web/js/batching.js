@@ -1,0 +1,284 @@
+// @ts-check
+// Fewer draw calls without changing what is picked: the scene graph keeps every mesh (names,
+// userData.selectId, bounds and ray casts stay as they were), but the static ones stop drawing
+// themselves (a hidden copy of their material) and are drawn by a proxy instead:
+// - `mergeStatic`: the architecture and the static parts of smart exhibits become one merged
+//   mesh. Untextured opaque standard materials share one material: the base colour goes into
+//   vertex colours, roughness, metalness and emission into a tiny lookup texture (one texel per
+//   source material), so the light and colours are what the separate materials gave.
+// - `InstancedProxy`: many copies of one small shape (contact shadows, annotation markers) as
+//   one InstancedMesh that follows its sources' world matrices.
+// Proxies are never hit by rays (their sources are).
+import * as THREE from 'three';
+
+const hiddenCopies = new WeakMap();
+
+/**
+ * The material a source mesh keeps: the same, but not drawn (three skips invisible materials;
+ * ray casts ignore material visibility). A copy, so a material shared with a drawn mesh stays.
+ * @param {THREE.Material} material
+ */
+function hidden(material) {
+  let copy = hiddenCopies.get(material);
+  if (!copy) {
+    copy = material.clone();
+    copy.visible = false;
+    hiddenCopies.set(material, copy);
+  }
+  return copy;
+}
+
+/** @param {THREE.Material} m */
+function hasTexture(m) {
+  return Object.values(m).some((v) => v instanceof THREE.Texture);
+}
+
+/**
+ * @param {THREE.Object3D} o
+ * @returns {o is THREE.Mesh}
+ */
+function isPlainMesh(o) {
+  if (!(o instanceof THREE.Mesh) || o instanceof THREE.InstancedMesh || o instanceof THREE.SkinnedMesh) return false;
+  const g = o.geometry;
+  return !Array.isArray(o.material) && o.material.visible && !!g.attributes.position && !!g.attributes.normal
+    && !g.attributes.tangent && !g.morphAttributes.position && g.groups.length <= 1
+    && g.drawRange.start === 0 && g.drawRange.count === Infinity;
+}
+
+/**
+ * Untextured, opaque standard materials: these can share one material through the lookup texture.
+ * @param {THREE.Material} m
+ * @returns {m is THREE.MeshStandardMaterial}
+ */
+function sharable(m) {
+  return m.type === 'MeshStandardMaterial' && !m.transparent && m.opacity === 1 && m.alphaTest === 0
+    && m.depthTest && m.depthWrite && !m.polygonOffset && !hasTexture(m)
+    && !(/** @type {THREE.MeshStandardMaterial} */ (m).wireframe);
+}
+
+/** @param {THREE.MeshStandardMaterial} m */
+function sharedKey(m) {
+  return ['std', m.side, m.flatShading, m.envMapIntensity, m.toneMapped, m.fog].join('|');
+}
+
+/**
+ * The meshes, in world space, as one geometry: float positions, normals and colours (rgb),
+ * uv if every source has one; optional per-mesh colour factor and uv override.
+ * @param {THREE.Mesh[]} meshes
+ * @param {{colour?: (m: THREE.Mesh) => THREE.Color | null, uv?: (m: THREE.Mesh) => [number, number] | null}} [options]
+ */
+function mergeWorld(meshes, options = {}) {
+  let vertices = 0;
+  let indices = 0;
+  for (const m of meshes) {
+    vertices += m.geometry.attributes.position.count;
+    indices += m.geometry.index ? m.geometry.index.count : m.geometry.attributes.position.count;
+  }
+  const withColour = options.colour != null || meshes.some((m) => m.geometry.attributes.color);
+  const withUv = options.uv != null || meshes.every((m) => m.geometry.attributes.uv);
+  const position = new Float32Array(vertices * 3);
+  const normal = new Float32Array(vertices * 3);
+  const colour = withColour ? new Float32Array(vertices * 3) : null;
+  const uv = withUv ? new Float32Array(vertices * 2) : null;
+  const index = new Uint32Array(indices);
+  const v = new THREE.Vector3();
+  const normalMatrix = new THREE.Matrix3();
+  let base = 0;
+  let at = 0;
+  for (const m of meshes) {
+    m.updateWorldMatrix(true, false);
+    normalMatrix.getNormalMatrix(m.matrixWorld);
+    const g = m.geometry;
+    const { position: p, normal: n, color: c, uv: t } = g.attributes;
+    const factor = options.colour ? options.colour(m) : null;
+    const fixedUv = options.uv ? options.uv(m) : null;
+    for (let i = 0; i < p.count; i++) {
+      v.fromBufferAttribute(p, i).applyMatrix4(m.matrixWorld).toArray(position, (base + i) * 3);
+      v.fromBufferAttribute(n, i).applyMatrix3(normalMatrix).normalize().toArray(normal, (base + i) * 3);
+      if (colour) {
+        const r = c ? c.getX(i) : 1;
+        const gg = c ? c.getY(i) : 1;
+        const b = c ? c.getZ(i) : 1;
+        colour[(base + i) * 3] = r * (factor ? factor.r : 1);
+        colour[(base + i) * 3 + 1] = gg * (factor ? factor.g : 1);
+        colour[(base + i) * 3 + 2] = b * (factor ? factor.b : 1);
+      }
+      if (uv) {
+        uv[(base + i) * 2] = fixedUv ? fixedUv[0] : t.getX(i);
+        uv[(base + i) * 2 + 1] = fixedUv ? fixedUv[1] : t.getY(i);
+      }
+    }
+    // a mirroring transform turns the winding over: turn it back so front faces stay front
+    const flip = m.matrixWorld.determinant() < 0;
+    const count = g.index ? g.index.count : p.count;
+    for (let i = 0; i < count; i += 3) {
+      const a = g.index ? g.index.getX(i) : i;
+      const b = g.index ? g.index.getX(i + 1) : i + 1;
+      const d = g.index ? g.index.getX(i + 2) : i + 2;
+      index[at++] = base + a;
+      index[at++] = base + (flip ? d : b);
+      index[at++] = base + (flip ? b : d);
+    }
+    base += p.count;
+  }
+  const geometry = new THREE.BufferGeometry();
+  geometry.setAttribute('position', new THREE.BufferAttribute(position, 3));
+  geometry.setAttribute('normal', new THREE.BufferAttribute(normal, 3));
+  if (colour) geometry.setAttribute('color', new THREE.BufferAttribute(colour, 3));
+  if (uv) geometry.setAttribute('uv', new THREE.BufferAttribute(uv, 2));
+  geometry.setIndex(new THREE.BufferAttribute(index, 1));
+  geometry.computeBoundingBox();
+  geometry.computeBoundingSphere();
+  return geometry;
+}
+
+/**
+ * One standard material for many: base colour from vertex colours; roughness (g), metalness (b)
+ * and emission (rgb, scaled by the largest intensity) looked up per source material.
+ * @param {THREE.MeshStandardMaterial[]} materials
+ */
+function sharedMaterial(materials) {
+  const n = materials.length;
+  const orm = new Float32Array(n * 4);
+  const glow = new Float32Array(n * 4);
+  const strongest = Math.max(1e-6, ...materials.map((m) => m.emissiveIntensity * Math.max(m.emissive.r, m.emissive.g, m.emissive.b)));
+  materials.forEach((m, i) => {
+    orm.set([1, m.roughness, m.metalness, 1], i * 4);
+    glow.set([m.emissive.r * m.emissiveIntensity / strongest, m.emissive.g * m.emissiveIntensity / strongest,
+      m.emissive.b * m.emissiveIntensity / strongest, 1], i * 4);
+  });
+  /** @param {Float32Array} data */
+  const lookup = (data) => {
+    const t = new THREE.DataTexture(data, n, 1, THREE.RGBAFormat, THREE.FloatType);
+    t.magFilter = THREE.NearestFilter;
+    t.minFilter = THREE.NearestFilter;
+    t.generateMipmaps = false;
+    t.needsUpdate = true;
+    return t;
+  };
+  const first = materials[0];
+  const ormMap = lookup(orm);
+  const glowing = materials.some((m) => m.emissiveIntensity > 0 && (m.emissive.r || m.emissive.g || m.emissive.b));
+  return new THREE.MeshStandardMaterial({
+    name: 'merged-static', vertexColors: true, roughness: 1, metalness: 1, roughnessMap: ormMap, metalnessMap: ormMap,
+    emissive: glowing ? 0xffffff : 0x000000, emissiveMap: glowing ? lookup(glow) : null, emissiveIntensity: glowing ? strongest : 1,
+    side: first.side, flatShading: first.flatShading, envMapIntensity: first.envMapIntensity, toneMapped: first.toneMapped, fog: first.fog,
+  });
+}
+
+/**
+ * @template {THREE.Mesh} T
+ * @param {T} mesh
+ * @returns {T}
+ */
+function asProxy(mesh) {
+  mesh.userData.renderProxy = true;
+  mesh.raycast = () => {};
+  mesh.matrixAutoUpdate = false;
+  mesh.updateMatrixWorld(true);
+  return mesh;
+}
+
+/**
+ * Merges the static meshes under `roots` into as few meshes as their materials allow and hides
+ * the sources from drawing. `keep(mesh)` names meshes that change at run time (drawn as before).
+ * @param {THREE.Object3D[]} roots
+ * @param {(mesh: THREE.Mesh) => boolean} keep
+ * @returns {THREE.Mesh[]} the proxies (add them to the scene)
+ */
+export function mergeStatic(roots, keep) {
+  /** @type {Map<string, THREE.Mesh[]>} */
+  const groups = new Map();
+  /** @type {Map<THREE.Material, string>} */
+  const ownKey = new Map();
+  for (const root of roots) {
+    root.updateWorldMatrix(true, true);
+    root.traverseVisible((o) => {
+      if (!isPlainMesh(o) || keep(o)) return;
+      const m = /** @type {THREE.Material} */ (o.material);
+      let key = sharable(m) ? sharedKey(m) : ownKey.get(m);
+      if (key == null) { key = `own:${ownKey.size}`; ownKey.set(m, key); }
+      const list = groups.get(key) || [];
+      list.push(o);
+      groups.set(key, list);
+    });
+  }
+  /** @type {THREE.Mesh[]} */
+  const proxies = [];
+  for (const [key, meshes] of groups) {
+    if (meshes.length < 2) continue; // nothing to gain
+    let mesh;
+    if (key.startsWith('std|')) {
+      const materials = [...new Set(meshes.map((m) => /** @type {THREE.MeshStandardMaterial} */ (m.material)))];
+      const slot = new Map(materials.map((m, i) => [m, i]));
+      const geometry = mergeWorld(meshes, {
+        colour: (m) => /** @type {THREE.MeshStandardMaterial} */ (m.material).color,
+        uv: (m) => [((slot.get(/** @type {THREE.MeshStandardMaterial} */ (m.material)) ?? 0) + 0.5) / materials.length, 0.5],
+      });
+      mesh = new THREE.Mesh(geometry, sharedMaterial(materials));
+    } else {
+      const material = /** @type {THREE.Material} */ (meshes[0].material);
+      const geometry = mergeWorld(meshes);
+      const m = material.clone();
+      if ('vertexColors' in m) m.vertexColors = !!geometry.attributes.color;
+      mesh = new THREE.Mesh(geometry, m);
+    }
+    mesh.name = 'merged-static';
+    mesh.renderOrder = meshes[0].renderOrder;
+    proxies.push(asProxy(mesh));
+    for (const m of meshes) m.material = hidden(/** @type {THREE.Material} */ (m.material));
+  }
+  return proxies;
+}
+
+/** Copies of one shape drawn as one InstancedMesh, each following a source object. */
+export class InstancedProxy {
+  /**
+   * @param {string} name
+   * @param {THREE.BufferGeometry} geometry
+   * @param {THREE.Material} material
+   * @param {{object: THREE.Object3D, local?: THREE.Matrix4}[]} sources
+   */
+  constructor(name, geometry, material, sources) {
+    this.sources = sources.map((s) => ({ object: s.object, local: s.local || new THREE.Matrix4() }));
+    this.mesh = asProxy(new THREE.InstancedMesh(geometry, material, Math.max(1, this.sources.length)));
+    this.mesh.name = name;
+    this.mesh.count = this.sources.length;
+    this.matrix = new THREE.Matrix4();
+    this.zero = new THREE.Matrix4().makeScale(0, 0, 0);
+    for (const { object } of this.sources) {
+      if (object instanceof THREE.Mesh && !Array.isArray(object.material)) object.material = hidden(object.material);
+    }
+    this.sync();
+  }
+
+  /** Follows the sources (a turntable spins its object); uploads only what changed. */
+  sync() {
+    const array = this.mesh.instanceMatrix.array;
+    let changed = false;
+    for (let i = 0; i < this.sources.length; i++) {
+      const { object, local } = this.sources[i];
+      object.updateWorldMatrix(true, false);
+      const m = shownInScene(object) ? this.matrix.multiplyMatrices(object.matrixWorld, local) : this.zero;
+      const e = m.elements;
+      let differs = false;
+      for (let k = 0; k < 16 && !differs; k++) differs = array[i * 16 + k] !== e[k];
+      if (differs) { m.toArray(array, i * 16); changed = true; }
+    }
+    if (changed) {
+      this.mesh.instanceMatrix.needsUpdate = true;
+      this.mesh.computeBoundingSphere();
+    }
+  }
+}
+
+/** @param {THREE.Object3D} object */
+function shownInScene(object) {
+  /** @type {THREE.Object3D | null} */
+  let o = object;
+  while (o) {
+    if (!o.visible) return false;
+    o = o.parent;
+  }
+  return true;
+}
