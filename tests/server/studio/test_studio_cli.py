@@ -102,3 +102,15 @@ def test_names_are_checked(capsys, config):
         code, out, err = run(capsys, "curators", "add", bad, "--data", str(config.data_dir))
         assert code == 2 and out == "", bad
         assert "a name is" in err
+
+
+def test_with_database_nothing_goes_to_the_data_folder(capsys, tmp_path, postgres_dsn):
+    unused = tmp_path / "unused"
+    where = ["--data", str(unused), "--database", postgres_dsn]
+    assert run(capsys, "curators", "add", "dora", *where)[0] == 0
+    assert "dora\t" in run(capsys, "curators", "list", *where)[1]
+    assert not unused.exists()
+    wrong = postgres_dsn.rsplit("@", 1)[0] + "@127.0.0.1:1/none"
+    code, out, err = run(capsys, "curators", "list", "--database", wrong)
+    assert code == 1 and out == ""
+    assert "cannot open the database" in err and postgres_dsn.split(":")[2] not in err
