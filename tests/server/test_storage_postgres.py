@@ -50,7 +50,8 @@ async def test_schema_is_created_once_and_versioned(postgres_dsn):
     tables = {r[0] for r in await _query(
         postgres_dsn, "SELECT tablename FROM pg_tables WHERE schemaname='public'")}
     assert versions == list(range(1, SCHEMA_VERSION + 1))
-    assert {"feeds", "readings", "guide_codes", "curator_token"} <= tables
+    assert {"feeds", "readings", "guide_codes", "curator_token", "studio_curators",
+            "studio_sessions", "studio_members", "studio_audit"} <= tables
 
 
 async def test_a_newer_schema_is_refused(store, postgres_dsn):

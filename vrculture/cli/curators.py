@@ -7,13 +7,18 @@ curator replaces it at the first sign-in. Only its argon2id hash is stored.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sqlite3
 import sys
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
-from vrculture.cli.data_store import StoreUnavailable, add_data_options, data_folder
+from vrculture.cli.data_store import StoreUnavailable, add_data_options, server_config
+
+if TYPE_CHECKING:
+    from vrculture.server.config import ServerConfig
 
 
 def add_parser(subparsers) -> None:
@@ -40,31 +45,41 @@ def _fail(message: str, code: int = EXIT_FAILED) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from vrculture.server.studio import accounts
-    from vrculture.server.studio.schema import create_tables
 
     name: str = getattr(args, "name", "")
     if args.action != "list" and not accounts.valid_name(name):
         return _fail(f"{name!r}: a name is 1-32 of a-z, 0-9, '.', '_' and '-', starting with "
                      "a letter or digit", EXIT_USAGE)
-    from vrculture.server.storage import Store
-
-    try:  # the accounts stay in the data folder's SQLite even with --database (see auth)
-        store = Store.open(data_folder(args))
+    try:
+        config = server_config(args)
     except StoreUnavailable as error:
         return _fail(str(error), error.exit_code)
+    # The accounts live where the server keeps its data: the data folder's SQLite, or the
+    # PostgreSQL of --database (asyncio.run: the records are async, as on the server).
+    return asyncio.run(_run(args, name, config))
+
+
+async def _run(args: argparse.Namespace, name: str, config: ServerConfig) -> int:
+    from vrculture.server.store_interface import StoreError
+    from vrculture.server.studio import accounts
+    from vrculture.server.studio.records import open_records
+
+    try:
+        records = await open_records(config)
+    except StoreError as error:  # its message names the database without its password
+        return _fail(str(error))
     except (sqlite3.Error, OSError) as error:
         return _fail(f"cannot open the data folder's database ({error})")
     try:
-        create_tables(store.conn)
         now = time.time()
         if args.action == "list":
-            for curator in accounts.curators(store):
+            for curator in await records.curators():
                 created = datetime.fromtimestamp(curator.created_at, UTC).strftime("%Y-%m-%d")
                 state = "one-time password not yet replaced" if curator.must_change else "active"
                 print(f"{curator.name}\tcreated {created}\t{state}")
             return EXIT_OK
         if args.action == "remove":
-            if not accounts.remove_curator(store, name):
+            if not await records.remove_curator(name):
                 return _fail(f"no curator is called {name!r}")
             print(f"curator {name} removed", file=sys.stderr)
             return EXIT_OK
@@ -72,17 +87,17 @@ def run(args: argparse.Namespace) -> int:
         password_hash = accounts.hash_password(password)
         try:
             if args.action == "add":
-                accounts.add_curator(store, name, password_hash, now)
+                await records.add_curator(name, password_hash, now)
             else:
-                accounts.set_password(store, name, password_hash, now, one_time=True)
+                await records.set_password(name, password_hash, now, one_time=True)
         except KeyError:
             return _fail(f"a curator called {name!r} already exists (`reset` gives a new "
                          "password)" if args.action == "add" else f"no curator is called "
                          f"{name!r}")
-    except sqlite3.Error as error:
+    except (sqlite3.Error, StoreError) as error:
         return _fail(f"database error: {error}")
     finally:
-        store.close()
+        await records.close()
     print(password)
     print(f"one-time password for {name}; it is shown only this once. Sign in at /studio/ "
           "and choose your own password.", file=sys.stderr)

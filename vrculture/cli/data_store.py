@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from vrculture.cli import EXIT_FAILED, EXIT_USAGE
 
 if TYPE_CHECKING:
+    from vrculture.server.config import ServerConfig
     from vrculture.server.store_interface import BlockingDataStore
 
 
@@ -48,6 +49,20 @@ def data_folder(args: argparse.Namespace) -> Path:
         raise StoreUnavailable(str(error), EXIT_USAGE) from error
     config.data_dir.mkdir(parents=True, exist_ok=True)
     return config.data_dir
+
+
+def server_config(args: argparse.Namespace) -> ServerConfig:
+    """The settings the options name (data folder created; --database kept)."""
+    from vrculture.server.settings import ConfigError, load_config
+
+    try:
+        config = load_config(args.config, overrides={"data_dir": args.data,
+                                                     "database": args.database})
+    except ConfigError as error:
+        raise StoreUnavailable(str(error), EXIT_USAGE) from error
+    if not config.database:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    return config
 
 
 def open_store(args: argparse.Namespace) -> BlockingDataStore:

@@ -88,6 +88,39 @@ MIGRATIONS: list[str] = [
         rotated_at DOUBLE PRECISION
     );
     """,
+    # 2: the curator studio's accounts, sessions, memberships and audit log (studio/records.py),
+    # so that a curator signed in on one machine is known on the next.
+    """
+    CREATE TABLE studio_curators (
+        name TEXT PRIMARY KEY,
+        password_hash TEXT NOT NULL,          -- argon2id
+        must_change BOOLEAN NOT NULL,         -- while the printed one-time password is in use
+        created_at DOUBLE PRECISION NOT NULL,
+        password_set_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE studio_sessions (
+        id_hash TEXT PRIMARY KEY,             -- SHA-256 of the cookie's random value
+        curator TEXT NOT NULL REFERENCES studio_curators (name) ON DELETE CASCADE,
+        created_at DOUBLE PRECISION NOT NULL,
+        last_seen DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE studio_members (
+        exhibition TEXT NOT NULL,
+        curator TEXT NOT NULL REFERENCES studio_curators (name) ON DELETE CASCADE,
+        added_by TEXT NOT NULL,
+        added_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (exhibition, curator)
+    );
+    CREATE TABLE studio_audit (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at DOUBLE PRECISION NOT NULL,
+        curator TEXT NOT NULL,                -- no reference: the log outlives the account
+        exhibition TEXT,
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL                  -- JSON
+    );
+    CREATE INDEX studio_audit_by_exhibition ON studio_audit (exhibition, at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -211,6 +244,11 @@ class PostgresStore:
                 delay = min(delay * 2, 1.0)
             except asyncpg.PostgresError as error:  # the server's message names no secret
                 raise StoreError(f"database error {error.sqlstate}: {error}") from error
+
+    async def run(self, operation: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """`operation` on a pool connection with the store's retries and error mapping (for
+        the studio's records, which share this pool and schema)."""
+        return await self._run(operation)
 
     async def ping(self) -> None:
         await self._run(lambda conn: conn.fetchval("SELECT count(*) FROM schema_version"))

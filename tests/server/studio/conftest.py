@@ -13,12 +13,12 @@ import pytest
 
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
-from vrculture.server.storage import Store
+from vrculture.server.storage import AsyncStore
 from vrculture.server.studio import accounts
 from vrculture.server.studio.auth import STUDIO_STORE
 from vrculture.server.studio.csrf import csrf_token
-from vrculture.server.studio.schema import create_tables
-from vrculture.server.studio.sessions import COOKIE, create_session, new_session_id
+from vrculture.server.studio.records import SqliteRecords, StudioRecords
+from vrculture.server.studio.sessions import COOKIE, new_session_id
 from vrculture.server.webfiles import default_web_dir
 
 PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-22", "carol": "carol-pass-333"}
@@ -71,14 +71,21 @@ def password_hashes() -> dict[str, str]:
     return {name: accounts.hash_password(password) for name, password in PASSWORDS.items()}
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, password_hashes: dict[str, str]) -> Path:
-    data = tmp_path / "data"
-    store = Store.open(data)
-    create_tables(store.conn)
+async def add_curators(records: StudioRecords, password_hashes: dict[str, str]) -> None:
+    await records.prepare()
     for name, password_hash in password_hashes.items():
-        accounts.add_curator(store, name, password_hash, START)
-    store.close()
+        await records.add_curator(name, password_hash, START)
+
+
+@pytest.fixture
+async def data_dir(tmp_path: Path, password_hashes: dict[str, str]) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    records = SqliteRecords(AsyncStore(data), own=True)
+    try:
+        await add_curators(records, password_hashes)
+    finally:
+        await records.close()
     return data
 
 
@@ -110,7 +117,7 @@ def sign_in(client, clock: Clock) -> Callable[[str], Awaitable[Curator]]:
     tests/server/studio/test_studio_session.py signs in through the route)."""
     async def sign(name: str) -> Curator:
         session_id = new_session_id()
-        await client.app[STUDIO_STORE].run(create_session, session_id, name, clock())
+        await client.app[STUDIO_STORE].create_session(session_id, name, clock())
         return Curator(client, name, session_id, csrf_token(session_id))
 
     return sign

@@ -13,9 +13,9 @@ from vrculture.server import appkeys
 from vrculture.server.admin import PUBLISH_LOCK
 from vrculture.server.bodies import read_json
 from vrculture.server.jsonreply import JSONError, json_reply
-from vrculture.server.studio import accounts, exhibitions, members, sessions
+from vrculture.server.studio import accounts, exhibitions, sessions
 from vrculture.server.studio import publish as publishing
-from vrculture.server.studio.audit import entries, last_change, record
+from vrculture.server.studio.audit import record
 from vrculture.server.studio.auth import (
     authorize,
     check_origin,
@@ -27,6 +27,7 @@ from vrculture.server.studio.auth import (
     state,
     store,
 )
+from vrculture.server.studio.collection_edit import FILE_ACTIONS
 from vrculture.server.studio.csrf import csrf_token
 from vrculture.server.studio.fields import (
     EXHIBITION_ID,
@@ -42,8 +43,6 @@ from vrculture.server.studio.fields import (
 log = logging.getLogger(__name__)
 
 MAX_JSON_BYTES = 64 * 1024  # a whole exhibition's texts in every language fit easily
-EDIT_ACTIONS = ("create", "edit_exhibition", "edit_object", "edit_object_geometry",
-                "edit_annotations")
 
 
 def reply(request: web.Request, payload: Any, *, status: int = 200,
@@ -96,7 +95,7 @@ async def sign_in(request: web.Request) -> web.Response:
                       f"too many failed sign-ins: retry in {wait} s",
                       headers={"Retry-After": str(wait)})
     known = accounts.valid_name(name) and len(password) <= accounts.MAX_PASSWORD_CHARS
-    password_hash = await store(request).run(accounts.password_hash_of, name) if known else None
+    password_hash = await store(request).password_hash_of(name) if known else None
     async with limits.hashing:
         matched = await asyncio.to_thread(accounts.check_password, password_hash,
                                           password[:accounts.MAX_PASSWORD_CHARS])
@@ -108,9 +107,9 @@ async def sign_in(request: web.Request) -> web.Response:
                       "wrong name or password")
     session_id = sessions.new_session_id()
     at = now(request)
-    await store(request).run(sessions.prune_sessions, at, limits.rules)
-    await store(request).run(sessions.create_session, session_id, name, at)
-    curator = await store(request).run(accounts.curator, name)
+    await store(request).prune_sessions(at, limits.rules)
+    await store(request).create_session(session_id, name, at)
+    curator = await store(request).curator(name)
     assert curator is not None
     await record(request, name, None, "sign_in", {})
     log.info("studio: %s signed in", name)
@@ -121,7 +120,7 @@ async def sign_in(request: web.Request) -> web.Response:
 
 async def current_session(request: web.Request) -> web.Response:
     name, session_id = await signed_in(request)
-    curator = await store(request).run(accounts.curator, name)
+    curator = await store(request).curator(name)
     if curator is None:  # removed while signed in
         raise refusal(web.HTTPUnauthorized, "unauthenticated", "this account was removed")
     return reply(request, _session_payload(curator, session_id))
@@ -129,7 +128,7 @@ async def current_session(request: web.Request) -> web.Response:
 
 async def sign_out(request: web.Request) -> web.Response:
     name, session_id = await signed_in(request)
-    await store(request).run(sessions.delete_session, session_id)
+    await store(request).delete_session(session_id)
     await record(request, name, None, "sign_out", {})
     response = web.Response(status=204, headers={"Cache-Control": "no-store"})
     sessions.clear_cookie(request, response)
@@ -151,7 +150,7 @@ async def change_password(request: web.Request) -> web.Response:
         raise refusal(web.HTTPTooManyRequests, "too_many_attempts",
                       f"too many wrong passwords: retry in {wait} s",
                       headers={"Retry-After": str(wait)})
-    password_hash = await store(request).run(accounts.password_hash_of, name)
+    password_hash = await store(request).password_hash_of(name)
     async with limits.hashing:
         matched = await asyncio.to_thread(accounts.check_password, password_hash,
                                           current[:accounts.MAX_PASSWORD_CHARS])
@@ -166,11 +165,11 @@ async def change_password(request: web.Request) -> web.Response:
     async with limits.hashing:
         new_hash = await asyncio.to_thread(accounts.hash_password, new)
     at = now(request)
-    await store(request).run(accounts.set_password, name, new_hash, at, one_time=False)
+    await store(request).set_password(name, new_hash, at, one_time=False)
     fresh = sessions.new_session_id()
-    await store(request).run(sessions.create_session, fresh, name, at)
+    await store(request).create_session(fresh, name, at)
     await record(request, name, None, "password_changed", {})
-    curator = await store(request).run(accounts.curator, name)
+    curator = await store(request).curator(name)
     assert curator is not None
     response = reply(request, _session_payload(curator, fresh))
     sessions.set_cookie(request, response, fresh, limits.rules)
@@ -201,7 +200,7 @@ async def list_exhibitions(request: web.Request) -> web.Response:
     ids = await asyncio.to_thread(exhibitions.list_ids, root)
     visible = []
     for exhibition_id in ids:
-        listed = await store(request).run(members.members, exhibition_id)
+        listed = await store(request).members(exhibition_id)
         if not listed or curator in listed:
             visible.append(exhibition_id)
     return reply(request, {"exhibitions": await asyncio.to_thread(_list, root, visible)})
@@ -229,7 +228,7 @@ async def create_exhibition(request: web.Request) -> web.Response:
                                                exhibition_id, languages, clean)
         except exhibitions.StudioError as error:
             raise studio_refusal(error) from None
-        await store(request).run(members.add_member, exhibition_id, curator, curator,
+        await store(request).add_member(exhibition_id, curator, curator,
                                  now(request))
     await record(request, curator, exhibition_id, "create",
                  {"languages": languages, **clean})
@@ -259,7 +258,7 @@ async def get_exhibition(request: web.Request) -> web.Response:
     path = await exhibition_folder(request, exhibition_id)
     snapshot = await _read(path)
     described = exhibitions.describe(exhibition_id, snapshot)
-    described["members"] = await store(request).run(members.members, exhibition_id)
+    described["members"] = await store(request).members(exhibition_id)
     return reply(request, described, version=snapshot.version)
 
 
@@ -281,7 +280,7 @@ async def _edit(request: web.Request, exhibition_id: str, action: str,
     async with state(request).lock(exhibition_id):
         snapshot = await _read(path)
         if expected != snapshot.version:
-            last = await store(request).run(last_change, exhibition_id, EDIT_ACTIONS)
+            last = await store(request).last_change(exhibition_id, FILE_ACTIONS)
             who = f"{last[0]} changed it since you read it" if last else \
                 "it was changed on disk since you read it"
             raise JSONError(409, "conflict", f"{exhibition_id!r} was not saved: {who}. "
@@ -357,7 +356,7 @@ async def edit_object(request: web.Request) -> web.Response:
 async def list_members(request: web.Request) -> web.Response:
     exhibition_id = _exhibition_id(request)
     await authorize(request, exhibition_id)
-    listed = await store(request).run(members.members, exhibition_id)
+    listed = await store(request).members(exhibition_id)
     return reply(request, {"exhibition": exhibition_id, "members": listed})
 
 
@@ -368,14 +367,14 @@ async def add_member(request: web.Request) -> web.Response:
     name = body.get("curator")
     if set(body) != {"curator"} or not isinstance(name, str) or not accounts.valid_name(name):
         raise JSONError(422, "invalid_field", "send {\"curator\": NAME}", field="curator")
-    if await store(request).run(accounts.curator, name) is None:
+    if await store(request).curator(name) is None:
         raise JSONError(422, "unknown_curator", f"no curator is called {name!r}",
                         field="curator")
-    added = await store(request).run(members.add_member, exhibition_id, name, curator,
+    added = await store(request).add_member(exhibition_id, name, curator,
                                      now(request))
     if added:
         await record(request, curator, exhibition_id, "add_member", {"curator": name})
-    listed = await store(request).run(members.members, exhibition_id)
+    listed = await store(request).members(exhibition_id)
     return reply(request, {"exhibition": exhibition_id, "members": listed},
                  status=201 if added else 200)
 
@@ -389,7 +388,7 @@ async def audit_log(request: web.Request) -> web.Response:
         raise JSONError(400, "invalid_parameter", "exhibition: the id of a studio exhibition",
                         field="exhibition")
     await authorize(request, exhibition_id)
-    found = await store(request).run(entries, exhibition_id)
+    found = await store(request).entries(exhibition_id)
     return reply(request, {"exhibition": exhibition_id, "entries": found})
 
 

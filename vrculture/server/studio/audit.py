@@ -60,4 +60,4 @@ async def record_in(app: web.Application, curator: str, exhibition_id: str | Non
     from vrculture.server.studio.auth import STUDIO_STORE  # auth imports this module
 
     now = app[appkeys.CLOCK]()
-    await app[STUDIO_STORE].run(add_entry, now, curator, exhibition_id, action, detail)
+    await app[STUDIO_STORE].add_entry(now, curator, exhibition_id, action, detail)

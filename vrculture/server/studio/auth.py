@@ -18,9 +18,9 @@ from aiohttp import web
 from vrculture.server import appkeys
 from vrculture.server.jsonreply import encode
 from vrculture.server.login_limits import FailedLogins
-from vrculture.server.storage import AsyncStore
-from vrculture.server.studio import csrf, exhibitions, members, sessions
+from vrculture.server.studio import csrf, exhibitions, sessions
 from vrculture.server.studio.audit import record
+from vrculture.server.studio.records import StudioRecords
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +60,12 @@ def state(request: web.Request) -> StudioState:
     return request.app[STATE]
 
 
-# The studio's accounts, sessions, members and audit log live in the data folder's SQLite
-# database, also when readings and feeds are in PostgreSQL (not yet ported there).
-STUDIO_STORE = web.AppKey("vrculture_studio_store", AsyncStore)
+# The studio's accounts, sessions, members and audit log: in the server's PostgreSQL with
+# `--database`, else in the data folder's SQLite (records.py).
+STUDIO_STORE = web.AppKey("vrculture_studio_store", StudioRecords)
 
 
-def store(request: web.Request) -> AsyncStore:
+def store(request: web.Request) -> StudioRecords:
     return request.app[STUDIO_STORE]
 
 
@@ -80,7 +80,7 @@ async def session(request: web.Request) -> tuple[str, str] | None:
     session_id = sessions.session_id_of(request)
     if session_id is None:
         return None
-    curator = await store(request).run(sessions.touch_session, session_id, now(request),
+    curator = await store(request).touch_session(session_id, now(request),
                                        state(request).rules)
     if curator is None:
         return None
@@ -125,10 +125,10 @@ async def authorize(request: web.Request, exhibition_id: str) -> str:
     """The signed-in curator, if they may work on this exhibition (see the module)."""
     curator, _ = await signed_in(request)
     await exhibition_folder(request, exhibition_id)
-    listed = await store(request).run(members.members, exhibition_id)
+    listed = await store(request).members(exhibition_id)
     if not listed:  # a folder copied in by hand: open to all; the first to change it owns it
-        if request.method in csrf.UNSAFE_METHODS and await store(request).run(
-                members.add_member, exhibition_id, curator, curator, now(request)):
+        if request.method in csrf.UNSAFE_METHODS and await store(request).add_member(
+                exhibition_id, curator, curator, now(request)):
             await record(request, curator, exhibition_id, "claim", {})
         return curator
     if curator not in listed:

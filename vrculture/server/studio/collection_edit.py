@@ -14,12 +14,14 @@ from aiohttp import web
 
 from vrculture.server.jsonreply import JSONError
 from vrculture.server.studio import exhibitions
-from vrculture.server.studio.audit import last_change, record
+from vrculture.server.studio.audit import record
 from vrculture.server.studio.auth import authorize, exhibition_folder, state, store
 
 # Every action that rewrites collection.toml: the 409 names whoever did the newest of them.
-FILE_ACTIONS = ("create", "edit_exhibition", "edit_object", "create_tour", "edit_tour",
-                "delete_tour", "add_smart_exhibit", "remove_smart_exhibit")
+# every audited action that writes collection.toml: a 409 names whoever did one last
+FILE_ACTIONS = ("create", "edit_exhibition", "edit_object", "edit_object_geometry",
+                "edit_annotations", "create_tour", "edit_tour", "delete_tour",
+                "add_smart_exhibit", "remove_smart_exhibit")
 
 Change = Callable[[tomlkit.TOMLDocument, str], None]
 SideEffect = Callable[[], Awaitable[None]]
@@ -54,7 +56,7 @@ async def edit(request: web.Request, exhibition_id: str, action: str, change: Ch
     async with state(request).lock(exhibition_id):
         snapshot = await read(path)
         if expected != snapshot.version:
-            last = await store(request).run(last_change, exhibition_id, FILE_ACTIONS)
+            last = await store(request).last_change(exhibition_id, FILE_ACTIONS)
             who = f"{last[0]} changed it since you read it" if last else \
                 "it was changed on disk since you read it"
             raise JSONError(409, "conflict", f"{exhibition_id!r} was not saved: {who}. "

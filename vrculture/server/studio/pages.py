@@ -10,7 +10,6 @@ from vrculture.server import appkeys
 from vrculture.server.assets import REVALIDATE
 from vrculture.server.paths import safe_join
 from vrculture.server.security import inline_script_hashes
-from vrculture.server.studio import members
 from vrculture.server.studio.auth import exhibition_folder, session, store
 from vrculture.server.studio.fields import EXHIBITION_ID
 from vrculture.server.viewer import RESPONDER
@@ -81,7 +80,7 @@ async def _member_or_refuse(request: web.Request) -> None:
     if EXHIBITION_ID.fullmatch(exhibition_id) is None:
         raise web.HTTPNotFound(text="no such studio exhibition")
     await exhibition_folder(request, exhibition_id)
-    listed = await store(request).run(members.members, exhibition_id)
+    listed = await store(request).members(exhibition_id)
     if listed and curator not in listed:
         raise web.HTTPForbidden(text="you are not a member of this exhibition")
 

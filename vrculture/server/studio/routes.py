@@ -9,12 +9,11 @@ from aiohttp import web
 
 from vrculture.server import appkeys
 from vrculture.server.login_limits import FailedLogins
-from vrculture.server.storage import AsyncStore
 from vrculture.server.studio import api, objects, pages, smart, tours
 from vrculture.server.studio.audit import record_in
 from vrculture.server.studio.auth import STATE, STUDIO_STORE, StudioState, authorize
 from vrculture.server.studio.exhibitions import studio_root
-from vrculture.server.studio.schema import create_tables
+from vrculture.server.studio.records import records_for
 from vrculture.server.studio.sessions import SessionRules
 from vrculture.server.studio.uploads import setup_studio_uploads
 
@@ -34,18 +33,15 @@ def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
         by_account=FailedLogins(burst=20, rate=1 / 60, clock=pace),
     )
 
-    feeds = app[appkeys.FEED_STORE]
-    own_store = not isinstance(feeds, AsyncStore)
-    studio_store = feeds if isinstance(feeds, AsyncStore) else AsyncStore(
-        app[appkeys.CONFIG].data_dir)
-    app[STUDIO_STORE] = studio_store
+    # Beside the feeds: in their PostgreSQL when they are there, so that every machine
+    # behind a load balancer knows every curator and session.
+    app[STUDIO_STORE] = records_for(app[appkeys.FEED_STORE], app[appkeys.CONFIG])
 
     async def tables(app: web.Application) -> None:
-        await app[STUDIO_STORE].run(lambda store: create_tables(store.conn))
+        await app[STUDIO_STORE].prepare()
 
     async def close(app: web.Application) -> None:
-        if own_store:  # the feeds' SQLite store is closed by the app that opened it
-            await app[STUDIO_STORE].close()
+        await app[STUDIO_STORE].close()  # closes only a store opened for the studio alone
 
     app.on_startup.append(tables)
     app.on_cleanup.append(close)

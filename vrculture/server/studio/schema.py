@@ -1,9 +1,9 @@
-"""The studio's tables in the server's database, beside (never inside) storage.py's.
+"""The studio's tables in the data folder's SQLite database, beside (never inside) storage.py's.
 
-Plain, portable SQL (no SQLite-only types or clauses except `INTEGER PRIMARY KEY`, which a
-PostgreSQL port spells `BIGSERIAL PRIMARY KEY`), so that the storage interface can carry it over.
-Every function here takes the `storage.Store` the executor thread hands it and uses its
-connection; none is called on the event loop.
+Plain, portable SQL; the same tables in PostgreSQL are schema version 2 of
+storage_postgres.py (records.py chooses between the two). Every function here takes the
+`storage.Store` the executor thread hands it and uses its connection; none is called on the
+event loop.
 """
 
 from __future__ import annotations
