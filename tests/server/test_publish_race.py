@@ -26,20 +26,23 @@ from .test_admin import TAR, auth, tar_of
 
 def test_two_publishes_between_polls_keep_the_served_version(tmp_path):
     data = tmp_path / "data"
-    v1 = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett"), data)
+    # keep=2: only current and previous are kept by count, so what keeps v1 alive below is
+    # the server's lease alone
+    v1 = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett"), data, keep=2)
     registry = BundleRegistry([], data)
     registry.scan()
     served = registry.get("gallery")
     assert served is not None and served.root.name == v1.version
 
-    publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Två"), data)
-    publish(make_bundle(tmp_path / "v3", "gallery", title_sv="Tre"), data)  # before any poll
+    publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Två"), data, keep=2)
+    # before any poll:
+    publish(make_bundle(tmp_path / "v3", "gallery", title_sv="Tre"), data, keep=2)
     assert (served.root / "exhibition.json").is_file()  # still what the server serves
 
     registry.scan()  # the poll: now serving v3
     assert registry.get("gallery").manifest["title"]["sv"] == "Tre"
     registry.scan()  # one more poll: requests that started on v1 have long finished
-    publish(make_bundle(tmp_path / "v4", "gallery", title_sv="Fyra"), data)
+    publish(make_bundle(tmp_path / "v4", "gallery", title_sv="Fyra"), data, keep=2)
     assert not served.root.exists()  # no longer served by anyone: pruned
     registry.close()
     assert not any((data / "exhibitions/gallery" / LEASE_FOLDER).iterdir())
