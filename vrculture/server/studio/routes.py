@@ -14,6 +14,7 @@ from vrculture.server.studio import api, objects, pages
 from vrculture.server.studio.audit import record_in
 from vrculture.server.studio.auth import STATE, STUDIO_STORE, StudioState, authorize
 from vrculture.server.studio.exhibitions import studio_root
+from vrculture.server.studio.plan import add_plan_routes
 from vrculture.server.studio.schema import create_tables
 from vrculture.server.studio.sessions import SessionRules
 from vrculture.server.studio.uploads import setup_studio_uploads
@@ -91,6 +92,7 @@ def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
                     api.roll_back_exhibition, name="studio_rollback")
     router.add_get("/studio/api/exhibitions/{exhibition}/publications",
                    api.list_publications, name="studio_publications")
+    add_plan_routes(router)  # the floor plan and the private preview (plan.py)
 
     async def audit_upload(curator: str, exhibition_id: str, action: str,
                            detail: dict[str, Any]) -> None:
