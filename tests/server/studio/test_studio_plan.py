@@ -162,6 +162,8 @@ async def test_the_preview_is_private_to_members(alice, bob, works, client):
     assert page.status == 200
     assert page.headers["Cache-Control"] == "private, no-store"
     assert "main.js" in await page.text()
+    policy = page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "frame-ancestors 'self'" not in policy
     manifest = await alice.request("GET", "/studio/preview/sjostad/exhibition.json")
     assert manifest.status == 200
     assert manifest.headers["Cache-Control"] == "private, no-store"

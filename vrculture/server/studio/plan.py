@@ -25,6 +25,7 @@ from vrculture.server import appkeys
 from vrculture.server.bodies import read_json
 from vrculture.server.jsonreply import JSONError
 from vrculture.server.paths import safe_join
+from vrculture.server.security import frame_ancestors
 from vrculture.server.studio import exhibitions
 from vrculture.server.studio import publish as publishing
 from vrculture.server.studio.api import (
@@ -190,6 +191,11 @@ async def preview_page(request: web.Request) -> web.StreamResponse:
                                headers={"Cache-Control": PRIVATE})
     response = await viewer_page(request, "exhibition.html", embed=False)
     response.headers["Cache-Control"] = PRIVATE
+    # The viewer's policy, but never framed (as every studio page): a framed preview could be
+    # clicked through by another site.
+    policy = response.headers["Content-Security-Policy"]
+    response.headers["Content-Security-Policy"] = policy.replace(
+        frame_ancestors(request.app[appkeys.CONFIG], embed=False), "frame-ancestors 'none'")
     return response
 
 
