@@ -196,3 +196,20 @@ async def test_the_preview_is_private_to_members(alice, bob, works, client):
 async def test_no_preview_page_before_a_build(alice, exhibition):
     response = await alice.request("GET", "/studio/exhibitions/sjostad/preview/")
     assert response.status == 404
+
+
+async def test_reading_a_current_plan_does_not_wait_for_a_publication(alice, works, client):
+    from vrculture.server.admin import PUBLISH_LOCK
+
+    model, version = await read_plan(alice)  # built now
+    async with client.app[PUBLISH_LOCK]:  # as while a publication runs
+        again = await alice.request("GET", PLAN)
+        assert again.status == 200
+        assert (await again.json()) == model
+        work(model, "lada").update(fixed=True, placement={"x": 0.5, "z": 0.5, "facing": 0})
+        saved = await alice.request("PUT", PLAN, json=model, **{"If-Match": version})
+        assert saved.status == 200  # writing the collection needs no build
+        stale = await alice.request("GET", PLAN)  # a build is needed: it would wait
+        assert stale.status == 409 and (await stale.json())["code"] == "busy"
+        assert (await alice.request("POST", PREVIEW)).status == 409
+    assert (await alice.request("GET", PLAN)).status == 200

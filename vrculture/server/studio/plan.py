@@ -11,6 +11,7 @@ exhibition's members reach it, under /studio/, never cached by anyone else; the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from pathlib import Path
@@ -81,19 +82,22 @@ def _built_from(data_dir: Path, exhibition_id: str) -> str | None:
         return None
 
 
+def is_current(data_dir: Path, exhibition_id: str, version: str) -> bool:
+    """Whether the studio's build was made from this version of collection.toml."""
+    return _read_manifest(preview_bundle(data_dir, exhibition_id)) is not None and \
+        _built_from(data_dir, exhibition_id) == version
+
+
 def plan_model(folder: Path, exhibition_id: str, data_dir: Path, version: str
                ) -> dict[str, Any]:
     """Blocking. The floor plan of the collection as of `version`: built first when the last
     build is missing or was made from another version of collection.toml (the model's
     positions of works the collection does not fix come from the builder's layout)."""
-    bundle = preview_bundle(data_dir, exhibition_id)
-    manifest = _read_manifest(bundle)
-    if manifest is None or _built_from(data_dir, exhibition_id) != version:
+    if not is_current(data_dir, exhibition_id, version):
         publishing.build_bundle(folder, exhibition_id, data_dir)
-        manifest = _read_manifest(bundle)
-        if manifest is None:
-            raise exhibitions.StudioError(422, "build_failed", "the build wrote no "
-                                          "exhibition.json")
+    manifest = _read_manifest(preview_bundle(data_dir, exhibition_id))
+    if manifest is None:
+        raise exhibitions.StudioError(422, "build_failed", "the build wrote no exhibition.json")
     try:
         collection = load_collection(folder)[0]
     except Exception as error:  # CollectionError, OSError: the file changed under us
@@ -128,7 +132,9 @@ async def get_floor_plan(request: web.Request) -> web.Response:
     folder = await exhibition_folder(request, exhibition_id)
     data_dir = request.app[appkeys.CONFIG].data_dir
     snapshot = await _read(folder)
-    async with _publish_lock(request):
+    current = await asyncio.to_thread(is_current, data_dir, exhibition_id, snapshot.version)
+    # Only a build takes the lock (publishing writes the same folder); reading does not wait.
+    async with _publish_lock(request) if not current else contextlib.nullcontext():
         try:
             model = await asyncio.to_thread(plan_model, folder, exhibition_id, data_dir,
                                             snapshot.version)
