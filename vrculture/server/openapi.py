@@ -344,6 +344,32 @@ def _studio_paths() -> dict[str, Any]:
         "/studio/api/audit": {"get": _studio(
             "the audit log of one exhibition, newest first",
             [_param("exhibition", "query", ID)], {"200": obj}, ("400", "403", "404"))},
+        # arranging the rooms and the private preview (studio/plan.py)
+        "/studio/exhibitions/{exhibition}/plan": {"get": {
+            "summary": "the studio's floor plan of the rooms", "parameters": [EXHIBITION],
+            "responses": {**page, "403": {"description": "not a member"},
+                          "404": {"description": "no such studio exhibition"}}}},
+        "/studio/exhibitions/{exhibition}/preview/": {"get": {
+            "summary": "the private preview in the viewer (members only, private, no-store)",
+            "parameters": [EXHIBITION],
+            "responses": {**page, "403": {"description": "not a member"},
+                          "404": {"description": "no preview built yet"}}}},
+        "/studio/preview/{exhibition}/{path}": {"get": _studio(
+            "a file of the private preview's bundle (ETag, ranges; private, no-store)",
+            [EXHIBITION, PATH], {"200": {"description": "the file"},
+                                 "206": {"description": "the ranges asked for"}},
+            ("403", "404"))},
+        "/studio/api/exhibitions/{exhibition}/preview": {"post": _studio(
+            "build the private preview with the publishing builder, without publishing "
+            "(422: the builder's messages)", [EXHIBITION], {"201": obj},
+            ("403", "404", "409", "422"), change=True)},
+        "/studio/api/exhibitions/{exhibition}/floorplan": {
+            "get": _studio("the floor plan model of the latest build, rebuilt first when "
+                           "collection.toml changed since (ETag: its version)", [EXHIBITION],
+                           {"200": obj}, ("403", "404", "409", "422")),
+            "put": _studio("write a floor plan model into collection.toml (If-Match "
+                           "required; 422 names the field)", [EXHIBITION, if_match],
+                           {"200": obj}, edit_errors, change=True, body=True)},
     }
 
 

@@ -41,8 +41,20 @@
  */
 export function exhibitionIdFromPath(pathname = location.pathname) {
   const id = '[a-z0-9][a-z0-9_-]{0,63}';
-  const m = pathname.match(new RegExp(`^/(?:exhibitions/(${id})(?:/objects/(${id}))?|embed/(${id})(?:/(${id}))?)/?$`));
-  return m ? { id: m[1] || m[3], object: m[2] || m[4] || null } : null;
+  const m = pathname.match(new RegExp(`^/(?:exhibitions/(${id})(?:/objects/(${id}))?|embed/(${id})(?:/(${id}))?|studio/exhibitions/(${id})/preview)/?$`));
+  return m ? { id: m[1] || m[3] || m[5], object: m[2] || m[4] || null } : null;
+}
+
+/**
+ * Where the exhibition's files are: /bundles/{id}/, or for the studio's private preview
+ * (/studio/exhibitions/{id}/preview/) the studio's own build under /studio/preview/{id}/.
+ * @param {string} id
+ * @param {string} pathname
+ */
+export function bundleRoot(id, pathname = globalThis.location?.pathname ?? '') {
+  const preview = `/studio/exhibitions/${id}/preview`;
+  const inStudio = pathname === preview || pathname === `${preview}/`;
+  return `/${inStudio ? 'studio/preview' : 'bundles'}/${encodeURIComponent(id)}/`;
 }
 
 /**
@@ -53,7 +65,7 @@ export function bundleUrl(id, relative) {
   if (!/^[A-Za-z0-9._/-]+$/.test(relative) || relative.split('/').includes('..')) {
     throw new Error(`unsafe asset url in exhibition.json: ${relative}`);
   }
-  return `/bundles/${encodeURIComponent(id)}/${relative}`;
+  return `${bundleRoot(id)}${relative}`;
 }
 
 /**
@@ -61,7 +73,7 @@ export function bundleUrl(id, relative) {
  * @returns {Promise<Manifest>}
  */
 export async function loadManifest(id) {
-  const url = `/bundles/${encodeURIComponent(id)}/exhibition.json`;
+  const url = `${bundleRoot(id)}exhibition.json`;
   const res = await fetch(url, { credentials: 'same-origin' });
   if (!res.ok) throw new Error(`exhibition "${id}" could not be loaded (HTTP ${res.status})`);
   const manifest = await res.json();

@@ -8,6 +8,7 @@ import { setUpLanguage, t } from './i18n.js';
 import { mountUploads } from './upload.js';
 
 const id = decodeURIComponent(location.pathname.split('/').pop() ?? '');
+document.getElementById('plan-link')?.setAttribute('href', `/studio/exhibitions/${encodeURIComponent(id)}/plan`);
 const session = await loadSession();
 if (!session) location.assign('/studio/sign-in');
 

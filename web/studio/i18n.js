@@ -46,6 +46,7 @@ const WORDS = {
     deleteAnnotation: 'Delete annotation {id}', missedModel: 'That was not on the model: try again.',
     placed: 'Annotation {id} placed: write its title and text, then save.', objectTexts: 'Texts', saveTexts: 'Save texts',
     annotationsMoved: 'Saved; the annotations moved with the object.',
+    roomsSection: 'Rooms', arrangeRooms: 'Arrange the rooms and preview them',
   },
   sv: {
     studio: 'vrculture studio', language: 'Språk', signInTitle: 'Logga in i studion',
@@ -90,6 +91,7 @@ const WORDS = {
     deleteAnnotation: 'Ta bort anteckning {id}', missedModel: 'Det var inte på modellen: försök igen.',
     placed: 'Anteckning {id} är placerad: skriv dess titel och text och spara.', objectTexts: 'Texter', saveTexts: 'Spara texter',
     annotationsMoved: 'Sparat; anteckningarna följde med föremålet.',
+    roomsSection: 'Salar', arrangeRooms: 'Ordna salarna och förhandsvisa dem',
   },
 };
 

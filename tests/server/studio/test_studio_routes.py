@@ -49,10 +49,15 @@ API_ROUTES = [
                                      "title": {"sv": "Gatuljus"}}),
     ("GET", f"{EXHIBITION}/smart/s1/readings", None),
     ("DELETE", f"{EXHIBITION}/smart/s1", None),
+    # the floor plan and the private preview (plan.py)
+    ("POST", f"{EXHIBITION}/preview", None),
+    ("GET", f"{EXHIBITION}/floorplan", None),
+    ("PUT", f"{EXHIBITION}/floorplan", {"version": 1, "rooms": [], "works": []}),
 ]
 EXHIBITION_ROUTES = [route for route in API_ROUTES if "sjostad" in route[1]]
 CHANGES = [route for route in API_ROUTES if route[0] not in ("GET", "OPTIONS")]  # safe methods
 PAGES = ["/studio/", "/studio/exhibitions/sjostad", "/studio/exhibitions/sjostad/objects/vas"]
+PAGES += ["/studio/exhibitions/sjostad/plan"]  # the preview page: test_studio_plan.py
 
 
 def test_every_studio_route_is_in_this_table(client):

@@ -15,7 +15,7 @@ from typing import Any
 from vrculture.exhibition.run import BuildOptions, build
 from vrculture.server.publish_history import VERSION
 from vrculture.server.publishing import PublishError, publish, rollback, versions
-from vrculture.server.studio.exhibitions import StudioError
+from vrculture.server.studio.exhibitions import TOML_NAME, StudioError, version_of, write_atomic
 from vrculture.server.studio.uploads import studio_cache_dir
 
 BUILD_JOBS = 1  # the studio's builds share the machine with visitors
@@ -27,11 +27,20 @@ def builds_dir(data_dir: Path) -> Path:
     return data_dir / "studio" / "builds"
 
 
-def build_and_publish(collection: Path, exhibition_id: str, data_dir: Path, *, by: str,
-                      clock: Callable[[], float] = time.time) -> dict[str, Any]:
-    """Blocking (runs in a thread). StudioError 422 with the builder's issues when the
-    collection does not build completely: a half-built exhibition is not published."""
+def built_from_path(data_dir: Path, exhibition_id: str) -> Path:
+    """Beside the bundle: the version (ETag) of the collection.toml it was built from."""
+    return builds_dir(data_dir) / exhibition_id / "built-from"
+
+
+def build_bundle(collection: Path, exhibition_id: str, data_dir: Path) -> Path:
+    """Blocking (runs in a thread): build the collection into the studio's private bundle
+    folder (the object editor and the preview read it; publishing installs it). StudioError
+    422 with the builder's issues when the collection does not build completely."""
     bundle = builds_dir(data_dir) / exhibition_id / "bundle"
+    try:
+        source_version = version_of((collection / TOML_NAME).read_bytes())
+    except OSError:
+        source_version = ""
     try:
         result = build(BuildOptions(collection=collection, bundle=bundle, jobs=BUILD_JOBS,
                                     quiet=True, cache_dir=studio_cache_dir(data_dir)))
@@ -41,16 +50,25 @@ def build_and_publish(collection: Path, exhibition_id: str, data_dir: Path, *, b
     issues = [f"{i['field']}: {i['message']}" if i.get("field") else str(i["message"])
               for i in result.report.get("issues", []) if i.get("severity") == "error"]
     if result.report.get("counts", {}).get("objects") == 0:
-        raise StudioError(422, "build_failed", "not published: the exhibition has no objects "
+        raise StudioError(422, "build_failed", "not built: the exhibition has no objects "
                           "yet; add one first")
     if result.exit_code != 0 or result.manifest is None:
         summary = "; ".join(issues[:MAX_ISSUES]) or "see the build report"
-        raise StudioError(422, "build_failed", f"not published: the collection does not build "
+        raise StudioError(422, "build_failed", f"not built: the collection does not build "
                           f"completely ({summary})".replace(str(data_dir), "DATA"))
     if result.manifest.get("id") != exhibition_id:
         raise StudioError(422, "id_mismatch", f"collection.toml's [exhibition] id is "
                           f"{result.manifest.get('id')!r}; in the studio it must be "
                           f"{exhibition_id!r}")
+    write_atomic(built_from_path(data_dir, exhibition_id), source_version.encode())
+    return bundle
+
+
+def build_and_publish(collection: Path, exhibition_id: str, data_dir: Path, *, by: str,
+                      clock: Callable[[], float] = time.time) -> dict[str, Any]:
+    """Blocking (runs in a thread). StudioError 422 with the builder's issues when the
+    collection does not build completely: a half-built exhibition is not published."""
+    bundle = build_bundle(collection, exhibition_id, data_dir)
     try:
         done = publish(bundle, data_dir, by=by, clock=clock)
     except PublishError as error:

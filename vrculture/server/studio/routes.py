@@ -13,6 +13,7 @@ from vrculture.server.studio import api, objects, pages, smart, tours
 from vrculture.server.studio.audit import record_in
 from vrculture.server.studio.auth import STATE, STUDIO_STORE, StudioState, authorize
 from vrculture.server.studio.exhibitions import studio_root
+from vrculture.server.studio.plan import add_plan_routes
 from vrculture.server.studio.records import records_for
 from vrculture.server.studio.sessions import SessionRules
 from vrculture.server.studio.uploads import setup_studio_uploads
@@ -89,6 +90,7 @@ def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
                    api.list_publications, name="studio_publications")
     tours.add_routes(router)
     smart.add_routes(router)
+    add_plan_routes(router)  # the floor plan and the private preview (plan.py)
 
     async def audit_upload(curator: str, exhibition_id: str, action: str,
                            detail: dict[str, Any]) -> None:
