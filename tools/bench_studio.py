@@ -36,8 +36,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.corpus_location import corpus_dir  # noqa: E402
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TEST_HOOKS_SCRIPT  # noqa: E402
 from vrculture.server.storage import Store  # noqa: E402
 from vrculture.server.studio import accounts  # noqa: E402
 from vrculture.server.studio.schema import create_tables  # noqa: E402
@@ -45,6 +43,11 @@ from vrculture.server.studio.schema import create_tables  # noqa: E402
 NAME, PASSWORD = "bench-curator", "bench-curator-password"
 EXHIBITION = "bench"
 TIMEOUT_MS = 240_000
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--enable-unsafe-swiftshader"]
+TEST_HOOKS_SCRIPT = "window.vrcultureTestHooks = true;"  # viewerTest, as the e2e tests load it
+CORPUS = Path(os.environ.get("VRCULTURE_CORPUS") or ROOT.parent / "shared" / "corpus")
 
 
 def free_port() -> int:
@@ -97,7 +100,7 @@ def studio_drop_to_preview(scan: Path, work: Path) -> tuple[float, float]:
         base = f"http://127.0.0.1:{port}"
         wait_up(base + "/studio/sign-in")
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1100, "height": 900})
             context.set_default_timeout(TIMEOUT_MS)
             context.add_init_script(TEST_HOOKS_SCRIPT)  # viewerTest in the preview tab
@@ -142,7 +145,7 @@ def studio_drop_to_preview(scan: Path, work: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scan", type=Path,
-                        default=corpus_dir() / "derived" / "igea_from_tristrips.stl")
+                        default=CORPUS / "derived" / "igea_from_tristrips.stl")
     args = parser.parse_args()
     scan: Path = args.scan.resolve()
     with tempfile.TemporaryDirectory(prefix="bench-studio-") as tmp:
