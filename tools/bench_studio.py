@@ -40,6 +40,9 @@ from vrculture.server.storage import Store  # noqa: E402
 from vrculture.server.studio import accounts  # noqa: E402
 from vrculture.server.studio.schema import create_tables  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tests"))  # where the corpus is: the tests' own lookup
+from corpus_location import corpus_dir  # noqa: E402
+
 NAME, PASSWORD = "bench-curator", "bench-curator-password"
 EXHIBITION = "bench"
 TIMEOUT_MS = 240_000
@@ -47,7 +50,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--enable-unsafe-swiftshader"]
 TEST_HOOKS_SCRIPT = "window.vrcultureTestHooks = true;"  # viewerTest, as the e2e tests load it
-CORPUS = Path(os.environ.get("VRCULTURE_CORPUS") or ROOT.parent / "shared" / "corpus")
+CORPUS = corpus_dir()
 
 
 def free_port() -> int:
