@@ -26,12 +26,15 @@ from pathlib import Path
 import pytest
 import setuptools
 
+import vrculture
+
 from .conftest import ROOT, state, wait_ready
 
 # Top-level entries of the checkout that a package is not built from.
 NOT_COPIED = {".git", ".venv", "node_modules", "build", "data", "out", ".pytest_cache",
               ".ruff_cache"}
 VENDORED = ROOT / "vrculture" / "vendor" / "three"
+DIST_INFO = f"vrculture-{vrculture.__version__}.dist-info"
 
 
 def _run(command: list[str | Path], cwd: Path, **kwargs) -> subprocess.CompletedProcess:
@@ -58,7 +61,7 @@ def _backend(hook: str, source: Path, out: Path) -> Path:
     """A PEP 517 hook of the installed setuptools (no download, as `python -m build
     --no-isolation` would call it)."""
     major, minor = (int(part) for part in setuptools.__version__.split(".")[:2])
-    assert (major, minor) >= (70, 1), "setuptools >= 70.1 (the dev extra) builds wheels alone"
+    assert (major, minor) >= (77, 0), "setuptools >= 77 (the dev extra) builds wheels alone"
     out.mkdir(parents=True, exist_ok=True)
     done = _run([sys.executable, "-c", "import sys, setuptools.build_meta as backend; "
                  f"print(backend.{hook}(sys.argv[1]))", out], cwd=source)
@@ -116,6 +119,12 @@ def test_the_sdist_and_the_wheel_carry_the_viewer_and_three(installed: Installed
     assert vendored <= in_wheel
     assert {f"vrculture/{page}" for page in pages} <= in_wheel
     assert "vrculture/vendor/LICENSES/Apache-2.0.txt" in in_wheel  # the Basis transcoder's
+    # The project's own licence, as PEP 639 metadata.
+    assert "LICENSE" in in_sdist
+    assert f"{DIST_INFO}/licenses/LICENSE" in in_wheel
+    with zipfile.ZipFile(installed.wheel) as archive:
+        metadata = archive.read(f"{DIST_INFO}/METADATA").decode()
+    assert "License-Expression: MIT" in metadata.splitlines()
     assert not any("node_modules" in name for name in in_wheel | in_sdist)
 
 
