@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from e2e.bundle_factory import EXHIBITION_ID
-from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, wait_ready
+from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, wait_for, wait_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def test_the_exhibition_loads_and_joins_its_room_through_nginx(deployment, page)
             if "/bundles/" in r.url else None)
     page.goto(deployment.url(f"/exhibitions/{EXHIBITION_ID}"))
     wait_ready(page)
-    page.wait_for_function("viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
     assert page.errors == []
     glbs = {url: status for url, status in bundle_replies.items() if url.endswith(".glb")}
     assert glbs and set(glbs.values()) == {200}, bundle_replies

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from .conftest import TIMEOUT_MS, ServerThread, free_port, wait_ready
+from .conftest import TIMEOUT_MS, ServerThread, free_port, wait_for, wait_ready
 
 MAX_DELTA_E = 3.0
 # sRGB patches, row by row (4 x 2): saturated primaries, a mid grey, skin, deep blue, ochre, dark
@@ -166,7 +166,7 @@ def test_painting_on_screen_matches_its_file_in_cielab(colour_server, new_page):
     url, object_id = colour_server
     page = new_page(url, viewport=(900, 600))
     wait_ready(page)
-    page.wait_for_function("viewerState.allHighAt != null", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.allHighAt != null", timeout=TIMEOUT_MS)
     page.evaluate("""(id) => {
         const v = viewerTest.app.viewer;
         const vp = v.manifest.objects.find((o) => o.id === id).placement.view_point;

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 
-from .conftest import TIMEOUT_MS, state
+from .conftest import TIMEOUT_MS, state, wait_for
 from .test_xr import aim_and_select, enter_vr
 
 HAND = {"x": 0.2, "y": 1.4, "z": -0.2}
@@ -19,7 +19,7 @@ def comfort(page) -> dict:
 def open_menu(page) -> None:
     """B on the right controller opens the comfort menu."""
     page.evaluate("xrDevice.controllers.right.updateButtonValue('b-button', 1)")
-    page.wait_for_function("viewerState.panel.vrSettings === true")
+    wait_for(page, "viewerState.panel.vrSettings === true")
     page.evaluate("xrDevice.controllers.right.updateButtonValue('b-button', 0)")
 
 
@@ -43,7 +43,7 @@ def setting_target(page, key: str, value) -> dict:
 def choose(page, key: str, value) -> None:
     target = setting_target(page, key, value)
     aim_and_select(page, "right", HAND, target, expect="panel")
-    page.wait_for_function(f"viewerTest.app.xr.comfort[{key!r}] === {json.dumps(value)}")
+    wait_for(page, f"viewerTest.app.xr.comfort[{key!r}] === {json.dumps(value)}")
 
 
 def test_each_setting_changed_in_the_vr_menu_is_remembered_after_a_reload(server, new_page):
@@ -63,7 +63,7 @@ def test_each_setting_changed_in_the_vr_menu_is_remembered_after_a_reload(server
     wanted = {"turn": "smooth", "turnSpeed": 135, "vignette": False, "seated": True,
               "seatedHeight": 0.5, "textScale": 1.5}
     page.reload()
-    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    wait_for(page, "window.viewerTest && viewerTest.app.xr")
     assert comfort(page) == wanted
     assert page.evaluate(
         "getComputedStyle(document.documentElement).getPropertyValue('--text-scale').trim()"
@@ -73,17 +73,17 @@ def test_each_setting_changed_in_the_vr_menu_is_remembered_after_a_reload(server
 
 def test_hostile_stored_settings_fall_back_to_the_defaults(server, new_page):
     page = new_page(server.url("/exhibitions/e2e"), quest=True)
-    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    wait_for(page, "window.viewerTest && viewerTest.app.xr")
     page.evaluate("""localStorage.setItem('vrculture.comfort', JSON.stringify({
         turn: 'spin', turnSpeed: 1e9, vignette: 'yes', seated: true, seatedHeight: 40,
         textScale: -3}))""")
     page.reload()
-    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    wait_for(page, "window.viewerTest && viewerTest.app.xr")
     assert comfort(page) == {"turn": "snap30", "turnSpeed": 90, "vignette": True,
                              "seated": True, "seatedHeight": 0.4, "textScale": 1}
     page.evaluate("localStorage.setItem('vrculture.comfort', '{not json')")
     page.reload()
-    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    wait_for(page, "window.viewerTest && viewerTest.app.xr")
     assert comfort(page)["seated"] is False
 
 
@@ -93,10 +93,10 @@ def test_snap_turn_rotates_by_the_set_angle(server, new_page):
     page.evaluate("viewerTest.app.xr.setComfort('turn', 'snap45')")
     yaw = page.evaluate("viewerTest.app.viewer.rig.rotation.y")
     page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', 1, 0)")
-    page.wait_for_function("viewerState.snapTurns >= 1")
+    wait_for(page, "viewerState.snapTurns >= 1")
     page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', 0, 0)")
     frames = state(page, "viewerState.xrFrames")
-    page.wait_for_function(f"viewerState.xrFrames > {frames + 5}")
+    wait_for(page, f"viewerState.xrFrames > {frames + 5}")
     turned = page.evaluate("viewerTest.app.viewer.rig.rotation.y") - yaw
     assert math.isclose(turned, -math.pi / 4, abs_tol=1e-6)
     assert state(page, "viewerState.snapTurns") == 1
@@ -107,22 +107,22 @@ def test_smooth_turn_shows_the_vignette_while_turning_and_not_when_still(server,
     enter_vr(page)
     page.evaluate("viewerTest.app.xr.setComfort('turn', 'smooth')")
     frames = state(page, "viewerState.xrFrames")
-    page.wait_for_function(f"viewerState.xrFrames > {frames + 5}")
+    wait_for(page, f"viewerState.xrFrames > {frames + 5}")
     assert page.evaluate("viewerTest.app.xr.vignette.visible") is False
     yaw = page.evaluate("viewerTest.app.viewer.rig.rotation.y")
     page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', -1, 0)")
-    page.wait_for_function("viewerTest.app.xr.vignette.visible"
+    wait_for(page, "viewerTest.app.xr.vignette.visible"
                            " && viewerTest.app.xr.vignette.material.opacity > 0.5")
     # turning left, continuously: no snap
-    page.wait_for_function(f"viewerTest.app.viewer.rig.rotation.y > {yaw} + 0.1")
+    wait_for(page, f"viewerTest.app.viewer.rig.rotation.y > {yaw} + 0.1")
     assert state(page, "viewerState.snapTurns") == 0
     page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', 0, 0)")
-    page.wait_for_function("!viewerTest.app.xr.vignette.visible")
+    wait_for(page, "!viewerTest.app.xr.vignette.visible")
     # with the vignette off, turning shows none
     page.evaluate("viewerTest.app.xr.setComfort('vignette', false)")
     page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', -1, 0)")
     moved = page.evaluate("viewerTest.app.viewer.rig.rotation.y")
-    page.wait_for_function(f"viewerTest.app.viewer.rig.rotation.y > {moved} + 0.1")
+    wait_for(page, f"viewerTest.app.viewer.rig.rotation.y > {moved} + 0.1")
     assert page.evaluate("viewerTest.app.xr.vignette.visible") is False
 
 
@@ -133,21 +133,21 @@ def test_seated_mode_raises_the_viewer_by_the_height(server, new_page):
     standing = page.evaluate(eye)
     page.evaluate("viewerTest.app.xr.setComfort('seatedHeight', 0.6)")
     page.evaluate("viewerTest.app.xr.setComfort('seated', true)")
-    page.wait_for_function(f"Math.abs({eye} - ({standing} + 0.6)) < 1e-6")
+    wait_for(page, f"Math.abs({eye} - ({standing} + 0.6)) < 1e-6")
     # a teleport keeps the seated height
     assert page.evaluate("viewer.teleport(1, -2.5)") is True
     frames = state(page, "viewerState.xrFrames")
-    page.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
+    wait_for(page, f"viewerState.xrFrames > {frames + 3}")
     assert math.isclose(page.evaluate(eye), standing + 0.6, abs_tol=1e-6)
     page.evaluate("viewerTest.app.xr.setComfort('seated', false)")
-    page.wait_for_function(f"Math.abs({eye} - {standing}) < 1e-6")
+    wait_for(page, f"Math.abs({eye} - {standing}) < 1e-6")
 
 
 def test_narration_shows_a_caption_while_spoken_and_clears_it(server, new_page):
     page = new_page(server.url("/exhibitions/e2e?room=0"), quest=True)
     enter_vr(page)
     page.evaluate("viewer.startTour('highlights')")
-    page.wait_for_function("viewerState.tour.stop === 0")
+    wait_for(page, "viewerState.tour.stop === 0")
     assert page.evaluate("document.querySelector('#caption')") is None
     # everything the caption shows, read in the same task that starts the narration: the
     # caption lasts its reading time (2 s here), which a loaded machine can spend between calls
@@ -163,12 +163,12 @@ def test_narration_shows_a_caption_while_spoken_and_clears_it(server, new_page):
     assert shown == {"spoken": 1, "caption": spoken, "text": spoken, "live": "polite",
                      "vrVisible": True, "vrText": spoken, "headLocked": True}
     # headless Chromium has no voice: the caption stays for the reading time, then clears
-    page.wait_for_function("viewerState.tour.caption === null", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.tour.caption === null", timeout=TIMEOUT_MS)
     assert page.is_hidden("#caption")
     assert page.evaluate("viewerTest.app.vrPanel.caption.visible") is False
     # switching read-aloud off clears a caption at once
     page.evaluate("viewer.speak(true)")
-    page.wait_for_function("viewerState.tour.caption !== null")
+    wait_for(page, "viewerState.tour.caption !== null")
     page.evaluate("viewer.speak(false)")
     assert state(page, "viewerState.tour.caption") is None
     assert page.errors == []
@@ -176,12 +176,12 @@ def test_narration_shows_a_caption_while_spoken_and_clears_it(server, new_page):
 
 def test_the_text_size_is_chosen_on_the_desktop_too(server, new_page):
     page = new_page(server.url("/exhibitions/e2e"))
-    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    wait_for(page, "window.viewerTest && viewerTest.app.xr")
     page.select_option("#text-size", "1.25")
-    page.wait_for_function("viewerTest.app.xr.comfort.textScale === 1.25")
+    wait_for(page, "viewerTest.app.xr.comfort.textScale === 1.25")
     assert page.evaluate("viewerTest.app.vrPanel.mesh.scale.x") == 1.25
     page.reload()
-    page.wait_for_function("window.viewerTest && viewerTest.app.xr")
+    wait_for(page, "window.viewerTest && viewerTest.app.xr")
     assert page.input_value("#text-size") == "1.25"
     assert page.get_attribute("#text-size", "aria-label") == "Text size"
     page.evaluate("viewer.setLanguage('sv')")
@@ -210,13 +210,13 @@ def test_a_tour_stop_in_a_headset_jumps_behind_a_fade(server, new_page):
                 moved: JSON.stringify(viewerState.viewerPos) !== before};
     }""")
     assert moved == {"started": True, "stop": 0, "moved": False}
-    page.wait_for_function("Math.abs(viewerState.viewerPos.x) < 0.05"
+    wait_for(page, "Math.abs(viewerState.viewerPos.x) < 0.05"
                            " && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05", timeout=TIMEOUT_MS)
-    page.wait_for_function("viewerTest.app.xr.fading === null")
+    wait_for(page, "viewerTest.app.xr.fading === null")
     page.evaluate("viewer.nextStop()")
-    page.wait_for_function("Math.abs(viewerState.viewerPos.x + 2.5) < 0.05"
+    wait_for(page, "Math.abs(viewerState.viewerPos.x + 2.5) < 0.05"
                            " && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05", timeout=TIMEOUT_MS)
-    page.wait_for_function("viewerTest.app.xr.fading === null && !viewerTest.app.xr.fade.visible")
+    wait_for(page, "viewerTest.app.xr.fading === null && !viewerTest.app.xr.fade.visible")
     assert page.evaluate("window.fadeAtJumps") == [{"opacity": 1, "visible": True}] * 2
     assert state(page, "viewerState.xrFades") == 2
     assert state(page, "viewerState.panel.vr") is True

@@ -3,7 +3,7 @@ object list: both put the visitor at the object's view point, facing it, with it
 
 from __future__ import annotations
 
-from .conftest import TIMEOUT_MS, state, wait_ready
+from .conftest import TIMEOUT_MS, state, wait_for, wait_ready
 from .test_xr import enter_vr
 
 # tests/e2e/bundle_factory.py: the green bowl stands at (-2.5, 0.9, -1), its view point is
@@ -27,7 +27,7 @@ def faces(page, x: float, y: float, z: float) -> None:
 def test_a_deep_link_opens_the_viewer_at_the_object_with_its_panel(server, new_page):
     page = new_page(server.url("/exhibitions/e2e/objects/green-bowl?room=0"))
     wait_ready(page)
-    page.wait_for_function(at(page, *BOWL_VIEW))
+    wait_for(page, at(page, *BOWL_VIEW))
     assert state(page, "viewerState.viewerPos.yaw") == 0
     faces(page, -2.5, 1.15, -1)
     assert state(page, "viewerState.selected") == "green-bowl"
@@ -48,7 +48,7 @@ def test_choosing_in_the_list_goes_to_the_view_point_and_names_it_in_the_address
     page = new_page(server.url("/exhibitions/e2e?room=0"))
     wait_ready(page)
     page.click("#object-list [data-id=green-bowl]")
-    page.wait_for_function(at(page, *BOWL_VIEW))
+    wait_for(page, at(page, *BOWL_VIEW))
     faces(page, -2.5, 1.15, -1)
     assert page.inner_text("#panel-title") == "Green bowl"
     assert page.evaluate("location.pathname + location.search") == (
@@ -56,12 +56,12 @@ def test_choosing_in_the_list_goes_to_the_view_point_and_names_it_in_the_address
     # an object without a view point in the manifest: one in front of it, facing it
     page.click("#panel .close")
     page.click("#object-list [data-id=far-globe]")
-    page.wait_for_function(at(page, *GLOBE_VIEW))
+    wait_for(page, at(page, *GLOBE_VIEW))
     faces(page, 3.5, 0.6, -18)
     assert page.evaluate("location.pathname") == "/exhibitions/e2e/objects/far-globe"
     # closing the panel: the address is the exhibition's again
     page.click("#panel .close")
-    page.wait_for_function("location.pathname === '/exhibitions/e2e'")
+    wait_for(page, "location.pathname === '/exhibitions/e2e'")
     assert state(page, "viewerState.teleports.map(t => t.via)") == ["keyboard", "keyboard"]
     assert page.errors == []
 
@@ -82,9 +82,9 @@ def test_in_a_headset_the_jump_happens_behind_a_fade(server, new_page):
         return JSON.parse(JSON.stringify(viewerState.viewerPos));
     }""")
     assert after_call == before
-    page.wait_for_function(at(page, *BOWL_VIEW), timeout=TIMEOUT_MS)
+    wait_for(page, at(page, *BOWL_VIEW), timeout=TIMEOUT_MS)
     assert page.evaluate("window.fadeAtJump") == {"opacity": 1, "visible": True}
-    page.wait_for_function("viewerTest.app.xr.fading === null && !viewerTest.app.xr.fade.visible")
+    wait_for(page, "viewerTest.app.xr.fading === null && !viewerTest.app.xr.fade.visible")
     assert state(page, "viewerState.xrFades") == 1
     assert state(page, "viewerState.panel.vr") is True
     assert page.errors == []
@@ -101,9 +101,9 @@ def test_a_wall_labels_link_opens_the_built_demo_at_that_painting(server, demo_b
     page = new_page(link)
     wait_ready(page)
     vp = painting["placement"]["view_point"]
-    page.wait_for_function(at(page, vp["position"][0], vp["position"][2]))
+    wait_for(page, at(page, vp["position"][0], vp["position"][2]))
     assert abs(state(page, "viewerState.viewerPos.yaw") - vp["yaw"]) < 0.01
-    page.wait_for_function("viewerState.panel.open")
+    wait_for(page, "viewerState.panel.open")
     assert state(page, "viewerState.panel.id") == painting["id"]
     x, _, z = painting["placement"]["position"]
     faces(page, x, 1.5, z)

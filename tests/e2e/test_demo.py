@@ -6,7 +6,7 @@ import json
 import time
 import urllib.request
 
-from .conftest import TIMEOUT_MS, state, wait_ready
+from .conftest import TIMEOUT_MS, state, wait_for, wait_ready
 
 
 def test_the_demo_renders_each_object_where_it_projects(server, new_page):
@@ -53,12 +53,12 @@ def test_demo_smart_bins_animate_the_node_of_each_feed(server, new_page):
     assert len(bins["feeds"]) >= 2
     page = new_page(server.url(f"/exhibitions/{demo['id']}"))
     wait_ready(page)
-    page.wait_for_function("viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
     feed = bins["feeds"][1]
     node_name = bins["model"]["nodes"].get(f"fill:{feed}") or bins["model"]["nodes"]["fill"]
     post(server, feed, {"t": time.time(), "bin": "B2", "fill_pct": 25, "compactions": 0,
                         "emptied": False})
-    page.wait_for_function(
+    wait_for(page,
         f"viewerState.smart[{json.dumps(bins['id'])}]?.feeds?.[{json.dumps(feed)}] === 25")
     scale = page.evaluate(f"""() => viewerTest.app.viewer.scene
         .getObjectByName({json.dumps('smart:' + bins['id'])})
@@ -72,10 +72,10 @@ def test_demo_screening_screen_shows_todays_sessions_and_the_lamp_brightens(serv
     lamp = next(s for s in demo["smart_exhibits"] if s["kind"] == "street-lighting")
     page = new_page(server.url(f"/exhibitions/{demo['id']}"))
     wait_ready(page)
-    page.wait_for_function("viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
     post(server, screening["feeds"][0], {"t": time.time(), "period": "2026-11-28",
                                          "sessions": 17, "referred": 2})
-    page.wait_for_function(f"viewerState.smart[{json.dumps(screening['id'])}]?.text === '17'")
+    wait_for(page, f"viewerState.smart[{json.dumps(screening['id'])}]?.text === '17'")
     painted = page.evaluate(f"""() => {{
         const scene = viewerTest.app.viewer.scene;
         const g = scene.getObjectByName({json.dumps('smart:' + screening['id'])});
@@ -87,10 +87,10 @@ def test_demo_screening_screen_shows_todays_sessions_and_the_lamp_brightens(serv
     assert painted == "256x128"  # the screen node now shows the canvas with the count
     post(server, lamp["feeds"][0], {"t": time.time(), "lamp": "P1", "presence": True,
                                     "level": 100, "power_w": 30, "rated_w": 60})
-    page.wait_for_function(f"viewerState.smart[{json.dumps(lamp['id'])}]?.value === 100")
+    wait_for(page, f"viewerState.smart[{json.dumps(lamp['id'])}]?.value === 100")
     assert state(page, f"viewerState.smart[{json.dumps(lamp['id'])}].emissiveIntensity") > 2
     page.evaluate(f"viewer.select({json.dumps(lamp['id'])})")
-    page.wait_for_function("document.querySelector('#panel .live-value')?.textContent"
+    wait_for(page, "document.querySelector('#panel .live-value')?.textContent"
                            ".includes('50 %')")
 
 
@@ -100,13 +100,13 @@ def test_a_suppressed_screening_count_is_shown_as_such(server, new_page):
     screening = next(s for s in demo["smart_exhibits"] if s["kind"] == "eye-tracking-screening")
     page = new_page(server.url(f"/exhibitions/{demo['id']}"))
     wait_ready(page)
-    page.wait_for_function("viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
     post(server, screening["feeds"][0], {"t": time.time(), "period": "2026-11-29",
                                          "sessions": 3, "referred": 1})
-    page.wait_for_function(f"viewerState.smart[{json.dumps(screening['id'])}]?.text === '<5'")
+    wait_for(page, f"viewerState.smart[{json.dumps(screening['id'])}]?.text === '<5'")
     assert state(page, f"viewerState.smart[{json.dumps(screening['id'])}].value") is None
     page.evaluate(f"viewer.select({json.dumps(screening['id'])})")
-    page.wait_for_function("document.querySelector('#panel .live-value')?.textContent"
+    wait_for(page, "document.querySelector('#panel .live-value')?.textContent"
                            ".startsWith('<5 ')")
     label = page.evaluate("document.querySelector('#panel .live-value').textContent")
     assert "3" not in label and "1" not in label, label

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import ROOT, TEST_HOOKS_SCRIPT, state, wait_ready
+from .conftest import ROOT, TEST_HOOKS_SCRIPT, state, wait_for, wait_ready
 
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -19,18 +19,18 @@ def test_click_picks_an_object_and_the_floor_teleports(server, new_page):
     wait_ready(page)
     # Clicked before its geometry has loaded, the vase is not there to be hit: the click lands
     # on the floor behind it and teleports (seen on a loaded machine).
-    page.wait_for_function("!['placeholder', undefined].includes(viewerState.levels['red-vase'])")
+    wait_for(page, "!['placeholder', undefined].includes(viewerState.levels['red-vase'])")
     page.mouse.click(*screen_point(page, 0, 1.15, -1))
-    page.wait_for_function("viewerState.selected === 'red-vase'")
+    wait_for(page, "viewerState.selected === 'red-vase'")
     assert state(page, "viewerState.picks[0].via") == "mouse"
     assert page.inner_text("#panel-title") == "Röd vas"
     assert "CC BY 4.0" in page.inner_text("#panel .credit")
     page.select_option("#lang", "en")
-    page.wait_for_function("document.querySelector('#panel-title').textContent === 'Red vase'")
+    wait_for(page, "document.querySelector('#panel-title').textContent === 'Red vase'")
     assert state(page, "viewerState.panel") | {"lang": "en", "title": "Red vase"} == state(
         page, "viewerState.panel")
     page.mouse.click(*screen_point(page, 1.2, 0, -2.0))
-    page.wait_for_function("viewerState.counts.teleports === 1")
+    wait_for(page, "viewerState.counts.teleports === 1")
     pos = state(page, "viewerState.viewerPos")
     assert abs(pos["x"] - 1.2) < 0.1 and abs(pos["z"] + 2.0) < 0.1
 
@@ -40,7 +40,7 @@ def test_wasd_walks_and_a_drag_looks_around(server, new_page):
     wait_ready(page)
     page.focus("#stage canvas")
     page.keyboard.down("w")
-    page.wait_for_function("viewerState.viewerPos.z < 1.5")
+    wait_for(page, "viewerState.viewerPos.z < 1.5")
     page.keyboard.up("w")
     yaw = state(page, "viewerState.viewerPos.yaw")
     box = page.locator("#stage canvas").bounding_box()
@@ -49,7 +49,7 @@ def test_wasd_walks_and_a_drag_looks_around(server, new_page):
     page.mouse.down()
     page.mouse.move(cx + 120, cy, steps=6)
     page.mouse.up()
-    page.wait_for_function(f"viewerState.viewerPos.yaw < {yaw} - 0.2")
+    wait_for(page, f"viewerState.viewerPos.yaw < {yaw} - 0.2")
     assert state(page, "viewerState.counts.teleports") == 0  # a drag is not a click
 
 
@@ -63,11 +63,11 @@ def test_keyboard_reaches_the_objects_and_panels(server, new_page):
     assert page.evaluate("document.activeElement.dataset.id") == "red-vase"
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
-    page.wait_for_function("viewerState.selected === 'green-bowl'")
+    wait_for(page, "viewerState.selected === 'green-bowl'")
     assert page.evaluate("document.activeElement.id") == "panel-title"
     assert page.get_attribute("#object-list [data-id=green-bowl]", "aria-pressed") == "true"
     page.keyboard.press("Escape")
-    page.wait_for_function("viewerState.selected === null")
+    wait_for(page, "viewerState.selected === null")
     assert page.is_hidden("#panel")
     assert page.evaluate("document.activeElement.dataset.id") == "green-bowl"
 
@@ -105,13 +105,13 @@ def test_a_self_guided_tour_moves_the_visitor_and_speaks_on_request(server, new_
     page = new_page(server.url("/exhibitions/e2e?room=0"), lang="sv-SE")
     wait_ready(page)
     page.click("#tours button[data-tour=highlights]")
-    page.wait_for_function("viewerState.tour.stop === 0 && viewerState.selected === 'red-vase'")
+    wait_for(page, "viewerState.tour.stop === 0 && viewerState.selected === 'red-vase'")
     assert page.inner_text("#tour-bar .tour-narration") == "Här står den röda vasen."
     page.click("#tour-bar [data-action=speak]")
-    page.wait_for_function("viewerState.tour.spoken === 1")
+    wait_for(page, "viewerState.tour.spoken === 1")
     assert state(page, "viewerState.tour.spokenLang") == "sv"
     page.click("#tour-bar [data-action=next]")
-    page.wait_for_function("viewerState.tour.stop === 1 && viewerState.selected === 'green-bowl'")
+    wait_for(page, "viewerState.tour.stop === 1 && viewerState.selected === 'green-bowl'")
     pos = state(page, "viewerState.viewerPos")
     assert abs(pos["x"] + 2.5) < 0.05 and abs(pos["z"] - 0.5) < 0.05
     assert state(page, "viewerState.tour.spoken") == 2  # each stop is read while speech is on
@@ -126,7 +126,7 @@ def test_without_webgl_the_list_and_panels_still_work(server, new_page):
         };
     })()""")
     page.goto(server.url("/exhibitions/e2e?room=0"))
-    page.wait_for_function("window.viewerState && viewerState.ready")
+    wait_for(page, "window.viewerState && viewerState.ready")
     assert state(page, "viewerState.webgl") is False
     assert page.is_visible("#fatal")
     assert "WebGL" in page.inner_text("#fatal")
@@ -144,12 +144,12 @@ def test_a_phone_taps_to_select_and_to_walk(server, browser):
         page.goto(server.url("/exhibitions/e2e?room=0"))
         wait_ready(page)
         page.touchscreen.tap(*screen_point(page, 0, 1.15, -1))
-        page.wait_for_function("viewerState.selected === 'red-vase'")
+        wait_for(page, "viewerState.selected === 'red-vase'")
         assert state(page, "viewerState.picks[0].via") == "touch"
         page.tap("#panel .close")  # the panel covers the lower half of a phone's screen
-        page.wait_for_function("viewerState.selected === null")
+        wait_for(page, "viewerState.selected === null")
         page.touchscreen.tap(*screen_point(page, 0.6, 0, -1.0))
-        page.wait_for_function("viewerState.counts.teleports === 1")
+        wait_for(page, "viewerState.counts.teleports === 1")
         assert state(page, "viewerState.teleports[0].via") == "touch"
     finally:
         ctx.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import TIMEOUT_MS, state, wait_ready
+from .conftest import TIMEOUT_MS, state, wait_for, wait_ready
 
 
 def museum_page(server, body: str) -> str:
@@ -31,7 +31,7 @@ def open_museum(new_page, server, body: str):
 
 
 def embed_frame(page, path_part: str):
-    page.wait_for_function(
+    wait_for(page,
         "document.querySelector('vrculture-exhibit').shadowRoot.querySelector('iframe')")
     for _ in range(2):
         frames = [f for f in page.frames if path_part in f.url]
@@ -45,7 +45,7 @@ def test_custom_element_embeds_an_object_cross_origin_and_fires_load(server, new
     page = open_museum(new_page, server, """<vrculture-exhibit id="vase"
         src="VIEWER/exhibitions/e2e" object="red-vase" lang="sv"
         title="Röd vas i 3D"></vrculture-exhibit>""")
-    page.wait_for_function("events.some(e => e.type === 'load')", timeout=TIMEOUT_MS)
+    wait_for(page, "events.some(e => e.type === 'load')", timeout=TIMEOUT_MS)
     load = page.evaluate("events.find(e => e.type === 'load')")
     assert load["detail"] == {"exhibition": "e2e", "object": "red-vase"}
     iframe = page.evaluate("""(() => {
@@ -57,7 +57,7 @@ def test_custom_element_embeds_an_object_cross_origin_and_fires_load(server, new
     frame = embed_frame(page, "/embed/e2e/red-vase")
     # the permission policy really reaches the cross-origin frame
     assert frame.evaluate("document.featurePolicy.allowsFeature('xr-spatial-tracking')") is True
-    frame.wait_for_function("viewerState.firstFrameAt != null", timeout=TIMEOUT_MS)
+    wait_for(frame, "viewerState.firstFrameAt != null", timeout=TIMEOUT_MS)
     s = state(frame)
     assert s["mode"] == "turntable" and s["language"] == "sv"
     assert set(s["levels"]) == {"red-vase"}  # only the one object loads
@@ -67,9 +67,9 @@ def test_custom_element_embeds_an_object_cross_origin_and_fires_load(server, new
     assert red[0] > 2 * red[1] and red[0] > 2 * red[2], red
     # the museum page drives the viewer over postMessage and hears back
     page.evaluate("document.querySelector('vrculture-exhibit').select('red-vase')")
-    page.wait_for_function(
+    wait_for(page,
         "events.some(e => e.type === 'select' && e.detail.object === 'red-vase')")
-    frame.wait_for_function("viewerState.panel.open && viewerState.panel.title === 'Röd vas'")
+    wait_for(frame, "viewerState.panel.open && viewerState.panel.title === 'Röd vas'")
     # cross-site storage may be denied; the viewer never depends on it
     assert [e for e in s["errors"] if "localStorage" in e["message"]] == []
 
@@ -77,7 +77,7 @@ def test_custom_element_embeds_an_object_cross_origin_and_fires_load(server, new
 def test_whole_exhibition_embed_starts_a_tour_on_request_and_joins_no_room(server, new_page):
     page = open_museum(new_page, server, """<vrculture-exhibit id="all"
         src="VIEWER/embed/e2e" lang="en"></vrculture-exhibit>""")
-    page.wait_for_function("events.some(e => e.type === 'load')", timeout=TIMEOUT_MS)
+    wait_for(page, "events.some(e => e.type === 'load')", timeout=TIMEOUT_MS)
     frame = embed_frame(page, "/embed/e2e")
     wait_ready(frame)
     assert state(frame, "viewerState.mode") == "embed"
@@ -86,20 +86,20 @@ def test_whole_exhibition_embed_starts_a_tour_on_request_and_joins_no_room(serve
     assert frame.get_attribute("#objects-toggle", "aria-expanded") == "false"
     frame.click("#objects-toggle")
     frame.click("#object-list [data-id=green-bowl]")
-    frame.wait_for_function("viewerState.panel.open && viewerState.panel.title === 'Green bowl'")
+    wait_for(frame, "viewerState.panel.open && viewerState.panel.title === 'Green bowl'")
     page.evaluate("document.querySelector('vrculture-exhibit').startTour('highlights')")
-    frame.wait_for_function("viewerState.tour.id === 'highlights' && viewerState.tour.stop === 0")
-    frame.wait_for_function("Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
+    wait_for(frame, "viewerState.tour.id === 'highlights' && viewerState.tour.stop === 0")
+    wait_for(frame, "Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
     # an emulated headset in the embedded frame enters VR too (the iframe is allowed to)
-    frame.wait_for_function("viewerState.xrSupported === true")
+    wait_for(frame, "viewerState.xrSupported === true")
     assert frame.evaluate("viewer.enterVR()") is True
-    frame.wait_for_function("viewerState.xrFrames > 3", timeout=TIMEOUT_MS)
+    wait_for(frame, "viewerState.xrFrames > 3", timeout=TIMEOUT_MS)
 
 
 def test_custom_element_reports_an_error_for_a_bad_source(server, new_page):
     page = open_museum(new_page, server, """<vrculture-exhibit id="bad"
         src="VIEWER/somewhere/else"></vrculture-exhibit>""")
-    page.wait_for_function("events.some(e => e.type === 'error')")
+    wait_for(page, "events.some(e => e.type === 'error')")
     assert "src must point at" in page.evaluate("events[0].detail.message")
 
 
@@ -129,10 +129,10 @@ EYE_SAMPLES = """async (id) => {
 def test_the_one_object_embed_enters_vr_with_the_object_before_the_visitor(server, new_page):
     page = new_page(server.url("/embed/e2e/red-vase"), quest=True)
     wait_ready(page)
-    page.wait_for_function("viewerState.xrSupported === true")
+    wait_for(page, "viewerState.xrSupported === true")
     assert page.is_visible("#enter-vr")
     page.click("#enter-vr")
-    page.wait_for_function("viewerState.inXR && viewerState.xrFrames > 10"
+    wait_for(page, "viewerState.inXR && viewerState.xrFrames > 10"
                            " && viewerState.turntable && viewerState.turntable.vr",
                            timeout=TIMEOUT_MS)
     # a comfortable place: the object's centre at chest height, about an arm's length ahead
@@ -152,7 +152,7 @@ def test_the_one_object_embed_enters_vr_with_the_object_before_the_visitor(serve
     yaw = head["yaw"]
     spin = state(page, "viewerState.turntable.spin")
     page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', -1, 0)")
-    page.wait_for_function(f"viewerState.turntable.spin < {spin - 0.5}", timeout=TIMEOUT_MS)
+    wait_for(page, f"viewerState.turntable.spin < {spin - 0.5}", timeout=TIMEOUT_MS)
     page.evaluate("xrDevice.controllers.right.updateAxes('thumbstick', 0, 0)")
     assert state(page, "viewerState.snapTurns") == 0
     assert state(page, "viewerState.viewerPos.yaw") == yaw
@@ -165,15 +165,15 @@ def test_the_one_object_embed_enters_vr_with_the_object_before_the_visitor(serve
     page.evaluate(hand_at, [0.3, -rig_z])
     page.evaluate("xrDevice.controllers.right.updateButtonValue('squeeze', 1)")
     frames = state(page, "viewerState.xrFrames")
-    page.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
+    wait_for(page, f"viewerState.xrFrames > {frames + 3}")
     spin = state(page, "viewerState.turntable.spin")
     page.evaluate(hand_at, [0.0, 0.3 - rig_z])
-    page.wait_for_function(f"viewerState.turntable.spin < {spin - 1.2}", timeout=TIMEOUT_MS)
+    wait_for(page, f"viewerState.turntable.spin < {spin - 1.2}", timeout=TIMEOUT_MS)
     page.evaluate("xrDevice.controllers.right.updateButtonValue('squeeze', 0)")
 
     # back on the page the object is framed for the desktop again
     page.evaluate("viewer.exitVR()")
-    page.wait_for_function("!viewerState.inXR && viewerState.turntable.vr === false")
+    wait_for(page, "!viewerState.inXR && viewerState.turntable.vr === false")
     red = page.evaluate("viewerTest.sample(0.5, 0.5)")
     assert red[0] > 2 * red[1] and red[0] > 2 * red[2], red
     assert page.errors == []

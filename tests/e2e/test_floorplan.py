@@ -18,7 +18,7 @@ from vrculture.cli import main
 from vrculture.exhibition.collection import load_collection
 from vrculture.exhibition.floorplan import apply_floor_plan, floor_plan_model
 
-from .conftest import ROOT, TIMEOUT_MS
+from .conftest import ROOT, TIMEOUT_MS, wait_for
 from .test_desktop import serious_axe_violations
 
 ORIGIN = "http://studio.test"
@@ -129,7 +129,7 @@ def drag(page, work: str, x: float, z: float) -> None:
 
 
 def last_work(page, work: str) -> dict:
-    page.wait_for_function("window.changes.length > 0")
+    wait_for(page, "window.changes.length > 0")
     model = page.evaluate("window.changes[window.changes.length - 1]")
     return next(w for w in model["works"] if w["id"] == work)
 
@@ -223,7 +223,7 @@ def test_rooms_are_added_resized_and_ordered(plan_page) -> None:
     assert page.evaluate("window.changes.at(-1).rooms.at(-1).width") == pytest.approx(8.2)
     page.fill(".fp-depth", "12.5")
     page.press(".fp-depth", "Enter")
-    page.wait_for_function("window.changes.at(-1).rooms.at(-1).depth === 12.5")
+    wait_for(page, "window.changes.at(-1).rooms.at(-1).depth === 12.5")
     page.click(".fp-room-list li:last-child .fp-earlier")
     assert [r["id"] for r in page.evaluate("window.changes.at(-1).rooms")] == ["sal-2", "gallery"]
     assert "room 1 of 2" in page.text_content(".fp-live")

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from .conftest import TIMEOUT_MS, state
+from .conftest import TIMEOUT_MS, state, wait_for
 
 DRAW_CALL_GOAL = 50
 VIEWPORT = (1280, 720)
@@ -28,7 +28,7 @@ def views(manifest: dict) -> list[tuple[str, float, float, float]]:
 def settled_demo(server, new_page, *, quest: bool):
     page = new_page(server.url(f"/exhibitions/{server.demo.manifest['id']}?room=0"),
                     quest=quest, viewport=VIEWPORT)
-    page.wait_for_function("window.viewerState && viewerState.allHighAt != null",
+    wait_for(page, "window.viewerState && viewerState.allHighAt != null",
                            timeout=TIMEOUT_MS * 2)
     return page
 
@@ -37,10 +37,10 @@ def calls_at(page, x: float, z: float, yaw: float) -> int:
     assert page.evaluate(f"viewer.teleport({x}, {z}, {yaw})") is True
     # matrices, level choices and swaps follow the move within a few frames
     frame = state(page, "viewerState.frames")
-    page.wait_for_function(f"viewerState.frames > {frame + 8}", timeout=TIMEOUT_MS)
-    page.wait_for_function("viewerTest.app.viewer.levels.swaps.length === 0", timeout=TIMEOUT_MS)
+    wait_for(page, f"viewerState.frames > {frame + 8}", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerTest.app.viewer.levels.swaps.length === 0", timeout=TIMEOUT_MS)
     frame = state(page, "viewerState.frames")
-    page.wait_for_function(f"viewerState.frames > {frame + 2}", timeout=TIMEOUT_MS)
+    wait_for(page, f"viewerState.frames > {frame + 2}", timeout=TIMEOUT_MS)
     return state(page, "viewerTest.renderInfo().calls")
 
 
@@ -48,9 +48,9 @@ def calls_at(page, x: float, z: float, yaw: float) -> int:
 def test_every_view_of_the_demo_draws_at_most_50_calls(server, new_page, quest):
     page = settled_demo(server, new_page, quest=quest)
     if quest:
-        page.wait_for_function("viewerState.xrSupported === true")
+        wait_for(page, "viewerState.xrSupported === true")
         assert page.evaluate("viewer.enterVR()") is True
-        page.wait_for_function("viewerState.inXR && viewerState.xrFrames > 10")
+        wait_for(page, "viewerState.inXR && viewerState.xrFrames > 10")
     counts = {name: calls_at(page, x, z, yaw) for name, x, z, yaw in views(server.demo.manifest)}
     assert all(c > 0 for c in counts.values()), counts
     assert max(counts.values()) <= DRAW_CALL_GOAL, counts
@@ -69,15 +69,15 @@ def test_levels_stream_in_at_most_one_swap_and_one_upload_per_frame(server, new_
     first = next(o["id"] for o in server.demo.manifest["objects"]
                  if o.get("kind") == "painting" and len(o["levels"]) > 1)
     page.evaluate("(id) => viewer.goTo(id)", first)
-    page.wait_for_function("viewerState.teleports.length > 0")
+    wait_for(page, "viewerState.teleports.length > 0")
     x, _, z = page.evaluate("(id) => viewerTest.objectCentre(id)", first)
     at = state(page, "viewerState.viewerPos")
     dx, dz = at["x"] - x, at["z"] - z
     scale = 0.45 / max(math.hypot(dx, dz), 1e-6)
     page.evaluate(f"viewer.teleport({x + dx * scale}, {z + dz * scale}, {math.atan2(dx, dz)})")
-    page.wait_for_function(f"viewerState.counts.levelLoads > {loads}", timeout=TIMEOUT_MS)
+    wait_for(page, f"viewerState.counts.levelLoads > {loads}", timeout=TIMEOUT_MS)
     # the loaded level waits in the queue for a frame of its own before it is swapped in
-    page.wait_for_function(f"viewerTest.frameLog().reduce((n, f) => n + f[1], 0) > {loads}",
+    wait_for(page, f"viewerTest.frameLog().reduce((n, f) => n + f[1], 0) > {loads}",
                            timeout=TIMEOUT_MS)
     log = state(page, "viewerTest.frameLog()")
     swaps = sum(f[1] for f in log)
@@ -99,12 +99,12 @@ def test_clicks_still_pick_the_demos_objects_through_the_merged_scene(server, ne
         page.evaluate("(id) => viewer.goTo(id)", o["id"])
         page.evaluate("viewer.select(null)")
         frame = state(page, "viewerState.frames")
-        page.wait_for_function(f"viewerState.frames > {frame + 3}")
+        wait_for(page, f"viewerState.frames > {frame + 3}")
         p = page.evaluate("(id) => viewerTest.unoccludedCentre(id)", o["id"])
         if p is None:
             continue
         page.evaluate(f"viewerTest.clickAt({p['x']}, {p['y']})")
-        page.wait_for_function(f"viewerState.selected === {o['id']!r}")
+        wait_for(page, f"viewerState.selected === {o['id']!r}")
         picked.append(o["id"])
     # objects (levels, drawn as they are) and smart exhibits (static parts now drawn merged,
     # their own meshes only hit by rays) are still picked by a click on them

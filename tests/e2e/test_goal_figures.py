@@ -9,7 +9,7 @@ import time
 import urllib.request
 from decimal import ROUND_HALF_UP, Decimal
 
-from .conftest import TIMEOUT_MS, state, wait_ready
+from .conftest import TIMEOUT_MS, state, wait_for, wait_ready
 from .test_demo import post
 
 
@@ -32,7 +32,7 @@ def test_the_lamp_exhibit_shows_the_energy_saved_in_sv_and_en(server, new_page):
     feed = lamp["feeds"][0]
     page = new_page(server.url(f"/exhibitions/{demo['id']}?lang=en"))
     wait_ready(page)
-    page.wait_for_function("viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
     # A lamp of 1 MW at 1 % for 610 s: 167.75 kWh saved against always on, far more than any
     # other test's readings of this feed add (and not a whole number: a decimal separator shows)
     t0 = time.time() - 670
@@ -40,9 +40,9 @@ def test_the_lamp_exhibit_shows_the_energy_saved_in_sv_and_en(server, new_page):
         post(server, feed, {"t": t, "lamp": "E2E-1", "presence": False, "level": 1,
                             "power_w": 10000, "rated_w": 1_000_000})
     # pushed by the room: this page never asks again after the panel is open
-    page.wait_for_function(f"(viewerState.figures[{json.dumps(feed)}]?.[0]?.value ?? 0) > 100")
+    wait_for(page, f"(viewerState.figures[{json.dumps(feed)}]?.[0]?.value ?? 0) > 100")
     figure = server_figure(server, feed)
-    page.wait_for_function(f"viewerState.figures[{json.dumps(feed)}][0].value === "
+    wait_for(page, f"viewerState.figures[{json.dumps(feed)}][0].value === "
                            f"{json.dumps(figure['value'])}")
     page.evaluate(f"viewer.select({json.dumps(lamp['id'])})")
     page.wait_for_selector("#panel .goal-figure")
@@ -59,7 +59,7 @@ def test_the_lamp_exhibit_shows_the_energy_saved_in_sv_and_en(server, new_page):
     swedish_page = new_page(server.url(f"/exhibitions/{demo['id']}?lang=sv&room=0"))
     wait_ready(swedish_page)
     swedish_page.evaluate(f"viewer.select({json.dumps(lamp['id'])})")
-    swedish_page.wait_for_function(
+    wait_for(swedish_page,
         "document.querySelector('#panel .goal-figure')?.textContent.includes('kWh')")
     figure = server_figure(server, feed)
     swedish = swedish_page.evaluate("document.querySelector('#panel .goal-figure').textContent")
@@ -82,7 +82,7 @@ def test_every_demo_smart_exhibit_shows_a_figure_for_its_goal(server, new_page):
         if exhibit["kind"] not in expected:
             continue
         page.evaluate(f"viewer.select({json.dumps(exhibit['id'])})")
-        page.wait_for_function(
+        wait_for(page,
             f"document.querySelectorAll('#panel .goal-figure').length === "
             f"{len(exhibit['feeds'])} && viewerState.panel.id === {json.dumps(exhibit['id'])}")
         lines = page.evaluate(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from .bundle_factory import BundleWriter, MeshPart, ktx2_checker, make_bundle, quad_xy, write_glb
-from .conftest import TIMEOUT_MS, Server, ServerThread, free_port, state, wait_ready
+from .conftest import TIMEOUT_MS, Server, ServerThread, free_port, state, wait_for, wait_ready
 
 IMPORT = "const L = await import('/static/js/levelchoice.js');"
 PAINTING_LEVELS = [  # a 1.2 m wide painting: a 64 px and a 512 px image, two triangles each
@@ -142,12 +142,12 @@ def test_a_painting_two_metres_away_loads_its_sharper_texture_within_budget(pain
     page = new_page(painting_server.url(f"/exhibitions/e2e?room=0&budget_tris={budget}"),
                     viewport=(1280, 720))
     wait_ready(page)
-    page.wait_for_function("viewerState.allHighAt != null", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.allHighAt != null", timeout=TIMEOUT_MS)
     # from the entrance, 21 m away, the 64 px image is all the screen can show
     assert state(page, "viewerState.levels")["checker-painting"] == "low"
 
     assert page.evaluate("viewer.teleport(-3, -16.9, 0)") is True
-    page.wait_for_function("viewerState.levels['checker-painting'] === 'medium'",
+    wait_for(page, "viewerState.levels['checker-painting'] === 'medium'",
                            timeout=TIMEOUT_MS)
     width = page.evaluate("""() => {
         let w = 0;
@@ -162,5 +162,5 @@ def test_a_painting_two_metres_away_loads_its_sharper_texture_within_budget(pain
 
     # back at the entrance the sharper image is released again
     assert page.evaluate("viewer.teleport(0, 2, 0)") is True
-    page.wait_for_function("viewerState.levels['checker-painting'] === 'low'",
+    wait_for(page, "viewerState.levels['checker-painting'] === 'low'",
                            timeout=TIMEOUT_MS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import TIMEOUT_MS, state, wait_ready
+from .conftest import TIMEOUT_MS, state, wait_for, wait_ready
 
 BUDGET = 5000  # triangles: one near object can go high, the rest must make do
 
@@ -10,7 +10,7 @@ BUDGET = 5000  # triangles: one near object can go high, the rest must make do
 def test_a_small_budget_is_never_exceeded_and_far_objects_stay_low(server, new_page):
     page = new_page(server.url(f"/exhibitions/e2e?room=0&budget_tris={BUDGET}"))
     wait_ready(page)
-    page.wait_for_function("viewerState.allHighAt != null", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.allHighAt != null", timeout=TIMEOUT_MS)
     s = state(page)
     assert s["budget"]["triangles"] == BUDGET
     assert s["budget"]["maxUsedTriangles"] <= BUDGET
@@ -21,8 +21,8 @@ def test_a_small_budget_is_never_exceeded_and_far_objects_stay_low(server, new_p
 
     # walk up to the far globe: it sharpens, the objects left behind give their budget back
     assert page.evaluate("viewer.teleport(3.5, -15.5)") is True
-    page.wait_for_function("viewerState.levels['far-globe'] !== 'low'", timeout=TIMEOUT_MS)
-    page.wait_for_function("viewerState.levels['red-vase'] !== 'high'", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.levels['far-globe'] !== 'low'", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.levels['red-vase'] !== 'high'", timeout=TIMEOUT_MS)
     s = state(page)
     assert s["budget"]["maxUsedTriangles"] <= BUDGET
     assert s["render"]["maxTriangles"] <= BUDGET + s["budget"]["fixedTriangles"]
@@ -37,10 +37,10 @@ def test_meshopt_compressed_and_ktx2_levels_load(server, new_page):
 
     page = new_page(server.url("/exhibitions/e2e?room=0&lod=max"))
     wait_ready(page)
-    page.wait_for_function(
+    wait_for(page,
         "viewerState.levelLoads.some(l => l.object === 'red-vase' && l.level === 'high' && l.ok)")
     # a loaded level waits in the queue for a frame of its own before it is swapped in
-    page.wait_for_function("viewerState.levels['red-vase'] === 'high'", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.levels['red-vase'] === 'high'", timeout=TIMEOUT_MS)
     info = page.evaluate("""() => {
         const scene = viewerTest.app.viewer.scene;
         const find = (name) => scene.getObjectByName(name);
@@ -83,8 +83,8 @@ def test_a_failing_level_keeps_the_lower_one_and_a_failing_object_gets_a_stand_i
     page.route("**/objects/far-globe/**", lambda route: route.fulfill(status=500, body="broken"))
     page.goto(server.url("/exhibitions/e2e?room=0"))
     wait_ready(page)
-    page.wait_for_function("viewerState.levelFailures.some(f => f.object === 'green-bowl')")
-    page.wait_for_function("viewerState.allHighAt != null", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.levelFailures.some(f => f.object === 'green-bowl')")
+    wait_for(page, "viewerState.allHighAt != null", timeout=TIMEOUT_MS)
     s = state(page)
     assert s["levels"]["green-bowl"] == "medium"
     assert s["levels"]["far-globe"] == "placeholder" and s["placeholders"] == ["far-globe"]
@@ -108,7 +108,7 @@ def test_loading_progress_shows_until_the_objects_arrive(server, new_page):
     page = new_page()
     page.route("**/bundles/e2e/objects/**", hold_objects)
     page.goto(server.url("/exhibitions/e2e?room=0"))
-    page.wait_for_function("viewerState.counts.levelLoads > 0")
+    wait_for(page, "viewerState.counts.levelLoads > 0")
     page.wait_for_selector("#status progress:not([hidden])", state="attached")
     assert "Loading" in page.inner_text("#status")
     assert state(page, "viewerState.firstFrameAt") is None
@@ -117,4 +117,4 @@ def test_loading_progress_shows_until_the_objects_arrive(server, new_page):
     for route in held:
         route.continue_()
     wait_ready(page)
-    page.wait_for_function("document.querySelector('#status').hidden")
+    wait_for(page, "document.querySelector('#status').hidden")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from .conftest import TIMEOUT_MS, state, wait_ready
+from .conftest import TIMEOUT_MS, state, wait_for, wait_ready
 from .test_demo import post
 from .test_desktop import serious_axe_violations
 
@@ -15,7 +15,7 @@ def test_programme_filters_by_goal_and_marks_live_projects(server, new_page):
     projects = demo["projects"]
     page = new_page(server.url(f"/exhibitions/{demo['id']}"))
     wait_ready(page, first_frame=False)
-    page.wait_for_function("viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
 
     assert page.is_hidden("#programme-body")
     page.click("#programme-toggle")
@@ -26,7 +26,7 @@ def test_programme_filters_by_goal_and_marks_live_projects(server, new_page):
     page.click(".programme-goals [data-goal=social]")
     social = [p["id"] for p in projects if "social" in p["goals"]]
     assert 0 < len(social) < len(projects)
-    page.wait_for_function(f"viewerState.programme.shown === {len(social)}")
+    wait_for(page, f"viewerState.programme.shown === {len(social)}")
     assert page.inner_text("#programme-count") == f"{len(social)} of {len(projects)} projects"
     shown = page.eval_on_selector_all("#programme-list > li",
                                       "els => els.map(e => e.dataset.project)")
@@ -35,10 +35,10 @@ def test_programme_filters_by_goal_and_marks_live_projects(server, new_page):
     # a second goal widens the filter (any of the goals pressed)
     page.click(".programme-goals [data-goal=democratic]")
     either = [p["id"] for p in projects if {"social", "democratic"} & set(p["goals"])]
-    page.wait_for_function(f"viewerState.programme.shown === {len(either)}")
+    wait_for(page, f"viewerState.programme.shown === {len(either)}")
     page.click(".programme-goals [data-goal=social]")
     page.click(".programme-goals [data-goal=democratic]")
-    page.wait_for_function(f"viewerState.programme.shown === {len(projects)}")
+    wait_for(page, f"viewerState.programme.shown === {len(projects)}")
 
     # a project without a feed never has the marker; one with a feed gets it with a reading
     no_feed = next(p for p in projects if "feed" not in p)
@@ -53,7 +53,7 @@ def test_programme_filters_by_goal_and_marks_live_projects(server, new_page):
 
     # Swedish: the same panel, translated
     page.select_option("#lang", "sv")
-    page.wait_for_function(f"document.querySelector('#programme-count').textContent === "
+    wait_for(page, f"document.querySelector('#programme-count').textContent === "
                            f"{json.dumps(f'{len(projects)} projekt')}")
     assert page.inner_text(".programme-goals [data-goal=climate]") == "Klimat"
     assert serious_axe_violations(page) == []
@@ -65,7 +65,7 @@ def test_programme_wall_in_the_smart_city_hall_filters_by_goal(server, new_page)
     projects = demo["projects"]
     page = new_page(server.url(f"/exhibitions/{demo['id']}"))
     wait_ready(page)
-    page.wait_for_function("viewerTest.app.viewer.scene.getObjectByName('programme-wall')")
+    wait_for(page, "viewerTest.app.viewer.scene.getObjectByName('programme-wall')")
     hall = next(r for r in demo["rooms"] if r["kind"] == "smart-city")
     # stand 2.5 m in front of the wall, facing it, and click its "climate" chip on the screen
     where = page.evaluate("""() => {
@@ -85,7 +85,7 @@ def test_programme_wall_in_the_smart_city_hall_filters_by_goal(server, new_page)
     assert 0 < sx < 1 and 0 < sy < 1
     page.evaluate(f"viewerTest.clickAt({sx}, {sy})")
     climate = [p for p in projects if "climate" in p["goals"]]
-    page.wait_for_function(f"viewerState.programme.shown === {len(climate)}")
+    wait_for(page, f"viewerState.programme.shown === {len(climate)}")
     assert state(page, "viewerState.programme.goals") == ["climate"]
     assert state(page, "viewerState.selected") is None  # the wall is not an exhibit
     # the desktop list follows the wall's filter

@@ -3,7 +3,7 @@ above the sender's avatar for a few seconds and announced in a live region."""
 
 from __future__ import annotations
 
-from .conftest import state
+from .conftest import state, wait_for
 from .test_comfort import HAND, open_menu
 from .test_rooms import open_room_page
 from .test_xr import enter_vr
@@ -20,7 +20,7 @@ def test_a_reaction_from_the_bar_shows_above_the_senders_avatar_and_is_announced
     anna = open_room_page(new_page, server, "?name=Anna")
     bo = open_room_page(new_page, server, "?name=Bo")
     anna_id = state(anna, "viewerState.ws.selfId")
-    bo.wait_for_function(f"viewerState.avatarPositions[{anna_id}] !== undefined")
+    wait_for(bo, f"viewerState.avatarPositions[{anna_id}] !== undefined")
 
     anna.wait_for_selector("#reactions:not([hidden])")
     buttons = anna.eval_on_selector_all(
@@ -29,7 +29,7 @@ def test_a_reaction_from_the_bar_shows_above_the_senders_avatar_and_is_announced
     assert dict(buttons)["👍"] == "Thumbs up"
     anna.click("#reactions button[data-emoji='👍']")
 
-    bo.wait_for_function(f"viewerState.reactions.some(r => r.id === {anna_id} && r.emoji === '👍')")
+    wait_for(bo, f"viewerState.reactions.some(r => r.id === {anna_id} && r.emoji === '👍')")
     assert state(bo, "viewerState.reactions")[-1]["shown"] is True
     assert bo.evaluate(SHOWN_ABOVE, [anna_id, "👍"]) or bo.evaluate(
         f"!viewerTest.app.avatars.byId.get({anna_id}).reaction")  # already gone on a slow machine
@@ -37,12 +37,12 @@ def test_a_reaction_from_the_bar_shows_above_the_senders_avatar_and_is_announced
     assert bo.get_attribute("#reaction-live", "aria-live") == "polite"
     # the sender is not told its own reaction back; after a few seconds it goes away
     assert state(anna, "viewerState.reactions") == []
-    bo.wait_for_function(f"!viewerTest.app.avatars.byId.get({anna_id}).reaction")
+    wait_for(bo, f"!viewerTest.app.avatars.byId.get({anna_id}).reaction")
 
     # only the fixed set is sent, and a burst of clicks stays within the room's rate limit
     assert anna.evaluate("viewer.react('💩')") is False
     anna.evaluate("() => { for (let i = 0; i < 20; i++) viewer.react('👏'); }")
-    bo.wait_for_function(f"viewerState.reactions.some(r => r.id === {anna_id} && r.emoji === '👏')")
+    wait_for(bo, f"viewerState.reactions.some(r => r.id === {anna_id} && r.emoji === '👏')")
     s = state(anna)
     assert s["ws"]["status"] == "open" and "error" not in s["ws"]["messages"]
     assert s["reactionsSent"] == 2
@@ -53,7 +53,7 @@ def test_a_reaction_from_the_vr_menu_reaches_the_other_visitor(server, new_page)
     bo = open_room_page(new_page, server, "?name=Bo")
     anna = new_page(server.url("/exhibitions/e2e?name=Anna"), quest=True)
     enter_vr(anna)
-    anna.wait_for_function("viewerState.ws.status === 'open'")
+    wait_for(anna, "viewerState.ws.status === 'open'")
     anna_id = state(anna, "viewerState.ws.selfId")
     open_menu(anna)
     target = anna.evaluate("""(emoji) => {
@@ -72,15 +72,15 @@ def test_a_reaction_from_the_vr_menu_reaches_the_other_visitor(server, new_page)
         await xrDevice.remote.dispatch('set_transform', {device: 'controller-right', position});
         await xrDevice.remote.dispatch('look_at', {device: 'controller-right', target});
     }""", [HAND, target])
-    anna.wait_for_function("viewerState.xrHover.right === 'panel'")
+    wait_for(anna, "viewerState.xrHover.right === 'panel'")
     frames = state(anna, "viewerState.xrFrames")
-    anna.wait_for_function(f"viewerState.xrFrames > {frames + 3}")
+    wait_for(anna, f"viewerState.xrFrames > {frames + 3}")
     # the trigger stays down until the viewer has seen it (a loaded machine draws few XR frames)
     anna.evaluate("xrDevice.controllers.right.updateButtonValue('trigger', 1)")
-    anna.wait_for_function("viewerState.panel.lastHit !== undefined")
+    wait_for(anna, "viewerState.panel.lastHit !== undefined")
     anna.evaluate("xrDevice.controllers.right.updateButtonValue('trigger', 0)")
-    anna.wait_for_function("viewerState.panel.lastReaction === '👏'")
-    bo.wait_for_function(f"viewerState.reactions.some(r => r.id === {anna_id} && r.emoji === '👏')")
+    wait_for(anna, "viewerState.panel.lastReaction === '👏'")
+    wait_for(bo, f"viewerState.reactions.some(r => r.id === {anna_id} && r.emoji === '👏')")
     # above Anna's avatar (a loaded machine may take longer than the few seconds it stays to
     # get here, so the log says where it went)
     got = [r for r in state(bo, "viewerState.reactions") if r["id"] == anna_id]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .conftest import TIMEOUT_MS, state, wait_ready
+from .conftest import TIMEOUT_MS, state, wait_for, wait_ready
 
 
 def sample_at_object(page, object_id: str) -> list[int]:
@@ -27,7 +27,7 @@ def test_objects_render_in_their_own_colour_where_they_project(server, new_page)
 def test_lowest_levels_arrive_before_sharper_ones_and_bytes_are_reported(server, new_page):
     page = new_page(server.url("/exhibitions/e2e"))
     wait_ready(page)
-    page.wait_for_function("viewerState.allHighAt != null", timeout=TIMEOUT_MS)
+    wait_for(page, "viewerState.allHighAt != null", timeout=TIMEOUT_MS)
     s = state(page)
     loads = s["levelLoads"]
     objects = {o["id"]: o for o in server.bundle.manifest["objects"]}

@@ -7,13 +7,13 @@ import json
 import time
 import urllib.request
 
-from .conftest import state, wait_ready
+from .conftest import state, wait_for, wait_ready
 
 
 def open_room_page(new_page, server, query: str = ""):
     page = new_page(server.url(f"/exhibitions/e2e{query}"))
     wait_ready(page)
-    page.wait_for_function("viewerState.ws.status === 'open'")
+    wait_for(page, "viewerState.ws.status === 'open'")
     return page
 
 
@@ -24,20 +24,20 @@ def test_two_visitors_see_each_others_avatar_move(server, new_page):
     bo_id = state(bo, "viewerState.ws.selfId")
     assert anna_id != bo_id
     # Bo's avatar shows up at the entrance in Anna's view, and follows Bo when he walks
-    bo.wait_for_function("viewerState.ws.status === 'open'")
-    anna.wait_for_function(f"viewerState.avatarPositions[{bo_id}] !== undefined")
+    wait_for(bo, "viewerState.ws.status === 'open'")
+    wait_for(anna, f"viewerState.avatarPositions[{bo_id}] !== undefined")
     assert bo.evaluate("viewer.teleport(1.5, -2.0)") is True
-    anna.wait_for_function(
+    wait_for(anna,
         f"(p => p && Math.abs(p.x - 1.5) < 0.05 && Math.abs(p.z + 2.0) < 0.05"
         f" && Math.abs(p.y - 1.6) < 0.05)(viewerState.avatarPositions[{bo_id}])")
     assert state(anna, "viewerState.avatars") >= 1
     # and the other way round
     assert anna.evaluate("viewer.teleport(-1.0, -3.0)") is True
-    bo.wait_for_function(
+    wait_for(bo,
         f"(p => p && Math.abs(p.x + 1.0) < 0.05 && Math.abs(p.z + 3.0) < 0.05)"
         f"(viewerState.avatarPositions[{anna_id}])")
     # the avatar in the scene eases towards the newest pose (interpolation, not a jump)
-    anna.wait_for_function(f"""(() => {{
+    wait_for(anna, f"""(() => {{
         const a = viewerTest.app.avatars.byId.get({bo_id});
         const h = a && a.parts.head;
         return h && h.visible && Math.abs(h.position.x - 1.5) < 0.01
@@ -51,18 +51,18 @@ def test_a_guide_leads_a_tour_and_it_moves_the_follower(server, new_page):
     # the guide types the code the curator issued (`vrculture guides add`) into the page
     guide.fill("#guide-code", server.guide_code)
     guide.click("#lead-button")
-    guide.wait_for_function("viewerState.ws.guide === true && viewerState.ws.status === 'open'")
+    wait_for(guide, "viewerState.ws.guide === true && viewerState.ws.status === 'open'")
     guide_id = state(guide, "viewerState.ws.selfId")
     follower = open_room_page(new_page, server, "?name=Follower")
-    follower.wait_for_function(
+    wait_for(follower,
         f"viewerState.visitors.some(v => v.id === {guide_id} && v.guide)")
     # the follower joins the guide with the button the page offers
     follower.click(f"#guides button[data-guide='{guide_id}']")
     guide.evaluate("viewer.startTour('highlights')")
-    follower.wait_for_function(
+    wait_for(follower,
         "viewerState.tour.id === 'highlights' && viewerState.tour.stop === 0")
-    follower.wait_for_function("viewerState.tour.following === true")
-    follower.wait_for_function(
+    wait_for(follower, "viewerState.tour.following === true")
+    wait_for(follower,
         "Math.abs(viewerState.viewerPos.x) < 0.05"
         " && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
     s = state(follower)
@@ -70,21 +70,21 @@ def test_a_guide_leads_a_tour_and_it_moves_the_follower(server, new_page):
     assert s["tour"]["narration"] == "Here stands the red vase."
     assert follower.is_visible("#tour-bar")
     guide.evaluate("viewer.nextStop()")
-    follower.wait_for_function("viewerState.tour.stop === 1")
-    follower.wait_for_function(
+    wait_for(follower, "viewerState.tour.stop === 1")
+    wait_for(follower,
         "Math.abs(viewerState.viewerPos.x + 2.5) < 0.05"
         " && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
     assert state(follower, "viewerState.selected") == "green-bowl"
     # the follower's connection drops; back in the room it follows the same guide again
     follower.evaluate("viewerTest.disconnectRoom()")
-    follower.wait_for_function("viewerState.ws.connects === 2 && viewerState.ws.status === 'open'")
+    wait_for(follower, "viewerState.ws.connects === 2 && viewerState.ws.status === 'open'")
     guide.evaluate("viewer.previousStop()")
-    follower.wait_for_function("viewerState.tour.stop === 0 && viewerState.tour.following")
-    follower.wait_for_function(
+    wait_for(follower, "viewerState.tour.stop === 0 && viewerState.tour.following")
+    wait_for(follower,
         "Math.abs(viewerState.viewerPos.x) < 0.05"
         " && Math.abs(viewerState.viewerPos.z - 0.5) < 0.05")
     guide.evaluate("viewer.endTour()")
-    follower.wait_for_function("viewerState.tour.id === null")
+    wait_for(follower, "viewerState.tour.id === null")
 
 
 def post_reading(server, feed: str, reading: dict) -> int:
@@ -103,20 +103,20 @@ def test_a_posted_sensor_reading_changes_the_exhibit_and_its_panel(server, new_p
     now = time.time()
     assert post_reading(server, "e2e-lamp", {"t": now, "lamp": "L1", "presence": True,
                                            "level": 90, "power_w": 40}) == 201
-    page.wait_for_function("viewerState.smart['street-lamp']?.value === 90")
+    wait_for(page, "viewerState.smart['street-lamp']?.value === 90")
     bright = state(page, "viewerState.smart['street-lamp'].emissiveIntensity")
-    page.wait_for_function(
+    wait_for(page,
         "document.querySelector('#panel .live-value').textContent.includes('90')")
     assert post_reading(server, "e2e-lamp", {"t": now + 1, "lamp": "L1", "presence": False,
                                            "level": 10, "power_w": 5}) == 201
-    page.wait_for_function("viewerState.smart['street-lamp']?.value === 10")
+    wait_for(page, "viewerState.smart['street-lamp']?.value === 10")
     assert state(page, "viewerState.smart['street-lamp'].emissiveIntensity") < bright
     # A neighbouring lamp on the same street feed does not drive the exhibit's lamp post.
     assert post_reading(server, "e2e-lamp", {"t": now + 2, "lamp": "L2", "presence": True,
                                            "level": 100, "power_w": 60}) == 201
     assert post_reading(server, "e2e-bin", {"t": now, "bin": "B1", "fill_pct": 40,
                                           "compactions": 1, "emptied": False}) == 201
-    page.wait_for_function("viewerState.smart['smart-bin']?.fillScale === 0.4")
+    wait_for(page, "viewerState.smart['smart-bin']?.fillScale === 0.4")
     assert state(page, "viewerState.smart['street-lamp'].value") == 10
 
 
@@ -124,23 +124,23 @@ def test_a_lost_room_connection_reconnects_and_the_exhibition_keeps_working(serv
     page = open_room_page(new_page, server)
     assert state(page, "viewerState.ws.connects") == 1
     page.evaluate("viewerTest.disconnectRoom()")
-    page.wait_for_function("viewerState.ws.status !== 'open'")
+    wait_for(page, "viewerState.ws.status !== 'open'")
     assert page.evaluate("viewer.teleport(0.5, -2)") is True  # works alone meanwhile
-    page.wait_for_function("viewerState.ws.connects === 2 && viewerState.ws.status === 'open'")
+    wait_for(page, "viewerState.ws.connects === 2 && viewerState.ws.status === 'open'")
     assert state(page, "viewerState.ws.reconnects") >= 1
 
 
 def test_a_visitor_in_vr_shows_head_and_both_hands_to_the_others(server, new_page):
     headset = new_page(server.url("/exhibitions/e2e?name=Quest"), quest=True)
     wait_ready(headset)
-    headset.wait_for_function("viewerState.ws.status === 'open' && viewerState.xrSupported")
+    wait_for(headset, "viewerState.ws.status === 'open' && viewerState.xrSupported")
     quest_id = state(headset, "viewerState.ws.selfId")
     desktop = open_room_page(new_page, server, "?name=Desk")
     assert headset.evaluate("viewer.enterVR()") is True
-    headset.wait_for_function("viewerState.xrFrames > 5")
+    wait_for(headset, "viewerState.xrFrames > 5")
     headset.evaluate("""xrDevice.remote.dispatch('set_transform',
         {device: 'controller-left', position: {x: -0.3, y: 1.1, z: -0.3}})""")
-    desktop.wait_for_function(f"""(() => {{
+    wait_for(desktop, f"""(() => {{
         const a = viewerTest.app.avatars.byId.get({quest_id});
         return a && a.parts.head.visible && a.parts.left.visible && a.parts.right.visible
             && Math.abs(a.parts.left.position.x + 0.3) < 0.02
@@ -152,7 +152,7 @@ def test_a_wrong_guide_code_is_refused_and_said_so(server, new_page):
     page = open_room_page(new_page, server, "?name=Pretender")
     page.fill("#guide-code", "not-a-code")
     page.click("#lead-button")
-    page.wait_for_function("document.querySelector('#status .text').textContent"
+    wait_for(page, "document.querySelector('#status .text').textContent"
                            ".includes('not valid')")
-    page.wait_for_function("viewerState.ws.status === 'open'")
+    wait_for(page, "viewerState.ws.status === 'open'")
     assert state(page, "viewerState.ws.guide") is False

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from .bundle_factory import make_bundle
-from .conftest import Server, ServerThread, free_port, wait_ready
+from .conftest import Server, ServerThread, free_port, wait_for, wait_ready
 from .test_desktop import serious_axe_violations
 
 BUNNY = {"sv": "Stanfordkaninen", "en": "The Stanford bunny"}
@@ -58,7 +58,7 @@ def test_kanin_finds_the_stanford_bunny_and_choosing_it_selects_it(bunny_server,
     assert page.inner_text("#search-count") == "1 träff"
     assert page.get_attribute("#search-count", "aria-live") == "polite"
     hit.click()
-    page.wait_for_function("viewerState.selected === 'stanford-bunny'")
+    wait_for(page, "viewerState.selected === 'stanford-bunny'")
     assert page.inner_text("#panel-title") == "Stanfordkaninen"
     assert page.errors == []
 
@@ -74,24 +74,24 @@ def test_the_hits_work_from_the_keyboard_and_follow_the_language(bunny_server, n
     page.keyboard.press("ArrowDown")
     assert page.evaluate("document.activeElement.dataset.id") == "red-vase"
     page.keyboard.press("Enter")
-    page.wait_for_function("viewerState.selected === 'red-vase'")
+    wait_for(page, "viewerState.selected === 'red-vase'")
     page.keyboard.press("Escape")  # closes the panel; focus goes back to the hit
-    page.wait_for_function("viewerState.selected === null")
+    wait_for(page, "viewerState.selected === null")
     assert page.evaluate("document.activeElement.dataset.id") == "red-vase"
     assert serious_axe_violations(page) == []
 
     page.select_option("#lang", "sv")
-    page.wait_for_function(
+    wait_for(page,
         "document.querySelector('#search-label').textContent === 'Sök bland föremålen'")
-    page.wait_for_function("document.querySelector('#search-count').textContent === '1 träff'")
+    wait_for(page, "document.querySelector('#search-count').textContent === '1 träff'")
     assert page.inner_text("#search-results button[data-id=red-vase] .hit-title") == "Röd vas"
     page.fill("#search-input", "ingenting sådant")
-    page.wait_for_function(
+    wait_for(page,
         "document.querySelector('#search-count').textContent === 'Inga träffar'")
     assert page.is_hidden("#search-results")
     page.focus("#search-input")
     page.keyboard.press("Escape")  # an Escape in a filled box empties it
-    page.wait_for_function("document.querySelector('#search-count').textContent === ''")
+    wait_for(page, "document.querySelector('#search-count').textContent === ''")
     assert page.input_value("#search-input") == ""
     assert page.errors == []
 

@@ -12,7 +12,7 @@ from vrculture.server.storage import Store
 from vrculture.server.studio import accounts
 from vrculture.server.studio.schema import create_tables
 
-from .conftest import wait_ready
+from .conftest import wait_for, wait_ready
 from .test_desktop import serious_axe_violations
 
 NAME, PASSWORD = "e2e-curator", "e2e-studio-password"
@@ -79,7 +79,7 @@ def test_sign_in_create_an_exhibition_and_edit_its_title(server, curator, new_pa
     page.wait_for_selector("#versions-table tbody tr:has-text('shown to visitors')")
     visitor = new_page(server.url("/"))
     # The server swaps the new exhibition in at its next poll of the data folder.
-    visitor.wait_for_function("fetch('/api/exhibitions/e2e-studio').then(r => r.ok)")
+    wait_for(visitor, "fetch('/api/exhibitions/e2e-studio').then(r => r.ok)")
     visitor.goto(server.url("/exhibitions/e2e-studio"))
     wait_ready(visitor, first_frame=False)
     title = visitor.evaluate(

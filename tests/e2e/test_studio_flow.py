@@ -17,7 +17,7 @@ from vrculture.server.storage import Store
 from vrculture.server.studio import accounts
 from vrculture.server.studio.schema import create_tables
 
-from .conftest import wait_ready
+from .conftest import wait_for, wait_ready
 
 NAME, PASSWORD = "e2e-flow", "e2e-flow-password"
 EXHIBITION = "e2e-flow"
@@ -174,7 +174,7 @@ def test_the_whole_flow_from_an_empty_exhibition(server, curator, new_page, corp
                            f":has-text('{first_version}'))")
     visitor = new_page(server.url("/"))
     # The server swaps the new version in at its next poll of the data folder.
-    visitor.wait_for_function(
+    wait_for(visitor,
         f"fetch('/api/exhibitions/{EXHIBITION}', {{cache: 'no-store'}}).then(r => r.json())"
         ".then(m => (m.tours || []).length === 1)")
     manifest = public_manifest(visitor)
@@ -183,7 +183,7 @@ def test_the_whole_flow_from_an_empty_exhibition(server, curator, new_page, corp
     assert [a["title"]["sv"] for a in spot["annotations"]] == ["Kons flank"]
     visitor.goto(server.url(f"/exhibitions/{EXHIBITION}"))
     wait_ready(visitor, first_frame=False)
-    visitor.wait_for_function("window.viewerTest && viewerTest.objectCentre('spot')")
+    wait_for(visitor, "window.viewerTest && viewerTest.objectCentre('spot')")
     centre = visitor.evaluate("viewerTest.objectCentre('spot')")
     room = next(r for r in manifest["rooms"] if r["id"] == after["room"])
     x0, z0, x1, z1 = room["bounds"]
@@ -195,7 +195,7 @@ def test_the_whole_flow_from_an_empty_exhibition(server, curator, new_page, corp
     page.wait_for_selector(f"#publish-status:has-text('Visitors now see version {first_version}')")
     page.wait_for_selector(f"#versions-table tbody tr:has-text('{first_version}')"
                            ":has-text('shown to visitors')")
-    visitor.wait_for_function(
+    wait_for(visitor,
         f"fetch('/api/exhibitions/{EXHIBITION}', {{cache: 'no-store'}}).then(r => r.json())"
         ".then(m => (m.tours || []).length === 0)")
     manifest = public_manifest(visitor)
@@ -203,7 +203,7 @@ def test_the_whole_flow_from_an_empty_exhibition(server, curator, new_page, corp
     assert not spot.get("annotations")
     visitor.reload()
     wait_ready(visitor, first_frame=False)
-    visitor.wait_for_function("window.viewerTest && viewerTest.objectCentre('spot')")
+    wait_for(visitor, "window.viewerTest && viewerTest.objectCentre('spot')")
     centre = visitor.evaluate("viewerTest.objectCentre('spot')")
     room = next(r for r in manifest["rooms"] if r["id"] == before["room"])
     x0, z0, x1, z1 = room["bounds"]

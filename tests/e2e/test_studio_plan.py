@@ -15,7 +15,7 @@ from vrculture.server.storage import Store
 from vrculture.server.studio import accounts, members
 from vrculture.server.studio.schema import create_tables
 
-from .conftest import wait_ready
+from .conftest import wait_for, wait_ready
 from .test_desktop import serious_axe_violations
 
 NAME, PASSWORD = "e2e-plan", "e2e-plan-password"
@@ -106,7 +106,7 @@ def test_move_an_object_save_and_walk_through_the_preview(server, folder, new_pa
     preview = opened.value
     preview.wait_for_url(f"**/studio/exhibitions/{EXHIBITION}/preview/")
     wait_ready(preview, first_frame=False)
-    preview.wait_for_function("window.viewerTest && viewerTest.objectCentre('lada')")
+    wait_for(preview, "window.viewerTest && viewerTest.objectCentre('lada')")
     centre = preview.evaluate("viewerTest.objectCentre('lada')")
     manifest = preview.evaluate(f"fetch('/studio/preview/{EXHIBITION}/exhibition.json')"
                                 ".then(r => r.json())")

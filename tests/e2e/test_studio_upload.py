@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from .conftest import ROOT, TIMEOUT_MS, free_port
+from .conftest import ROOT, TIMEOUT_MS, free_port, wait_for
 from .test_desktop import serious_axe_violations
 
 EXHIBITION = "sjostad"
@@ -134,7 +134,7 @@ def test_an_interrupted_upload_resumes_and_arrives_whole(page, studio, tmp_path)
     studio.drop_patch_number = 3  # the third PATCH loses its connection half-way
     page.locator("input[type=file]:not([webkitdirectory])").set_input_files(str(source))
     bar = page.get_by_role("progressbar", name="relief.stl")
-    page.wait_for_function(
+    wait_for(page,
         "document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow') === '100'",
         timeout=TIMEOUT_MS)
     page.locator(".studio-upload[data-state=done]").wait_for()
