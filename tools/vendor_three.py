@@ -4,7 +4,9 @@
 The server answers /vendor/three/ from that folder, and the wheel and sdist carry it as package
 data, so an installed vrculture needs no npm. Which files: the import map's `three`, every
 `three/addons/...` module that web/ imports, what those import in turn, and the folders the
-viewer's code names by URL (the Basis transcoder, JS and WASM). Run this after changing the
+viewer's code names by URL (the Basis transcoder, JS and WASM). It also writes
+vrculture/vendor/basis_worker.js, the transcoder's worker as KTX2Loader builds it
+(tools/basis_worker.mjs), for the server to serve from its own URL. Run this after changing the
 three version in package.json (`npm install`) or importing another addon;
 tests/server/test_vendored_three.py fails until it has been run.
 
@@ -17,6 +19,7 @@ import json
 import posixpath
 import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
 NODE_THREE = ROOT / "node_modules" / "three"
 VENDORED = ROOT / "vrculture" / "vendor" / "three"
+BASIS_WORKER = ROOT / "vrculture" / "vendor" / "basis_worker.js"
+TRANSCODER_JS = "examples/jsm/libs/basis/basis_transcoder.js"
 URL_PREFIX = "/vendor/three/"
 IMPORT_MAP = {"three": f"{URL_PREFIX}build/three.module.js",
               "three/addons/": f"{URL_PREFIX}examples/jsm/"}
@@ -136,9 +141,24 @@ def vendor(source: Path = NODE_THREE, target: Path = VENDORED, web: Path = WEB) 
     return wanted
 
 
+def basis_worker(three: Path = NODE_THREE) -> bytes:
+    """The Basis transcoder's worker script, built by three's own KTX2Loader code in node."""
+    try:
+        done = subprocess.run(["node", str(ROOT / "tools" / "basis_worker.mjs"),
+                               str(three / TRANSCODER_JS)],
+                              cwd=ROOT, capture_output=True, check=False, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise VendorError(f"node tools/basis_worker.mjs: {error}") from error
+    if done.returncode != 0 or not done.stdout:
+        raise VendorError("node tools/basis_worker.mjs failed: "
+                          + done.stderr.decode("utf-8", "replace").strip())
+    return done.stdout
+
+
 def main() -> int:
     try:
         files = vendor()
+        BASIS_WORKER.write_bytes(basis_worker())
     except VendorError as error:
         print(f"vendor_three: {error}", file=sys.stderr)
         return 1

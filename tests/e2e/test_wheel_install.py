@@ -119,6 +119,8 @@ def test_the_sdist_and_the_wheel_carry_the_viewer_and_three(installed: Installed
     assert vendored <= in_wheel
     assert {f"vrculture/{page}" for page in pages} <= in_wheel
     assert "vrculture/vendor/LICENSES/Apache-2.0.txt" in in_wheel  # the Basis transcoder's
+    assert "vrculture/vendor/basis_worker.js" in in_wheel  # and its worker, served as a file
+    assert "web/js/meshopt-worker.js" in in_sdist
     # The project's own licence, as PEP 639 metadata.
     assert "LICENSE" in in_sdist
     assert f"{DIST_INFO}/licenses/LICENSE" in in_wheel

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vrculture.server.webfiles import THREE_DIR
+from vrculture.server.webfiles import BASIS_WORKER, THREE_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE_THREE = ROOT / "node_modules" / "three"
@@ -61,3 +61,10 @@ def test_vendored_files_are_those_of_the_installed_npm_package():
     differ = [path for path in sorted(_tool().vendored_files(THREE_DIR) | {"LICENSE"})
               if (THREE_DIR / path).read_bytes() != (NODE_THREE / path).read_bytes()]
     assert differ == []
+
+
+def test_the_basis_worker_is_what_ktx2loader_builds_from_the_vendored_transcoder():
+    """vrculture/vendor/basis_worker.js: the worker script KTX2Loader would make a Blob of, built
+    by three's own code in node (tests/e2e/test_workers.py compares it with the browser's)."""
+    tool = _tool()
+    assert BASIS_WORKER.read_bytes() == tool.basis_worker(THREE_DIR)

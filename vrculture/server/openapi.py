@@ -397,6 +397,9 @@ def document() -> dict[str, Any]:
             "/static/{path}": _file("files of the viewer (web/)", [PATH]),
             "/vrculture-embed.js": _file("the embed script", [], "text/javascript"),
             "/vendor/three/{path}": _file("three.js (build/ and examples/jsm/ only)", [PATH]),
+            "/vendor/basis_worker.js": _file(
+                "the Basis Universal transcoder's worker, with a policy of its own", [],
+                "text/javascript"),
             "/bundles/{exhibition}/{path}": _file("files of an exhibition bundle; content-hashed"
                                                   " names are immutable", [EXHIBITION, PATH]),
             "/api/exhibitions": {"get": _json(

@@ -205,20 +205,26 @@ def inline_script_hashes(path: Path) -> tuple[str, ...]:
     return _script_hashes(path, st.st_mtime_ns, st.st_size)
 
 
+# The policy of the worker scripts we serve (the Basis transcoder): emscripten's embind builds
+# functions with `new Function` and the transcoder compiles WebAssembly; it loads and fetches
+# nothing (the page posts it the WASM binary).
+WORKER_POLICY = "default-src 'none'; script-src 'unsafe-eval' 'wasm-unsafe-eval'"
+
+
 def page_policy(config: ServerConfig, *, embed: bool, script_hashes: tuple[str, ...]) -> str:
     """The full CSP of a viewer page: scripts only from this server or the page's own inline
-    scripts by hash (the import map and the manifest preload), no plugins, no <base>. Injected
-    markup can thus run neither inline scripts nor event handlers nor scripts from elsewhere.
+    scripts by hash (the import map and the manifest preload), no eval, no plugins, no <base>.
+    Injected markup can thus run neither inline scripts nor event handlers nor scripts from
+    elsewhere, nor turn strings into code.
 
-    'unsafe-eval': three.js's KTX2Loader runs the Basis Universal transcoder in workers it
-    starts from a Blob URL (hence worker-src blob:), and such workers inherit this policy; the
-    transcoder (emscripten embind) builds functions with `new Function`, and both it and the
-    meshopt decoder compile WebAssembly. No code of ours evaluates strings. Serving that
-    worker from its own URL with a worker-only policy would let this go."""
+    'wasm-unsafe-eval': the meshopt decoder compiles its WebAssembly module on the page.
+    Workers only from this server (no Blob URLs, which would inherit this policy): the meshopt
+    decoder's worker is web/js/meshopt-worker.js, and the Basis transcoder's, which needs eval,
+    is served with WORKER_POLICY (viewer.basis_worker_file)."""
     return "; ".join([
         frame_ancestors(config, embed=embed),
-        " ".join(["script-src 'self' 'unsafe-eval'", *script_hashes]),
-        "worker-src 'self' blob:",
+        " ".join(["script-src 'self' 'wasm-unsafe-eval'", *script_hashes]),
+        "worker-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
     ])

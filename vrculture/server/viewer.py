@@ -10,8 +10,8 @@ from vrculture.server.assets import REVALIDATE, FileResponder
 from vrculture.server.config import ServerConfig
 from vrculture.server.paths import safe_join
 from vrculture.server.registry import BundleRegistry
-from vrculture.server.security import inline_script_hashes, page_policy
-from vrculture.server.webfiles import THREE_DIR
+from vrculture.server.security import WORKER_POLICY, inline_script_hashes, page_policy
+from vrculture.server.webfiles import BASIS_WORKER, THREE_DIR
 
 RESPONDER = web.AppKey("vrculture_file_responder", FileResponder)
 # Earlier builds wrote their report into the bundle (now beside it): it names host paths.
@@ -101,6 +101,16 @@ async def three_file(request: web.Request) -> web.StreamResponse:
                                                 public=True)
 
 
+async def basis_worker_file(request: web.Request) -> web.StreamResponse:
+    response = await request.app[RESPONDER].respond(request, BASIS_WORKER,
+                                                    cache_control=REVALIDATE, public=True)
+    # A worker's policy is its script's: the transcoder (emscripten embind) builds functions
+    # with `new Function` and compiles WebAssembly, and needs nothing else. The pages that start
+    # it may then refuse eval (security.page_policy).
+    response.headers["Content-Security-Policy"] = WORKER_POLICY
+    return response
+
+
 async def bundle_file(request: web.Request) -> web.StreamResponse:
     exhibition = _registry(request).get(request.match_info["exhibition"])
     if exhibition is None:
@@ -126,4 +136,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/static/{path:.+}", static_file, name="static")
     app.router.add_get("/vrculture-embed.js", embed_script, name="embed_script")
     app.router.add_get("/vendor/three/{path:.+}", three_file, name="three")
+    app.router.add_get("/vendor/basis_worker.js", basis_worker_file, name="basis_worker")
     app.router.add_get("/bundles/{exhibition}/{path:.+}", bundle_file, name="bundle_file")

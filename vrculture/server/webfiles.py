@@ -11,6 +11,9 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent
 THREE_DIR = PACKAGE / "vendor" / "three"
+# The Basis transcoder's worker as three's KTX2Loader builds it (tools/vendor_three.py), served
+# from a URL of its own so that it gets its own Content-Security-Policy.
+BASIS_WORKER = PACKAGE / "vendor" / "basis_worker.js"
 VIEWER_PAGES = ("index.html", "exhibition.html", "embed.html", "vrculture-embed.js")
 
 
@@ -26,4 +29,6 @@ def missing_viewer_files(web_dir: Path) -> list[str]:
     missing = [page for page in VIEWER_PAGES if not (web_dir / page).is_file()]
     if not (THREE_DIR / "build" / "three.module.js").is_file():
         missing.append(str(THREE_DIR / "build" / "three.module.js"))
+    if not BASIS_WORKER.is_file():
+        missing.append(str(BASIS_WORKER))
     return missing

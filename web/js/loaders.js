@@ -3,20 +3,44 @@
 // textures, with the decoders served by our own server (never a CDN).
 import { GLTFLoader } from 'three/addons/loaders/GLTFLoader.js';
 import { KTX2Loader } from 'three/addons/loaders/KTX2Loader.js';
-import { MeshoptDecoder } from 'three/addons/libs/meshopt_decoder.module.js';
+import { createMeshoptDecoder } from './meshopt.js';
 import { Line, Mesh, MeshBasicMaterial, Points, Texture } from 'three';
 
 /** @param {import('three').WebGLRenderer} renderer */
 export function createGLTFLoader(renderer) {
   const loader = new GLTFLoader();
-  const ktx2 = new KTX2Loader().setTranscoderPath('/vendor/three/examples/jsm/libs/basis/');
+  const ktx2 = new ServedWorkerKTX2Loader().setTranscoderPath(
+    '/vendor/three/examples/jsm/libs/basis/');
   ktx2.detectSupport(renderer);
   loader.setKTX2Loader(ktx2);
-  // decode meshopt buffers in a worker (as the KTX2 transcoder does): a sharper level arriving
-  // while the visitor looks around must not stall the frame that is being drawn
-  if (typeof Worker !== 'undefined') MeshoptDecoder.useWorkers(1);
-  loader.setMeshoptDecoder(MeshoptDecoder);
+  loader.setMeshoptDecoder(createMeshoptDecoder());
   return loader;
+}
+
+/** Where the server serves the transcoder's worker, built as KTX2Loader builds it. */
+export const BASIS_WORKER_URL = '/vendor/basis_worker.js';
+
+/**
+ * KTX2Loader with its transcoder worker started from BASIS_WORKER_URL instead of the Blob URL
+ * it builds: a Blob worker inherits the page's policy, and the transcoder needs eval, which
+ * the pages refuse (vrculture/server/security.py). The loader still builds its Blob (unused) and
+ * fetches basis_transcoder.js for it (cached); the worker file holds the same text
+ * (tools/basis_worker.mjs, checked in Chromium by tests/e2e/test_workers.py).
+ */
+class ServedWorkerKTX2Loader extends KTX2Loader {
+  /** @override */
+  init() {
+    // (the base class's fields, through a plain reference: in a JS subclass, assigning them on
+    // `this` would declare new fields to the type checker)
+    const loader = /** @type {KTX2Loader} */ (this);
+    if (!loader.transcoderPending) {
+      loader.transcoderPending = super.init().then(() => {
+        URL.revokeObjectURL(loader.workerSourceURL);
+        loader.workerSourceURL = BASIS_WORKER_URL;
+      });
+    }
+    return loader.transcoderPending;
+  }
 }
 
 /**

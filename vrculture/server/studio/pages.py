@@ -30,10 +30,10 @@ STUDIO_POLICY = "; ".join([
 def model_view_policy(script_hashes: tuple[str, ...]) -> str:
     """The object editor's policy: the studio's, plus what three.js needs to show a converted
     model as the viewer does (see security.page_policy): its import map by hash, WebAssembly
-    and the Basis transcoder's eval in blob workers, and GLTFLoader's blob: images."""
+    (the meshopt decoder), workers from this server only, and GLTFLoader's blob: images."""
     return "; ".join([
-        "default-src 'self'", " ".join(["script-src 'self' 'unsafe-eval'", *script_hashes]),
-        "worker-src 'self' blob:", "style-src 'self'", "img-src 'self' data: blob:",
+        "default-src 'self'", " ".join(["script-src 'self' 'wasm-unsafe-eval'", *script_hashes]),
+        "worker-src 'self'", "style-src 'self'", "img-src 'self' data: blob:",
         "connect-src 'self' blob:", "object-src 'none'", "base-uri 'none'",
         "form-action 'self'", "frame-ancestors 'none'",
     ])
