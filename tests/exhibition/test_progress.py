@@ -68,6 +68,9 @@ def test_a_terminal_gets_one_line_redrawn_in_place() -> None:
     progress.begin("box.glb")
     assert progress.line() == "[" + "#" * 8 + "." * 16 + "] 1/3  33% " + \
         "box.glb".ljust(32) + " ETA 3:00"
+    progress.begin("/museum/scans/2026/december/the-long-name/box.glb")
+    assert "] 1/3  33% …/december/the-long-name/box.glb ETA 3:00" in progress.line()
+    progress.begin("box.glb")
     progress.note("[2/3] box.glb: warning: no texture")
     clock.now += 30
     progress.step("box.glb", "FAILED: not a mesh")

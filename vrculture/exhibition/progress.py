@@ -100,8 +100,9 @@ class Progress:
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
         left = self.seconds_left()
         eta = "--:--" if left is None else format_left(left)
-        return (f"[{bar}] {self.done}/{self.total} {self.percent:3d}% "
-                f"{self.current[:NAME_WIDTH]:<{NAME_WIDTH}} ETA {eta}")
+        name = self.current if len(self.current) <= NAME_WIDTH else \
+            "…" + self.current[1 - NAME_WIDTH:]  # a long path: its end names the file
+        return f"[{bar}] {self.done}/{self.total} {self.percent:3d}% {name:<{NAME_WIDTH}} ETA {eta}"
 
     def _draw(self) -> None:
         self.stream.write(CLEAR_LINE + self.line())
