@@ -8,11 +8,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from vrculture.server.storage import Store
-from vrculture.server.studio import accounts
-from vrculture.server.studio.schema import create_tables
-
 from .conftest import wait_for, wait_ready
+from .studio_session import add_curator, sign_in
 from .test_desktop import serious_axe_violations
 
 NAME, PASSWORD = "e2e-curator", "e2e-studio-password"
@@ -20,13 +17,7 @@ NAME, PASSWORD = "e2e-curator", "e2e-studio-password"
 
 @pytest.fixture(scope="module")
 def curator(server) -> str:
-    store = Store.open(server.data_dir)
-    try:
-        create_tables(store.conn)
-        accounts.add_curator(store, NAME, accounts.hash_password(PASSWORD), 0.0)
-    finally:
-        store.close()
-    return NAME
+    return add_curator(server, NAME, PASSWORD)
 
 
 def test_sign_in_create_an_exhibition_and_edit_its_title(server, curator, new_page):
@@ -37,9 +28,7 @@ def test_sign_in_create_an_exhibition_and_edit_its_title(server, curator, new_pa
     page.get_by_label("Password").fill("wrong password!")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector("#sign-in-error:has-text('Wrong name or password')")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")  # the keyboard submits the form
-    page.wait_for_url("**/studio/")
+    sign_in(page, NAME, PASSWORD)
     page.wait_for_selector("#who:has-text('e2e-curator')")
     assert page.is_visible("#password-section")  # the one-time password is still in use
 

@@ -13,11 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from vrculture.server.storage import Store
-from vrculture.server.studio import accounts
-from vrculture.server.studio.schema import create_tables
-
 from .conftest import wait_for, wait_ready
+from .studio_session import add_curator, signed_in_page
 
 NAME, PASSWORD = "e2e-flow", "e2e-flow-password"
 EXHIBITION = "e2e-flow"
@@ -30,13 +27,7 @@ OBJECTS = {"spot", "boxtextured", "cockatoo_photo"}
 
 @pytest.fixture(scope="module")
 def curator(server) -> str:
-    store = Store.open(server.data_dir)
-    try:
-        create_tables(store.conn)
-        accounts.add_curator(store, NAME, accounts.hash_password(PASSWORD), 0.0)
-    finally:
-        store.close()
-    return NAME
+    return add_curator(server, NAME, PASSWORD)
 
 
 def drop_files(page, selector: str, paths: list[Path]) -> None:
@@ -65,11 +56,7 @@ def test_the_whole_flow_from_an_empty_exhibition(server, curator, new_page, corp
     toml = folder / "collection.toml"
 
     # Sign in and create the exhibition.
-    page = new_page(server.url("/studio/sign-in"), viewport=(1100, 900))
-    page.get_by_label("Name").fill(NAME)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_url("**/studio/")
+    page = signed_in_page(server, new_page, NAME, PASSWORD, viewport=(1100, 900))
     page.get_by_label("Id (a-z, 0-9, - and _)").fill(EXHIBITION)
     page.get_by_label("Title (sv)").fill("Hela flödet")
     page.get_by_role("button", name="Create").click()

@@ -14,11 +14,9 @@ import pytest
 import trimesh
 
 from vrculture.exhibition.run import BuildOptions, build
-from vrculture.server.storage import Store
-from vrculture.server.studio import accounts, members
 from vrculture.server.studio.publish import builds_dir
-from vrculture.server.studio.schema import create_tables
 
+from .studio_session import add_curator, signed_in_page
 from .test_desktop import serious_axe_violations
 
 NAME, PASSWORD = "e2e-objects", "e2e-objects-password"
@@ -43,13 +41,7 @@ height_m = 0.8
 
 @pytest.fixture(scope="module")
 def folder(server):
-    store = Store.open(server.data_dir)
-    try:
-        create_tables(store.conn)
-        accounts.add_curator(store, NAME, accounts.hash_password(PASSWORD), 0.0)
-        members.add_member(store, EXHIBITION, NAME, NAME, 0.0)
-    finally:
-        store.close()
+    add_curator(server, NAME, PASSWORD, member_of=EXHIBITION)
     path = server.data_dir / "studio" / "exhibitions" / EXHIBITION
     (path / "sources").mkdir(parents=True)
     (path / "collection.toml").write_text(TOML, encoding="utf-8")
@@ -72,11 +64,7 @@ def _distance_and_normal(mesh: trimesh.Trimesh, point: list[float]) -> tuple[flo
 
 
 def test_set_up_and_place_an_annotation_by_clicking(server, folder, new_page, tmp_path):
-    page = new_page(server.url("/studio/sign-in"), viewport=(1100, 900))
-    page.get_by_label("Name").fill(NAME)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_url("**/studio/")
+    page = signed_in_page(server, new_page, NAME, PASSWORD, viewport=(1100, 900))
     page.goto(server.url(f"/studio/exhibitions/{EXHIBITION}"))
     page.get_by_role("link", name="Edit object kon: 3D view, up, size and annotations").click()
     page.wait_for_url(f"**/studio/exhibitions/{EXHIBITION}/objects/kon")

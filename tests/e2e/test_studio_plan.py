@@ -11,11 +11,8 @@ import pytest
 import trimesh
 from PIL import Image
 
-from vrculture.server.storage import Store
-from vrculture.server.studio import accounts, members
-from vrculture.server.studio.schema import create_tables
-
 from .conftest import wait_for, wait_ready
+from .studio_session import add_curator, signed_in_page
 from .test_desktop import serious_axe_violations
 
 NAME, PASSWORD = "e2e-plan", "e2e-plan-password"
@@ -46,13 +43,7 @@ height_m = 0.5
 
 @pytest.fixture(scope="module")
 def folder(server):
-    store = Store.open(server.data_dir)
-    try:
-        create_tables(store.conn)
-        accounts.add_curator(store, NAME, accounts.hash_password(PASSWORD), 0.0)
-        members.add_member(store, EXHIBITION, NAME, NAME, 0.0)
-    finally:
-        store.close()
+    add_curator(server, NAME, PASSWORD, member_of=EXHIBITION)
     path = server.data_dir / "studio" / "exhibitions" / EXHIBITION
     (path / "sources").mkdir(parents=True)
     (path / "collection.toml").write_text(TOML, encoding="utf-8")
@@ -62,11 +53,7 @@ def folder(server):
 
 
 def test_move_an_object_save_and_walk_through_the_preview(server, folder, new_page):
-    page = new_page(server.url("/studio/sign-in"), viewport=(1100, 900))
-    page.get_by_label("Name").fill(NAME)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_url("**/studio/")
+    page = signed_in_page(server, new_page, NAME, PASSWORD, viewport=(1100, 900))
     page.goto(server.url(f"/studio/exhibitions/{EXHIBITION}"))
     page.get_by_role("link", name="Arrange the rooms and preview them").click()
     page.wait_for_url(f"**/studio/exhibitions/{EXHIBITION}/plan")

@@ -11,11 +11,8 @@ import urllib.request
 
 import pytest
 
-from vrculture.server.storage import Store
-from vrculture.server.studio import accounts
-from vrculture.server.studio.schema import create_tables
-
 from .conftest import wait_ready
+from .studio_session import add_curator, signed_in_page
 from .test_desktop import serious_axe_violations
 
 NAME, PASSWORD = "e2e-tours", "e2e-tours-password"
@@ -43,12 +40,7 @@ rights = "CC0-1.0"
 
 @pytest.fixture(scope="module")
 def exhibition(server) -> str:
-    store = Store.open(server.data_dir)
-    try:
-        create_tables(store.conn)
-        accounts.add_curator(store, NAME, accounts.hash_password(PASSWORD), 0.0)
-    finally:
-        store.close()
+    add_curator(server, NAME, PASSWORD)
     folder = server.data_dir / "studio" / "exhibitions" / "e2e-tours"
     (folder / "sources").mkdir(parents=True)
     (folder / "collection.toml").write_text(COLLECTION, encoding="utf-8")
@@ -57,11 +49,7 @@ def exhibition(server) -> str:
 
 @pytest.fixture
 def studio(server, exhibition, new_page):
-    page = new_page(server.url("/studio/sign-in"))
-    page.get_by_label("Name").fill(NAME)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Password").press("Enter")
-    page.wait_for_url("**/studio/")
+    page = signed_in_page(server, new_page, NAME, PASSWORD)
     page.goto(server.url(f"/studio/exhibitions/{exhibition}"))
     page.wait_for_selector("#tours-heading")
     page.wait_for_selector("#smart-heading")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
@@ -134,3 +135,39 @@ def test_rights_in_the_meta_file_cap_the_levels_too(tmp_path, small):
     summary = json.loads((tmp_path / "out" / "vas" / "vas.json").read_text())
     assert [level["name"] for level in summary["levels"]] == ["low"]
     assert not (tmp_path / "out" / "vas" / "vas.full.glb").exists()
+
+
+class TickingClock:
+    """Ten seconds pass every time the conversion looks at the clock."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 10.0
+        return self.now
+
+
+def test_progress_counts_files_with_a_percentage_and_the_time_left(tmp_path, small, bad):
+    from vrculture.cli.convert import convert_all
+    from vrculture.pipeline.convert import ConvertSettings
+
+    stream = io.StringIO()
+    code = convert_all([small, bad, small], tmp_path / "out", ConvertSettings(levels=("low",)),
+                       stream=stream, clock=TickingClock())
+    assert code == 3
+    progress = [line for line in stream.getvalue().splitlines()
+                if line.startswith("vrculture convert: ")]
+    # Read at 10 (start), 20 and 30 (the first file's time), 40: 30 s for one file, two left.
+    assert progress[0] == f"vrculture convert: [1/3] 33% {small}: ok (about 1:00 left)"
+    # 50 (the bad file's start), 60: 50 s for two, one left.
+    assert progress[1] == f"vrculture convert: [2/3] 66% {bad}: failed (about 0:25 left)"
+    assert progress[2] == f"vrculture convert: [3/3] 100% {small}: ok"
+    assert f"[1/3] {small}: ok in 10.0 s" in stream.getvalue()
+    assert sum("error:" in line for line in stream.getvalue().splitlines()) == 1
+
+    quiet = io.StringIO()
+    convert_all([small], tmp_path / "again", ConvertSettings(levels=("low",)), quiet=True,
+                stream=quiet, clock=TickingClock())
+    assert "converting" not in quiet.getvalue() and "vrculture convert:" not in quiet.getvalue()
+    assert f"[1/1] {small}: ok in" in quiet.getvalue()  # the result is still said

@@ -1,7 +1,9 @@
 """`vrculture convert`: source files -> OUT_DIR/<stem>/<stem>.<level>.glb + <stem>.json.
 
-One progress line per file on stderr, one clear error line per bad file; the good files still
-convert. Exit codes: 0 all converted, 1 none (or fatal), 2 usage, 3 some failed.
+Progress on stderr (exhibition/progress.py: files done of the total, the percentage and the
+time left; one live line on a terminal, plain lines otherwise), one clear error line per bad
+file; the good files still convert. Exit codes: 0 all converted, 1 none (or fatal), 2 usage,
+3 some failed.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, EXIT_USAGE
 
@@ -46,6 +50,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                              "(default medium, as in `vrculture build`)")
     parser.add_argument("--no-compress", action="store_true",
                         help="plain GLB without KHR_mesh_quantization/EXT_meshopt_compression")
+    parser.add_argument("--quiet", "-q", action="store_true",
+                        help="no progress output (results, warnings and errors still)")
     return parser
 
 
@@ -168,46 +174,55 @@ def run(args: argparse.Namespace) -> int:
         print(f"vrculture convert: error: cannot create {args.out}: {err.strerror}",
               file=sys.stderr)
         return EXIT_FAILED
-    return convert_all(args.sources, args.out, settings)
+    return convert_all(args.sources, args.out, settings, quiet=args.quiet)
 
 
-def convert_all(sources: list[Path], out: Path, settings) -> int:
+def convert_all(sources: list[Path], out: Path, settings, *, quiet: bool = False,
+                stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic
+                ) -> int:
+    from vrculture.exhibition.progress import Progress
     from vrculture.pipeline.convert import convert_file
     from vrculture.pipeline.errors import ConversionError
 
+    stream = stream or sys.stderr
+    progress = Progress(len(sources), stream, quiet=quiet, clock=clock,
+                        prefix="vrculture convert")
     ok = 0
     total = len(sources)
     for number, (source, stem) in enumerate(zip(sources, _stems(sources), strict=True), 1):
         prefix = f"[{number}/{total}] {source}"
-        print(f"{prefix}: converting...", file=sys.stderr, flush=True)
-        started = time.perf_counter()
+        progress.begin(str(source))
+        if not progress.live and not quiet:  # on a terminal the live line says it
+            progress.note(f"{prefix}: converting...")
+        started = clock()
         try:
             summary = convert_file(source, out / stem, settings, stem=stem)
         except ConversionError as err:
-            print(f"{prefix}: error: {err.problem}", file=sys.stderr, flush=True)
-            continue
+            failed = f"error: {err.problem}"
         except MemoryError:
-            print(f"{prefix}: error: not enough memory", file=sys.stderr, flush=True)
-            continue
+            failed = "error: not enough memory"
         except OSError as err:
-            print(f"{prefix}: error: cannot write output ({err.strerror})", file=sys.stderr,
-                  flush=True)
-            continue
+            failed = f"error: cannot write output ({err.strerror})"
         except Exception as err:  # a converter bug: one line for the curator, not a traceback
-            print(f"{prefix}: error: internal error ({type(err).__name__}: {err})",
-                  file=sys.stderr, flush=True)
+            failed = f"error: internal error ({type(err).__name__}: {err})"
+        else:
+            failed = ""
+        if failed:
+            progress.note(f"{prefix}: {failed}")
+            progress.step(str(source), "failed")
             continue
         ok += 1
         parts = ", ".join(f"{lv.name} {lv.triangles} tris {lv.bytes / 1024:.0f} KB"
                           for lv in summary.written)
-        print(f"{prefix}: ok in {time.perf_counter() - started:.1f} s: {parts}",
-              file=sys.stderr, flush=True)
+        progress.note(f"{prefix}: ok in {clock() - started:.1f} s: {parts}")
         if summary.orientation is not None and summary.orientation.source != "declared":
-            print(f"{prefix}: up {summary.orientation.axis} ({summary.orientation.source}, "
-                  f"confidence {summary.orientation.confidence:.2f}; --up to set it)",
-                  file=sys.stderr, flush=True)
+            progress.note(f"{prefix}: up {summary.orientation.axis} "
+                          f"({summary.orientation.source}, confidence "
+                          f"{summary.orientation.confidence:.2f}; --up to set it)")
         for warning in summary.warnings:
-            print(f"{prefix}: warning: {warning}", file=sys.stderr, flush=True)
+            progress.note(f"{prefix}: warning: {warning}")
+        progress.step(str(source), "ok")
+    progress.finish()
     if ok == total:
         return EXIT_OK
     return EXIT_PARTIAL if ok else EXIT_FAILED

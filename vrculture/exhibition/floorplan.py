@@ -4,10 +4,11 @@
 rooms in visiting order with their size, and every work with its kind, title, footprint and
 placement in its room's frame (docs/collection-format.md "Placement"), taken from the built
 exhibition.json; `fixed` / `sized` say which of them the collection fixes.
-`apply_floor_plan(toml_text, model)` writes a changed model back into collection.toml with
-tomlkit, so the curator's comments, order and formatting stay where the file is not changed:
-fixed works get `placement` (and `room`), released ones lose it, sized rooms get `width`,
-`depth` and `height`, new rooms a [[rooms]] table, and [[rooms]] follow the model's order.
+`apply_floor_plan(toml_text, model)` (or `write_floor_plan(doc, model)` on a parsed document)
+writes a changed model back into collection.toml with tomlkit, so the curator's comments, order
+and formatting stay where the file is not changed: fixed works get `placement` (and `room`),
+released ones lose it, sized rooms get `width`, `depth` and `height`, new rooms a [[rooms]]
+table, and [[rooms]] follow the model's order.
 
 The model comes from a browser: `check_model` validates all of it (ids, kinds, finite numbers
 in range, walls, sizes of lists) before anything is written, raising FloorPlanError.
@@ -199,8 +200,15 @@ def _tables(doc: tomlkit.TOMLDocument, key: str) -> AoT | None:
 
 def apply_floor_plan(toml_text: str, model: object) -> str:
     """collection.toml's text with the model's placements and rooms written into it."""
-    checked = check_model(model)
     doc = tomlkit.parse(toml_text)
+    write_floor_plan(doc, model)
+    return tomlkit.dumps(doc)
+
+
+def write_floor_plan(doc: tomlkit.TOMLDocument, model: object) -> None:
+    """Write the model's placements and rooms into a parsed collection.toml, in place (the
+    studio's guarded edit changes the document it read, like every other studio edit)."""
+    checked = check_model(model)
     objects = _tables(doc, "objects")
     by_id: dict[str, Table] = {}
     for table in objects or []:
@@ -253,4 +261,3 @@ def apply_floor_plan(toml_text: str, model: object) -> str:
                 del rooms[0]
             for rid in wanted:
                 rooms.append(tables[rid])
-    return tomlkit.dumps(doc)

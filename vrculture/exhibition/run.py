@@ -123,7 +123,7 @@ def _convert_all(jobs: list[tuple[ObjectRecord, ObjectJob]], cache: Cache, optio
         found = cache.lookup(job.key)
         if found is not None:
             outcomes[record.id] = Outcome(record, found)
-            progress.step(f"{record.id} ({record.source.name})", "cached")
+            progress.step(f"{record.id} ({record.source.name})", "cached", cached=True)
         else:
             pending.append((record, job))
 

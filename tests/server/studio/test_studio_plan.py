@@ -106,6 +106,37 @@ async def test_a_stale_version_gets_409_and_changes_nothing(alice, works):
     assert missing.status == 428
 
 
+async def test_a_plan_saved_over_another_curators_edit_gets_409_naming_them(alice, bob,
+                                                                              works, clock):
+    # Any edit of collection.toml makes a plan stale, and the 409 says it was the floor plan
+    # that was not saved and who changed the file; the other way round as well.
+    await alice.request("POST", "/studio/api/exhibitions/sjostad/members",
+                        json={"curator": "bob"})
+    model, version = await read_plan(alice)
+    clock.now += 60
+    texts = await bob.request("PATCH", "/studio/api/exhibitions/sjostad",
+                              json={"title": {"en": "Lake town"}}, **{"If-Match": version})
+    assert texts.status == 200, await texts.text()
+    before = (works / "collection.toml").read_bytes()
+    work(model, "lada").update(fixed=True, placement={"x": 1.0, "z": 0.0, "facing": 0})
+    stale = await alice.request("PUT", PLAN, json=model, **{"If-Match": version})
+    assert stale.status == 409
+    conflict = await stale.json()
+    assert conflict["code"] == "conflict" and conflict["changed_by"] == "bob"
+    assert conflict["changed_at"] == clock.now and conflict["version"] == texts.headers["ETag"]
+    assert conflict["message"].startswith("the floor plan of 'sjostad' was not saved: bob")
+    assert "Reload the plan" in conflict["message"]
+    assert (works / "collection.toml").read_bytes() == before
+
+    saved = await alice.request("PUT", PLAN, json=model,
+                                **{"If-Match": texts.headers["ETag"]})
+    assert saved.status == 200, await saved.text()
+    late = await bob.request("PATCH", "/studio/api/exhibitions/sjostad",
+                             json={"title": {"en": "Other"}},
+                             **{"If-Match": texts.headers["ETag"]})
+    assert late.status == 409 and (await late.json())["changed_by"] == "alice"
+
+
 HOSTILE = {
     "not an object": ([1, 2, 3], None),
     "a position far outside": ({"works.0": {"placement": {"x": 1e9, "z": 0, "facing": 0}}},

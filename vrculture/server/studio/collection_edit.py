@@ -1,7 +1,8 @@
-"""One guarded edit of a studio exhibition's collection.toml, for the tours and smart-exhibit
-routes: the curator's version checked (If-Match, 409 naming who changed it since), the change
-applied through tomlkit, an optional side effect (a feed) made before the write and undone if
-the write fails, the file replaced atomically and the change audited."""
+"""One guarded edit of a studio exhibition's collection.toml, for every studio route that
+changes it (texts, objects, tours, smart exhibits, the floor plan): the curator's version
+checked (If-Match, 409 naming who changed it since), the change applied through tomlkit, an
+optional side effect (a feed) made before the write and undone if the write fails, the file
+replaced atomically and the change audited."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from vrculture.server.studio.audit import record
 from vrculture.server.studio.auth import authorize, exhibition_folder, state, store
 
 # Every action that rewrites collection.toml: the 409 names whoever did the newest of them.
-# every audited action that writes collection.toml: a 409 names whoever did one last
 FILE_ACTIONS = ("create", "edit_exhibition", "edit_object", "edit_object_geometry",
                 "edit_annotations", "create_tour", "edit_tour", "delete_tour",
                 "add_smart_exhibit", "remove_smart_exhibit", "edit_floor_plan")
@@ -48,8 +48,11 @@ async def snapshot_of(request: web.Request, exhibition_id: str) -> exhibitions.S
 
 async def edit(request: web.Request, exhibition_id: str, action: str, change: Change,
                detail: dict[str, Any], *, before_write: SideEffect | None = None,
-               undo: SideEffect | None = None) -> exhibitions.Snapshot:
-    """Apply `change(doc, default_language)` to the version the curator read and write it."""
+               undo: SideEffect | None = None, subject: str | None = None,
+               reload: str = "Reload") -> exhibitions.Snapshot:
+    """Apply `change(doc, default_language)` to the version the curator read and write it.
+    A 409 says "{subject} was not saved ... {reload} to see their change" (the exhibition by
+    default; an editor names what the curator was saving and where to reload it)."""
     curator = await authorize(request, exhibition_id)
     expected = if_match(request)
     path = await exhibition_folder(request, exhibition_id)
@@ -59,8 +62,9 @@ async def edit(request: web.Request, exhibition_id: str, action: str, change: Ch
             last = await store(request).last_change(exhibition_id, FILE_ACTIONS)
             who = f"{last[0]} changed it since you read it" if last else \
                 "it was changed on disk since you read it"
-            raise JSONError(409, "conflict", f"{exhibition_id!r} was not saved: {who}. "
-                            "Reload to see their change, then make yours again.",
+            raise JSONError(409, "conflict", f"{subject or repr(exhibition_id)} was not "
+                            f"saved: {who}. {reload} to see their change, then make yours "
+                            "again.",
                             changed_by=last[0] if last else None,
                             changed_at=last[1] if last else None,
                             version=snapshot.version)

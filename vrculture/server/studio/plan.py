@@ -17,10 +17,11 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import tomlkit
 from aiohttp import web
 
 from vrculture.exhibition.collection import load_collection
-from vrculture.exhibition.floorplan import FloorPlanError, apply_floor_plan, check_model
+from vrculture.exhibition.floorplan import FloorPlanError, check_model, write_floor_plan
 from vrculture.exhibition.floorplan import floor_plan_model as make_model
 from vrculture.server import appkeys
 from vrculture.server.bodies import read_json
@@ -35,10 +36,8 @@ from vrculture.server.studio.api import (
     reply,
     studio_refusal,
 )
-from vrculture.server.studio.audit import record
-from vrculture.server.studio.auth import authorize, exhibition_folder, state, store
-from vrculture.server.studio.collection_edit import FILE_ACTIONS
-from vrculture.server.studio.collection_edit import if_match as _if_match
+from vrculture.server.studio.auth import authorize, exhibition_folder
+from vrculture.server.studio.collection_edit import edit
 from vrculture.server.studio.collection_edit import read as _read
 from vrculture.server.studio.pages import _member_or_refuse
 from vrculture.server.studio.pages import _page as studio_page
@@ -51,7 +50,6 @@ log = logging.getLogger(__name__)
 MAX_MODEL_BYTES = 2 << 20
 MAX_MANIFEST_BYTES = 16 << 20
 PRIVATE = "private, no-store"
-# The floor plan's changes are edits too: a conflict names whoever made the last of any.
 # Written beside the bundle, for the studio only (the report names host paths).
 NOT_SERVED = frozenset({"build-report.json"})
 
@@ -145,7 +143,7 @@ async def get_floor_plan(request: web.Request) -> web.Response:
 async def put_floor_plan(request: web.Request) -> web.Response:
     """Write the model into collection.toml if it is still the version the curator read."""
     exhibition_id = _exhibition_id(request)
-    curator = await authorize(request, exhibition_id)
+    await authorize(request, exhibition_id)  # before the body is read
     if request.content_type != "application/json":
         raise JSONError(415, "unsupported_media_type", "send application/json")
     model = await read_json(request, MAX_MODEL_BYTES)
@@ -153,30 +151,19 @@ async def put_floor_plan(request: web.Request) -> web.Response:
         checked = check_model(model)
     except FloorPlanError as error:
         raise _plan_refusal(error) from None
-    expected = _if_match(request)
-    folder = await exhibition_folder(request, exhibition_id)
-    async with state(request).lock(exhibition_id):
-        snapshot = await _read(folder)
-        if expected != snapshot.version:
-            last = await store(request).last_change(exhibition_id, FILE_ACTIONS)
-            who = f"{last[0]} changed it since you read it" if last else \
-                "it was changed on disk since you read it"
-            raise JSONError(409, "conflict", f"the floor plan of {exhibition_id!r} was not "
-                            f"saved: {who}. Reload the plan to see their change, then make "
-                            "yours again.", changed_by=last[0] if last else None,
-                            changed_at=last[1] if last else None, version=snapshot.version)
+
+    def change(doc: tomlkit.TOMLDocument, _default_language: str) -> None:
         try:
-            data = apply_floor_plan(snapshot.raw.decode("utf-8"), checked).encode("utf-8")
-        except FloorPlanError as error:
+            write_floor_plan(doc, checked)
+        except FloorPlanError as error:  # the file's own shape, e.g. inline [rooms]
             raise _plan_refusal(error) from None
-        if data != snapshot.raw:
-            await asyncio.to_thread(exhibitions.write_atomic, folder / exhibitions.TOML_NAME,
-                                    data)
-            await record(request, curator, exhibition_id, "edit_floor_plan", {
-                "rooms": [r["id"] for r in checked["rooms"]],
-                "fixed": sorted(w["id"] for w in checked["works"] if w["fixed"])})
-    version = exhibitions.version_of(data)
-    return reply(request, {"exhibition": exhibition_id, "version": version}, version=version)
+
+    detail = {"rooms": [r["id"] for r in checked["rooms"]],
+              "fixed": sorted(w["id"] for w in checked["works"] if w["fixed"])}
+    fresh = await edit(request, exhibition_id, "edit_floor_plan", change, detail,
+                       subject=f"the floor plan of {exhibition_id!r}", reload="Reload the plan")
+    return reply(request, {"exhibition": exhibition_id, "version": fresh.version},
+                 version=fresh.version)
 
 
 def _plan_refusal(error: FloorPlanError) -> JSONError:
