@@ -14,6 +14,8 @@ from sightlines import Work, check_sightlines, wall_boxes, work
 
 import vrculture.exhibition.layout as layout_module
 from vrculture.exhibition.layout import DOOR_W, STANDOFF, Item, plan
+from vrculture.exhibition.presentation import resolve
+from vrculture.exhibition.records import PresentationRecord
 from vrculture.exhibition.run import MIN_SIZE_M
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.readers import read_source
@@ -313,8 +315,10 @@ def test_demo_every_work_in_sight(demo_bundle: Path) -> None:
         surface = None if level is None else _readable_vertices(demo_bundle / level["url"])
         local[obj["id"]] = (lo, hi, surface)
         placed[obj["id"]] = obj["placement"]
-        items.append(Item(obj["id"], obj["kind"], obj["placement"]["room"],
-                          tuple(float(v) for v in np.maximum(hi - lo, MIN_SIZE_M))))
+        size = tuple(float(v) for v in np.maximum(hi - lo, MIN_SIZE_M))
+        # the presentation the build resolved, given back as the curator's choice
+        presented = resolve(obj["kind"], size, PresentationRecord(**obj["presentation"]))[0]
+        items.append(Item(obj["id"], obj["kind"], obj["placement"]["room"], size, presented))
     for exhibit in manifest["smart_exhibits"]:
         surface = _readable_vertices(demo_bundle / exhibit["model"]["url"])
         assert surface is not None, exhibit["id"]

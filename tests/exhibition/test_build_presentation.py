@@ -259,3 +259,16 @@ def test_build_carries_the_presentation_to_the_manifest(tmp_path: Path) -> None:
     assert "vitrines" in {n.get("name") for n in doc["nodes"]}
     glass = next(m for m in doc["materials"] if m.get("name") == GLASS_MATERIAL)
     assert glass["alphaMode"] == "BLEND"
+
+
+def test_demo_shows_a_vitrine_and_a_lower_painting(demo_bundle: Path) -> None:
+    manifest = load_json(demo_bundle / "exhibition.json")
+    objects = {o["id"]: o for o in manifest["objects"]}
+    assert objects["fajansvas"]["presentation"] == {"mount": "vitrine", "light": 1.3,
+                                                    "plinth_height": pytest.approx(1.0)}
+    winter = objects["vinterkvall"]
+    height = winter["bounds"]["max"][1] - winter["bounds"]["min"][1]
+    assert winter["placement"]["position"][1] + height / 2 == pytest.approx(1.35, abs=0.01)
+    glb = demo_bundle / manifest["architecture"]["url"]
+    assert "vitrines" in {n.get("name") for n in glb_json(glb)["nodes"]}
+    assert_valid(glb)
