@@ -134,3 +134,28 @@ def test_set_up_and_place_an_annotation_by_clicking(server, folder, new_page, tm
     page.select_option("#ui-lang", "sv")
     page.wait_for_selector("#annotations-heading:has-text('Anteckningar')")
     assert serious_axe_violations(page) == []
+
+
+def test_set_the_presentation_from_the_object_page(server, folder, new_page):
+    page = new_page(server.url("/studio/sign-in"), viewport=(1100, 900))
+    page.get_by_label("Name").fill(NAME)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    page.wait_for_url("**/studio/")
+    page.goto(server.url(f"/studio/exhibitions/{EXHIBITION}/objects/kon"))
+    page.wait_for_selector("#view[data-ready='true']")
+    assert page.get_by_label("Mount").input_value() == ""  # the defaults by kind and size
+    page.get_by_label("Mount").select_option("vitrine")
+    page.get_by_label("Light (1 as the room, 0 to 2)").fill("1.4")
+    page.get_by_role("button", name="Save presentation").click()
+    page.wait_for_selector("#edit-status:has-text('Saved')")
+    text = (folder / "collection.toml").read_text("utf-8")
+    assert 'presentation = {mount = "vitrine", light = 1.4}' in text
+    # a plinth height on the floor is refused, naming the field; nothing is written
+    page.get_by_label("Mount").select_option("floor")
+    page.get_by_label("Plinth height in metres (empty: to bring the object to eye level)").fill(
+        "0.5")
+    page.get_by_role("button", name="Save presentation").click()
+    page.wait_for_selector("#edit-error:has-text('plinth_height')")
+    assert (folder / "collection.toml").read_text("utf-8") == text
+    assert page.errors == []

@@ -14,6 +14,8 @@ from sightlines import Work, check_sightlines, wall_boxes, work
 
 import vrculture.exhibition.layout as layout_module
 from vrculture.exhibition.layout import DOOR_W, STANDOFF, Item, plan
+from vrculture.exhibition.presentation import resolve
+from vrculture.exhibition.records import PresentationRecord
 from vrculture.exhibition.run import MIN_SIZE_M
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.readers import read_source
@@ -99,10 +101,11 @@ def test_demo_layout(demo_bundle: Path) -> None:
         p, b = obj["placement"], obj["bounds"]
         height = b["max"][1] - b["min"][1]
         middle = p["position"][1] + height / 2
-        if p["mount"] == "wall":
-            assert middle == pytest.approx(1.5, abs=0.01), obj["id"]
-        else:
-            assert p["mount"] == "plinth" and 1.0 <= middle <= 1.5, obj["id"]
+        if p["mount"] == "wall":  # at the curator's wall height, else the museum's 1.5 m
+            wall_height = obj["presentation"].get("wall_height", 1.5)
+            assert middle == pytest.approx(wall_height, abs=0.01), obj["id"]
+        else:  # small works in a vitrine, the others on a plinth: both lift them to the eye
+            assert p["mount"] in ("plinth", "vitrine") and 1.0 <= middle <= 1.5, obj["id"]
             assert p["plinth_height"] == pytest.approx(p["position"][1])
         room = rooms[p["room"]]["bounds"]
         assert room[0] <= p["position"][0] <= room[2] and room[1] <= p["position"][2] <= room[3]
@@ -312,8 +315,10 @@ def test_demo_every_work_in_sight(demo_bundle: Path) -> None:
         surface = None if level is None else _readable_vertices(demo_bundle / level["url"])
         local[obj["id"]] = (lo, hi, surface)
         placed[obj["id"]] = obj["placement"]
-        items.append(Item(obj["id"], obj["kind"], obj["placement"]["room"],
-                          tuple(float(v) for v in np.maximum(hi - lo, MIN_SIZE_M))))
+        size = tuple(float(v) for v in np.maximum(hi - lo, MIN_SIZE_M))
+        # the presentation the build resolved, given back as the curator's choice
+        presented = resolve(obj["kind"], size, PresentationRecord(**obj["presentation"]))[0]
+        items.append(Item(obj["id"], obj["kind"], obj["placement"]["room"], size, presented))
     for exhibit in manifest["smart_exhibits"]:
         surface = _readable_vertices(demo_bundle / exhibit["model"]["url"])
         assert surface is not None, exhibit["id"]

@@ -1,4 +1,5 @@
-"""The gallery architecture as one model: floors, walls, plinths, ceilings and light panels.
+"""The gallery architecture as one model: floors, walls, plinths, vitrines' glass, ceilings and
+light panels.
 
 Coordinates are the layout's (metres, floor at y = 0, plan centred on the origin), which the
 converter's normalisation leaves unchanged, so placements in exhibition.json line up with it.
@@ -21,6 +22,7 @@ def _floor(rect: tuple[float, float, float, float], material: int) -> Primitive:
     return box((rect[0], -0.001, rect[1]), (rect[2], 0.0, rect[3]), material)
 
 
+GLASS_MATERIAL = "vitrine_glass"  # the viewer finds the glass by this name
 FLOOR_OCCLUSION = 0.7  # baked light at a wall's or plinth's foot, relative to its top
 
 
@@ -46,6 +48,10 @@ def build_architecture(layout: Layout) -> Model:
         Material("plinth", (0.72, 0.72, 0.70, 1.0), roughness_factor=0.75),
         Material("ceiling", (0.42, 0.42, 0.42, 1.0), roughness_factor=0.95),
         Material("light_panel", (1.0, 1.0, 1.0, 1.0), emissive_factor=(1.0, 0.97, 0.9)),
+        # Glass: nearly clear, smooth, blended; the viewer gives it a physical material (and
+        # leaves it out of ray casts, so an object stays pickable through its case).
+        Material(GLASS_MATERIAL, (0.92, 0.96, 0.96, 0.12), roughness_factor=0.05,
+                 alpha_mode="BLEND"),
     ]
     nodes: list[Node] = []
     gallery = [_floor(r.bounds, 0) for r in layout.rooms if r.kind == "gallery"]
@@ -61,6 +67,12 @@ def build_architecture(layout: Layout) -> Model:
         nodes.append(Node("plinths", [_occluded_towards_floor(merge([
             box((p.rect[0], 0.0, p.rect[1]), (p.rect[2], p.height, p.rect[3]), 3)
             for p in layout.plinths]))]))
+    if layout.vitrines:
+        # The glass case of each vitrine: a box standing on its plinth's top, all in one
+        # primitive (one draw call for every vitrine in the gallery).
+        nodes.append(Node("vitrines", [merge([
+            box((v.rect[0], v.bottom, v.rect[1]), (v.rect[2], v.bottom + v.height, v.rect[3]), 6)
+            for v in layout.vitrines])]))
     ceilings, panels = [], []
     for room in layout.rooms:
         x0, z0, x1, z1 = room.bounds

@@ -17,7 +17,6 @@ from vrculture.exhibition.layout import (
     BODY,
     DOOR_W,
     END_CLEAR,
-    EYE_CENTRE,
     LANE,
     MIN_ROOM,
     NEAR_CLEAR,
@@ -38,8 +37,10 @@ from vrculture.exhibition.layout import (
     _Slot,
     _slot,
     _view_distance,
+    hanging_bottom,
     place_on_wall,
-    plinth_height_for,
+    stand,
+    top_of,
 )
 
 WALL_YAW = {"north": 0.0, "south": math.pi, "west": math.pi / 2, "east": -math.pi / 2}
@@ -66,16 +67,17 @@ class RoomArrangement:
     walls: list[tuple[_Slot, float, float]] = field(default_factory=list)  # slot, wall x, mid z
 
     def place(self, centre_z: float, placements: dict[str, Placement],
-              plinths: list[Box]) -> None:
+              plinths: list[Box], vitrines: list[Box]) -> None:
         """Write every work's placement, the room's middle being at z = centre_z."""
         for slot, wall_x, mid in self.walls:
             place_on_wall(slot, self.id, wall_x, 1.0 if wall_x < 0 else -1.0, centre_z + mid,
-                          placements, plinths)
+                          placements, plinths, vitrines)
         for placed in self.fixed:
-            placements[placed.item.id] = self._fixed_placement(placed, centre_z, plinths)
+            placements[placed.item.id] = self._fixed_placement(placed, centre_z, plinths,
+                                                               vitrines)
 
     def _fixed_placement(self, placed: _Placed, centre_z: float,
-                         plinths: list[Box]) -> Placement:
+                         plinths: list[Box], vitrines: list[Box]) -> Placement:
         item, fixed = placed.item, placed.fixed
         f = placed.footprint
         footprint = (f[0], f[1] + centre_z, f[2], f[3] + centre_z)
@@ -102,13 +104,7 @@ class RoomArrangement:
         assert fixed.x is not None and fixed.z is not None
         yaw = math.radians(fixed.facing)
         front = (math.sin(yaw), math.cos(yaw))
-        ph = plinth_height_for(h) if item.kind == "model" else 0.0
-        mount = "plinth" if ph >= 0.15 else "floor"
-        ph = ph if mount == "plinth" else 0.0
-        if mount == "plinth":
-            inset = PLINTH_MARGIN / 2
-            plinths.append(Box((footprint[0] + inset, footprint[1] + inset,
-                                footprint[2] - inset, footprint[3] - inset), ph))
+        mount, ph = stand(item, footprint, plinths, vitrines)
         distance = d / 2 + PLINTH_MARGIN + _view_distance(item)
         view = (fixed.x + front[0] * distance, fixed.z + front[1] * distance)
         return Placement(self.id, (fixed.x, ph, fixed.z + centre_z), yaw, mount, ph, footprint,
@@ -123,12 +119,10 @@ def _clamped(point: tuple[float, float], inner: Rect,
 
 
 def painting_bottom(item: Item, fixed: Fixed, room_height: float) -> float:
-    """The height of a painting's lower edge: its middle at `fixed.height` (default: at eye
-    level, 1.5 m; a very tall one 0.3 m off the floor), snapped so it stays on the wall."""
-    h = item.size[1]
-    default = EYE_CENTRE - h / 2 if h < 2.4 else 0.3
-    bottom = default if fixed.height is None else fixed.height - h / 2
-    return max(0.05, min(bottom, room_height - 0.05 - h))
+    """The height of a painting's lower edge: its middle at `fixed.height`, else at its
+    presentation's wall height (1.5 m; a very tall one 0.3 m off the floor), snapped so it stays
+    on the wall."""
+    return hanging_bottom(item, fixed.height, room_height)
 
 
 def object_extent(item: Item, facing: float) -> tuple[float, float]:
@@ -223,12 +217,10 @@ def arrange_room(rid: str, members: list[Item], fixed: dict[str, Fixed], size: R
     tallest = 0.0
     for p in chosen:
         h = p.item.size[1]
-        tallest = max(tallest, (h + max(EYE_CENTRE - h / 2, 0.3) if p.item.kind == "painting"
-                                else plinth_height_for(h) + h))
+        tallest = max(tallest, (p.fixed.height + h / 2 if p.item.kind == "painting"
+                                and p.fixed.height is not None else top_of(p.item)))
     for s in slots:
-        h = s.item.size[1]
-        tallest = max(tallest, (EYE_CENTRE + h / 2 if s.item.kind == "painting"
-                                else plinth_height_for(h) + h if s.item.kind == "model" else h))
+        tallest = max(tallest, top_of(s.item))
     height = size.height if size.height is not None else max(3.5, tallest + 1.0)
 
     kept: list[_Placed] = []

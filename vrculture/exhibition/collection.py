@@ -25,6 +25,7 @@ from vrculture.exhibition.fields import (
     read_vec3,
 )
 from vrculture.exhibition.issues import Issue, IssueList
+from vrculture.exhibition.presentation import read_presentation
 from vrculture.exhibition.records import (
     GOALS,
     SMART_KINDS,
@@ -53,7 +54,7 @@ EXHIBITION_KEYS = {"id", "title", "description", "credit", "default_language", "
                    "max_level_restricted"}
 OBJECT_KEYS = {"id", "source", "title", "description", "credit", "creator", "date", "rights",
                "units", "height_m", "up", "turn", "room", "metadata", "annotations",
-               "placement"}
+               "placement", "presentation"}
 ANNOTATION_KEYS = {"id", "position", "normal", "title", "text"}
 ROOM_KEYS = {"id", "title", "width", "depth", "height"}
 PLACEMENT_KEYS = {"x", "z", "facing", "wall", "along", "height"}
@@ -129,6 +130,11 @@ def read_object(data: Mapping[str, object], where: Where, rules: TextRules,
         where.report("turn", f"{turn:g} is not between -{MAX_TURN:g} and {MAX_TURN:g} degrees")
     room = read_id(data, "room", where, required=False)
     placement = read_placement(data.get("placement"), where.sub("placement"))
+    presentation = read_presentation(data.get("presentation"), where.sub("presentation"))
+    if (presentation is not None and presentation.wall_height is not None
+            and placement is not None and placement.height is not None):
+        where.sub("presentation").report("wall_height", "the placement already gives the "
+                                         "painting's `height`: give it once")
     metadata = read_metadata(data.get("metadata"), where)
     annotations = read_annotations(data.get("annotations"), where, rules)
     if len(where.issues.errors) > errors_before:
@@ -140,6 +146,7 @@ def read_object(data: Mapping[str, object], where: Where, rules: TextRules,
         description=description or {}, credit=credit or {}, creator=creator, date=date,
         units=units, height_m=height_m, up=up, turn=turn or 0.0, room=room,
         metadata=metadata or {}, annotations=annotations or [], placement=placement,
+        presentation=presentation,
     )
 
 

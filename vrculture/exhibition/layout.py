@@ -20,6 +20,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from vrculture.exhibition.presentation import (
+    GLASS_HEADROOM,
+    Presentation,
+    resolve,
+)
+
 Rect = tuple[float, float, float, float]  # min_x, min_z, max_x, max_z
 
 WALL_T = 0.15  # wall thickness
@@ -35,7 +41,6 @@ PLINTH_MARGIN = 0.15  # plinth beyond the object on each side
 PAINTING_GAP = 1.0
 SIGHT_ANGLE = 60.0  # degrees off a work's front within which no other work may hide it
 EYE_CENTRE = 1.5  # paintings' centre height
-VIEW_CENTRE = 1.25  # a 3D object's middle, for a standing adult looking slightly down
 BODY = 0.25  # a visitor's radius: walkable floor keeps this far from walls
 MIN_ROOM = 6.0
 MAX_PER_ROOM = 12  # works per room before the room continues in the next one
@@ -47,6 +52,10 @@ class Item:
     kind: str  # "model" | "painting" | "smart"
     room: str
     size: tuple[float, float, float]  # the object's x, y, z extents in metres
+    presentation: Presentation | None = None  # None: the defaults for its kind and size
+
+    def presented(self) -> Presentation:
+        return self.presentation or resolve(self.kind, self.size, None)[0]
 
 
 @dataclass
@@ -100,7 +109,7 @@ class Placement:
     room: str
     position: tuple[float, float, float]
     yaw: float
-    mount: str  # "plinth" | "wall" | "floor"
+    mount: str  # "plinth" | "wall" | "floor" | "vitrine"
     plinth_height: float
     footprint: Rect
     view_point: Pose
@@ -140,14 +149,11 @@ class Layout:
     entrance: Pose
     walls: list[Box] = field(default_factory=list)
     plinths: list[Box] = field(default_factory=list)
+    vitrines: list[Box] = field(default_factory=list)  # glass cases, each standing on a plinth
     # room id -> (the collection's room it continues, part number from 2) for split rooms
     continues: dict[str, tuple[str, int]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
-
-
-def plinth_height_for(height: float) -> float:
-    """Lift small objects so their middle is at ~1.25 m; tall ones stand on the floor."""
-    return max(0.0, min(1.0, VIEW_CENTRE - height / 2))
+    presentations: dict[str, Presentation] = field(default_factory=dict)  # by work id
 
 
 def _view_distance(item: Item) -> float:
@@ -175,7 +181,8 @@ def split_crowded(items: list[Item], room_order: list[tuple[str, str]],
                 continues[part_id] = (rid, part + 1)
             out_order.append((part_id, kind))
             for item in members[part * size:(part + 1) * size]:
-                out_items.append(Item(item.id, item.kind, part_id, item.size))
+                out_items.append(Item(item.id, item.kind, part_id, item.size,
+                                      item.presentation))
     return out_items, out_order, continues
 
 
@@ -267,6 +274,7 @@ def plan(items: list[Item], room_order: list[tuple[str, str]],
     plans: list[RoomPlan] = []
     walls: list[Box] = []
     plinths: list[Box] = []
+    vitrines: list[Box] = []
     walkable: list[Rect] = []
     z_top = 0.0
     widths: list[float] = []
@@ -283,10 +291,7 @@ def plan(items: list[Item], room_order: list[tuple[str, str]],
             half = max([LANE / 2 + s.reach for s in west + east] + [MIN_ROOM / 2])
             width = 2 * half
             length = max(MIN_ROOM, _wall_length(west), _wall_length(east))
-            tallest = max((plinth_height_for(s.item.size[1]) + s.item.size[1]
-                           if s.item.kind == "model" else s.item.size[1]
-                           + (0 if s.item.kind == "smart" else EYE_CENTRE - s.item.size[1] / 2)
-                           for s in west + east), default=0.0)
+            tallest = max((top_of(s.item) for s in west + east), default=0.0)
             height = max(3.5 if kind == "gallery" else 5.0, tallest + 1.0)
         x0, x1, z1 = -width / 2, width / 2, z_top
         z0 = z1 - length
@@ -297,9 +302,9 @@ def plan(items: list[Item], room_order: list[tuple[str, str]],
         widths.append(width)
         heights.append(height)
         if room_arrangement is not None:
-            room_arrangement.place((z0 + z1) / 2, placements, plinths)
-        _place_wall(west, rid, x0, 1.0, (z0, z1), placements, plinths)
-        _place_wall(east, rid, x1, -1.0, (z0, z1), placements, plinths)
+            room_arrangement.place((z0 + z1) / 2, placements, plinths, vitrines)
+        _place_wall(west, rid, x0, 1.0, (z0, z1), placements, plinths, vitrines)
+        _place_wall(east, rid, x1, -1.0, (z0, z1), placements, plinths, vitrines)
         z_top = z0
 
     # End walls: the entrance wall, the walls between rooms (with a door), the far wall.
@@ -323,7 +328,9 @@ def plan(items: list[Item], room_order: list[tuple[str, str]],
         if after is not None:
             z = plans[after].bounds[1]
     entrance = Pose((0.0, 0.0, -ENTRANCE_DEPTH), 0.0)
-    layout = Layout(plans, placements, walkable, entrance, walls, plinths, continues, problems)
+    layout = Layout(plans, placements, walkable, entrance, walls, plinths, vitrines, continues,
+                    problems)
+    layout.presentations = {i.id: i.presented() for i in items}
     layout = _centred(layout)
     if arranged:
         from vrculture.exhibition.sightcheck import hidden_pairs
@@ -339,7 +346,7 @@ def _painting_distance(item: Item) -> float:
 
 def _place_wall(slots: list[_Slot], rid: str, wall_x: float, inward: float,
                 span: tuple[float, float], placements: dict[str, Placement],
-                plinths: list[Box]) -> None:
+                plinths: list[Box], vitrines: list[Box]) -> None:
     """Works along one long wall from the entrance end, the spare length shared out evenly
     between them; `inward` is +1 for the west wall (the room lies towards +X), -1 for east."""
     if not slots:
@@ -351,11 +358,12 @@ def _place_wall(slots: list[_Slot], rid: str, wall_x: float, inward: float,
     extra = ((z1 - z0) - _wall_length(slots)) / (len(slots) + 1)
     for index, (s, begin) in enumerate(zip(slots, starts, strict=True)):
         cz = z1 - NEAR_CLEAR - extra * (index + 1) - begin - s.along / 2
-        place_on_wall(s, rid, wall_x, inward, cz, placements, plinths)
+        place_on_wall(s, rid, wall_x, inward, cz, placements, plinths, vitrines)
 
 
 def place_on_wall(s: _Slot, rid: str, wall_x: float, inward: float, cz: float,
-                  placements: dict[str, Placement], plinths: list[Box]) -> None:
+                  placements: dict[str, Placement], plinths: list[Box],
+                  vitrines: list[Box]) -> None:
     """One work along a long wall (x = wall_x), its middle at cz."""
     yaw = math.pi / 2 if inward > 0 else -math.pi / 2  # the work's front faces the room
     view = Pose((wall_x + inward * s.reach, 0.0, cz), yaw)
@@ -363,25 +371,57 @@ def place_on_wall(s: _Slot, rid: str, wall_x: float, inward: float, cz: float,
     if item.kind == "painting":
         w, h, d = item.size
         cx = wall_x + inward * (d / 2 + 0.02)
-        bottom = EYE_CENTRE - h / 2 if h < 2.4 else 0.3
+        bottom = hanging_bottom(item, None)
         footprint = _rect(wall_x, wall_x + inward * s.depth, cz - w / 2, cz + w / 2)
         placements[item.id] = Placement(rid, (cx, bottom, cz), yaw, "wall", 0.0, footprint,
                                         view)
         return
     near, far = wall_x + inward * STANDOFF, wall_x + inward * (STANDOFF + s.depth)
     footprint = _rect(near, far, cz - s.along / 2, cz + s.along / 2)
-    if item.kind == "model":
-        ph = plinth_height_for(item.size[1])
-        mount = "plinth" if ph >= 0.15 else "floor"
-        ph = ph if mount == "plinth" else 0.0
-    else:
-        ph, mount = 0.0, "floor"
-    if mount == "plinth":
-        inset = PLINTH_MARGIN / 2  # the plinth is a little larger than the object
-        plinths.append(Box((footprint[0] + inset, footprint[1] + inset,
-                            footprint[2] - inset, footprint[3] - inset), ph))
+    mount, ph = stand(item, footprint, plinths, vitrines)
     placements[item.id] = Placement(rid, ((near + far) / 2, ph, cz), yaw, mount, ph,
                                     footprint, view)
+
+
+def hanging_bottom(item: Item, height: float | None, room_height: float | None = None
+                   ) -> float:
+    """A wall-hung work's lower edge: its middle at `height` (a curator's placement), else at
+    its presentation's wall height; kept on the wall (above the floor, below the ceiling)."""
+    h = item.size[1]
+    centre = height if height is not None else item.presented().wall_height
+    bottom = (EYE_CENTRE if centre is None else centre) - h / 2
+    if room_height is not None:
+        bottom = min(bottom, room_height - 0.05 - h)
+    return max(0.05, bottom)
+
+
+def stand(item: Item, footprint: Rect, plinths: list[Box], vitrines: list[Box]
+          ) -> tuple[str, float]:
+    """How a 3D work stands on `footprint` (its mount and the height of what it stands on); adds
+    its plinth, and for a vitrine the glass case on it, to the lists."""
+    presented = item.presented()
+    mount = presented.mount if presented.mount != "wall" else "floor"
+    if mount == "floor":
+        return mount, 0.0
+    ph = presented.plinth_height
+    inset = PLINTH_MARGIN / 2  # the plinth is a little larger than the object
+    rect = (footprint[0] + inset, footprint[1] + inset, footprint[2] - inset,
+            footprint[3] - inset)
+    plinths.append(Box(rect, ph))
+    if mount == "vitrine":
+        vitrines.append(Box(rect, item.size[1] + GLASS_HEADROOM, ph))
+    return mount, ph
+
+
+def top_of(item: Item) -> float:
+    """How high a work reaches above the floor, as presented (for the room's height)."""
+    h = item.size[1]
+    presented = item.presented()
+    if item.kind == "painting":
+        return hanging_bottom(item, None) + h
+    if presented.mount == "vitrine":
+        return presented.plinth_height + h + GLASS_HEADROOM
+    return presented.plinth_height + h
 
 
 def _rect(xa: float, xb: float, za: float, zb: float) -> Rect:
@@ -398,7 +438,7 @@ def _centred(layout: Layout) -> Layout:
     dz = -(min(zs) + max(zs)) / 2
     for room in layout.rooms:
         room.bounds = _shift_rect(room.bounds, dz)
-    for box in layout.walls + layout.plinths:
+    for box in layout.walls + layout.plinths + layout.vitrines:
         box.rect = _shift_rect(box.rect, dz)
     layout.walkable = [_shift_rect(r, dz) for r in layout.walkable]
     for p in layout.placements.values():

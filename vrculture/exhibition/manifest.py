@@ -84,6 +84,9 @@ def object_entry(record: ObjectRecord, summary: ConversionSummary, levels: list[
         entry["thumbnail"] = thumbnail
     if summary.geo is not None:
         entry["geo"] = summary.geo.as_json()
+    presented = layout.presentations.get(record.id)
+    if presented is not None:
+        entry["presentation"] = presented.as_json()
     if record.annotations:
         entry["annotations"] = [
             {"id": a.id, "position": list(a.position), "normal": [round(v, 6) for v in a.normal],

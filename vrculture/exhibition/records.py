@@ -51,6 +51,17 @@ class PlacementRecord:
     height: float | None = None  # a painting's centre above the floor
 
 
+@dataclass(frozen=True)
+class PresentationRecord:
+    """A curator's presentation of one work (docs/collection-format.md "Presentation"); None
+    leaves that part to the defaults for the work's kind and size (presentation.resolve)."""
+
+    mount: str | None = None  # plinth | floor | wall | vitrine
+    plinth_height: float | None = None
+    wall_height: float | None = None  # a wall-hung work's middle above the floor
+    light: float | None = None  # relative: 1 the gallery's light, 0 none, 2 twice
+
+
 @dataclass
 class ObjectRecord:
     id: str
@@ -72,6 +83,7 @@ class ObjectRecord:
     metadata: dict[str, str | float | bool] = field(default_factory=dict)
     annotations: list[AnnotationRecord] = field(default_factory=list)
     placement: PlacementRecord | None = None
+    presentation: PresentationRecord | None = None
 
 
 @dataclass

@@ -19,6 +19,7 @@ from vrculture.exhibition.cache import Cache, Entry, generated_key, object_key
 from vrculture.exhibition.collection import load_collection
 from vrculture.exhibition.issues import Issue, IssueList
 from vrculture.exhibition.layout import Fixed, Item, Layout, Problem, RoomSize, plan
+from vrculture.exhibition.presentation import resolve
 from vrculture.exhibition.progress import Progress
 from vrculture.exhibition.records import Collection, ObjectRecord
 from vrculture.exhibition.report import GENERATOR, build_report, now_utc
@@ -249,15 +250,17 @@ def build(options: BuildOptions, stream: TextIO | None = None) -> BuildResult:
     for outcome in built:
         _check_annotations(outcome, issues)
         _check_orientation(outcome, issues)
-    items = [Item(o.record.id, o.result.summary.kind, o.record.room or "gallery",
-                  turned_size(o.result.summary.highest.bounds.size(MIN_SIZE_M), o.record.turn))
+    presentation_problems: list[Problem] = []
+    items = [_presented_item(o.record, o.result.summary.kind,
+                             turned_size(o.result.summary.highest.bounds.size(MIN_SIZE_M),
+                                         o.record.turn), presentation_problems)
              for o in built if o.result is not None]
     items += [Item(e.id, "smart", "smart-city",
                    smart_models[e.id][0].summary.highest.bounds.size(MIN_SIZE_M))
               for e in collection.smart_exhibits]
     layout = plan(items, _room_order(collection, [o.record for o in built]),
                   *_curator_arrangement(collection, [o.record for o in built]))
-    _report_layout_problems(layout.problems, collection, issues)
+    _report_layout_problems(presentation_problems + layout.problems, collection, issues)
     architecture = build_architecture(layout)
     arch_settings = generated_settings(architecture, compress=options.compress)
     arch_key = generated_key(architecture, "architecture", arch_settings)
@@ -298,6 +301,15 @@ def _curator_arrangement(collection: Collection, built: list[ObjectRecord]
     sizes = {r.id: RoomSize(r.width, r.depth, r.height) for r in collection.rooms
              if (r.width, r.depth, r.height) != (None, None, None)}
     return fixed, sizes
+
+
+def _presented_item(record: ObjectRecord, kind: str, size: tuple[float, float, float],
+                    problems: list[Problem]) -> Item:
+    """The work for the layout, with its presentation resolved now its kind and size are
+    known; a choice that does not fit the work is reported and the default used instead."""
+    presented, misfits = resolve(kind, size, record.presentation)
+    problems.extend(Problem(record.id, key, message) for key, message in misfits)
+    return Item(record.id, kind, record.room or "gallery", size, presented)
 
 
 def _report_layout_problems(problems: list[Problem], collection: Collection,

@@ -5,7 +5,8 @@ is the tests' fuller version of the same rule).
 From the entrance and from every work's view point, a work in the same room, seen within
 SIGHT_ANGLE of its front, is hidden when the line from a standing visitor's eye to its middle
 passes through another work's box (its footprint, from the floor, or for a painting from its
-lower edge, up to its top).
+lower edge, up to its top). A vitrine's glass is not part of any box: it is transparent, so it
+hides neither its own object nor another; the plinth under it counts like any plinth.
 """
 
 from __future__ import annotations

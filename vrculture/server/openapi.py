@@ -257,6 +257,10 @@ def _studio_paths() -> dict[str, Any]:
         "/studio/api/exhibitions/{exhibition}/objects/{object}/geometry": {"patch": _studio(
             "set an object's up, turn (degrees), height_m or units (If-Match required)",
             [EXHIBITION, OBJECT, if_match], {"200": obj}, edit_errors, change=True, body=True)},
+        "/studio/api/exhibitions/{exhibition}/objects/{object}/presentation": {"patch": _studio(
+            "set how an object is shown: mount, plinth_height, wall_height (metres), light "
+            "(If-Match required)", [EXHIBITION, OBJECT, if_match], {"200": obj}, edit_errors,
+            change=True, body=True)},
         "/studio/api/exhibitions/{exhibition}/objects/{object}/annotations": {"put": _studio(
             "replace an object's annotations: id, position, unit normal, title, text "
             "(If-Match required)", [EXHIBITION, OBJECT, if_match], {"200": obj}, edit_errors,

@@ -12,11 +12,15 @@
  *   error?: number, texture_px?: number}} Level
  */
 /** @typedef {{id: string, title?: Text, text?: Text, position: number[], normal?: number[]}} Annotation */
+/**
+ * How the object is shown (docs/collection-format.md "Presentation"); `light` scales its light.
+ * @typedef {{mount: string, light: number, plinth_height?: number, wall_height?: number}} Presentation
+ */
 /** @typedef {{label?: string, id?: string, uri?: string, max_level?: string}} Rights */
 /**
  * @typedef {{id: string, kind?: string, title?: Text, description?: Text, creator?: string, date?: string,
  *   credit?: Text, rights?: Rights, annotations?: Annotation[], levels: Level[], bounds?: {min: number[], max: number[]},
- *   placement?: Placement}} ObjectRecord
+ *   placement?: Placement, presentation?: Presentation}} ObjectRecord
  */
 /**
  * @typedef {{id: string, title?: Text, description?: Text, goal?: string, kind: string, feeds: string[],

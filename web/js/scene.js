@@ -50,6 +50,59 @@ export function createScene(renderer) {
   return scene;
 }
 
+/** The architecture's material name for the vitrines' glass (vrculture/exhibition/architecture.py). */
+export const GLASS_MATERIAL = 'vitrine_glass';
+
+/**
+ * Gives the vitrines' glass in the architecture a physically based glass: clear, smooth, with
+ * the environment's reflections (no transmission pass: that would draw the scene twice), drawn
+ * after the opaque objects without writing depth, so the object inside shows through. The glass
+ * is left out of ray casts: a visitor picks the object through its case. All vitrines share one
+ * mesh (one draw call). Returns how many glass meshes were found.
+ * @param {THREE.Object3D} root
+ */
+export function dressVitrineGlass(root) {
+  /** @type {THREE.MeshPhysicalMaterial | null} */
+  let glass = null;
+  let found = 0;
+  root.traverse((o) => {
+    if (!(o instanceof THREE.Mesh) || Array.isArray(o.material) || o.material.name !== GLASS_MATERIAL) return;
+    const source = /** @type {THREE.MeshStandardMaterial} */ (o.material);
+    glass = glass || new THREE.MeshPhysicalMaterial({
+      name: GLASS_MATERIAL, color: source.color, metalness: 0, roughness: 0.05, ior: 1.5,
+      specularIntensity: 1, clearcoat: 0, transparent: true, opacity: Math.min(source.opacity, 0.2),
+      depthWrite: false,
+    });
+    o.material = glass;
+    o.raycast = () => {};
+    o.userData.glass = true;
+    found++;
+  });
+  return found;
+}
+
+/**
+ * Scales the image-based light on one object's materials by its presentation's `light` (1: as
+ * the room; 0 to 2). Per material, so no extra light and no extra draw call: three otherwise
+ * takes the intensity from the scene, so the environment is set on the material itself.
+ * @param {THREE.Object3D} holder
+ * @param {THREE.Scene} scene
+ * @param {number} light
+ */
+export function applyObjectLight(holder, scene, light) {
+  if (!(light >= 0) || light === 1) return;
+  holder.traverse((o) => {
+    if (!(o instanceof THREE.Mesh) || o.userData.annotation || o.name === 'contact-shadow') return;
+    for (const m of Array.isArray(o.material) ? o.material : [o.material]) {
+      if (!(m instanceof THREE.MeshStandardMaterial) || m.userData.lightApplied) continue;
+      m.envMap = m.envMap || scene.environment;
+      m.envMapIntensity = scene.environmentIntensity * light;
+      m.userData.lightApplied = true;
+      m.needsUpdate = true;
+    }
+  });
+}
+
 /** A soft radial shadow, shared by every contact shadow (one small texture, made once). */
 let contactShadowTexture = /** @type {THREE.CanvasTexture | null} */ (null);
 

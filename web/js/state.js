@@ -50,6 +50,8 @@ export const viewerState = {
   levels: {},
   /** @type {string[]} objects shown as a neutral stand-in because no level loaded */
   placeholders: [],
+  /** glass meshes of vitrines found in the architecture (all vitrines share one) */
+  vitrines: 0,
   render: { calls: 0, triangles: 0, maxTriangles: 0, maxCalls: 0, cpuMs: 0, cpuMsMax: 0 },
   budget: { triangles: 0, gpuTextureBytes: 0, usedTriangles: 0, usedGpuTextureBytes: 0, maxUsedTriangles: 0, fixedTriangles: 0 },
   /** @type {Pick[]} via: 'mouse'|'controller'|'keyboard'|'api'|'touch'|'tour'|'room' */

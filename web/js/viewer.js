@@ -3,7 +3,7 @@
 // exposes the actions (select, teleport, language, tours) that the input modules and panels call.
 // It is an EventTarget: select, teleport, language, level, reading, smart-loaded, ready, first-frame.
 import * as THREE from 'three';
-import { createRenderer, createScene, placedGroup, fallbackFloor, annotationMarkers, insideRects, contactShadow, contactShadowMaterial } from './scene.js';
+import { createRenderer, createScene, placedGroup, fallbackFloor, annotationMarkers, insideRects, contactShadow, contactShadowMaterial, dressVitrineGlass, applyObjectLight } from './scene.js';
 import { InstancedProxy, mergeStatic } from './batching.js';
 import { animatedNodeNames } from './smart.js';
 import { createGLTFLoader, loadGLB, countTriangles } from './loaders.js';
@@ -71,7 +71,10 @@ export class Viewer extends EventTarget {
       loader: this.loader,
       urlFor: (u) => bundleUrl(this.id, u),
       budget: budgetFromPage(manifest),
-      onLevel: (id, level) => fire(this, 'level', { id, level }),
+      onLevel: (id, level) => {
+        this.lightObject(id);
+        fire(this, 'level', { id, level });
+      },
     });
     /** @type {number | null} */
     this.lastFrameAt = null;
@@ -190,8 +193,20 @@ export class Viewer extends EventTarget {
     root = root || fallbackFloor(this.manifest);
     root.name = 'architecture';
     root.traverse((o) => { o.userData.architecture = true; });
+    viewerState.vitrines = dressVitrineGlass(root);
     this.scene.add(root);
     this.architecture = root;
+  }
+
+  /**
+   * The object's presentation light on the level just shown (each level brings its materials).
+   * @param {string} id
+   */
+  lightObject(id) {
+    const record = this.manifest.objects.find((o) => o.id === id);
+    const light = record?.presentation?.light;
+    const holder = this.pickables.find((g) => g.userData.selectId === id);
+    if (light != null && holder) applyObjectLight(holder, this.scene, light);
   }
 
   /** @param {import('./manifest.js').SmartRecord} s */

@@ -352,6 +352,33 @@ function renderGeometry() {
   unitsInput.value = object.units ?? '';
 }
 
+/** @param {string} id */
+const presentationInput = (id) => /** @type {HTMLInputElement} */ (document.getElementById(id));
+
+function renderPresentation() {
+  const p = object.presentation ?? {};
+  /** @type {HTMLSelectElement} */ (document.getElementById('mount')).value = p.mount ?? '';
+  presentationInput('plinth-height').value = p.plinth_height == null ? '' : String(p.plinth_height);
+  presentationInput('wall-height').value = p.wall_height == null ? '' : String(p.wall_height);
+  presentationInput('light').value = p.light == null ? '' : String(p.light);
+}
+
+/** A number field's value, or null when empty (a decimal comma is read as a point). @param {string} id */
+function optionalNumber(id) {
+  const text = presentationInput(id).value.trim();
+  return text ? Number(text.replace(',', '.')) : null;
+}
+
+document.getElementById('presentation-form')?.addEventListener('submit', (event) => {
+  event.preventDefault();
+  save('PATCH', `exhibitions/${exhibitionId}/objects/${objectId}/presentation`, {
+    mount: /** @type {HTMLSelectElement} */ (document.getElementById('mount')).value || null,
+    plinth_height: optionalNumber('plinth-height'),
+    wall_height: optionalNumber('wall-height'),
+    light: optionalNumber('light'),
+  });
+});
+
 turnInput.addEventListener('input', () => {
   /** @type {HTMLOutputElement} */ (document.getElementById('turn-value')).value = `${turnInput.value}°`;
   turnInput.setAttribute('aria-valuetext', `${turnInput.value}°`);
@@ -393,6 +420,7 @@ function render() {
   canvas.setAttribute('aria-label', t('viewLabel', { title }));
   /** @type {HTMLAnchorElement} */ (document.getElementById('back')).href = `/studio/exhibitions/${encodeURIComponent(exhibitionId)}`;
   renderGeometry();
+  renderPresentation();
   renderTexts();
   renderAnnotations();
   applyFrame();

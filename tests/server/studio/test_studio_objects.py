@@ -269,3 +269,50 @@ async def test_a_broken_build_manifest_means_no_preview(alice, folder, config):
     described, _ = await read_object(alice)
     assert described["preview"] is None
     assert (await alice.request("GET", f"{OBJECT}/preview")).status == 404
+
+
+async def test_presentation_is_written_checked_against_the_rest_and_audited(alice, folder):
+    before, version = await read_object(alice)
+    assert before["presentation"] == {}
+    response = await change(alice, "PATCH", f"{OBJECT}/presentation",
+                            {"mount": "vitrine", "plinth_height": 0.9, "light": 1.5}, version)
+    assert response.status == 200, await response.text()
+    text = (folder / "collection.toml").read_text("utf-8")
+    assert 'presentation = {mount = "vitrine", plinth_height = 0.9, light = 1.5}' in text
+    assert "# measured with a folding rule" in text
+    after, version = await read_object(alice)
+    assert after["presentation"] == {"mount": "vitrine", "plinth_height": 0.9, "light": 1.5}
+    # floor has no plinth: refused against the plinth height already written
+    refused = await change(alice, "PATCH", f"{OBJECT}/presentation", {"mount": "floor"},
+                           version)
+    assert refused.status == 422, await refused.text()
+    response = await change(alice, "PATCH", f"{OBJECT}/presentation",
+                            {"mount": "floor", "plinth_height": None}, version)
+    assert response.status == 200, await response.text()
+    after, version = await read_object(alice)
+    assert after["presentation"] == {"mount": "floor", "light": 1.5}
+    audit = await (await alice.request("GET", "/studio/api/audit?exhibition=form")).json()
+    entry = audit["entries"][0]
+    assert entry["action"] == "edit_object_presentation"
+    assert entry["detail"] == {"object": "kloss", "mount": "floor", "plinth_height": None}
+    response = await change(alice, "PATCH", f"{OBJECT}/presentation",
+                            {"mount": None, "light": None}, version)
+    assert response.status == 200
+    assert "presentation" not in (folder / "collection.toml").read_text("utf-8")
+
+
+@pytest.mark.parametrize("body", [
+    {"mount": "shelf"}, {"mount": 1}, {"mount": "Plinth"}, {"light": 2.5}, {"light": -1},
+    {"light": float("nan")}, {"light": "1"}, {"light": True}, {"plinth_height": 0.01},
+    {"plinth_height": 3}, {"wall_height": 0.1}, {"wall_height": 1e400}, {"glass": True},
+    {"mount": "wall", "plinth_height": 0.5}, {"mount": "plinth", "wall_height": 1.4},
+    {"plinth_height": 0.5, "wall_height": 1.4},
+])
+async def test_presentation_values_are_checked(alice, folder, body):
+    _, version = await read_object(alice)
+    before = (folder / "collection.toml").read_bytes()
+    response = await alice.client.request(
+        "PATCH", f"{OBJECT}/presentation", data=_json(body),
+        headers=alice.headers(**{"If-Match": version, "Content-Type": "application/json"}))
+    assert response.status in (400, 422), await response.text()
+    assert (folder / "collection.toml").read_bytes() == before

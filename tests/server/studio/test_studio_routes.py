@@ -23,6 +23,7 @@ API_ROUTES = [
     ("PATCH", f"{EXHIBITION}/objects/vas", {"creator": "Someone"}),
     ("GET", f"{EXHIBITION}/objects/vas", None),
     ("PATCH", f"{EXHIBITION}/objects/vas/geometry", {"up": "+Z"}),
+    ("PATCH", f"{EXHIBITION}/objects/vas/presentation", {"light": 1.2}),
     ("PUT", f"{EXHIBITION}/objects/vas/annotations", {"annotations": []}),
     ("GET", f"{EXHIBITION}/objects/vas/preview", None),
     ("GET", f"{EXHIBITION}/members", None),

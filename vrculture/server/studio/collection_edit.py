@@ -20,6 +20,7 @@ from vrculture.server.studio.auth import authorize, exhibition_folder, state, st
 
 # Every action that rewrites collection.toml: the 409 names whoever did the newest of them.
 FILE_ACTIONS = ("create", "edit_exhibition", "edit_object", "edit_object_geometry",
+                "edit_object_presentation",
                 "edit_annotations", "create_tour", "edit_tour", "delete_tour",
                 "add_smart_exhibit", "remove_smart_exhibit", "edit_floor_plan")
 

@@ -20,6 +20,14 @@ from tomlkit.items import AoT, Table
 
 from vrculture.exhibition.bundle import report_path
 from vrculture.exhibition.collection import MAX_TURN, UNITS, UP_AXES
+from vrculture.exhibition.presentation import (
+    LIGHT_RANGE,
+    MOUNTS,
+    PLINTH_RANGE,
+    PRESENTATION_KEYS,
+    STANDING,
+    WALL_HEIGHT_RANGE,
+)
 from vrculture.server import appkeys
 from vrculture.server.jsonreply import JSONError
 from vrculture.server.paths import safe_join
@@ -91,6 +99,56 @@ def check_geometry(body: dict[str, Any]) -> dict[str, Any]:
             raise FieldError("units", "one of " + ", ".join(UNITS))
         out["units"] = units
     return out
+
+
+def check_presentation(body: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """{mount, plinth_height, wall_height, light} present in `body`, each checked (None:
+    remove), and checked together with what `current` keeps, as the builder would."""
+    check_keys(body, PRESENTATION_KEYS)
+    out: dict[str, Any] = {}
+    if "mount" in body:
+        mount = body["mount"]
+        if mount is not None and (not isinstance(mount, str) or mount not in MOUNTS):
+            raise FieldError("mount", "one of " + ", ".join(MOUNTS))
+        out["mount"] = mount
+    for key, (low, high) in (("plinth_height", PLINTH_RANGE),
+                             ("wall_height", WALL_HEIGHT_RANGE), ("light", LIGHT_RANGE)):
+        if key in body:
+            value = body[key]
+            out[key] = None if value is None else round(_number(key, value, low, high), 4)
+    merged = {**current, **out}
+    if merged.get("plinth_height") is not None and merged.get("mount") in ("floor", "wall"):
+        raise FieldError("plinth_height", f"a work mounted on the {merged['mount']} has no "
+                         "plinth")
+    if merged.get("wall_height") is not None and merged.get("mount") in STANDING:
+        raise FieldError("wall_height", f"a work on a {merged['mount']} does not hang on a wall")
+    if merged.get("plinth_height") is not None and merged.get("wall_height") is not None:
+        raise FieldError("wall_height", "plinth_height and wall_height cannot both be given")
+    return out
+
+
+def current_presentation(table: Any) -> dict[str, Any]:
+    """The object's `presentation` table as plain values ({} when it has none)."""
+    value = table.get("presentation")
+    if not isinstance(value, dict):
+        return {}
+    plain = value.unwrap() if hasattr(value, "unwrap") else dict(value)
+    return {k: v for k, v in plain.items() if k in PRESENTATION_KEYS}
+
+
+def set_presentation(table: Any, changes: dict[str, Any]) -> None:
+    """Write the changed fields into the object's inline `presentation` table (kept in the
+    order mount, plinth_height, wall_height, light); an empty table is removed."""
+    merged = {**current_presentation(table), **changes}
+    kept = {k: merged[k] for k in ("mount", "plinth_height", "wall_height", "light")
+            if merged.get(k) is not None}
+    if not kept:
+        if "presentation" in table:
+            del table["presentation"]
+        return
+    inline = tomlkit.inline_table()
+    inline.update(kept)
+    table["presentation"] = inline
 
 
 def _vec3(field: str, value: object, *, unit: bool) -> list[float]:
@@ -175,7 +233,7 @@ def describe_object(table: Any, default: str) -> dict[str, Any]:
                             "text": _texts(item.get("text"), default)})
     return {"id": str(table.get("id", "")), "up": plain("up"), "turn": plain("turn") or 0,
             "height_m": plain("height_m"), "units": plain("units"),
-            "annotations": annotations}
+            "presentation": current_presentation(table), "annotations": annotations}
 
 
 def set_geometry(table: Any, changes: dict[str, Any]) -> None:
@@ -258,6 +316,30 @@ async def edit_geometry(request: web.Request) -> web.Response:
         set_geometry(exhibitions.find_object(doc, object_id), changes)
 
     return await _edit(request, exhibition_id, "edit_object_geometry", change,
+                       {"object": object_id, **changes})
+
+
+async def edit_presentation(request: web.Request) -> web.Response:
+    exhibition_id = _exhibition_id(request)
+    await authorize(request, exhibition_id)
+    object_id = _object_id(request)
+    body = await json_object(request)
+    snapshot = await _read(await exhibition_folder(request, exhibition_id))
+    try:
+        table = exhibitions.find_object(snapshot.doc, object_id)
+    except exhibitions.StudioError as error:
+        raise JSONError(error.status, error.code, error.message) from None
+    try:
+        changes = check_presentation(body, current_presentation(table))
+    except FieldError as error:
+        raise field_refusal(error) from None
+
+    # Checked against the version read here; the edit writes only onto that same version
+    # (If-Match), so the combination written is the one checked.
+    def change(doc: Any, default: str) -> None:
+        set_presentation(exhibitions.find_object(doc, object_id), changes)
+
+    return await _edit(request, exhibition_id, "edit_object_presentation", change,
                        {"object": object_id, **changes})
 
 

@@ -73,6 +73,8 @@ def setup_studio(app: web.Application, *, rules: SessionRules | None = None,
                    name="studio_object")
     router.add_patch("/studio/api/exhibitions/{exhibition}/objects/{object}/geometry",
                      objects.edit_geometry, name="studio_object_geometry")
+    router.add_patch("/studio/api/exhibitions/{exhibition}/objects/{object}/presentation",
+                     objects.edit_presentation, name="studio_object_presentation")
     router.add_put("/studio/api/exhibitions/{exhibition}/objects/{object}/annotations",
                    objects.put_annotations, name="studio_object_annotations")
     router.add_get("/studio/api/exhibitions/{exhibition}/objects/{object}/preview",
