@@ -4,7 +4,7 @@ its materials (docs/collection-format.md "Presentation")."""
 
 from __future__ import annotations
 
-from .conftest import state, wait_ready
+from .conftest import state, wait_for, wait_ready
 from .test_deeplink import at
 
 GLASS = """(() => {
@@ -31,8 +31,8 @@ def test_vitrine_glass_is_drawn_and_its_object_picked_through_it(server, demo_bu
     page = new_page(server.url(f"/exhibitions/{exhibition}/objects/fajansvas?room=0"))
     wait_ready(page)
     vp = vase["placement"]["view_point"]["position"]
-    page.wait_for_function(at(page, vp[0], vp[2]))
-    page.wait_for_function("!['placeholder', undefined].includes(viewerState.levels.fajansvas)")
+    wait_for(page, at(page, vp[0], vp[2]))
+    wait_for(page, "!['placeholder', undefined].includes(viewerState.levels.fajansvas)")
     assert state(page, "viewerState.vitrines") == 1  # every vitrine in one glass mesh
     glass = page.evaluate(f"""(() => {{
         const g = {GLASS};
@@ -57,12 +57,12 @@ def test_vitrine_glass_is_drawn_and_its_object_picked_through_it(server, demo_bu
     # Seen and picked through the glass: nothing stands between the eye and the vase.
     assert page.evaluate("viewerTest.unoccludedCentre('fajansvas')") is not None
     page.evaluate("viewer.select(null)")  # the deep link chose it: choose it again by mouse
-    page.wait_for_function("viewerState.selected === null")
+    wait_for(page, "viewerState.selected === null")
     centre = page.evaluate("(() => { const c = viewerTest.objectCentre('fajansvas');"
                            " return viewerTest.project(c[0], c[1], c[2]); })()")
     size = page.viewport_size
     page.mouse.click(centre["x"] * size["width"], centre["y"] * size["height"])
-    page.wait_for_function("viewerState.selected === 'fajansvas'")
+    wait_for(page, "viewerState.selected === 'fajansvas'")
     last = state(page, "viewerState.picks").pop()
     assert last["id"] == "fajansvas" and last["via"] == "mouse", last
 
