@@ -246,7 +246,7 @@ def _convert_model(handed_over: list[SourceModel], out_dir: Path, stem: str,
     from vrculture.pipeline.transforms.optimize import OptimizeOptions, optimize
     from vrculture.pipeline.transforms.simplify import METHODS, SimplifyOptions, simplify
     from vrculture.pipeline.transforms.unused import drop_untextured_uvs
-    from vrculture.pipeline.transforms.weld import weld, weld_stored_normals
+    from vrculture.pipeline.transforms.weld import weld, weld_stored
     from vrculture.pipeline.writer.glb import WriterOptions, compressed_size_scorer, write_glb
 
     started = time.perf_counter() if _started is None else _started
@@ -340,8 +340,9 @@ def _convert_model(handed_over: list[SourceModel], out_dir: Path, stem: str,
             error = sample_deviation(samples, current)
         level_model = repair_normals(current)
         if settings.compress:
-            # Vertices split by a crease whose normals the GLB stores alike are one vertex.
-            level_model = weld_stored_normals(level_model, WriterOptions().normal_bits)
+            # Vertices the GLB stores alike (a crease split whose normals quantise alike,
+            # positions or UVs one grid cell apart) are one vertex.
+            level_model = weld_stored(level_model)
         # Compressed: of the strip orders tried, the one whose streams come out smallest.
         level_model = optimize(level_model, score=compressed_size_scorer(level_model)
                                if settings.compress else None)

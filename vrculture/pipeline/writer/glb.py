@@ -248,17 +248,30 @@ def _encoded_index_bytes(indices: np.ndarray, vertex_count: int) -> int:
     return len(meshoptimizer.encode_index_buffer(flat, len(flat), vertex_count))
 
 
-def compressed_size_scorer(model: Model, options: WriterOptions = WriterOptions()
-                           ) -> Callable[[int, Primitive], int]:
-    """(node index, primitive) -> bytes its compressed streams take, on the grids the writer
-    will use for `model` (a reordering of a primitive does not move them)."""
-    uv_grids = _uv_grids(model, options.uv_bits)
+def position_grids(model: Model, options: WriterOptions = WriterOptions()
+                   ) -> dict[int, tuple[np.ndarray, float]]:
+    """Node index -> (low corner, step) of the grid its positions are stored on."""
     grids: dict[int, tuple[np.ndarray, float]] = {}
     for index, node in enumerate(model.nodes):
         prims = [p for p in node.primitives if p.triangle_count > 0]
         if prims:
             lo, extent = _grid(prims)
             grids[index] = (lo, extent / ((1 << options.position_bits) - 1))
+    return grids
+
+
+def uv_grids(model: Model, options: WriterOptions = WriterOptions()
+             ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Material index -> (offset, extent) its textured UVs are stored on."""
+    return _uv_grids(model, options.uv_bits)
+
+
+def compressed_size_scorer(model: Model, options: WriterOptions = WriterOptions()
+                           ) -> Callable[[int, Primitive], int]:
+    """(node index, primitive) -> bytes its compressed streams take, on the grids the writer
+    will use for `model` (a reordering of a primitive does not move them)."""
+    uv_grids = _uv_grids(model, options.uv_bits)
+    grids = position_grids(model, options)
 
     def score(node_index: int, prim: Primitive) -> int:
         lo, step = grids[node_index]
