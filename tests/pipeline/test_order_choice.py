@@ -7,7 +7,7 @@ import pytest
 import trimesh
 from pipeline_helpers import primitive_from_trimesh, read_glb, single_node_model
 
-from vrculture.pipeline.meshopt_ffi import spatial_sort_triangles, vertex_cache_strip
+from vrculture.pipeline.meshopt_ffi import vertex_cache_strip
 from vrculture.pipeline.model import Model, Primitive
 from vrculture.pipeline.transforms.normals import repair_normals
 from vrculture.pipeline.transforms.optimize import (
@@ -15,6 +15,7 @@ from vrculture.pipeline.transforms.optimize import (
     OptimizeOptions,
     _fetch_order,
     optimize,
+    start_order,
 )
 from vrculture.pipeline.writer.glb import compressed_size_scorer, write_glb
 
@@ -27,10 +28,9 @@ def _scan(subdivisions: int = 5, seed: int = 7) -> Model:
     return repair_normals(single_node_model(primitive_from_trimesh(sphere)))
 
 
-def _order(prim: Primitive, spatial: bool, passes: int) -> Primitive:
-    indices = np.ascontiguousarray(prim.indices.reshape(-1), dtype=np.uint32)
-    if spatial:
-        indices = spatial_sort_triangles(indices, prim.positions)
+def _order(prim: Primitive, start: str, passes: int) -> Primitive:
+    indices = start_order(start, np.ascontiguousarray(prim.indices.reshape(-1), dtype=np.uint32),
+                          prim.positions)
     for _ in range(passes):
         indices = vertex_cache_strip(indices, prim.vertex_count)
     return _fetch_order(prim, indices)
@@ -82,4 +82,4 @@ def test_no_score_keeps_two_strip_passes():
     model = _scan(3)
     prim = model.nodes[0].primitives[0]
     plain = optimize(model, OptimizeOptions()).nodes[0].primitives[0]
-    assert np.array_equal(plain.indices, _order(prim, False, 2).indices)
+    assert np.array_equal(plain.indices, _order(prim, "input", 2).indices)
