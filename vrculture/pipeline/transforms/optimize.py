@@ -20,14 +20,16 @@ two passes (1.1 KB more).
 
 Each strip pass is a different but equally cache-friendly order, and which one compresses
 best varies by mesh by +-0.5 % (the vertex codec's byte deltas and the index codec's edge FIFO
-react to small changes of the path). Given a `score` (the compressed bytes of a primitive, from
-the writer), six orders are measured and the smallest kept: one and two strip passes from the
-input order, one to three from a spatial sort of the triangles and one from the input
+react to small changes of the path). Given a `score` (what the writer's compressed streams
+cost in an order), five orders are measured and the smallest kept: one and two strip passes
+from the input order, one and two from a spatial sort of the triangles and one from the input
 reversed (other starts, so other paths). Over the corpus full levels against gltfpack -cc (its
 own strip pass over our plain output): worst 1.0019x with two passes, 1.0019x with the best
-of 1-3 passes, 1.0014x with the spatial starts (bunny 0.995x, nefertiti 0.998x), 0.9999x
-with the reversed start too (DamagedHelmet, an authored glTF, 1.0009x -> 0.997x). Cost: four
-more strip passes and six encodes per primitive (each ~0.03 s per 100k triangles).
+of 1-3 passes, 1.0014x adding spatial starts of 1-3 passes, 0.9999x adding the reversed start
+(DamagedHelmet, an authored glTF, 1.0009x -> 0.997x). These five of those seven orders keep
+that for 3 strip passes, a sort and 5 encodes of extra work (igea's 269k-triangle full level:
+0.11 s -> ~0.35 s; all seven: 0.45 s; without the second spatial pass spot.obj was 1.0002x).
+The streams are quantised once per primitive; each order only gathers and encodes them.
 """
 
 from __future__ import annotations
@@ -51,10 +53,11 @@ class OptimizeOptions:
     vertex_fetch: bool = True
 
 
-Score = Callable[[Primitive], int]  # bytes of a primitive as it will be stored
+# cost(vertex order, indices into that order): bytes of a primitive's streams so stored
+OrderCost = Callable[[np.ndarray, np.ndarray], int]
+Score = Callable[[Primitive], OrderCost]
 # (where the strip passes start, how many): the orders tried when a score is given
-ORDERS_TRIED = (("input", 1), ("input", 2), ("spatial", 1), ("spatial", 2), ("spatial", 3),
-                ("reversed", 1))
+ORDERS_TRIED = (("input", 1), ("input", 2), ("spatial", 1), ("spatial", 2), ("reversed", 1))
 
 
 def optimize_primitive(prim: Primitive, options: OptimizeOptions = OptimizeOptions(),
@@ -82,20 +85,33 @@ def optimize_primitive(prim: Primitive, options: OptimizeOptions = OptimizeOptio
 
 def _smallest_strip_order(prim: Primitive, indices: np.ndarray, score: Score) -> Primitive:
     """Of the ORDERS_TRIED, the one `score` finds smallest (the first of equals)."""
-    best: Primitive | None = None
-    best_bytes = 0
+    cost = score(prim)
+    best: tuple[int, np.ndarray] | None = None
     for start in dict.fromkeys(name for name, _ in ORDERS_TRIED):
         current = start_order(start, indices, prim.positions)
         for passes in range(1, max(p for name, p in ORDERS_TRIED if name == start) + 1):
             current = vertex_cache_strip(current, prim.vertex_count)
             if (start, passes) not in ORDERS_TRIED:
                 continue
-            candidate = _fetch_order(prim, current)
-            size = score(candidate)
-            if best is None or size < best_bytes:
-                best, best_bytes = candidate, size
+            order, remapped = _fetch_remap(current, prim.vertex_count)
+            size = cost(order, remapped)
+            if best is None or size < best[0]:
+                best = (size, current)
     assert best is not None
-    return best
+    return _fetch_order(prim, best[1])
+
+
+def _fetch_remap(indices: np.ndarray, vertex_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(old vertex of each new one, indices renumbered) for first-use order of `indices`."""
+    return _from_remap(*vertex_fetch_remap(indices, vertex_count), indices)
+
+
+def _from_remap(remap: np.ndarray, unique: int,
+                indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    used = remap != np.uint32(0xFFFFFFFF)
+    order = np.empty(unique, dtype=np.int64)
+    order[remap[used]] = np.flatnonzero(used)
+    return order, remap[indices]
 
 
 def start_order(start: str, indices: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -114,16 +130,14 @@ def _fetch_order(prim: Primitive, indices: np.ndarray) -> Primitive:
         # Already in first-use order (a level the chain renumbered before simplifying it):
         # gathering every attribute through an identity would only copy them.
         return prim.copy(indices=indices.reshape(-1, 3))
-    used = remap != np.uint32(0xFFFFFFFF)
-    order = np.empty(unique, dtype=np.int64)
-    order[remap[used]] = np.flatnonzero(used)
-    return prim.with_vertices(order, remap[indices].reshape(-1, 3))
+    order, remapped = _from_remap(remap, unique, indices)
+    return prim.with_vertices(order, remapped.reshape(-1, 3))
 
 
 def optimize(model: Model, options: OptimizeOptions = OptimizeOptions(),
-             score: Callable[[int, Primitive], int] | None = None) -> Model:
-    """`score(node index, primitive)`: its stored bytes; given, the strip order is chosen by
-    it (see the module's note)."""
+             score: Callable[[int, Primitive], OrderCost] | None = None) -> Model:
+    """`score(node index, primitive)`: what its stored bytes cost in a given order; given,
+    the strip order is chosen by it (see the module's note)."""
     def scorer(index: int) -> Score | None:
         if score is None:
             return None

@@ -267,20 +267,27 @@ def uv_grids(model: Model, options: WriterOptions = WriterOptions()
 
 
 def compressed_size_scorer(model: Model, options: WriterOptions = WriterOptions()
-                           ) -> Callable[[int, Primitive], int]:
-    """(node index, primitive) -> bytes its compressed streams take, on the grids the writer
-    will use for `model` (a reordering of a primitive does not move them)."""
+                           ) -> Callable[[int, Primitive], Callable[[np.ndarray, np.ndarray], int]]:
+    """(node index, primitive) -> cost(vertex order, indices): the bytes its compressed streams
+    take with its vertices in `order` (rows of the primitive) and `indices` into that order, on
+    the grids the writer will use for `model` (a reordering does not move them). The streams
+    are quantised once per primitive; each order tried only gathers and encodes them."""
     uv_grids = _uv_grids(model, options.uv_bits)
     grids = position_grids(model, options)
 
-    def score(node_index: int, prim: Primitive) -> int:
+    def for_primitive(node_index: int, prim: Primitive) -> Callable[[np.ndarray, np.ndarray], int]:
         lo, step = grids[node_index]
         stored = quantize_positions(prim.positions, lo, step, options.position_bits)
-        streams = stored_streams(prim, stored, options, uv_grids.get(prim.material))
-        return (sum(_encoded_vertex_bytes(s.data) for s in streams)
-                + _encoded_index_bytes(prim.indices, prim.vertex_count))
+        arrays = [s.data for s in stored_streams(prim, stored, options,
+                                                   uv_grids.get(prim.material))]
 
-    return score
+        def cost(order: np.ndarray, indices: np.ndarray) -> int:
+            return (sum(_encoded_vertex_bytes(a[order]) for a in arrays)
+                    + _encoded_index_bytes(indices, len(order)))
+
+        return cost
+
+    return for_primitive
 
 
 def _primitive(packer: _Packer, prim: Primitive, stored: np.ndarray | None,
