@@ -1,7 +1,8 @@
 """Convert one source into GLB levels of detail plus a JSON summary (the converter's API).
 
 readers -> normalise -> drop unused UVs -> weld -> per level: simplify (chained) -> normals
--> weld on stored normals -> optimise -> textures -> GLB. Used by `vrculture convert` and by
+-> weld on the stored bytes -> optimise (the strip order whose compressed streams are smallest)
+-> textures -> GLB. Used by `vrculture convert` and by
 the exhibition build.
 
 Per level the summary reports `error`: the measured largest distance in metres from (a fixed
