@@ -10,7 +10,9 @@
 --corpus defaults to $VRCULTURE_CORPUS, else ../shared/corpus beside the checkout.
 
 Per corpus file: our full level's bytes (geometry only: images subtracted on both sides,
-normals kept) and whole-process CPU seconds (interpreter start-up included) against
+normals kept), its ratio and whether it meets the goal (<= 1.0, per file), the full level's
+measured error (distance from the source's surface, from our summary) and whole-process
+CPU seconds (interpreter start-up included) against
 `gltfpack -cc` making the same level. gltfpack reads no PLY, STL or Draco, so it gets the
 same geometry as a plain GLB with smooth normals: our `--no-compress` full level (welded,
 normalised, at our full level's triangle count).
@@ -186,6 +188,8 @@ def full_level(source: Path, work: Path, name: str, repeat: int) -> dict:
     plain = folder / "plain" / stem / f"{stem}.full.glb"
     packed = folder / "gltfpack.glb"
     pack_cpu, _ = measure(gltfpack(plain, packed), repeat)
+    summary = json.loads((folder / "ours" / stem / f"{stem}.json").read_text())
+    error = next(lv["error"] for lv in summary["levels"] if lv["name"] == "full")
     ours_bytes, ours_tris = glb_geometry(ours_glb)
     pack_bytes, pack_tris = glb_geometry(packed)
     streams, pack_streams = glb_streams(ours_glb), glb_streams(packed)
@@ -194,7 +198,8 @@ def full_level(source: Path, work: Path, name: str, repeat: int) -> dict:
             "streams": streams, "gltfpack_streams": pack_streams,
             "shared_ratio": sum(streams[k] for k in shared) / sum(pack_streams[k] for k in shared),
             "bytes": ours_bytes, "gltfpack_bytes": pack_bytes,
-            "size_ratio": ours_bytes / pack_bytes, "cpu": ours_cpu, "gltfpack_cpu": pack_cpu,
+            "size_ratio": ours_bytes / pack_bytes, "error_m": error,
+            "cpu": ours_cpu, "gltfpack_cpu": pack_cpu,
             "cpu_ratio": ours_cpu / pack_cpu, "peak_mb": ours_rss}
 
 
@@ -212,6 +217,7 @@ def chain(source: Path, plain: Path, work: Path, name: str, repeat: int) -> dict
         same_level_cpu, _ = measure(gltfpack(plain, folder / "gltfpack_si.glb", ratio), repeat)
     return {"file": name, "source_triangles": summary["source_triangles"],
             "levels": [lv["triangles"] for lv in summary["levels"]],
+            "errors_m": [lv["error"] for lv in summary["levels"]],
             "cpu": cpu, "gltfpack_cpu": pack_cpu, "cpu_ratio": cpu / pack_cpu,
             "gltfpack_same_level_cpu": same_level_cpu,
             "same_level_ratio": cpu / same_level_cpu,
@@ -272,23 +278,25 @@ def print_tables(rows: list[dict], chains: list[dict]) -> None:
 
 def print_full_levels(rows: list[dict]) -> None:
     print("## Full level: ours vs gltfpack -cc (geometry bytes, images excluded; CPU s)\n")
-    print("| file | triangles (ours/gltfpack) | KB ours | KB gltfpack | size ratio | "
-          "CPU ours | CPU gltfpack | CPU ratio |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| file | triangles (ours/gltfpack) | bytes ours | bytes gltfpack | size ratio | "
+          "goal <= 1.0 | measured error (mm) | CPU ours | CPU gltfpack | CPU ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['file']} | {r['triangles']}/{r['gltfpack_triangles']} | "
-              f"{r['bytes'] / 1024:.0f} | {r['gltfpack_bytes'] / 1024:.0f} | "
-              f"{r['size_ratio']:.4f} | {r['cpu']:.2f} | {r['gltfpack_cpu']:.2f} | "
+              f"{r['bytes']} | {r['gltfpack_bytes']} | "
+              f"{r['size_ratio']:.4f} | {'met' if r['size_ratio'] <= 1.0 else 'MISSED'} | "
+              f"{r['error_m'] * 1000:.3f} | {r['cpu']:.2f} | {r['gltfpack_cpu']:.2f} | "
               f"{r['cpu_ratio']:.2f} |")
     total = sum(r["bytes"] for r in rows)
     total_pack = sum(r["gltfpack_bytes"] for r in rows)
     cpu = sum(r["cpu"] for r in rows)
     cpu_pack = sum(r["gltfpack_cpu"] for r in rows)
-    print(f"| **total** | | {total / 1024:.0f} | {total_pack / 1024:.0f} | "
-          f"**{total / total_pack:.3f}** | {cpu:.2f} | {cpu_pack:.2f} | {cpu / cpu_pack:.2f} |")
+    print(f"| **total** | | {total} | {total_pack} | **{total / total_pack:.4f}** | | | "
+          f"{cpu:.2f} | {cpu_pack:.2f} | {cpu / cpu_pack:.2f} |")
     worst = max(r["size_ratio"] for r in rows)
+    missed = [r["file"] for r in rows if r["size_ratio"] > 1.0]
     print(f"\nsize target (every file <= 1.0): {'met' if worst <= 1.0 else 'MISSED'} "
-          f"(worst {worst:.4f})\n")
+          f"(worst {worst:.4f}{'; over: ' + ', '.join(missed) if missed else ''})\n")
     print("## Where the bytes go: ours / gltfpack per stream (bytes as stored)\n")
     print("| file | " + " | ".join(STREAMS) + " | ratio on shared streams |")
     print("|---|" + "---|" * (len(STREAMS) + 1))
@@ -303,12 +311,15 @@ def print_chains(chains: list[dict]) -> None:
     if not chains:
         return
     print("## Big meshes: our whole level chain vs gltfpack -cc one level (CPU s, process)\n")
-    print("| file | source tris | our levels | CPU ours (4 levels) | gltfpack -cc | ratio | "
+    print("| file | source tris | our levels | measured error per level (mm) | "
+          "CPU ours (4 levels) | gltfpack -cc | ratio | "
           "gltfpack -cc -si (our full level) | ratio | peak MB ours | peak MB gltfpack |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for c in chains:
         print(f"| {c['file']} | {c['source_triangles']} | "
-              f"{'/'.join(map(str, c['levels']))} | {c['cpu']:.2f} | {c['gltfpack_cpu']:.2f} | "
+              f"{'/'.join(map(str, c['levels']))} | "
+              f"{'/'.join(f'{e * 1000:.3f}' for e in c['errors_m'])} | "
+              f"{c['cpu']:.2f} | {c['gltfpack_cpu']:.2f} | "
               f"**{c['cpu_ratio']:.2f}** | {c['gltfpack_same_level_cpu']:.2f} | "
               f"**{c['same_level_ratio']:.2f}** | {c['peak_mb']} | {c['gltfpack_peak_mb']} |")
     worst_chain = max(c["cpu_ratio"] for c in chains)

@@ -1,7 +1,8 @@
 """Convert one source into GLB levels of detail plus a JSON summary (the converter's API).
 
 readers -> normalise -> drop unused UVs -> weld -> per level: simplify (chained) -> normals
--> weld on stored normals -> optimise -> textures -> GLB. Used by `vrculture convert` and by
+-> weld on the stored bytes -> optimise (the strip order whose compressed streams are smallest)
+-> textures -> GLB. Used by `vrculture convert` and by
 the exhibition build.
 
 Per level the summary reports `error`: the measured largest distance in metres from (a fixed
@@ -246,8 +247,8 @@ def _convert_model(handed_over: list[SourceModel], out_dir: Path, stem: str,
     from vrculture.pipeline.transforms.optimize import OptimizeOptions, optimize
     from vrculture.pipeline.transforms.simplify import METHODS, SimplifyOptions, simplify
     from vrculture.pipeline.transforms.unused import drop_untextured_uvs
-    from vrculture.pipeline.transforms.weld import weld, weld_stored_normals
-    from vrculture.pipeline.writer.glb import WriterOptions, write_glb
+    from vrculture.pipeline.transforms.weld import weld, weld_stored
+    from vrculture.pipeline.writer.glb import WriterOptions, compressed_size_scorer, write_glb
 
     started = time.perf_counter() if _started is None else _started
     check_settings(settings, source_label)
@@ -340,9 +341,12 @@ def _convert_model(handed_over: list[SourceModel], out_dir: Path, stem: str,
             error = sample_deviation(samples, current)
         level_model = repair_normals(current)
         if settings.compress:
-            # Vertices split by a crease whose normals the GLB stores alike are one vertex.
-            level_model = weld_stored_normals(level_model, WriterOptions().normal_bits)
-        level_model = optimize(level_model)
+            # Vertices the GLB stores alike (a crease split whose normals quantise alike,
+            # positions or UVs one grid cell apart) are one vertex.
+            level_model = weld_stored(level_model)
+        # Compressed: of the strip orders tried, the one whose streams come out smallest.
+        level_model = optimize(level_model, score=compressed_size_scorer(level_model)
+                               if settings.compress else None)
         texture_options = TextureOptions(format=encoding, max_px=px_budget)
         images = {id(t): encode(t, texture_options) for t in textures}
         glb = write_glb(level_model, images, WriterOptions(compress=settings.compress))

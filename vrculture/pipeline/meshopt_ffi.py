@@ -29,6 +29,8 @@ def _lib():
     lib.meshopt_simplifyWithAttributes.restype = _size
     lib.meshopt_optimizeVertexCacheStrip.argtypes = [_ptr, _ptr, _size, _size]
     lib.meshopt_optimizeVertexCacheStrip.restype = None
+    lib.meshopt_spatialSortTriangles.argtypes = [_ptr, _ptr, _size, _ptr, _size, _size]
+    lib.meshopt_spatialSortTriangles.restype = None
     lib.meshopt_optimizeVertexFetchRemap.argtypes = [_ptr, _ptr, _size, _size]
     lib.meshopt_optimizeVertexFetchRemap.restype = _size
     lib.meshopt_generateVertexRemap.argtypes = [_ptr, _ptr, _size, _ptr, _size, _size]
@@ -87,6 +89,19 @@ def vertex_cache_strip(indices: np.ndarray, vertex_count: int) -> np.ndarray:
     lib.meshopt_optimizeVertexCacheStrip(
         destination.ctypes.data, indices.ctypes.data, len(indices), vertex_count
     )
+    return destination
+
+
+def spatial_sort_triangles(indices: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Triangles reordered along a space-filling curve of their centres (flat uint32)."""
+    lib = _lib()
+    indices = np.ascontiguousarray(indices.reshape(-1), dtype=np.uint32)
+    positions = np.ascontiguousarray(positions, dtype=np.float32)
+    if len(indices) and int(indices.max()) >= len(positions):
+        raise ValueError("index out of range")
+    destination = np.zeros_like(indices)
+    lib.meshopt_spatialSortTriangles(destination.ctypes.data, indices.ctypes.data, len(indices),
+                                     positions.ctypes.data, len(positions), positions.strides[0])
     return destination
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -177,6 +177,119 @@ def quantize_uvs(uvs: np.ndarray, bits: int) -> np.ndarray:
     return np.clip(q, 0, 65535).astype(np.uint16)
 
 
+@dataclass(frozen=True)
+class StoredStream:
+    """One vertex attribute as the compressed GLB stores it (before the vertex codec)."""
+
+    name: str
+    data: np.ndarray  # (N, k) as written
+    component: int
+    kind: str
+    normalized: bool = False
+    filter_name: str | None = None
+
+
+def stored_streams(prim: Primitive, stored: np.ndarray, options: WriterOptions,
+                   uv_grid: tuple[np.ndarray, np.ndarray] | None) -> list[StoredStream]:
+    """The compressed GLB's vertex streams of `prim`, `stored` being its quantised positions.
+
+    One function for the writer and for whoever measures what an order or a weld costs
+    (transforms/optimize.py's choice of triangle order), so both see the same bytes.
+    """
+    streams = [StoredStream("POSITION", stored, USHORT, "VEC3")]
+    if prim.normals is not None:
+        streams.append(StoredStream("NORMAL", encode_octahedral(prim.normals, options.normal_bits),
+                                    BYTE, "VEC3", True, "OCTAHEDRAL"))
+    if prim.uvs is not None:
+        uvs = np.asarray(prim.uvs, dtype=np.float64)
+        if uv_grid is not None:
+            offset, extent = uv_grid
+            top = (1 << options.uv_bits) - 1
+            q = np.clip(np.round((uvs - offset) / extent * top), 0, top).astype(np.uint16)
+            streams.append(StoredStream("TEXCOORD_0", q, USHORT, "VEC2", True))
+        elif uvs.size == 0 or (uvs.min() >= 0.0 and uvs.max() <= 1.0):
+            streams.append(StoredStream("TEXCOORD_0", quantize_uvs(uvs, options.uv_bits),
+                                        USHORT, "VEC2", True))
+        else:
+            span = float(np.max(column_max(uvs) - column_min(uvs)))
+            finest = int(np.floor(np.log2(span))) - options.uv_bits if span > 0 else -14
+            streams.append(StoredStream("TEXCOORD_0", encode_exponential(uvs, min_exponent=finest),
+                                        FLOAT, "VEC2", False, "EXPONENTIAL"))
+    if prim.colors is not None:
+        colors = np.clip(np.asarray(prim.colors, dtype=np.float64), 0.0, 1.0)
+        if options.color_bits == 16:
+            streams.append(StoredStream("COLOR_0", np.round(colors * 65535.0).astype(np.uint16),
+                                        USHORT, "VEC4", True))
+        else:
+            streams.append(StoredStream("COLOR_0", np.round(colors * 255.0).astype(np.uint8),
+                                        UBYTE, "VEC4", True))
+    return streams
+
+
+def _encoded_vertex_bytes(array: np.ndarray) -> int:
+    import meshoptimizer
+
+    array = np.ascontiguousarray(array)
+    count = array.shape[0]
+    if count == 0:
+        return 0
+    stride = array.nbytes // count
+    meshoptimizer.encode_vertex_version(0)  # EXT_meshopt_compression is version 0
+    return len(meshoptimizer.encode_vertex_buffer(array.view(np.uint8).reshape(count, stride),
+                                                  count, stride))
+
+
+def _encoded_index_bytes(indices: np.ndarray, vertex_count: int) -> int:
+    import meshoptimizer
+
+    flat = np.ascontiguousarray(indices.reshape(-1), dtype=np.uint32)
+    if len(flat) == 0:
+        return 0
+    return len(meshoptimizer.encode_index_buffer(flat, len(flat), vertex_count))
+
+
+def position_grids(model: Model, options: WriterOptions = WriterOptions()
+                   ) -> dict[int, tuple[np.ndarray, float]]:
+    """Node index -> (low corner, step) of the grid its positions are stored on."""
+    grids: dict[int, tuple[np.ndarray, float]] = {}
+    for index, node in enumerate(model.nodes):
+        prims = [p for p in node.primitives if p.triangle_count > 0]
+        if prims:
+            lo, extent = _grid(prims)
+            grids[index] = (lo, extent / ((1 << options.position_bits) - 1))
+    return grids
+
+
+def uv_grids(model: Model, options: WriterOptions = WriterOptions()
+             ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Material index -> (offset, extent) its textured UVs are stored on."""
+    return _uv_grids(model, options.uv_bits)
+
+
+def compressed_size_scorer(model: Model, options: WriterOptions = WriterOptions()
+                           ) -> Callable[[int, Primitive], Callable[[np.ndarray, np.ndarray], int]]:
+    """(node index, primitive) -> cost(vertex order, indices): the bytes its compressed streams
+    take with its vertices in `order` (rows of the primitive) and `indices` into that order, on
+    the grids the writer will use for `model` (a reordering does not move them). The streams
+    are quantised once per primitive; each order tried only gathers and encodes them."""
+    uv_grids = _uv_grids(model, options.uv_bits)
+    grids = position_grids(model, options)
+
+    def for_primitive(node_index: int, prim: Primitive) -> Callable[[np.ndarray, np.ndarray], int]:
+        lo, step = grids[node_index]
+        stored = quantize_positions(prim.positions, lo, step, options.position_bits)
+        arrays = [s.data for s in stored_streams(prim, stored, options,
+                                                   uv_grids.get(prim.material))]
+
+        def cost(order: np.ndarray, indices: np.ndarray) -> int:
+            return (sum(_encoded_vertex_bytes(a[order]) for a in arrays)
+                    + _encoded_index_bytes(indices, len(order)))
+
+        return cost
+
+    return for_primitive
+
+
 def _primitive(packer: _Packer, prim: Primitive, stored: np.ndarray | None,
                options: WriterOptions, uv_grid: tuple[np.ndarray, np.ndarray] | None,
                has_material: bool) -> dict:
@@ -184,56 +297,30 @@ def _primitive(packer: _Packer, prim: Primitive, stored: np.ndarray | None,
     attributes: dict[str, int] = {}
     if packer.compress:
         assert stored is not None
-        view = packer.stream(stored, indices=False)
-        attributes["POSITION"] = packer.accessor(
-            view, USHORT, "VEC3", n,
-            min=column_min(stored[:, :3]).tolist(), max=column_max(stored[:, :3]).tolist(),
-        )
+        for stream in stored_streams(prim, stored, options, uv_grid):
+            view = packer.stream(stream.data, indices=False, filter_name=stream.filter_name)
+            extra: dict[str, object] = {}
+            if stream.name == "POSITION":  # required; the integers as stored
+                extra = {"min": column_min(stored[:, :3]).tolist(),
+                         "max": column_max(stored[:, :3]).tolist()}
+            if stream.normalized:
+                extra["normalized"] = True
+            attributes[stream.name] = packer.accessor(view, stream.component, stream.kind, n,
+                                                      **extra)
     else:
         pos = np.ascontiguousarray(prim.positions, dtype=np.float32)
         attributes["POSITION"] = packer.accessor(
             packer.stream(pos, indices=False), FLOAT, "VEC3", n,
             min=column_min(pos).tolist(), max=column_max(pos).tolist(),
         )
-    if prim.normals is not None:
-        if packer.compress:
-            oct_ = encode_octahedral(prim.normals, options.normal_bits)
-            view = packer.stream(oct_, indices=False, filter_name="OCTAHEDRAL")
-            attributes["NORMAL"] = packer.accessor(view, BYTE, "VEC3", n, normalized=True)
-        else:
+        if prim.normals is not None:
             view = packer.stream(prim.normals.astype(np.float32), indices=False)
             attributes["NORMAL"] = packer.accessor(view, FLOAT, "VEC3", n)
-    if prim.uvs is not None:
-        uvs = np.asarray(prim.uvs, dtype=np.float64)
-        if not packer.compress:
-            view = packer.stream(uvs.astype(np.float32), indices=False)
+        if prim.uvs is not None:
+            view = packer.stream(np.asarray(prim.uvs, dtype=np.float32), indices=False)
             attributes["TEXCOORD_0"] = packer.accessor(view, FLOAT, "VEC2", n)
-        elif uv_grid is not None:
-            offset, extent = uv_grid
-            top = (1 << options.uv_bits) - 1
-            q = np.clip(np.round((uvs - offset) / extent * top), 0, top).astype(np.uint16)
-            view = packer.stream(q, indices=False)
-            attributes["TEXCOORD_0"] = packer.accessor(view, USHORT, "VEC2", n, normalized=True)
-        elif uvs.size == 0 or (uvs.min() >= 0.0 and uvs.max() <= 1.0):
-            view = packer.stream(quantize_uvs(uvs, options.uv_bits), indices=False)
-            attributes["TEXCOORD_0"] = packer.accessor(view, USHORT, "VEC2", n, normalized=True)
-        else:
-            span = float(np.max(column_max(uvs) - column_min(uvs)))
-            finest = int(np.floor(np.log2(span))) - options.uv_bits if span > 0 else -14
-            view = packer.stream(encode_exponential(uvs, min_exponent=finest), indices=False,
-                                 filter_name="EXPONENTIAL")
-            attributes["TEXCOORD_0"] = packer.accessor(view, FLOAT, "VEC2", n)
-    if prim.colors is not None:
-        colors = np.clip(np.asarray(prim.colors, dtype=np.float64), 0.0, 1.0)
-        if packer.compress and options.color_bits == 16:
-            q = np.round(colors * 65535.0).astype(np.uint16)
-            view = packer.stream(q, indices=False)
-            attributes["COLOR_0"] = packer.accessor(view, USHORT, "VEC4", n, normalized=True)
-        elif packer.compress:
-            q = np.round(colors * 255.0).astype(np.uint8)
-            view = packer.stream(q, indices=False)
-            attributes["COLOR_0"] = packer.accessor(view, UBYTE, "VEC4", n, normalized=True)
-        else:
+        if prim.colors is not None:
+            colors = np.clip(np.asarray(prim.colors, dtype=np.float64), 0.0, 1.0)
             view = packer.stream(colors.astype(np.float32), indices=False)
             attributes["COLOR_0"] = packer.accessor(view, FLOAT, "VEC4", n)
     index_type = np.uint16 if n <= 65535 else np.uint32
