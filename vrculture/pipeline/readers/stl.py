@@ -5,7 +5,6 @@ transform computes smooth ones.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -16,21 +15,18 @@ from vrculture.pipeline.readers.common import (
     ReadLimits,
     check_counts,
     checked_primitive,
-    parse_numbers,
 )
 from vrculture.pipeline.readers.orientation import orient_outward
+from vrculture.pipeline.readers.stl_ascii import ascii_stl_corners
 
 _RECORD = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attribute", "<u2")])
-# Matched against "\n" + lower-cased text: a literal start lets re skip ahead in C, where the old
-# "^\s*vertex" with MULTILINE and IGNORECASE tried every byte (2-3x slower on igea, 269k facets).
-_VERTEX_LINE = re.compile(rb"\n[ \t\r\f\v]*vertex[ \t\f\v]+([^\r\n]*)")
 
 
 def read_stl(source: Path, data: bytes, limits: ReadLimits) -> Model:
     if _is_binary(data):
         corners = _binary_corners(source, data, limits)
     else:
-        corners = _ascii_corners(source, data, limits)
+        corners = ascii_stl_corners(source, data, limits)
     count = corners.shape[0] // 3
     if count == 0:
         raise ConversionError(source, "STL has zero triangles")
@@ -70,45 +66,3 @@ def _binary_corners(source: Path, data: bytes, limits: ReadLimits) -> np.ndarray
     check_counts(source, limits, count * 3, count)
     records = np.frombuffer(data, dtype=_RECORD, count=count, offset=84)
     return records["corners"].reshape(-1, 3)
-
-
-def _ascii_corners(source: Path, data: bytes, limits: ReadLimits) -> np.ndarray:
-    text = b"\n" + data.lower()
-    lines = _VERTEX_LINE.findall(text)
-    if len(lines) % 3:
-        raise ConversionError(
-            source,
-            f"ASCII STL has {len(lines)} vertex lines, not a multiple of 3 (truncated?); "
-            f"{_bad_vertex_line(text)}",
-        )
-    check_counts(source, limits, len(lines), len(lines) // 3)
-    try:
-        numbers = parse_numbers(source, b" ".join(lines), "ASCII STL vertex")
-    except ConversionError as exc:
-        raise ConversionError(source, f"ASCII STL: {_bad_vertex_line(text)}") from exc
-    if numbers.size != len(lines) * 3:
-        raise ConversionError(
-            source,
-            f"ASCII STL vertex lines must hold exactly 3 numbers each; {_bad_vertex_line(text)}",
-        )
-    return numbers.reshape(-1, 3)
-
-
-def _bad_vertex_line(text: bytes) -> str:
-    """Where the first malformed vertex line is (error path only, so a Python loop is fine).
-    `text` starts with the added newline, so the count of newlines before a match is its line."""
-    for match in _VERTEX_LINE.finditer(text):
-        fields = match.group(1).split()
-        problem = None
-        if len(fields) != 3:
-            problem = f"holds {len(fields)} numbers, not 3"
-        else:
-            try:
-                [float(field) for field in fields]
-            except ValueError:
-                problem = "holds text that is not a number"
-        if problem is not None:
-            line = text.count(b"\n", 0, match.start() + 1)
-            return f"line {line}: vertex {problem}"
-    line = text.count(b"\n")
-    return f"the file ends at line {line} inside a facet"
