@@ -67,7 +67,9 @@ _NONFINITE_KEYS = np.array([_word_key(w) for w in _NONFINITE_WORDS], dtype=np.ui
 
 def ascii_stl_corners(source: Path, data: bytes, limits: ReadLimits) -> np.ndarray:
     """Triangle corners of an ASCII STL as float64, shape (3 * facets, 3)."""
-    body = bytearray(data.lower())  # keywords, exponents and nan/inf spellings in one case
+    body = bytearray(data)  # lower-cased in place: keywords, exponents and nan/inf in one case
+    for at in range(0, len(body), CHUNK_BYTES):  # by chunks: one copy of the file, not two
+        body[at : at + CHUNK_BYTES] = body[at : at + CHUNK_BYTES].lower()
     block_ends, closed = _blank_block_lines(source, data, body)
     chunks: list[np.ndarray] = []
     tokens_seen = 0
