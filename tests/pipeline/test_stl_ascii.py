@@ -65,6 +65,7 @@ MALFORMED = {
     "unknown keyword": (_replace(3, "outer lop"), ("line 3", "'lop'")),
     "no endsolid": (_delete(16), ("line 16", "endsolid")),
     "endsolid inside a facet": (_replace(7, "endsolid"), ("line 7", "endsolid")),
+    "solid name of 5000 bytes": (_replace(1, "solid " + "x" * 5000), ("line 1", "longer")),
     "text after endsolid": (_text([*_lines(), "vertex 1 2 3"]), ("line 16", "after")),
 }
 
@@ -146,11 +147,16 @@ def test_size_and_count_limits_refuse_before_parsing(tmp_path: Path) -> None:
         read_source(path, limits=ReadLimits(max_triangles=10))
 
 
-def test_chunk_boundaries_do_not_change_the_result(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("spacing", ["spaces and newlines", "tabs and carriage returns"])
+def test_chunk_boundaries_do_not_change_the_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spacing: str
+) -> None:
     import vrculture.pipeline.readers.stl_ascii as module
 
     triangles = np.random.default_rng(5).normal(size=(300, 3, 3))
     data = stl_ascii(triangles)
+    if spacing.startswith("tabs"):  # the chunk cut must find whitespace other than " " and \n
+        data = data.replace(b" ", b"\t").replace(b"\n", b"\r")
     whole = ascii_stl_corners(tmp_path, data, DEFAULT_LIMITS)
     monkeypatch.setattr(module, "CHUNK_BYTES", 97)  # cuts facets at every possible token
     assert np.array_equal(ascii_stl_corners(tmp_path, data, DEFAULT_LIMITS), whole)

@@ -24,6 +24,7 @@ from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.readers.common import ReadLimits, check_counts
 
 CHUNK_BYTES = 2 << 20  # bounds the per-chunk numpy temporaries (up to ~40 bytes per input byte)
+MAX_NAME_BYTES = 4096  # a solid's name; longer is not a name
 MAX_SOLIDS = 10_000  # more `solid` blocks than this is not a scan, it is an attack on the loop
 
 # Token kinds; a facet is FACET_TEMPLATE, and normals may be NaN (some exporters write that for
@@ -123,9 +124,8 @@ def _blank_block_lines(source: Path, data: bytes, body: bytearray) -> tuple[list
     while (found := body.find(b"solid", position)) >= 0:
         is_end = found >= 3 and body[found - 3 : found] == b"end"
         keyword = found - 3 if is_end else found
-        line_start = body.rfind(b"\n", 0, keyword) + 1
         after = found + 5
-        if body[line_start:keyword].strip() or (
+        if not _first_on_its_line(body, keyword) or (
             after < len(body) and not body[after : after + 1].isspace()
         ):
             raise ConversionError(
@@ -149,12 +149,11 @@ def _blank_block_lines(source: Path, data: bytes, body: bytearray) -> tuple[list
                 f"{'endsolid' if is_end else 'solid'!r}, expected {wanted}",
             )
         outside_from = block_ends[-1] if block_ends else 0
-        if not is_end and body[outside_from:line_start].strip():
+        if not is_end and body[outside_from:keyword].strip():
             raise ConversionError(
                 source, f"ASCII STL line {_line(data, outside_from)}: text outside a solid block"
             )
-        line_end = body.find(b"\n", after)
-        line_end = len(body) if line_end < 0 else line_end
+        line_end = _end_of_name(source, data, body, after)
         body[keyword:line_end] = b" " * (line_end - keyword)
         if is_end:
             block_ends.append(keyword)
@@ -171,6 +170,33 @@ def _blank_block_lines(source: Path, data: bytes, body: bytearray) -> tuple[list
     return block_ends, bool(block_ends) and not open_block
 
 
+def _first_on_its_line(body: bytearray, keyword: int) -> bool:
+    """Only blanks between the line start (\n, or \r in old Mac files) and `keyword`; looks back
+    window by window, so a hostile file cannot make this scan the whole file per match."""
+    at = keyword
+    while at > 0:
+        window = max(0, at - 4096)
+        before = body[window:at].rstrip(b" \t\f\v")
+        if before:
+            return before[-1] in b"\n\r"
+        at = window
+    return True
+
+
+def _end_of_name(source: Path, data: bytes, body: bytearray, after: int) -> int:
+    """Where a solid/endsolid line ends: its name is free text up to \n or \r, bounded."""
+    window = body[after : after + MAX_NAME_BYTES + 1]
+    ends = [at for at in (window.find(b"\n"), window.find(b"\r")) if at >= 0]
+    if ends:
+        return after + min(ends)
+    if len(window) <= MAX_NAME_BYTES:
+        return len(body)
+    raise ConversionError(
+        source,
+        f"ASCII STL line {_line(data, after)}: solid name longer than {MAX_NAME_BYTES} bytes",
+    )
+
+
 def _token_count(body: bytearray, start: int, stop: int) -> int:
     """Error path only: how many tokens lie between two positions."""
     blank = _WHITESPACE[np.frombuffer(memoryview(body)[start:stop], dtype=np.uint8)]
@@ -182,7 +208,7 @@ def _chunk_end(source: Path, data: bytes, body: bytearray, start: int) -> int:
     stop = start + CHUNK_BYTES
     if stop >= len(body):
         return len(body)
-    cut = max(body.rfind(b" ", start, stop), body.rfind(b"\n", start, stop))
+    cut = max(body.rfind(space, start, stop) for space in (b" ", b"\n", b"\t", b"\r"))
     if cut < 0:
         raise ConversionError(
             source, f"ASCII STL line {_line(data, start)}: a token longer than {CHUNK_BYTES} bytes"
