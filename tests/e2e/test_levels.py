@@ -39,11 +39,16 @@ def test_meshopt_compressed_and_ktx2_levels_load(server, new_page):
     wait_ready(page)
     page.wait_for_function(
         "viewerState.levelLoads.some(l => l.object === 'red-vase' && l.level === 'high' && l.ok)")
+    # a loaded level waits in the queue for a frame of its own before it is swapped in
+    page.wait_for_function("viewerState.levels['red-vase'] === 'high'", timeout=TIMEOUT_MS)
     info = page.evaluate("""() => {
         const scene = viewerTest.app.viewer.scene;
         const find = (name) => scene.getObjectByName(name);
         let quantised = false, compressed = null, vertices = 0;
-        find('object:red-vase').traverse(o => { if (o.isMesh) {
+        // the vase's own mesh, not its annotation marker or contact shadow
+        const own = (o) => o.isMesh && !o.name.startsWith('annotation:')
+            && o.name !== 'contact-shadow';
+        find('object:red-vase').traverse(o => { if (own(o)) {
             const pos = o.geometry.attributes.position;
             vertices = pos.count; quantised = !(pos.array instanceof Float32Array); } });
         find('object:checker-painting').traverse(o => { if (o.isMesh && o.material.map) {

@@ -177,7 +177,7 @@ def test_the_installed_server_serves_every_viewer_and_three_file(served: Served)
         if relative.startswith(("build/", "examples/jsm/")):
             assert _get(f"{served.base}/vendor/three/{relative}") == path.read_bytes(), relative
     with pytest.raises(urllib.error.HTTPError) as missing:  # three outside the vendored subset
-        _get(f"{served.base}/vendor/three/examples/jsm/controls/OrbitControls.js")
+        _get(f"{served.base}/vendor/three/examples/jsm/controls/TrackballControls.js")
     assert missing.value.code == 404
 
 

@@ -81,7 +81,9 @@ async def test_a_build_report_in_a_bundle_is_never_served(client, bundle):
 async def test_healthz_reports_a_broken_database(client):
     from vrculture.server import appkeys
 
-    client.app[appkeys.FEED_STORE].store.conn.close()
+    # closed on the store's own thread: closing a connection while that thread runs a query on
+    # it (the goal figures' keeper reads readings in the background) crashes SQLite itself
+    await client.app[appkeys.FEED_STORE].run(lambda store: store.conn.close())
     response = await client.get("/healthz")
     assert response.status == 503
     assert (await response.json())["status"] == "degraded"

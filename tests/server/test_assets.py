@@ -187,7 +187,7 @@ async def test_three_is_served_from_the_vendored_subset(client):
     assert wasm.status == 200
     assert wasm.headers["Content-Type"] == "application/wasm"  # streaming compilation
     # three is in node_modules for the tests and tools, but only the vendored files are served
-    unused = await client.get("/vendor/three/examples/jsm/controls/OrbitControls.js")
+    unused = await client.get("/vendor/three/examples/jsm/controls/TrackballControls.js")
     assert unused.status == 404
 
 

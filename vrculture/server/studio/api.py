@@ -13,7 +13,7 @@ from vrculture.server import appkeys
 from vrculture.server.admin import PUBLISH_LOCK
 from vrculture.server.bodies import read_json
 from vrculture.server.jsonreply import JSONError, json_reply
-from vrculture.server.studio import accounts, exhibitions, sessions
+from vrculture.server.studio import accounts, collection_edit, exhibitions, sessions
 from vrculture.server.studio import publish as publishing
 from vrculture.server.studio.audit import record
 from vrculture.server.studio.auth import (
@@ -27,7 +27,7 @@ from vrculture.server.studio.auth import (
     state,
     store,
 )
-from vrculture.server.studio.collection_edit import FILE_ACTIONS
+from vrculture.server.studio.collection_edit import read as _read
 from vrculture.server.studio.csrf import csrf_token
 from vrculture.server.studio.fields import (
     EXHIBITION_ID,
@@ -245,13 +245,6 @@ def _exhibition_id(request: web.Request) -> str:
     return value
 
 
-async def _read(path: Any) -> exhibitions.Snapshot:
-    try:
-        return await asyncio.to_thread(exhibitions.read, path)
-    except exhibitions.StudioError as error:
-        raise studio_refusal(error) from None
-
-
 async def get_exhibition(request: web.Request) -> web.Response:
     exhibition_id = _exhibition_id(request)
     await authorize(request, exhibition_id)
@@ -262,43 +255,11 @@ async def get_exhibition(request: web.Request) -> web.Response:
     return reply(request, described, version=snapshot.version)
 
 
-def _if_match(request: web.Request) -> str:
-    version = request.headers.get("If-Match")
-    if version is None:
-        raise JSONError(428, "version_required", "send If-Match with the version (ETag) you "
-                        "read, so that nobody else's change is overwritten unseen")
-    return version.strip()
-
-
 async def _edit(request: web.Request, exhibition_id: str, action: str,
                 change: Any, detail: dict[str, Any]) -> web.Response:
-    """Apply `change(doc, default_language)` to the current file if it is still the version
-    the curator read; 409 naming who changed it since, otherwise."""
-    curator = await authorize(request, exhibition_id)
-    expected = _if_match(request)
-    path = await exhibition_folder(request, exhibition_id)
-    async with state(request).lock(exhibition_id):
-        snapshot = await _read(path)
-        if expected != snapshot.version:
-            last = await store(request).last_change(exhibition_id, FILE_ACTIONS)
-            who = f"{last[0]} changed it since you read it" if last else \
-                "it was changed on disk since you read it"
-            raise JSONError(409, "conflict", f"{exhibition_id!r} was not saved: {who}. "
-                            "Reload to see their change, then make yours again.",
-                            changed_by=last[0] if last else None,
-                            changed_at=last[1] if last else None,
-                            version=snapshot.version)
-        default, _ = exhibitions.languages_of(snapshot.doc)
-        try:
-            change(snapshot.doc, default)
-            data = exhibitions.serialise(snapshot.doc)
-        except exhibitions.StudioError as error:
-            raise studio_refusal(error) from None
-        if data != snapshot.raw:
-            await asyncio.to_thread(exhibitions.write_atomic,
-                                    path / exhibitions.TOML_NAME, data)
-            await record(request, curator, exhibition_id, action, detail)
-    fresh = exhibitions.Snapshot(data, snapshot.doc)
+    """Apply `change` through the studio's one guarded edit (If-Match, 409 naming who changed
+    it since, atomic write, audit) and answer with the exhibition as it now is."""
+    fresh = await collection_edit.edit(request, exhibition_id, action, change, detail)
     return reply(request, exhibitions.describe(exhibition_id, fresh), version=fresh.version)
 
 

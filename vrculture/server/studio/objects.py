@@ -28,12 +28,12 @@ from vrculture.server.studio.api import (
     _edit,
     _exhibition_id,
     _languages,
-    _read,
     field_refusal,
     json_object,
     reply,
 )
 from vrculture.server.studio.auth import authorize, exhibition_folder, refusal
+from vrculture.server.studio.collection_edit import read as _read
 from vrculture.server.studio.fields import EXHIBITION_ID, FieldError, check_keys, check_texts
 from vrculture.server.studio.publish import builds_dir
 

@@ -31,15 +31,15 @@ from vrculture.server.studio import exhibitions
 from vrculture.server.studio import publish as publishing
 from vrculture.server.studio.api import (
     _exhibition_id,
-    _if_match,
     _publish_lock,
-    _read,
     reply,
     studio_refusal,
 )
 from vrculture.server.studio.audit import record
 from vrculture.server.studio.auth import authorize, exhibition_folder, state, store
 from vrculture.server.studio.collection_edit import FILE_ACTIONS
+from vrculture.server.studio.collection_edit import if_match as _if_match
+from vrculture.server.studio.collection_edit import read as _read
 from vrculture.server.studio.pages import _member_or_refuse
 from vrculture.server.studio.pages import _page as studio_page
 from vrculture.server.viewer import RESPONDER
