@@ -17,20 +17,20 @@ from vrculture.pipeline.readers.common import (
     checked_primitive,
 )
 from vrculture.pipeline.readers.orientation import orient_outward
-from vrculture.pipeline.readers.stl_ascii import ascii_stl_corners
+from vrculture.pipeline.readers.stl_ascii import BOM, ascii_stl_corners
 
 _RECORD = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attribute", "<u2")])
 
 
 def read_stl(source: Path, data: bytes, limits: ReadLimits) -> Model:
+    model = Model(materials=[Material(name="stl")])
     if _is_binary(data):
         corners = _binary_corners(source, data, limits)
     else:
-        corners = ascii_stl_corners(source, data, limits)
+        corners = ascii_stl_corners(source, data, limits, model.warnings)
     count = corners.shape[0] // 3
     if count == 0:
         raise ConversionError(source, "STL has zero triangles")
-    model = Model(materials=[Material(name="stl")])
     indices = np.arange(count * 3, dtype=np.int64).reshape(-1, 3)
     prim = checked_primitive(source, model.warnings, corners, indices, label="STL mesh")
     if prim is None:
@@ -49,6 +49,8 @@ def _is_binary(data: bytes) -> bool:
     # ASCII STL starts with "solid" and has no NUL bytes; anything else is treated as binary and
     # its length checked against the declared triangle count.
     head = data[:1024].lstrip()
+    if head.startswith(BOM):  # a UTF-8 byte order mark before "solid" (Windows editors)
+        head = head[len(BOM) :].lstrip()
     return not (head[:5].lower() == b"solid" and b"\x00" not in head)
 
 

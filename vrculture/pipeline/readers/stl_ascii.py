@@ -1,21 +1,29 @@
-"""ASCII STL parsed with numpy: the whole keyword structure is checked, coordinates kept in float64.
+"""ASCII STL parsed with numpy: bad facets are dropped with a warning, the rest kept in float64.
 
-An ASCII STL is a stream of whitespace-separated tokens: `solid name…` lines around blocks of
-facets, each exactly 21 tokens (`facet normal n n n outer loop`, three `vertex x y z`, `endloop
-endfacet`). The text is cut into chunks at whitespace; in each chunk numpy finds the tokens,
-classifies them from their first 8 bytes and compares the kinds with the facet template, so no
-Python object is made per token. Only the vertex numbers are gathered into a compact text that
-`np.fromstring` converts in C with the same correctly rounded strtod as Python's `float`
-(georeferenced coordinates such as 674032.123456 come out bit-identical).
+The reader follows the project's rule for real exports: a facet that is not three `vertex x y z`
+lines of finite numbers is dropped with a warning naming the file and the line of the first one;
+everything else is kept. Text outside facets (after `endsolid`, between blocks), a missing
+`endsolid`, several `solid` blocks, CRLF or lone-CR lines, tabs, any letter case, a UTF-8 BOM and
+whatever an exporter writes as the facet normal (NaN, garbage, nothing) are all accepted, as the
+regex reader before this one accepted them. A file with no valid facet at all is an error.
 
-Anything off the template, a vertex that is not a finite number, or a file that ends inside a
-facet is a ConversionError naming the file and the line (found only on that error path).
+How: the text is cut into windows that end where a `facet` (or `solid`) keyword starts, so no
+facet is split. In each window numpy finds the tokens, classifies them from their first 8 bytes,
+and finds each facet's span (from `facet` to its `endfacet`, or to the next `facet`/`solid`/
+`endsolid` when that line is missing) and its first `vertex`; a facet is kept when that vertex
+starts exactly `vertex n n n` three times, followed by nothing but `endloop`/`endfacet`. Only the
+kept coordinate tokens are gathered into a compact text that `np.fromstring` converts in C with
+the same correctly rounded strtod as Python's `float` (georeferenced coordinates such as
+6580119.000001 come out bit-identical). No Python object is made per token; memory is the input
+plus the float64 coordinates plus a fixed number of window-sized temporaries.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,301 +31,349 @@ import numpy as np
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.readers.common import ReadLimits, check_counts
 
-CHUNK_BYTES = 2 << 20  # bounds the per-chunk numpy temporaries (up to ~40 bytes per input byte)
-MAX_NAME_BYTES = 4096  # a solid's name; longer is not a name
-MAX_SOLIDS = 10_000  # more `solid` blocks than this is not a scan, it is an attack on the loop
+CHUNK_BYTES = 256 << 10  # a window's size; its numpy temporaries are up to ~40 bytes per byte
+MAX_WINDOW_CHUNKS = 4  # a window grows to this many chunks looking for the next facet
+MAX_HEAD_TOKENS = 16  # before the first vertex: `facet normal x y z outer loop` is 6 tokens
+MAX_TAIL_TOKENS = 3  # after the third vertex: `endloop endfacet`
+BOM = b"\xef\xbb\xbf"
 
-# Token kinds; a facet is FACET_TEMPLATE, and normals may be NaN (some exporters write that for
-# degenerate facets; the reader ignores normals anyway).
-_NUMBER, _NONFINITE, _OTHER = 0, 1, 2
-_KEYWORDS = ("facet", "normal", "outer", "loop", "vertex", "endloop", "endfacet")
-_KIND_OF_WORD = {word: 3 + i for i, word in enumerate(_KEYWORDS)}
-_FACET, _NORMAL, _OUTER, _LOOP, _VERTEX, _ENDLOOP, _ENDFACET = (_KIND_OF_WORD[w] for w in _KEYWORDS)
-# Spellings strtod reads as NaN/inf that fit the 8-byte key ("-infinity" is caught after
-# conversion by the finiteness check).
-_NONFINITE_WORDS = ("nan", "-nan", "+nan", "inf", "-inf", "+inf", "infinity")
-FACET_TEMPLATE = np.array(
-    [_FACET, _NORMAL, _NUMBER, _NUMBER, _NUMBER, _OUTER, _LOOP]
-    + [_VERTEX, _NUMBER, _NUMBER, _NUMBER] * 3
-    + [_ENDLOOP, _ENDFACET],
-    dtype=np.int8,
-)
-TOKENS_PER_FACET = FACET_TEMPLATE.size
-_VERTEX_SLOTS = (7, 11, 15)
-_NORMAL_SLOTS = np.zeros(TOKENS_PER_FACET, dtype=bool)
-_NORMAL_SLOTS[2:5] = True
-_COORDINATE_SLOTS = (FACET_TEMPLATE == _NUMBER) & ~_NORMAL_SLOTS
-_EXPECTED_TEXT = {_NUMBER: "a number", **{kind: repr(word) for word, kind in _KIND_OF_WORD.items()}}
+_NUMBER, _OTHER, _NAME = 0, 1, 2  # _NAME: the free text after `solid`/`endsolid` on its line
+_KEYWORDS = ("facet", "vertex", "endloop", "endfacet", "solid", "endsolid")
+_FACET, _VERTEX, _ENDLOOP, _ENDFACET, _SOLID, _ENDSOLID = range(3, 3 + len(_KEYWORDS))
+# strtod's spellings of NaN and inf that start with a letter (signed ones start like a number).
+_NONFINITE_WORDS = ("nan", "inf", "infinity")
+_VERTEX_PATTERN = np.array([_VERTEX, _NUMBER, _NUMBER, _NUMBER] * 3, dtype=np.int8)
+_COORDINATE_OFFSETS = np.flatnonzero(_VERTEX_PATTERN == _NUMBER)
 
 _WHITESPACE = np.zeros(256, dtype=bool)
 _WHITESPACE[list(b" \t\r\n\f\v")] = True
 _NUMBER_START = np.zeros(256, dtype=bool)
 _NUMBER_START[list(b"0123456789+-.")] = True
+_SPACE = re.compile(rb"[ \t\r\n\f\v]")
 
 
 def _word_key(word: str) -> int:
-    raw = word.encode().ljust(8, b"\0")
-    return int(np.frombuffer(raw, dtype="<u8")[0])
+    return int(np.frombuffer(word.encode().ljust(8, b"\0"), dtype="<u8")[0])
 
 
-_KEYWORD_KEYS = np.array([_word_key(w) for w in _KEYWORDS], dtype=np.uint64)
-_KEYWORD_KINDS = np.array([_KIND_OF_WORD[w] for w in _KEYWORDS], dtype=np.int8)
-_LENGTH_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)
+_KEYWORD_KEYS = [(np.uint64(_word_key(w)), np.int8(kind)) for kind, w in enumerate(_KEYWORDS, 3)]
 _NONFINITE_KEYS = np.array([_word_key(w) for w in _NONFINITE_WORDS], dtype=np.uint64)
+_LENGTH_MASKS = np.array([(1 << (8 * n)) - 1 for n in range(9)], dtype=np.uint64)
+# OR-ing 0x20 into each byte lower-cases ASCII letters and leaves every byte a keyword could
+# be confused with alone, so keywords match in any case without copying the file.
+_LOWER_BITS = np.uint64(0x2020202020202020)
 
 
-def ascii_stl_corners(source: Path, data: bytes, limits: ReadLimits) -> np.ndarray:
-    """Triangle corners of an ASCII STL as float64, shape (3 * facets, 3)."""
-    body = bytearray(data)  # lower-cased in place: keywords, exponents and nan/inf in one case
-    for at in range(0, len(body), CHUNK_BYTES):  # by chunks: one copy of the file, not two
-        body[at : at + CHUNK_BYTES] = body[at : at + CHUNK_BYTES].lower()
-    block_ends, closed = _blank_block_lines(source, data, body)
-    chunks: list[np.ndarray] = []
-    tokens_seen = 0
-    tokens_before_end = np.zeros(len(block_ends), dtype=np.int64)
-    ends_at = np.array(block_ends, dtype=np.int64)
-    start = 0
-    while start < len(body):
-        stop = _chunk_end(source, data, body, start)
-        coordinates, token_starts = _chunk_coordinates(source, data, body, start, stop, tokens_seen)
-        tokens_seen += token_starts.size
-        tokens_before_end += np.searchsorted(start + token_starts, ends_at)
-        check_counts(source, limits, tokens_seen // 7, tokens_seen // TOKENS_PER_FACET)
+@dataclass
+class _Problems:
+    """What was dropped or ignored: per kind a count and the byte where the first one is."""
+
+    count: dict[str, int] = field(default_factory=dict)
+    first: dict[str, int] = field(default_factory=dict)
+    first_reason: str = ""
+
+    def add(self, kind: str, count: int, position: int) -> None:
+        if count:
+            self.count[kind] = self.count.get(kind, 0) + count
+            self.first.setdefault(kind, position)
+
+
+@dataclass
+class _Window:
+    """One window's tokens: byte offsets inside the window, and each token's kind."""
+
+    raw: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    kinds: np.ndarray
+
+
+def ascii_stl_corners(
+    source: Path, data: bytes, limits: ReadLimits, warnings_out: list[str]
+) -> np.ndarray:
+    """Triangle corners of an ASCII STL as float64, shape (3 * facets, 3). Dropped facets and
+    ignored text are reported in `warnings_out`, naming the file and the first line of each."""
+    problems = _Problems()
+    kept: list[np.ndarray] = []
+    kept_facets = 0
+    last_facet = last_endsolid = -1
+    start = len(BOM) if data.startswith(BOM) else 0
+    while start < len(data):
+        window, count, stop = _next_window(data, start)
+        if window is None:  # one token longer than the largest window: skip it
+            problems.add("stray", 1, start)
+            start = stop
+            continue
+        coordinates = _window_facets(source, data, window, count, start, stop, problems)
+        kinds = window.kinds[:count]
+        facets = np.flatnonzero(kinds == _FACET)
+        if facets.size:
+            last_facet = start + int(window.starts[facets[-1]])
+        endsolids = np.flatnonzero(kinds == _ENDSOLID)
+        if endsolids.size:
+            last_endsolid = start + int(window.starts[endsolids[-1]])
         if coordinates.size:
-            chunks.append(coordinates)
-        start = stop
-    if tokens_seen % TOKENS_PER_FACET:
-        remainder = tokens_seen % TOKENS_PER_FACET
-        vertex_lines = tokens_seen // TOKENS_PER_FACET * 3 + sum(
-            1 for slot in _VERTEX_SLOTS if slot < remainder
+            kept.append(coordinates)
+            kept_facets += coordinates.size // 9
+            check_counts(source, limits, kept_facets * 3, kept_facets)
+        start = start + int(window.starts[count]) if count < window.starts.size else stop
+    if last_facet >= 0 and last_endsolid < last_facet:
+        problems.add("unclosed", 1, last_facet)
+    messages = _messages(data, problems)
+    if not kept:
+        what = "; ".join(messages) if messages else "it holds no 'facet'"
+        raise ConversionError(source, f"ASCII STL has no valid facet: {what}")
+    warnings_out.extend(f"{source.name}: ASCII STL {message}" for message in messages)
+    return np.concatenate(kept).reshape(-1, 3)
+
+
+def _next_window(data: bytes, start: int) -> tuple[_Window | None, int, int]:
+    """The tokens of a window from `start`, how many of them to use now (so that no facet is
+    cut), and where the window ends. The window grows when no cut is found in it; a facet longer
+    than the largest window (1 MB) is dropped. Returns no window for a token that is longer."""
+    size = CHUNK_BYTES
+    while True:
+        stop = min(start + size, len(data))
+        window = _tokens(data, start, stop)
+        if stop == len(data):
+            return window, window.starts.size, stop
+        kinds = window.kinds
+        # A cut where a facet, solid or endsolid starts, or just after a whole `endfacet` (one
+        # the window end did not cut: "endfacet" may be the start of "endfacets"), leaves every
+        # facet before it whole.
+        whole = kinds.size - int(bool(kinds.size) and window.ends[-1] == window.raw.size)
+        starts_block = np.flatnonzero((kinds == _FACET) | (kinds == _SOLID) | (kinds == _ENDSOLID))
+        after_facet = np.flatnonzero(kinds[:whole] == _ENDFACET) + 1
+        cut = max(
+            int(starts_block[-1]) if starts_block.size else 0,
+            int(after_facet[-1]) if after_facet.size else 0,
         )
-        raise ConversionError(
-            source,
-            f"ASCII STL ends inside a facet at line {_line(data, len(data))}: {vertex_lines} "
-            "vertex lines, not a multiple of 3 (truncated?)",
-        )
-    for end, count in zip(block_ends, tokens_before_end.tolist(), strict=True):
-        if count % TOKENS_PER_FACET:
-            raise ConversionError(
-                source, f"ASCII STL line {_line(data, end)}: 'endsolid' inside a facet"
-            )
-    if not closed:
-        raise ConversionError(
-            source,
-            f"ASCII STL ends at line {_line(data, len(data))} without 'endsolid' (truncated?)",
-        )
-    if not chunks:
-        return np.zeros((0, 3), dtype=np.float64)
-    return np.concatenate(chunks).reshape(-1, 3)
+        if cut > 0:
+            return window, cut, stop
+        if size < CHUNK_BYTES * MAX_WINDOW_CHUNKS:
+            size *= 2
+            continue
+        # No cut in the largest window: use it, without a token the window end may have cut.
+        if whole == 0 and kinds.size:
+            found = _SPACE.search(data, stop)
+            return None, 0, found.start() if found else len(data)
+        return window, whole, stop
 
 
-def _blank_block_lines(source: Path, data: bytes, body: bytearray) -> tuple[list[int], bool]:
-    """Blank every `solid`/`endsolid` line in `body` (lower-cased data); where each block ends,
-    and whether the last block was closed.
-
-    The lines must alternate solid, endsolid, solid…, with nothing outside the blocks; names are
-    free text and ignored. Any other "solid" is an error, so this loop runs once per block."""
-    block_ends: list[int] = []  # where each `endsolid` keyword starts
-    block_start = 0
-    open_block = False
-    position = 0
-    while (found := body.find(b"solid", position)) >= 0:
-        is_end = found >= 3 and body[found - 3 : found] == b"end"
-        keyword = found - 3 if is_end else found
-        after = found + 5
-        if not _first_on_its_line(body, keyword) or (
-            after < len(body) and not body[after : after + 1].isspace()
-        ):
-            raise ConversionError(
-                source, f"ASCII STL line {_line(data, keyword)}: 'solid' where a facet belongs"
-            )
-        if is_end != open_block:
-            if (
-                is_end
-                and block_ends
-                and _token_count(body, block_start, block_ends[-1]) % TOKENS_PER_FACET
-            ):
-                # A second endsolid: the first one closed its block inside a facet.
-                raise ConversionError(
-                    source,
-                    f"ASCII STL line {_line(data, block_ends[-1])}: 'endsolid' inside a facet",
-                )
-            wanted = "'endsolid' to close the block" if open_block else "'solid' to open a block"
-            raise ConversionError(
-                source,
-                f"ASCII STL line {_line(data, keyword)}: found "
-                f"{'endsolid' if is_end else 'solid'!r}, expected {wanted}",
-            )
-        outside_from = block_ends[-1] if block_ends else 0
-        if not is_end and body[outside_from:keyword].strip():
-            raise ConversionError(
-                source, f"ASCII STL line {_line(data, outside_from)}: text outside a solid block"
-            )
-        line_end = _end_of_name(source, data, body, after)
-        body[keyword:line_end] = b" " * (line_end - keyword)
-        if is_end:
-            block_ends.append(keyword)
-            if len(block_ends) > MAX_SOLIDS:
-                raise ConversionError(source, f"ASCII STL has more than {MAX_SOLIDS} solid blocks")
-        else:
-            block_start = line_end
-        open_block = not is_end
-        position = line_end
-    if block_ends and not open_block and body[block_ends[-1] :].strip():
-        raise ConversionError(
-            source, f"ASCII STL line {_line(data, block_ends[-1])}: text after the last 'endsolid'"
-        )
-    return block_ends, bool(block_ends) and not open_block
-
-
-def _first_on_its_line(body: bytearray, keyword: int) -> bool:
-    """Only blanks between the line start (\n, or \r in old Mac files) and `keyword`; looks back
-    window by window, so a hostile file cannot make this scan the whole file per match."""
-    at = keyword
-    while at > 0:
-        window = max(0, at - 4096)
-        before = body[window:at].rstrip(b" \t\f\v")
-        if before:
-            return before[-1] in b"\n\r"
-        at = window
-    return True
-
-
-def _end_of_name(source: Path, data: bytes, body: bytearray, after: int) -> int:
-    """Where a solid/endsolid line ends: its name is free text up to \n or \r, bounded."""
-    window = body[after : after + MAX_NAME_BYTES + 1]
-    ends = [at for at in (window.find(b"\n"), window.find(b"\r")) if at >= 0]
-    if ends:
-        return after + min(ends)
-    if len(window) <= MAX_NAME_BYTES:
-        return len(body)
-    raise ConversionError(
-        source,
-        f"ASCII STL line {_line(data, after)}: solid name longer than {MAX_NAME_BYTES} bytes",
-    )
-
-
-def _token_count(body: bytearray, start: int, stop: int) -> int:
-    """Error path only: how many tokens lie between two positions."""
-    blank = _WHITESPACE[np.frombuffer(memoryview(body)[start:stop], dtype=np.uint8)]
-    return int(np.count_nonzero(np.diff(np.concatenate(([True], blank)).view(np.int8)) == -1))
-
-
-def _chunk_end(source: Path, data: bytes, body: bytearray, start: int) -> int:
-    """Where the chunk from `start` ends: just after a whitespace byte, so no token is cut."""
-    stop = start + CHUNK_BYTES
-    if stop >= len(body):
-        return len(body)
-    cut = max(body.rfind(space, start, stop) for space in (b" ", b"\n", b"\t", b"\r"))
-    if cut < 0:
-        raise ConversionError(
-            source, f"ASCII STL line {_line(data, start)}: a token longer than {CHUNK_BYTES} bytes"
-        )
-    return cut + 1
-
-
-def _chunk_coordinates(
-    source: Path, data: bytes, body: bytearray, start: int, stop: int, tokens_before: int
-) -> tuple[np.ndarray, np.ndarray]:
-    raw = np.frombuffer(memoryview(body)[start:stop], dtype=np.uint8)
-    blank = np.concatenate(([True], _WHITESPACE[raw], [True]))
+def _tokens(data: bytes, start: int, stop: int) -> _Window:
+    raw = np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=start)
+    blank = np.ones(raw.size + 2, dtype=bool)
+    blank[1:-1] = _WHITESPACE[raw]
     edges = np.diff(blank.view(np.int8))
     starts = np.flatnonzero(edges == -1)
     ends = np.flatnonzero(edges == 1)
-    if starts.size == 0:
-        return np.zeros(0, dtype=np.float64), starts
-    kinds = _token_kinds(raw, starts, ends)
-    slots = (tokens_before + np.arange(starts.size)) % TOKENS_PER_FACET
-    expected = FACET_TEMPLATE[slots]
-    ok = (kinds == expected) | ((kinds == _NONFINITE) & _NORMAL_SLOTS[slots])
-    if not ok.all():
-        bad = int(np.argmin(ok))
-        found = bytes(raw[starts[bad] : ends[bad]])[:40].decode("ascii", "replace")
-        position, problem = start + int(starts[bad]), f"found {found!r}"
-        slot, wanted = int(slots[bad]), int(expected[bad])
-        vertex_slot = max((v for v in _VERTEX_SLOTS if v <= slot), default=-1)
-        if kinds[bad] == _NONFINITE:
-            problem = f"vertex coordinate {found!r} is not finite"
-        elif wanted == _NUMBER and vertex_slot >= 0 and bad - (slot - vertex_slot) >= 0:
-            # A short vertex line: name the line of its `vertex`, not of whatever came next.
-            position = start + int(starts[bad - (slot - vertex_slot)])
-            problem = f"vertex holds {slot - vertex_slot - 1} numbers, not 3 ({problem})"
-        elif wanted in (_VERTEX, _ENDLOOP) and kinds[bad] in (_VERTEX, _ENDLOOP):
-            vertices = sum(1 for v in _VERTEX_SLOTS if v < slot) + (kinds[bad] == _VERTEX)
-            problem = f"facet has {'more than 3' if vertices > 3 else vertices} vertices, not 3"
-        else:
-            problem += f", expected {_EXPECTED_TEXT[wanted]}"
-        raise ConversionError(source, f"ASCII STL line {_line(data, position)}: {problem}")
-    chosen = _COORDINATE_SLOTS[slots]
-    numbers = _convert(source, data, raw, starts[chosen], ends[chosen], start)
-    return numbers, starts
-
-
-def _token_kinds(raw: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    lengths = ends - starts
+    del blank, edges
+    lengths = np.minimum(ends - starts, 8)
     # Each token's first 8 bytes as one little-endian integer: an unaligned uint64 view at
     # every byte offset, read once per token, then cut to the token's length.
-    padded = np.concatenate((raw, np.zeros(8, dtype=np.uint8)))
+    padded = np.zeros(raw.size + 8, dtype=np.uint8)
+    padded[: raw.size] = raw
     at_every_byte = np.ndarray(shape=(raw.size,), dtype="<u8", buffer=padded.data, strides=(1,))
-    keys = at_every_byte[starts] & _LENGTH_MASKS[np.minimum(lengths, 8)]
+    mask = _LENGTH_MASKS[lengths]
+    keys = (at_every_byte[starts] | _LOWER_BITS) & mask
+    del padded, at_every_byte, mask
     kinds = np.full(starts.size, _OTHER, dtype=np.int8)
     kinds[_NUMBER_START[raw[starts]]] = _NUMBER
-    short = lengths <= 8
-    kinds[short & np.isin(keys, _NONFINITE_KEYS)] = _NONFINITE
-    for key, kind in zip(_KEYWORD_KEYS, _KEYWORD_KINDS, strict=True):
+    short = ends - starts <= 8
+    kinds[short & np.isin(keys, _NONFINITE_KEYS)] = _NUMBER
+    for key, kind in _KEYWORD_KEYS:
         kinds[short & (keys == key)] = kind
-    return kinds
+    solid_like = (kinds == _SOLID) | (kinds == _ENDSOLID)
+    if solid_like.any():
+        # A solid's name runs to the end of its line and may hold any word ("solid facet 3").
+        breaks = np.flatnonzero((raw == 10) | (raw == 13))
+        line = np.searchsorted(breaks, starts)
+        marker = np.where(solid_like, np.arange(starts.size), -1)
+        previous = np.empty(starts.size, dtype=np.int64)
+        previous[0] = -1
+        previous[1:] = np.maximum.accumulate(marker)[:-1]
+        named = (previous >= 0) & (line[np.maximum(previous, 0)] == line)
+        kinds[named] = _NAME
+    return _Window(raw, starts, ends, kinds)
+
+
+def _window_facets(
+    source: Path,
+    data: bytes,
+    window: _Window,
+    count: int,
+    start: int,
+    stop: int,
+    problems: _Problems,
+) -> np.ndarray:
+    """Float64 coordinates (9 per kept facet) of the facets among the window's first `count`
+    tokens; dropped facets and stray tokens go to `problems`."""
+    kinds = window.kinds[:count]
+    far = count + 1  # "not found": past every token
+    facets = np.flatnonzero(kinds == _FACET)
+    boundaries = np.flatnonzero((kinds == _FACET) | (kinds == _SOLID) | (kinds == _ENDSOLID))
+    next_boundary = np.append(boundaries, count)[np.searchsorted(boundaries, facets) + 1]
+    endfacets = np.flatnonzero(kinds == _ENDFACET)
+    endfacet = np.append(endfacets, far)[np.searchsorted(endfacets, facets)]
+    closed = endfacet < next_boundary
+    end = np.where(closed, endfacet + 1, next_boundary)
+    vertices = np.flatnonzero(kinds == _VERTEX)
+    first_vertex = np.append(vertices, far)[np.searchsorted(vertices, facets)]
+    after = first_vertex + _VERTEX_PATTERN.size
+    fits = (first_vertex - facets <= MAX_HEAD_TOKENS) & (after <= end)
+    fits &= end - after <= MAX_TAIL_TOKENS
+    if count:
+        spots = np.minimum(first_vertex[:, None] + np.arange(_VERTEX_PATTERN.size), count - 1)
+        fits &= (kinds[spots] == _VERTEX_PATTERN).all(axis=1)
+        del spots
+        not_tail = np.concatenate(([0], np.cumsum((kinds != _ENDLOOP) & (kinds != _ENDFACET))))
+        fits &= not_tail[np.minimum(end, count)] == not_tail[np.minimum(after, count)]
+    token_at = window.starts
+    chosen = (first_vertex[fits][:, None] + _COORDINATE_OFFSETS).ravel()
+    numbers, token_readable = _convert(window.raw, token_at[chosen], window.ends[chosen])
+    token_finite = np.isfinite(numbers)
+    readable = token_readable.reshape(-1, 9).all(axis=1)
+    finite = token_finite.reshape(-1, 9).all(axis=1)
+    good = np.zeros(facets.size, dtype=bool)
+    good[np.flatnonzero(fits)[readable & finite]] = True
+    unreadable = np.zeros(facets.size, dtype=bool)
+    unreadable[np.flatnonzero(fits)[~readable]] = True
+    nonfinite = fits & ~good & ~unreadable
+
+    malformed = ~fits | unreadable
+    if malformed.any():
+        bad = int(np.argmax(malformed))
+        if "malformed" not in problems.count:
+            problems.first_reason = _why(
+                data, window, kinds, int(facets[bad]), int(end[bad]), bool(closed[bad]),
+                unreadable=bool(unreadable[bad]), at_file_end=stop == len(data),
+                start=start,
+            )  # fmt: skip
+        problems.add("malformed", int(malformed.sum()), start + int(token_at[facets[bad]]))
+    if nonfinite.any():  # named by the first non-finite coordinate's line
+        at = start + int(token_at[chosen[int(np.argmax(token_readable & ~token_finite))]])
+        problems.add("nonfinite", int(nonfinite.sum()), at)
+    unterminated = good & ~closed
+    if unterminated.any():
+        at = start + int(token_at[facets[int(np.argmax(unterminated))]])
+        problems.add("unterminated", int(unterminated.sum()), at)
+
+    # Tokens outside every facet (text after endsolid, lines of a facet whose `facet` is lost).
+    cover = np.cumsum(
+        np.bincount(facets, minlength=count + 1) - np.bincount(end, minlength=count + 1)
+    )[:count]
+    stray = (cover == 0) & (kinds != _NAME) & (kinds != _SOLID) & (kinds != _ENDSOLID)
+    if stray.any():
+        problems.add("stray", int(stray.sum()), start + int(token_at[int(np.argmax(stray))]))
+    if not good.any():
+        return np.zeros(0, dtype=np.float64)
+    kept: np.ndarray = numbers.reshape(-1, 9)[readable & finite]
+    return kept.ravel()
 
 
 def _convert(
-    source: Path,
-    data: bytes,
-    raw: np.ndarray,
-    starts: np.ndarray,
-    ends: np.ndarray,
-    chunk_start: int,
-) -> np.ndarray:
-    """The chosen tokens, copied into one compact space-separated text, to float64 in C."""
+    raw: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The chosen tokens to float64 in C (one compact space-separated text), and which of them
+    are numbers at all (NaN where not)."""
+    if starts.size == 0:
+        return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool)
     marks = np.zeros(raw.size + 1, dtype=np.int8)
     marks[starts] = 1
     marks[ends] -= 1
     inside = np.cumsum(marks[:-1], dtype=np.int8).view(bool)
+    del marks
     separator = np.zeros(raw.size, dtype=bool)
-    at_end = ends[ends < raw.size]
-    separator[at_end] = True  # the whitespace byte after each token
+    separator[ends[ends < raw.size]] = True  # the whitespace byte after each token
     text = np.where(separator, np.uint8(32), raw)[inside | separator].tobytes()
+    del inside, separator
     numbers = np.zeros(0, dtype=np.float64)
     with warnings.catch_warnings():
-        # numpy only *warns* when it stops at a bad token; here that is an error.
+        # numpy only *warns* when it stops at a bad token; here that means "look closer".
         warnings.simplefilter("error", DeprecationWarning)
-        with contextlib.suppress(ValueError, DeprecationWarning):  # located below
+        with contextlib.suppress(ValueError, DeprecationWarning):
             numbers = np.fromstring(text, dtype=np.float64, sep=" ")
-    if numbers.size == starts.size and np.isfinite(numbers).all():
-        return numbers
-    bad = _first_bad_number(raw, starts, ends, numbers)
-    found = bytes(raw[starts[bad] : ends[bad]])[:40].decode("ascii", "replace")
-    line = _line(data, chunk_start + int(starts[bad]))
-    raise ConversionError(
-        source, f"ASCII STL line {line}: vertex coordinate {found!r} is not a finite number"
-    )
-
-
-def _first_bad_number(
-    raw: np.ndarray, starts: np.ndarray, ends: np.ndarray, numbers: np.ndarray
-) -> int:
-    """Error path only: the first token that is not a finite number as Python reads it."""
     if numbers.size == starts.size:
-        return int(np.argmin(np.isfinite(numbers)))
+        return numbers, np.ones(starts.size, dtype=bool)
+    return _convert_each(raw, starts, ends)
+
+
+def _convert_each(
+    raw: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Only for a window holding a token that is not a number: convert token by token."""
+    numbers = np.full(starts.size, np.nan)
+    readable = np.zeros(starts.size, dtype=bool)
     for index, (begin, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-        token = bytes(raw[begin:end])
-        try:
-            value = float(token)
-        except ValueError:
-            return index
-        if not np.isfinite(value) or b"_" in token:  # float() takes 1_0; strtod does not
-            return index
-    return 0
+        token = raw[begin:end].tobytes()
+        if b"_" in token:  # float() takes 1_0; strtod does not
+            continue
+        with contextlib.suppress(ValueError):
+            numbers[index] = float(token)
+            readable[index] = True
+    return numbers, readable
+
+
+def _why(
+    data: bytes,
+    window: _Window,
+    kinds: np.ndarray,
+    facet: int,
+    end: int,
+    closed: bool,
+    *,
+    unreadable: bool,
+    at_file_end: bool,
+    start: int,
+) -> str:
+    """Error path only, for the first dropped facet: what is wrong with it, in words."""
+    if unreadable:
+        return "a vertex coordinate that is not a number"
+    span = kinds[facet:end]
+    vertex_count = int(np.count_nonzero(span == _VERTEX))
+    if not closed and at_file_end and end == kinds.size:
+        return "the file ends inside it (truncated?)"
+    if vertex_count != 3:
+        return f"{vertex_count} vertices, not 3"
+    first = int(np.flatnonzero(span == _VERTEX)[0])
+    if first > MAX_HEAD_TOKENS:
+        return f"{first - 1} words before its first vertex"
+    for vertex in np.flatnonzero(span == _VERTEX).tolist():
+        numbers = 0
+        while vertex + 1 + numbers < span.size and span[vertex + 1 + numbers] == _NUMBER:
+            numbers += 1
+        if numbers != 3:
+            return f"a vertex with {numbers} numbers, not 3"
+    at = min(facet + first + _VERTEX_PATTERN.size, end - 1)
+    for position in range(facet + first, end):
+        if kinds[position] not in (_VERTEX, _NUMBER, _ENDLOOP, _ENDFACET):
+            at = position
+            break
+    word = data[start + int(window.starts[at]) : start + int(window.ends[at])][:40]
+    return f"unexpected {word.decode('ascii', 'replace')!r}"
+
+
+def _messages(data: bytes, problems: _Problems) -> list[str]:
+    texts = {
+        "malformed": "dropped {n} malformed facet(s), the first at line {line}: {reason}",
+        "nonfinite": "dropped {n} facet(s) with NaN/infinite coordinates, the first at line {line}",
+        "unterminated": "kept {n} facet(s) that lack 'endfacet', the first at line {line}",
+        "stray": "ignored {n} word(s) outside any facet, the first at line {line}",
+        "unclosed": "has no 'endsolid' after its last facet (line {line}): cut short?",
+    }
+    return [
+        texts[kind].format(
+            n=problems.count[kind],
+            line=_line(data, problems.first[kind]),
+            reason=problems.first_reason,
+        )  # fmt: skip
+        for kind in texts
+        if kind in problems.count
+    ]
 
 
 def _line(data: bytes, position: int) -> int:
-    return data.count(b"\n", 0, position) + 1
+    """1-based line of a byte: lines end in \\n, \\r\\n or a lone \\r (old Mac exports)."""
+    newlines = data.count(b"\n", 0, position)
+    returns = data.count(b"\r", 0, position)
+    return newlines + returns - data.count(b"\r\n", 0, position) + 1
