@@ -1,15 +1,17 @@
-"""Benchmark: reading an igea-sized ASCII STL, against reading the same mesh as binary STL.
+"""Benchmark: the numpy ASCII STL reader against main's regex reader, in the same run.
 
-    .venv/bin/python tools/bench_stl_ascii.py [--corpus DIR] [--repeat 3]
+    .venv/bin/python tools/bench_stl_ascii.py [--corpus DIR] [--repeat 3] [--synthetic 1000000]
 
 --corpus defaults to $VRCULTURE_CORPUS, else ../shared/corpus beside the checkout.
 
-The corpus holds igea (269k triangles) as a binary STL; this writes it as ASCII STL the way
-exporters do (`vertex x y z` with each float32 value's shortest float64 repr, 77 MB) and times
-`read_stl` (parse, checks, orientation) on both, best of --repeat, in the same run. The binary
-read is the anchor: the ratio ascii/binary is what a curator pays for text over binary. Also
-timed: the corner parse alone (`ascii_stl_corners`) and its peak traced memory relative to the
-file size, which must stay a small constant (chunked numpy, no Python object per token).
+Two inputs: igea (269k triangles; the corpus holds it as binary STL) written as ASCII STL the way
+exporters do (`vertex x y z` with each float32 value's shortest repr, 77 MB), and a synthetic
+scan of --synthetic triangles at georeferenced coordinates (`%.6f`, SWEREF 99 TM magnitudes).
+For each, `read_stl` (parse, checks, orientation) is timed with main's regex reader (the anchor,
+tests/pipeline/stl_reader_main.py) and with the numpy reader, best of --repeat; the ratio
+anchor/new is the speed-up. Also reported: each reader's peak traced memory relative to the file
+(the file's own bytes are not counted: both readers are handed the same bytes), and, as a second
+anchor, the binary read of igea.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # where the corpus is: the tests' own lookup
+sys.path.insert(0, str(ROOT / "tests" / "pipeline"))  # main's reader, kept as the reference
 from corpus_location import corpus_dir  # noqa: E402
+from stl_reader_main import read_stl as read_stl_main  # noqa: E402
 
+from vrculture.pipeline.model import Model  # noqa: E402
 from vrculture.pipeline.readers.common import DEFAULT_LIMITS  # noqa: E402
 from vrculture.pipeline.readers.stl import read_stl  # noqa: E402
-from vrculture.pipeline.readers.stl_ascii import ascii_stl_corners  # noqa: E402
 
 BIG_STL = "derived/igea_from_tristrips.stl"
 _RECORD = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attribute", "<u2")])
@@ -48,6 +52,25 @@ def ascii_from_binary(binary: bytes) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def synthetic_ascii(triangles: int) -> bytes:
+    """A georeferenced-looking scan: small triangles around SWEREF 99 TM coordinates."""
+    rng = np.random.default_rng(7)
+    centres = rng.uniform(0, 50, (triangles, 1, 3)) + (674_000.0, 6_580_000.0, 40.0)
+    corners = centres + rng.uniform(-0.01, 0.01, (triangles, 3, 3))
+    text = np.char.mod("%.6f", corners.reshape(-1, 3))
+    vertex = np.char.add(np.char.add("      vertex ", text[:, 0]), " ")
+    vertex = np.char.add(np.char.add(vertex, text[:, 1]), " ")
+    vertex = np.char.add(vertex, text[:, 2]).reshape(-1, 3)
+    parts = ["solid synthetic\n"]
+    for start in range(0, triangles, 100_000):
+        for a, b, c in vertex[start : start + 100_000].tolist():
+            parts.append(
+                f"  facet normal 0 0 1\n    outer loop\n{a}\n{b}\n{c}\n    endloop\n  endfacet\n"
+            )
+    parts.append("endsolid synthetic\n")
+    return "".join(parts).encode()
+
+
 def best_of(repeat: int, work: Callable[[], object]) -> float:
     times = []
     for _ in range(repeat):
@@ -57,32 +80,49 @@ def best_of(repeat: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
+def peak_memory(work: Callable[[], object]) -> int:
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def compare(label: str, path: Path, text: bytes, repeat: int) -> None:
+    new_model: Model = read_stl(path, text, DEFAULT_LIMITS)
+    main_model: Model = read_stl_main(path, text, DEFAULT_LIMITS)
+    new, old = new_model.primitives()[0], main_model.primitives()[0]
+    assert np.array_equal(new.positions[new.indices], old.positions[old.indices]), label
+    main_s = best_of(repeat, lambda: read_stl_main(path, text, DEFAULT_LIMITS))
+    new_s = best_of(repeat, lambda: read_stl(path, text, DEFAULT_LIMITS))
+    main_peak = peak_memory(lambda: read_stl_main(path, text, DEFAULT_LIMITS))
+    new_peak = peak_memory(lambda: read_stl(path, text, DEFAULT_LIMITS))
+    size = len(text)
+    print(f"{label}: {new_model.triangle_count} triangles, ASCII {size / 1e6:.1f} MB")
+    print(f"  main's regex reader (anchor): {main_s:.3f} s, peak {main_peak / size:.2f}x the file")
+    print(f"  numpy reader:                 {new_s:.3f} s, peak {new_peak / size:.2f}x the file")
+    print(f"  speed-up: {main_s / new_s:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--synthetic", type=int, default=1_000_000, help="triangles")
     args = parser.parse_args()
     corpus = args.corpus or corpus_dir()
     binary = (corpus / BIG_STL).read_bytes()
-    text = ascii_from_binary(binary)
     with tempfile.TemporaryDirectory() as work:
-        path = Path(work) / "igea_ascii.stl"
-        path.write_bytes(text)
-        ascii_model = read_stl(path, text, DEFAULT_LIMITS)
-        binary_model = read_stl(path, binary, DEFAULT_LIMITS)
-        assert ascii_model.triangle_count == binary_model.triangle_count
+        path = Path(work) / "scan.stl"
+        text = ascii_from_binary(binary)
+        compare("igea as ASCII STL", path, text, args.repeat)
         binary_s = best_of(args.repeat, lambda: read_stl(path, binary, DEFAULT_LIMITS))
-        ascii_s = best_of(args.repeat, lambda: read_stl(path, text, DEFAULT_LIMITS))
-        parse_s = best_of(args.repeat, lambda: ascii_stl_corners(path, text, DEFAULT_LIMITS))
-        tracemalloc.start()
-        ascii_stl_corners(path, text, DEFAULT_LIMITS)
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    print(f"igea: {ascii_model.triangle_count} triangles, ASCII {len(text) / 1e6:.1f} MB")
-    print(f"read_stl binary (anchor): {binary_s:.3f} s")
-    print(f"read_stl ASCII:           {ascii_s:.3f} s  ratio {ascii_s / binary_s:.1f}x the anchor")
-    print(f"ascii_stl_corners alone:  {parse_s:.3f} s")
-    print(f"parse peak traced memory: {peak / 1e6:.0f} MB = {peak / len(text):.2f}x the file")
+        print(f"  (binary STL of igea: {binary_s:.3f} s)")
+        del text
+        if args.synthetic:
+            compare("synthetic georeferenced scan", path, synthetic_ascii(args.synthetic),
+                    args.repeat)  # fmt: skip
 
 
 if __name__ == "__main__":
