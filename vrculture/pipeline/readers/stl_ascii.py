@@ -4,18 +4,20 @@ The reader follows the project's rule for real exports: a facet that is not thre
 lines of finite numbers is dropped with a warning naming the file and the line of the first one;
 everything else is kept. Text outside facets (after `endsolid`, between blocks), a missing
 `endsolid`, several `solid` blocks, CRLF or lone-CR lines, tabs, any letter case, a UTF-8 BOM and
-whatever an exporter writes as the facet normal (NaN, garbage, nothing) are all accepted, as the
-regex reader before this one accepted them. A file with no valid facet at all is an error.
+whatever an exporter writes as the facet normal (NaN, garbage, nothing) are all accepted (main's
+regex reader accepted most of these; it refused lone CR and BOM files, and a whole file for one
+bad facet). A file with no valid facet at all is an error naming the file.
 
-How: the text is cut into windows that end where a `facet` (or `solid`) keyword starts, so no
-facet is split. In each window numpy finds the tokens, classifies them from their first 8 bytes,
-and finds each facet's span (from `facet` to its `endfacet`, or to the next `facet`/`solid`/
-`endsolid` when that line is missing) and its first `vertex`; a facet is kept when that vertex
-starts exactly `vertex n n n` three times, followed by nothing but `endloop`/`endfacet`. Only the
-kept coordinate tokens are gathered into a compact text that `np.fromstring` converts in C with
-the same correctly rounded strtod as Python's `float` (georeferenced coordinates such as
-6580119.000001 come out bit-identical). No Python object is made per token; memory is the input
-plus the float64 coordinates plus a fixed number of window-sized temporaries.
+How: the text is cut into windows that end where a `facet` or `solid` keyword starts or just after
+an `endfacet`, so no facet is split. In each window numpy finds the tokens, classifies them from
+their first 8 bytes, and finds each facet's span (from `facet` to its `endfacet`, or to the next
+`facet`/`solid`/`endsolid` when that line is missing) and its first `vertex`; a facet is kept when
+that vertex starts exactly `vertex n n n` three times, followed by nothing but
+`endloop`/`endfacet`. Only the kept coordinate tokens are gathered into a compact text that
+`np.fromstring` converts in C with the same correctly rounded strtod as Python's `float`
+(georeferenced coordinates such as 6580119.000001 come out bit-identical). No Python object is made
+per token (except, token by token, in a window holding a coordinate strtod cannot read); memory is
+the input plus the float64 coordinates plus a fixed number of window-sized temporaries.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def ascii_stl_corners(
             problems.add("stray", 1, start)
             start = stop
             continue
-        coordinates = _window_facets(source, data, window, count, start, stop, problems)
+        coordinates = _window_facets(data, window, count, start, stop, problems)
         kinds = window.kinds[:count]
         facets = np.flatnonzero(kinds == _FACET)
         if facets.size:
@@ -164,19 +166,11 @@ def _tokens(data: bytes, start: int, stop: int) -> _Window:
     raw = np.frombuffer(data, dtype=np.uint8, count=stop - start, offset=start)
     blank = np.ones(raw.size + 2, dtype=bool)
     blank[1:-1] = _WHITESPACE[raw]
-    edges = np.diff(blank.view(np.int8))
-    starts = np.flatnonzero(edges == -1)
-    ends = np.flatnonzero(edges == 1)
-    del blank, edges
-    lengths = np.minimum(ends - starts, 8)
-    # Each token's first 8 bytes as one little-endian integer: an unaligned uint64 view at
-    # every byte offset, read once per token, then cut to the token's length.
-    padded = np.zeros(raw.size + 8, dtype=np.uint8)
-    padded[: raw.size] = raw
-    at_every_byte = np.ndarray(shape=(raw.size,), dtype="<u8", buffer=padded.data, strides=(1,))
-    mask = _LENGTH_MASKS[lengths]
-    keys = (at_every_byte[starts] | _LOWER_BITS) & mask
-    del padded, at_every_byte, mask
+    # Edges alternate: a token starts (blank -> not), then ends (not -> blank).
+    edges = np.flatnonzero(np.diff(blank.view(np.int8)))
+    del blank
+    starts, ends = edges[0::2], edges[1::2]
+    keys = _token_keys(data, start, raw.size, starts, np.minimum(ends - starts, 8))
     kinds = np.full(starts.size, _OTHER, dtype=np.int8)
     kinds[_NUMBER_START[raw[starts]]] = _NUMBER
     short = ends - starts <= 8
@@ -197,8 +191,34 @@ def _tokens(data: bytes, start: int, stop: int) -> _Window:
     return _Window(raw, starts, ends, kinds)
 
 
+def _token_keys(
+    data: bytes, start: int, size: int, starts: np.ndarray, lengths: np.ndarray
+) -> np.ndarray:
+    """Each token's first 8 bytes (at most its length), lower-cased, as one little-endian integer:
+    an unaligned uint64 view of the data at every byte offset, read once per token."""
+    keys = np.zeros(starts.size, dtype=np.uint64)
+    if size >= 8:
+        at_every_byte = np.ndarray(
+            shape=(size - 7,), dtype="<u8", buffer=data, offset=start, strides=(1,)
+        )
+        inside = starts <= size - 8
+        keys[inside] = at_every_byte[starts[inside]]
+    near_end = np.flatnonzero(starts > size - 8)  # the last few tokens: read from a padded copy
+    if near_end.size:
+        tail_from = max(size - 8, 0)
+        tail = np.zeros(16, dtype=np.uint8)
+        tail[: size - tail_from] = np.frombuffer(
+            data, dtype=np.uint8, count=size - tail_from, offset=start + tail_from
+        )
+        for index in near_end.tolist():
+            at = int(starts[index]) - tail_from
+            keys[index] = np.frombuffer(tail[at : at + 8].tobytes(), dtype="<u8")[0]
+    keys |= _LOWER_BITS
+    keys &= _LENGTH_MASKS[lengths]
+    return keys
+
+
 def _window_facets(
-    source: Path,
     data: bytes,
     window: _Window,
     count: int,
@@ -278,15 +298,18 @@ def _convert(
     are numbers at all (NaN where not)."""
     if starts.size == 0:
         return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool)
-    marks = np.zeros(raw.size + 1, dtype=np.int8)
-    marks[starts] = 1
-    marks[ends] -= 1
-    inside = np.cumsum(marks[:-1], dtype=np.int8).view(bool)
-    del marks
-    separator = np.zeros(raw.size, dtype=bool)
-    separator[ends[ends < raw.size]] = True  # the whitespace byte after each token
-    text = np.where(separator, np.uint8(32), raw)[inside | separator].tobytes()
-    del inside, separator
+    # Each chosen token with the whitespace byte after it, as runs of True in a byte mask made in
+    # one pass: gap, token, gap, token, ..., gap.
+    covered_to = np.minimum(ends + 1, raw.size)
+    runs = np.empty(2 * starts.size + 1, dtype=np.int64)
+    runs[0:-1:2] = starts - np.concatenate(([0], covered_to[:-1]))
+    runs[1::2] = covered_to - starts
+    runs[-1] = raw.size - covered_to[-1]
+    is_token = np.zeros(runs.size, dtype=bool)
+    is_token[1::2] = True
+    chosen = np.repeat(is_token, runs)
+    text = raw[chosen].tobytes()
+    del chosen
     numbers = np.zeros(0, dtype=np.float64)
     with warnings.catch_warnings():
         # numpy only *warns* when it stops at a bad token; here that means "look closer".
