@@ -294,3 +294,17 @@ def test_memory_does_not_grow_with_hostile_text() -> None:
     """One-byte tokens are the most expensive per byte; the peak is one window's worth."""
     small, large = (b"solid x\n" + b"1 " * count for count in (1 << 20, 1 << 22))
     assert _peak(large) < 1.2 * _peak(small) + (1 << 20)
+
+
+def test_numbers_beside_a_bad_one_keep_their_exact_values(tmp_path: Path) -> None:
+    """A window with an unreadable number is converted again without it; exponents, signs and
+    bare dots around it must come out as Python reads them."""
+    texts = ["1.5E+00", "-2e-3", "+.5", "7.", "-0", "1e308", "0.1", "674032.123456", "3"]
+    lines = _lines()
+    for row, at in zip(range(3), range(4, 7), strict=True):
+        lines[at - 1] = "vertex " + " ".join(texts[3 * row : 3 * row + 3])
+    lines[11] = "vertex 1-2 0 0"
+    warnings: list[str] = []
+    corners = ascii_stl_corners(tmp_path / "mix.stl", _text(lines), DEFAULT_LIMITS, warnings)
+    assert corners.ravel().tolist() == [float(text) for text in texts]
+    assert len(warnings) == 1 and "line 9: a vertex coordinate that is not a number" in warnings[0]

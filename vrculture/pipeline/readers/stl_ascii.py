@@ -294,12 +294,37 @@ def _window_facets(
 def _convert(
     raw: np.ndarray, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The chosen tokens to float64 in C (one compact space-separated text), and which of them
-    are numbers at all (NaN where not)."""
+    """The chosen tokens to float64 in C, and which of them are numbers at all (NaN where not)."""
+    numbers = _from_text(raw, starts, ends)
+    if numbers is not None:
+        return numbers, np.ones(starts.size, dtype=bool)
+    # A token strtod cannot read. Only tokens that are not plain decimals ([sign]digits[.digits])
+    # are tried one by one, so a hostile file full of bad numbers costs one float() per bad one.
+    readable = np.ones(starts.size, dtype=bool)
+    for index in np.flatnonzero(~_plain_decimals(raw, starts, ends)).tolist():
+        token = raw[starts[index] : ends[index]].tobytes()
+        try:
+            float(token)
+        except ValueError:
+            readable[index] = False
+        if b"_" in token:  # float() takes 1_0; strtod does not
+            readable[index] = False
+    numbers = np.full(starts.size, np.nan)
+    good = np.flatnonzero(readable)
+    parsed = _from_text(raw, starts[good], ends[good])
+    if parsed is None:  # float() read a token strtod does not: take float()'s word for all
+        return _convert_each(raw, starts, ends)
+    numbers[good] = parsed
+    return numbers, readable
+
+
+def _from_text(raw: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """The tokens, gathered into one compact text, to float64 by strtod; None if one is not a
+    number."""
     if starts.size == 0:
-        return np.zeros(0, dtype=np.float64), np.zeros(0, dtype=bool)
-    # Each chosen token with the whitespace byte after it, as runs of True in a byte mask made in
-    # one pass: gap, token, gap, token, ..., gap.
+        return np.zeros(0, dtype=np.float64)
+    # Each token with the whitespace byte after it, as runs of True in a byte mask made in one
+    # pass: gap, token, gap, token, ..., gap.
     covered_to = np.minimum(ends + 1, raw.size)
     runs = np.empty(2 * starts.size + 1, dtype=np.int64)
     runs[0:-1:2] = starts - np.concatenate(([0], covered_to[:-1]))
@@ -310,21 +335,39 @@ def _convert(
     chosen = np.repeat(is_token, runs)
     text = raw[chosen].tobytes()
     del chosen
-    numbers = np.zeros(0, dtype=np.float64)
     with warnings.catch_warnings():
         # numpy only *warns* when it stops at a bad token; here that means "look closer".
         warnings.simplefilter("error", DeprecationWarning)
         with contextlib.suppress(ValueError, DeprecationWarning):
             numbers = np.fromstring(text, dtype=np.float64, sep=" ")
-    if numbers.size == starts.size:
-        return numbers, np.ones(starts.size, dtype=bool)
-    return _convert_each(raw, starts, ends)
+            if numbers.size == starts.size:
+                return numbers
+    return None
+
+
+def _plain_decimals(raw: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Error path only: which tokens are an optional sign, digits and at most one '.' (strtod
+    reads all of those); counted per token from running sums over the window's bytes."""
+    digit = (raw >= ord("0")) & (raw <= ord("9"))
+    dot = raw == ord(".")
+
+    def running(flags: np.ndarray) -> np.ndarray:
+        sums: np.ndarray = np.concatenate(([0], np.cumsum(flags, dtype=np.int32)))
+        return sums
+
+    other, dots, digits = running(~(digit | dot)), running(dot), running(digit)
+    first = raw[starts]
+    body = starts + ((first == ord("+")) | (first == ord("-")))
+    plain = other[ends] == other[body]
+    plain &= dots[ends] - dots[body] <= 1
+    plain &= digits[ends] > digits[body]
+    return np.asarray(plain, dtype=bool)
 
 
 def _convert_each(
     raw: np.ndarray, starts: np.ndarray, ends: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Only for a window holding a token that is not a number: convert token by token."""
+    """Last resort: every token through float()."""
     numbers = np.full(starts.size, np.nan)
     readable = np.zeros(starts.size, dtype=bool)
     for index, (begin, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
