@@ -123,9 +123,15 @@ def test_truncated_binary_stl_whose_header_says_solid(tmp_path: Path) -> None:
 
 
 def test_truncated_ascii_stl(tmp_path: Path) -> None:
+    """The project's rule for a bad facet: dropped with a warning naming the file and line, the
+    rest kept; a file with no whole facet left is refused."""
     data = stl_ascii(np.stack([TRIANGLE] * 2))
     cut = data[: data.rindex(b"vertex")]
-    refused(write(tmp_path / "cut.stl", cut), "not a multiple of 3")
+    source = read_source(write(tmp_path / "cut.stl", cut))
+    assert source.model.triangle_count == 1
+    assert any("cut.stl" in w and "line 9" in w and "truncated" in w for w in source.model.warnings)
+    inside_first = cut[: cut.index(b"endloop") - 10]  # in the first facet's third vertex
+    refused(write(tmp_path / "cut1.stl", inside_first), "no valid facet", "line 2", "truncated")
 
 
 @pytest.mark.parametrize("keep", [10, 30, -8])

@@ -5,7 +5,6 @@ transform computes smooth ones.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
@@ -16,23 +15,22 @@ from vrculture.pipeline.readers.common import (
     ReadLimits,
     check_counts,
     checked_primitive,
-    parse_numbers,
 )
 from vrculture.pipeline.readers.orientation import orient_outward
+from vrculture.pipeline.readers.stl_ascii import BOM, ascii_stl_corners
 
 _RECORD = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attribute", "<u2")])
-_VERTEX_LINE = re.compile(rb"^\s*vertex\s+(.*?)\s*$", re.MULTILINE | re.IGNORECASE)
 
 
 def read_stl(source: Path, data: bytes, limits: ReadLimits) -> Model:
+    model = Model(materials=[Material(name="stl")])
     if _is_binary(data):
         corners = _binary_corners(source, data, limits)
     else:
-        corners = _ascii_corners(source, data, limits)
+        corners = ascii_stl_corners(source, data, limits, model.warnings)
     count = corners.shape[0] // 3
     if count == 0:
         raise ConversionError(source, "STL has zero triangles")
-    model = Model(materials=[Material(name="stl")])
     indices = np.arange(count * 3, dtype=np.int64).reshape(-1, 3)
     prim = checked_primitive(source, model.warnings, corners, indices, label="STL mesh")
     if prim is None:
@@ -51,6 +49,8 @@ def _is_binary(data: bytes) -> bool:
     # ASCII STL starts with "solid" and has no NUL bytes; anything else is treated as binary and
     # its length checked against the declared triangle count.
     head = data[:1024].lstrip()
+    if head.startswith(BOM):  # a UTF-8 byte order mark before "solid" (Windows editors)
+        head = head[len(BOM) :].lstrip()
     return not (head[:5].lower() == b"solid" and b"\x00" not in head)
 
 
@@ -68,16 +68,3 @@ def _binary_corners(source: Path, data: bytes, limits: ReadLimits) -> np.ndarray
     check_counts(source, limits, count * 3, count)
     records = np.frombuffer(data, dtype=_RECORD, count=count, offset=84)
     return records["corners"].reshape(-1, 3)
-
-
-def _ascii_corners(source: Path, data: bytes, limits: ReadLimits) -> np.ndarray:
-    lines = _VERTEX_LINE.findall(data)
-    if len(lines) % 3:
-        raise ConversionError(
-            source, f"ASCII STL has {len(lines)} vertex lines, not a multiple of 3 (truncated?)"
-        )
-    check_counts(source, limits, len(lines), len(lines) // 3)
-    numbers = parse_numbers(source, b" ".join(lines), "ASCII STL vertex")
-    if numbers.size != len(lines) * 3:
-        raise ConversionError(source, "ASCII STL vertex lines must hold exactly 3 numbers each")
-    return numbers.reshape(-1, 3)
