@@ -5,6 +5,7 @@ conversion does not import what it does not need (start-up counts on every objec
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 import weakref
@@ -117,3 +118,27 @@ def test_a_conversion_does_not_import_numpy_ma(tmp_path: Path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("window", [5, 40, up_axis.SPHERE_WINDOW])
+def test_nearest_directions_in_a_window_are_all_pairs_answer(window):
+    """The resting poses' neighbour graph, looked for near each direction's index only (a
+    narrow window falls back to all pairs where it cannot prove its answer)."""
+    directions = up_axis._fibonacci_sphere(up_axis.SPHERE_DIRECTIONS)
+    all_pairs = np.argpartition(-(directions @ directions.T), 8, axis=1)[:, :9]
+    windowed = up_axis._nearest_directions(directions, 9, window)
+    np.testing.assert_array_equal(np.sort(windowed, axis=1), np.sort(all_pairs, axis=1))
+
+
+def test_the_command_runs_numpy_without_blas_threads_unless_told(monkeypatch):
+    """OpenBLAS's idle workers spin-wait: CPU the single-threaded converter never uses."""
+    from vrculture.cli import main
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
