@@ -142,3 +142,15 @@ def test_the_command_runs_numpy_without_blas_threads_unless_told(monkeypatch):
     with pytest.raises(SystemExit):
         main(["--version"])
     assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
+
+
+@pytest.mark.parametrize("target", [60, 800, 5000])
+def test_deviation_skipping_far_boxes_is_identical(monkeypatch, target):
+    """Triangles whose boxes are farther than a point's best distance are not measured: the
+    reported error is the one measuring every candidate gives, to the bit."""
+    source = single_node_model(primitive_from_trimesh(_bumpy_sphere(5)))
+    level = simplify(source, SimplifyOptions(target_triangles=target)).model
+    skipping = deviation.surface_deviation(source, level)
+    monkeypatch.setattr(deviation, "BOX_SLACK", 1e300)  # every box passes: all measured
+    assert deviation.surface_deviation(source, level) == skipping
+    assert skipping > 0
