@@ -154,3 +154,17 @@ def test_deviation_skipping_far_boxes_is_identical(monkeypatch, target):
     monkeypatch.setattr(deviation, "BOX_SLACK", 1e300)  # every box passes: all measured
     assert deviation.surface_deviation(source, level) == skipping
     assert skipping > 0
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e39, -1e39])
+def test_a_reader_drops_each_kind_of_undrawable_vertex(bad):
+    """The readers' check settles all-finite positions with one min and one max; any one
+    non-finite or beyond-float32 coordinate, of either sign, still drops its triangles."""
+    from vrculture.pipeline.readers.common import checked_primitive
+
+    positions = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [2, 2, bad]])
+    warnings: list[str] = []
+    prim = checked_primitive(Path("quad.obj"), warnings, positions,
+                             np.array([[0, 1, 2], [1, 3, 2], [2, 3, 4]]))
+    assert prim is not None and prim.triangle_count == 2 and prim.vertex_count == 4
+    assert warnings and "1 vertices have NaN/infinite coordinates" in warnings[0]
