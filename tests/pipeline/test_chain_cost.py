@@ -168,3 +168,18 @@ def test_a_reader_drops_each_kind_of_undrawable_vertex(bad):
                              np.array([[0, 1, 2], [1, 3, 2], [2, 3, 4]]))
     assert prim is not None and prim.triangle_count == 2 and prim.vertex_count == 4
     assert warnings and "1 vertices have NaN/infinite coordinates" in warnings[0]
+
+
+@pytest.mark.parametrize("dtype, offset", [(np.float32, 0.0), (np.float64, 6.58e6)])
+def test_soup_corners_are_shared_as_by_sorting_the_rows(dtype, offset):
+    """The open-bottom cue welds a soup's corners by hash: the same corners as np.unique over
+    the rows as bytes (-0.0 stays apart from 0.0, 64-bit rows are not rounded)."""
+    mesh = _bumpy_sphere(3)
+    soup = (mesh.vertices[mesh.faces].reshape(-1, 3) + offset).astype(dtype)
+    soup[:3] = [[0.0, 0.0, 0.0], [-0.0, 0.0, 0.0], [offset + 1e-7, 0.0, 0.0]]
+    soup = soup.astype(dtype)
+    indices = np.arange(len(soup)).reshape(-1, 3)
+    rows = soup.view(np.dtype((np.void, soup.dtype.itemsize * 3))).ravel()
+    _, first, ids = np.unique(rows, return_index=True, return_inverse=True)
+    np.testing.assert_array_equal(up_axis._shared_corners(indices, soup),
+                                  first[ids.ravel()][indices])

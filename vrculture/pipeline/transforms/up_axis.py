@@ -547,12 +547,16 @@ def _shared_corners(indices: np.ndarray, positions: np.ndarray) -> np.ndarray:
     every corner separately) would otherwise be all boundary."""
     if positions.shape[0] < 2 * indices.shape[0]:
         return indices  # an indexed mesh
+    from vrculture.pipeline.meshopt_ffi import unique_rows_remap
+
     # Compared in the source's own precision: 64-bit georeferenced coordinates rounded to
-    # 32 bits would merge corners up to a metre apart.
-    rows = np.ascontiguousarray(positions)
-    rows = rows.view(np.dtype((np.void, rows.dtype.itemsize * 3)))
-    _, first, ids = np.unique(rows.ravel(), return_index=True, return_inverse=True)
-    return first[ids.ravel()][indices]
+    # 32 bits would merge corners up to a metre apart. Bytewise, by meshoptimizer's hash (as
+    # np.unique over the rows as bytes did, by sorting: 0.026 s of igea's STL, now ~0.005 s);
+    # each corner becomes the first row holding its position, as before.
+    remap, unique = unique_rows_remap(np.ascontiguousarray(positions))
+    first = np.empty(unique, dtype=np.int64)
+    first[remap[::-1]] = np.arange(len(remap) - 1, -1, -1)
+    return first[remap][indices]
 
 
 def _boundary_edges(indices: np.ndarray) -> np.ndarray:
