@@ -31,10 +31,9 @@ exact distances, same results to the bit: igea's three levels 0.141 -> 0.120 s, 
 mesh's four 0.396 -> 0.332 s. What remains is mostly registering the triangles in the visited
 cells: 5000 points over the surface visit nearly every cell at a level's triangle size.
 Not done: fewer samples (the maximum over fewer points can only be lower, a less faithful
-number); reporting meshoptimizer's own
-error instead for position-only meshes: it is a quadric estimate, not this distance (1.6M bench
-mesh, metres, simplifier/measured: full 4.3e-5/1.25e-4, high 1.4e-4/1.9e-4, low 1.14e-3/1.10e-3;
-igea high 1.8e-5/5.9e-5).
+number); reporting meshoptimizer's own error instead for position-only meshes: it is a
+quadric estimate, not this distance (1.6M bench mesh, metres, simplifier/measured: full
+4.3e-5/1.25e-4, high 1.4e-4/1.9e-4, low 1.14e-3/1.10e-3; igea high 1.8e-5/5.9e-5).
 """
 
 from __future__ import annotations
