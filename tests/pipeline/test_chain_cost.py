@@ -19,6 +19,7 @@ from pipeline_helpers import primitive_from_trimesh, single_node_model
 import vrculture.pipeline.readers as readers
 import vrculture.pipeline.transforms.simplify as simplify_module
 from vrculture.pipeline.convert import ConvertSettings, convert_file
+from vrculture.pipeline.model import Primitive
 from vrculture.pipeline.readers import orientation
 from vrculture.pipeline.transforms import deviation, normals, up_axis
 from vrculture.pipeline.transforms.optimize import OptimizeOptions, optimize_primitive
@@ -183,3 +184,27 @@ def test_soup_corners_are_shared_as_by_sorting_the_rows(dtype, offset):
     _, first, ids = np.unique(rows, return_index=True, return_inverse=True)
     np.testing.assert_array_equal(up_axis._shared_corners(indices, soup),
                                   first[ids.ravel()][indices])
+
+
+
+def test_each_points_nearest_triangle_survives_skipping_on_a_64_bit_level():
+    """Per point, skipping far boxes gives the minimum over every triangle, also for a level
+    whose positions are float64 far from the origin (a generated model): its boxes stay
+    float64, as boxes rounded to float32 there would skip triangles that are nearer."""
+    mesh = _bumpy_sphere(3)
+    positions = mesh.vertices * 0.01 + 5_000.0  # float32 steps (0.5 mm) >> the distances
+    level = single_node_model(Primitive(positions, mesh.faces.astype(np.uint32)))
+    tris = deviation._Triangles(level)
+    a, b, c = tris.corners()
+    lo = np.minimum(np.minimum(a, b), c)
+    hi = np.maximum(np.maximum(a, b), c)
+    points = positions[::7] + np.random.default_rng(1).normal(0, 1e-5, (len(positions[::7]), 3))
+    grid = deviation._Grid(tris, lo, hi, lo.min(axis=0), hi.max(axis=0), cell=1.0)
+    owner = np.repeat(np.arange(len(points)), len(tris))
+    every = np.tile(np.arange(len(tris)), len(points))
+    reps = np.full(len(points), len(tris))
+    best = np.full(len(points), np.inf)
+    grid._nearest(points, owner, every, reps, best)
+    t = tris[every]
+    brute = deviation._closest_distance(points[owner], t[:, 0], t[:, 1], t[:, 2])
+    np.testing.assert_array_equal(best, brute.reshape(len(points), -1).min(axis=1))

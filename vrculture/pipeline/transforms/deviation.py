@@ -125,9 +125,9 @@ def sample_deviation(points: np.ndarray, level: Model,
     tris = _Triangles(level)
     if len(points) == 0 or len(tris) == 0:
         return 0.0
-    # Boxes in float32 from the corners (a reduce over the middle axis of (N, 3, 3) is 10x
-    # slower); distances themselves are float64.
-    corners = tris.corners32()
+    # Boxes from the corners (a reduce over the middle axis of (N, 3, 3) is 10x slower), in
+    # the positions' precision (float32 after normalise); distances themselves are float64.
+    corners = tris.corners()
     lo_t = np.minimum(np.minimum(corners[0], corners[1]), corners[2])
     hi_t = np.maximum(np.maximum(corners[0], corners[1]), corners[2])
     box = hi_t - lo_t
@@ -169,13 +169,21 @@ def sample_deviation(points: np.ndarray, level: Model,
 
 class _Triangles:
     """A level's triangles, gathered on demand as (k, 3, 3) float64 (not all at once: 36 MB
-    and 0.1 s at 500k triangles for the few thousand a search reads)."""
+    and 0.1 s at 500k triangles for the few thousand a search reads).
+
+    Positions stay in the level's own precision (float32 after normalise): widening them all
+    to float64 and narrowing them again for the boxes cost two copies per level for nothing,
+    and boxes in the positions' own precision hold their triangles exactly, which skipping
+    far boxes relies on (a float64 level's boxes rounded to float32 would skip nearer ones)."""
 
     def __init__(self, level: Model) -> None:
         prims = [p for p in level.primitives() if p.triangle_count]
+        if len(prims) == 1:  # the usual case: no offsets to add, no copies
+            self.positions, self.indices = prims[0].positions, prims[0].indices
+            return
         offsets = np.cumsum([0] + [p.vertex_count for p in prims])
-        self.positions = (np.concatenate([p.positions for p in prims]).astype(np.float64)
-                          if prims else np.zeros((0, 3)))
+        self.positions = (np.concatenate([p.positions for p in prims])
+                          if prims else np.zeros((0, 3), dtype=np.float32))
         self.indices = (np.concatenate([p.indices.astype(np.int64) + offset
                                         for p, offset in zip(prims, offsets, strict=False)])
                         if prims else np.zeros((0, 3), dtype=np.int64))
@@ -184,11 +192,11 @@ class _Triangles:
         return len(self.indices)
 
     def __getitem__(self, selection) -> np.ndarray:
-        return self.positions[self.indices[selection]]
+        return self.positions[self.indices[selection]].astype(np.float64)
 
-    def corners32(self) -> list[np.ndarray]:
-        positions = self.positions.astype(np.float32)
-        return [positions[self.indices[:, k]] for k in range(3)]
+    def corners(self) -> list[np.ndarray]:
+        """Each corner of every triangle, in the positions' own precision."""
+        return [self.positions[self.indices[:, k]] for k in range(3)]
 
 
 class _Grid:
