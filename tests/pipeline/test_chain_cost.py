@@ -208,3 +208,26 @@ def test_each_points_nearest_triangle_survives_skipping_on_a_64_bit_level():
     t = tris[every]
     brute = deviation._closest_distance(points[owner], t[:, 0], t[:, 1], t[:, 2])
     np.testing.assert_array_equal(best, brute.reshape(len(points), -1).min(axis=1))
+
+
+@pytest.mark.parametrize("target", [60, 2000])
+def test_deviation_pairs_by_lookup_are_the_expanded_pairs(target):
+    """Registering triangles by 8 lookups (at most 2 cells wide) or by expanding every
+    (triangle, cell) pair (wider ones) gives the same pairs."""
+    mesh = _bumpy_sphere(4)
+    level = simplify(single_node_model(primitive_from_trimesh(mesh)),
+                     SimplifyOptions(target_triangles=target)).model
+    tris = deviation._Triangles(level)
+    a, b, c = tris.corners()
+    lo, hi = np.minimum(np.minimum(a, b), c), np.maximum(np.maximum(a, b), c)
+    paths = set()
+    for cell in (0.05, 0.2, 0.6, 1.5):
+        grid = deviation._Grid(tris, lo, hi, lo.min(axis=0), hi.max(axis=0), cell)
+        visited = np.random.default_rng(2).random(int(np.prod(grid.dims))) < 0.5
+        wide = (grid.span[grid.small] > 2).any(axis=1)
+        paths |= set(wide.tolist())
+        by_lookup = grid._pairs(grid.small, visited)
+        expanded = grid._expanded_pairs(grid.small, visited)
+        assert len(by_lookup[0]) > 0
+        assert sorted(zip(*by_lookup, strict=True)) == sorted(zip(*expanded, strict=True))
+    assert paths == {True, False}  # both ways of registering ran
