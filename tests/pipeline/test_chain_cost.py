@@ -5,6 +5,7 @@ conversion does not import what it does not need (start-up counts on every objec
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 import weakref
@@ -18,6 +19,7 @@ from pipeline_helpers import primitive_from_trimesh, single_node_model
 import vrculture.pipeline.readers as readers
 import vrculture.pipeline.transforms.simplify as simplify_module
 from vrculture.pipeline.convert import ConvertSettings, convert_file
+from vrculture.pipeline.model import Primitive
 from vrculture.pipeline.readers import orientation
 from vrculture.pipeline.transforms import deviation, normals, up_axis
 from vrculture.pipeline.transforms.optimize import OptimizeOptions, optimize_primitive
@@ -117,3 +119,115 @@ def test_a_conversion_does_not_import_numpy_ma(tmp_path: Path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, check=True)
     assert done.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("window", [5, 40, up_axis.SPHERE_WINDOW])
+def test_nearest_directions_in_a_window_are_all_pairs_answer(window):
+    """The resting poses' neighbour graph, looked for near each direction's index only (a
+    narrow window falls back to all pairs where it cannot prove its answer)."""
+    directions = up_axis._fibonacci_sphere(up_axis.SPHERE_DIRECTIONS)
+    all_pairs = np.argpartition(-(directions @ directions.T), 8, axis=1)[:, :9]
+    windowed = up_axis._nearest_directions(directions, 9, window)
+    np.testing.assert_array_equal(np.sort(windowed, axis=1), np.sort(all_pairs, axis=1))
+
+
+def test_the_command_runs_numpy_without_blas_threads_unless_told(monkeypatch):
+    """OpenBLAS's idle workers spin-wait: CPU the single-threaded converter never uses."""
+    from vrculture.cli import main
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "2"
+
+
+@pytest.mark.parametrize("target", [60, 800, 5000])
+def test_deviation_skipping_far_boxes_is_identical(monkeypatch, target):
+    """Triangles whose boxes are farther than a point's best distance are not measured: the
+    reported error is the one measuring every candidate gives, to the bit."""
+    source = single_node_model(primitive_from_trimesh(_bumpy_sphere(5)))
+    level = simplify(source, SimplifyOptions(target_triangles=target)).model
+    skipping = deviation.surface_deviation(source, level)
+    monkeypatch.setattr(deviation, "BOX_SLACK", 1e300)  # every box passes: all measured
+    assert deviation.surface_deviation(source, level) == skipping
+    assert skipping > 0
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, 1e39, -1e39])
+def test_a_reader_drops_each_kind_of_undrawable_vertex(bad):
+    """The readers' check settles all-finite positions with one min and one max; any one
+    non-finite or beyond-float32 coordinate, of either sign, still drops its triangles."""
+    from vrculture.pipeline.readers.common import checked_primitive
+
+    positions = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0], [2, 2, bad]])
+    warnings: list[str] = []
+    prim = checked_primitive(Path("quad.obj"), warnings, positions,
+                             np.array([[0, 1, 2], [1, 3, 2], [2, 3, 4]]))
+    assert prim is not None and prim.triangle_count == 2 and prim.vertex_count == 4
+    assert warnings and "1 vertices have NaN/infinite coordinates" in warnings[0]
+
+
+@pytest.mark.parametrize("dtype, offset", [(np.float32, 0.0), (np.float64, 6.58e6)])
+def test_soup_corners_are_shared_as_by_sorting_the_rows(dtype, offset):
+    """The open-bottom cue welds a soup's corners by hash: the same corners as np.unique over
+    the rows as bytes (-0.0 stays apart from 0.0, 64-bit rows are not rounded)."""
+    mesh = _bumpy_sphere(3)
+    soup = (mesh.vertices[mesh.faces].reshape(-1, 3) + offset).astype(dtype)
+    soup[:3] = [[0.0, 0.0, 0.0], [-0.0, 0.0, 0.0], [offset + 1e-7, 0.0, 0.0]]
+    soup = soup.astype(dtype)
+    indices = np.arange(len(soup)).reshape(-1, 3)
+    rows = soup.view(np.dtype((np.void, soup.dtype.itemsize * 3))).ravel()
+    _, first, ids = np.unique(rows, return_index=True, return_inverse=True)
+    np.testing.assert_array_equal(up_axis._shared_corners(indices, soup),
+                                  first[ids.ravel()][indices])
+
+
+
+def test_each_points_nearest_triangle_survives_skipping_on_a_64_bit_level():
+    """Per point, skipping far boxes gives the minimum over every triangle, also for a level
+    whose positions are float64 far from the origin (a generated model): its boxes stay
+    float64, as boxes rounded to float32 there would skip triangles that are nearer."""
+    mesh = _bumpy_sphere(3)
+    positions = mesh.vertices * 0.01 + 5_000.0  # float32 steps (0.5 mm) >> the distances
+    level = single_node_model(Primitive(positions, mesh.faces.astype(np.uint32)))
+    tris = deviation._Triangles(level)
+    a, b, c = tris.corners()
+    lo = np.minimum(np.minimum(a, b), c)
+    hi = np.maximum(np.maximum(a, b), c)
+    points = positions[::7] + np.random.default_rng(1).normal(0, 1e-5, (len(positions[::7]), 3))
+    grid = deviation._Grid(tris, lo, hi, lo.min(axis=0), hi.max(axis=0), cell=1.0)
+    owner = np.repeat(np.arange(len(points)), len(tris))
+    every = np.tile(np.arange(len(tris)), len(points))
+    reps = np.full(len(points), len(tris))
+    best = np.full(len(points), np.inf)
+    grid._nearest(points, owner, every, reps, best)
+    t = tris[every]
+    brute = deviation._closest_distance(points[owner], t[:, 0], t[:, 1], t[:, 2])
+    np.testing.assert_array_equal(best, brute.reshape(len(points), -1).min(axis=1))
+
+
+@pytest.mark.parametrize("target", [60, 2000])
+def test_deviation_pairs_by_lookup_are_the_expanded_pairs(target):
+    """Registering triangles by 8 lookups (at most 2 cells wide) or by expanding every
+    (triangle, cell) pair (wider ones) gives the same pairs."""
+    mesh = _bumpy_sphere(4)
+    level = simplify(single_node_model(primitive_from_trimesh(mesh)),
+                     SimplifyOptions(target_triangles=target)).model
+    tris = deviation._Triangles(level)
+    a, b, c = tris.corners()
+    lo, hi = np.minimum(np.minimum(a, b), c), np.maximum(np.maximum(a, b), c)
+    paths = set()
+    for cell in (0.05, 0.2, 0.6, 1.5):
+        grid = deviation._Grid(tris, lo, hi, lo.min(axis=0), hi.max(axis=0), cell)
+        visited = np.random.default_rng(2).random(int(np.prod(grid.dims))) < 0.5
+        wide = (grid.span[grid.small] > 2).any(axis=1)
+        paths |= set(wide.tolist())
+        by_lookup = grid._pairs(grid.small, visited)
+        expanded = grid._expanded_pairs(grid.small, visited)
+        assert len(by_lookup[0]) > 0
+        assert sorted(zip(*by_lookup, strict=True)) == sorted(zip(*expanded, strict=True))
+    assert paths == {True, False}  # both ways of registering ran

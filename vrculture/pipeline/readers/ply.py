@@ -82,6 +82,8 @@ def _polygons_to_triangles(column: object) -> np.ndarray:
     if faces.ndim != 2 or faces.shape[1] < 3:
         return np.zeros((0, 3), np.int64)
     k = faces.shape[1]
+    if k == 3:  # triangles already: the fan below would only copy them (1.6M: ~15 ms)
+        return faces.astype(np.int64)
     first = np.repeat(faces[:, :1], k - 2, axis=1)
     return np.stack([first, faces[:, 1:-1], faces[:, 2:]], axis=2).reshape(-1, 3).astype(np.int64)
 
