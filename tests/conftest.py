@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +21,21 @@ def corpus() -> Path:
     if not folder.is_dir():
         pytest.skip(f"shared corpus not present at {folder} (set {ENV})")
     return folder
+
+
+@pytest.fixture(scope="session")
+def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """assets/demo built once per session by the real `vrculture build`, shared read-only by
+    the build, server and browser tests (each used to build its own copy: the same bundle three
+    times). In a child process: the browser tests' server thread and Playwright run in this
+    one, and the build's worker pool must not fork them. A test that changes a bundle copies it.
+    """
+    out = tmp_path_factory.mktemp("demo") / "sjostad"
+    command = [sys.executable, "-m", "vrculture", "build", str(ROOT / "assets" / "demo"),
+               "-o", str(out), "--jobs", "2", "--quiet"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return out
 
 
 @pytest.fixture

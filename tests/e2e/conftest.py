@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -142,14 +140,10 @@ def e2e_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
 
 
 @pytest.fixture(scope="session")
-def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Bundle:
-    """The demo collection built by the real `vrculture build` (a couple of seconds)."""
-    out = tmp_path_factory.mktemp("demo") / "bundle"
-    command = [sys.executable, "-m", "vrculture", "build", str(ROOT / "assets" / "demo"),
-               "-o", str(out)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return Bundle(out, json.loads((out / "exhibition.json").read_text(encoding="utf-8")))
+def demo_bundle(built_demo: Path) -> Bundle:
+    """The demo collection built by the real `vrculture build`, once per session
+    (tests/conftest.py, shared read-only with the build and server tests)."""
+    return Bundle(built_demo, json.loads((built_demo / "exhibition.json").read_text("utf-8")))
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from build_helpers import DEMO, SMALL_TOML, run_build, write_painting, write_shape
+from build_helpers import SMALL_TOML, write_painting, write_shape
 
 
 @pytest.fixture
@@ -20,9 +20,7 @@ def small_collection(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo collection built once per session with the default settings."""
-    out = tmp_path_factory.mktemp("demo") / "sjostad"
-    code = run_build(DEMO, "-o", out, "--jobs", "2", "--quiet")
-    assert code == 0
-    return out
+def demo_bundle(built_demo: Path) -> Path:
+    """The demo collection built once per session with the default settings (tests/conftest.py:
+    one build shared with the server and browser tests; read it, never change it)."""
+    return built_demo

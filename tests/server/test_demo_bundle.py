@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from vrculture.cli import main
 from vrculture.cli.simulate import TICK_REAL_SECONDS, _simulate
 from vrculture.server.app import create_app
 from vrculture.server.assets import IMMUTABLE, content_type_for
@@ -28,7 +27,6 @@ from vrculture.server.registry import _referenced_urls
 from vrculture.server.simulate import Replay, model_for
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO = ROOT / "assets" / "demo"
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 # Instants the simulator must fill every exhibit at, school day or not (the clock is injected:
 # nothing here reads the machine's clock, zone or weekday).
@@ -60,10 +58,9 @@ def _demo_replay() -> tuple[float, float]:
 
 
 @pytest.fixture(scope="module")
-def demo_bundle(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("demo") / "bundle"
-    assert main(["build", str(DEMO), "-o", str(out), "--quiet"]) == 0
-    return out
+def demo_bundle(built_demo: Path) -> Path:
+    """`vrculture build assets/demo`, built once per session (tests/conftest.py), read-only."""
+    return built_demo
 
 
 @pytest.fixture

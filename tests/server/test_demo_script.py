@@ -37,6 +37,17 @@ class _Squatter(BaseHTTPRequestHandler):
         pass
 
 
+@pytest.fixture
+def checkout(tmp_path: Path, built_demo: Path) -> Path:
+    """A checkout for tools/demo whose conversion cache already holds the demo's objects, as
+    after a first `tools/demo`: its build then only assembles the bundle. Converting is what
+    the build tests check (tests/exhibition/test_build_demo.py, on the same cache's build);
+    here it took about half of each test's time."""
+    root = _checkout(tmp_path / "checkout")
+    shutil.copytree(built_demo.parent / ".vrculture-cache", root / "build" / ".vrculture-cache")
+    return root
+
+
 def _checkout(root: Path) -> Path:
     """tools/demo in a checkout whose .venv runs this interpreter's vrculture (already
     installed: installing is not what this checks, so bootstrap has nothing to do)."""
@@ -57,8 +68,7 @@ def _checkout(root: Path) -> Path:
     return root
 
 
-def test_demo_stops_with_the_servers_message_when_its_port_is_taken(tmp_path):
-    checkout = _checkout(tmp_path / "checkout")
+def test_demo_stops_with_the_servers_message_when_its_port_is_taken(checkout):
     squatter = ThreadingHTTPServer(("127.0.0.1", 0), _Squatter)
     port = squatter.server_address[1]
     thread = threading.Thread(target=squatter.serve_forever, daemon=True)
@@ -99,11 +109,10 @@ def _json(url: str):
 
 
 @pytest.mark.skipif(not os.access(MOSQUITTO, os.X_OK), reason="needs Debian's mosquitto")
-def test_demo_sends_the_sensors_through_a_local_mosquitto(tmp_path):
+def test_demo_sends_the_sensors_through_a_local_mosquitto(tmp_path, checkout):
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
-    checkout = _checkout(tmp_path / "checkout")
     port = _free_port()
     errors = tmp_path / "demo.err"
     with errors.open("w") as stderr:
@@ -139,8 +148,7 @@ def test_demo_sends_the_sensors_through_a_local_mosquitto(tmp_path):
     assert f"listener {broker_port} 127.0.0.1" in broker_config  # loopback only
 
 
-def test_demo_posts_the_sensors_over_http_without_mosquitto(tmp_path):
-    checkout = _checkout(tmp_path / "checkout")
+def test_demo_posts_the_sensors_over_http_without_mosquitto(tmp_path, checkout):
     port = _free_port()
     errors = tmp_path / "demo.err"
     with errors.open("w") as stderr:
