@@ -148,7 +148,9 @@ def test_demo_sends_the_sensors_through_a_local_mosquitto(tmp_path, checkout):
     assert f"listener {broker_port} 127.0.0.1" in broker_config  # loopback only
 
 
-def test_demo_posts_the_sensors_over_http_without_mosquitto(tmp_path, checkout):
+def test_demo_posts_the_sensors_over_http_without_mosquitto(tmp_path):
+    # A newcomer's first run, conversion included: the README's main command, whole.
+    checkout = _checkout(tmp_path / "checkout")
     port = _free_port()
     errors = tmp_path / "demo.err"
     with errors.open("w") as stderr:
