@@ -15,6 +15,11 @@ const LEVEL_ORDER = ['low', 'medium', 'high', 'full'];
 const scratch = new THREE.Vector3();
 
 /** @typedef {import('./manifest.js').Level} Level */
+/**
+ * One part on its way to the screen (see `LevelManager.flush`).
+ * @typedef {{root: THREE.Object3D, show: () => void, stage: 'new' | 'compiling' | 'linking' | 'uploading',
+ *   programs: {getUniforms: () => unknown}[], textures: THREE.Texture[]}} Job
+ */
 /** @typedef {{triangles: number, gpuTextureBytes: number, ignoreScreenSize?: boolean}} Budget */
 /**
  * One object's levels and what is shown, loading and cached of them.
@@ -55,13 +60,20 @@ export class LevelManager {
     this.phase = 'lowest'; // 'lowest' until every object's first level settled, then 'refine'
     this.idleSince = null;
     /**
-     * Levels waiting to be swapped in: `flush` (once per frame) uploads one texture or swaps one
-     * level, so a burst of arrivals is spread over frames instead of stalling one.
-     * @type {{it: Item, index: number, textures: THREE.Texture[] | null, done: () => void}[]}
+     * Levels (and other parts, see `prepare`) waiting to be shown: `flush` (once per frame) does
+     * one step of the first job in the queue, so that no drawn frame compiles a shader program or
+     * uploads a texture on its own: compile the job's programs (compileAsync: off the frame with
+     * KHR_parallel_shader_compile), finish linking them one per frame, upload one texture per
+     * frame, then show it (only its geometry still uploads in that frame's draw).
+     * @type {Job[]}
      */
     this.swaps = [];
     /** what the last flush did: for the frame log that tests read */
-    this.lastFlush = { swaps: 0, uploads: 0 };
+    this.lastFlush = { swaps: 0, uploads: 0, compiles: 0 };
+    /** @type {THREE.Camera | null} the camera and scene programs are compiled for (`setView`) */
+    this.camera = null;
+    /** @type {THREE.Scene | null} */
+    this.scene = null;
     viewerState.budget.triangles = budget.triangles;
     viewerState.budget.gpuTextureBytes = budget.gpuTextureBytes;
   }
@@ -176,6 +188,16 @@ export class LevelManager {
   }
 
   /**
+   * The camera and scene that queued parts are compiled for (their lights and environment).
+   * @param {THREE.Camera} camera
+   * @param {THREE.Scene} scene
+   */
+  setView(camera, scene) {
+    this.camera = camera;
+    this.scene = scene;
+  }
+
+  /**
    * Swaps the level in at a coming frame (see `flush`); resolves once it is shown.
    * @param {Item} it
    * @param {number} index
@@ -183,36 +205,83 @@ export class LevelManager {
    */
   queueShow(it, index) {
     it.pending = index;
+    const root = it.cache.get(index);
     return new Promise((resolve) => {
-      this.swaps.push({
-        it, index, textures: null,
-        done: () => { if (it.pending === index) it.pending = -1; resolve(); },
+      this.enqueue(root || new THREE.Object3D(), () => {
+        this.show(it, index);
+        if (it.pending === index) it.pending = -1;
+        resolve();
       });
     });
   }
 
   /**
-   * Once per frame: uploads one texture of the next queued level (renderer.initTexture), or,
-   * all its textures in, swaps that level in (its geometry then uploads in this frame's draw).
+   * Compiles and uploads `root` over coming frames (see `flush`) and resolves before it is
+   * shown: for parts the caller adds to the scene itself (the architecture, the merged parts).
+   * @param {THREE.Object3D} root
+   * @returns {Promise<void>}
+   */
+  prepare(root) {
+    return new Promise((resolve) => { this.enqueue(root, resolve); });
+  }
+
+  /**
+   * @param {THREE.Object3D} root
+   * @param {() => void} show
+   */
+  enqueue(root, show) {
+    this.swaps.push({ root, show, stage: 'new', programs: [], textures: [] });
+  }
+
+  /**
+   * Once per frame: one step of the first queued job (see `swaps`).
    * @param {THREE.WebGLRenderer} renderer
    */
   flush(renderer) {
-    this.lastFlush.swaps = 0;
-    this.lastFlush.uploads = 0;
+    const f = this.lastFlush;
+    f.swaps = 0;
+    f.uploads = 0;
+    f.compiles = 0;
     const job = this.swaps[0];
     if (!job) return;
-    const scene = job.it.cache.get(job.index);
-    if (scene && job.textures == null) job.textures = texturesOf(scene);
-    const next = job.textures && job.textures.shift();
+    if (job.stage === 'new' && this.camera && this.scene) {
+      // compile() (inside compileAsync) only issues the compiles; the driver works on them
+      // while this and the next frames run
+      const programs = renderer.info.programs || [];
+      const known = new Set(programs);
+      job.stage = 'compiling';
+      renderer.compileAsync(job.root, this.camera, this.scene).then(() => {
+        job.stage = 'linking';
+        this.wake();
+      });
+      job.programs = /** @type {{getUniforms: () => unknown}[]} */ (/** @type {unknown} */ (programs.filter((p) => !known.has(p))));
+      job.textures = texturesOf(job.root);
+      f.compiles = 1;
+      return;
+    }
+    if (job.stage === 'compiling') return;
+    if (job.stage === 'linking') {
+      // without KHR_parallel_shader_compile three cannot tell when a program is linked: its
+      // first use waits for the driver. Use each new program once, one per frame, before a
+      // draw needs it (by now the driver has had frames to finish it)
+      const program = job.programs.shift();
+      if (program) {
+        program.getUniforms();
+        f.compiles = 1;
+        return;
+      }
+      job.stage = 'uploading';
+    }
+    const next = job.textures.shift();
     if (next) {
       renderer.initTexture(next);
-      this.lastFlush.uploads = 1;
+      uploaded.add(next);
+      f.uploads = 1;
       return;
     }
     this.swaps.shift();
-    this.show(job.it, job.index);
-    this.lastFlush.swaps = 1;
-    job.done();
+    job.show();
+    f.swaps = 1;
   }
 
   /**
@@ -314,8 +383,11 @@ export class LevelManager {
 
 }
 
+/** textures `flush` has uploaded: a part prepared again (the whole scene at the start) skips them */
+const uploaded = new WeakSet();
+
 /**
- * The textures of a loaded level not yet on the GPU, each once.
+ * The textures of a loaded part not yet uploaded by `flush`, each once.
  * @param {THREE.Object3D} root
  */
 function texturesOf(root) {
@@ -324,7 +396,7 @@ function texturesOf(root) {
   root.traverse((o) => {
     if (!(o instanceof THREE.Mesh)) return;
     for (const m of Array.isArray(o.material) ? o.material : [o.material]) {
-      for (const v of Object.values(m)) if (v instanceof THREE.Texture) found.add(v);
+      for (const v of Object.values(m)) if (v instanceof THREE.Texture && !uploaded.has(v)) found.add(v);
     }
   });
   return [...found];

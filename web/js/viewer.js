@@ -45,9 +45,10 @@ export class Viewer extends EventTarget {
     /** @type {InstancedProxy[]} contact shadows and annotation markers, drawn instanced */
     this.instanced = [];
     /**
-     * Per frame [frame number, levels swapped in, textures uploaded, drawn]: set to an array by
-     * the test hooks only (main.js), bounded.
-     * @type {[number, number, number, boolean][] | null}
+     * Per frame [frame number, levels swapped in, textures uploaded, drawn, programs compiled or
+     * linked before the draw, programs compiled by the draw]: set to an array by the test hooks
+     * only (main.js), bounded.
+     * @type {[number, number, number, boolean, number, number][] | null}
      */
     this.frameLog = null;
     /** @type {{x: number, y: number, resolve: (rgba: number[]) => void} | null} */
@@ -77,6 +78,7 @@ export class Viewer extends EventTarget {
     this.lastFrameAt = null;
     this.lastLod = 0;
     this.levels.wake = () => { this.lastLod = 0; };
+    this.levels.setView(this.camera, this.scene);
     window.addEventListener('resize', () => this.resize());
   }
 
@@ -131,8 +133,12 @@ export class Viewer extends EventTarget {
     this.drawInstanced(shadows, markers);
     if (!objectsOnly) for (const s of this.manifest.smart_exhibits) fixed.push(this.loadSmartExhibit(s));
     await Promise.all([...fixed, this.levels.loadLowest(this.eyePosition())]);
+    if (!objectsOnly) await this.mergeStaticParts();
+    else if (this.architecture) this.scene.add(this.architecture);
     viewerState.budget.fixedTriangles = this.countFixedTriangles();
-    if (!objectsOnly) this.mergeStaticParts();
+    // whatever else the scene gained meanwhile (smart exhibits' screens): compiled and uploaded
+    // over frames behind the loading screen, so that the first drawn frame only draws
+    await this.levels.prepare(this.scene);
     this.lowestSettled = true;
     viewerState.ready = true;
     fire(this, 'ready', {});
@@ -157,14 +163,15 @@ export class Viewer extends EventTarget {
           return { object, local: new THREE.Matrix4().makeScale(r, r, r) };
         })));
     }
-    for (const p of this.instanced) this.scene.add(p.mesh);
+    // in XR frames draw while loading: nothing joins the scene before it is compiled
+    for (const p of this.instanced) this.levels.prepare(p.mesh).then(() => this.scene.add(p.mesh));
   }
 
   /**
    * The architecture and the smart exhibits' static parts, merged (a handful of draw calls for
    * the whole gallery); the parts that readings animate stay separate.
    */
-  mergeStaticParts() {
+  async mergeStaticParts() {
     const animated = new Set(this.manifest.smart_exhibits.flatMap((s) => [...animatedNodeNames(s)]));
     /** @param {THREE.Object3D} mesh */
     const keep = (mesh) => {
@@ -172,7 +179,15 @@ export class Viewer extends EventTarget {
       return false;
     };
     const roots = [...(this.architecture ? [this.architecture] : []), ...this.smartGroups.values()];
-    for (const proxy of mergeStatic(roots, keep)) this.scene.add(proxy);
+    // merged before any of it is in the scene or compiled: the hidden sources' materials are
+    // never compiled, the proxies are compiled and uploaded before they are drawn
+    const { proxies, hideSources } = mergeStatic(roots, keep);
+    hideSources();
+    const parts = [...roots, ...proxies];
+    const group = new THREE.Group();
+    group.add(...parts);
+    await this.levels.prepare(group);
+    for (const part of parts) this.scene.add(part);
   }
 
   async loadArchitecture() {
@@ -190,15 +205,13 @@ export class Viewer extends EventTarget {
     root = root || fallbackFloor(this.manifest);
     root.name = 'architecture';
     root.traverse((o) => { o.userData.architecture = true; });
-    this.scene.add(root);
-    this.architecture = root;
+    this.architecture = root; // joins the scene once merged and compiled (mergeStaticParts)
   }
 
   /** @param {import('./manifest.js').SmartRecord} s */
   async loadSmartExhibit(s) {
     const holder = placedGroup(s.placement, `smart:${s.id}`);
-    holder.userData.selectId = s.id;
-    this.scene.add(holder);
+    holder.userData.selectId = s.id; // joins the scene once merged and compiled (mergeStaticParts)
     this.pickables.push(holder);
     this.smartGroups.set(s.id, holder);
     try {
@@ -370,9 +383,12 @@ export class Viewer extends EventTarget {
     }
     for (const p of this.instanced) p.sync();
     this.levels.flush(this.renderer);
+    /** @type {[number, number, number, boolean, number, number] | null} */
+    let logged = null;
     if (this.frameLog) {
       const f = this.levels.lastFlush;
-      this.frameLog.push([viewerState.frames, f.swaps, f.uploads, this.lowestSettled || !!xrFrame]);
+      logged = [viewerState.frames, f.swaps, f.uploads, this.lowestSettled || !!xrFrame, f.compiles, 0];
+      this.frameLog.push(logged);
       if (this.frameLog.length > 5000) this.frameLog.splice(0, 1000);
     }
     const t = now();
@@ -387,7 +403,9 @@ export class Viewer extends EventTarget {
     // phone or a software renderer halves the time to the first real frame. XR needs a frame
     // for every XR callback, so it always draws.
     if (!this.lowestSettled && !xrFrame) return;
+    const programs = this.renderer.info.programs?.length ?? 0;
     this.renderer.render(this.scene, this.camera);
+    if (logged) logged[5] = (this.renderer.info.programs?.length ?? 0) - programs;
     const info = this.renderer.info.render;
     const r = viewerState.render;
     // main-thread time of a frame (hooks, level choice, draw submission): the part of the
