@@ -60,25 +60,31 @@ def test_every_view_of_the_demo_draws_at_most_50_calls(server, new_page, quest):
     assert page.errors == []
 
 
-def test_levels_stream_in_at_most_one_swap_and_one_upload_per_frame(server, new_page):
-    page = settled_demo(server, new_page, quest=False)
-    # a level is chosen by its on-screen error and texel density, and the demo's smooth
-    # objects are sharp enough at their low levels even up close: step up to a painting,
-    # facing it, so that its sharper image streams in too
+def step_up_to_a_painting(page, manifest: dict) -> int:
+    """Walks up to a painting, facing it, so that its sharper image streams in (a level is chosen
+    by its on-screen error and texel density, and the demo's smooth objects are sharp enough at
+    their low levels even up close); returns the level loads before the walk."""
     loads = state(page, "viewerState.counts.levelLoads")
-    first = next(o["id"] for o in server.demo.manifest["objects"]
+    first = next(o["id"] for o in manifest["objects"]
                  if o.get("kind") == "painting" and len(o["levels"]) > 1)
+    teleports = state(page, "viewerState.teleports.length")
     page.evaluate("(id) => viewer.goTo(id)", first)
-    page.wait_for_function("viewerState.teleports.length > 0")
+    page.wait_for_function(f"viewerState.teleports.length > {teleports}")
     x, _, z = page.evaluate("(id) => viewerTest.objectCentre(id)", first)
     at = state(page, "viewerState.viewerPos")
     dx, dz = at["x"] - x, at["z"] - z
     scale = 0.45 / max(math.hypot(dx, dz), 1e-6)
     page.evaluate(f"viewer.teleport({x + dx * scale}, {z + dz * scale}, {math.atan2(dx, dz)})")
     page.wait_for_function(f"viewerState.counts.levelLoads > {loads}", timeout=TIMEOUT_MS)
-    # the loaded level waits in the queue for a frame of its own before it is swapped in
+    # the loaded level waits in the queue for frames of its own before it is swapped in
     page.wait_for_function(f"viewerTest.frameLog().reduce((n, f) => n + f[1], 0) > {loads}",
                            timeout=TIMEOUT_MS)
+    return loads
+
+
+def test_levels_stream_in_at_most_one_swap_and_one_upload_per_frame(server, new_page):
+    page = settled_demo(server, new_page, quest=False)
+    step_up_to_a_painting(page, server.demo.manifest)
     log = state(page, "viewerTest.frameLog()")
     swaps = sum(f[1] for f in log)
     # every object's lowest level and at least one sharper level came through the queue
@@ -87,6 +93,36 @@ def test_levels_stream_in_at_most_one_swap_and_one_upload_per_frame(server, new_
     assert max(f[2] for f in log) == 1
     # and never both in one frame: a frame either uploads a texture or swaps a level in
     assert all(f[1] + f[2] <= 1 for f in log)
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("quest", [False, True], ids=["desktop", "quest3"])
+def test_no_drawn_frame_compiles_a_shader_program(server, new_page, quest):
+    """Programs are compiled (compileAsync) and linked before their part joins the scene, so no
+    draw waits for the driver: from the first frame (in XR: entered while the lowest levels still
+    load) through a sharper level streaming in."""
+    page = new_page(server.url(f"/exhibitions/{server.demo.manifest['id']}?room=0"),
+                    quest=quest, viewport=VIEWPORT)
+    if quest:
+        page.wait_for_function("window.viewerState && viewerState.xrSupported === true",
+                               timeout=TIMEOUT_MS * 2)
+        assert page.evaluate("viewer.enterVR()") is True
+    page.wait_for_function("window.viewerState && viewerState.allHighAt != null",
+                           timeout=TIMEOUT_MS * 2)
+    step_up_to_a_painting(page, server.demo.manifest)
+    # a few more frames drawn with everything in
+    frame = state(page, "viewerState.frames")
+    page.wait_for_function(f"viewerState.frames > {frame + 3}", timeout=TIMEOUT_MS)
+    log = state(page, "viewerTest.frameLog()")
+    assert log[0][0] == 0, "the log starts at the first frame"
+    drawn = [f for f in log if f[3]]
+    assert len(drawn) > 3, drawn
+    # compiled or linked in frames of their own, one step a frame ...
+    assert sum(f[4] for f in log) >= 2 and max(f[4] for f in log) == 1, log
+    # ... and never by a draw
+    assert [f for f in drawn if f[5] != 0] == []
+    if quest:
+        assert state(page, "viewerState.inXR") is True
     assert page.errors == []
 
 

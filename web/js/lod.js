@@ -10,15 +10,20 @@ import { chooseLevel, pixelsPerMetre, textureSpan } from './levelchoice.js';
 
 // Quest-class defaults (stereo at 72-90 Hz): what a Quest 2/3 draws comfortably per eye.
 export const DEFAULT_BUDGET = { triangles: 400_000, gpuTextureBytes: 384 * 1024 * 1024 };
-const MAX_PARALLEL = 3; // sharper levels in flight at once (lowest levels: 4)
+const MAX_PARALLEL = 3;
+const LINK_AFTER_FRAMES = 3; // the driver's time for a compile before the program's first use // sharper levels in flight at once (lowest levels: 4)
 const LEVEL_ORDER = ['low', 'medium', 'high', 'full'];
 const scratch = new THREE.Vector3();
 
 /** @typedef {import('./manifest.js').Level} Level */
 /**
  * One part on its way to the screen (see `LevelManager.flush`).
- * @typedef {{root: THREE.Object3D, show: () => void, stage: 'new' | 'compiling' | 'linking' | 'uploading',
- *   programs: {getUniforms: () => unknown}[], textures: THREE.Texture[]}} Job
+ * @typedef {{root: THREE.Object3D, show: () => void, meshes: THREE.Object3D[] | null, compiling: Promise<unknown>[],
+ *   compiled: boolean | null, programs: Program[], linkFrom: number, textures: THREE.Texture[] | null}} Job
+ */
+/**
+ * What `renderer.info.programs` holds (three's WebGLProgram; not in its type declarations).
+ * @typedef {{isReady: () => boolean, getUniforms: () => unknown, usedTimes: number}} Program
  */
 /** @typedef {{triangles: number, gpuTextureBytes: number, ignoreScreenSize?: boolean}} Budget */
 /**
@@ -70,6 +75,7 @@ export class LevelManager {
     this.swaps = [];
     /** what the last flush did: for the frame log that tests read */
     this.lastFlush = { swaps: 0, uploads: 0, compiles: 0 };
+    this.flushes = 0; // frames flushed: a program is linked a few frames after its compile
     /** @type {THREE.Camera | null} the camera and scene programs are compiled for (`setView`) */
     this.camera = null;
     /** @type {THREE.Scene | null} */
@@ -230,7 +236,8 @@ export class LevelManager {
    * @param {() => void} show
    */
   enqueue(root, show) {
-    this.swaps.push({ root, show, stage: 'new', programs: [], textures: [] });
+    this.swaps.push({ root, show, meshes: null, compiling: [], compiled: null, programs: [], linkFrom: 0,
+      textures: null });
   }
 
   /**
@@ -242,36 +249,42 @@ export class LevelManager {
     f.swaps = 0;
     f.uploads = 0;
     f.compiles = 0;
+    this.flushes++;
     const job = this.swaps[0];
-    if (!job) return;
-    if (job.stage === 'new' && this.camera && this.scene) {
-      // compile() (inside compileAsync) only issues the compiles; the driver works on them
-      // while this and the next frames run
-      const programs = renderer.info.programs || [];
+    if (!job || !this.camera || !this.scene) return;
+    if (!job.meshes) job.meshes = drawnMeshes(job.root);
+    const mesh = job.meshes.shift();
+    if (mesh) {
+      // one kind of mesh a frame: compile() issues the driver's compiles, which it works on
+      // while the coming frames run (in parallel, and waitable, with KHR_parallel_shader_compile)
+      const programs = /** @type {Program[]} */ (/** @type {unknown} */ (renderer.info.programs || []));
       const known = new Set(programs);
-      job.stage = 'compiling';
-      renderer.compileAsync(job.root, this.camera, this.scene).then(() => {
-        job.stage = 'linking';
-        this.wake();
-      });
-      job.programs = /** @type {{getUniforms: () => unknown}[]} */ (/** @type {unknown} */ (programs.filter((p) => !known.has(p))));
-      job.textures = texturesOf(job.root);
+      job.compiling.push(renderer.compileAsync(mesh, this.camera, this.scene));
+      job.programs.push(...programs.filter((p) => !known.has(p)));
+      job.linkFrom = this.flushes + LINK_AFTER_FRAMES;
       f.compiles = 1;
       return;
     }
-    if (job.stage === 'compiling') return;
-    if (job.stage === 'linking') {
-      // without KHR_parallel_shader_compile three cannot tell when a program is linked: its
-      // first use waits for the driver. Use each new program once, one per frame, before a
-      // draw needs it (by now the driver has had frames to finish it)
-      const program = job.programs.shift();
-      if (program) {
-        program.getUniforms();
-        f.compiles = 1;
-        return;
-      }
-      job.stage = 'uploading';
+    if (job.compiled === null) {
+      // compileAsync resolves once the driver says the programs are ready (right away, or
+      // after a short wait, without KHR_parallel_shader_compile)
+      job.compiled = false;
+      Promise.all(job.compiling).then(() => { job.compiled = true; });
     }
+    if (!job.compiled) return;
+    const program = job.programs[0];
+    if (program) {
+      // without KHR_parallel_shader_compile three cannot tell when a program is linked (isReady
+      // is always true) and its first use waits for the driver: use each new program once,
+      // one a frame and a few frames after its compile was issued, before a draw needs it
+      if (this.flushes < job.linkFrom || !program.isReady()) return;
+      job.programs.shift();
+      if (program.usedTimes === 0) return; // released meanwhile (its material was disposed)
+      program.getUniforms();
+      f.compiles = 1;
+      return;
+    }
+    if (!job.textures) job.textures = texturesOf(job.root);
     const next = job.textures.shift();
     if (next) {
       renderer.initTexture(next);
@@ -381,6 +394,26 @@ export class LevelManager {
     return it.shown;
   }
 
+}
+
+/**
+ * One mesh for each kind that needs its own program (a material with the geometry's attribute
+ * set and the object's type). Hidden objects too (a panel shown later), but not a material that
+ * never draws (the merged parts' sources).
+ * @param {THREE.Object3D} root
+ */
+function drawnMeshes(root) {
+  /** @type {Map<string, THREE.Object3D>} */
+  const kinds = new Map();
+  root.traverse((o) => {
+    if (!(o instanceof THREE.Mesh || o instanceof THREE.Line || o instanceof THREE.Points || o instanceof THREE.Sprite)) return;
+    const materials = Array.isArray(o.material) ? o.material : [o.material];
+    if (!materials.some((m) => m && m.visible)) return;
+    const attributes = Object.keys(o.geometry.attributes).sort().join();
+    const key = `${materials.map((m) => m.uuid).join()}|${attributes}|${o.type}|${o.receiveShadow}`;
+    if (!kinds.has(key)) kinds.set(key, o);
+  });
+  return [...kinds.values()];
 }
 
 /** textures `flush` has uploaded: a part prepared again (the whole scene at the start) skips them */

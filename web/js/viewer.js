@@ -67,6 +67,9 @@ export class Viewer extends EventTarget {
     this.camera.position.set(0, EYE_HEIGHT, 0);
     this.rig.add(this.camera);
     this.scene.add(this.rig);
+    /** what a headset shows until the scene is compiled and uploaded: its background only */
+    this.loadingScene = new THREE.Scene();
+    this.loadingScene.background = this.scene.background;
     this.loader = createGLTFLoader(this.renderer);
     this.levels = new LevelManager({
       loader: this.loader,
@@ -401,10 +404,11 @@ export class Viewer extends EventTarget {
     // Until every object has a level there is nothing worth drawing (the HTML progress shows
     // meanwhile); skipping those frames leaves the CPU to parsing and decoding, which on a
     // phone or a software renderer halves the time to the first real frame. XR needs a frame
-    // for every XR callback, so it always draws.
+    // for every XR callback: it draws the empty background meanwhile (what is in the scene is
+    // compiled and uploaded over frames first, see `start`).
     if (!this.lowestSettled && !xrFrame) return;
     const programs = this.renderer.info.programs?.length ?? 0;
-    this.renderer.render(this.scene, this.camera);
+    this.renderer.render(this.lowestSettled ? this.scene : this.loadingScene, this.camera);
     if (logged) logged[5] = (this.renderer.info.programs?.length ?? 0) - programs;
     const info = this.renderer.info.render;
     const r = viewerState.render;
