@@ -19,7 +19,9 @@ Measured for the viewer (`/exhibitions/{id}`):
   bytes cost nothing; on a headset's Wi-Fi they are most of the wait),
 - the frame budget (tools/frame_budget.py): draw calls, triangles and GPU texture memory at the
   entrance and in the busiest room, desktop and XR; main-thread time per frame against an
-  empty-scene anchor; frames over 13.9 ms while levels stream in. `--frame-budget` runs only
+  empty-scene anchor; frames over 13.9 ms while levels stream in from a cold cache, desktop and
+  XR (VR entered as soon as offered), and the frames not drawn behind the loading status.
+  `--frame-budget` runs only
   this part; `--screenshots DIR` also saves the entrance and each room (desktop, 640x360 PNG).
 
 Anchor, same run, same server: a naive page (served only by this benchmark) that loads the
