@@ -474,23 +474,33 @@ export class Viewer extends EventTarget {
   }
 
   /**
-   * Where an object's centre is on screen when nothing hides it from the camera, else null.
+   * Where an object is on screen when nothing hides it from the camera, else null: the point of
+   * its surface nearest its centre that a ray from the eye reaches first. (Its bounding box's
+   * centre alone is not enough: seen at a slant, an openwork relief such as livets-trad lets a
+   * ray through that centre pass between its branches to the wall.)
    * @param {string} id
    */
   unoccludedCentre(id) {
+    const holder = this.pickables.find((g) => g.userData.selectId === id);
     const c = this.objectCentre(id);
-    if (!c) return null;
-    const p = this.project(c.x, c.y, c.z);
-    if (!p.visible) return null;
+    if (!holder || !c) return null;
     const eye = this.eyePosition();
-    const ray = new THREE.Raycaster(eye, c.clone().sub(eye).normalize(), 0.01, eye.distanceTo(c) + 2);
     const targets = this.scene.children.filter((o) => o !== this.rig && o.name !== 'vr-panel' && o.visible);
-    const hit = ray.intersectObjects(targets, true)
-      .find((h) => h.object.visible && !(h.object instanceof THREE.Line) && !(h.object instanceof THREE.Sprite));
-    /** @type {THREE.Object3D | null} */
-    let o = hit ? hit.object : null;
-    while (o && o.userData.selectId == null) o = o.parent;
-    return o && o.userData.selectId === id ? p : null;
+    const ray = new THREE.Raycaster();
+    for (const point of [c, ...surfaceSamples(holder, c)]) {
+      if (!this.project(point.x, point.y, point.z).visible) continue;
+      ray.set(eye, point.clone().sub(eye).normalize());
+      ray.near = 0.01;
+      ray.far = eye.distanceTo(point) + 2;
+      const hit = ray.intersectObjects(targets, true)
+        .find((h) => h.object.visible && !(h.object instanceof THREE.Line) && !(h.object instanceof THREE.Sprite));
+      /** @type {THREE.Object3D | null} */
+      let o = hit ? hit.object : null;
+      while (o && o.userData.selectId == null) o = o.parent;
+      // a click there goes along this very ray, so it lands where this hit did
+      if (hit && o && o.userData.selectId === id) return this.project(hit.point.x, hit.point.y, hit.point.z);
+    }
+    return null;
   }
 
   /** @param {string} id */
@@ -500,6 +510,27 @@ export class Viewer extends EventTarget {
     const box = new THREE.Box3().setFromObject(holder);
     return box.isEmpty() ? holder.position.clone() : box.getCenter(new THREE.Vector3());
   }
+}
+
+/**
+ * Up to 64 points of the drawn surface under `root` (vertices, evenly spread), nearest `centre` first.
+ * @param {THREE.Object3D} root
+ * @param {THREE.Vector3} centre
+ */
+function surfaceSamples(root, centre) {
+  /** @type {THREE.Vector3[]} */
+  const points = [];
+  root.updateWorldMatrix(true, true);
+  root.traverseVisible((o) => {
+    if (!(o instanceof THREE.Mesh) || o.userData.renderProxy) return;
+    const materials = Array.isArray(o.material) ? o.material : [o.material];
+    if (!materials.some((m) => m.visible)) return;
+    const pos = o.geometry.attributes.position;
+    const step = Math.max(1, Math.floor(pos.count / 64));
+    for (let i = 0; i < pos.count; i += step) points.push(new THREE.Vector3().fromBufferAttribute(pos, i).applyMatrix4(o.matrixWorld));
+  });
+  points.sort((a, b) => a.distanceToSquared(centre) - b.distanceToSquared(centre));
+  return points.slice(0, 64);
 }
 
 /** @param {number} v */
