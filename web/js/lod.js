@@ -62,7 +62,7 @@ export class LevelManager {
     /** @type {Map<string, Item>} */
     this.items = new Map();
     this.active = 0;
-    this.phase = 'lowest'; // 'lowest' until every object's first level settled, then 'refine'
+    this.phase = 'lowest'; // 'lowest' until every object's first level is shown, then 'refine'
     this.idleSince = null;
     /**
      * Levels (and other parts, see `prepare`) waiting to be shown: `flush` (once per frame) does
@@ -139,7 +139,8 @@ export class LevelManager {
       for (let it = queue.shift(); it; it = queue.shift()) await this.loadFirstAvailable(it);
     };
     await Promise.all(Array.from({ length: Math.min(4, queue.length) }, worker));
-    this.phase = 'refine';
+    // sharper levels wait for `refine()`: the first frame (after the whole scene is compiled and
+    // uploaded) comes before them
   }
 
   /** @param {Item} it */
@@ -335,6 +336,12 @@ export class LevelManager {
     it.placeholder = mesh;
     viewerState.placeholders.push(it.id);
     viewerState.levels[it.id] = 'placeholder';
+  }
+
+  /** From now on, `update` chooses sharper levels. */
+  refine() {
+    this.phase = 'refine';
+    this.wake();
   }
 
   /**

@@ -143,6 +143,7 @@ export class Viewer extends EventTarget {
     // over frames behind the loading screen, so that the first drawn frame only draws
     await this.levels.prepare(this.scene);
     this.lowestSettled = true;
+    this.levels.refine();
     viewerState.ready = true;
     fire(this, 'ready', {});
   }
