@@ -43,6 +43,9 @@ from vrculture.server.studio.schema import create_tables  # noqa: E402
 sys.path.insert(0, str(ROOT / "tests"))  # where the corpus is: the tests' own lookup
 from corpus_location import corpus_dir  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tools"))
+from page_wait import wait_for  # noqa: E402
+
 NAME, PASSWORD = "bench-curator", "bench-curator-password"
 EXHIBITION = "bench"
 TIMEOUT_MS = 240_000
@@ -134,9 +137,9 @@ def studio_drop_to_preview(scan: Path, work: Path) -> tuple[float, float]:
             with context.expect_page() as opened:
                 link.click()
             preview = opened.value
-            preview.wait_for_function(
+            wait_for(preview,
                 f"window.viewerTest && viewerTest.objectCentre('{object_id}')",
-                timeout=TIMEOUT_MS)
+                timeout_ms=TIMEOUT_MS)
             total = time.perf_counter() - start
             browser.close()
         return converted, total

@@ -9,10 +9,10 @@ Python package (no downloaded browser); IWER emulates a Meta Quest 3 where a tes
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -224,46 +224,25 @@ def new_page(browser):
         ctx.close()
 
 
-def _poll_source(expression: str) -> str:
-    # The expression is spliced into the source on its own lines (a trailing comment in it
-    # cannot swallow the rest); a function is called with `arg`, as Playwright does.
-    return ("async ([arg, timeoutMs, pollMs]) => {\n"
-            "  const deadline = performance.now() + timeoutMs;\n"
-            "  for (;;) {\n"
-            f"    let value = (\n{expression}\n);\n"
-            "    if (typeof value === 'function') value = value(arg);\n"
-            "    value = await value;\n"
-            "    if (value) return value;\n"
-            "    if (performance.now() > deadline) throw new Error('vrculture-wait-timeout');\n"
-            "    await new Promise((resolve) => setTimeout(resolve, pollMs));\n"
-            "  }\n"
-            "}")
+def _page_wait():
+    """tools/page_wait.py (tools/ is no package): the benchmarks drive the viewer with it too."""
+    spec = importlib.util.spec_from_file_location("page_wait", ROOT / "tools" / "page_wait.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_PAGE_WAIT = _page_wait()
 
 
 def wait_for(target, expression: str, *, arg: object = None, timeout: float | None = None,
              poll_ms: int = 16):
-    """Playwright's wait_for_function without its eval: Playwright turns the expression into
-    code with `globalThis.eval` inside the page, which the viewer pages' policy refuses (no
-    'unsafe-eval', vrculture/server/security.py). Here the expression is part of a function
-    that DevTools compiles (the page's policy does not apply to it) and that polls it in the
-    page until it is truthy. `target` is a Page or a Frame; returns the value's handle. A
-    navigation while waiting is waited out, as Playwright does."""
-    from playwright.sync_api import Error, TimeoutError
-
-    timeout_ms = TIMEOUT_MS if timeout is None else timeout
-    give_up = time.monotonic() + timeout_ms / 1000  # a timeout, not a test of time
-    source = _poll_source(expression)
-    while True:
-        left_ms = max(1.0, (give_up - time.monotonic()) * 1000)
-        try:
-            return target.evaluate_handle(source, [arg, left_ms, poll_ms])
-        except Error as error:
-            if "vrculture-wait-timeout" in error.message:
-                raise TimeoutError(f"{timeout_ms:.0f} ms waiting for: {expression}") from None
-            navigated = ("Execution context was destroyed" in error.message
-                         or "Cannot find context" in error.message)
-            if not navigated or time.monotonic() > give_up:
-                raise
+    """Playwright's wait_for_function without its eval, which the viewer pages' policy refuses
+    (see tools/page_wait.py): polls `expression` in `target` (a Page or a Frame) until it is
+    truthy; returns the value's handle."""
+    return _PAGE_WAIT.wait_for(target, expression, arg=arg, poll_ms=poll_ms,
+                               timeout_ms=TIMEOUT_MS if timeout is None else timeout)
 
 
 def wait_ready(page, *, first_frame: bool = True) -> None:

@@ -88,13 +88,13 @@ def test_geometry_still_decodes_when_the_meshopt_worker_cannot_start(server, new
     assert s["levelFailures"] == [] and page.errors == []
 
 
-def test_no_test_waits_with_playwrights_eval():
+def test_no_test_or_tool_waits_with_playwrights_eval():
     """Playwright's wait_for_function evaluates its expression with eval, which the viewer's
-    policy refuses: every wait goes through conftest.wait_for."""
-    tests = Path(__file__).resolve().parents[1]
+    policy refuses: every wait goes through tools/page_wait.py (conftest.wait_for)."""
+    root = Path(__file__).resolve().parents[2]
     call = "." + "wait_for_function("  # (spelt so that this line is no call)
-    offenders = [f"{path.relative_to(tests)}:{number}"
-                 for path in sorted(tests.rglob("*.py"))
+    offenders = [f"{path.relative_to(root)}:{number}"
+                 for folder in ("tests", "tools") for path in sorted((root / folder).rglob("*.py"))
                  for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
                  if call in line]
     assert offenders == []

@@ -180,11 +180,13 @@ function asProxy(mesh) {
 }
 
 /**
- * Merges the static meshes under `roots` into as few meshes as their materials allow and hides
- * the sources from drawing. `keep(mesh)` names meshes that change at run time (drawn as before).
+ * Merges the static meshes under `roots` into as few meshes as their materials allow.
+ * `keep(mesh)` names meshes that change at run time (drawn as before). The caller adds the
+ * proxies to the scene and, in the same frame, calls `hideSources` (so that the proxies can be
+ * compiled and uploaded before they replace their sources).
  * @param {THREE.Object3D[]} roots
  * @param {(mesh: THREE.Mesh) => boolean} keep
- * @returns {THREE.Mesh[]} the proxies (add them to the scene)
+ * @returns {{proxies: THREE.Mesh[], hideSources: () => void}}
  */
 export function mergeStatic(roots, keep) {
   /** @type {Map<string, THREE.Mesh[]>} */
@@ -205,6 +207,8 @@ export function mergeStatic(roots, keep) {
   }
   /** @type {THREE.Mesh[]} */
   const proxies = [];
+  /** @type {THREE.Mesh[]} */
+  const sources = [];
   for (const [key, meshes] of groups) {
     if (meshes.length < 2) continue; // nothing to gain
     let mesh;
@@ -226,9 +230,12 @@ export function mergeStatic(roots, keep) {
     mesh.name = 'merged-static';
     mesh.renderOrder = meshes[0].renderOrder;
     proxies.push(asProxy(mesh));
-    for (const m of meshes) m.material = hidden(/** @type {THREE.Material} */ (m.material));
+    sources.push(...meshes);
   }
-  return proxies;
+  const hideSources = () => {
+    for (const m of sources) m.material = hidden(/** @type {THREE.Material} */ (m.material));
+  };
+  return { proxies, hideSources };
 }
 
 /** Copies of one shape drawn as one InstancedMesh, each following a source object. */

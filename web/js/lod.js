@@ -10,11 +10,21 @@ import { chooseLevel, pixelsPerMetre, textureSpan } from './levelchoice.js';
 
 // Quest-class defaults (stereo at 72-90 Hz): what a Quest 2/3 draws comfortably per eye.
 export const DEFAULT_BUDGET = { triangles: 400_000, gpuTextureBytes: 384 * 1024 * 1024 };
-const MAX_PARALLEL = 3; // sharper levels in flight at once (lowest levels: 4)
+const MAX_PARALLEL = 3;
+const LINK_AFTER_FRAMES = 3; // the driver's time for a compile before the program's first use // sharper levels in flight at once (lowest levels: 4)
 const LEVEL_ORDER = ['low', 'medium', 'high', 'full'];
 const scratch = new THREE.Vector3();
 
 /** @typedef {import('./manifest.js').Level} Level */
+/**
+ * One part on its way to the screen (see `LevelManager.flush`).
+ * @typedef {{root: THREE.Object3D, show: () => void, meshes: THREE.Object3D[] | null, compiling: Promise<unknown>[],
+ *   compiled: boolean | null, programs: Program[], linkFrom: number, textures: THREE.Texture[] | null}} Job
+ */
+/**
+ * What `renderer.info.programs` holds (three's WebGLProgram; not in its type declarations).
+ * @typedef {{isReady: () => boolean, getUniforms: () => unknown, usedTimes: number}} Program
+ */
 /** @typedef {{triangles: number, gpuTextureBytes: number, ignoreScreenSize?: boolean}} Budget */
 /**
  * One object's levels and what is shown, loading and cached of them.
@@ -52,16 +62,24 @@ export class LevelManager {
     /** @type {Map<string, Item>} */
     this.items = new Map();
     this.active = 0;
-    this.phase = 'lowest'; // 'lowest' until every object's first level settled, then 'refine'
+    this.phase = 'lowest'; // 'lowest' until every object's first level is shown, then 'refine'
     this.idleSince = null;
     /**
-     * Levels waiting to be swapped in: `flush` (once per frame) uploads one texture or swaps one
-     * level, so a burst of arrivals is spread over frames instead of stalling one.
-     * @type {{it: Item, index: number, textures: THREE.Texture[] | null, done: () => void}[]}
+     * Levels (and other parts, see `prepare`) waiting to be shown: `flush` (once per frame) does
+     * one step of the first job in the queue, so that no drawn frame compiles a shader program or
+     * uploads a texture on its own: compile the job's programs (compileAsync: off the frame with
+     * KHR_parallel_shader_compile), finish linking them one per frame, upload one texture per
+     * frame, then show it (only its geometry still uploads in that frame's draw).
+     * @type {Job[]}
      */
     this.swaps = [];
     /** what the last flush did: for the frame log that tests read */
-    this.lastFlush = { swaps: 0, uploads: 0 };
+    this.lastFlush = { swaps: 0, uploads: 0, compiles: 0 };
+    this.flushes = 0; // frames flushed: a program is linked a few frames after its compile
+    /** @type {THREE.Camera | null} the camera and scene programs are compiled for (`setView`) */
+    this.camera = null;
+    /** @type {THREE.Scene | null} */
+    this.scene = null;
     viewerState.budget.triangles = budget.triangles;
     viewerState.budget.gpuTextureBytes = budget.gpuTextureBytes;
   }
@@ -121,7 +139,8 @@ export class LevelManager {
       for (let it = queue.shift(); it; it = queue.shift()) await this.loadFirstAvailable(it);
     };
     await Promise.all(Array.from({ length: Math.min(4, queue.length) }, worker));
-    this.phase = 'refine';
+    // sharper levels wait for `refine()`: the first frame (after the whole scene is compiled and
+    // uploaded) comes before them
   }
 
   /** @param {Item} it */
@@ -176,6 +195,16 @@ export class LevelManager {
   }
 
   /**
+   * The camera and scene that queued parts are compiled for (their lights and environment).
+   * @param {THREE.Camera} camera
+   * @param {THREE.Scene} scene
+   */
+  setView(camera, scene) {
+    this.camera = camera;
+    this.scene = scene;
+  }
+
+  /**
    * Swaps the level in at a coming frame (see `flush`); resolves once it is shown.
    * @param {Item} it
    * @param {number} index
@@ -183,36 +212,90 @@ export class LevelManager {
    */
   queueShow(it, index) {
     it.pending = index;
+    const root = it.cache.get(index);
     return new Promise((resolve) => {
-      this.swaps.push({
-        it, index, textures: null,
-        done: () => { if (it.pending === index) it.pending = -1; resolve(); },
+      this.enqueue(root || new THREE.Object3D(), () => {
+        this.show(it, index);
+        if (it.pending === index) it.pending = -1;
+        resolve();
       });
     });
   }
 
   /**
-   * Once per frame: uploads one texture of the next queued level (renderer.initTexture), or,
-   * all its textures in, swaps that level in (its geometry then uploads in this frame's draw).
+   * Compiles and uploads `root` over coming frames (see `flush`) and resolves before it is
+   * shown: for parts the caller adds to the scene itself (the architecture, the merged parts).
+   * @param {THREE.Object3D} root
+   * @returns {Promise<void>}
+   */
+  prepare(root) {
+    return new Promise((resolve) => { this.enqueue(root, resolve); });
+  }
+
+  /**
+   * @param {THREE.Object3D} root
+   * @param {() => void} show
+   */
+  enqueue(root, show) {
+    this.swaps.push({ root, show, meshes: null, compiling: [], compiled: null, programs: [], linkFrom: 0,
+      textures: null });
+  }
+
+  /**
+   * Once per frame: one step of the first queued job (see `swaps`).
    * @param {THREE.WebGLRenderer} renderer
    */
   flush(renderer) {
-    this.lastFlush.swaps = 0;
-    this.lastFlush.uploads = 0;
+    const f = this.lastFlush;
+    f.swaps = 0;
+    f.uploads = 0;
+    f.compiles = 0;
+    this.flushes++;
     const job = this.swaps[0];
-    if (!job) return;
-    const scene = job.it.cache.get(job.index);
-    if (scene && job.textures == null) job.textures = texturesOf(scene);
-    const next = job.textures && job.textures.shift();
+    if (!job || !this.camera || !this.scene) return;
+    if (!job.meshes) job.meshes = drawnMeshes(job.root);
+    const mesh = job.meshes.shift();
+    if (mesh) {
+      // one kind of mesh a frame: compile() issues the driver's compiles, which it works on
+      // while the coming frames run (in parallel, and waitable, with KHR_parallel_shader_compile)
+      const programs = /** @type {Program[]} */ (/** @type {unknown} */ (renderer.info.programs || []));
+      const known = new Set(programs);
+      job.compiling.push(renderer.compileAsync(mesh, this.camera, this.scene));
+      job.programs.push(...programs.filter((p) => !known.has(p)));
+      job.linkFrom = this.flushes + LINK_AFTER_FRAMES;
+      f.compiles = 1;
+      return;
+    }
+    if (job.compiled === null) {
+      // compileAsync resolves once the driver says the programs are ready (right away, or
+      // after a short wait, without KHR_parallel_shader_compile)
+      job.compiled = false;
+      Promise.all(job.compiling).then(() => { job.compiled = true; });
+    }
+    if (!job.compiled) return;
+    const program = job.programs[0];
+    if (program) {
+      // without KHR_parallel_shader_compile three cannot tell when a program is linked (isReady
+      // is always true) and its first use waits for the driver: use each new program once,
+      // one a frame and a few frames after its compile was issued, before a draw needs it
+      if (this.flushes < job.linkFrom || !program.isReady()) return;
+      job.programs.shift();
+      if (program.usedTimes === 0) return; // released meanwhile (its material was disposed)
+      program.getUniforms();
+      f.compiles = 1;
+      return;
+    }
+    if (!job.textures) job.textures = texturesOf(job.root);
+    const next = job.textures.shift();
     if (next) {
       renderer.initTexture(next);
-      this.lastFlush.uploads = 1;
+      uploaded.add(next);
+      f.uploads = 1;
       return;
     }
     this.swaps.shift();
-    this.show(job.it, job.index);
-    this.lastFlush.swaps = 1;
-    job.done();
+    job.show();
+    f.swaps = 1;
   }
 
   /**
@@ -253,6 +336,12 @@ export class LevelManager {
     it.placeholder = mesh;
     viewerState.placeholders.push(it.id);
     viewerState.levels[it.id] = 'placeholder';
+  }
+
+  /** From now on, `update` chooses sharper levels. */
+  refine() {
+    this.phase = 'refine';
+    this.wake();
   }
 
   /**
@@ -315,7 +404,30 @@ export class LevelManager {
 }
 
 /**
- * The textures of a loaded level not yet on the GPU, each once.
+ * One mesh for each kind that needs its own program (a material with the geometry's attribute
+ * set and the object's type). Hidden objects too (a panel shown later), but not a material that
+ * never draws (the merged parts' sources).
+ * @param {THREE.Object3D} root
+ */
+function drawnMeshes(root) {
+  /** @type {Map<string, THREE.Object3D>} */
+  const kinds = new Map();
+  root.traverse((o) => {
+    if (!(o instanceof THREE.Mesh || o instanceof THREE.Line || o instanceof THREE.Points || o instanceof THREE.Sprite)) return;
+    const materials = Array.isArray(o.material) ? o.material : [o.material];
+    if (!materials.some((m) => m && m.visible)) return;
+    const attributes = Object.keys(o.geometry.attributes).sort().join();
+    const key = `${materials.map((m) => m.uuid).join()}|${attributes}|${o.type}|${o.receiveShadow}`;
+    if (!kinds.has(key)) kinds.set(key, o);
+  });
+  return [...kinds.values()];
+}
+
+/** textures `flush` has uploaded: a part prepared again (the whole scene at the start) skips them */
+const uploaded = new WeakSet();
+
+/**
+ * The textures of a loaded part not yet uploaded by `flush`, each once.
  * @param {THREE.Object3D} root
  */
 function texturesOf(root) {
@@ -324,7 +436,7 @@ function texturesOf(root) {
   root.traverse((o) => {
     if (!(o instanceof THREE.Mesh)) return;
     for (const m of Array.isArray(o.material) ? o.material : [o.material]) {
-      for (const v of Object.values(m)) if (v instanceof THREE.Texture) found.add(v);
+      for (const v of Object.values(m)) if (v instanceof THREE.Texture && !uploaded.has(v)) found.add(v);
     }
   });
   return [...found];

@@ -475,7 +475,8 @@ export function testHooks(app) {
     /** @param {number} x @param {number} y */
     sample: (x, y) => app.viewer?.sample(x, y) ?? Promise.reject(new Error('no 3D view on this page')),
     disconnectRoom: () => app.rooms?.ws?.close(4001),
-    /** per frame since the page started: [frame number, levels swapped in, textures uploaded, drawn] */
+    /** per frame since the page started: [frame number, levels swapped in, textures uploaded, drawn,
+     * programs compiled or linked before the draw, programs compiled by the draw] */
     frameLog: () => app.viewer?.frameLog ?? [],
     /** what the renderer drew in the last frame (both eyes in XR, as three counts them) */
     renderInfo: () => {

@@ -45,9 +45,10 @@ export class Viewer extends EventTarget {
     /** @type {InstancedProxy[]} contact shadows and annotation markers, drawn instanced */
     this.instanced = [];
     /**
-     * Per frame [frame number, levels swapped in, textures uploaded, drawn]: set to an array by
-     * the test hooks only (main.js), bounded.
-     * @type {[number, number, number, boolean][] | null}
+     * Per frame [frame number, levels swapped in, textures uploaded, drawn, programs compiled or
+     * linked before the draw, programs compiled by the draw]: set to an array by the test hooks
+     * only (main.js), bounded.
+     * @type {[number, number, number, boolean, number, number][] | null}
      */
     this.frameLog = null;
     /** @type {{x: number, y: number, resolve: (rgba: number[]) => void} | null} */
@@ -66,6 +67,9 @@ export class Viewer extends EventTarget {
     this.camera.position.set(0, EYE_HEIGHT, 0);
     this.rig.add(this.camera);
     this.scene.add(this.rig);
+    /** what a headset shows until the scene is compiled and uploaded: its background only */
+    this.loadingScene = new THREE.Scene();
+    this.loadingScene.background = this.scene.background;
     this.loader = createGLTFLoader(this.renderer);
     this.levels = new LevelManager({
       loader: this.loader,
@@ -80,6 +84,7 @@ export class Viewer extends EventTarget {
     this.lastFrameAt = null;
     this.lastLod = 0;
     this.levels.wake = () => { this.lastLod = 0; };
+    this.levels.setView(this.camera, this.scene);
     window.addEventListener('resize', () => this.resize());
   }
 
@@ -134,9 +139,14 @@ export class Viewer extends EventTarget {
     this.drawInstanced(shadows, markers);
     if (!objectsOnly) for (const s of this.manifest.smart_exhibits) fixed.push(this.loadSmartExhibit(s));
     await Promise.all([...fixed, this.levels.loadLowest(this.eyePosition())]);
+    if (!objectsOnly) await this.mergeStaticParts();
+    else if (this.architecture) this.scene.add(this.architecture);
     viewerState.budget.fixedTriangles = this.countFixedTriangles();
-    if (!objectsOnly) this.mergeStaticParts();
+    // whatever else the scene gained meanwhile (smart exhibits' screens): compiled and uploaded
+    // over frames behind the loading screen, so that the first drawn frame only draws
+    await this.levels.prepare(this.scene);
     this.lowestSettled = true;
+    this.levels.refine();
     viewerState.ready = true;
     fire(this, 'ready', {});
   }
@@ -160,14 +170,15 @@ export class Viewer extends EventTarget {
           return { object, local: new THREE.Matrix4().makeScale(r, r, r) };
         })));
     }
-    for (const p of this.instanced) this.scene.add(p.mesh);
+    // in XR frames draw while loading: nothing joins the scene before it is compiled
+    for (const p of this.instanced) this.levels.prepare(p.mesh).then(() => this.scene.add(p.mesh));
   }
 
   /**
    * The architecture and the smart exhibits' static parts, merged (a handful of draw calls for
    * the whole gallery); the parts that readings animate stay separate.
    */
-  mergeStaticParts() {
+  async mergeStaticParts() {
     const animated = new Set(this.manifest.smart_exhibits.flatMap((s) => [...animatedNodeNames(s)]));
     /** @param {THREE.Object3D} mesh */
     const keep = (mesh) => {
@@ -175,7 +186,15 @@ export class Viewer extends EventTarget {
       return false;
     };
     const roots = [...(this.architecture ? [this.architecture] : []), ...this.smartGroups.values()];
-    for (const proxy of mergeStatic(roots, keep)) this.scene.add(proxy);
+    // merged before any of it is in the scene or compiled: the hidden sources' materials are
+    // never compiled, the proxies are compiled and uploaded before they are drawn
+    const { proxies, hideSources } = mergeStatic(roots, keep);
+    hideSources();
+    const parts = [...roots, ...proxies];
+    const group = new THREE.Group();
+    group.add(...parts);
+    await this.levels.prepare(group);
+    for (const part of parts) this.scene.add(part);
   }
 
   async loadArchitecture() {
@@ -194,8 +213,7 @@ export class Viewer extends EventTarget {
     root.name = 'architecture';
     root.traverse((o) => { o.userData.architecture = true; });
     viewerState.vitrines = dressVitrineGlass(root);
-    this.scene.add(root);
-    this.architecture = root;
+    this.architecture = root; // joins the scene once merged and compiled (mergeStaticParts)
   }
 
   /**
@@ -212,8 +230,7 @@ export class Viewer extends EventTarget {
   /** @param {import('./manifest.js').SmartRecord} s */
   async loadSmartExhibit(s) {
     const holder = placedGroup(s.placement, `smart:${s.id}`);
-    holder.userData.selectId = s.id;
-    this.scene.add(holder);
+    holder.userData.selectId = s.id; // joins the scene once merged and compiled (mergeStaticParts)
     this.pickables.push(holder);
     this.smartGroups.set(s.id, holder);
     try {
@@ -385,9 +402,12 @@ export class Viewer extends EventTarget {
     }
     for (const p of this.instanced) p.sync();
     this.levels.flush(this.renderer);
+    /** @type {[number, number, number, boolean, number, number] | null} */
+    let logged = null;
     if (this.frameLog) {
       const f = this.levels.lastFlush;
-      this.frameLog.push([viewerState.frames, f.swaps, f.uploads, this.lowestSettled || !!xrFrame]);
+      logged = [viewerState.frames, f.swaps, f.uploads, this.lowestSettled || !!xrFrame, f.compiles, 0];
+      this.frameLog.push(logged);
       if (this.frameLog.length > 5000) this.frameLog.splice(0, 1000);
     }
     const t = now();
@@ -400,9 +420,12 @@ export class Viewer extends EventTarget {
     // Until every object has a level there is nothing worth drawing (the HTML progress shows
     // meanwhile); skipping those frames leaves the CPU to parsing and decoding, which on a
     // phone or a software renderer halves the time to the first real frame. XR needs a frame
-    // for every XR callback, so it always draws.
+    // for every XR callback: it draws the empty background meanwhile (what is in the scene is
+    // compiled and uploaded over frames first, see `start`).
     if (!this.lowestSettled && !xrFrame) return;
-    this.renderer.render(this.scene, this.camera);
+    const programs = this.renderer.info.programs?.length ?? 0;
+    this.renderer.render(this.lowestSettled ? this.scene : this.loadingScene, this.camera);
+    if (logged) logged[5] = (this.renderer.info.programs?.length ?? 0) - programs;
     const info = this.renderer.info.render;
     const r = viewerState.render;
     // main-thread time of a frame (hooks, level choice, draw submission): the part of the
@@ -467,23 +490,33 @@ export class Viewer extends EventTarget {
   }
 
   /**
-   * Where an object's centre is on screen when nothing hides it from the camera, else null.
+   * Where an object is on screen when nothing hides it from the camera, else null: the point of
+   * its surface nearest its centre that a ray from the eye reaches first. (Its bounding box's
+   * centre alone is not enough: seen at a slant, an openwork relief such as livets-trad lets a
+   * ray through that centre pass between its branches to the wall.)
    * @param {string} id
    */
   unoccludedCentre(id) {
+    const holder = this.pickables.find((g) => g.userData.selectId === id);
     const c = this.objectCentre(id);
-    if (!c) return null;
-    const p = this.project(c.x, c.y, c.z);
-    if (!p.visible) return null;
+    if (!holder || !c) return null;
     const eye = this.eyePosition();
-    const ray = new THREE.Raycaster(eye, c.clone().sub(eye).normalize(), 0.01, eye.distanceTo(c) + 2);
     const targets = this.scene.children.filter((o) => o !== this.rig && o.name !== 'vr-panel' && o.visible);
-    const hit = ray.intersectObjects(targets, true)
-      .find((h) => h.object.visible && !(h.object instanceof THREE.Line) && !(h.object instanceof THREE.Sprite));
-    /** @type {THREE.Object3D | null} */
-    let o = hit ? hit.object : null;
-    while (o && o.userData.selectId == null) o = o.parent;
-    return o && o.userData.selectId === id ? p : null;
+    const ray = new THREE.Raycaster();
+    for (const point of [c, ...surfaceSamples(holder, c)]) {
+      if (!this.project(point.x, point.y, point.z).visible) continue;
+      ray.set(eye, point.clone().sub(eye).normalize());
+      ray.near = 0.01;
+      ray.far = eye.distanceTo(point) + 2;
+      const hit = ray.intersectObjects(targets, true)
+        .find((h) => h.object.visible && !(h.object instanceof THREE.Line) && !(h.object instanceof THREE.Sprite));
+      /** @type {THREE.Object3D | null} */
+      let o = hit ? hit.object : null;
+      while (o && o.userData.selectId == null) o = o.parent;
+      // a click there goes along this very ray, so it lands where this hit did
+      if (hit && o && o.userData.selectId === id) return this.project(hit.point.x, hit.point.y, hit.point.z);
+    }
+    return null;
   }
 
   /** @param {string} id */
@@ -493,6 +526,27 @@ export class Viewer extends EventTarget {
     const box = new THREE.Box3().setFromObject(holder);
     return box.isEmpty() ? holder.position.clone() : box.getCenter(new THREE.Vector3());
   }
+}
+
+/**
+ * Up to 64 points of the drawn surface under `root` (vertices, evenly spread), nearest `centre` first.
+ * @param {THREE.Object3D} root
+ * @param {THREE.Vector3} centre
+ */
+function surfaceSamples(root, centre) {
+  /** @type {THREE.Vector3[]} */
+  const points = [];
+  root.updateWorldMatrix(true, true);
+  root.traverseVisible((o) => {
+    if (!(o instanceof THREE.Mesh) || o.userData.renderProxy) return;
+    const materials = Array.isArray(o.material) ? o.material : [o.material];
+    if (!materials.some((m) => m.visible)) return;
+    const pos = o.geometry.attributes.position;
+    const step = Math.max(1, Math.floor(pos.count / 64));
+    for (let i = 0; i < pos.count; i += step) points.push(new THREE.Vector3().fromBufferAttribute(pos, i).applyMatrix4(o.matrixWorld));
+  });
+  points.sort((a, b) => a.distanceToSquared(centre) - b.distanceToSquared(centre));
+  return points.slice(0, 64);
 }
 
 /** @param {number} v */
