@@ -7,10 +7,13 @@ import pytest
 import trimesh
 from pipeline_helpers import primitive_from_trimesh, read_glb, single_node_model
 
+import vrculture.pipeline.transforms.optimize as optimize_module
+from vrculture.pipeline.convert import ConvertSettings, convert_file
 from vrculture.pipeline.meshopt_ffi import vertex_cache_strip
 from vrculture.pipeline.model import Model, Primitive
 from vrculture.pipeline.transforms.normals import repair_normals
 from vrculture.pipeline.transforms.optimize import (
+    LOWER_LEVEL_ORDER,
     ORDERS_TRIED,
     OptimizeOptions,
     _fetch_order,
@@ -98,3 +101,39 @@ def test_no_score_keeps_two_strip_passes():
     prim = model.nodes[0].primitives[0]
     plain = optimize(model, OptimizeOptions()).nodes[0].primitives[0]
     assert np.array_equal(plain.indices, _order(prim, "input", 2).indices)
+
+
+def test_lower_level_order_is_one_strip_pass_from_a_spatial_sort():
+    model = _scan(3)
+    prim = model.nodes[0].primitives[0]
+    lower = optimize(model, LOWER_LEVEL_ORDER).nodes[0].primitives[0]
+    assert np.array_equal(lower.indices, _order(prim, "spatial", 1).indices)
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_only_the_largest_level_searches_the_orders(tmp_path, monkeypatch, compress):
+    """The search costs five strip passes; the byte goal is about the largest level, and a
+    fixed order stores 0.05 % more on the corpus's lower levels (see LOWER_LEVEL_ORDER)."""
+    calls: list[tuple[int, bool, OptimizeOptions]] = []
+    real = optimize_module.optimize
+
+    def recorded(model, options=None, score=None):
+        options = options or OptimizeOptions()
+        calls.append((model.triangle_count, score is not None, options))
+        return real(model, options, score)
+
+    monkeypatch.setattr(optimize_module, "optimize", recorded)
+    source = tmp_path / "scan.ply"
+    sphere = trimesh.creation.icosphere(subdivisions=5)  # 20480 triangles
+    sphere.export(source)
+    convert_file(source, tmp_path / "out", ConvertSettings(levels=("full", "medium", "low"),
+                                                           up="+Y", compress=compress))
+    written = [(tris, searched, options) for tris, searched, options in calls
+               if options.vertex_cache is not None]
+    assert [tris for tris, _, _ in written] == [20480, 5000]  # medium repeats full
+    if compress:
+        assert [searched for _, searched, _ in written] == [True, False]
+        assert written[1][2] == LOWER_LEVEL_ORDER
+    else:
+        assert [(searched, options) for _, searched, options in written] == [
+            (False, OptimizeOptions())] * 2

@@ -24,7 +24,7 @@ from vrculture.pipeline.convert import ConvertSettings
 from vrculture.pipeline.model import Model
 from vrculture.pipeline.summary import ConversionSummary
 
-CACHE_FORMAT = 5  # bump when the layout of an entry or the worker's output changes
+CACHE_FORMAT = 6  # bump when the layout of an entry or the worker's output changes
 MAX_AGE_DAYS = 30.0
 RESULT = "result.json"
 

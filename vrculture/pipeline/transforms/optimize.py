@@ -30,6 +30,10 @@ of 1-3 passes, 1.0014x adding spatial starts of 1-3 passes, 0.9999x adding the r
 that for 3 strip passes, a sort and 5 encodes of extra work (igea's 269k-triangle full level:
 0.11 s -> ~0.35 s; all seven: 0.45 s; without the second spatial pass spot.obj was 1.0002x).
 The streams are quantised once per primitive; each order only gathers and encodes them.
+The chain searches only on its largest level (LOWER_LEVEL_ORDER below it): 5 strip passes of
+0.043 s each at igea's 269k triangles are most of the search, encoding a candidate 0.013 s.
+No candidate can be dropped from that search: each is the only winner on some corpus full
+level by more than its margin under gltfpack (spot 40 bytes, DamagedHelmet 376, igea 556).
 """
 
 from __future__ import annotations
@@ -51,6 +55,16 @@ from vrculture.pipeline.model import Model, Primitive
 class OptimizeOptions:
     vertex_cache: str | None = "strip"  # "strip" | "triangle" | None
     vertex_fetch: bool = True
+    # Without a score, strip order: where its passes start (see start_order) and how many.
+    strip_start: str = "input"
+    strip_passes: int = 2
+
+
+# For compressed levels below the largest (no search there): one strip pass from a spatial
+# sort, the order that wins most often on them (22 of 30 corpus primitives below the full
+# level). Over those levels' bytes (3.27 MB) it stores 1.8 KB (0.05 %) more than the search,
+# two passes from the input 7.1 KB (0.22 %) more, and it costs one strip pass instead of five.
+LOWER_LEVEL_ORDER = OptimizeOptions(strip_start="spatial", strip_passes=1)
 
 
 # cost(vertex order, indices into that order): bytes of a primitive's streams so stored
@@ -70,10 +84,11 @@ def optimize_primitive(prim: Primitive, options: OptimizeOptions = OptimizeOptio
     if options.vertex_cache == "strip" and score is not None and options.vertex_fetch:
         return _smallest_strip_order(prim, indices, score)
     if options.vertex_cache == "strip":
-        indices = vertex_cache_strip(indices, prim.vertex_count)
-        # A second pass over its own output: indices 0.5-1.2 % smaller once compressed
-        # (nefertiti 121.3 -> 120.1 KB, igea 302.7 -> 301.7 KB; a third pass gains nothing).
-        indices = vertex_cache_strip(indices, prim.vertex_count)
+        indices = start_order(options.strip_start, indices, prim.positions)
+        # By default a second pass over its own output: indices 0.5-1.2 % smaller once
+        # compressed (nefertiti 121.3 -> 120.1 KB, igea 302.7 -> 301.7 KB; a third gains nothing).
+        for _ in range(options.strip_passes):
+            indices = vertex_cache_strip(indices, prim.vertex_count)
     elif options.vertex_cache == "triangle":
         ordered = np.zeros_like(indices)
         meshoptimizer.optimize_vertex_cache(ordered, indices, len(indices), prim.vertex_count)
@@ -86,7 +101,7 @@ def optimize_primitive(prim: Primitive, options: OptimizeOptions = OptimizeOptio
 def _smallest_strip_order(prim: Primitive, indices: np.ndarray, score: Score) -> Primitive:
     """Of the ORDERS_TRIED, the one `score` finds smallest (the first of equals)."""
     cost = score(prim)
-    best: tuple[int, np.ndarray] | None = None
+    best: tuple[int, np.ndarray, np.ndarray] | None = None
     for start in dict.fromkeys(name for name, _ in ORDERS_TRIED):
         current = start_order(start, indices, prim.positions)
         for passes in range(1, max(p for name, p in ORDERS_TRIED if name == start) + 1):
@@ -96,9 +111,10 @@ def _smallest_strip_order(prim: Primitive, indices: np.ndarray, score: Score) ->
             order, remapped = _fetch_remap(current, prim.vertex_count)
             size = cost(order, remapped)
             if best is None or size < best[0]:
-                best = (size, current)
+                best = (size, order, remapped)
     assert best is not None
-    return _fetch_order(prim, best[1])
+    # The winner's renumbering is already known: no second fetch remap.
+    return prim.with_vertices(best[1], best[2].reshape(-1, 3))
 
 
 def _fetch_remap(indices: np.ndarray, vertex_count: int) -> tuple[np.ndarray, np.ndarray]:
