@@ -231,3 +231,19 @@ def test_deviation_pairs_by_lookup_are_the_expanded_pairs(target):
         assert len(by_lookup[0]) > 0
         assert sorted(zip(*by_lookup, strict=True)) == sorted(zip(*expanded, strict=True))
     assert paths == {True, False}  # both ways of registering ran
+
+
+def test_corner_deviation_per_face_is_the_per_corner_formula():
+    """Pins the per-face form (no per-corner copy of the face normals) to the bits of the
+    per-corner one, zero-length normals included."""
+    prim = primitive_from_trimesh(_bumpy_sphere())
+    corners = prim.positions[prim.indices]
+    face_unit = normals._unit(np.cross(corners[:, 1] - corners[:, 0],
+                                       corners[:, 2] - corners[:, 0]))
+    rng = np.random.default_rng(5)
+    corner_normals = normals._unit(rng.normal(size=(3 * len(face_unit), 3)).astype(np.float32))
+    corner_normals[::7] = 0.0
+    per_corner = np.arccos(np.clip(np.einsum(
+        "ij,ij->i", np.repeat(face_unit, 3, axis=0), corner_normals), -1.0, 1.0))
+    np.testing.assert_array_equal(normals._corner_deviation(face_unit, corner_normals),
+                                  per_corner)

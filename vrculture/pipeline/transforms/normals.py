@@ -79,7 +79,6 @@ def smooth_normals(prim: Primitive, options: NormalsOptions = NormalsOptions()) 
     face = np.cross(p1 - p0, p2 - p0)  # length = 2 x area: area weighting for free
     face_unit = _unit(face)
     del corner_positions, p0, p1, p2  # 18 MB at 500k triangles (peak memory: see _creased)
-    corner_face = np.repeat(np.arange(len(face)), 3)
 
     summed = np.stack(
         [np.bincount(corner_pid, weights=np.repeat(face[:, k], 3), minlength=count)
@@ -88,20 +87,31 @@ def smooth_normals(prim: Primitive, options: NormalsOptions = NormalsOptions()) 
     smooth = _unit(summed).astype(np.float32)
     crease = np.radians(options.crease_angle_deg)
     corner_normals = smooth[corner_pid]
-    deviation = np.arccos(np.clip(
-        np.einsum("ij,ij->i", face_unit[corner_face], corner_normals), -1.0, 1.0))
+    deviation = _corner_deviation(face_unit, corner_normals)
     split = _may_crease(corner_pid, deviation, count, crease)
+    # Unsplit corners hold their position's smooth normal: tested once per position.
+    still_zero = (_length(smooth) == 0)[corner_pid]
     if split.any():
         corner_normals[split] = _creased(
-            corner_pid[split], corner_face[split], face, face_unit, np.cos(crease),
+            corner_pid[split], np.flatnonzero(split) // 3, face, face_unit, np.cos(crease),
             fallback=corner_normals[split],
         )
-    still_zero = _length(corner_normals) == 0
+        still_zero[split] = _length(corner_normals[split]) == 0
     corner_normals[still_zero] = (0.0, 1.0, 0.0)
     # Only the corners' normals go on: the per-corner tables (~70 MB at 500k triangles) are
     # freed before the vertices are split.
-    del pid, corner_pid, corner_face, face, face_unit, summed, smooth, deviation, still_zero
+    del pid, corner_pid, face, face_unit, summed, smooth, deviation, still_zero
     return _split_vertices(prim, corners, corner_normals.astype(np.float32), split)
+
+
+def _corner_deviation(face_unit: np.ndarray, corner_normals: np.ndarray) -> np.ndarray:
+    """Per corner, the angle between its face's normal and its (smooth) normal.
+
+    Each face against its three corners: no per-corner copy of the face normals (igea's 269k
+    triangles: 0.014 -> 0.005 s; the same sums of the same three products, so the same bits).
+    """
+    dots = np.einsum("tj,tkj->tk", face_unit, corner_normals.reshape(-1, 3, 3))
+    return np.arccos(np.clip(dots.reshape(-1), -1.0, 1.0))
 
 
 def _may_crease(corner_pid: np.ndarray, deviation: np.ndarray, count: int,
