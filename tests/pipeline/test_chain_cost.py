@@ -18,6 +18,7 @@ from pipeline_helpers import primitive_from_trimesh, single_node_model
 
 import vrculture.pipeline.readers as readers
 import vrculture.pipeline.transforms.simplify as simplify_module
+from vrculture.pipeline.columns import take_rows
 from vrculture.pipeline.convert import ConvertSettings, convert_file
 from vrculture.pipeline.model import Primitive
 from vrculture.pipeline.readers import orientation
@@ -247,3 +248,19 @@ def test_corner_deviation_per_face_is_the_per_corner_formula():
         "ij,ij->i", np.repeat(face_unit, 3, axis=0), corner_normals), -1.0, 1.0))
     np.testing.assert_array_equal(normals._corner_deviation(face_unit, corner_normals),
                                   per_corner)
+
+
+@pytest.mark.parametrize("shape", [(50,), (50, 3), (50, 4)])
+def test_take_rows_is_fancy_indexing(shape):
+    """take_rows (np.take along the rows, several times faster than `array[index]` on (N, k)
+    arrays) gives the same rows for integer, (T, 3) and boolean indices, and refuses a mask
+    of the wrong length as indexing does."""
+    rng = np.random.default_rng(1)
+    array = rng.normal(size=shape).astype(np.float32)
+    for index in (rng.integers(0, 50, 80), rng.integers(0, 50, (20, 3)).astype(np.uint32),
+                  rng.random(50) > 0.5, np.zeros(0, dtype=np.int64)):
+        np.testing.assert_array_equal(take_rows(array, index), array[index])
+    with pytest.raises(IndexError):
+        take_rows(array, np.ones(49, dtype=bool))
+    with pytest.raises(IndexError):
+        take_rows(array, np.array([50]))

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from vrculture.pipeline.columns import column_max, column_min
+from vrculture.pipeline.columns import column_max, column_min, take_rows
 
 
 @dataclass
@@ -82,11 +82,11 @@ class Primitive:
         attribute gathered alike, with triangles `indices` into the new vertex order."""
 
         def take(array: np.ndarray | None) -> np.ndarray | None:
-            return None if array is None else np.ascontiguousarray(array[selection])
+            return None if array is None else take_rows(array, selection)
 
         return replace(
             self,
-            positions=np.ascontiguousarray(self.positions[selection]),
+            positions=take_rows(self.positions, selection),
             normals=take(self.normals),
             uvs=take(self.uvs),
             colors=take(self.colors),

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vrculture.pipeline.columns import column_max, column_min
+from vrculture.pipeline.columns import column_max, column_min, take_rows
 from vrculture.pipeline.model import Model
 
 MAX_CELLS_PER_TRIANGLE = 1024
@@ -192,11 +192,11 @@ class _Triangles:
         return len(self.indices)
 
     def __getitem__(self, selection) -> np.ndarray:
-        return self.positions[self.indices[selection]].astype(np.float64)
+        return take_rows(self.positions, self.indices[selection]).astype(np.float64)
 
     def corners(self) -> list[np.ndarray]:
         """Each corner of every triangle, in the positions' own precision."""
-        return [self.positions[self.indices[:, k]] for k in range(3)]
+        return [take_rows(self.positions, self.indices[:, k]) for k in range(3)]
 
 
 class _Grid:

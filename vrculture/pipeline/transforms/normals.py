@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from vrculture.pipeline.columns import take_rows
 from vrculture.pipeline.model import Model, Primitive
 from vrculture.pipeline.transforms.weld import drop_unused_vertices
 
@@ -74,7 +75,7 @@ def smooth_normals(prim: Primitive, options: NormalsOptions = NormalsOptions()) 
 
     positions = np.asarray(prim.positions, dtype=np.float32)
     # One (T, 3, 3) gather: a third less time than three column gathers.
-    corner_positions = positions[indices]
+    corner_positions = take_rows(positions, indices)
     p0, p1, p2 = (corner_positions[:, k] for k in range(3))
     face = np.cross(p1 - p0, p2 - p0)  # length = 2 x area: area weighting for free
     face_unit = _unit(face)
@@ -86,7 +87,7 @@ def smooth_normals(prim: Primitive, options: NormalsOptions = NormalsOptions()) 
     )
     smooth = _unit(summed).astype(np.float32)
     crease = np.radians(options.crease_angle_deg)
-    corner_normals = smooth[corner_pid]
+    corner_normals = take_rows(smooth, corner_pid)
     deviation = _corner_deviation(face_unit, corner_normals)
     split = _may_crease(corner_pid, deviation, count, crease)
     # Unsplit corners hold their position's smooth normal: tested once per position.

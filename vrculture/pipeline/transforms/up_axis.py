@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vrculture.pipeline.columns import column_max, column_min
+from vrculture.pipeline.columns import column_max, column_min, take_rows
 from vrculture.pipeline.model import Model
 
 AXES: tuple[str, ...] = ("+X", "-X", "+Y", "-Y", "+Z", "-Z")
@@ -220,7 +220,7 @@ def _sample(model: Model) -> _Sample | None:
         share = max(1, round(SAMPLE_TRIANGLES * prim.triangle_count / total))
         chosen = prim.indices if prim.triangle_count <= share else \
             prim.indices[rng.choice(prim.triangle_count, share, replace=False)]
-        corners.append((prim.positions[chosen].astype(np.float64) - centre) / size)
+        corners.append((take_rows(prim.positions, chosen).astype(np.float64) - centre) / size)
         weights.append(np.full(len(chosen), prim.triangle_count / len(chosen)))
         vshare = max(1, round(SAMPLE_VERTICES * prim.triangle_count / total))
         used = prim.positions[_used_vertices(chosen, prim.vertex_count)[0]] \
@@ -426,7 +426,7 @@ def _open_bottom(sample: _Sample) -> dict[str, float]:
         if not len(near):
             continue
         used, local = _used_vertices(near, len(positions))
-        corners = positions[used]
+        corners = take_rows(positions, used)
         ends = _boundary_edges(_shared_corners(local.reshape(-1, 3), corners))
         if len(ends):
             pieces.append(corners[ends].astype(np.float64))

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from vrculture.pipeline.columns import column_max, column_min
+from vrculture.pipeline.columns import column_max, column_min, take_rows
 from vrculture.pipeline.model import Material, Model, Primitive, Texture
 from vrculture.pipeline.textures import EncodedImage
 from vrculture.pipeline.writer.filters import encode_exponential, encode_octahedral
@@ -282,7 +282,7 @@ def compressed_size_scorer(model: Model, options: WriterOptions = WriterOptions(
                                                    uv_grids.get(prim.material))]
 
         def cost(order: np.ndarray, indices: np.ndarray) -> int:
-            return (sum(_encoded_vertex_bytes(a[order]) for a in arrays)
+            return (sum(_encoded_vertex_bytes(take_rows(a, order)) for a in arrays)
                     + _encoded_index_bytes(indices, len(order)))
 
         return cost
