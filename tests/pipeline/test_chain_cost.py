@@ -264,3 +264,13 @@ def test_take_rows_is_fancy_indexing(shape):
         take_rows(array, np.ones(49, dtype=bool))
     with pytest.raises(IndexError):
         take_rows(array, np.array([50]))
+
+
+def test_resting_poses_do_not_depend_on_the_support_block(monkeypatch):
+    """SUPPORT_BLOCK (directions whose support is taken at once) is a speed setting only."""
+    model = single_node_model(primitive_from_trimesh(_bumpy_sphere()))
+    sample = up_axis._sample(model)
+    whole = up_axis._resting_poses(sample)
+    monkeypatch.setattr(up_axis, "SUPPORT_BLOCK", 7)  # many blocks, a ragged last one
+    assert up_axis._resting_poses(sample) == whole
+    assert sum(whole.values()) > 0
