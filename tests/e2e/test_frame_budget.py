@@ -97,10 +97,11 @@ def test_levels_stream_in_at_most_one_swap_and_one_upload_per_frame(server, new_
 
 
 @pytest.mark.parametrize("quest", [False, True], ids=["desktop", "quest3"])
-def test_no_drawn_frame_compiles_a_shader_program(server, new_page, quest):
-    """Programs are compiled (compileAsync) and linked before their part joins the scene, so no
-    draw waits for the driver: from the first frame (in XR: entered while the lowest levels still
-    load) through a sharper level streaming in."""
+def test_no_drawn_frame_compiles_a_program_or_uploads_geometry(server, new_page, quest):
+    """Programs are compiled (compileAsync) and linked, and geometry uploaded (a one-pixel draw
+    in a frame of its own), before their part joins the scene, so no draw waits for the driver
+    or uploads buffers: from the first frame (in XR: entered while the lowest levels still load)
+    through a sharper level streaming in."""
     page = new_page(server.url(f"/exhibitions/{server.demo.manifest['id']}?room=0"),
                     quest=quest, viewport=VIEWPORT)
     if quest:
@@ -117,10 +118,15 @@ def test_no_drawn_frame_compiles_a_shader_program(server, new_page, quest):
     assert log[0][0] == 0, "the log starts at the first frame"
     drawn = [f for f in log if f[3]]
     assert len(drawn) > 3, drawn
-    # never compiled by a draw ...
-    assert [f for f in drawn if f[5] != 0] == []
+    # never compiled by a draw (the frame's, or the queue's one-pixel upload draw) ...
+    assert [f for f in log if f[5] != 0] == []
     # ... but in frames of their own, one step a frame
     assert sum(f[4] for f in log) >= 2 and max(f[4] for f in log) == 1, log
+    # no geometry is first drawn (its buffers uploaded) by a drawn frame ...
+    assert [f for f in drawn if f[6] != 0] == []
+    # ... but by the queue, in frames that do nothing else
+    assert sum(f[7] for f in log) >= len(server.demo.manifest["objects"]) + 1, log
+    assert all(f[1] + f[2] + f[4] == 0 for f in log if f[7]), log
     if quest:
         assert state(page, "viewerState.inXR") is True
     assert page.errors == []

@@ -10,16 +10,21 @@ import { chooseLevel, pixelsPerMetre, textureSpan } from './levelchoice.js';
 
 // Quest-class defaults (stereo at 72-90 Hz): what a Quest 2/3 draws comfortably per eye.
 export const DEFAULT_BUDGET = { triangles: 400_000, gpuTextureBytes: 384 * 1024 * 1024 };
-const MAX_PARALLEL = 3;
-const LINK_AFTER_FRAMES = 3; // the driver's time for a compile before the program's first use // sharper levels in flight at once (lowest levels: 4)
+const MAX_PARALLEL = 3; // sharper levels in flight at once (lowest levels: 4)
+const LINK_AFTER_FRAMES = 3; // the driver's time for a compile before the program's first use
+/** geometry a frame may upload ahead of its first visible draw (SwiftShader: ~1 ms a MiB) */
+const GEOMETRY_BYTES_PER_FRAME = 2 * 1024 * 1024;
+/** the layer of the one-pixel draw that uploads a part's geometry (see `drawToUpload`) */
+const UPLOAD_LAYER = 31;
 const LEVEL_ORDER = ['low', 'medium', 'high', 'full'];
 const scratch = new THREE.Vector3();
 
 /** @typedef {import('./manifest.js').Level} Level */
 /**
  * One part on its way to the screen (see `LevelManager.flush`).
- * @typedef {{root: THREE.Object3D, show: () => void, meshes: THREE.Object3D[] | null, compiling: Promise<unknown>[],
- *   compiled: boolean | null, programs: Program[], linkFrom: number, textures: THREE.Texture[] | null}} Job
+ * @typedef {{root: THREE.Object3D, parent: THREE.Object3D | null, show: () => void, meshes: THREE.Object3D[] | null,
+ *   compiling: Promise<unknown>[], compiled: boolean | null, programs: Program[], linkFrom: number,
+ *   textures: THREE.Texture[] | null, geometries: THREE.Mesh[] | null}} Job
  */
 /**
  * What `renderer.info.programs` holds (three's WebGLProgram; not in its type declarations).
@@ -69,12 +74,16 @@ export class LevelManager {
      * one step of the first job in the queue, so that no drawn frame compiles a shader program or
      * uploads a texture on its own: compile the job's programs (compileAsync: off the frame with
      * KHR_parallel_shader_compile), finish linking them one per frame, upload one texture per
-     * frame, then show it (only its geometry still uploads in that frame's draw).
+     * frame, upload its geometry (a one-pixel draw of it, a few MiB a frame), then show it: the
+     * frame that first shows it only draws.
      * @type {Job[]}
      */
     this.swaps = [];
-    /** what the last flush did: for the frame log that tests read */
-    this.lastFlush = { swaps: 0, uploads: 0, compiles: 0 };
+    /**
+     * What the last flush did, for the frame log that tests read: programs compiled by its
+     * one-pixel draw (`drawCompiles`, none expected) and meshes whose geometry it uploaded.
+     */
+    this.lastFlush = { swaps: 0, uploads: 0, compiles: 0, drawCompiles: 0, geometries: 0 };
     this.flushes = 0; // frames flushed: a program is linked a few frames after its compile
     /** @type {THREE.Camera | null} the camera and scene programs are compiled for (`setView`) */
     this.camera = null;
@@ -214,7 +223,7 @@ export class LevelManager {
     it.pending = index;
     const root = it.cache.get(index);
     return new Promise((resolve) => {
-      this.enqueue(root || new THREE.Object3D(), () => {
+      this.enqueue(root || new THREE.Object3D(), it.holder, () => {
         this.show(it, index);
         if (it.pending === index) it.pending = -1;
         resolve();
@@ -229,16 +238,18 @@ export class LevelManager {
    * @returns {Promise<void>}
    */
   prepare(root) {
-    return new Promise((resolve) => { this.enqueue(root, resolve); });
+    return new Promise((resolve) => { this.enqueue(root, null, resolve); });
   }
 
   /**
    * @param {THREE.Object3D} root
+   * @param {THREE.Object3D | null} parent where it will be shown (null: the scene), for its
+   *   one-pixel draw while it is not in the scene yet
    * @param {() => void} show
    */
-  enqueue(root, show) {
-    this.swaps.push({ root, show, meshes: null, compiling: [], compiled: null, programs: [], linkFrom: 0,
-      textures: null });
+  enqueue(root, parent, show) {
+    this.swaps.push({ root, parent, show, meshes: null, compiling: [], compiled: null, programs: [], linkFrom: 0,
+      textures: null, geometries: null });
   }
 
   /**
@@ -250,6 +261,8 @@ export class LevelManager {
     f.swaps = 0;
     f.uploads = 0;
     f.compiles = 0;
+    f.drawCompiles = 0;
+    f.geometries = 0;
     this.flushes++;
     const job = this.swaps[0];
     if (!job || !this.camera || !this.scene) return;
@@ -293,9 +306,82 @@ export class LevelManager {
       f.uploads = 1;
       return;
     }
+    if (!job.geometries) job.geometries = meshesToUpload(job.root);
+    if (job.geometries.length) {
+      // three has no call that uploads a geometry without drawing it: draw the next meshes
+      // once, into one pixel, with the programs and textures they will be shown with
+      /** @type {THREE.Mesh[]} */
+      const batch = [];
+      let bytes = 0;
+      while (job.geometries.length) {
+        const size = geometryBytes(job.geometries[0].geometry);
+        if (batch.length && bytes + size > GEOMETRY_BYTES_PER_FRAME) break;
+        bytes += size;
+        batch.push(/** @type {THREE.Mesh} */ (job.geometries.shift()));
+      }
+      f.drawCompiles = this.drawToUpload(renderer, job, batch);
+      f.geometries = batch.length;
+      return;
+    }
     this.swaps.shift();
     job.show();
     f.swaps = 1;
+  }
+
+  /**
+   * Draws `batch` (meshes of `job`) once into one pixel of the current target, which the frame's
+   * own draw clears: three uploads their geometry (and binds their vertex arrays) on a first
+   * draw. Only they and the scene's lights are on the layer drawn, so the scene's lighting, and
+   * with it their programs, are those compiled for them; returns the programs it compiled.
+   * @param {THREE.WebGLRenderer} renderer
+   * @param {Job} job
+   * @param {THREE.Mesh[]} batch
+   */
+  drawToUpload(renderer, job, batch) {
+    const scene = /** @type {THREE.Scene} */ (this.scene);
+    const camera = /** @type {THREE.Camera} */ (this.camera);
+    const detached = job.root !== scene && !job.root.parent;
+    if (detached) (job.parent || scene).add(job.root);
+    /** @type {[THREE.Object3D, number, boolean, boolean][]} */
+    const saved = [];
+    /** @param {THREE.Object3D} o */
+    const save = (o) => { saved.push([o, o.layers.mask, o.visible, o.frustumCulled]); };
+    for (const mesh of batch) {
+      save(mesh);
+      mesh.layers.enable(UPLOAD_LAYER);
+      mesh.frustumCulled = false;
+      // a hidden part (the VR panel until it opens) is uploaded too, before it first shows
+      for (let o = /** @type {THREE.Object3D | null} */ (mesh); o && o !== scene; o = o.parent) {
+        if (!o.visible) { if (o !== mesh) save(o); o.visible = true; }
+      }
+    }
+    scene.traverse((o) => { if (o instanceof THREE.Light) { save(o); o.layers.enable(UPLOAD_LAYER); } });
+    const cameraMask = camera.layers.mask;
+    camera.layers.set(UPLOAD_LAYER);
+    const xr = renderer.xr.enabled;
+    // in XR: into the headset's target as a plain render (the same output, so the same programs)
+    renderer.xr.enabled = false;
+    const state = renderer.state;
+    state.setScissorTest(true);
+    state.scissor(onePixel);
+    const programs = renderer.info.programs?.length ?? 0;
+    try {
+      renderer.render(scene, camera);
+    } finally {
+      state.setScissorTest(renderer.getScissorTest());
+      renderer.setScissor(renderer.getScissor(scissor));
+      renderer.xr.enabled = xr;
+      camera.layers.mask = cameraMask;
+      for (let i = saved.length - 1; i >= 0; i--) {
+        const [o, mask, visible, culled] = saved[i];
+        o.layers.mask = mask;
+        o.visible = visible;
+        o.frustumCulled = culled;
+      }
+      if (detached) job.root.removeFromParent();
+    }
+    for (const mesh of batch) uploadedGeometries.add(mesh.geometry);
+    return (renderer.info.programs?.length ?? 0) - programs;
   }
 
   /**
@@ -440,4 +526,36 @@ function texturesOf(root) {
     }
   });
   return [...found];
+}
+
+/** geometries `flush` has uploaded by a one-pixel draw */
+const uploadedGeometries = new WeakSet();
+const onePixel = new THREE.Vector4(0, 0, 1, 1);
+const scissor = new THREE.Vector4();
+
+/**
+ * One mesh for each geometry of a part not uploaded yet. A mesh whose material does not draw (the
+ * merged parts' sources, hit planes) too: three uploads every visible object's geometry it meets
+ * in the scene, drawn or not.
+ * @param {THREE.Object3D} root
+ */
+function meshesToUpload(root) {
+  /** @type {Map<THREE.BufferGeometry, THREE.Mesh>} */
+  const found = new Map();
+  root.traverse((o) => {
+    if (!(o instanceof THREE.Mesh || o instanceof THREE.Line || o instanceof THREE.Points)) return;
+    if (uploadedGeometries.has(o.geometry) || found.has(o.geometry)) return;
+    found.set(o.geometry, /** @type {THREE.Mesh} */ (o));
+  });
+  return [...found.values()];
+}
+
+/**
+ * Bytes of a geometry's attributes and index.
+ * @param {THREE.BufferGeometry} geometry
+ */
+function geometryBytes(geometry) {
+  let bytes = geometry.index ? geometry.index.array.byteLength : 0;
+  for (const a of Object.values(geometry.attributes)) bytes += a.array ? a.array.byteLength : 0;
+  return bytes;
 }

@@ -46,9 +46,10 @@ export class Viewer extends EventTarget {
     this.instanced = [];
     /**
      * Per frame [frame number, levels swapped in, textures uploaded, drawn, programs compiled or
-     * linked before the draw, programs compiled by the draw]: set to an array by the test hooks
-     * only (main.js), bounded.
-     * @type {[number, number, number, boolean, number, number][] | null}
+     * linked before the draw, programs compiled by a draw (the frame's or the level queue's
+     * one-pixel upload draw), geometries first drawn by the frame's draw, meshes whose geometry
+     * the queue uploaded]: set to an array by the test hooks only (main.js), bounded.
+     * @type {[number, number, number, boolean, number, number, number, number][] | null}
      */
     this.frameLog = null;
     /** @type {{x: number, y: number, resolve: (rgba: number[]) => void} | null} */
@@ -402,11 +403,12 @@ export class Viewer extends EventTarget {
     }
     for (const p of this.instanced) p.sync();
     this.levels.flush(this.renderer);
-    /** @type {[number, number, number, boolean, number, number] | null} */
+    /** @type {[number, number, number, boolean, number, number, number, number] | null} */
     let logged = null;
     if (this.frameLog) {
       const f = this.levels.lastFlush;
-      logged = [viewerState.frames, f.swaps, f.uploads, this.lowestSettled || !!xrFrame, f.compiles, 0];
+      logged = [viewerState.frames, f.swaps, f.uploads, this.lowestSettled || !!xrFrame, f.compiles, f.drawCompiles, 0,
+        f.geometries];
       this.frameLog.push(logged);
       if (this.frameLog.length > 5000) this.frameLog.splice(0, 1000);
     }
@@ -424,8 +426,12 @@ export class Viewer extends EventTarget {
     // compiled and uploaded over frames first, see `start`).
     if (!this.lowestSettled && !xrFrame) return;
     const programs = this.renderer.info.programs?.length ?? 0;
+    const geometries = this.renderer.info.memory.geometries;
     this.renderer.render(this.lowestSettled ? this.scene : this.loadingScene, this.camera);
-    if (logged) logged[5] = (this.renderer.info.programs?.length ?? 0) - programs;
+    if (logged) {
+      logged[5] += (this.renderer.info.programs?.length ?? 0) - programs;
+      logged[6] = this.renderer.info.memory.geometries - geometries;
+    }
     const info = this.renderer.info.render;
     const r = viewerState.render;
     // main-thread time of a frame (hooks, level choice, draw submission): the part of the
