@@ -169,13 +169,7 @@ def test_the_whole_flow_from_an_empty_exhibition(server, curator, new_page, corp
     spot = next(o for o in manifest["objects"] if o["id"] == "spot")
     assert [a["title"]["sv"] for a in spot["annotations"]] == ["Kons flank"]
     visitor.goto(server.url(f"/exhibitions/{EXHIBITION}"))
-    wait_ready(visitor, first_frame=False)
-    wait_for(visitor, "window.viewerTest && viewerTest.objectCentre('spot')")
-    centre = visitor.evaluate("viewerTest.objectCentre('spot')")
-    room = next(r for r in manifest["rooms"] if r["id"] == after["room"])
-    x0, z0, x1, z1 = room["bounds"]
-    assert centre[0] == pytest.approx((x0 + x1) / 2 + after["placement"]["x"], abs=0.05)
-    assert centre[2] == pytest.approx((z0 + z1) / 2 + after["placement"]["z"], abs=0.05)
+    assert_spot_stands_where_placed(visitor, manifest, after)
 
     # Roll back from the publishing table: visitors see the first version again.
     page.get_by_role("button", name=f"Roll back to {first_version}").click()
@@ -189,12 +183,17 @@ def test_the_whole_flow_from_an_empty_exhibition(server, curator, new_page, corp
     spot = next(o for o in manifest["objects"] if o["id"] == "spot")
     assert not spot.get("annotations")
     visitor.reload()
+    assert_spot_stands_where_placed(visitor, manifest, before)
+    assert page.errors == []
+    assert visitor.errors == []
+
+
+def assert_spot_stands_where_placed(visitor, manifest: dict, placed: dict) -> None:
+    """The visitor's freshly loaded viewer draws spot at `placed` (its room and placement)."""
     wait_ready(visitor, first_frame=False)
     wait_for(visitor, "window.viewerTest && viewerTest.objectCentre('spot')")
     centre = visitor.evaluate("viewerTest.objectCentre('spot')")
-    room = next(r for r in manifest["rooms"] if r["id"] == before["room"])
+    room = next(r for r in manifest["rooms"] if r["id"] == placed["room"])
     x0, z0, x1, z1 = room["bounds"]
-    assert centre[0] == pytest.approx((x0 + x1) / 2 + before["placement"]["x"], abs=0.05)
-    assert centre[2] == pytest.approx((z0 + z1) / 2 + before["placement"]["z"], abs=0.05)
-    assert page.errors == []
-    assert visitor.errors == []
+    assert centre[0] == pytest.approx((x0 + x1) / 2 + placed["placement"]["x"], abs=0.05)
+    assert centre[2] == pytest.approx((z0 + z1) / 2 + placed["placement"]["z"], abs=0.05)
