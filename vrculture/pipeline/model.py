@@ -9,12 +9,14 @@ lamp's light, a bin's fill level).
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
 
 from vrculture.pipeline.columns import column_max, column_min, take_rows
+
+if TYPE_CHECKING:  # Pillow loads when an image is read: 15-20 ms a mesh conversion never needs
+    from PIL import Image
 
 
 @dataclass

@@ -31,11 +31,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageChops
 
 from vrculture.pipeline.model import Texture
+
+if TYPE_CHECKING:  # Pillow loads with the first texture: a mesh conversion never needs it
+    from PIL import Image
 
 FORMATS = ("jpeg", "webp", "ktx2", "auto")
 ENCODINGS = ("jpeg", "webp", "ktx2")  # what one level's textures are written as
@@ -89,6 +92,8 @@ def resized(image: Image.Image, max_px: int, *, multiple: int = 1) -> Image.Imag
         size = (_round_to(size[0], multiple), _round_to(size[1], multiple))
     if size == image.size:
         return image
+    from PIL import Image
+
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
@@ -101,6 +106,8 @@ def psnr(reference: Image.Image, decoded: Image.Image) -> float | None:
     `decoded` may be larger (block padding): its top-left part is compared. Pillow's
     difference histogram keeps a 4096 px map at one extra 8-bit image (float arrays of two
     would take 400 MB)."""
+    from PIL import ImageChops
+
     width, height = reference.size
     if decoded.size != reference.size:
         decoded = decoded.crop((0, 0, width, height))
@@ -115,6 +122,8 @@ def psnr(reference: Image.Image, decoded: Image.Image) -> float | None:
 
 def encode_texture(texture: Texture, options: TextureOptions, *, normal_map: bool = False,
                    colour: bool = True) -> EncodedImage:
+    from PIL import Image
+
     alpha = texture.has_alpha
     image = texture.image.convert("RGBA" if alpha else "RGB")
     if options.format == "ktx2":
@@ -141,6 +150,7 @@ def encode_texture(texture: Texture, options: TextureOptions, *, normal_map: boo
 def _ktx2(image: Image.Image, *, normal_map: bool, colour: bool, alpha: bool,
           options: TextureOptions) -> EncodedImage:
     import alktx2
+    from PIL import Image
 
     width, height = image.size
     uastc = normal_map
