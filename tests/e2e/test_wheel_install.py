@@ -120,6 +120,8 @@ def test_the_sdist_and_the_wheel_carry_the_viewer_and_three(installed: Installed
     assert {f"vrculture/{page}" for page in pages} <= in_wheel
     assert "vrculture/vendor/LICENSES/Apache-2.0.txt" in in_wheel  # the Basis transcoder's
     assert "vrculture/vendor/basis_worker.js" in in_wheel  # and its worker, served as a file
+    # The up-axis estimate's neighbour table, read on every conversion (up_axis.SPHERE_TABLE).
+    assert "vrculture/pipeline/transforms/sphere_neighbours.u16" in in_wheel
     assert "web/js/meshopt-worker.js" in in_sdist
     # The project's own licence, as PEP 639 metadata.
     assert "LICENSE" in in_sdist

@@ -132,6 +132,18 @@ def test_nearest_directions_in_a_window_are_all_pairs_answer(window):
     np.testing.assert_array_equal(np.sort(windowed, axis=1), np.sort(all_pairs, axis=1))
 
 
+def test_the_stored_sphere_graph_is_the_computed_one():
+    """The resting poses read their neighbour graph from a file (work the same for every
+    conversion): it must be exactly what _nearest_directions makes, in its order (the first
+    of equally low neighbours is followed)."""
+    up_axis._sphere_graph.cache_clear()
+    directions, stored = up_axis._sphere_graph()
+    computed = up_axis._nearest_directions(directions, 9, up_axis.SPHERE_WINDOW)
+    np.testing.assert_array_equal(stored, computed)
+    np.testing.assert_array_equal(
+        directions, up_axis._fibonacci_sphere(up_axis.SPHERE_DIRECTIONS))
+
+
 def test_the_command_runs_numpy_without_blas_threads_unless_told(monkeypatch):
     """OpenBLAS's idle workers spin-wait: CPU the single-threaded converter never uses."""
     from vrculture.cli import main

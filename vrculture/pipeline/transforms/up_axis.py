@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -336,11 +337,25 @@ def _fibonacci_sphere(count: int) -> np.ndarray:
     return np.stack([r * np.cos(phi), r * np.sin(phi), z], axis=1)
 
 
+# _nearest_directions(_fibonacci_sphere(SPHERE_DIRECTIONS), 9, SPHERE_WINDOW) as stored: the
+# same for every conversion, and 0.025-0.05 s CPU of each to work out (igea's whole chain is
+# ~1 s); reading it is 0.5 ms. Remade, should a constant change, by
+# `_nearest_directions(...).astype("<u2").tofile(SPHERE_TABLE)`; a test compares the two.
+SPHERE_TABLE = Path(__file__).with_name("sphere_neighbours.u16")
+
+
 @functools.cache
 def _sphere_graph() -> tuple[np.ndarray, np.ndarray]:
     """The sampled directions and, per direction, itself and its 8 nearest (made once)."""
     directions = _fibonacci_sphere(SPHERE_DIRECTIONS)
-    return directions, _nearest_directions(directions, 9, SPHERE_WINDOW)
+    try:
+        stored = np.fromfile(SPHERE_TABLE, dtype="<u2")
+    except OSError as err:  # an installation without its package data: not the caller's disk
+        raise RuntimeError(f"cannot read {SPHERE_TABLE}: {err}") from None
+    if stored.size != SPHERE_DIRECTIONS * 9:
+        raise RuntimeError(f"{SPHERE_TABLE} holds {stored.size} entries, not "
+                           f"{SPHERE_DIRECTIONS} x 9: remake it (see SPHERE_TABLE)")
+    return directions, stored.reshape(SPHERE_DIRECTIONS, 9).astype(np.int64)
 
 
 def _nearest_directions(directions: np.ndarray, k: int, window: int) -> np.ndarray:
