@@ -136,6 +136,16 @@ class _Sample:
     all_triangles: list[np.ndarray]  # every primitive's full index array (boundary edges)
     all_positions: list[np.ndarray]
 
+    # Three cues use the sampled triangles' centres and two their areas: made once
+    # (igea: 0.004 s a mean, 0.008 s the areas and normals).
+    @functools.cached_property
+    def centroids(self) -> np.ndarray:
+        return self.triangles.mean(axis=1)
+
+    @functools.cached_property
+    def areas_normals(self) -> tuple[np.ndarray, np.ndarray]:
+        return _areas_normals(self.triangles)
+
 
 def estimate_up(model: Model, *, habit: str) -> UpChoice:
     """Score the six axes on the geometry and the format's habit; see the module's docstring."""
@@ -255,9 +265,9 @@ def _areas_normals(corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _flat_base(sample: _Sample) -> dict[str, float]:
     """Per axis: area of flat faces at its extreme, over the box's cross-section there."""
-    areas, normals = _areas_normals(sample.triangles)
+    areas, normals = sample.areas_normals
     areas = areas * sample.weights
-    centroids = sample.triangles.mean(axis=1)
+    centroids = sample.centroids
     lo, hi = sample.positions.min(axis=0), sample.positions.max(axis=0)
     extent = np.maximum(hi - lo, 1e-9)
     flat_cos = np.cos(np.radians(FLAT_DEGREES))
@@ -393,8 +403,8 @@ def _nearest_directions(directions: np.ndarray, k: int, window: int) -> np.ndarr
 
 def _resting_poses(sample: _Sample) -> dict[str, float]:
     """Per axis: the probability that the object, dropped at random, comes to rest on it."""
-    areas, _ = _areas_normals(sample.triangles)
-    centroids = sample.triangles.mean(axis=1)
+    areas, _ = sample.areas_normals
+    centroids = sample.centroids
     # The surface's centre of area stands in for the centre of mass: scans are often open
     # shells, where a solid's volume centroid is undefined.
     centre = (centroids * areas[:, None]).sum(axis=0) / max(areas.sum(), 1e-300)
@@ -608,7 +618,7 @@ def _median(values: np.ndarray) -> float:
 
 def _mirror_axis(sample: _Sample) -> tuple[str | None, float]:
     """The axis the object is mirror-symmetric across, if one stands out, and how strongly."""
-    points = sample.triangles.mean(axis=1)
+    points = sample.centroids
     lo, hi = points.min(axis=0), points.max(axis=0)
     cell = float(np.max(hi - lo)) / SYMMETRY_GRID
     if not cell > 0:
