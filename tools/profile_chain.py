@@ -34,6 +34,29 @@ measured error 0.094 -> 0.088, weld 0.029 -> 0.024, up axis 0.146 -> 0.146 (the 
 block's 0.02 s is within the noise here), total 1.34 -> 1.14. bench_convert.py --big-only,
 two alternated runs each: igea chain 1.35/1.52 -> 1.02/1.05 s (ratio 3.65/5.07 -> 3.40/3.28),
 1.6M mesh 3.77/3.78 -> 3.51/3.53 s (ratio 2.83/2.82 -> 2.53/2.49); peak memory unchanged.
+
+Dec 6, branch chaincpu2 against 8bb9987, igea STL, medians of 5 alternated runs (range) at
+load 15-21 (CPU s): imports 0.122 (0.109-0.123) -> 0.111 (0.109-0.113) (Pillow loads with
+the first texture), up axis 0.147 (0.140-0.154) -> 0.119 (0.116-0.129) (the resting poses'
+neighbour table stored, not worked out; the sample's centres and areas made once), every
+other stage the same within its noise; total 1.131 (1.105-1.194) -> 1.098 (1.053-1.137).
+Output unchanged to the byte (GLBs and summaries of igea, nefertiti, horse, spot).
+bench_convert.py --big-only, two alternated runs each (repeat 3): igea chain 1.15/1.40 ->
+1.09/1.14 s (ratio 3.59/4.24 -> 3.41/3.35), 1.6M mesh 3.44/3.69 -> 3.71/3.51 s (ratio
+2.65/2.56 -> 2.36/2.62, gltfpack's own time moved 1.30-1.57 s); peak memory the same within
+its run-to-run spread (1.6M mesh 227-235 MB either way: base 233, branch 233 in one more run).
+
+Why the chain stays above 2.0x gltfpack on igea (its one level: 0.32 s, so ~0.64 s for us):
+meshoptimizer's own C calls alone are 0.52-0.54 s of the chain (3 runs: strip order
+0.256-0.263 s in 8 passes, 5 of them the full level's search; simplifier 0.155-0.166 s in 3
+calls; index and vertex codecs 0.05 s; vertex remaps and the weld's row hash 0.04-0.05 s;
+spatial sort 0.008 s), and the interpreter with its imports ~0.1 s: ~0.63 s before any numpy
+work (up axis 0.12, normals 0.11, measured error 0.09, read 0.04, weld 0.03, glue ~0.1). With
+one strip order on the full level, as gltfpack does (ORDERS_TRIED patched, 3 runs): process
+0.84-0.86 s (~2.65x), but igea's full level grows by 744 bytes (964708 -> 965452), more
+than the search's margin under gltfpack (556 bytes on igea.ply), and the search is what
+holds bytes <= 1.0x on every corpus mesh (see optimize.py). Under 2.0x would
+need, besides dropping the search, the numpy stages' ~0.5 s cut to ~0.2 s.
 """
 
 from __future__ import annotations
