@@ -9,6 +9,7 @@ import dataclasses
 import importlib.util
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -268,9 +269,18 @@ def _client_errors_in_one_line(record: logging.LogRecord) -> bool:
     error = record.exc_info[1] if record.exc_info else None
     if isinstance(error, HttpProcessingError):
         record.levelno, record.levelname = logging.WARNING, "WARNING"
-        record.msg, record.args = "malformed request refused: %s", (error.message.strip()[:200],)
+        record.msg, record.args = "malformed request refused: %s", (_without_quoted_bytes(error),)
         record.exc_info, record.exc_text = None, None
     return True
+
+
+def _without_quoted_bytes(error: Exception) -> str:
+    """aiohttp's message quotes the offending line, which may be an Authorization or Cookie
+    header: keep the description and at most the header's name, never its value."""
+    message = str(getattr(error, "message", "")).strip()
+    reason = message.split("\n", 1)[0].rstrip(":")[:120]
+    quoted = re.search(r"b['\"]([!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}):", message)
+    return f"{reason} (in header {quoted.group(1)})" if quoted else reason
 
 
 def app_registry(app):
