@@ -128,6 +128,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"vrculture serve: {error}", file=sys.stderr)
         return EXIT_FAILED
 
+    if (problem := _sqlite_problem(config)) is not None:  # before announcing anything
+        print(f"vrculture serve: cannot start: {problem}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         app = create_app(config)
     except Exception as error:  # e.g. an unreadable data folder: a message, not a traceback
@@ -159,6 +162,23 @@ def run(args: argparse.Namespace) -> int:
         del app  # each worker builds its own after the fork
         return _run_workers(config, ssl_context, sockets)
     return _serve(app, config, sockets[0], ssl_context)
+
+
+def _sqlite_problem(config) -> str | None:
+    """Why the data folder's SQLite database cannot be opened (damaged, the folder a file, no
+    permission), or None; PostgreSQL is checked when the server starts."""
+    import sqlite3
+
+    from vrculture.server.storage import DB_NAME, connect
+
+    if config.database:
+        return None
+    path = config.data_dir / DB_NAME
+    try:
+        connect(path).close()
+    except (sqlite3.Error, OSError) as error:
+        return f"cannot open the database {path} ({error})"
+    return None
 
 
 def _listen(host: str, port: int, *, reuse_port: bool) -> list[socket.socket]:
