@@ -50,6 +50,8 @@ def test_toml_then_environment_then_flags(tmp_path):
     ("[rooms]\ntick_hz = nan", {}, "tick_hz"),
     ("[rooms]\ntick_hz = 100000", {}, "tick_hz"),
     ("[rooms]\nmax_message_bytes = 1e12", {}, "max_message_bytes"),
+    ("max_connections = inf", {}, "max_connections"),
+    ("port = inf", {}, "port"),
     ("allowed_origins = ['museum.example']", {}, "http"),
     ("port = ", {}, "not valid TOML"),
     ("", {"VRCULTURE_SELF_SIGNED": "maybe"}, "self_signed"),

@@ -125,7 +125,7 @@ def _convert(name: str, value: Any, where: str) -> Any:
             if isinstance(value, bool) or int(value) != float(value) or int(value) < 1:
                 raise ValueError("expected a whole number of at least 1")
             return int(value)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:  # OverflowError: int(inf) in TOML
         raise ConfigError(f"{where}: {name}: {error}") from error
     raise ConfigError(f"{where}: unknown setting {name!r}")
 
