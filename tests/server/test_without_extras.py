@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from vrculture.cli import EXIT_USAGE, main
 from vrculture.server.app import create_app
 
 
@@ -25,3 +26,13 @@ async def test_serves_without_the_mqtt_extra(without_paho, aiohttp_client, confi
     client = await aiohttp_client(create_app(config, watch_interval=0.2))
     response = await client.get("/healthz")
     assert response.status == 200
+
+
+def test_simulate_over_mqtt_without_the_extra_says_what_to_install(without_paho, tmp_path,
+                                                                     capsys):
+    """`vrculture simulate --mqtt` needs paho-mqtt too: a usage error naming the extra, before
+    anything is sent, instead of a ModuleNotFoundError traceback."""
+    code = main(["simulate", "--url", "http://127.0.0.1:9", "--data", str(tmp_path),
+                 "--duration", "1", "--mqtt", "mqtt://127.0.0.1:1883"])
+    assert code == EXIT_USAGE
+    assert "pip install 'vrculture[mqtt]'" in capsys.readouterr().err
