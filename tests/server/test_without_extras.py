@@ -4,12 +4,14 @@ start-up, importing the MQTT bridge to ask whether a bridge was configured."""
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import pytest
 
 from vrculture.cli import EXIT_USAGE, main
 from vrculture.server.app import create_app
+from vrculture.server.connections import RepeatFilter
 
 
 @pytest.fixture
@@ -36,3 +38,33 @@ def test_simulate_over_mqtt_without_the_extra_says_what_to_install(without_paho,
                  "--duration", "1", "--mqtt", "mqtt://127.0.0.1:1883"])
     assert code == EXIT_USAGE
     assert "pip install 'vrculture[mqtt]'" in capsys.readouterr().err
+
+
+@pytest.fixture
+def without_redis(monkeypatch):
+    for name in list(sys.modules):
+        if name == "redis" or name.startswith("redis."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "redis", None)
+
+
+@pytest.fixture
+def logging_restored():
+    """`serve` run in this process configures logging for good (as in test_cli.py): undo it."""
+    access = logging.getLogger("aiohttp.access")
+    level = access.level
+    yield
+    access.setLevel(level)
+    for handler in logging.getLogger().handlers:
+        for repeat in [f for f in handler.filters if isinstance(f, RepeatFilter)]:
+            handler.removeFilter(repeat)
+
+
+def test_serve_with_redis_url_without_the_extra_says_what_to_install(
+        without_redis, logging_restored, tmp_path, bundle, capsys):
+    code = main(["serve", str(bundle), "--port", "0", "--data", str(tmp_path / "data"),
+                 "--redis-url", "redis://127.0.0.1:9/0"])
+    assert code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "pip install 'vrculture[redis]'" in err
+    assert "exhibition(s) on" not in err

@@ -100,6 +100,10 @@ def run(args: argparse.Namespace) -> int:
         print("vrculture serve: a postgresql:// database needs asyncpg: "
               "pip install 'vrculture[postgresql]'", file=sys.stderr)
         return EXIT_USAGE
+    if config.redis_url and importlib.util.find_spec("redis") is None:
+        print("vrculture serve: --redis-url needs redis: pip install 'vrculture[redis]'",
+              file=sys.stderr)
+        return EXIT_USAGE
     if config.mqtt is not None and importlib.util.find_spec("paho") is None:
         print("vrculture serve: [mqtt] needs paho-mqtt: pip install 'vrculture[mqtt]'",
               file=sys.stderr)
