@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from vrculture.server.app import create_app
@@ -58,3 +60,27 @@ def test_allowed_hosts_setting():
     assert config.allowed_hosts == ["museum.local", "192.168.1.20"]
     with pytest.raises(ConfigError):
         load_config(environ={"VRCULTURE_ALLOWED_HOSTS": "museum.local:8080"})
+
+
+async def _raw_get(client, target: str, host: str) -> bytes:
+    """One request written by hand: aiohttp's client cannot send an absolute-form target."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    await writer.drain()
+    reply = await reader.read()
+    writer.close()
+    return reply
+
+
+@pytest.mark.parametrize("path", ["/", "/oembed?url=http://evil.example/exhibitions/demo",
+                                  "/exhibitions/demo/labels", "/api/exhibitions"])
+async def test_an_absolute_target_names_a_known_host_too(client, path):
+    """`GET http://evil.example/... HTTP/1.1` with an allowed Host header: aiohttp takes the
+    request's host from the target, so that name must pass the check as well (it was echoed in
+    oEmbed's iframe and the labels' QR codes)."""
+    reply = await _raw_get(client, f"http://evil.example{path}", f"127.0.0.1:{client.port}")
+    assert reply.startswith(b"HTTP/1.1 421"), reply[:300]
+    assert b"evil.example" not in reply
+    own = f"127.0.0.1:{client.port}"
+    ours = await _raw_get(client, f"http://{own}{path.replace('evil.example', own)}", own)
+    assert not ours.startswith(b"HTTP/1.1 421"), ours[:300]

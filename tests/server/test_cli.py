@@ -116,6 +116,19 @@ def test_publish_and_rollback_commands(tmp_path, capsys):
     capsys.readouterr()
 
 
+def test_publishing_the_current_version_again_says_nothing_changed(tmp_path, capsys):
+    """It once printed 'previous <the current version> kept for --rollback', while rollback
+    still returns to the version before."""
+    data = str(tmp_path / "data")
+    assert main(["publish", str(make_bundle(tmp_path / "a", "gallery")), "--data", data]) == 0
+    bundle = str(make_bundle(tmp_path / "b", "gallery", title_sv="B"))
+    assert main(["publish", bundle, "--data", data]) == 0
+    capsys.readouterr()
+    assert main(["publish", bundle, "--data", data]) == 0
+    out = capsys.readouterr().out
+    assert "already current" in out and "previous" not in out, out
+
+
 def test_publish_history_names_who_and_rollback_goes_to_any_kept_version(tmp_path, capsys):
     data = str(tmp_path / "data")
     for name in ("a", "b", "c"):

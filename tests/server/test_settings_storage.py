@@ -40,6 +40,18 @@ def test_toml_then_environment_then_flags(tmp_path):
     ("colour = 'red'", {}, "unknown setting 'colour'"),
     ("[rooms]\ncapacity = -1", {}, "capacity"),
     ("[rooms]\nwho = 1", {}, "who"),
+    # out of range, not a whole number, or not finite: refused, never clamped, truncated or
+    # left to crash later (inf once ended in an OverflowError traceback, tick_hz = inf in a
+    # busy loop)
+    ("[rooms]\ncapacity = 2001", {}, "capacity: expected a whole number from 1 to 2000"),
+    ("[rooms]\ncapacity = 1.5", {}, "capacity: expected a whole number"),
+    ("[rooms]\ncapacity = inf", {}, "capacity"),
+    ("[rooms]\ntick_hz = inf", {}, "tick_hz"),
+    ("[rooms]\ntick_hz = nan", {}, "tick_hz"),
+    ("[rooms]\ntick_hz = 100000", {}, "tick_hz"),
+    ("[rooms]\nmax_message_bytes = 1e12", {}, "max_message_bytes"),
+    ("max_connections = inf", {}, "max_connections"),
+    ("port = inf", {}, "port"),
     ("allowed_origins = ['museum.example']", {}, "http"),
     ("port = ", {}, "not valid TOML"),
     ("", {"VRCULTURE_SELF_SIGNED": "maybe"}, "self_signed"),

@@ -78,8 +78,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"{done.exhibition}: rolled back to version {done.version}")
         else:
             done = publish(args.bundle, data_dir, by=by)
-            was = f" (previous {done.previous} kept for --rollback)" if done.previous else ""
-            print(f"{done.exhibition}: published version {done.version}{was}")
+            if done.previous == done.version:  # `previous` is what was current before this
+                print(f"{done.exhibition}: version {done.version} is already current; "
+                      "nothing changed")
+            else:
+                was = f" (previous {done.previous} kept for --rollback)" if done.previous else ""
+                print(f"{done.exhibition}: published version {done.version}{was}")
     except (PublishError, OSError) as error:
         print(f"vrculture publish: {error}", file=sys.stderr)
         return EXIT_FAILED

@@ -9,6 +9,7 @@ import dataclasses
 import importlib.util
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -99,6 +100,10 @@ def run(args: argparse.Namespace) -> int:
         print("vrculture serve: a postgresql:// database needs asyncpg: "
               "pip install 'vrculture[postgresql]'", file=sys.stderr)
         return EXIT_USAGE
+    if config.redis_url and importlib.util.find_spec("redis") is None:
+        print("vrculture serve: --redis-url needs redis: pip install 'vrculture[redis]'",
+              file=sys.stderr)
+        return EXIT_USAGE
     if config.mqtt is not None and importlib.util.find_spec("paho") is None:
         print("vrculture serve: [mqtt] needs paho-mqtt: pip install 'vrculture[mqtt]'",
               file=sys.stderr)
@@ -127,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"vrculture serve: {error}", file=sys.stderr)
         return EXIT_FAILED
 
+    if (problem := _sqlite_problem(config)) is not None:  # before announcing anything
+        print(f"vrculture serve: cannot start: {problem}", file=sys.stderr)
+        return EXIT_FAILED
     try:
         app = create_app(config)
     except Exception as error:  # e.g. an unreadable data folder: a message, not a traceback
@@ -158,6 +166,23 @@ def run(args: argparse.Namespace) -> int:
         del app  # each worker builds its own after the fork
         return _run_workers(config, ssl_context, sockets)
     return _serve(app, config, sockets[0], ssl_context)
+
+
+def _sqlite_problem(config) -> str | None:
+    """Why the data folder's SQLite database cannot be opened (damaged, the folder a file, no
+    permission), or None; PostgreSQL is checked when the server starts."""
+    import sqlite3
+
+    from vrculture.server.storage import DB_NAME, connect
+
+    if config.database:
+        return None
+    path = config.data_dir / DB_NAME
+    try:
+        connect(path).close()
+    except (sqlite3.Error, OSError) as error:
+        return f"cannot open the database {path} ({error})"
+    return None
 
 
 def _listen(host: str, port: int, *, reuse_port: bool) -> list[socket.socket]:
@@ -268,9 +293,18 @@ def _client_errors_in_one_line(record: logging.LogRecord) -> bool:
     error = record.exc_info[1] if record.exc_info else None
     if isinstance(error, HttpProcessingError):
         record.levelno, record.levelname = logging.WARNING, "WARNING"
-        record.msg, record.args = "malformed request refused: %s", (error.message.strip()[:200],)
+        record.msg, record.args = "malformed request refused: %s", (_without_quoted_bytes(error),)
         record.exc_info, record.exc_text = None, None
     return True
+
+
+def _without_quoted_bytes(error: Exception) -> str:
+    """aiohttp's message quotes the offending line, which may be an Authorization or Cookie
+    header: keep the description and at most the header's name, never its value."""
+    message = str(getattr(error, "message", "")).strip()
+    reason = message.split("\n", 1)[0].rstrip(":")[:120]
+    quoted = re.search(r"b['\"]([!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}):", message)
+    return f"{reason} (in header {quoted.group(1)})" if quoted else reason
 
 
 def app_registry(app):

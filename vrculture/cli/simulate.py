@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import random
@@ -218,6 +219,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.mqtt and not args.mqtt.startswith(("mqtt://", "mqtts://")):
         print("vrculture simulate: --mqtt takes mqtt://host:port or mqtts://host:port",
+              file=sys.stderr)
+        return EXIT_USAGE
+    if args.mqtt and importlib.util.find_spec("paho") is None:
+        print("vrculture simulate: --mqtt needs paho-mqtt: pip install 'vrculture[mqtt]'",
               file=sys.stderr)
         return EXIT_USAGE
     return asyncio.run(_simulate(args))

@@ -132,6 +132,8 @@ def _add_mqtt_bridge(app: web.Application, config: ServerConfig) -> None:
 
 
 def _start_mqtt_bridge(app: web.Application) -> asyncio.Task[None] | None:
+    if app[appkeys.CONFIG].mqtt is None:  # the bridge module needs paho (the `mqtt` extra)
+        return None
     from vrculture.server.mqtt_bridge import MQTT_BRIDGE
 
     return app[MQTT_BRIDGE].start() if MQTT_BRIDGE in app else None

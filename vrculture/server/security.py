@@ -112,8 +112,10 @@ async def known_hosts_only(request: web.Request, handler) -> web.StreamResponse:
     name would be echoed in oEmbed's provider_url."""
     hosts: frozenset[str] = request.app[ALLOWED_HOSTS]
     if "*" not in hosts:
-        name = host_of(request.headers.get("Host", ""))
-        if name is None or name not in hosts:
+        # request.host comes from an absolute-form target (`GET http://x/ HTTP/1.1`) when one
+        # is sent, else from the Host header; links are built from it, so check both.
+        names = {host_of(request.headers.get("Host", "")), host_of(request.host)}
+        if not names <= hosts:
             raise web.HTTPMisdirectedRequest(
                 text="unknown host name: use one this server is configured for "
                      "(vrculture serve --allowed-host)\n")

@@ -21,6 +21,7 @@ and `[figures]` (figure_settings.py) for the assumptions behind the goal figures
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -124,7 +125,7 @@ def _convert(name: str, value: Any, where: str) -> Any:
             if isinstance(value, bool) or int(value) != float(value) or int(value) < 1:
                 raise ValueError("expected a whole number of at least 1")
             return int(value)
-    except (TypeError, ValueError) as error:
+    except (TypeError, ValueError, OverflowError) as error:  # OverflowError: int(inf) in TOML
         raise ConfigError(f"{where}: {name}: {error}") from error
     raise ConfigError(f"{where}: unknown setting {name!r}")
 
@@ -159,15 +160,35 @@ def _apply(config: ServerConfig, values: Mapping[str, Any], where: str) -> None:
         raise ConfigError(f"{where}: data_dir must not be empty")
 
 
+# The largest sensible value of each [rooms] setting: beyond it a room would burn the CPU (a
+# tick rate of thousands), hold unbounded messages, or pass the protocol's 2000 visitors a room.
+_ROOMS_MAXIMUM: dict[str, float] = {
+    "capacity": 2000, "tick_hz": 120, "nearest_full_rate": 2000, "far_rate_hz": 120,
+    "max_message_bytes": 1 << 20, "max_messages_per_second": 10_000, "max_name_chars": 256,
+}
+
+
 def _apply_rooms(rooms: RoomSettings, values: dict[str, Any], where: str) -> None:
     known = {f.name: f for f in dataclasses.fields(RoomSettings)}
     for name, value in values.items():
         if name not in known:
             raise ConfigError(f"{where}: [rooms]: unknown setting {name!r}")
         kind = type(getattr(rooms, name))
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise ConfigError(f"{where}: [rooms] {name}: expected a positive number")
+        top = _ROOMS_MAXIMUM[name]
+        if not _in_range(value, top, whole=kind is int):
+            expected = (f"a whole number from 1 to {top:.0f}" if kind is int
+                        else f"a number above 0 and at most {top:g}")
+            raise ConfigError(f"{where}: [rooms] {name}: expected {expected}, not {value!r}")
         setattr(rooms, name, kind(value))
+
+
+def _in_range(value: Any, top: float, *, whole: bool) -> bool:
+    """A finite number in (0, top]; a whole one where `whole` (1.5 visitors is not a capacity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if not (math.isfinite(value) and 0 < value <= top):  # NaN and inf fail here
+        return False
+    return not whole or value == int(value)
 
 
 def load_config(

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from vrculture.server.readings import disclosure_controlled
+from vrculture.server.store_interface import StoreError
 
 DB_NAME = "vrculture.sqlite3"
 SCHEMA_VERSION = 1
@@ -363,7 +364,10 @@ class AsyncStore:
         return self._store
 
     async def open(self) -> None:
-        await self.run(lambda store: None)
+        try:
+            await self.run(lambda store: None)
+        except (sqlite3.Error, OSError) as error:  # damaged file, data path not a folder, ...
+            raise StoreError(f"cannot open the database {self.path} ({error})") from error
         await self.refresh_guide_codes()
 
     async def close(self) -> None:
