@@ -320,7 +320,8 @@ function shadesAlike(a, b) {
 
 /**
  * @typedef {{key: THREE.Object3D, meshes: THREE.Mesh[], vertexStart: number, vertices: number,
- *   indexStart: number, indices: number, matrices: Float32Array, drawn: boolean, written: number}} Slot
+ *   indexStart: number, indices: number, matrices: Float32Array, drawn: boolean, written: number,
+ *   sphere: THREE.Sphere}} Slot
  */
 
 /**
@@ -353,7 +354,7 @@ export class SlottedProxy {
       const size = sizeOf(taken);
       /** @type {Slot} */
       const slot = { key, meshes: [], vertexStart: vertices, vertices: size.vertices, indexStart: indices,
-        indices: size.indices, matrices: new Float32Array(0), drawn: false, written: 0 };
+        indices: size.indices, matrices: new Float32Array(0), drawn: false, written: 0, sphere: new THREE.Sphere() };
       vertices += size.vertices;
       indices += size.indices;
       this.slots.push(slot);
@@ -369,6 +370,9 @@ export class SlottedProxy {
     material.visible = true;
     this.mesh = asProxy(new THREE.Mesh(geometry, material));
     this.mesh.name = name;
+    // culled part by part, as the sources were (one bound around frames on facing walls would
+    // be in view where none of them is)
+    this.mesh.intersectsFrustum = (frustum) => this.slots.some((s) => s.drawn && frustum.intersectsSphere(s.sphere));
     for (const { key, meshes } of parts) {
       const slot = this.byKey.get(key);
       if (slot) this.take(slot, meshes);
@@ -485,6 +489,7 @@ export class SlottedProxy {
       vertexAt += p.count;
     });
     slot.written = vertexAt - slot.vertexStart;
+    boundWritten(slot, position);
     index.array.fill(slot.vertexStart, indexAt, slot.indexStart + slot.indices);
     position.addUpdateRange(slot.vertexStart * 3, slot.vertices * 3);
     normal.addUpdateRange(slot.vertexStart * 3, slot.vertices * 3);
@@ -494,7 +499,7 @@ export class SlottedProxy {
     index.needsUpdate = true;
   }
 
-  /** The bounds (culling) cover every drawn part. */
+  /** The whole mesh's bounds (depth sorting) cover every drawn part; culling is per part. */
   finishWrites() {
     const box = new THREE.Box3();
     const position = this.mesh.geometry.attributes.position;
@@ -506,6 +511,23 @@ export class SlottedProxy {
     g.boundingBox = box;
     g.boundingSphere = box.isEmpty() ? new THREE.Sphere() : box.getBoundingSphere(new THREE.Sphere());
   }
+}
+
+/**
+ * The slot's bounding sphere (world space) as three bounds a geometry: around its box's centre.
+ * @param {Slot} slot
+ * @param {THREE.BufferAttribute} position the merged positions
+ */
+function boundWritten(slot, position) {
+  const box = new THREE.Box3();
+  const v = new THREE.Vector3();
+  const end = slot.vertexStart + slot.written;
+  for (let i = slot.vertexStart; i < end; i++) box.expandByPoint(v.fromBufferAttribute(position, i));
+  if (box.isEmpty()) { slot.sphere.makeEmpty(); return; }
+  box.getCenter(slot.sphere.center);
+  let r2 = 0;
+  for (let i = slot.vertexStart; i < end; i++) r2 = Math.max(r2, slot.sphere.center.distanceToSquared(v.fromBufferAttribute(position, i)));
+  slot.sphere.radius = Math.sqrt(r2);
 }
 
 /** hidden copies whose disposal releases the material they hide */
