@@ -8,10 +8,15 @@
 //   source material), so the light and colours are what the separate materials gave.
 // - `InstancedProxy`: many copies of one small shape (contact shadows, annotation markers) as
 //   one InstancedMesh that follows its sources' world matrices.
+// - `SlottedProxy`: small meshes of parts that come and go (each painting's frame, in whichever
+//   of its levels is shown) merged into one mesh with a fixed range per part, rewritten in place
+//   when the part's meshes are swapped or moved (no new geometry to upload in a drawn frame).
 // Proxies are never hit by rays (their sources are).
 import * as THREE from 'three';
 
 const hiddenCopies = new WeakMap();
+/** hidden copy -> the material it hides (what the mesh looks like when drawn by a proxy) */
+const originals = new WeakMap();
 
 /**
  * The material a source mesh keeps: the same, but not drawn (three skips invisible materials;
@@ -19,11 +24,13 @@ const hiddenCopies = new WeakMap();
  * @param {THREE.Material} material
  */
 function hidden(material) {
+  if (originals.has(material)) return material; // hidden already
   let copy = hiddenCopies.get(material);
   if (!copy) {
     copy = material.clone();
     copy.visible = false;
     hiddenCopies.set(material, copy);
+    originals.set(copy, material);
   }
   return copy;
 }
@@ -288,4 +295,265 @@ function shownInScene(object) {
     o = o.parent;
   }
   return true;
+}
+
+/**
+ * What a mesh's material draws like: the material itself, or the one its hidden copy stands for.
+ * @param {THREE.Material} material
+ * @returns {THREE.Material}
+ */
+function drawnLook(material) {
+  return originals.get(material) || material;
+}
+
+/**
+ * Whether two untextured standard materials shade alike (one drawn for the other changes no pixel).
+ * @param {THREE.MeshStandardMaterial} a
+ * @param {THREE.MeshStandardMaterial} b
+ */
+function shadesAlike(a, b) {
+  return sharedKey(a) === sharedKey(b) && a.color.equals(b.color) && a.emissive.equals(b.emissive)
+    && a.roughness === b.roughness && a.metalness === b.metalness && a.emissiveIntensity === b.emissiveIntensity
+    && a.envMap === b.envMap && a.vertexColors === b.vertexColors && a.dithering === b.dithering
+    && a.colorWrite === b.colorWrite && a.blending === b.blending;
+}
+
+/**
+ * @typedef {{key: THREE.Object3D, meshes: THREE.Mesh[], vertexStart: number, vertices: number,
+ *   indexStart: number, indices: number, matrices: Float32Array, drawn: boolean, written: number,
+ *   sphere: THREE.Sphere}} Slot
+ */
+
+/**
+ * Small meshes of parts whose meshes can be replaced (a painting's frame in each of its levels),
+ * drawn as one mesh of one material. Each part (`key`, e.g. the painting's holder) owns a fixed
+ * range of the merged geometry, sized for the meshes it had at the start; `update` swaps in the
+ * part's current meshes and `sync` follows their world matrices, both by rewriting that range in
+ * place (a partial buffer update, never a new geometry). A mesh that does not shade like the
+ * proxy's material, or a part whose new meshes do not fit its range, keeps drawing itself.
+ * The sources keep their place in the scene graph (picking, names, bounds), with a hidden copy of
+ * their material.
+ */
+export class SlottedProxy {
+  /**
+   * @param {string} name
+   * @param {{key: THREE.Object3D, meshes: THREE.Mesh[]}[]} parts
+   */
+  constructor(name, parts) {
+    /** @type {THREE.MeshStandardMaterial | null} */
+    this.look = null;
+    /** @type {Slot[]} */
+    this.slots = [];
+    /** @type {Map<THREE.Object3D, Slot>} */
+    this.byKey = new Map();
+    let vertices = 0;
+    let indices = 0;
+    for (const { key, meshes } of parts) {
+      const taken = meshes.filter((m) => this.accepts(m));
+      if (!taken.length) continue;
+      const size = sizeOf(taken);
+      /** @type {Slot} */
+      const slot = { key, meshes: [], vertexStart: vertices, vertices: size.vertices, indexStart: indices,
+        indices: size.indices, matrices: new Float32Array(0), drawn: false, written: 0, sphere: new THREE.Sphere() };
+      vertices += size.vertices;
+      indices += size.indices;
+      this.slots.push(slot);
+      this.byKey.set(key, slot);
+    }
+    const geometry = new THREE.BufferGeometry();
+    for (const [attribute, width] of /** @type {const} */ ([['position', 3], ['normal', 3]])) {
+      geometry.setAttribute(attribute, new THREE.BufferAttribute(new Float32Array(Math.max(1, vertices) * width), width)
+        .setUsage(THREE.DynamicDrawUsage));
+    }
+    geometry.setIndex(new THREE.BufferAttribute(new Uint32Array(Math.max(3, indices)), 1).setUsage(THREE.DynamicDrawUsage));
+    const material = /** @type {THREE.MeshStandardMaterial} */ ((this.look || new THREE.MeshStandardMaterial()).clone());
+    material.visible = true;
+    this.mesh = asProxy(new THREE.Mesh(geometry, material));
+    this.mesh.name = name;
+    // culled part by part, as the sources were (one bound around frames on facing walls would
+    // be in view where none of them is)
+    this.mesh.intersectsFrustum = (frustum) => this.slots.some((s) => s.drawn && frustum.intersectsSphere(s.sphere));
+    for (const { key, meshes } of parts) {
+      const slot = this.byKey.get(key);
+      if (slot) this.take(slot, meshes);
+    }
+    this.finishWrites();
+  }
+
+  /**
+   * A plain mesh of an untextured opaque standard material that shades like the first one taken.
+   * @param {THREE.Mesh} mesh
+   */
+  accepts(mesh) {
+    if (Array.isArray(mesh.material)) return false;
+    const look = drawnLook(mesh.material);
+    if (!(look instanceof THREE.MeshStandardMaterial) || look.type !== 'MeshStandardMaterial' || !sharable(look)) return false;
+    const g = mesh.geometry;
+    if (!(mesh instanceof THREE.Mesh) || mesh instanceof THREE.InstancedMesh || mesh instanceof THREE.SkinnedMesh
+      || !g.attributes.position || !g.attributes.normal || g.attributes.color || g.attributes.tangent
+      || g.morphAttributes.position || g.groups.length > 1 || g.drawRange.start !== 0 || g.drawRange.count !== Infinity) return false;
+    if (!this.look) this.look = look;
+    return shadesAlike(look, this.look);
+  }
+
+  /**
+   * The part's meshes now (a level swapped in): drawn by the proxy from this frame on, if they
+   * shade alike and fit the part's range; else they draw themselves and the range stays empty.
+   * @param {THREE.Object3D} key
+   * @param {THREE.Mesh[]} meshes
+   */
+  update(key, meshes) {
+    const slot = this.byKey.get(key);
+    if (!slot) return;
+    this.take(slot, meshes);
+    this.finishWrites();
+  }
+
+  /**
+   * @param {Slot} slot
+   * @param {THREE.Mesh[]} meshes
+   */
+  take(slot, meshes) {
+    const taken = meshes.filter((m) => this.accepts(m));
+    const size = sizeOf(taken);
+    const fits = taken.length === meshes.length && size.vertices <= slot.vertices && size.indices <= slot.indices;
+    slot.meshes = fits ? taken : [];
+    for (const m of slot.meshes) {
+      const original = /** @type {THREE.Material} */ (m.material);
+      const copy = hidden(original);
+      m.material = copy;
+      // the part's meshes are released with their level (disposeGPU): the drawn look with them
+      if (original !== copy && !releasing.has(copy)) {
+        releasing.add(copy);
+        copy.addEventListener('dispose', () => original.dispose());
+      }
+    }
+    this.write(slot);
+  }
+
+  /** Follows the sources' world matrices and visibility; rewrites only the parts that moved. */
+  sync() {
+    let changed = false;
+    for (const slot of this.slots) {
+      const drawn = slot.meshes.length > 0 && slot.meshes.every(inDrawnScene);
+      let moved = drawn !== slot.drawn;
+      for (let i = 0; i < slot.meshes.length && !moved; i++) {
+        const m = slot.meshes[i];
+        m.updateWorldMatrix(true, false);
+        const e = m.matrixWorld.elements;
+        for (let k = 0; k < 16 && !moved; k++) moved = slot.matrices[i * 16 + k] !== e[k];
+      }
+      if (moved) { this.write(slot); changed = true; }
+    }
+    if (changed) this.finishWrites();
+  }
+
+  /**
+   * Writes the slot's meshes (world space) into its range: positions, normals and indices; the
+   * rest of the range (and all of it while the part is not shown) is degenerate triangles.
+   * @param {Slot} slot
+   */
+  write(slot) {
+    const g = this.mesh.geometry;
+    const position = /** @type {THREE.BufferAttribute} */ (g.attributes.position);
+    const normal = /** @type {THREE.BufferAttribute} */ (g.attributes.normal);
+    const index = /** @type {THREE.BufferAttribute} */ (g.index);
+    slot.drawn = slot.meshes.length > 0 && slot.meshes.every(inDrawnScene);
+    slot.matrices = new Float32Array(slot.meshes.length * 16);
+    let vertexAt = slot.vertexStart;
+    let indexAt = slot.indexStart;
+    const v = new THREE.Vector3();
+    const normalMatrix = new THREE.Matrix3();
+    slot.meshes.forEach((m, n) => {
+      m.updateWorldMatrix(true, false);
+      slot.matrices.set(m.matrixWorld.elements, n * 16);
+      if (!slot.drawn) return;
+      normalMatrix.getNormalMatrix(m.matrixWorld);
+      const { position: p, normal: nn } = m.geometry.attributes;
+      for (let i = 0; i < p.count; i++) {
+        v.fromBufferAttribute(p, i).applyMatrix4(m.matrixWorld).toArray(position.array, (vertexAt + i) * 3);
+        v.fromBufferAttribute(nn, i).applyMatrix3(normalMatrix).normalize().toArray(normal.array, (vertexAt + i) * 3);
+      }
+      // a mirroring transform turns the winding over: turn it back so front faces stay front
+      const flip = m.matrixWorld.determinant() < 0;
+      const source = m.geometry.index;
+      const count = source ? source.count : p.count;
+      for (let i = 0; i < count; i += 3) {
+        const a = source ? source.getX(i) : i;
+        const b = source ? source.getX(i + 1) : i + 1;
+        const d = source ? source.getX(i + 2) : i + 2;
+        index.array[indexAt++] = vertexAt + a;
+        index.array[indexAt++] = vertexAt + (flip ? d : b);
+        index.array[indexAt++] = vertexAt + (flip ? b : d);
+      }
+      vertexAt += p.count;
+    });
+    slot.written = vertexAt - slot.vertexStart;
+    boundWritten(slot, position);
+    index.array.fill(slot.vertexStart, indexAt, slot.indexStart + slot.indices);
+    position.addUpdateRange(slot.vertexStart * 3, slot.vertices * 3);
+    normal.addUpdateRange(slot.vertexStart * 3, slot.vertices * 3);
+    index.addUpdateRange(slot.indexStart, slot.indices);
+    position.needsUpdate = true;
+    normal.needsUpdate = true;
+    index.needsUpdate = true;
+  }
+
+  /** The whole mesh's bounds (depth sorting) cover every drawn part; culling is per part. */
+  finishWrites() {
+    const box = new THREE.Box3();
+    const position = this.mesh.geometry.attributes.position;
+    const v = new THREE.Vector3();
+    for (const slot of this.slots) {
+      for (let i = slot.vertexStart; i < slot.vertexStart + slot.written; i++) box.expandByPoint(v.fromBufferAttribute(position, i));
+    }
+    const g = this.mesh.geometry;
+    g.boundingBox = box;
+    g.boundingSphere = box.isEmpty() ? new THREE.Sphere() : box.getBoundingSphere(new THREE.Sphere());
+  }
+}
+
+/**
+ * The slot's bounding sphere (world space) as three bounds a geometry: around its box's centre.
+ * @param {Slot} slot
+ * @param {THREE.BufferAttribute} position the merged positions
+ */
+function boundWritten(slot, position) {
+  const box = new THREE.Box3();
+  const v = new THREE.Vector3();
+  const end = slot.vertexStart + slot.written;
+  for (let i = slot.vertexStart; i < end; i++) box.expandByPoint(v.fromBufferAttribute(position, i));
+  if (box.isEmpty()) { slot.sphere.makeEmpty(); return; }
+  box.getCenter(slot.sphere.center);
+  let r2 = 0;
+  for (let i = slot.vertexStart; i < end; i++) r2 = Math.max(r2, slot.sphere.center.distanceToSquared(v.fromBufferAttribute(position, i)));
+  slot.sphere.radius = Math.sqrt(r2);
+}
+
+/** hidden copies whose disposal releases the material they hide */
+const releasing = new WeakSet();
+
+/**
+ * Shown: in a scene, and it and all its parents visible (a level swapped out has no scene).
+ * @param {THREE.Object3D} object
+ */
+function inDrawnScene(object) {
+  /** @type {THREE.Object3D | null} */
+  let o = object;
+  for (; o; o = o.parent) {
+    if (!o.visible) return false;
+    if (o instanceof THREE.Scene) return true;
+  }
+  return false;
+}
+
+/** @param {THREE.Mesh[]} meshes */
+function sizeOf(meshes) {
+  let vertices = 0;
+  let indices = 0;
+  for (const m of meshes) {
+    vertices += m.geometry.attributes.position.count;
+    indices += m.geometry.index ? m.geometry.index.count : m.geometry.attributes.position.count;
+  }
+  return { vertices, indices };
 }

@@ -4,7 +4,7 @@
 // It is an EventTarget: select, teleport, language, level, reading, smart-loaded, ready, first-frame.
 import * as THREE from 'three';
 import { createRenderer, createScene, placedGroup, fallbackFloor, annotationMarkers, insideRects, contactShadow, contactShadowMaterial, dressVitrineGlass, applyObjectLight } from './scene.js';
-import { InstancedProxy, mergeStatic } from './batching.js';
+import { InstancedProxy, SlottedProxy, mergeStatic } from './batching.js';
 import { animatedNodeNames } from './smart.js';
 import { createGLTFLoader, loadGLB, countTriangles } from './loaders.js';
 import { LevelManager, budgetFromPage } from './lod.js';
@@ -16,6 +16,8 @@ import { PROGRAMME_ID } from './programme.js';
 
 const EYE_HEIGHT = 1.6;
 const LOD_INTERVAL_MS = 200;
+/** a painting's frame (vrculture/pipeline/readers/painting.py): the same wood on every painting */
+const FRAME_MATERIAL = 'frame_wood';
 
 /** @typedef {import('./manifest.js').Manifest} Manifest */
 /** @typedef {(dt: number, frame: XRFrame | undefined) => void} FrameHook */
@@ -44,6 +46,8 @@ export class Viewer extends EventTarget {
     this.cpuWindow = [];
     /** @type {InstancedProxy[]} contact shadows and annotation markers, drawn instanced */
     this.instanced = [];
+    /** @type {SlottedProxy | null} the paintings' frames, whichever level is shown, one draw call */
+    this.frames = null;
     /**
      * Per frame [frame number, levels swapped in, textures uploaded, drawn, programs compiled or
      * linked before the draw, programs compiled by a draw (the frame's or the level queue's
@@ -78,6 +82,7 @@ export class Viewer extends EventTarget {
       budget: budgetFromPage(manifest),
       onLevel: (id, level) => {
         this.lightObject(id);
+        this.followFrame(id);
         fire(this, 'level', { id, level });
       },
     });
@@ -192,6 +197,13 @@ export class Viewer extends EventTarget {
     const { proxies, hideSources } = mergeStatic(roots, keep);
     hideSources();
     const parts = [...roots, ...proxies];
+    // the paintings' frames (their lowest levels are shown by now; sharper ones follow, `followFrame`)
+    const framed = this.pickables.filter((h) => h.name.startsWith('object:'))
+      .map((key) => ({ key, meshes: frameMeshes(key) })).filter((f) => f.meshes.length);
+    if (framed.length > 1) { // one frame alone gains nothing
+      this.frames = new SlottedProxy('painting-frames', framed);
+      parts.push(this.frames.mesh);
+    }
     const group = new THREE.Group();
     group.add(...parts);
     await this.levels.prepare(group);
@@ -226,6 +238,15 @@ export class Viewer extends EventTarget {
     const light = record?.presentation?.light;
     const holder = this.pickables.find((g) => g.userData.selectId === id);
     if (light != null && holder) applyObjectLight(holder, this.scene, light);
+  }
+
+  /**
+   * The frame of the level just shown is drawn by the frames' proxy from this frame on.
+   * @param {string} id
+   */
+  followFrame(id) {
+    const holder = this.pickables.find((g) => g.userData.selectId === id);
+    if (this.frames && holder) this.frames.update(holder, frameMeshes(holder));
   }
 
   /** @param {import('./manifest.js').SmartRecord} s */
@@ -402,6 +423,7 @@ export class Viewer extends EventTarget {
       try { fn(dt, xrFrame); } catch (err) { reportError('frame hook', err); }
     }
     for (const p of this.instanced) p.sync();
+    this.frames?.sync();
     this.levels.flush(this.renderer);
     /** @type {[number, number, number, boolean, number, number, number, number] | null} */
     let logged = null;
@@ -553,6 +575,19 @@ function surfaceSamples(root, centre) {
   });
   points.sort((a, b) => a.distanceToSquared(centre) - b.distanceToSquared(centre));
   return points.slice(0, 64);
+}
+
+/**
+ * The meshes of a painting's frame in the level shown under `holder`.
+ * @param {THREE.Object3D} holder
+ */
+function frameMeshes(holder) {
+  /** @type {THREE.Mesh[]} */
+  const found = [];
+  holder.traverse((o) => {
+    if (o instanceof THREE.Mesh && !Array.isArray(o.material) && o.material.name === FRAME_MATERIAL) found.push(o);
+  });
+  return found;
 }
 
 /** @param {number} v */
