@@ -21,6 +21,8 @@ const MESHES_PER_FRAME = 4;
  * uploading it (SwiftShader: 6-12 ms a megapixel, 10-33 ms for the programme wall's in one go)
  */
 const CANVAS_PIXELS_PER_FRAME = 256 * 1024;
+/** frames the queue waits at most for the GPU to finish an upload (see `gpuBusy`) */
+const MAX_FENCE_WAITS = 60;
 /** the layer of the one-pixel draw that uploads a part's geometry (see `drawToUpload`) */
 const UPLOAD_LAYER = 31;
 const LEVEL_ORDER = ['low', 'medium', 'high', 'full'];
@@ -90,7 +92,10 @@ export class LevelManager {
      * What the last flush did, for the frame log that tests read: programs compiled by its
      * one-pixel draw (`drawCompiles`, none expected) and meshes whose geometry it uploaded.
      */
-    this.lastFlush = { swaps: 0, uploads: 0, compiles: 0, drawCompiles: 0, geometries: 0, canvasPixels: 0 };
+    this.lastFlush = { swaps: 0, uploads: 0, compiles: 0, drawCompiles: 0, geometries: 0, canvasPixels: 0, gpuWaits: 0 };
+    /** @type {WebGLSync | null} the last upload's end (see `fence`) */
+    this.uploadFence = null;
+    this.fenceWaits = 0; // frames the queue has waited for it
     this.flushes = 0; // frames flushed: a program is linked a few frames after its compile
     /** @type {THREE.Camera | null} the camera and scene programs are compiled for (`setView`) */
     this.camera = null;
@@ -268,6 +273,7 @@ export class LevelManager {
     f.drawCompiles = 0;
     f.geometries = 0;
     f.canvasPixels = 0;
+    f.gpuWaits = 0;
   }
 
   /**
@@ -280,6 +286,7 @@ export class LevelManager {
     this.flushes++;
     const job = this.swaps[0];
     if (!job || !this.camera || !this.scene) return;
+    if (this.gpuBusy(renderer)) return;
     if (!job.meshes) job.meshes = drawnMeshes(job.root);
     const mesh = job.meshes.shift();
     if (mesh) {
@@ -327,6 +334,7 @@ export class LevelManager {
       }
       job.textures.shift();
       uploaded.add(next);
+      this.fence(renderer);
       return;
     }
     if (!job.geometries) job.geometries = meshesToUpload(job.root);
@@ -344,11 +352,43 @@ export class LevelManager {
       }
       f.drawCompiles = this.drawToUpload(renderer, job, batch);
       f.geometries = batch.length;
+      this.fence(renderer);
       return;
     }
     this.swaps.shift();
     job.show();
     f.swaps = 1;
+  }
+
+  /**
+   * Marks the end of an upload's GPU work (a texture's transfer and mipmaps, a geometry's
+   * buffers): the next step waits for it (see `gpuBusy`).
+   * @param {THREE.WebGLRenderer} renderer
+   */
+  fence(renderer) {
+    const gl = renderer.getContext();
+    // (sent to the GPU with the frame's commands: no flush of its own)
+    if (gl instanceof WebGL2RenderingContext) this.uploadFence = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+  }
+
+  /**
+   * Whether the GPU still works on the last upload: then this frame does no step. Asked without
+   * waiting; without it the next upload waited, in a drawn frame, for the GPU process to finish
+   * the last one (SwiftShader: an sRGB texture's mipmaps take it 70-200 ms).
+   * @param {THREE.WebGLRenderer} renderer
+   */
+  gpuBusy(renderer) {
+    const gl = renderer.getContext();
+    if (!this.uploadFence || !(gl instanceof WebGL2RenderingContext)) return false;
+    // (a fence that never signals, a lost context: not waited on for more than a second or so)
+    if (gl.getSyncParameter(this.uploadFence, gl.SYNC_STATUS) !== gl.SIGNALED && this.fenceWaits++ < MAX_FENCE_WAITS) {
+      this.lastFlush.gpuWaits = 1;
+      return true;
+    }
+    this.fenceWaits = 0;
+    gl.deleteSync(this.uploadFence);
+    this.uploadFence = null;
+    return false;
   }
 
   /**
