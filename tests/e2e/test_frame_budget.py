@@ -10,6 +10,11 @@ import pytest
 from .conftest import TIMEOUT_MS, state, wait_for
 
 DRAW_CALL_GOAL = 50
+# web/js/lod.js and viewer.js: what one frame of the level queue may do, and the XR frames that
+# start a session without a queue step
+MESHES_PER_UPLOAD = 4
+CANVAS_PIXELS_PER_STEP = 256 * 1024
+SESSION_START_FRAMES = 2
 VIEWPORT = (1280, 720)
 INSET = 0.6  # metres inside a room's entry wall
 
@@ -124,11 +129,46 @@ def test_no_drawn_frame_compiles_a_program_or_uploads_geometry(server, new_page,
     assert sum(f[4] for f in log) >= 2 and max(f[4] for f in log) == 1, log
     # no geometry is first drawn (its buffers uploaded) by a drawn frame ...
     assert [f for f in drawn if f[6] != 0] == []
-    # ... but by the queue, in frames that do nothing else
+    # ... but by the queue, in frames that do nothing else, a few meshes a frame (each mesh's
+    # first draw sets up its vertex arrays and uniforms: 19-25 at once cost 15-17 ms in XR)
     assert sum(f[7] for f in log) >= len(server.demo.manifest["objects"]) + 1, log
     assert all(f[1] + f[2] + f[4] == 0 for f in log if f[7]), log
+    assert max(f[7] for f in log) <= MESHES_PER_UPLOAD, log
+    # canvas textures (the VR panel, the programme wall) are read a strip a frame before their
+    # upload: reading a whole canvas at once held a drawn XR frame for 10-33 ms
+    assert sum(f[8] for f in log) > 0, log
+    assert max(f[8] for f in log) <= CANVAS_PIXELS_PER_STEP, log
+    assert all(f[2] == 1 for f in log if f[8]), log
     if quest:
         assert state(page, "viewerState.inXR") is True
+        assert [f for f in log if 0 <= f[9] < SESSION_START_FRAMES and step(f)] == []
+    assert page.errors == []
+
+
+def step(f: list) -> bool:
+    """Whether the frame did a level-queue step (a swap, a texture, a compile, an upload)."""
+    return f[1] + f[2] + f[4] + f[7] > 0
+
+
+def test_a_vr_sessions_first_frames_do_no_queue_step(server, new_page):
+    """The session's first frames already start the session (three's first XR render, the
+    controllers' first rays): the level queue waits for the frames after them."""
+    page = settled_demo(server, new_page, quest=True)
+    wait_for(page, "viewerState.xrSupported === true")
+    # work for the queue across the session's start: the whole scene prepared again a few times
+    # (one step a frame: a compile step for each kind of mesh, then the swap)
+    assert page.evaluate("""() => {
+      const v = viewerTest.app.viewer;
+      for (let i = 0; i < 6; i++) v.levels.prepare(v.scene);
+      return viewer.enterVR();
+    }""") is True
+    wait_for(page, "viewerState.inXR && viewerState.xrFrames > 10")
+    xr = [f for f in state(page, "viewerTest.frameLog()") if f[9] >= 0]
+    assert [f[9] for f in xr[:SESSION_START_FRAMES]] == list(range(SESSION_START_FRAMES)), xr
+    # the queue still had work when the session started (jobs leave it only by its steps), and
+    # did it after the first frames
+    assert any(step(f) for f in xr[SESSION_START_FRAMES:]), xr
+    assert [f for f in xr[:SESSION_START_FRAMES] if step(f)] == [], xr
     assert page.errors == []
 
 

@@ -14,6 +14,15 @@ const MAX_PARALLEL = 3; // sharper levels in flight at once (lowest levels: 4)
 const LINK_AFTER_FRAMES = 3; // the driver's time for a compile before the program's first use
 /** geometry a frame may upload ahead of its first visible draw (SwiftShader: ~1 ms a MiB) */
 const GEOMETRY_BYTES_PER_FRAME = 2 * 1024 * 1024;
+/** meshes a frame may upload ahead of their first visible draw: each has a first-draw set-up too */
+const MESHES_PER_FRAME = 4;
+/**
+ * canvas pixels a frame may read for a texture's upload: reading a 2D canvas is the slow part of
+ * uploading it (SwiftShader: 6-12 ms a megapixel, 10-33 ms for the programme wall's in one go)
+ */
+const CANVAS_PIXELS_PER_FRAME = 256 * 1024;
+/** frames the queue waits at most for the GPU to finish an upload (see `gpuBusy`) */
+const MAX_FENCE_WAITS = 60;
 /** the layer of the one-pixel draw that uploads a part's geometry (see `drawToUpload`) */
 const UPLOAD_LAYER = 31;
 const LEVEL_ORDER = ['low', 'medium', 'high', 'full'];
@@ -83,7 +92,10 @@ export class LevelManager {
      * What the last flush did, for the frame log that tests read: programs compiled by its
      * one-pixel draw (`drawCompiles`, none expected) and meshes whose geometry it uploaded.
      */
-    this.lastFlush = { swaps: 0, uploads: 0, compiles: 0, drawCompiles: 0, geometries: 0 };
+    this.lastFlush = { swaps: 0, uploads: 0, compiles: 0, drawCompiles: 0, geometries: 0, canvasPixels: 0, gpuWaits: 0 };
+    /** @type {WebGLSync | null} the last upload's end (see `fence`) */
+    this.uploadFence = null;
+    this.fenceWaits = 0; // frames the queue has waited for it
     this.flushes = 0; // frames flushed: a program is linked a few frames after its compile
     /** @type {THREE.Camera | null} the camera and scene programs are compiled for (`setView`) */
     this.camera = null;
@@ -252,20 +264,29 @@ export class LevelManager {
       textures: null, geometries: null });
   }
 
-  /**
-   * Once per frame: one step of the first queued job (see `swaps`).
-   * @param {THREE.WebGLRenderer} renderer
-   */
-  flush(renderer) {
+  /** A frame without a step (see `flush`): nothing of the last step is reported again. */
+  skipFlush() {
     const f = this.lastFlush;
     f.swaps = 0;
     f.uploads = 0;
     f.compiles = 0;
     f.drawCompiles = 0;
     f.geometries = 0;
+    f.canvasPixels = 0;
+    f.gpuWaits = 0;
+  }
+
+  /**
+   * Once per frame: one step of the first queued job (see `swaps`).
+   * @param {THREE.WebGLRenderer} renderer
+   */
+  flush(renderer) {
+    const f = this.lastFlush;
+    this.skipFlush();
     this.flushes++;
     const job = this.swaps[0];
     if (!job || !this.camera || !this.scene) return;
+    if (this.gpuBusy(renderer)) return;
     if (!job.meshes) job.meshes = drawnMeshes(job.root);
     const mesh = job.meshes.shift();
     if (mesh) {
@@ -299,11 +320,21 @@ export class LevelManager {
       return;
     }
     if (!job.textures) job.textures = texturesOf(job.root);
-    const next = job.textures.shift();
+    const next = job.textures[0];
     if (next) {
-      renderer.initTexture(next);
-      uploaded.add(next);
       f.uploads = 1;
+      const canvas = canvasPixels(next);
+      if (canvas) {
+        // a canvas is read a strip a frame, then uploaded from the pixels read
+        f.canvasPixels = canvas.width * Math.min(canvas.rows, canvas.height - canvas.read);
+        if (readStrip(canvas)) return;
+        uploadPixels(renderer, next, canvas);
+      } else {
+        renderer.initTexture(next);
+      }
+      job.textures.shift();
+      uploaded.add(next);
+      this.fence(renderer);
       return;
     }
     if (!job.geometries) job.geometries = meshesToUpload(job.root);
@@ -313,7 +344,7 @@ export class LevelManager {
       /** @type {THREE.Mesh[]} */
       const batch = [];
       let bytes = 0;
-      while (job.geometries.length) {
+      while (job.geometries.length && batch.length < MESHES_PER_FRAME) {
         const size = geometryBytes(job.geometries[0].geometry);
         if (batch.length && bytes + size > GEOMETRY_BYTES_PER_FRAME) break;
         bytes += size;
@@ -321,11 +352,43 @@ export class LevelManager {
       }
       f.drawCompiles = this.drawToUpload(renderer, job, batch);
       f.geometries = batch.length;
+      this.fence(renderer);
       return;
     }
     this.swaps.shift();
     job.show();
     f.swaps = 1;
+  }
+
+  /**
+   * Marks the end of an upload's GPU work (a texture's transfer and mipmaps, a geometry's
+   * buffers): the next step waits for it (see `gpuBusy`).
+   * @param {THREE.WebGLRenderer} renderer
+   */
+  fence(renderer) {
+    const gl = renderer.getContext();
+    // (sent to the GPU with the frame's commands: no flush of its own)
+    if (gl instanceof WebGL2RenderingContext) this.uploadFence = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+  }
+
+  /**
+   * Whether the GPU still works on the last upload: then this frame does no step. Asked without
+   * waiting; without it the next upload waited, in a drawn frame, for the GPU process to finish
+   * the last one (SwiftShader: an sRGB texture's mipmaps take it 70-200 ms).
+   * @param {THREE.WebGLRenderer} renderer
+   */
+  gpuBusy(renderer) {
+    const gl = renderer.getContext();
+    if (!this.uploadFence || !(gl instanceof WebGL2RenderingContext)) return false;
+    // (a fence that never signals, a lost context: not waited on for more than a second or so)
+    if (gl.getSyncParameter(this.uploadFence, gl.SYNC_STATUS) !== gl.SIGNALED && this.fenceWaits++ < MAX_FENCE_WAITS) {
+      this.lastFlush.gpuWaits = 1;
+      return true;
+    }
+    this.fenceWaits = 0;
+    gl.deleteSync(this.uploadFence);
+    this.uploadFence = null;
+    return false;
   }
 
   /**
@@ -347,6 +410,12 @@ export class LevelManager {
     /** @param {THREE.Object3D} o */
     const save = (o) => { saved.push([o, o.layers.mask, o.visible, o.frustumCulled]); };
     for (const mesh of batch) {
+      // the bounds a frame's culling and the controllers' rays would otherwise compute on first
+      // meeting the mesh (a pass over its vertices: the session's first XR frame paid for them)
+      const g = mesh.geometry;
+      if (!g.boundingBox) g.computeBoundingBox();
+      if (!g.boundingSphere) g.computeBoundingSphere();
+      if (mesh instanceof THREE.InstancedMesh && !mesh.boundingSphere) mesh.computeBoundingSphere();
       save(mesh);
       mesh.layers.enable(UPLOAD_LAYER);
       mesh.frustumCulled = false;
@@ -526,6 +595,78 @@ function texturesOf(root) {
     }
   });
   return [...found];
+}
+
+/**
+ * A canvas texture's pixels on their way to its upload (see `readStrip`).
+ * @typedef {{context: CanvasRenderingContext2D, width: number, height: number, rows: number,
+  *   read: number, pixels: Uint8ClampedArray<ArrayBuffer>, flip: boolean, version: number}} CanvasPixels
+ */
+/** @type {WeakMap<THREE.Texture, CanvasPixels>} */
+const canvasReads = new WeakMap();
+
+/**
+ * The pixels being read for a texture drawn on a 2D canvas (the VR panel, the programme wall,
+ * the smart exhibits' screens), or null for any other texture.
+ * @param {THREE.Texture} texture
+ * @returns {CanvasPixels | null}
+ */
+function canvasPixels(texture) {
+  const known = canvasReads.get(texture);
+  // redrawn meanwhile (a new version): read again, or the upload would mark stale pixels current
+  if (known && known.version === texture.version) return known;
+  const image = texture.image;
+  if (!(image instanceof HTMLCanvasElement) || !image.width || !image.height || texture.version === 0
+    || texture.mipmaps?.length) return null;
+  // the canvas's own 2D context (null if it draws with WebGL: uploaded as it is)
+  const context = /** @type {CanvasRenderingContext2D | null} */ (image.getContext('2d'));
+  if (!context) return null;
+  const { width, height } = image;
+  const read = {
+    context, width, height, rows: Math.max(1, Math.floor(CANVAS_PIXELS_PER_FRAME / width)), read: 0,
+    pixels: new Uint8ClampedArray(width * height * 4), flip: texture.flipY, version: texture.version,
+  };
+  canvasReads.set(texture, read);
+  return read;
+}
+
+/**
+ * Reads the next rows of the canvas into `read.pixels` (bottom row first where the texture is
+ * flipped, as WebGL's UNPACK_FLIP_Y would lay them out); returns true while rows are left.
+ * @param {CanvasPixels} read
+ */
+function readStrip(read) {
+  if (read.read >= read.height) return false;
+  const rows = Math.min(read.rows, read.height - read.read);
+  const strip = read.context.getImageData(0, read.read, read.width, rows).data;
+  const stride = read.width * 4;
+  for (let y = 0; y < rows; y++) {
+    const to = read.flip ? read.height - 1 - (read.read + y) : read.read + y;
+    read.pixels.set(strip.subarray(y * stride, (y + 1) * stride), to * stride);
+  }
+  read.read += rows;
+  return true;
+}
+
+/**
+ * Uploads a canvas texture from the pixels read (an unflipped ImageData: no canvas read and no
+ * flip in the upload), then gives the texture its canvas back for later redraws.
+ * @param {THREE.WebGLRenderer} renderer
+ * @param {THREE.Texture} texture
+ * @param {CanvasPixels} read
+ */
+function uploadPixels(renderer, texture, read) {
+  canvasReads.delete(texture);
+  const canvas = texture.image;
+  const flipY = texture.flipY;
+  texture.image = new ImageData(read.pixels, read.width, read.height);
+  texture.flipY = false;
+  try {
+    renderer.initTexture(texture);
+  } finally {
+    texture.image = canvas;
+    texture.flipY = flipY;
+  }
 }
 
 /** geometries `flush` has uploaded by a one-pixel draw */

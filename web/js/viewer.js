@@ -18,9 +18,15 @@ const EYE_HEIGHT = 1.6;
 const LOD_INTERVAL_MS = 200;
 /** a painting's frame (vrculture/pipeline/readers/painting.py): the same wood on every painting */
 const FRAME_MATERIAL = 'frame_wood';
+/**
+ * a session's first XR frames do no level-queue step: the first pays for the session's start
+ * (three's first XR render), the second for the controllers' first rays (xr.js)
+ */
+const SESSION_START_FRAMES = 2;
 
 /** @typedef {import('./manifest.js').Manifest} Manifest */
 /** @typedef {(dt: number, frame: XRFrame | undefined) => void} FrameHook */
+/** @typedef {[number, number, number, boolean, number, number, number, number, number, number]} FrameLogEntry */
 /** @typedef {{id: string | null, via: string, annotation: string | null, entry: import('./manifest.js').Selectable | null, narration?: string | null}} SelectDetail */
 
 export class Viewer extends EventTarget {
@@ -49,13 +55,19 @@ export class Viewer extends EventTarget {
     /** @type {SlottedProxy | null} the paintings' frames, whichever level is shown, one draw call */
     this.frames = null;
     /**
-     * Per frame [frame number, levels swapped in, textures uploaded, drawn, programs compiled or
-     * linked before the draw, programs compiled by a draw (the frame's or the level queue's
-     * one-pixel upload draw), geometries first drawn by the frame's draw, meshes whose geometry
-     * the queue uploaded]: set to an array by the test hooks only (main.js), bounded.
-     * @type {[number, number, number, boolean, number, number, number, number][] | null}
+     * Per frame [frame number, levels swapped in, textures uploaded (or a strip of a canvas
+     * texture read), drawn, programs compiled or linked before the draw, programs compiled by a
+     * draw (the frame's or the level queue's one-pixel upload draw), geometries first drawn by
+     * the frame's draw, meshes whose geometry the queue uploaded, canvas pixels the queue read,
+     * the frame's number in its XR session (-1 outside one)]: set to an array by the test hooks
+     * only (main.js), bounded.
+     * @type {FrameLogEntry[] | null}
      */
     this.frameLog = null;
+    /** XR frames since the session started (see SESSION_START_FRAMES) */
+    this.sessionFrames = 0;
+    /** the current frame's number in its XR session, -1 outside one */
+    this.sessionFrame = -1;
     /** @type {{x: number, y: number, resolve: (rgba: number[]) => void} | null} */
     this.sampleRequest = null;
     this.smartGroups = new Map();
@@ -91,6 +103,7 @@ export class Viewer extends EventTarget {
     this.lastLod = 0;
     this.levels.wake = () => { this.lastLod = 0; };
     this.levels.setView(this.camera, this.scene);
+    this.renderer.xr.addEventListener('sessionstart', () => { this.sessionFrames = 0; });
     window.addEventListener('resize', () => this.resize());
   }
 
@@ -384,14 +397,34 @@ export class Viewer extends EventTarget {
    * @returns {{id: string, annotation: string | null, point: THREE.Vector3, distance: number} | null}
    */
   intersect(raycaster) {
-    const hits = raycaster.intersectObjects(this.pickables, true);
-    for (const h of hits) {
-      /** @type {THREE.Object3D | null} */
-      let o = h.object;
-      while (o && o.userData.selectId == null) o = o.parent;
-      if (o) return { id: o.userData.selectId, annotation: h.object.userData.annotation || null, point: h.point, distance: h.distance };
+    // nearest first: the objects whose bounds the ray enters, in the order it enters them; an
+    // object's triangles are tested only while it may still hold the nearest hit (testing every
+    // object's held a headset's first frame for 8-16 ms, its controllers' first rays)
+    const ray = raycaster.ray;
+    /** @type {{holder: THREE.Object3D, distance: number}[]} */
+    const entered = [];
+    for (const holder of this.pickables) {
+      pickBox.setFromObject(holder);
+      if (pickBox.isEmpty() || !ray.intersectBox(pickBox, pickPoint)) continue;
+      entered.push({ holder, distance: ray.origin.distanceTo(pickPoint) });
     }
-    return null;
+    entered.sort((a, b) => a.distance - b.distance);
+    /** @type {{id: string, annotation: string | null, point: THREE.Vector3, distance: number} | null} */
+    let nearest = null;
+    for (const { holder, distance } of entered) {
+      if (distance > raycaster.far || (nearest && nearest.distance <= distance)) break;
+      for (const h of raycaster.intersectObject(holder, true)) {
+        /** @type {THREE.Object3D | null} */
+        let o = h.object;
+        while (o && o.userData.selectId == null) o = o.parent;
+        if (!o) continue;
+        if (!nearest || h.distance < nearest.distance) {
+          nearest = { id: o.userData.selectId, annotation: h.object.userData.annotation || null, point: h.point, distance: h.distance };
+        }
+        break;
+      }
+    }
+    return nearest;
   }
 
   /**
@@ -417,6 +450,7 @@ export class Viewer extends EventTarget {
    */
   frame(time, xrFrame) {
     const t0 = now();
+    this.sessionFrame = xrFrame ? this.sessionFrames++ : -1;
     const dt = this.lastFrameAt == null ? 0 : Math.min(0.1, (t0 - this.lastFrameAt) / 1000);
     this.lastFrameAt = t0;
     for (const fn of this.frameHooks) {
@@ -424,13 +458,15 @@ export class Viewer extends EventTarget {
     }
     for (const p of this.instanced) p.sync();
     this.frames?.sync();
-    this.levels.flush(this.renderer);
-    /** @type {[number, number, number, boolean, number, number, number, number] | null} */
+    const sessionFrame = this.sessionFrame;
+    if (sessionFrame < 0 || sessionFrame >= SESSION_START_FRAMES) this.levels.flush(this.renderer);
+    else this.levels.skipFlush();
+    /** @type {FrameLogEntry | null} */
     let logged = null;
     if (this.frameLog) {
       const f = this.levels.lastFlush;
       logged = [viewerState.frames, f.swaps, f.uploads, this.lowestSettled || !!xrFrame, f.compiles, f.drawCompiles, 0,
-        f.geometries];
+        f.geometries, f.canvasPixels, sessionFrame];
       this.frameLog.push(logged);
       if (this.frameLog.length > 5000) this.frameLog.splice(0, 1000);
     }
@@ -589,6 +625,9 @@ function frameMeshes(holder) {
   });
   return found;
 }
+
+const pickBox = new THREE.Box3();
+const pickPoint = new THREE.Vector3();
 
 /** @param {number} v */
 function round(v) {

@@ -249,6 +249,9 @@ export class XRInput {
     // set every frame because a teleport puts the rig back on the floor
     this.viewer.rig.position.y = this.comfort.seated ? this.comfort.seatedHeight : 0;
     this.turnSpeed = 0;
+    // the session's first frame starts the session (three's first XR render): the rays' first
+    // casts (bounds, first runs of the ray code) wait for the next one
+    if (this.viewer.sessionFrame === 0) return;
     for (const entry of this.controllers) {
       const { c, ray } = entry;
       const source = c.userData.source;
