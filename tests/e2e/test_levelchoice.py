@@ -13,7 +13,16 @@ from collections.abc import Iterator
 import pytest
 
 from .bundle_factory import BundleWriter, MeshPart, ktx2_checker, make_bundle, quad_xy, write_glb
-from .conftest import TIMEOUT_MS, Server, ServerThread, free_port, state, wait_for, wait_ready
+from .conftest import (
+    TEST_HOOKS_SCRIPT,
+    TIMEOUT_MS,
+    Server,
+    ServerThread,
+    free_port,
+    state,
+    wait_for,
+    wait_ready,
+)
 
 IMPORT = "const L = await import('/static/js/levelchoice.js');"
 PAINTING_LEVELS = [  # a 1.2 m wide painting: a 64 px and a 512 px image, two triangles each
@@ -41,11 +50,19 @@ def choose(page, levels, v, failed=()) -> dict:
     }""", [levels, v, list(failed)])
 
 
-@pytest.fixture
-def page(server, new_page):
-    p = new_page(server.url("/exhibitions/e2e?room=0"))
+@pytest.fixture(scope="module")
+def page(server, browser) -> Iterator:
+    """One viewer page for the pure-function tests below: each only imports levelchoice.js and
+    calls it, changing nothing in the page, so they share a page instead of each waiting for a
+    viewer of its own (a page load is most of an end-to-end test's time)."""
+    context = browser.new_context(viewport={"width": 800, "height": 500}, locale="en-US")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(TEST_HOOKS_SCRIPT)
+    p = context.new_page()
+    p.goto(server.url("/exhibitions/e2e?room=0"))
     wait_ready(p, first_frame=False)
-    return p
+    yield p
+    context.close()
 
 
 def test_projection_and_texture_span(page):
