@@ -116,6 +116,11 @@ def studio_drop_to_preview(scan: Path, work: Path) -> tuple[float, float]:
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_label("Password").press("Enter")
             page.wait_for_url("**/studio/")
+            # A fresh account's password is one-time: it opens only the form that replaces it.
+            page.get_by_label("Current password").fill(PASSWORD)
+            page.get_by_label("New password").fill(PASSWORD + "-own")
+            page.get_by_label("New password").press("Enter")
+            page.wait_for_selector("#create-section", state="visible")
             page.get_by_label("Id (a-z, 0-9, - and _)").fill(EXHIBITION)
             page.get_by_label("Title (en)").fill("Bench")
             page.get_by_role("button", name="Create").click()

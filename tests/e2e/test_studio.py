@@ -1,4 +1,5 @@
-"""The studio in headless Chromium: sign in, create an exhibition, edit its title (by
+"""The studio in headless Chromium: sign in with a one-time password and be led to replace it
+before anything else, create an exhibition, edit its title (by
 keyboard), see the missing translation flagged and the change in the audit view, publish it
 and see it in the public viewer; in English and Swedish; axe-core finds no serious issue on
 its pages."""
@@ -13,11 +14,13 @@ from .studio_session import add_curator, sign_in
 from .test_desktop import serious_axe_violations
 
 NAME, PASSWORD = "e2e-curator", "e2e-studio-password"
+OWN_PASSWORD = "the-curators-own-password"
 
 
 @pytest.fixture(scope="module")
 def curator(server) -> str:
-    return add_curator(server, NAME, PASSWORD)
+    # A fresh account, as `vrculture curators add` leaves it: PASSWORD is its one-time one.
+    return add_curator(server, NAME, PASSWORD, one_time=True)
 
 
 def test_sign_in_create_an_exhibition_and_edit_its_title(server, curator, new_page):
@@ -31,6 +34,24 @@ def test_sign_in_create_an_exhibition_and_edit_its_title(server, curator, new_pa
     sign_in(page, NAME, PASSWORD)
     page.wait_for_selector("#who:has-text('e2e-curator')")
     assert page.is_visible("#password-section")  # the one-time password is still in use
+    # ... and it opens nothing else: no list, no create form, no other page, no API.
+    assert not page.is_visible("#list-section") and not page.is_visible("#create-section")
+    assert page.evaluate("document.activeElement.id") == "current-password"
+    page.goto(server.url("/studio/exhibitions/e2e-studio"))
+    page.wait_for_url("**/studio/")
+    page.wait_for_selector("#password-section:not([hidden])")
+    status = page.evaluate("fetch('/studio/api/exhibitions').then(r => r.status)")
+    assert status == 403
+    assert serious_axe_violations(page) == []
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password").fill(PASSWORD)
+    page.get_by_role("button", name="Save password").click()
+    page.wait_for_selector("#password-status:has-text('must differ')")
+    page.get_by_label("New password").fill(OWN_PASSWORD)
+    page.get_by_label("New password").press("Enter")
+    page.wait_for_selector("#create-section", state="visible")  # the whole studio now
+    assert not page.is_visible("#password-section")
+    page.wait_for_selector("#exhibition-list li:has-text('No exhibitions yet')")
 
     page.get_by_label("Id (a-z, 0-9, - and _)").fill("e2e-studio")
     page.get_by_label("Title (sv)").fill("Studions utställning")

@@ -1,7 +1,8 @@
 """`vrculture curators add|list|remove|reset`: the studio's curator accounts.
 
 `add` and `reset` print a one-time password once (stdout, so a script can capture it); the
-curator replaces it at the first sign-in. Only its argon2id hash is stored.
+curator replaces it at the first sign-in: until then it signs in, but to nothing except the
+form that replaces it (docs/studio.md). Only its argon2id hash is stored.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ async def _run(args: argparse.Namespace, name: str, config: ServerConfig) -> int
     finally:
         await records.close()
     print(password)
-    print(f"one-time password for {name}; it is shown only this once. Sign in at /studio/ "
-          "and choose your own password.", file=sys.stderr)
+    print(f"one-time password for {name}; it is shown only this once and opens only the form "
+          "that replaces it. Sign in at /studio/ and choose your own password.",
+          file=sys.stderr)
     return EXIT_OK

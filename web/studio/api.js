@@ -12,6 +12,10 @@ export class ApiError extends Error {
 }
 
 let csrfToken = '';
+// While the printed one-time password is in use the server refuses everything but the
+// session's own routes with this code; its replacement form is on the studio's home page.
+const PASSWORD_CHANGE_REQUIRED = 'password_change_required';
+const PASSWORD_FORM = '/studio/';
 
 /**
  * @param {string} method
@@ -33,18 +37,23 @@ export async function call(method, path, options = {}) {
   const data = text ? JSON.parse(text) : null;
   if (response.status === 401 && path !== 'session') {
     location.assign('/studio/sign-in');
+  } else if (response.status === 403 && data?.code === PASSWORD_CHANGE_REQUIRED
+             && location.pathname !== PASSWORD_FORM) {
+    location.assign(PASSWORD_FORM);  // the one-time password opens nothing else
   }
   if (!response.ok) throw new ApiError(response.status, data);
   return { data, etag: response.headers.get('ETag') };
 }
 
-/** The signed-in curator (and remember the CSRF token), or null.
+/** The signed-in curator (and remember the CSRF token), or null. A curator still on their
+ * one-time password is sent to the password form first.
  * @returns {Promise<{ curator: string, must_change_password: boolean, csrf_token: string } | null>}
  */
 export async function loadSession() {
   try {
     const { data } = await call('GET', 'session');
     csrfToken = data.csrf_token;
+    if (data.must_change_password && location.pathname !== PASSWORD_FORM) location.assign(PASSWORD_FORM);
     return data;
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return null;

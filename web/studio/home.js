@@ -1,6 +1,6 @@
 // @ts-check
-// The studio's home: the curator's exhibitions, a form to create one, and the password form
-// while the one-time password is still in use.
+// The studio's home: the curator's exhibitions and a form to create one; while the one-time
+// password is still in use, only the form that replaces it (the server refuses the rest).
 import { ApiError, call, loadSession, setUpHeader, useCsrfToken } from './api.js';
 import { el, textFields } from './forms.js';
 import { setUpLanguage, t } from './i18n.js';
@@ -8,10 +8,11 @@ import { setUpLanguage, t } from './i18n.js';
 const session = await loadSession();
 if (!session) location.assign('/studio/sign-in');
 
+const mustChange = Boolean(session?.must_change_password);
 function render() {
   setUpHeader(t('signedInAs', { name: session?.curator ?? '' }));
   renderTextInputs();
-  void renderList();
+  if (!mustChange) void renderList();
 }
 setUpLanguage(render);
 
@@ -73,7 +74,12 @@ document.getElementById('create-form')?.addEventListener('submit', async (event)
 });
 
 const passwordSection = /** @type {HTMLElement} */ (document.getElementById('password-section'));
-passwordSection.hidden = !session?.must_change_password;
+passwordSection.hidden = !mustChange;
+for (const id of ['list-section', 'create-section']) {
+  const section = document.getElementById(id);
+  if (section) section.hidden = mustChange;
+}
+if (mustChange) document.getElementById('current-password')?.focus();
 const passwordStatus = /** @type {HTMLElement} */ (document.getElementById('password-status'));
 document.getElementById('password-form')?.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -83,6 +89,7 @@ document.getElementById('password-form')?.addEventListener('submit', async (even
     const { data } = await call('POST', 'session/password', { body: { current, new: fresh } });
     useCsrfToken(data.csrf_token);
     passwordStatus.textContent = t('passwordSaved');
+    location.assign('/studio/');  // the whole studio, in the new session
   } catch (e) {
     const message = e instanceof ApiError ? e.message : String(e);
     passwordStatus.textContent = t('error', { message });

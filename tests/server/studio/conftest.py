@@ -22,6 +22,8 @@ from vrculture.server.studio.sessions import COOKIE, new_session_id
 from vrculture.server.webfiles import default_web_dir
 
 PASSWORDS = {"alice": "alice-password-1", "bob": "bob-password-22", "carol": "carol-pass-333"}
+# A curator just added by `vrculture curators add`: still on the printed one-time password.
+NEWCOMER, ONE_TIME_PASSWORD = "erik", "erik-one-time-pass"
 START = 1_800_000_000.0
 
 
@@ -71,19 +73,33 @@ def password_hashes() -> dict[str, str]:
     return {name: accounts.hash_password(password) for name, password in PASSWORDS.items()}
 
 
-async def add_curators(records: StudioRecords, password_hashes: dict[str, str]) -> None:
+@pytest.fixture(scope="session")
+def one_time_hash() -> str:
+    return accounts.hash_password(ONE_TIME_PASSWORD)
+
+
+async def add_curators(records: StudioRecords, password_hashes: dict[str, str],
+                       one_time_hash: str | None = None) -> None:
+    """The curators of PASSWORDS, each past their first sign-in: the printed one-time
+    password replaced by their own (as the password route stores it, without its argon2
+    hash per test; the route itself is pinned in test_studio_one_time.py); and the NEWCOMER,
+    still on the one-time password, when its hash is given."""
     await records.prepare()
     for name, password_hash in password_hashes.items():
         await records.add_curator(name, password_hash, START)
+        await records.set_password(name, password_hash, START, one_time=False)
+    if one_time_hash is not None:
+        await records.add_curator(NEWCOMER, one_time_hash, START)
 
 
 @pytest.fixture
-async def data_dir(tmp_path: Path, password_hashes: dict[str, str]) -> Path:
+async def data_dir(tmp_path: Path, password_hashes: dict[str, str], one_time_hash: str
+                   ) -> Path:
     data = tmp_path / "data"
     data.mkdir()
     records = SqliteRecords(AsyncStore(data), own=True)
     try:
-        await add_curators(records, password_hashes)
+        await add_curators(records, password_hashes, one_time_hash)
     finally:
         await records.close()
     return data

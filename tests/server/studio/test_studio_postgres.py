@@ -20,7 +20,17 @@ from vrculture.server.storage_postgres import PostgresStore
 from vrculture.server.studio.records import PostgresRecords
 from vrculture.server.webfiles import default_web_dir
 
-from .conftest import PASSWORDS, Clock, Curator, add_curators, create, sign_in_response
+from .conftest import (
+    NEWCOMER,
+    ONE_TIME_PASSWORD,
+    PASSWORDS,
+    START,
+    Clock,
+    Curator,
+    add_curators,
+    create,
+    sign_in_response,
+)
 
 
 @pytest.fixture
@@ -100,3 +110,32 @@ async def test_removing_a_curator_on_one_machine_ends_their_session_on_the_other
     on_second = Curator(second, "bob", bob.session_id, bob.csrf)
     assert (await on_second.request("GET", "/studio/api/session")).status == 401
     assert (await bob.request("GET", "/studio/api/session")).status == 401
+
+
+async def test_a_one_time_password_opens_only_its_replacement_on_every_machine(
+        machine, records, one_time_hash):
+    await records.add_curator(NEWCOMER, one_time_hash, START)  # `curators add --database`
+    first, second = await machine("a"), await machine("b")
+    response = await sign_in_response(first, NEWCOMER, ONE_TIME_PASSWORD)
+    assert response.status == 201
+    body = await response.json()
+    assert body["must_change_password"] is True
+    newcomer = Curator(first, NEWCOMER, response.cookies["vrculture_studio"].value,
+                       body["csrf_token"])
+    on_second = Curator(second, NEWCOMER, newcomer.session_id, newcomer.csrf)
+    for curator in (newcomer, on_second):
+        refused = await create(curator)
+        assert refused.status == 403
+        assert (await refused.json())["code"] == "password_change_required"
+
+    done = await on_second.request("POST", "/studio/api/session/password", json={
+        "current": ONE_TIME_PASSWORD, "new": "a-postgres-password"})
+    assert done.status == 200, await done.text()
+    changed = await done.json()
+    assert changed["must_change_password"] is False
+    assert (await newcomer.request("GET", "/studio/api/session")).status == 401  # ended
+    fresh = Curator(first, NEWCOMER, done.cookies["vrculture_studio"].value,
+                    changed["csrf_token"])
+    created = await create(fresh)  # the new session, on the other machine too
+    assert created.status == 201, await created.text()
+    assert (await sign_in_response(second, NEWCOMER, ONE_TIME_PASSWORD)).status == 401

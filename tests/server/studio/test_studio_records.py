@@ -14,7 +14,7 @@ import pytest
 from vrculture.server.storage import AsyncStore, hash_secret
 from vrculture.server.storage_postgres import MIGRATIONS, SCHEMA_VERSION, PostgresStore
 from vrculture.server.studio.records import PostgresRecords, SqliteRecords, StudioRecords
-from vrculture.server.studio.sessions import SessionRules, new_session_id
+from vrculture.server.studio.sessions import LiveSession, SessionRules, new_session_id
 
 NOW = 1_800_000_000.0
 RULES = SessionRules(idle_seconds=100.0, absolute_seconds=1000.0)
@@ -64,13 +64,17 @@ async def test_a_password_change_ends_the_curators_sessions(records):
     await records.create_session(theirs, "bob", NOW)
     await records.set_password("alice", "hash-a2", NOW + 1, one_time=False)
     assert await records.touch_session(mine, NOW + 2, RULES) is None
-    assert await records.touch_session(theirs, NOW + 2, RULES) == "bob"
+    assert await records.touch_session(theirs, NOW + 2, RULES) == LiveSession("bob", True)
     alice = await records.curator("alice")
     assert alice is not None and not alice.must_change
     assert await records.password_hash_of("alice") == "hash-a2"
+    own = new_session_id()  # a session after the change has the whole studio open
+    await records.create_session(own, "alice", NOW + 2)
+    assert await records.touch_session(own, NOW + 2, RULES) == LiveSession("alice", False)
     await records.set_password("alice", "hash-a3", NOW + 3, one_time=True)
     alice = await records.curator("alice")
     assert alice is not None and alice.must_change
+    assert await records.touch_session(own, NOW + 3, RULES) is None  # reset ends it too
     with pytest.raises(KeyError):
         await records.set_password("nobody", "hash", NOW, one_time=True)
 
@@ -84,7 +88,8 @@ async def test_sessions_are_stored_hashed_and_expire(records):
     assert await records.touch_session(new_session_id(), NOW, RULES) is None
     # Used every 90 s it lives on past the idle limit, until the absolute one.
     for step in range(1, 11):
-        assert await records.touch_session(session_id, NOW + 90 * step, RULES) == "alice"
+        live = await records.touch_session(session_id, NOW + 90 * step, RULES)
+        assert live == LiveSession("alice", True)
     assert await records.touch_session(session_id, NOW + 1001, RULES) is None
     assert await raw_rows(records, "studio_sessions") == []  # deleted as it was met
 
@@ -100,7 +105,7 @@ async def test_prune_and_sign_out(records):
     await records.create_session(old, "alice", NOW)
     await records.create_session(fresh, "alice", NOW + 150)
     assert await records.prune_sessions(NOW + 160, RULES) == 1
-    assert await records.touch_session(fresh, NOW + 160, RULES) == "alice"
+    assert await records.touch_session(fresh, NOW + 160, RULES) == LiveSession("alice", True)
     await records.delete_session(fresh)
     assert await records.touch_session(fresh, NOW + 161, RULES) is None
 

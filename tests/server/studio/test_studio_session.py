@@ -10,15 +10,22 @@ from vrculture.server.storage import DB_NAME
 from vrculture.server.studio.auth import STATE
 from vrculture.server.studio.sessions import COOKIE
 
-from .conftest import PASSWORDS, Curator, origin_of, sign_in_response
+from .conftest import (
+    NEWCOMER,
+    ONE_TIME_PASSWORD,
+    PASSWORDS,
+    Curator,
+    origin_of,
+    sign_in_response,
+)
 
 
 async def test_sign_in_sets_a_strict_httponly_cookie_stored_only_hashed(client, data_dir):
-    response = await sign_in_response(client, "alice", PASSWORDS["alice"])
+    response = await sign_in_response(client, NEWCOMER, ONE_TIME_PASSWORD)
     assert response.status == 201
     assert response.headers["Cache-Control"] == "no-store"
     body = await response.json()
-    assert body["curator"] == "alice" and body["must_change_password"] is True
+    assert body["curator"] == NEWCOMER and body["must_change_password"] is True
     cookie = response.cookies[COOKIE]
     assert cookie["httponly"] and cookie["samesite"] == "Strict"
     assert cookie["path"] == "/studio"
@@ -27,9 +34,11 @@ async def test_sign_in_sets_a_strict_httponly_cookie_stored_only_hashed(client, 
     assert session_id.startswith("vrs_") and len(session_id) > 40
     database = b"".join(p.read_bytes() for p in data_dir.glob(f"{DB_NAME}*"))
     assert session_id.encode() not in database
-    assert PASSWORDS["alice"].encode() not in database
-    me = Curator(client, "alice", session_id, body["csrf_token"])
-    assert (await (await me.request("GET", "/studio/api/session")).json())["curator"] == "alice"
+    assert ONE_TIME_PASSWORD.encode() not in database
+    me = Curator(client, NEWCOMER, session_id, body["csrf_token"])
+    assert (await (await me.request("GET", "/studio/api/session")).json())["curator"] == NEWCOMER
+    own = await sign_in_response(client, "alice", PASSWORDS["alice"])
+    assert own.status == 201 and (await own.json())["must_change_password"] is False
 
 
 async def test_the_cookie_is_secure_behind_a_trusted_https_proxy(aiohttp_client, config, clock):
@@ -109,25 +118,26 @@ async def test_sign_out_deletes_the_session(alice, data_dir):
         assert db.execute("SELECT count(*) FROM studio_sessions").fetchone()[0] == 0
 
 
-async def test_replacing_the_one_time_password(client, sign_in, alice):
-    other = await sign_in("alice")  # a second browser
-    weak = await alice.request("POST", "/studio/api/session/password",
-                               json={"current": PASSWORDS["alice"], "new": "short"})
+async def test_replacing_the_one_time_password(client, sign_in):
+    erik = await sign_in(NEWCOMER)
+    other = await sign_in(NEWCOMER)  # a second browser
+    weak = await erik.request("POST", "/studio/api/session/password",
+                              json={"current": ONE_TIME_PASSWORD, "new": "short"})
     assert weak.status == 422
-    wrong = await alice.request("POST", "/studio/api/session/password",
-                                json={"current": "not-it-at-all", "new": "a-new-password-1"})
+    wrong = await erik.request("POST", "/studio/api/session/password",
+                               json={"current": "not-it-at-all", "new": "a-new-password-1"})
     assert wrong.status == 422
-    done = await alice.request("POST", "/studio/api/session/password",
-                               json={"current": PASSWORDS["alice"], "new": "a-new-password-1"})
+    done = await erik.request("POST", "/studio/api/session/password",
+                              json={"current": ONE_TIME_PASSWORD, "new": "a-new-password-1"})
     assert done.status == 200, await done.text()
     body = await done.json()
     assert body["must_change_password"] is False
     assert (await other.request("GET", "/studio/api/session")).status == 401  # ended
-    assert (await alice.request("GET", "/studio/api/session")).status == 401  # old id too
-    fresh = Curator(client, "alice", done.cookies[COOKIE].value, body["csrf_token"])
+    assert (await erik.request("GET", "/studio/api/session")).status == 401  # old id too
+    fresh = Curator(client, NEWCOMER, done.cookies[COOKIE].value, body["csrf_token"])
     assert (await fresh.request("GET", "/studio/api/session")).status == 200
-    assert (await sign_in_response(client, "alice", PASSWORDS["alice"])).status == 401
-    assert (await sign_in_response(client, "alice", "a-new-password-1")).status == 201
+    assert (await sign_in_response(client, NEWCOMER, ONE_TIME_PASSWORD)).status == 401
+    assert (await sign_in_response(client, NEWCOMER, "a-new-password-1")).status == 201
 
 
 async def test_sign_in_bodies_are_checked(client):

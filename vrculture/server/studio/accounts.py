@@ -9,6 +9,7 @@ every other query behind it.
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 import sqlite3
@@ -69,6 +70,12 @@ def check_new_password(password: str) -> None:
         password.encode("utf-8")
     except UnicodeEncodeError:
         raise AccountError("the password is not valid text") from None
+
+
+def same_password(new: str, current: str) -> bool:
+    """Compared in constant time: how long it takes tells nothing about either."""
+    return hmac.compare_digest(new.encode("utf-8", "surrogatepass"),
+                               current.encode("utf-8", "surrogatepass"))
 
 
 # database side (runs on the store's thread) ---------------------------------------------

@@ -22,7 +22,6 @@ from vrculture.server.studio.auth import (
     exhibition_folder,
     now,
     refusal,
-    session,
     signed_in,
     state,
     store,
@@ -119,7 +118,7 @@ async def sign_in(request: web.Request) -> web.Response:
 
 
 async def current_session(request: web.Request) -> web.Response:
-    name, session_id = await signed_in(request)
+    name, session_id = await signed_in(request, one_time_password_ok=True)
     curator = await store(request).curator(name)
     if curator is None:  # removed while signed in
         raise refusal(web.HTTPUnauthorized, "unauthenticated", "this account was removed")
@@ -127,7 +126,7 @@ async def current_session(request: web.Request) -> web.Response:
 
 
 async def sign_out(request: web.Request) -> web.Response:
-    name, session_id = await signed_in(request)
+    name, session_id = await signed_in(request, one_time_password_ok=True)
     await store(request).delete_session(session_id)
     await record(request, name, None, "sign_out", {})
     response = web.Response(status=204, headers={"Cache-Control": "no-store"})
@@ -136,9 +135,10 @@ async def sign_out(request: web.Request) -> web.Response:
 
 
 async def change_password(request: web.Request) -> web.Response:
-    """Replace the one-time password (or any) with the curator's own; every other session of
-    theirs ends, this one goes on under a new id."""
-    name, session_id = await signed_in(request)
+    """Replace the one-time password (or any) with the curator's own, which must differ from
+    it; every session of theirs ends (a one-time one too: it was limited to this form) and
+    this browser goes on in a new one, under a new id, with the whole studio open."""
+    name, _ = await signed_in(request, one_time_password_ok=True)
     body = await json_object(request)
     current, new = body.get("current"), body.get("new")
     if not isinstance(current, str) or not isinstance(new, str) or set(body) != {
@@ -162,6 +162,9 @@ async def change_password(request: web.Request) -> web.Response:
         accounts.check_new_password(new)
     except accounts.AccountError as error:
         raise JSONError(422, "invalid_field", str(error), field="new") from None
+    if accounts.same_password(new, current):  # current matched the stored hash just now
+        raise JSONError(422, "same_password", "the new password must differ from the current "
+                        "one", field="new")
     async with limits.hashing:
         new_hash = await asyncio.to_thread(accounts.hash_password, new)
     at = now(request)
@@ -343,9 +346,7 @@ async def add_member(request: web.Request) -> web.Response:
 async def audit_log(request: web.Request) -> web.Response:
     exhibition_id = request.query.get("exhibition", "")
     if EXHIBITION_ID.fullmatch(exhibition_id) is None:
-        if await session(request) is None:
-            raise refusal(web.HTTPUnauthorized, "unauthenticated", "sign in to the studio "
-                          "first (POST /studio/api/session)")
+        await signed_in(request)  # who asks comes first: 401, or 403 on a one-time password
         raise JSONError(400, "invalid_parameter", "exhibition: the id of a studio exhibition",
                         field="exhibition")
     await authorize(request, exhibition_id)

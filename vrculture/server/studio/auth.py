@@ -1,8 +1,11 @@
 """Who is asking, and may they: the studio's session, CSRF and membership checks.
 
-`authorize(request, exhibition_id)` is the one gate of every route about one exhibition (the
-uploads part of the studio uses it too): 401 without a live session, 403 for a change that
-fails the CSRF checks, 404 for an unknown exhibition, 403 for a curator who is not a member.
+`signed_in(request)` is the one gate of every studio API route, and `authorize(request,
+exhibition_id)` (built on it) of every route about one exhibition (the uploads part of the
+studio uses it too): 401 without a live session, 403 for a change that fails the CSRF checks,
+403 `password_change_required` while the account's printed one-time password is still the one
+in use (only the three session routes opt out: read the session, change the password, sign
+out), 404 for an unknown exhibition, 403 for a curator who is not a member.
 """
 
 from __future__ import annotations
@@ -44,8 +47,10 @@ class StudioState:
 
 
 STATE = web.AppKey("vrculture_studio", StudioState)
-# The session id and curator of a request, once checked (set by `signed_in`).
-_CHECKED: web.RequestKey[tuple[str, str]] = web.RequestKey("vrculture_studio_session")
+# The live session and its id of a request, once checked (set by `session`).
+_CHECKED: web.RequestKey[tuple[sessions.LiveSession, str]] = web.RequestKey(
+    "vrculture_studio_session")
+PASSWORD_CHANGE_REQUIRED = "password_change_required"
 
 
 def refusal(cls: type[web.HTTPError], code: str, message: str,
@@ -73,19 +78,29 @@ def now(request: web.Request) -> float:
     return request.app[appkeys.CLOCK]()
 
 
-async def session(request: web.Request) -> tuple[str, str] | None:
-    """(curator, session id) of a live session, or None."""
+async def live_session(request: web.Request) -> tuple[sessions.LiveSession, str] | None:
+    """The live session of the request's cookie and its id, or None."""
     if _CHECKED in request:
         return request[_CHECKED]
     session_id = sessions.session_id_of(request)
     if session_id is None:
         return None
-    curator = await store(request).touch_session(session_id, now(request),
-                                       state(request).rules)
-    if curator is None:
+    live = await store(request).touch_session(session_id, now(request), state(request).rules)
+    if live is None:
         return None
-    request[_CHECKED] = (curator, session_id)
-    return curator, session_id
+    request[_CHECKED] = (live, session_id)
+    return live, session_id
+
+
+async def session(request: web.Request) -> tuple[str, str] | None:
+    """(curator, session id) of a live session, or None."""
+    found = await live_session(request)
+    return None if found is None else (found[0].curator, found[1])
+
+
+def must_change_password(request: web.Request) -> bool:
+    """True if the request's checked session still runs on a one-time password."""
+    return _CHECKED in request and request[_CHECKED][0].must_change
 
 
 def check_origin(request: web.Request) -> None:
@@ -96,9 +111,11 @@ def check_origin(request: web.Request) -> None:
         raise refusal(web.HTTPForbidden, "cross_site", problem)
 
 
-async def signed_in(request: web.Request) -> tuple[str, str]:
+async def signed_in(request: web.Request, *, one_time_password_ok: bool = False
+                    ) -> tuple[str, str]:
     """(curator, session id); 401 without a session; for a change, 403 unless it passes
-    both CSRF checks."""
+    both CSRF checks; 403 while the account's one-time password is in use, unless the route
+    is one of the few a curator needs to replace it (`one_time_password_ok`)."""
     found = await session(request)
     if found is None:
         raise refusal(web.HTTPUnauthorized, "unauthenticated",
@@ -110,6 +127,10 @@ async def signed_in(request: web.Request) -> tuple[str, str]:
             log.warning("studio: refused %s %s from %s: bad CSRF token", request.method,
                         request.path, request.remote)
             raise refusal(web.HTTPForbidden, "csrf", problem)
+    if not one_time_password_ok and must_change_password(request):
+        raise refusal(web.HTTPForbidden, PASSWORD_CHANGE_REQUIRED,
+                      "choose your own password first (POST /studio/api/session/password): "
+                      "a one-time password opens nothing else")
     return found
 
 

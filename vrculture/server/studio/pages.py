@@ -10,11 +10,17 @@ from vrculture.server import appkeys
 from vrculture.server.assets import REVALIDATE
 from vrculture.server.paths import safe_join
 from vrculture.server.security import inline_script_hashes
-from vrculture.server.studio.auth import exhibition_folder, session, store
+from vrculture.server.studio.auth import (
+    exhibition_folder,
+    must_change_password,
+    session,
+    store,
+)
 from vrculture.server.studio.fields import EXHIBITION_ID
 from vrculture.server.viewer import RESPONDER
 
 SIGN_IN = "/studio/sign-in"
+HOME = "/studio/"  # where the password form is, while a one-time password is in use
 # Stricter than the viewer's: no eval, no blob workers (no three.js here yet), nothing from
 # elsewhere, and never inside a frame (a framed studio page could be clicked through by
 # another site).
@@ -54,10 +60,14 @@ async def _page(request: web.Request, name: str, *, model_view: bool = False
     return response
 
 
-async def _curator_or_sign_in(request: web.Request) -> str:
+async def _curator_or_sign_in(request: web.Request, *, home: bool = False) -> str:
+    """The signed-in curator; else on to the sign-in page, or to the home page (its password
+    form) while their one-time password is still the one in use."""
     found = await session(request)
     if found is None:
         raise web.HTTPSeeOther(SIGN_IN)
+    if not home and must_change_password(request):
+        raise web.HTTPSeeOther(HOME)
     return found[0]
 
 
@@ -70,7 +80,7 @@ async def sign_in_page(request: web.Request) -> web.StreamResponse:
 
 
 async def home_page(request: web.Request) -> web.StreamResponse:
-    await _curator_or_sign_in(request)
+    await _curator_or_sign_in(request, home=True)
     return await _page(request, "index.html")
 
 

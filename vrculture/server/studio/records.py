@@ -19,7 +19,7 @@ from vrculture.server.storage import AsyncStore, hash_secret
 from vrculture.server.studio import accounts, audit, members, sessions
 from vrculture.server.studio.accounts import Curator
 from vrculture.server.studio.schema import create_tables
-from vrculture.server.studio.sessions import SessionRules
+from vrculture.server.studio.sessions import LiveSession, SessionRules
 
 if TYPE_CHECKING:
     import asyncpg
@@ -55,8 +55,9 @@ class StudioRecords(Protocol):
     async def create_session(self, session_id: str, curator: str, now: float) -> None: ...
 
     async def touch_session(self, session_id: str, now: float, rules: SessionRules
-                            ) -> str | None:
-        """The curator of a live session (now marked used), or None."""
+                            ) -> LiveSession | None:
+        """The curator of a live session (now marked used) and whether their one-time
+        password is still in use, or None."""
 
     async def delete_session(self, session_id: str) -> None: ...
 
@@ -120,7 +121,7 @@ class SqliteRecords:
         await self.store.run(sessions.create_session, session_id, curator, now)
 
     async def touch_session(self, session_id: str, now: float, rules: SessionRules
-                            ) -> str | None:
+                            ) -> LiveSession | None:
         return await self.store.run(sessions.touch_session, session_id, now, rules)
 
     async def delete_session(self, session_id: str) -> None:
@@ -233,18 +234,21 @@ class PostgresRecords:
         await self.store.run(insert)
 
     async def touch_session(self, session_id: str, now: float, rules: SessionRules
-                            ) -> str | None:
+                            ) -> LiveSession | None:
         id_hash = hash_secret(session_id)  # looked up by hash: the id is never compared
 
-        async def touch(conn: asyncpg.Connection) -> str | None:
+        async def touch(conn: asyncpg.Connection) -> LiveSession | None:
             # One statement: the session is marked used only if it is still live.
-            found = await conn.fetchval(
-                "UPDATE studio_sessions SET last_seen=$2 WHERE id_hash=$1"
-                " AND $2 - last_seen <= $3 AND $2 - created_at <= $4 RETURNING curator",
+            found = await conn.fetchrow(
+                "UPDATE studio_sessions s SET last_seen=$2 FROM studio_curators c"
+                " WHERE s.id_hash=$1 AND c.name = s.curator"
+                " AND $2 - s.last_seen <= $3 AND $2 - s.created_at <= $4"
+                " RETURNING s.curator, c.must_change",
                 id_hash, now, rules.idle_seconds, rules.absolute_seconds)
             if found is None:  # unknown or expired: an expired one goes now
                 await conn.execute("DELETE FROM studio_sessions WHERE id_hash=$1", id_hash)
-            return None if found is None else str(found)
+                return None
+            return LiveSession(str(found["curator"]), bool(found["must_change"]))
 
         return await self.store.run(touch)
 

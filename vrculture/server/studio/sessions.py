@@ -22,6 +22,14 @@ _SESSION_ID = re.compile(r"vrs_[A-Za-z0-9_-]{43}")
 
 
 @dataclass(frozen=True)
+class LiveSession:
+    """Whose a live session is, and whether their printed one-time password is still the one
+    in use (then the session may only read itself, change the password and sign out)."""
+    curator: str
+    must_change: bool
+
+
+@dataclass(frozen=True)
 class SessionRules:
     idle_seconds: float = 2 * 3600.0
     absolute_seconds: float = 12 * 3600.0
@@ -59,7 +67,7 @@ def create_session(store: Store, session_id: str, curator: str, now: float) -> N
 
 
 def touch_session(store: Store, session_id: str, now: float, rules: SessionRules
-                  ) -> str | None:
+                  ) -> LiveSession | None:
     """The curator of a live session (and mark it used now), or None. Expired sessions are
     deleted as they are met, and all of them now and then, so the table stays small.
 
@@ -67,16 +75,17 @@ def touch_session(store: Store, session_id: str, now: float, rules: SessionRules
     never compared, and a hash reveals nothing about which ids exist."""
     id_hash = hash_secret(session_id)
     row = store.conn.execute(
-        "SELECT curator, created_at, last_seen FROM studio_sessions WHERE id_hash=?",
+        "SELECT s.curator, s.created_at, s.last_seen, c.must_change FROM studio_sessions s"
+        " JOIN studio_curators c ON c.name = s.curator WHERE s.id_hash=?",
         (id_hash,)).fetchone()
     if row is None:
         return None
-    curator, created_at, last_seen = row
+    curator, created_at, last_seen, must_change = row
     if now - last_seen > rules.idle_seconds or now - created_at > rules.absolute_seconds:
         store.conn.execute("DELETE FROM studio_sessions WHERE id_hash=?", (id_hash,))
         return None
     store.conn.execute("UPDATE studio_sessions SET last_seen=? WHERE id_hash=?", (now, id_hash))
-    return str(curator)
+    return LiveSession(str(curator), bool(must_change))
 
 
 def delete_session(store: Store, session_id: str) -> None:
