@@ -4,7 +4,6 @@ reconnecting after a lost WebSocket."""
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 
 from .conftest import state, wait_for, wait_ready
@@ -100,7 +99,7 @@ def test_a_posted_sensor_reading_changes_the_exhibit_and_its_panel(server, new_p
     page = open_room_page(new_page, server)
     page.evaluate("viewer.select('street-lamp')")
     page.wait_for_selector("#panel .live-value")
-    now = time.time()
+    now = server.clock()
     assert post_reading(server, "e2e-lamp", {"t": now, "lamp": "L1", "presence": True,
                                            "level": 90, "power_w": 40}) == 201
     wait_for(page, "viewerState.smart['street-lamp']?.value === 90")
