@@ -74,7 +74,7 @@ STAGES = [
     ("vrculture.pipeline.transforms.normalise", "normalise", "normalise"),
     ("vrculture.pipeline.transforms.unused", "drop_untextured_uvs", "drop unused UVs"),
     ("vrculture.pipeline.transforms.weld", "weld", "weld"),
-    ("vrculture.pipeline.transforms.weld", "weld_stored_normals", "weld normals"),
+    ("vrculture.pipeline.transforms.weld", "weld_stored", "weld stored"),
     ("vrculture.pipeline.transforms.deviation", "source_sample", "measured error"),
     ("vrculture.pipeline.transforms.deviation", "sample_deviation", "measured error"),
     ("vrculture.pipeline.transforms.normals", "repair_normals", "normals"),

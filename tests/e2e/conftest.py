@@ -1,9 +1,12 @@
 """End-to-end fixtures: one bundle, one real server and one headless Chromium per session.
 
 The server is the real `create_app(ServerConfig)` on 127.0.0.1 in a thread of this process (its
-own event loop), serving a bundle written by `bundle_factory` (exact colours, positions and
-triangle counts, plus meshopt and KTX2 levels). Chromium is Debian's, driven by Playwright's
+own event loop, its clock E2E_CLOCK: it starts at tests/fixed_clock.py's FIXED_NOW), serving a
+bundle written by `bundle_factory` (exact colours, positions and triangle counts, plus meshopt
+and KTX2 levels). Chromium is Debian's, driven by Playwright's
 Python package (no downloaded browser); IWER emulates a Meta Quest 3 where a test asks for it.
+Each page's Date is set to the server's clock when it opens and its time zone is PAGE_TIME_ZONE:
+the server and the browser agree on the date, and neither is the machine's.
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import importlib.util
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from fixed_clock import FIXED_NOW, RunningClock
 
 from .bundle_factory import EXHIBITION_ID, Bundle, make_bundle
 
@@ -34,6 +39,10 @@ CHROMIUM_ARGS = [
 TIMEOUT_MS = 45_000
 # Before a page loads: the viewer then exposes its test hooks as window.viewerTest.
 TEST_HOOKS_SCRIPT = "window.vrcultureTestHooks = true;"
+# The server's clock for the whole session, and the pages' (their Date starts where it is when
+# they open): readings the tests post are stamped with it, never with the machine's clock.
+E2E_CLOCK = RunningClock(FIXED_NOW)
+PAGE_TIME_ZONE = "Europe/Stockholm"  # the museum's, whatever the machine's TZ
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -59,6 +68,7 @@ class Server:
     museum_port: int
     museum_pages: dict[str, str]  # path -> HTML served by the stand-in museum site
     demo: Bundle
+    clock: Callable[[], float] = E2E_CLOCK  # the server's "now" (epoch seconds)
 
     @property
     def base(self) -> str:
@@ -100,7 +110,7 @@ class ServerThread(threading.Thread):
         asyncio.set_event_loop(self.loop)
 
         async def start() -> None:
-            app = create_app(self.config, watch_interval=0.5)
+            app = create_app(self.config, watch_interval=0.5, clock=E2E_CLOCK)
             self.runner = web.AppRunner(app, access_log=None)
             await self.runner.setup()
             await web.TCPSite(self.runner, self.config.host, self.config.port).start()
@@ -205,8 +215,9 @@ def new_page(browser):
     def make(url: str | None = None, *, quest: bool = False, lang: str = "en-US",
              viewport: tuple[int, int] = (800, 500), test_hooks: bool = True):
         ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
-                                  locale=lang)
+                                  locale=lang, timezone_id=PAGE_TIME_ZONE)
         ctx.set_default_timeout(TIMEOUT_MS)
+        set_page_clock(ctx)
         if test_hooks:
             ctx.add_init_script(TEST_HOOKS_SCRIPT)
         if quest:
@@ -222,6 +233,12 @@ def new_page(browser):
     yield make
     for ctx in contexts:
         ctx.close()
+
+
+def set_page_clock(ctx) -> None:
+    """The context's Date runs from the server's clock (Playwright's clock: timers keep running
+    in real time), so the page and the server agree on "now"."""
+    ctx.clock.set_system_time(datetime.fromtimestamp(E2E_CLOCK(), UTC))
 
 
 def _page_wait():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
 
 from .conftest import TIMEOUT_MS, state, wait_for, wait_ready
@@ -56,7 +55,7 @@ def test_demo_smart_bins_animate_the_node_of_each_feed(server, new_page):
     wait_for(page, "viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
     feed = bins["feeds"][1]
     node_name = bins["model"]["nodes"].get(f"fill:{feed}") or bins["model"]["nodes"]["fill"]
-    post(server, feed, {"t": time.time(), "bin": "B2", "fill_pct": 25, "compactions": 0,
+    post(server, feed, {"t": server.clock(), "bin": "B2", "fill_pct": 25, "compactions": 0,
                         "emptied": False})
     wait_for(page,
         f"viewerState.smart[{json.dumps(bins['id'])}]?.feeds?.[{json.dumps(feed)}] === 25")
@@ -73,7 +72,7 @@ def test_demo_screening_screen_shows_todays_sessions_and_the_lamp_brightens(serv
     page = new_page(server.url(f"/exhibitions/{demo['id']}"))
     wait_ready(page)
     wait_for(page, "viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
-    post(server, screening["feeds"][0], {"t": time.time(), "period": "2026-11-28",
+    post(server, screening["feeds"][0], {"t": server.clock(), "period": "2026-11-28",
                                          "sessions": 17, "referred": 2})
     wait_for(page, f"viewerState.smart[{json.dumps(screening['id'])}]?.text === '17'")
     painted = page.evaluate(f"""() => {{
@@ -85,7 +84,7 @@ def test_demo_screening_screen_shows_todays_sessions_and_the_lamp_brightens(serv
         return canvas ? `${{canvas.width}}x${{canvas.height}}` : null;
     }}""")
     assert painted == "256x128"  # the screen node now shows the canvas with the count
-    post(server, lamp["feeds"][0], {"t": time.time(), "lamp": "P1", "presence": True,
+    post(server, lamp["feeds"][0], {"t": server.clock(), "lamp": "P1", "presence": True,
                                     "level": 100, "power_w": 30, "rated_w": 60})
     wait_for(page, f"viewerState.smart[{json.dumps(lamp['id'])}]?.value === 100")
     assert state(page, f"viewerState.smart[{json.dumps(lamp['id'])}].emissiveIntensity") > 2
@@ -101,7 +100,7 @@ def test_a_suppressed_screening_count_is_shown_as_such(server, new_page):
     page = new_page(server.url(f"/exhibitions/{demo['id']}"))
     wait_ready(page)
     wait_for(page, "viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
-    post(server, screening["feeds"][0], {"t": time.time(), "period": "2026-11-29",
+    post(server, screening["feeds"][0], {"t": server.clock(), "period": "2026-11-29",
                                          "sessions": 3, "referred": 1})
     wait_for(page, f"viewerState.smart[{json.dumps(screening['id'])}]?.text === '<5'")
     assert state(page, f"viewerState.smart[{json.dumps(screening['id'])}].value") is None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.request
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -35,7 +34,7 @@ def test_the_lamp_exhibit_shows_the_energy_saved_in_sv_and_en(server, new_page):
     wait_for(page, "viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
     # A lamp of 1 MW at 1 % for 610 s: 167.75 kWh saved against always on, far more than any
     # other test's readings of this feed add (and not a whole number: a decimal separator shows)
-    t0 = time.time() - 670
+    t0 = server.clock() - 670  # within this month whatever the date: the clock is fixed
     for t in (t0, t0 + 610):
         post(server, feed, {"t": t, "lamp": "E2E-1", "presence": False, "level": 1,
                             "power_w": 10000, "rated_w": 1_000_000})
@@ -48,6 +47,7 @@ def test_the_lamp_exhibit_shows_the_energy_saved_in_sv_and_en(server, new_page):
     page.wait_for_selector("#panel .goal-figure")
     english = page.evaluate("document.querySelector('#panel .goal-figure').textContent")
     assert re.fullmatch(r"Energy saved since [A-Z][a-z]{2} 1: .+ kWh \(.+ kg CO₂e\)", english)
+    assert english.startswith("Energy saved since Jun 1: ")  # the server's clock: June 2026
     assert f": {formatted(figure['value'], 'en')} kWh (" in english, english
     assert f"({formatted(figure['co2_kg'], 'en')} kg CO₂e)" in english
     how = page.evaluate("document.querySelector('#panel .goal-how').textContent")
@@ -63,7 +63,9 @@ def test_the_lamp_exhibit_shows_the_energy_saved_in_sv_and_en(server, new_page):
         "document.querySelector('#panel .goal-figure')?.textContent.includes('kWh')")
     figure = server_figure(server, feed)
     swedish = swedish_page.evaluate("document.querySelector('#panel .goal-figure').textContent")
-    assert re.fullmatch(r"Sparad energi sedan 1 [a-zåäö]{3}\.?: .+ kWh \(.+ kg CO₂e\)", swedish)
+    # Swedish short months have 3 letters and a point (dec.) or 4 letters (juni, juli, mars)
+    assert re.fullmatch(r"Sparad energi sedan 1 [a-zåäö]{3,4}\.?: .+ kWh \(.+ kg CO₂e\)", swedish)
+    assert swedish.startswith("Sparad energi sedan 1 juni: ")
     assert f": {formatted(figure['value'], 'sv')} kWh (" in swedish, (swedish, figure["value"])
     assert "," in swedish.split(":")[1]  # a decimal comma, not the en-US browser's point
     how = swedish_page.evaluate("document.querySelector('#panel .goal-how summary').textContent")

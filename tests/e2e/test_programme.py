@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from .conftest import TIMEOUT_MS, state, wait_for, wait_ready
 from .test_demo import post
@@ -45,7 +44,7 @@ def test_programme_filters_by_goal_and_marks_live_projects(server, new_page):
     assert page.locator(f"#programme-list li[data-project={no_feed['id']}] .live").count() == 0
     bins = next(p for p in projects if p.get("feed") == "bin-1")
     marker = f"#programme-list li[data-project={bins['id']}] .live"
-    post(server, "bin-1", {"t": time.time(), "bin": "B1", "fill_pct": 40, "compactions": 1,
+    post(server, "bin-1", {"t": server.clock(), "bin": "B1", "fill_pct": 40, "compactions": 1,
                            "emptied": False})
     page.wait_for_selector(marker, state="visible")
     assert page.inner_text(marker) == "Live data"

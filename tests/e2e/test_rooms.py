@@ -4,8 +4,8 @@ reconnecting after a lost WebSocket."""
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
+from datetime import UTC, datetime
 
 from .conftest import state, wait_for, wait_ready
 
@@ -100,7 +100,7 @@ def test_a_posted_sensor_reading_changes_the_exhibit_and_its_panel(server, new_p
     page = open_room_page(new_page, server)
     page.evaluate("viewer.select('street-lamp')")
     page.wait_for_selector("#panel .live-value")
-    now = time.time()
+    now = server.clock()
     assert post_reading(server, "e2e-lamp", {"t": now, "lamp": "L1", "presence": True,
                                            "level": 90, "power_w": 40}) == 201
     wait_for(page, "viewerState.smart['street-lamp']?.value === 90")
@@ -118,6 +118,17 @@ def test_a_posted_sensor_reading_changes_the_exhibit_and_its_panel(server, new_p
                                           "compactions": 1, "emptied": False}) == 201
     wait_for(page, "viewerState.smart['smart-bin']?.fillScale === 0.4")
     assert state(page, "viewerState.smart['street-lamp'].value") == 10
+
+
+def test_the_page_and_the_server_agree_on_the_fixed_date(server, new_page):
+    """Neither reads the machine's clock or zone (conftest.py): a reading posted "now" is now
+    for the page too, on any day the tests run."""
+    page = new_page(server.url("/healthz"))
+    page_now = page.evaluate("Date.now()") / 1000
+    assert abs(page_now - server.clock()) < 60, (page_now, server.clock())
+    day = datetime.fromtimestamp(server.clock(), UTC).date().isoformat()
+    assert page.evaluate("new Date().toISOString().slice(0, 10)") == day == "2026-06-15"
+    assert page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == "Europe/Stockholm"
 
 
 def test_a_lost_room_connection_reconnects_and_the_exhibition_keeps_working(server, new_page):

@@ -129,7 +129,10 @@ def test_cache_prunes_entries_unused_for_a_month(tmp_path: Path, small_collectio
     stale = cache / "entries" / "ab" / ("ab" + "0" * 62)
     stale.mkdir(parents=True)
     (stale / "result.json").write_text('{"files": []}')
-    month_ago = time.time() - 31 * 86400
+    # A month before the build's own last use of its entries (the file system's clock, which
+    # prune compares against): no wall clock read here.
+    last_used = max(r.stat().st_mtime for r in cache.glob("entries/*/*/result.json"))
+    month_ago = last_used - 31 * 86400
     os.utime(stale / "result.json", (month_ago, month_ago))
     killed = cache / "staging" / "cd.999999999"
     killed.mkdir(parents=True)

@@ -176,26 +176,3 @@ def test_optimize_reorders_without_changing_the_surface():
     # First-use order: the index buffer introduces vertices 0, 1, 2, ... in sequence.
     first_use = np.unique(after.indices.reshape(-1), return_index=True)[1]
     assert (np.diff(first_use) > 0).all()
-
-
-def test_weld_stored_normals_merges_what_the_glb_would_store_alike():
-    from vrculture.pipeline.transforms.weld import weld_stored_normals
-    from vrculture.pipeline.writer.filters import encode_octahedral
-
-    # Three vertices at one position: two normals 0.05 degrees apart (one stored value at 8
-    # bits), one 10 degrees away (its own value).
-    up = np.array([0.0, 0.0, 1.0])
-    near = np.array([np.sin(np.radians(0.05)), 0.0, np.cos(np.radians(0.05))])
-    far = np.array([np.sin(np.radians(10)), 0.0, np.cos(np.radians(10))])
-    positions = np.array([[0, 0, 0]] * 3 + [[1, 0, 0], [0, 1, 0]], dtype=np.float32)
-    normals = np.array([up, near, far, up, up], dtype=np.float32)
-    indices = np.array([[0, 3, 4], [1, 3, 4], [2, 3, 4]], dtype=np.uint32)
-    model = single_node_model(Primitive(positions, indices, normals=normals))
-    out = weld_stored_normals(model, 8).nodes[0].primitives[0]
-    assert out.vertex_count == 4
-    assert out.indices[0, 0] == out.indices[1, 0] != out.indices[2, 0]
-    stored = encode_octahedral(out.normals[out.indices[:, 0]], 8)
-    np.testing.assert_array_equal(stored, encode_octahedral(normals[:3], 8))
-    # Without normals there is nothing to compare: the primitive is left alone.
-    bare = single_node_model(Primitive(positions, indices))
-    assert weld_stored_normals(bare, 8).nodes[0].primitives[0] is bare.nodes[0].primitives[0]

@@ -14,7 +14,7 @@ from pipeline_helpers import (
 
 from vrculture.pipeline.model import Primitive
 from vrculture.pipeline.transforms.normals import repair_normals
-from vrculture.pipeline.transforms.weld import weld_stored, weld_stored_normals
+from vrculture.pipeline.transforms.weld import weld, weld_stored
 from vrculture.pipeline.writer.glb import write_glb
 
 
@@ -72,9 +72,8 @@ def test_merges_what_the_glb_stores_alike_and_stores_the_same_triangles():
     before = model.nodes[0].primitives[0]
     welded = weld_stored(model)
     after = welded.nodes[0].primitives[0]
-    # The old weld compares float positions: the jittered copies stay apart.
-    assert weld_stored_normals(model, 8).nodes[0].primitives[0].vertex_count > 0.9 * (
-        before.vertex_count)
+    # A weld of equal floats keeps the jittered copies apart: the stored values merge them.
+    assert weld(model).nodes[0].primitives[0].vertex_count > 0.9 * before.vertex_count
     # Merged down to (close to) the sphere's own vertices.
     assert 642 <= after.vertex_count < 0.5 * before.vertex_count  # the sphere has 642
     np.testing.assert_array_equal(_stored_corners(model), _stored_corners(welded))
@@ -102,3 +101,27 @@ def test_a_vertex_on_the_bounds_merges_only_with_an_exact_copy():
     out = weld_stored(model).nodes[0].primitives[0]
     np.testing.assert_array_equal(out.positions.min(axis=0), [0, 0, 0])
     assert out.vertex_count == 5  # 0 and 2 merged; 1 kept apart from them
+
+
+def test_normals_the_glb_stores_alike_merge_and_others_stay_apart():
+    from vrculture.pipeline.writer.filters import encode_octahedral
+
+    # Three vertices at one position: two normals 0.05 degrees apart (one stored value at the
+    # writer's 8 bits), one 10 degrees away (its own value).
+    up = np.array([0.0, 0.0, 1.0])
+    near = np.array([np.sin(np.radians(0.05)), 0.0, np.cos(np.radians(0.05))])
+    far = np.array([np.sin(np.radians(10)), 0.0, np.cos(np.radians(10))])
+    positions = np.array([[0, 0, 0]] * 3 + [[1, 0, 0], [0, 1, 0]], dtype=np.float32)
+    normals = np.array([up, near, far, up, up], dtype=np.float32)
+    indices = np.array([[0, 3, 4], [1, 3, 4], [2, 3, 4]], dtype=np.uint32)
+    model = single_node_model(Primitive(positions, indices, normals=normals))
+    welded = weld_stored(model)
+    out = welded.nodes[0].primitives[0]
+    assert out.vertex_count == 4
+    assert out.indices[0, 0] == out.indices[1, 0] != out.indices[2, 0]
+    stored = encode_octahedral(out.normals[out.indices[:, 0]], 8)
+    np.testing.assert_array_equal(stored, encode_octahedral(normals[:3], 8))
+    # The file stores the same triangles as before.
+    np.testing.assert_array_equal(_stored_corners(model), _stored_corners(welded))
+    # Nothing left that the GLB stores alike: a second pass leaves the primitive alone.
+    assert weld_stored(welded).nodes[0].primitives[0] is out

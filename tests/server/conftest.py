@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fixed_clock import FakeClock
 
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
@@ -37,5 +38,11 @@ def config(tmp_path: Path, bundle: Path, web_dir: Path) -> ServerConfig:
 
 
 @pytest.fixture
-async def client(aiohttp_client, config: ServerConfig):
-    return await aiohttp_client(create_app(config, watch_interval=0.2))
+def clock() -> FakeClock:
+    """The app's clock: tests/fixed_clock.py's FIXED_NOW until a test moves it."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def client(aiohttp_client, config: ServerConfig, clock: FakeClock):
+    return await aiohttp_client(create_app(config, watch_interval=0.2, clock=clock))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from file_modes import assert_modes_follow_umask
+from fixed_clock import FIXED_NOW
 
 from vrculture.cli import main as vrculture
 from vrculture.server.admin import PUBLISH_LOCK, UPLOAD_LIMITS
@@ -36,8 +37,8 @@ def curator(config) -> str:
 
 
 @pytest.fixture
-async def admin(aiohttp_client, config):
-    app = create_app(config, watch_interval=0.1)
+async def admin(aiohttp_client, config, clock):
+    app = create_app(config, watch_interval=0.1, clock=clock)
     app[UPLOAD_LIMITS] = UploadLimits(max_upload_bytes=256 * 1024,
                                       max_unpacked_bytes=512 * 1024, max_members=64)
     return await aiohttp_client(app)
@@ -163,7 +164,7 @@ async def test_feed_create_rotate_delete(admin, curator, config):
     assert created.status == 201, await created.text()
     assert created.headers["Cache-Control"] == "no-store"
     first = (await created.json())["token"]
-    reading = {"t": time.time() - 5, "value": 21.5}
+    reading = {"t": FIXED_NOW - 5, "value": 21.5}  # the app's clock: FIXED_NOW
     ingest = await admin.post("/api/feeds/hall-temp/readings", json=reading, headers=auth(first))
     assert ingest.status == 201, await ingest.text()
     again = await admin.post("/api/admin/feeds", headers=auth(curator),

@@ -10,7 +10,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import time
 import urllib.request
 from importlib import metadata
 
@@ -21,8 +20,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from fixed_clock import FIXED_NOW, FakeClock
 
-from vrculture.cli import main
+from vrculture.cli import build_parser, main
+from vrculture.cli import feeds as feeds_command
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
 from vrculture.server.connections import RepeatFilter
@@ -69,10 +70,13 @@ def test_feeds_add_rotate_list_remove(tmp_path, capsys):
     listing = capsys.readouterr().out
     assert "lamps\tstreet-lighting" in listing and token not in listing
     store = Store.open(tmp_path / "data")
-    now = time.time()
-    store.insert_readings("lamps", [(now - 40 * 86400, {"t": "old"}), (now, {"t": "new"})])
+    store.insert_readings("lamps", [(FIXED_NOW - 40 * 86400, {"t": "old"}),
+                                    (FIXED_NOW - 29 * 86400, {"t": "new"})])
     store.close()
-    assert main(["feeds", "prune", "--older-than", "30", "--data", data]) == 0
+    # 30 days back from the command's clock (injected: what the wall clock says plays no part)
+    prune = build_parser("feeds").parse_args(["feeds", "prune", "--older-than", "30",
+                                              "--data", data])
+    assert feeds_command.run(prune, clock=FakeClock()) == 0
     assert "1 readings deleted" in capsys.readouterr().err
     assert main(["feeds", "prune", "--older-than", "0", "--data", data]) == 2
     assert main(["feeds", "remove", "lamps", "--data", data]) == 0
@@ -191,7 +195,8 @@ async def test_self_signed_certificate_serves_https_for_local_addresses(tmp_path
 
 
 def test_self_signed_certificate_names_this_machine_for_server_use_only(tmp_path):
-    cert_path, key_path = self_signed(tmp_path / "tls", ["gallery.example", "192.0.2.7"])
+    cert_path, key_path = self_signed(tmp_path / "tls", ["gallery.example", "192.0.2.7"],
+                                      clock=FakeClock())
     cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     alt = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert {"localhost", "gallery.example"} <= set(alt.get_values_for_type(x509.DNSName))
@@ -200,13 +205,14 @@ def test_self_signed_certificate_names_this_machine_for_server_use_only(tmp_path
     assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
     usage = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert list(usage) == [ExtendedKeyUsageOID.SERVER_AUTH]
-    lifetime = cert.not_valid_after_utc - cert.not_valid_before_utc
-    assert lifetime <= datetime.timedelta(days=VALID_DAYS, minutes=5)
+    made = datetime.datetime.fromtimestamp(FIXED_NOW, datetime.UTC)  # the injected clock
+    assert cert.not_valid_before_utc == made - datetime.timedelta(minutes=5)  # clock skew
+    assert cert.not_valid_after_utc == made + datetime.timedelta(days=VALID_DAYS)
     key = load_pem_private_key(key_path.read_bytes(), password=None)
     assert isinstance(key, ec.EllipticCurvePrivateKey) and key.curve.name == "secp256r1"
     assert key_path.stat().st_mode & 0o777 == 0o600  # the private key is the owner's alone
     # Asked for another name, it makes a new certificate instead of reusing the old one.
-    again, _ = self_signed(tmp_path / "tls", ["other.example"])
+    again, _ = self_signed(tmp_path / "tls", ["other.example"], clock=FakeClock())
     names = x509.load_pem_x509_certificate(again.read_bytes()).extensions.get_extension_for_class(
         x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
     assert "other.example" in names and "gallery.example" not in names

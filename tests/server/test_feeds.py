@@ -8,11 +8,12 @@ import json
 import time
 
 import pytest
+from fixed_clock import FIXED_NOW
 
 from vrculture.server import appkeys
 from vrculture.server.store_choice import open_blocking_store
 
-NOW = time.time()
+NOW = FIXED_NOW  # the `client` app's clock (conftest.py)
 
 
 @pytest.fixture

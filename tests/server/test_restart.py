@@ -15,11 +15,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from fixed_clock import FIXED_NOW
 
 from vrculture.server.config import ServerConfig
 from vrculture.server.store_choice import server_store
 
 ROOT = Path(__file__).resolve().parents[2]
+# `vrculture serve` with its clock at FIXED_NOW: the readings' times never meet the wall clock.
+SERVE_AT_FIXED_NOW = [sys.executable, str(ROOT / "tests" / "serve_at.py")]
 
 
 def _free_port() -> int:
@@ -32,8 +35,8 @@ def _start(bundle: Path, data: Path, port: int, database: str | None) -> subproc
     # The DSN travels in the environment, not argv: argv is visible to every user (ps).
     env = {**os.environ, **({"VRCULTURE_DATABASE": database} if database else {})}
     return subprocess.Popen(
-        [sys.executable, "-m", "vrculture", "serve", str(bundle), "--data", str(data),
-         "--port", str(port), "--log-level", "warning"],
+        [*SERVE_AT_FIXED_NOW, str(bundle), "--data", str(data), "--port", str(port),
+         "--log-level", "warning"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
     )
 
@@ -64,7 +67,7 @@ async def test_acknowledged_readings_survive_sigkill(bundle, tmp_path, backend):
     base = f"http://127.0.0.1:{port}"
     server = _start(bundle, data, port, backend)
     acknowledged: list[float] = []
-    start = time.time() - 3600
+    start = FIXED_NOW - 3600  # an hour before the server's clock
     try:
         await _wait_healthy(base, server)
         headers = {"Authorization": f"Bearer {token}"}
@@ -112,3 +115,26 @@ async def test_acknowledged_readings_survive_sigkill(bundle, tmp_path, backend):
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=10)
+
+
+async def test_the_launcher_serves_with_the_fixed_clock(bundle, tmp_path):
+    """tests/serve_at.py: the server process judges readings by FIXED_NOW, not the machine's
+    clock (an hour after FIXED_NOW is in the future for it, whatever the date today)."""
+    data = tmp_path / "data"
+    store = server_store(ServerConfig(data_dir=data))
+    await store.open()
+    token = await store.add_feed("street-lights")
+    await store.close()
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _start(bundle, data, port, None)
+    try:
+        await _wait_healthy(base, server)
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as s:
+            for t, status in ((FIXED_NOW + 3600, 422), (FIXED_NOW - 1, 201)):
+                body = {"t": t, "lamp": "L1", "presence": True, "level": 50, "power_w": 10}
+                async with s.post(f"{base}/api/feeds/street-lights/readings", json=body) as r:
+                    assert r.status == status, await r.text()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)

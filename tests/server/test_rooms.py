@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from fixed_clock import FIXED_NOW, FakeClock
 
 from vrculture.server import appkeys
 from vrculture.server.app import create_app
@@ -117,7 +118,7 @@ async def server(tmp_path: Path, aiohttp_client: Any, room_settings: dict[str, A
     code = store.add_guide_code(EXHIBITION, "tests")
     token = store.add_feed("lamps", kind="street-lighting", exhibition=EXHIBITION)
     store.close()
-    client = await aiohttp_client(create_app(config, watch_interval=0.2))
+    client = await aiohttp_client(create_app(config, watch_interval=0.2, clock=FakeClock()))
     return Server(client, code, token)
 
 
@@ -602,7 +603,7 @@ async def test_feeds_are_subscribed_while_visitors_are_there(server: Server) -> 
 async def test_ingested_reading_reaches_visitors_and_the_next_welcome(server: Server) -> None:
     ann = await server.join("Ann")
     assert ann.welcome["readings"] == {}
-    reading = {"t": time.time(), "lamp": "l1", "presence": True, "level": 80, "power_w": 40}
+    reading = {"t": FIXED_NOW, "lamp": "l1", "presence": True, "level": 80, "power_w": 40}
     response = await server.http.post(
         "/api/feeds/lamps/readings", json=reading,
         headers={"Authorization": f"Bearer {server.feed_token}"})

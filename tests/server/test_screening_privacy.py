@@ -4,18 +4,18 @@ free text; small counts are suppressed in everything the API and the rooms publi
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import jsonschema
 import pytest
+from fixed_clock import FIXED_NOW
 
 from vrculture.server import appkeys
 from vrculture.server.readings import FeedSpec, ReadingError, screening_counts, validate_reading
 
 from .test_feeds import post, tokens  # noqa: F401 - the fixture
 
-NOW = time.time()
+NOW = FIXED_NOW  # the `client` app's clock (conftest.py)
 SCREENING = FeedSpec("eye-tracking-screening")
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "vrculture" / "schemas"
                      / "readings.schema.json").read_text(encoding="utf-8"))
@@ -27,7 +27,7 @@ def _reading(period: str, sessions: int = 12, referred: int = 0) -> dict:
 
 @pytest.mark.parametrize("period", ["2026-11-27", "2026-W48", "2026-W53", "2026-11", "2024-02-29"])
 def test_a_date_week_or_month_is_a_period(period: str) -> None:
-    assert validate_reading(_reading(period), SCREENING)[1]["period"] == period
+    assert validate_reading(_reading(period), SCREENING, NOW)[1]["period"] == period
 
 
 @pytest.mark.parametrize("period", [
@@ -37,7 +37,7 @@ def test_a_date_week_or_month_is_a_period(period: str) -> None:
 ])
 def test_anything_else_is_refused(period: str) -> None:
     with pytest.raises(ReadingError) as refused:
-        validate_reading(_reading(period), SCREENING)
+        validate_reading(_reading(period), SCREENING, NOW)
     assert refused.value.field == "period"
 
 
@@ -55,7 +55,7 @@ def test_anything_else_is_refused(period: str) -> None:
 def test_small_counts_are_suppressed(sessions: int, referred: int, published: tuple) -> None:
     counts = screening_counts(sessions, referred)
     assert (counts["sessions"], counts["referred"]) == published
-    reading = validate_reading(_reading("2026-W48", sessions, referred), SCREENING)[1]
+    reading = validate_reading(_reading("2026-W48", sessions, referred), SCREENING, NOW)[1]
     validator = jsonschema.Draft202012Validator(
         {"$defs": SCHEMA["$defs"], "$ref": "#/$defs/published-eye-tracking-screening"})
     assert validator.is_valid(reading), reading

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
 from pathlib import Path
 
 import jsonschema
 import pytest
+from fixed_clock import FIXED_NOW, FakeClock
 
 from vrculture.server.config import ServerConfig
 from vrculture.server.readings import FeedSpec, ReadingError, validate_reading
@@ -112,6 +112,17 @@ async def test_guide_codes_verify_after_refresh(tmp_path, backend):
     await async_store.close()
 
 
+async def test_the_store_stamps_what_it_writes_with_the_apps_clock(tmp_path, backend):
+    store = server_store(ServerConfig(data_dir=tmp_path, database=backend), FakeClock())
+    await store.open()
+    try:
+        await store.add_guide_code("demo", "anna")
+        assert await store.guide_codes() == [("demo", "anna", FIXED_NOW)]
+    finally:
+        await store.remove_guide_codes("demo")
+        await store.close()
+
+
 def test_newer_database_is_refused(tmp_path):
     store = Store.open(tmp_path)
     store.conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
@@ -120,7 +131,7 @@ def test_newer_database_is_refused(tmp_path):
         Store.open(tmp_path)
 
 
-NOW = time.time()
+NOW = FIXED_NOW  # 2026-06-15T12:00:00Z; every sample's time is at or before it
 SAMPLES = [
     ("street-lighting", {"t": NOW, "lamp": "L", "presence": False, "level": 0, "power_w": 0}),
     ("street-lighting", {"t": NOW, "lamp": "L", "presence": True, "level": 100, "power_w": 30,
@@ -128,7 +139,7 @@ SAMPLES = [
     ("street-lighting", {"t": NOW, "lamp": "L", "presence": True, "level": 100.5, "power_w": 1}),
     ("street-lighting", {"t": NOW, "lamp": "L", "presence": 1, "level": 10, "power_w": 1}),
     ("street-lighting", {"t": NOW, "lamp": "L", "presence": True, "level": 10}),
-    ("smart-bin", {"t": "2026-11-28T08:00:00Z", "bin": "B", "fill_pct": 50, "compactions": 2,
+    ("smart-bin", {"t": "2026-06-14T08:00:00Z", "bin": "B", "fill_pct": 50, "compactions": 2,
                    "emptied": False}),
     ("smart-bin", {"t": NOW, "bin": "B", "fill_pct": 50, "compactions": 2, "emptied": False,
                    "x": 1}),
@@ -152,7 +163,7 @@ def test_published_schema_agrees_with_the_validator(kind, reading):
     kind_schema = {**schema, "$ref": f"#/$defs/{kind}"}
     schema_ok = jsonschema.Draft202012Validator(kind_schema).is_valid(reading)
     try:
-        validate_reading(reading, FeedSpec(kind))
+        validate_reading(reading, FeedSpec(kind), NOW)
         code_ok = True
     except ReadingError:
         code_ok = False

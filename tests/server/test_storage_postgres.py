@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
 import pytest
+from fixed_clock import FakeClock
 from pg_cluster import PostgresCluster
 
 from vrculture.cli import main
@@ -209,11 +209,12 @@ async def test_ingest_history_and_rooms_on_postgresql(tmp_path, aiohttp_client, 
     code = await setup.add_guide_code(EXHIBITION, "tests")
     token = await setup.add_feed("lamps", kind="street-lighting", exhibition=EXHIBITION)
     await setup.close()
-    server = Server(await aiohttp_client(create_app(config, watch_interval=0.2)), code, token)
+    app = create_app(config, watch_interval=0.2, clock=FakeClock(NOW))
+    server = Server(await aiohttp_client(app), code, token)
     ann = await server.join("Ann")
     assert ann.welcome["readings"] == {}
     headers = {"Authorization": f"Bearer {token}"}
-    t0 = time.time() - 60  # the app's clock is the wall clock: readings a minute old
+    t0 = NOW - 60  # readings a minute older than the app's clock
     batch = [{"t": t0 + i, "lamp": "l1", "presence": True, "level": i, "power_w": 40}
              for i in range(5)]
     response = await server.http.post("/api/feeds/lamps/readings",

@@ -6,16 +6,16 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import aiohttp
 import pytest
+from fixed_clock import FIXED_NOW
 
 from vrculture.cli import main
 from vrculture.server.storage import Store
 
-from .test_restart import ROOT, _free_port, _wait_healthy
+from .test_restart import ROOT, SERVE_AT_FIXED_NOW, _free_port, _wait_healthy
 from .test_rooms_redis import REDIS_MISSING, start_redis
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason=REDIS_MISSING)
@@ -45,7 +45,7 @@ async def test_two_workers_share_port_data_and_live_readings(bundle, tmp_path, r
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "vrculture", "serve", str(bundle), "--data", str(data),
+        [*SERVE_AT_FIXED_NOW, str(bundle), "--data", str(data),
          "--port", str(port), "--workers", "2", "--redis-url", redis_url,
          "--log-level", "warning"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -66,7 +66,7 @@ async def test_two_workers_share_port_data_and_live_readings(bundle, tmp_path, r
                                  "lang": "sv"})
             welcome = await ws.receive_json(timeout=5)
             assert welcome["type"] == "welcome"  # joined: the room now listens to its feeds
-            now = time.time()
+            now = FIXED_NOW  # both workers' clocks start there
             async with aiohttp.ClientSession(
                     connector=aiohttp.TCPConnector(force_close=True),
                     headers={"Authorization": f"Bearer {token}"}) as sensor:

@@ -7,6 +7,7 @@ import re
 import sqlite3
 import sys
 import time
+from collections.abc import Callable
 
 from vrculture.cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from vrculture.cli.data_store import StoreUnavailable, add_data_options, open_store
@@ -57,7 +58,8 @@ def _fail(message: str, code: int = EXIT_FAILED) -> int:
     return code
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.time) -> int:
+    """The action `args` name; `prune` counts its days back from `clock()` (tests set it)."""
     feed_id = getattr(args, "feed_id", None)
     if feed_id is not None and not FEED_ID.fullmatch(feed_id):
         return _fail(f"{feed_id!r}: feed ids are 1-64 of a-z, 0-9, '_' and '-'", EXIT_USAGE)
@@ -100,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.action == "prune":
             if args.older_than <= 0:
                 return _fail("--older-than must be a positive number of days", EXIT_USAGE)
-            count = store.prune_readings(time.time() - args.older_than * 86400, feed_id)
+            count = store.prune_readings(clock() - args.older_than * 86400, feed_id)
             print(f"{count} readings deleted", file=sys.stderr)
     except (sqlite3.Error, StoreError) as error:
         return _fail(f"database error: {error}")

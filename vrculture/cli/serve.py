@@ -13,6 +13,8 @@ import re
 import signal
 import socket
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -61,7 +63,9 @@ def add_parser(subparsers) -> None:
                         choices=["debug", "info", "warning", "error"])
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, *, clock: Callable[[], float] = time.time) -> int:
+    """Serve as `args` say; `clock` is the app's (readings, sessions, figures): the wall clock,
+    or a test's fixed one (tests/serve_at.py starts the real server with it)."""
     from vrculture.server.app import create_app
     from vrculture.server.settings import ConfigError, load_config
     from vrculture.server.tls import TLSError, context_from_files, self_signed
@@ -136,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"vrculture serve: cannot start: {problem}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        app = create_app(config)
+        app = create_app(config, clock=clock)
     except Exception as error:  # e.g. an unreadable data folder: a message, not a traceback
         print(f"vrculture serve: cannot start: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -164,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
           + (f" ({args.workers} processes)" if args.workers > 1 else ""), file=sys.stderr)
     if args.workers > 1:
         del app  # each worker builds its own after the fork
-        return _run_workers(config, ssl_context, sockets)
+        return _run_workers(config, ssl_context, sockets, clock)
     return _serve(app, config, sockets[0], ssl_context)
 
 
@@ -241,7 +245,8 @@ def _serve(app, config, sockets: list[socket.socket], ssl_context) -> int:
     return EXIT_OK
 
 
-def _run_workers(config, ssl_context, sockets: list[list[socket.socket]]) -> int:
+def _run_workers(config, ssl_context, sockets: list[list[socket.socket]],
+                 clock: Callable[[], float]) -> int:
     """Fork one process per group of sockets, each bound with SO_REUSEPORT before the fork (the
     kernel spreads connections over them), and supervise them: a signal is passed on; if one
     dies, all stop, so that the service manager restarts a whole, consistent server."""
@@ -258,7 +263,7 @@ def _run_workers(config, ssl_context, sockets: list[list[socket.socket]]) -> int
                 # One MQTT session per server: the first worker bridges, Redis carries the
                 # readings to the rooms of the others.
                 own_config = config if index == 0 else dataclasses.replace(config, mqtt=None)
-                code = _serve(create_app(own_config), config, own, ssl_context)
+                code = _serve(create_app(own_config, clock=clock), config, own, ssl_context)
             finally:
                 os._exit(code)
         children.append(pid)

@@ -57,7 +57,7 @@ def create_app(config: ServerConfig, *, watch_interval: float = 2.0,
                           handler_args={"keepalive_timeout": config.header_timeout})
     registry = BundleRegistry(config.bundles, config.data_dir)
     registry.scan()  # serve what is there from the first request on
-    store = server_store(config)  # SQLite in data_dir, or PostgreSQL with `database`
+    store = server_store(config, clock)  # SQLite in data_dir, or PostgreSQL with `database`
 
     app[appkeys.CONFIG] = config
     app[ALLOWED_HOSTS] = allowed_hosts(config)

@@ -21,7 +21,8 @@ EXHIBITIONS = web.AppKey("vrculture_exhibitions", BundleRegistry)
 PUBSUB = web.AppKey("vrculture_pubsub", PubSub)
 FEED_STORE = web.AppKey("vrculture_feed_store", DataStore)
 GUIDE_CODES = web.AppKey("vrculture_guide_codes", GuideCodes)
-# The wall clock (epoch seconds) that readings are checked against: injectable for tests.
+# The wall clock (epoch seconds): readings are checked against it, the store stamps its writes
+# with it, sessions and figures run on it. Injectable (create_app(clock=...)) for tests.
 CLOCK: web.AppKey[Callable[[], float]] = web.AppKey("vrculture_clock")
 # The MQTT bridge's state for the curator's health details (set only when [mqtt] is configured).
 MQTT_REPORT: web.AppKey[Callable[[], dict[str, Any]]] = web.AppKey("vrculture_mqtt_report")

@@ -109,8 +109,9 @@ def _text(reading: dict, field: str, max_chars: int) -> str:
     return value
 
 
-def parse_time(value: Any, field: str = "t", now: float | None = None) -> float:
-    """Epoch seconds (rounded to milliseconds) from ISO-8601 with a zone, or epoch seconds."""
+def parse_time(value: Any, field: str = "t", *, now: float) -> float:
+    """Epoch seconds (rounded to milliseconds) from ISO-8601 with a zone, or epoch seconds; no
+    more than MAX_FUTURE_SECONDS after `now` (the caller's clock: the app's, injectable)."""
     if isinstance(value, bool):
         raise ReadingError(field, "must be an ISO-8601 time or epoch seconds")
     if isinstance(value, int | float):
@@ -127,7 +128,6 @@ def parse_time(value: Any, field: str = "t", now: float | None = None) -> float:
         seconds = parsed.timestamp()
     else:
         raise ReadingError(field, "must be an ISO-8601 time or epoch seconds")
-    now = datetime.now(UTC).timestamp() if now is None else now
     if seconds < EARLIEST:
         raise ReadingError(field, "is before the year 2000")
     if seconds > now + MAX_FUTURE_SECONDS:
@@ -232,8 +232,9 @@ FIELDS = {
 }
 
 
-def validate_reading(raw: Any, spec: FeedSpec, now: float | None = None) -> tuple[float, dict]:
-    """(epoch seconds, normalised reading) or ReadingError naming the field."""
+def validate_reading(raw: Any, spec: FeedSpec, now: float) -> tuple[float, dict]:
+    """(epoch seconds, normalised reading) or ReadingError naming the field; `now` is the
+    clock the reading's time is checked against."""
     if not isinstance(raw, dict):
         raise ReadingError("(reading)", "must be a JSON object", code="malformed")
     allowed, check = FIELDS[spec.kind]

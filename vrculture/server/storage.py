@@ -130,12 +130,14 @@ class Store:
     """Synchronous operations on one connection (used by the CLIs and, via AsyncStore, the
     server)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection,
+                 clock: Callable[[], float] = time.time) -> None:
         self.conn = conn
+        self.clock = clock  # the times written (created, rotated, received): the app's clock
 
     @classmethod
-    def open(cls, data_dir: Path) -> Store:
-        return cls(connect(data_dir / DB_NAME))
+    def open(cls, data_dir: Path, clock: Callable[[], float] = time.time) -> Store:
+        return cls(connect(data_dir / DB_NAME), clock)
 
     def close(self) -> None:
         self.conn.close()
@@ -162,7 +164,7 @@ class Store:
                 "INSERT INTO feeds (id, kind, exhibition, unit, min, max, token_hash, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (feed_id, kind, exhibition, unit, minimum, maximum, hash_secret(token),
-                 time.time()),
+                 self.clock()),
             )
         except sqlite3.IntegrityError as error:
             raise KeyError(feed_id) from error
@@ -172,7 +174,7 @@ class Store:
         token = new_feed_token()
         cursor = self.conn.execute(
             "UPDATE feeds SET token_hash=?, rotated_at=? WHERE id=?",
-            (hash_secret(token), time.time(), feed_id),
+            (hash_secret(token), self.clock(), feed_id),
         )
         if cursor.rowcount == 0:
             raise KeyError(feed_id)
@@ -218,7 +220,7 @@ class Store:
         self, feed_id: str, readings: list[tuple[float, dict[str, Any]]]
     ) -> list[dict[str, Any]]:
         """Stores readings in one transaction; returns those that were new (not duplicates)."""
-        now = time.time()
+        now = self.clock()
         stored: list[dict[str, Any]] = []
         self.conn.execute("BEGIN IMMEDIATE")
         try:
@@ -276,7 +278,7 @@ class Store:
         code = new_guide_code()
         self.conn.execute(
             "INSERT INTO guide_codes VALUES (?, ?, ?, ?)",
-            (exhibition, hash_secret(normalise_guide_code(code)), label, time.time()),
+            (exhibition, hash_secret(normalise_guide_code(code)), label, self.clock()),
         )
         return code
 
@@ -309,7 +311,7 @@ class Store:
         """A new curator token (shown once, stored only as a hash). Without `rotate`, refuses
         (KeyError) to replace an existing one; with it, the old token stops working."""
         token = new_curator_token()
-        now = time.time()
+        now = self.clock()
         if rotate:
             self.conn.execute(
                 "INSERT INTO curator_token (id, token_hash, created_at) VALUES (1, ?, ?)"
@@ -347,8 +349,9 @@ class AsyncStore:
     synchronous as the protocol requires and never touches the disk on the event loop).
     """
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, clock: Callable[[], float] = time.time) -> None:
         self.path = data_dir / DB_NAME
+        self.clock = clock
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._store: Store | None = None
         self._guide_hashes: dict[str, list[str]] = {}
@@ -360,7 +363,7 @@ class AsyncStore:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = Store(connect(self.path))
+            self._store = Store(connect(self.path), self.clock)
         return self._store
 
     async def open(self) -> None:

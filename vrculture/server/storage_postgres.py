@@ -169,9 +169,11 @@ def _feed(row: asyncpg.Record) -> Feed:
 class PostgresStore:
     """A store_interface.DataStore on a PostgreSQL database."""
 
-    def __init__(self, dsn: str, *, max_size: int = POOL_MAX_SIZE) -> None:
+    def __init__(self, dsn: str, *, max_size: int = POOL_MAX_SIZE,
+                 clock: Callable[[], float] = time.time) -> None:
         self.dsn = dsn
         self.max_size = max_size
+        self.clock = clock  # the times written (created, rotated, received): the app's clock
         self._pool: asyncpg.Pool | None = None
         self._guide_hashes: dict[str, list[str]] = {}
 
@@ -263,7 +265,7 @@ class PostgresStore:
                 "INSERT INTO feeds (id, kind, exhibition, unit, min, max, token_hash, created_at)"
                 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 feed_id, kind, exhibition, unit, minimum, maximum, hash_secret(token),
-                time.time()))
+                self.clock()))
         except asyncpg.UniqueViolationError as error:
             raise KeyError(feed_id) from error
         return token
@@ -272,7 +274,7 @@ class PostgresStore:
         token = new_feed_token()
         status = await self._run(lambda conn: conn.execute(
             "UPDATE feeds SET token_hash=$1, rotated_at=$2 WHERE id=$3",
-            hash_secret(token), time.time(), feed_id))
+            hash_secret(token), self.clock(), feed_id))
         if _count(status) == 0:
             raise KeyError(feed_id)
         return token
@@ -325,7 +327,7 @@ class PostgresStore:
             " FROM unnest($2::double precision[], $3::text[]) WITH ORDINALITY AS u(t, reading, n)"
             " ORDER BY u.n"
             " ON CONFLICT (feed, t) DO NOTHING RETURNING t",
-            feed_id, times, texts, time.time()))
+            feed_id, times, texts, self.clock()))
         new = {row["t"] for row in rows}
         stored: list[dict[str, Any]] = []
         for t, reading in readings:
@@ -368,7 +370,7 @@ class PostgresStore:
         code = new_guide_code()
         await self._run(lambda conn: conn.execute(
             "INSERT INTO guide_codes VALUES ($1, $2, $3, $4)",
-            exhibition, hash_secret(normalise_guide_code(code)), label, time.time()))
+            exhibition, hash_secret(normalise_guide_code(code)), label, self.clock()))
         return code
 
     async def remove_guide_codes(self, exhibition: str, label: str | None = None) -> int:
@@ -400,7 +402,7 @@ class PostgresStore:
     # the curator token --------------------------------------------------------------------
     async def create_curator_token(self, *, rotate: bool = False) -> str:
         token = new_curator_token()
-        now = time.time()
+        now = self.clock()
         if rotate:
             await self._run(lambda conn: conn.execute(
                 "INSERT INTO curator_token (id, token_hash, created_at) VALUES (1, $1, $2)"

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-from collections.abc import Coroutine
+import time
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from vrculture.server.config import ServerConfig
@@ -23,14 +24,15 @@ def postgres_driver_missing() -> bool:
     return importlib.util.find_spec("asyncpg") is None
 
 
-def server_store(config: ServerConfig) -> DataStore:
+def server_store(config: ServerConfig, clock: Callable[[], float] = time.time) -> DataStore:
+    """The server's store; `clock` stamps what it writes (the app's injectable clock)."""
     if config.database:
         if postgres_driver_missing():
             raise StoreError(MISSING_DRIVER)
         from vrculture.server.storage_postgres import PostgresStore
 
-        return PostgresStore(config.database)
-    return AsyncStore(config.data_dir)
+        return PostgresStore(config.database, clock=clock)
+    return AsyncStore(config.data_dir, clock)
 
 
 def open_blocking_store(config: ServerConfig) -> BlockingDataStore:

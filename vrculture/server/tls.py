@@ -16,6 +16,8 @@ import os
 import socket
 import ssl
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography import x509
@@ -65,8 +67,10 @@ def context_from_files(cert: Path, key: Path) -> ssl.SSLContext:
     return context
 
 
-def self_signed(tls_dir: Path, hostnames: list[str] | None = None) -> tuple[Path, Path]:
-    """A certificate for this machine's addresses, created when missing or out of date."""
+def self_signed(tls_dir: Path, hostnames: list[str] | None = None, *,
+                clock: Callable[[], float] = time.time) -> tuple[Path, Path]:
+    """A certificate for this machine's addresses, created when missing or out of date; valid
+    from `clock()` (less 5 minutes of clock skew) for VALID_DAYS."""
     addresses = lan_addresses()
     names: list[str] = []
     for name in sorted({"localhost", socket.gethostname(), *(hostnames or [])}):
@@ -84,17 +88,18 @@ def self_signed(tls_dir: Path, hostnames: list[str] | None = None) -> tuple[Path
     except (OSError, ValueError):
         pass
     tls_dir.mkdir(parents=True, exist_ok=True)
-    _generate(cert, key, addresses, names)
+    _generate(cert, key, addresses, names,
+              datetime.datetime.fromtimestamp(clock(), datetime.UTC))
     _write_atomic(covers, json.dumps(wanted).encode())
     return cert, key
 
 
-def _generate(cert: Path, key: Path, addresses: list[str], names: list[str]) -> None:
+def _generate(cert: Path, key: Path, addresses: list[str], names: list[str],
+              now: datetime.datetime) -> None:
     """An EC P-256 leaf certificate for `names` and `addresses`, signed by its own key."""
     private = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vrculture gallery server"),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "vrculture")])
-    now = datetime.datetime.now(datetime.UTC)
     alt: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
     alt += [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
     certificate = (

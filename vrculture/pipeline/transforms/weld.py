@@ -79,55 +79,15 @@ def drop_unused_vertices(prim: Primitive) -> Primitive:
     return prim.with_vertices(used, new_id[prim.indices].astype(np.uint32))
 
 
-def weld_stored_normals_primitive(prim: Primitive, normal_bits: int) -> Primitive:
-    """Merge vertices whose positions, UVs and colours are identical and whose normals the
-    compressed GLB stores alike (octahedral, `normal_bits`), as gltfpack's reindexing does.
-
-    Crease splits whose two normals differ by less than a quantisation step are the usual
-    case (the 1.6M bench mesh's full level: 278.8k -> 276.7k vertices, -0.9 % bytes). The
-    first vertex's float normal is kept: the writer stores them all alike.
-    """
-    import meshoptimizer
-
-    from vrculture.pipeline.writer.filters import encode_octahedral
-
-    if prim.normals is None or prim.vertex_count == 0:
-        return prim
-    parts = [np.asarray(prim.positions, dtype=np.float32) + np.float32(0.0)]
-    parts += [np.asarray(a, dtype=np.float32) + np.float32(0.0)
-              for a in (prim.uvs, prim.colors) if a is not None]
-    # The stored normal's 4 bytes, compared as bits (no arithmetic on them).
-    parts.append(encode_octahedral(prim.normals, normal_bits).view(np.float32))
-    rows = np.ascontiguousarray(np.hstack(parts))
-    indices = np.ascontiguousarray(prim.indices.reshape(-1), dtype=np.uint32)
-    remap = np.zeros(prim.vertex_count, dtype=np.uint32)
-    unique = meshoptimizer.generate_vertex_remap(remap, indices, vertices=rows)
-    if unique == prim.vertex_count:
-        return prim
-    first = np.zeros(unique, dtype=np.int64)
-    # Reversed: of the vertices merged into a slot, the one the triangles use first wins.
-    first[remap[indices][::-1]] = indices[::-1]
-    new_indices = _without_degenerate(remap[indices].reshape(-1, 3), WeldOptions())
-    return prim.with_vertices(first, np.ascontiguousarray(new_indices, dtype=np.uint32))
-
-
-def weld_stored_normals(model: Model, normal_bits: int) -> Model:
-    nodes = [
-        replace(n, primitives=[weld_stored_normals_primitive(p, normal_bits)
-                               for p in n.primitives])
-        for n in model.nodes
-    ]
-    return replace(model, nodes=nodes)
-
-
 def weld_stored(model: Model, options: WriterOptions | None = None) -> Model:
     """Merge vertices the compressed GLB stores alike: equal quantised positions, octahedral
     normals, quantised UVs and colours (the writer's own streams), then drop the triangles
     that leaves degenerate (zero area in the GLB already).
 
-    A superset of `weld_stored_normals` (and of gltfpack's reindexing, which compares float
-    positions and UVs): DamagedHelmet 14351 -> 14344 vertices, gltfpack 14342 -> 14344 vs
-    its own; mask, beast a few. A vertex on the bounds of its node's position grid or its
+    Crease splits whose two normals differ by less than a quantisation step are the usual
+    case. A superset of gltfpack's reindexing (which compares float positions and UVs):
+    DamagedHelmet 14351 -> 14344 vertices, gltfpack 14342 -> 14344 vs its own; mask, beast a
+    few. A vertex on the bounds of its node's position grid or its
     material's UV grid merges only with exact copies, so the grids the writer computes
     afterwards stay the same and every stored value stays what it was.
     """

@@ -1,0 +1,81 @@
+"""No test reads the wall clock, the machine's time zone or its locale: each injects a clock
+(tests/fixed_clock.py) so that it passes on any date, weekday and zone. A test that failed on
+weekends once cost a release.
+
+The check reads the syntax tree of every Python file under tests/, so the names below (which
+are strings here, never calls) cannot trip it. Wait deadlines use time.monotonic() or
+time.perf_counter(), which say nothing about the date, and are allowed.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+
+# module.function(...) that reads the clock whatever its arguments
+ALWAYS = {("time", "time"), ("time", "time_ns"), ("datetime", "now"), ("datetime", "utcnow"),
+          ("datetime", "today"), ("date", "today")}
+# module.function() that reads the clock (or the local zone) only without an argument
+WITHOUT_ARGUMENT = {("time", "localtime"), ("time", "gmtime"), ("time", "ctime"),
+                    ("time", "asctime")}
+# module.function(...) that depends on the machine's time zone or locale
+LOCAL_ZONE = {("time", "mktime"), ("time", "tzset"), ("locale", "setlocale"),
+              ("locale", "getlocale"), ("locale", "localeconv")}
+# `from time import time` and the like: a bare call then reads the clock unseen
+IMPORTED = {("time", "time"), ("time", "time_ns"), ("time", "localtime"), ("time", "mktime")}
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def wall_clock_reads(source: str, name: str = "<test>") -> list[str]:
+    """Each place in `source` that reads the wall clock, zone or locale, as 'line: call'."""
+    found = []
+    for node in ast.walk(ast.parse(source, name)):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                if (node.module, alias.name) in IMPORTED:
+                    found.append(f"{node.lineno}: from {node.module} import {alias.name}")
+            continue
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        owner, function = _dotted(node.func.value), node.func.attr
+        call = (owner, function)
+        bare = not node.args and not node.keywords
+        if (call in ALWAYS or call in LOCAL_ZONE or (call in WITHOUT_ARGUMENT and bare)
+                or (call == ("time", "strftime") and len(node.args) < 2)
+                or (function == "astimezone" and bare)):  # to the machine's zone
+            found.append(f"{node.lineno}: {owner}.{function}()")
+    return sorted(found, key=lambda entry: int(entry.split(":")[0]))
+
+
+def test_no_test_reads_the_wall_clock_zone_or_locale() -> None:
+    offenders = {}
+    for path in sorted(TESTS.rglob("*.py")):
+        reads = wall_clock_reads(path.read_text(encoding="utf-8"), str(path))
+        if reads:
+            offenders[str(path.relative_to(TESTS))] = reads
+    assert not offenders, ("tests read the wall clock (inject one: tests/fixed_clock.py): "
+                           f"{offenders}")
+
+
+def test_the_check_sees_each_way_of_reading_the_clock() -> None:
+    # Built from pieces, as a test file would write them.
+    clock_reads = [f"time.{'time'}()", f"datetime.{'now'}(UTC)", f"datetime.datetime.{'now'}()",
+                   f"datetime.{'utcnow'}()", f"date.{'today'}()", f"time.{'gmtime'}()",
+                   f"time.{'localtime'}()", f"time.{'strftime'}('%Y')", f"dt.{'astimezone'}()",
+                   f"from time import {'time'}", f"locale.{'setlocale'}(locale.LC_ALL, '')"]
+    for line in clock_reads:
+        assert wall_clock_reads(line), line
+    allowed = ["time.monotonic()", "time.perf_counter()", "time.gmtime(0)",
+               "time.strftime('%Y', time.gmtime(0))", "dt.astimezone(UTC)",
+               "datetime.fromtimestamp(0, UTC)", "'time.time()'"]
+    for line in allowed:
+        assert not wall_clock_reads(line), line
