@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import logging
-import re
 import socket
 import ssl
-import subprocess
-import sys
 import urllib.request
 from importlib import metadata
 
@@ -26,7 +22,6 @@ from vrculture.cli import build_parser, main
 from vrculture.cli import feeds as feeds_command
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
-from vrculture.server.connections import RepeatFilter
 from vrculture.server.storage import Store
 from vrculture.server.tls import (
     VALID_DAYS,
@@ -37,20 +32,13 @@ from vrculture.server.tls import (
 )
 
 from .bundle_factory import make_bundle
+from .serve_process import announced_server, logging_restored
 
 
 @pytest.fixture(autouse=True)
 def _logging_restored():
-    """`serve` run in this process configures logging for good: it quiets aiohttp.access and
-    puts a RepeatFilter on the root logger's handlers, which here are pytest's own and live for
-    the whole session. Tests after it (log checks that repeat one message) need both undone."""
-    access = logging.getLogger("aiohttp.access")
-    level = access.level
-    yield
-    access.setLevel(level)
-    for handler in logging.getLogger().handlers:
-        for repeat in [f for f in handler.filters if isinstance(f, RepeatFilter)]:
-            handler.removeFilter(repeat)
+    with logging_restored():
+        yield
 
 
 def test_feeds_add_rotate_list_remove(tmp_path, capsys):
@@ -238,23 +226,11 @@ def test_serve_on_a_taken_port_says_so_and_never_announces(tmp_path, bundle, cap
 
 def test_serve_announces_the_address_it_listens_on(tmp_path, bundle):
     """--port 0: the announced port is the one the kernel gave, and it answers at once."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vrculture", "serve", str(bundle), "--port", "0",
-         "--data", str(tmp_path / "d")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stderr is not None
-        line = ""
-        while "exhibition(s) on" not in line:
-            line = process.stderr.readline()
-            assert line, "the server exited before announcing"
-        url = re.search(r"on (http://127\.0\.0\.1:\d+)/", line)
-        assert url and not url.group(1).endswith(":0"), line
-        with urllib.request.urlopen(f"{url.group(1)}/healthz", timeout=30) as response:
+    with announced_server(bundle, tmp_path / "d") as (process, url):
+        assert not url.endswith(":0"), url
+        with urllib.request.urlopen(f"{url}/healthz", timeout=30) as response:
             assert response.status == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    process.wait(timeout=30)
 
 
 def test_version_is_the_installed_packages(capsys):

@@ -5,10 +5,9 @@ server's log (aiohttp's parser error quotes the whole line)."""
 
 from __future__ import annotations
 
-import re
 import socket
-import subprocess
-import sys
+
+from .serve_process import announced_server
 
 SECRETS = ("vrf_feedtokenSECRET1", "vrc_curatorSECRET2", "sessionSECRET3", "vrc_querySECRET4")
 MALFORMED = (
@@ -31,20 +30,10 @@ def _send(port: int, request: bytes) -> bytes:
 
 
 def test_malformed_requests_are_logged_without_their_secrets(tmp_path, bundle):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vrculture", "serve", str(bundle), "--port", "0",
-         "--data", str(tmp_path / "d")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        assert process.stderr is not None
-        line = ""
-        while "exhibition(s) on" not in line:
-            line = process.stderr.readline()
-            assert line, "the server exited before announcing"
-        port = int(re.search(r"127\.0\.0\.1:(\d+)/", line).group(1))  # type: ignore[union-attr]
+    with announced_server(bundle, tmp_path / "d") as (process, url):
+        port = int(url.rsplit(":", 1)[1])
         for request in MALFORMED:
             assert _send(port, request).startswith(b"HTTP/1.0 400")
-    finally:
         process.terminate()
         _, log = process.communicate(timeout=30)
     assert log.count("malformed request refused") == len(MALFORMED), log

@@ -56,13 +56,20 @@ async def _wait_healthy(base: str, process: subprocess.Popen) -> None:
     raise AssertionError("server did not come up")
 
 
+async def _new_feed(data, backend) -> str:
+    """A street-lights feed in the data folder the server will open; its token."""
+    store = server_store(ServerConfig(data_dir=data, database=backend))
+    await store.open()
+    try:
+        return await store.add_feed("street-lights")
+    finally:
+        await store.close()
+
+
 @pytest.mark.slow
 async def test_acknowledged_readings_survive_sigkill(bundle, tmp_path, backend):
     data = tmp_path / "data"
-    store = server_store(ServerConfig(data_dir=data, database=backend))
-    await store.open()
-    token = await store.add_feed("street-lights")
-    await store.close()
+    token = await _new_feed(data, backend)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = _start(bundle, data, port, backend)
@@ -121,10 +128,7 @@ async def test_the_launcher_serves_with_the_fixed_clock(bundle, tmp_path):
     """tests/serve_at.py: the server process judges readings by FIXED_NOW, not the machine's
     clock (an hour after FIXED_NOW is in the future for it, whatever the date today)."""
     data = tmp_path / "data"
-    store = server_store(ServerConfig(data_dir=data))
-    await store.open()
-    token = await store.add_feed("street-lights")
-    await store.close()
+    token = await _new_feed(data, None)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = _start(bundle, data, port, None)

@@ -4,14 +4,14 @@ start-up, importing the MQTT bridge to ask whether a bridge was configured."""
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import pytest
 
 from vrculture.cli import EXIT_USAGE, main
 from vrculture.server.app import create_app
-from vrculture.server.connections import RepeatFilter
+
+from .serve_process import logging_restored
 
 
 @pytest.fixture
@@ -48,16 +48,10 @@ def without_redis(monkeypatch):
     monkeypatch.setitem(sys.modules, "redis", None)
 
 
-@pytest.fixture
-def logging_restored():
-    """`serve` run in this process configures logging for good (as in test_cli.py): undo it."""
-    access = logging.getLogger("aiohttp.access")
-    level = access.level
-    yield
-    access.setLevel(level)
-    for handler in logging.getLogger().handlers:
-        for repeat in [f for f in handler.filters if isinstance(f, RepeatFilter)]:
-            handler.removeFilter(repeat)
+@pytest.fixture(name="logging_restored")
+def _logging_restored():
+    with logging_restored():
+        yield
 
 
 def test_serve_with_redis_url_without_the_extra_says_what_to_install(
