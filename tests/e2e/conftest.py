@@ -209,15 +209,20 @@ class PageErrors(list):
 @pytest.fixture
 def new_page(browser):
     """Factory: new_page(url=None, quest=False, lang='en-US', viewport=(800, 500),
-    test_hooks=True); test_hooks=False loads the page as a visitor's browser would."""
+    test_hooks=True, fixed_date=True); test_hooks=False loads the page as a visitor's browser
+    would. fixed_date=False leaves the page on the browser's own timers: Playwright's clock
+    fakes performance.now() and requestAnimationFrame too, so a page that compares frame times
+    with Resource Timing (which stays on the real timeline) needs it off."""
     contexts = []
 
     def make(url: str | None = None, *, quest: bool = False, lang: str = "en-US",
-             viewport: tuple[int, int] = (800, 500), test_hooks: bool = True):
+             viewport: tuple[int, int] = (800, 500), test_hooks: bool = True,
+             fixed_date: bool = True):
         ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
                                   locale=lang, timezone_id=PAGE_TIME_ZONE)
         ctx.set_default_timeout(TIMEOUT_MS)
-        set_page_clock(ctx)
+        if fixed_date:
+            set_page_clock(ctx)
         if test_hooks:
             ctx.add_init_script(TEST_HOOKS_SCRIPT)
         if quest:

@@ -145,7 +145,7 @@ def test_add_a_street_lighting_exhibit_see_its_token_once_and_its_reading(server
     assert serious_axe_violations(page) == []
 
     # a sensor posts with the token; the page's poll shows the reading
-    reading = {"t": "2026-11-30T12:00:00Z", "lamp": "P7", "presence": True, "level": 85,
+    reading = {"t": server.clock() - 60, "lamp": "P7", "presence": True, "level": 85,
                "power_w": 31.5}
     request = urllib.request.Request(
         server.url("/api/feeds/gatubelysning/readings"), data=json.dumps(reading).encode(),
