@@ -42,3 +42,44 @@ def test_the_exhibition_loads_and_joins_its_room_through_nginx(deployment, page)
     for url in glbs:
         assert url.startswith(deployment.base)
         assert deployment.upstream_of(url.removeprefix(deployment.base)) == "-"  # from disk
+
+
+def test_the_viewer_runs_under_a_sub_path_of_the_museums_site(subpath_deployment, page):
+    """nginx maps /vr/ (prefix stripped) to vrculture started with --public-url …/vr: every
+    request the viewer makes, its room's WebSocket included, stays under /vr/."""
+    deployment = subpath_deployment
+    requests: list[str] = []
+    sockets: list[str] = []
+    statuses: dict[str, int] = {}
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.on("response", lambda r: statuses.__setitem__(r.url, r.status))
+    page.goto(deployment.url(f"/exhibitions/{EXHIBITION_ID}"))
+    wait_ready(page)
+    wait_for(page, "viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
+    assert page.errors == []
+    outside = [u for u in requests if not u.startswith((deployment.base + "/", "data:", "blob:"))]
+    assert outside == []
+    failed = {url: status for url, status in statuses.items() if status >= 400}
+    assert failed == {}
+    glbs = [url for url in requests if url.endswith(".glb")]
+    assert glbs and all(statuses[url] == 200 for url in glbs)
+    for url in glbs:  # still from nginx's disk, under the prefix
+        assert deployment.upstream_of(url.removeprefix(deployment.origin)) == "-"
+    ws_base = deployment.base.replace("http://", "ws://", 1)
+    assert sockets and all(u.startswith(f"{ws_base}/ws/rooms/{EXHIBITION_ID}") for u in sockets)
+
+
+def test_the_embed_and_the_list_run_under_the_sub_path(subpath_deployment, page):
+    deployment = subpath_deployment
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(deployment.url(f"/embed/{EXHIBITION_ID}"))
+    wait_ready(page)
+    page.goto(deployment.url("/"))
+    link = page.locator("#exhibitions a").first
+    link.wait_for()
+    assert link.evaluate("a => a.href") == deployment.url(f"/exhibitions/{EXHIBITION_ID}")
+    assert page.errors == []
+    outside = [u for u in requests if not u.startswith((deployment.base + "/", "data:", "blob:"))]
+    assert outside == []
