@@ -83,3 +83,28 @@ def test_the_embed_and_the_list_run_under_the_sub_path(subpath_deployment, page)
     assert page.errors == []
     outside = [u for u in requests if not u.startswith((deployment.base + "/", "data:", "blob:"))]
     assert outside == []
+
+
+def test_a_museum_page_embeds_the_viewer_from_the_sub_path(subpath_deployment, page):
+    """The museum's own page (outside /vr/, same site) uses the embed script: the element's
+    iframe opens /vr/embed/… and its viewer starts."""
+    deployment = subpath_deployment
+    museum = deployment.origin + "/collection.html"  # the museum's page, answered here
+    page.route(museum, lambda route: route.fulfill(content_type="text/html", body=f"""
+        <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Museum</title>
+        <link rel="icon" href="data:,">
+        <script src="{deployment.base}/vrculture-embed.js"></script></head><body>
+        <vrculture-exhibit src="{deployment.base}/exhibitions/{EXHIBITION_ID}"></vrculture-exhibit>
+        <script>
+          window.loaded = false;
+          document.querySelector('vrculture-exhibit')
+            .addEventListener('load', () => {{ window.loaded = true; }});
+        </script></body></html>"""))
+    page.goto(museum)
+    wait_for(page, "window.loaded === true", timeout=TIMEOUT_MS)
+    src = page.evaluate("document.querySelector('vrculture-exhibit').shadowRoot"
+                        ".querySelector('iframe').src")
+    assert src == deployment.url(f"/embed/{EXHIBITION_ID}")
+    frame = next(f for f in page.frames if f.url.startswith(src))
+    wait_for(frame, "viewerState.firstFrameAt != null", timeout=TIMEOUT_MS)
+    assert page.errors == []

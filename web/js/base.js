@@ -36,3 +36,20 @@ export function webSocketUrl(route) {
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   return url.href;
 }
+
+/**
+ * Under a <base>, `href="#x"` resolves against the base, not the page: a skip link would
+ * navigate to the list page. In-page links keep to the page: the fragment is set on the
+ * page's own address (scrolling and moving the focus start as a fragment link does).
+ * @param {Document} doc
+ */
+export function keepFragmentLinksOnPage(doc = document) {
+  doc.addEventListener('click', (event) => {
+    const target = /** @type {Element | null} */ (event.target);
+    const link = target?.closest?.('a[href^="#"]');
+    const fragment = link?.getAttribute('href');
+    if (!fragment || fragment === '#' || event.defaultPrevented) return;
+    event.preventDefault();
+    location.hash = fragment;
+  });
+}

@@ -5,7 +5,7 @@
 // Hooks into the internals for the end-to-end tests go to window.viewerTest, and only when the
 // test set window.vrcultureTestHooks before the page loaded.
 import { exhibitionIdFromPath, loadManifest, selectableIndex } from './manifest.js';
-import { publicPath, routePath } from './base.js';
+import { keepFragmentLinksOnPage, publicPath, routePath } from './base.js';
 import { chooseLanguage, pick, t } from './i18n.js';
 import { viewerState, now, record, reportError } from './state.js';
 import { listen } from './events.js';
@@ -502,6 +502,7 @@ function exposeApi(app) {
   });
 }
 
+keepFragmentLinksOnPage();  // the skip link, under the page's <base>
 const app = new App();
 exposeApi(app);
 app.boot().catch((err) => {
