@@ -9,7 +9,7 @@
 // @ts-expect-error the served copy of three's decoder, untyped from here
 import * as served from '../../vendor/three/examples/jsm/libs/meshopt_decoder.module.js';
 
-/** @type {typeof import('three/examples/jsm/libs/meshopt_decoder.module.js').MeshoptDecoder} */
+/** @type {typeof import('three/addons/libs/meshopt_decoder.module.js').MeshoptDecoder} */
 const MeshoptDecoder = served.MeshoptDecoder;
 
 /** @typedef {{ id: number, count: number, size: number, source: Uint8Array,
