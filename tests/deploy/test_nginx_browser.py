@@ -70,10 +70,17 @@ def test_the_viewer_runs_under_a_sub_path_of_the_museums_site(subpath_deployment
     assert sockets and all(u.startswith(f"{ws_base}/ws/rooms/{EXHIBITION_ID}") for u in sockets)
 
 
-def test_the_embed_and_the_list_run_under_the_sub_path(subpath_deployment, page):
+def test_the_embed_the_list_and_a_deep_link_run_under_the_sub_path(subpath_deployment, page):
     deployment = subpath_deployment
     requests: list[str] = []
     page.on("request", lambda r: requests.append(r.url))
+    deep_link = f"/vr/exhibitions/{EXHIBITION_ID}/objects/green-bowl"
+    page.goto(deployment.origin + deep_link + "?room=0")
+    wait_ready(page)
+    wait_for(page, "viewerState.selected === 'green-bowl'", timeout=TIMEOUT_MS)
+    assert page.evaluate("location.pathname") == deep_link  # the address keeps its prefix
+    page.keyboard.press("Escape")  # closing the panel rewrites the address to the exhibition's
+    wait_for(page, f"location.pathname === '/vr/exhibitions/{EXHIBITION_ID}'")
     page.goto(deployment.url(f"/embed/{EXHIBITION_ID}"))
     wait_ready(page)
     page.goto(deployment.url("/"))
