@@ -29,9 +29,9 @@ NODE_THREE = ROOT / "node_modules" / "three"
 VENDORED = ROOT / "vrculture" / "vendor" / "three"
 BASIS_WORKER = ROOT / "vrculture" / "vendor" / "basis_worker.js"
 TRANSCODER_JS = "examples/jsm/libs/basis/basis_transcoder.js"
-URL_PREFIX = "/vendor/three/"
-IMPORT_MAP = {"three": f"{URL_PREFIX}build/three.module.js",
-              "three/addons/": f"{URL_PREFIX}examples/jsm/"}
+URL_PREFIX = "vendor/three/"  # under the server's root; web/ writes it relative to its base
+IMPORT_MAP = {"three": f"./{URL_PREFIX}build/three.module.js",
+              "three/addons/": f"./{URL_PREFIX}examples/jsm/"}
 # Kept beside the code: three's licence and its package.json (the version, checked by a test).
 PROVENANCE = ("LICENSE", "package.json")
 
@@ -40,7 +40,13 @@ _IMPORT_MAP_BLOCK = re.compile(r'<script type="importmap">(.*?)</script>', re.S)
 # bare imports, and dynamic import('...').
 _SPECIFIER = re.compile(r"""^\s*(?:(?:import|export)\b[^;'"]*?\bfrom\s*|import\s*)"""
                         r"""(['"])([^'"\n]+)\1|\bimport\(\s*(['"])([^'"\n]+)\3""", re.M)
-_URL = re.compile(re.escape(URL_PREFIX) + r"""[^'"`\s)]*""")
+# `vendor/three/…` as a page writes it (relative to its <base>), `../../vendor/three/…` as a
+# module does (relative to import.meta.url), or root-relative.
+_URL = re.compile(r"(?<![\w.-])(?:/|(?:\.\.?/)+)?" + re.escape(URL_PREFIX) + r"""[^'"`\s)]*""")
+
+
+def _three_path(url: str) -> str:
+    return url[url.index(URL_PREFIX) + len(URL_PREFIX):]
 
 
 class VendorError(Exception):
@@ -76,7 +82,7 @@ def _viewer_references(web: Path, three: Path) -> set[str]:
             if {k: v for k, v in imports.items() if k.startswith("three")} != IMPORT_MAP:
                 raise VendorError(f"{page.name}: the import map's three entries are not "
                                   f"{IMPORT_MAP}")
-        wanted |= {url.removeprefix(URL_PREFIX)
+        wanted |= {_three_path(url)
                    for url in _URL.findall(_IMPORT_MAP_BLOCK.sub("", text))}
     for module in sorted(web.rglob("*.js")):
         text = module.read_text("utf-8")
@@ -85,7 +91,7 @@ def _viewer_references(web: Path, three: Path) -> set[str]:
             if specifier == "three" or specifier.startswith("three/"):
                 wanted.add(_resolve(specifier, None) or "")
         for url in _URL.findall(text):
-            path = url.removeprefix(URL_PREFIX)
+            path = _three_path(url)
             if path.endswith("/"):  # a folder the code loads from (KTX2Loader's transcoder)
                 folder = three / path
                 if not folder.is_dir():

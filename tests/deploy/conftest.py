@@ -37,10 +37,15 @@ class Deployment:
     nginx_port: int
     vrculture_port: int
     vrculture_log: Path
+    path: str = ""  # where nginx maps vrculture: "" (the whole host) or recipe.SUBPATH
+
+    @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.nginx_port}"
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.nginx_port}"
+        return self.origin + self.path
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -77,6 +82,17 @@ def _stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="package")
 def deployment() -> Iterator[Deployment]:
+    yield from _deploy(recipe.SITE, "")
+
+
+@pytest.fixture(scope="package")
+def subpath_deployment() -> Iterator[Deployment]:
+    """vrculture under /vr/ of the museum's site (deploy/nginx/vrculture-subpath.conf), started
+    with --public-url http://127.0.0.1:PORT/vr."""
+    yield from _deploy(recipe.SUBPATH_SITE, recipe.SUBPATH)
+
+
+def _deploy(site: Path, prefix: str) -> Iterator[Deployment]:
     if recipe.nginx_binary() is None:
         pytest.skip("needs Debian's nginx (tools/bootstrap --nginx installs it)")
     # Not pytest's tmp_path: its folders are private to this user, and nginx's workers (another
@@ -100,16 +116,18 @@ def deployment() -> Iterator[Deployment]:
 
         vrculture_port, nginx_port = recipe.free_port(), recipe.free_port()
         vrculture_log = work / "vrculture.log"
+        public_url = f"http://127.0.0.1:{nginx_port}{prefix}" if prefix else None
         with vrculture_log.open("wb") as log:
-            vrculture = subprocess.Popen(recipe.serve_command(data_dir, vrculture_port),
+            vrculture = subprocess.Popen(recipe.serve_command(data_dir, vrculture_port,
+                                                              public_url),
                                          cwd=recipe.ROOT, stdout=log, stderr=log)
         processes.append(vrculture)
         recipe.wait_for(f"http://127.0.0.1:{vrculture_port}/healthz", vrculture)
         nginx = recipe.start_nginx(work / "nginx", port=nginx_port, data_dir=data_dir,
-                                   upstream=f"127.0.0.1:{vrculture_port}")
+                                   upstream=f"127.0.0.1:{vrculture_port}", site_file=site)
         processes.append(nginx)
         yield Deployment(work, data_dir, source, nginx, vrculture, nginx_port, vrculture_port,
-                         vrculture_log)
+                         vrculture_log, prefix)
     finally:
         for process in reversed(processes):
             _stop(process)

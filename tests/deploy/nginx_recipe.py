@@ -22,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "deploy" / "nginx" / "vrculture.conf"
+# The same under a path of the museum's own site (/vr/, prefix stripped by nginx).
+SUBPATH_SITE = ROOT / "deploy" / "nginx" / "vrculture-subpath.conf"
+SUBPATH = "/vr"
 UNIT = ROOT / "deploy" / "systemd" / "vrculture.service"
 NGINX_USER = "www-data"  # Debian's nginx runs its workers as this user
 
@@ -51,9 +54,9 @@ def _replace_once(text: str, old: str, new: str, what: str) -> str:
     return text.replace(old, new)
 
 
-def render_site(port: int, data_dir: Path, upstream: str) -> str:
+def render_site(port: int, data_dir: Path, upstream: str, site: Path = SITE) -> str:
     """The shipped site with this run's port, data folder and upstream."""
-    text = SITE.read_text(encoding="utf-8")
+    text = site.read_text(encoding="utf-8")
     text = _replace_once(text, SITE_PORT_LINES[0], f"    listen 127.0.0.1:{port};\n", "listen")
     text = _replace_once(text, SITE_PORT_LINES[1], "", "listen [::]")
     text = _replace_once(text, SITE_DATA, str(data_dir / "exhibitions") + "/", "root")
@@ -118,14 +121,15 @@ def wait_for(url: str, process: subprocess.Popen, *, timeout: float = 30) -> Non
 
 
 def start_nginx(work: Path, *, port: int, data_dir: Path, upstream: str, workers: int | str = 1,
-                access_log: bool = True, prefix: list[str] | None = None) -> subprocess.Popen:
+                access_log: bool = True, prefix: list[str] | None = None,
+                site_file: Path = SITE) -> subprocess.Popen:
     """nginx with the rendered site, in the foreground (the caller stops it)."""
     nginx = nginx_binary()
     if nginx is None:
         raise FileNotFoundError("nginx is not installed (tools/bootstrap --nginx)")
     work.mkdir(parents=True, exist_ok=True)
     site = work / "vrculture-site.conf"
-    site.write_text(render_site(port, data_dir, upstream), encoding="utf-8")
+    site.write_text(render_site(port, data_dir, upstream, site_file), encoding="utf-8")
     conf = work / "nginx.conf"
     conf.write_text(main_conf(work, site, workers=workers, user=worker_user(),
                               access_log=access_log), encoding="utf-8")
@@ -161,14 +165,18 @@ def unit_data_mode() -> int:
     return int(mode, 8)
 
 
-def serve_command(data_dir: Path, port: int) -> list[str]:
-    """The unit's ExecStart with this run's data folder and port, run by this checkout's Python."""
+def serve_command(data_dir: Path, port: int, public_url: str | None = None) -> list[str]:
+    """The unit's ExecStart with this run's data folder and port (and public URL, if given),
+    run by this checkout's Python."""
     [exec_start] = unit_values("ExecStart")
     argv = shlex.split(exec_start)
     if argv[0] != UNIT_BINARY or argv[1] != "serve":
         raise AssertionError(f"ExecStart: expected {UNIT_BINARY} serve ..., got {exec_start}")
     args = argv[2:]
-    for flag, value in (("--data", str(data_dir)), ("--port", str(port))):
+    replaced = [("--data", str(data_dir)), ("--port", str(port))]
+    if public_url is not None:
+        replaced.append(("--public-url", public_url))
+    for flag, value in replaced:
         if flag not in args:
             raise AssertionError(f"ExecStart has no {flag}")
         args[args.index(flag) + 1] = value

@@ -42,3 +42,76 @@ def test_the_exhibition_loads_and_joins_its_room_through_nginx(deployment, page)
     for url in glbs:
         assert url.startswith(deployment.base)
         assert deployment.upstream_of(url.removeprefix(deployment.base)) == "-"  # from disk
+
+
+def test_the_viewer_runs_under_a_sub_path_of_the_museums_site(subpath_deployment, page):
+    """nginx maps /vr/ (prefix stripped) to vrculture started with --public-url …/vr: every
+    request the viewer makes, its room's WebSocket included, stays under /vr/."""
+    deployment = subpath_deployment
+    requests: list[str] = []
+    sockets: list[str] = []
+    statuses: dict[str, int] = {}
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.on("response", lambda r: statuses.__setitem__(r.url, r.status))
+    page.goto(deployment.url(f"/exhibitions/{EXHIBITION_ID}"))
+    wait_ready(page)
+    wait_for(page, "viewerState.ws.status === 'open'", timeout=TIMEOUT_MS)
+    assert page.errors == []
+    outside = [u for u in requests if not u.startswith((deployment.base + "/", "data:", "blob:"))]
+    assert outside == []
+    failed = {url: status for url, status in statuses.items() if status >= 400}
+    assert failed == {}
+    glbs = [url for url in requests if url.endswith(".glb")]
+    assert glbs and all(statuses[url] == 200 for url in glbs)
+    for url in glbs:  # still from nginx's disk, under the prefix
+        assert deployment.upstream_of(url.removeprefix(deployment.origin)) == "-"
+    ws_base = deployment.base.replace("http://", "ws://", 1)
+    assert sockets and all(u.startswith(f"{ws_base}/ws/rooms/{EXHIBITION_ID}") for u in sockets)
+
+
+def test_the_embed_the_list_and_a_deep_link_run_under_the_sub_path(subpath_deployment, page):
+    deployment = subpath_deployment
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    deep_link = f"/vr/exhibitions/{EXHIBITION_ID}/objects/green-bowl"
+    page.goto(deployment.origin + deep_link + "?room=0")
+    wait_ready(page)
+    wait_for(page, "viewerState.selected === 'green-bowl'", timeout=TIMEOUT_MS)
+    assert page.evaluate("location.pathname") == deep_link  # the address keeps its prefix
+    page.keyboard.press("Escape")  # closing the panel rewrites the address to the exhibition's
+    wait_for(page, f"location.pathname === '/vr/exhibitions/{EXHIBITION_ID}'")
+    page.goto(deployment.url(f"/embed/{EXHIBITION_ID}"))
+    wait_ready(page)
+    page.goto(deployment.url("/"))
+    link = page.locator("#exhibitions a").first
+    link.wait_for()
+    assert link.evaluate("a => a.href") == deployment.url(f"/exhibitions/{EXHIBITION_ID}")
+    assert page.errors == []
+    outside = [u for u in requests if not u.startswith((deployment.base + "/", "data:", "blob:"))]
+    assert outside == []
+
+
+def test_a_museum_page_embeds_the_viewer_from_the_sub_path(subpath_deployment, page):
+    """The museum's own page (outside /vr/, same site) uses the embed script: the element's
+    iframe opens /vr/embed/… and its viewer starts."""
+    deployment = subpath_deployment
+    museum = deployment.origin + "/collection.html"  # the museum's page, answered here
+    page.route(museum, lambda route: route.fulfill(content_type="text/html", body=f"""
+        <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Museum</title>
+        <link rel="icon" href="data:,">
+        <script src="{deployment.base}/vrculture-embed.js"></script></head><body>
+        <vrculture-exhibit src="{deployment.base}/exhibitions/{EXHIBITION_ID}"></vrculture-exhibit>
+        <script>
+          window.loaded = false;
+          document.querySelector('vrculture-exhibit')
+            .addEventListener('load', () => {{ window.loaded = true; }});
+        </script></body></html>"""))
+    page.goto(museum)
+    wait_for(page, "window.loaded === true", timeout=TIMEOUT_MS)
+    src = page.evaluate("document.querySelector('vrculture-exhibit').shadowRoot"
+                        ".querySelector('iframe').src")
+    assert src == deployment.url(f"/embed/{EXHIBITION_ID}")
+    frame = next(f for f in page.frames if f.url.startswith(src))
+    wait_for(frame, "viewerState.firstFrameAt != null", timeout=TIMEOUT_MS)
+    assert page.errors == []

@@ -141,10 +141,11 @@ async def test_the_viewer_loads_through_nginx(deployment):
             assert response.status == 200
             assert response.content_type == "text/html"
             page = await response.text()
+        assert '<base href="/">' in page  # the page's relative URLs resolve against the root
         modules = ["/vendor/three/build/three.module.js", "/vendor/three/build/three.core.js",
                    "/static/js/main.js"]
         for module in modules:
-            assert module in page
+            assert f'"{module[1:]}"' in page or f'"./{module[1:]}"' in page
             async with session.get(deployment.url(module)) as response:
                 assert response.status == 200, module
                 assert response.content_type == "text/javascript", module

@@ -14,16 +14,18 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from .conftest import ROOT, TIMEOUT_MS, free_port, wait_for
+from .conftest import TIMEOUT_MS, free_port, wait_for
 from .test_desktop import serious_axe_violations
 
 EXHIBITION = "sjostad"
 CSRF = "e2e-csrf"
 CURATOR_COOKIE = "e2e-curator"
-PAGE = """<!doctype html><html lang="en"><title>Uploads</title>
+# The <base> is what vrculture writes into its own pages (basepath.py): upload.js resolves the
+# studio's API against it.
+PAGE = """<!doctype html><html lang="en"><base href="/"><title>Uploads</title>
 <main><h1>Uploads</h1><div id="uploads"></div></main>
 <script type="module" src="/e2e-studio/mount.js"></script></html>"""
-MOUNT = f"""import {{ mountUploads }} from '/e2e-studio/upload.js';
+MOUNT = f"""import {{ mountUploads }} from '/static/studio/upload.js';
 mountUploads(document.getElementById('uploads'),
   {{ exhibitionId: '{EXHIBITION}', csrfToken: '{CSRF}', chunkBytes: 256 * 1024 }});
 """
@@ -79,12 +81,10 @@ def build_app(server: StudioServer) -> web.Application:
         return web.Response(text=PAGE, content_type="text/html")
 
     async def script(request: web.Request) -> web.Response:
-        name = request.match_info["name"]
-        text = MOUNT if name == "mount.js" else (ROOT / "web" / "studio" / name).read_text()
-        return web.Response(text=text, content_type="text/javascript")
+        return web.Response(text=MOUNT, content_type="text/javascript")
 
     app.router.add_get("/e2e-studio/", page)
-    app.router.add_get("/e2e-studio/{name:(mount|upload)\\.js}", script)
+    app.router.add_get("/e2e-studio/mount.js", script)
     return app
 
 

@@ -40,7 +40,9 @@ def test_levels_decode_in_served_workers_under_a_policy_without_eval(server, new
         timeout=TIMEOUT_MS)
     base = server.url("")
     started = page.evaluate("workersStarted")
-    assert set(started) == {f"{base}/static/js/meshopt-worker.js", "/vendor/basis_worker.js"}
+    # both resolved against the module's URL (under a base path too: basepath.py)
+    assert set(started) == {f"{base}/static/js/meshopt-worker.js",
+                            f"{base}/vendor/basis_worker.js"}
     assert page.evaluate("cspViolations") == []
     # the page refuses eval and Blob workers: injected text can never become code. (Both from
     # a task of the page's own: DevTools lets the code it evaluates itself use eval.)

@@ -370,3 +370,12 @@ async def test_too_many_uploads_at_once_are_asked_to_retry(aiohttp_client, confi
     raw.close()
     assert status == 204
     assert (await patch(client, second, 0, b"y" * 10)).status == 204
+
+
+async def test_the_location_carries_the_public_base_path(aiohttp_client, config, data_dir):
+    """Behind a proxy that serves the studio under /vr/ (public_url), the browser must PATCH
+    /vr/studio/api/…: the Location says so."""
+    config.public_url = "https://museum.example/vr"
+    client = await aiohttp_client(make_app(config))
+    url = await create(client, "a.ply", 10)
+    assert url.startswith(f"/vr{BASE}/uploads/")

@@ -215,7 +215,8 @@ WORKER_POLICY = "default-src 'none'; script-src 'unsafe-eval' 'wasm-unsafe-eval'
 
 def page_policy(config: ServerConfig, *, embed: bool, script_hashes: tuple[str, ...]) -> str:
     """The full CSP of a viewer page: scripts only from this server or the page's own inline
-    scripts by hash (the import map and the manifest preload), no eval, no plugins, no <base>.
+    scripts by hash (the import map and the manifest preload), no eval, no plugins, no
+    <base> but ours (basepath.with_base).
     Injected markup can thus run neither inline scripts nor event handlers nor scripts from
     elsewhere, nor turn strings into code.
 
@@ -228,7 +229,7 @@ def page_policy(config: ServerConfig, *, embed: bool, script_hashes: tuple[str, 
         " ".join(["script-src 'self' 'wasm-unsafe-eval'", *script_hashes]),
         "worker-src 'self'",
         "object-src 'none'",
-        "base-uri 'none'",
+        "base-uri 'self'",  # the <base> the server injects (basepath.py), nothing elsewhere
     ])
 
 

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from vrculture.server.basepath import BasePathError, base_path_of
 from vrculture.server.config import RoomSettings, ServerConfig
 from vrculture.server.figure_settings import parse_figures
 from vrculture.server.forwarded import parse_networks
@@ -223,4 +224,8 @@ def load_config(
         raise ConfigError("use either self_signed or tls_cert/tls_key, not both")
     if config.public_url and not config.public_url.startswith(("http://", "https://")):
         raise ConfigError(f"public_url {config.public_url!r} must start with http(s)://")
+    try:
+        base_path_of(config.public_url)
+    except BasePathError as error:
+        raise ConfigError(str(error)) from None
     return config

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from vrculture.server import appkeys
 from vrculture.server.assets import REVALIDATE, FileResponder
+from vrculture.server.basepath import page_response
 from vrculture.server.config import ServerConfig
 from vrculture.server.paths import safe_join
 from vrculture.server.registry import BundleRegistry
@@ -39,11 +40,13 @@ async def _web_file(
                                                 public=public)
 
 
-async def _page(request: web.Request, name: str, *, embed: bool) -> web.StreamResponse:
+async def _page(request: web.Request, name: str, *, embed: bool) -> web.Response:
     """A viewer page with its full Content-Security-Policy (inline scripts by hash)."""
-    response = await _web_file(request, name)
     path = safe_join(_config(request).web_dir.resolve(), name)
-    hashes = inline_script_hashes(path) if path is not None else ()
+    if path is None:
+        raise web.HTTPNotFound()
+    response = page_response(request, path, cache_control=REVALIDATE)
+    hashes = inline_script_hashes(path)
     response.headers["Content-Security-Policy"] = page_policy(
         _config(request), embed=embed, script_hashes=hashes)
     return response

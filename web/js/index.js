@@ -1,6 +1,7 @@
 // @ts-check
 // The exhibition list (/): one card per published exhibition, in the browser's language.
 import { pick } from './i18n.js';
+import { publicPath } from './base.js';
 
 const lang = (navigator.language || 'en').toLowerCase().startsWith('sv') ? 'sv' : 'en';
 document.documentElement.lang = lang;
@@ -12,10 +13,11 @@ const list = /** @type {HTMLElement} */ (document.querySelector('#exhibitions'))
 function card(x) {
   const li = document.createElement('li');
   const a = document.createElement('a');
-  a.href = typeof x.url === 'string' && x.url.startsWith('/') ? x.url : `/exhibitions/${encodeURIComponent(x.id)}`;
+  // the API's URLs are the server's routes: under the base path on the visitor's side
+  a.href = publicPath(typeof x.url === 'string' && x.url.startsWith('/') ? x.url : `exhibitions/${encodeURIComponent(x.id)}`);
   if (x.thumbnail && typeof x.thumbnail === 'string' && x.thumbnail.startsWith('/')) {
     const img = document.createElement('img');
-    img.src = x.thumbnail;
+    img.src = publicPath(x.thumbnail);
     img.alt = '';
     a.append(img);
   }
@@ -28,7 +30,7 @@ function card(x) {
   return li;
 }
 
-fetch('/api/exhibitions')
+fetch(publicPath('api/exhibitions'))
   .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
   .then((items) => {
     const arr = Array.isArray(items) ? items : items.exhibitions || [];

@@ -10,7 +10,7 @@ import { Line, Mesh, MeshBasicMaterial, Points, Texture } from 'three';
 export function createGLTFLoader(renderer) {
   const loader = new GLTFLoader();
   const ktx2 = new ServedWorkerKTX2Loader().setTranscoderPath(
-    '/vendor/three/examples/jsm/libs/basis/');
+    new URL('../../vendor/three/examples/jsm/libs/basis/', import.meta.url).href);
   ktx2.detectSupport(renderer);
   loader.setKTX2Loader(ktx2);
   loader.setMeshoptDecoder(createMeshoptDecoder());
@@ -18,7 +18,7 @@ export function createGLTFLoader(renderer) {
 }
 
 /** Where the server serves the transcoder's worker, built as KTX2Loader builds it. */
-export const BASIS_WORKER_URL = '/vendor/basis_worker.js';
+export const BASIS_WORKER_URL = new URL('../../vendor/basis_worker.js', import.meta.url).href;
 
 /**
  * KTX2Loader with its transcoder worker started from BASIS_WORKER_URL instead of the Blob URL

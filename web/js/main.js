@@ -5,6 +5,7 @@
 // Hooks into the internals for the end-to-end tests go to window.viewerTest, and only when the
 // test set window.vrcultureTestHooks before the page loaded.
 import { exhibitionIdFromPath, loadManifest, selectableIndex } from './manifest.js';
+import { keepFragmentLinksOnPage, publicPath, routePath } from './base.js';
 import { chooseLanguage, pick, t } from './i18n.js';
 import { viewerState, now, record, reportError } from './state.js';
 import { listen } from './events.js';
@@ -67,7 +68,7 @@ export class App extends EventTarget {
   async boot() {
     performance.setResourceTimingBufferSize?.(2000);
     const where = exhibitionIdFromPath();
-    this.embedded = location.pathname.startsWith('/embed/');
+    this.embedded = routePath().startsWith('/embed/');
     if (!where) throw new Error('no exhibition in this address');
     this.objectOnly = this.embedded ? where.object : null;
     this.linked = this.embedded ? null : where.object;
@@ -357,7 +358,7 @@ export class App extends EventTarget {
    */
   showInAddress(id) {
     if (this.mode !== 'exhibition') return;
-    const base = `/exhibitions/${encodeURIComponent(this.manifest.id)}`;
+    const base = publicPath(`exhibitions/${encodeURIComponent(this.manifest.id)}`);
     const path = id != null && this.index.get(id)?.kind === 'object' ? `${base}/objects/${encodeURIComponent(id)}` : base;
     if (location.pathname !== path) history.replaceState(history.state, '', path + location.search + location.hash);
   }
@@ -501,6 +502,7 @@ function exposeApi(app) {
   });
 }
 
+keepFragmentLinksOnPage();  // the skip link, under the page's <base>
 const app = new App();
 exposeApi(app);
 app.boot().catch((err) => {

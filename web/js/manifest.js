@@ -1,6 +1,7 @@
 // @ts-check
 // The exhibition manifest is the viewer's only starting input: fetch it and resolve its
 // bundle-relative URLs against /bundles/{id}/.
+import { publicPath, routePath } from './base.js';
 
 /** @typedef {import('./i18n.js').Text} Text */
 /** @typedef {{position: number[], yaw?: number}} ViewPoint */
@@ -43,7 +44,7 @@
  * The exhibition and object a page's address names: /exhibitions/{id}, an object's deep link
  * /exhibitions/{id}/objects/{object}, /embed/{id} and the one-object embed /embed/{id}/{object}.
  */
-export function exhibitionIdFromPath(pathname = location.pathname) {
+export function exhibitionIdFromPath(pathname = routePath()) {
   const id = '[a-z0-9][a-z0-9_-]{0,63}';
   const m = pathname.match(new RegExp(`^/(?:exhibitions/(${id})(?:/objects/(${id}))?|embed/(${id})(?:/(${id}))?|studio/exhibitions/(${id})/preview)/?$`));
   return m ? { id: m[1] || m[3] || m[5], object: m[2] || m[4] || null } : null;
@@ -55,10 +56,10 @@ export function exhibitionIdFromPath(pathname = location.pathname) {
  * @param {string} id
  * @param {string} pathname
  */
-export function bundleRoot(id, pathname = globalThis.location?.pathname ?? '') {
+export function bundleRoot(id, pathname = routePath()) {
   const preview = `/studio/exhibitions/${id}/preview`;
   const inStudio = pathname === preview || pathname === `${preview}/`;
-  return `/${inStudio ? 'studio/preview' : 'bundles'}/${encodeURIComponent(id)}/`;
+  return publicPath(`${inStudio ? 'studio/preview' : 'bundles'}/${encodeURIComponent(id)}/`);
 }
 
 /**

@@ -5,6 +5,7 @@
 import { encodePoseFrame, decodeStateFrame } from './posecodec.js';
 import { viewerState, keepLast, reportError } from './state.js';
 import { fire } from './events.js';
+import { webSocketUrl } from './base.js';
 
 const BACKOFF_START_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
@@ -37,8 +38,7 @@ export class RoomClient extends EventTarget {
   }
 
   url() {
-    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    return `${scheme}//${location.host}/ws/rooms/${encodeURIComponent(this.exhibition)}`;
+    return webSocketUrl(`ws/rooms/${encodeURIComponent(this.exhibition)}`);
   }
 
   connect() {

@@ -3,6 +3,7 @@
 // Swedish compounds: "kanin" finds "Stanfordkaninen") and lists the hits; choosing a hit selects
 // its object as the list does. Keyboard: type, ↓ into the hits, ↑/↓ between them, Esc clears.
 import { t } from './i18n.js';
+import { publicPath } from './base.js';
 
 const DEBOUNCE_MS = 250;
 const LIMIT = 20;
@@ -24,7 +25,7 @@ export async function fetchHits(exhibition, query, lang, signal) {
   /** @param {Record<string, string>} extra */
   const ask = async (extra) => {
     const params = new URLSearchParams({ exhibition, q: query, limit: String(LIMIT), ...extra });
-    const res = await fetch(`/api/search?${params}`, { signal, credentials: 'same-origin' });
+    const res = await fetch(publicPath(`api/search?${params}`), { signal, credentials: 'same-origin' });
     if (!res.ok) throw new Error(`search failed (HTTP ${res.status})`);
     const body = await res.json();
     return Array.isArray(body?.results) ? /** @type {SearchHit[]} */ (body.results) : [];

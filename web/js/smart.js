@@ -4,6 +4,7 @@
 import * as THREE from 'three';
 import { viewerState, reportError } from './state.js';
 import { fire, listen } from './events.js';
+import { publicPath } from './base.js';
 
 const HISTORY = 60;
 // node role -> conventional node name, used when the manifest's model.nodes does not name it
@@ -142,7 +143,7 @@ export class SmartExhibits {
     if (!s) return;
     await Promise.all(s.feeds.map(async (feed) => {
       try {
-        const res = await fetch(`/api/feeds/${encodeURIComponent(feed)}/figures`);
+        const res = await fetch(publicPath(`api/feeds/${encodeURIComponent(feed)}/figures`));
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const body = await res.json();
         this.ingestFigures(feed, body.figures);
@@ -161,7 +162,7 @@ export class SmartExhibits {
     if (!s) return;
     await Promise.all(s.feeds.map(async (feed) => {
       try {
-        const res = await fetch(`/api/feeds/${encodeURIComponent(feed)}/readings?limit=${limit}`);
+        const res = await fetch(publicPath(`api/feeds/${encodeURIComponent(feed)}/readings?limit=${limit}`));
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
         const body = await res.json();
         const list = Array.isArray(body) ? body : body.readings || [];

@@ -1,6 +1,7 @@
 // @ts-check
 // Calls to /studio/api/: JSON in and out; every change carries the session's CSRF token (the
 // browser adds the Origin header itself).
+import { publicPath, routePath } from '../js/base.js';
 
 export class ApiError extends Error {
   /** @param {number} status @param {any} body */
@@ -29,17 +30,17 @@ export async function call(method, path, options = {}) {
   if (method !== 'GET') headers['X-CSRF-Token'] = csrfToken;
   if (options.body !== undefined) headers['Content-Type'] = 'application/json';
   if (options.ifMatch) headers['If-Match'] = options.ifMatch;
-  const response = await fetch(`/studio/api/${path}`, {
+  const response = await fetch(publicPath(`studio/api/${path}`), {
     method, headers, credentials: 'same-origin',
     body: options.body === undefined ? undefined : JSON.stringify(options.body),
   });
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
   if (response.status === 401 && path !== 'session') {
-    location.assign('/studio/sign-in');
+    location.assign(publicPath('studio/sign-in'));
   } else if (response.status === 403 && data?.code === PASSWORD_CHANGE_REQUIRED
-             && location.pathname !== PASSWORD_FORM) {
-    location.assign(PASSWORD_FORM);  // the one-time password opens nothing else
+             && routePath() !== PASSWORD_FORM) {
+    location.assign(publicPath(PASSWORD_FORM));  // the one-time password opens nothing else
   }
   if (!response.ok) throw new ApiError(response.status, data);
   return { data, etag: response.headers.get('ETag') };
@@ -53,7 +54,7 @@ export async function loadSession() {
   try {
     const { data } = await call('GET', 'session');
     csrfToken = data.csrf_token;
-    if (data.must_change_password && location.pathname !== PASSWORD_FORM) location.assign(PASSWORD_FORM);
+    if (data.must_change_password && routePath() !== PASSWORD_FORM) location.assign(publicPath(PASSWORD_FORM));
     return data;
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return null;
@@ -72,6 +73,6 @@ export function setUpHeader(label) {
   if (who) who.textContent = label;
   document.getElementById('sign-out')?.addEventListener('click', async () => {
     await call('DELETE', 'session').catch(() => {});
-    location.assign('/studio/sign-in');
+    location.assign(publicPath('studio/sign-in'));
   });
 }

@@ -6,11 +6,12 @@ import { ApiError, call, loadSession, setUpHeader } from './api.js';
 import { changedTexts, el, textFields } from './forms.js';
 import { setUpLanguage, t } from './i18n.js';
 import { mountUploads } from './upload.js';
+import { publicPath } from '../js/base.js';
 
 const id = decodeURIComponent(location.pathname.split('/').pop() ?? '');
-document.getElementById('plan-link')?.setAttribute('href', `/studio/exhibitions/${encodeURIComponent(id)}/plan`);
+document.getElementById('plan-link')?.setAttribute('href', publicPath(`studio/exhibitions/${encodeURIComponent(id)}/plan`));
 const session = await loadSession();
-if (!session) location.assign('/studio/sign-in');
+if (!session) location.assign(publicPath('studio/sign-in'));
 
 /** @type {any} */
 let exhibition = null;
@@ -107,7 +108,7 @@ function renderObjects() {
     form.noValidate = true;
     const set = el('fieldset');
     set.append(el('legend', {}, t('objectHeading', { id: object.id })));
-    const link = el('a', { href: `/studio/exhibitions/${encodeURIComponent(id)}/objects/${encodeURIComponent(object.id)}` },
+    const link = el('a', { href: publicPath(`studio/exhibitions/${encodeURIComponent(id)}/objects/${encodeURIComponent(object.id)}`) },
       t('editObject', { id: object.id }));
     const linkLine = el('p');
     linkLine.append(link);

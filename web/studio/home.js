@@ -4,9 +4,10 @@
 import { ApiError, call, loadSession, setUpHeader, useCsrfToken } from './api.js';
 import { el, textFields } from './forms.js';
 import { setUpLanguage, t } from './i18n.js';
+import { publicPath } from '../js/base.js';
 
 const session = await loadSession();
-if (!session) location.assign('/studio/sign-in');
+if (!session) location.assign(publicPath('studio/sign-in'));
 
 const mustChange = Boolean(session?.must_change_password);
 function render() {
@@ -23,7 +24,7 @@ async function renderList() {
   if (!data.exhibitions.length) list.append(el('li', {}, t('noExhibitions')));
   for (const item of data.exhibitions) {
     const title = item.title?.[document.documentElement.lang] ?? Object.values(item.title ?? {})[0] ?? '';
-    const link = el('a', { href: `/studio/exhibitions/${item.id}` }, title ? `${title} (${item.id})` : item.id);
+    const link = el('a', { href: publicPath(`studio/exhibitions/${item.id}`) }, title ? `${title} (${item.id})` : item.id);
     const li = el('li');
     li.append(link);
     list.append(li);
@@ -67,7 +68,7 @@ document.getElementById('create-form')?.addEventListener('submit', async (event)
   try {
     await call('POST', 'exhibitions', { body });
     createStatus.textContent = t('created');
-    location.assign(`/studio/exhibitions/${id}`);
+    location.assign(publicPath(`studio/exhibitions/${id}`));
   } catch (e) {
     createStatus.textContent = t('error', { message: String(/** @type {Error} */ (e).message) });
   }
@@ -89,7 +90,7 @@ document.getElementById('password-form')?.addEventListener('submit', async (even
     const { data } = await call('POST', 'session/password', { body: { current, new: fresh } });
     useCsrfToken(data.csrf_token);
     passwordStatus.textContent = t('passwordSaved');
-    location.assign('/studio/');  // the whole studio, in the new session
+    location.assign(publicPath('studio/'));  // the whole studio, in the new session
   } catch (e) {
     const message = e instanceof ApiError ? e.message : String(e);
     passwordStatus.textContent = t('error', { message });

@@ -18,12 +18,13 @@ import { createGLTFLoader, loadGLB } from '../js/loaders.js';
 import { ApiError, call, loadSession, setUpHeader } from './api.js';
 import { changedTexts, el, textFields } from './forms.js';
 import { setUpLanguage, t } from './i18n.js';
+import { publicPath, routePath } from '../js/base.js';
 
-const parts = location.pathname.split('/');
+const parts = routePath().split('/');
 const exhibitionId = decodeURIComponent(parts[3] ?? '');
 const objectId = decodeURIComponent(parts[5] ?? '');
 const session = await loadSession();
-if (!session) location.assign('/studio/sign-in');
+if (!session) location.assign(publicPath('studio/sign-in'));
 
 const FIGURE_M = 1.8;
 const UP_AXES = ['+Y', '-Y', '+Z', '-Z', '+X', '-X'];
@@ -198,7 +199,7 @@ async function loadModel() {
     return;
   }
   note.textContent = t('previewOf', { up: object.preview.up ?? '?' });
-  const { scene: loaded } = await loadGLB(loader, object.preview.url);
+  const { scene: loaded } = await loadGLB(loader, publicPath(object.preview.url));
   model = loaded;
   framed.add(loaded);
   applyFrame();
@@ -418,7 +419,7 @@ function render() {
   /** @type {HTMLElement} */ (document.getElementById('object-heading')).textContent = title;
   document.title = `${title}: vrculture studio`;
   canvas.setAttribute('aria-label', t('viewLabel', { title }));
-  /** @type {HTMLAnchorElement} */ (document.getElementById('back')).href = `/studio/exhibitions/${encodeURIComponent(exhibitionId)}`;
+  /** @type {HTMLAnchorElement} */ (document.getElementById('back')).href = publicPath(`studio/exhibitions/${encodeURIComponent(exhibitionId)}`);
   renderGeometry();
   renderPresentation();
   renderTexts();

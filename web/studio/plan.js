@@ -6,6 +6,7 @@
 import { ApiError, call, loadSession, setUpHeader } from './api.js';
 import { mountFloorPlan } from './floorplan.js';
 import { currentLang, setUpLanguage, t } from './i18n.js';
+import { publicPath, routePath } from '../js/base.js';
 
 const SAVE_AFTER_MS = 800; // a burst of arrow-key moves is one save
 
@@ -33,10 +34,10 @@ const WORDS = {
 /** @param {string} key */
 const w = (key) => (WORDS[currentLang()] ?? WORDS.en)[key] ?? WORDS.en[key];
 
-const parts = location.pathname.split('/');
+const parts = routePath().split('/');
 const id = decodeURIComponent(parts[parts.length - 2] ?? '');
 const session = await loadSession();
-if (!session) location.assign('/studio/sign-in');
+if (!session) location.assign(publicPath('studio/sign-in'));
 
 const byId = (/** @type {string} */ name) => /** @type {HTMLElement} */ (document.getElementById(name));
 const statusBox = byId('plan-status');
@@ -63,7 +64,7 @@ function texts() {
   byId('plan-intro').textContent = w('intro');
   const back = /** @type {HTMLAnchorElement} */ (byId('back'));
   back.textContent = w('back');
-  back.href = `/studio/exhibitions/${encodeURIComponent(id)}`;
+  back.href = publicPath(`studio/exhibitions/${encodeURIComponent(id)}`);
   saveButton.textContent = w('save');
   previewButton.textContent = w('preview');
   openLink.textContent = w('open');
@@ -148,7 +149,7 @@ previewButton.addEventListener('click', async () => {
   errorBox.textContent = '';
   try {
     const { data } = await call('POST', `exhibitions/${id}/preview`);
-    openLink.href = data.url;
+    openLink.href = publicPath(data.url);
     openLink.hidden = false;
     statusBox.textContent = w('built');
     openLink.focus();

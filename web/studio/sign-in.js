@@ -2,6 +2,7 @@
 // The sign-in page: name and password in, a session cookie out, then on to the studio.
 import { ApiError, call } from './api.js';
 import { setUpLanguage, t } from './i18n.js';
+import { publicPath } from '../js/base.js';
 
 setUpLanguage();
 const form = /** @type {HTMLFormElement} */ (document.getElementById('sign-in'));
@@ -14,7 +15,7 @@ form.addEventListener('submit', async (event) => {
   const password = /** @type {HTMLInputElement} */ (document.getElementById('password')).value;
   try {
     await call('POST', 'session', { body: { name, password } });
-    location.assign('/studio/');
+    location.assign(publicPath('studio/'));
   } catch (e) {
     if (e instanceof ApiError && e.status === 429) {
       error.textContent = t('tooMany', { s: String(e.body?.message?.match(/\d+/)?.[0] ?? '') });

@@ -6,6 +6,7 @@
 import { ApiError, call, loadSession } from './api.js';
 import { el } from './forms.js';
 import { addWords, t } from './i18n.js';
+import { publicPath } from '../js/base.js';
 
 addWords({
   en: {
@@ -131,7 +132,7 @@ function tourForm(tour) {
   const actions = el('p', { class: 'actions' });
   actions.append(el('button', { type: 'submit' }, t('saveTour')));
   if (!tour.draft) {
-    const play = el('a', { href: `/exhibitions/${encodeURIComponent(exhibitionId)}?tour=${encodeURIComponent(tour.id)}`,
+    const play = el('a', { href: publicPath(`exhibitions/${encodeURIComponent(exhibitionId)}?tour=${encodeURIComponent(tour.id)}`),
       target: '_blank', rel: 'noopener', class: 'play' }, t('playTour'));
     const remove = el('button', { type: 'button' }, t('deleteTour'));
     remove.addEventListener('click', () => void deleteTour(tour));

@@ -19,6 +19,8 @@
  * size; smaller behind a proxy with a lower body limit).
  */
 
+import { publicPath } from '../js/base.js';
+
 const CHUNK = 50 * 1024 * 1024; // one PATCH: large enough for speed, small enough to redo;
 // below the body limits of common proxies (100 MB)
 const RETRY_DELAYS_MS = [500, 1000, 2000, 5000, 10000, 20000, 30000];
@@ -302,7 +304,7 @@ export function mountUploads(element, {
   const language = (lang || document.documentElement.lang || 'en').slice(0, 2);
   /** @type {Texts} */
   const t = language === 'sv' ? TEXTS.sv : TEXTS.en;
-  const api = `/studio/api/exhibitions/${encodeURIComponent(exhibitionId)}`;
+  const api = publicPath(`studio/api/exhibitions/${encodeURIComponent(exhibitionId)}`);
   const headers = { [csrfHeader]: csrfToken };
   /** @type {Set<ResumableUpload>} */
   const running = new Set();

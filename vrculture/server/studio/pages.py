@@ -8,6 +8,7 @@ from aiohttp import web
 
 from vrculture.server import appkeys
 from vrculture.server.assets import REVALIDATE
+from vrculture.server.basepath import page_response, public_path
 from vrculture.server.paths import safe_join
 from vrculture.server.security import inline_script_hashes
 from vrculture.server.studio.auth import (
@@ -17,7 +18,6 @@ from vrculture.server.studio.auth import (
     store,
 )
 from vrculture.server.studio.fields import EXHIBITION_ID
-from vrculture.server.viewer import RESPONDER
 
 SIGN_IN = "/studio/sign-in"
 HOME = "/studio/"  # where the password form is, while a one-time password is in use
@@ -26,7 +26,7 @@ HOME = "/studio/"  # where the password form is, while a one-time password is in
 # another site).
 STUDIO_POLICY = "; ".join([
     "default-src 'self'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:",
-    "connect-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
+    "connect-src 'self'", "object-src 'none'", "base-uri 'self'", "form-action 'self'",
     "frame-ancestors 'none'",
 ])
 
@@ -40,7 +40,7 @@ def model_view_policy(script_hashes: tuple[str, ...]) -> str:
     return "; ".join([
         "default-src 'self'", " ".join(["script-src 'self' 'wasm-unsafe-eval'", *script_hashes]),
         "worker-src 'self'", "style-src 'self'", "img-src 'self' data: blob:",
-        "connect-src 'self' blob:", "object-src 'none'", "base-uri 'none'",
+        "connect-src 'self' blob:", "object-src 'none'", "base-uri 'self'",
         "form-action 'self'", "frame-ancestors 'none'",
     ])
 
@@ -54,7 +54,7 @@ async def _page(request: web.Request, name: str, *, model_view: bool = False
     hashes = inline_script_hashes(path)
     if hashes and not model_view:  # the policy allows none: fail loudly, not in the browser
         raise web.HTTPInternalServerError(text="a studio page holds an inline script")
-    response = await request.app[RESPONDER].respond(request, path, cache_control=REVALIDATE)
+    response = page_response(request, path, cache_control=REVALIDATE)
     response.headers["Content-Security-Policy"] = model_view_policy(hashes) if model_view \
         else STUDIO_POLICY
     return response
@@ -65,14 +65,14 @@ async def _curator_or_sign_in(request: web.Request, *, home: bool = False) -> st
     form) while their one-time password is still the one in use."""
     found = await session(request)
     if found is None:
-        raise web.HTTPSeeOther(SIGN_IN)
+        raise web.HTTPSeeOther(public_path(request, SIGN_IN))
     if not home and must_change_password(request):
-        raise web.HTTPSeeOther(HOME)
+        raise web.HTTPSeeOther(public_path(request, HOME))
     return found[0]
 
 
 async def studio_root(request: web.Request) -> web.StreamResponse:
-    raise web.HTTPPermanentRedirect("/studio/")
+    raise web.HTTPPermanentRedirect(public_path(request, "/studio/"))
 
 
 async def sign_in_page(request: web.Request) -> web.StreamResponse:

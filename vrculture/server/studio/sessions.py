@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from vrculture.server.basepath import public_path
 from vrculture.server.storage import Store, hash_secret
 
 COOKIE = "vrculture_studio"
@@ -47,15 +48,20 @@ def session_id_of(request: web.Request) -> str | None:
     return value
 
 
+def cookie_path(request: web.Request) -> str:
+    """/studio, under the public base path (/vr/studio) when there is one."""
+    return public_path(request, COOKIE_PATH)
+
+
 def set_cookie(request: web.Request, response: web.StreamResponse, session_id: str,
                rules: SessionRules) -> None:
-    response.set_cookie(COOKIE, session_id, path=COOKIE_PATH, httponly=True,
+    response.set_cookie(COOKIE, session_id, path=cookie_path(request), httponly=True,
                         samesite="Strict", secure=request.scheme == "https",
                         max_age=int(rules.absolute_seconds))
 
 
 def clear_cookie(request: web.Request, response: web.StreamResponse) -> None:
-    response.del_cookie(COOKIE, path=COOKIE_PATH, secure=request.scheme == "https",
+    response.del_cookie(COOKIE, path=cookie_path(request), secure=request.scheme == "https",
                         httponly=True, samesite="Strict")
 
 

@@ -36,6 +36,7 @@ from aiohttp import web
 
 from vrculture.exhibition.cache import Cache
 from vrculture.server import appkeys
+from vrculture.server.basepath import public_path
 from vrculture.server.bodies import iter_body
 from vrculture.server.bundle_upload import UploadError, ensure_room
 from vrculture.server.jsonreply import JSONError, json_reply
@@ -286,7 +287,7 @@ async def create_upload(request: web.Request) -> web.Response:
         await asyncio.to_thread(state.store.create, info)
     await state.changed(curator, exhibition_id, "upload_started",
                         {"upload": info.id, "name": relative.as_posix(), "bytes": length})
-    location = f"/studio/api/exhibitions/{exhibition_id}/uploads/{info.id}"
+    location = public_path(request, f"/studio/api/exhibitions/{exhibition_id}/uploads/{info.id}")
     return web.Response(status=201, headers={**tus.protocol_headers(), "Location": location})
 
 
