@@ -321,7 +321,7 @@ function shadesAlike(a, b) {
 /**
  * @typedef {{key: THREE.Object3D, meshes: THREE.Mesh[], vertexStart: number, vertices: number,
  *   indexStart: number, indices: number, matrices: Float32Array, drawn: boolean, written: number,
- *   sphere: THREE.Sphere}} Slot
+ *   box: THREE.Box3, sphere: THREE.Sphere}} Slot
  */
 
 /**
@@ -354,7 +354,7 @@ export class SlottedProxy {
       const size = sizeOf(taken);
       /** @type {Slot} */
       const slot = { key, meshes: [], vertexStart: vertices, vertices: size.vertices, indexStart: indices,
-        indices: size.indices, matrices: new Float32Array(0), drawn: false, written: 0, sphere: new THREE.Sphere() };
+        indices: size.indices, matrices: new Float32Array(0), drawn: false, written: 0, box: new THREE.Box3(), sphere: new THREE.Sphere() };
       vertices += size.vertices;
       indices += size.indices;
       this.slots.push(slot);
@@ -502,11 +502,7 @@ export class SlottedProxy {
   /** The whole mesh's bounds (depth sorting) cover every drawn part; culling is per part. */
   finishWrites() {
     const box = new THREE.Box3();
-    const position = this.mesh.geometry.attributes.position;
-    const v = new THREE.Vector3();
-    for (const slot of this.slots) {
-      for (let i = slot.vertexStart; i < slot.vertexStart + slot.written; i++) box.expandByPoint(v.fromBufferAttribute(position, i));
-    }
+    for (const slot of this.slots) box.union(slot.box);
     const g = this.mesh.geometry;
     g.boundingBox = box;
     g.boundingSphere = box.isEmpty() ? new THREE.Sphere() : box.getBoundingSphere(new THREE.Sphere());
@@ -514,12 +510,13 @@ export class SlottedProxy {
 }
 
 /**
- * The slot's bounding sphere (world space) as three bounds a geometry: around its box's centre.
+ * The slot's box and bounding sphere (world space), the sphere as three bounds a geometry:
+ * around its box's centre. The whole mesh's box is the union of its slots' (`finishWrites`).
  * @param {Slot} slot
  * @param {THREE.BufferAttribute} position the merged positions
  */
 function boundWritten(slot, position) {
-  const box = new THREE.Box3();
+  const box = slot.box.makeEmpty();
   const v = new THREE.Vector3();
   const end = slot.vertexStart + slot.written;
   for (let i = slot.vertexStart; i < end; i++) box.expandByPoint(v.fromBufferAttribute(position, i));
