@@ -5,19 +5,21 @@ refresh reads only the readings stored after the cursor, in pages of PAGE throug
 `readings(since=..., limit=...)`, never the whole period per visitor. A tally starts again
 from the period's start (still in bounded pages) only when its period turns over (a new month
 or term), when a reading arrives older than one already counted (`note_stored`), and every
-REBUILD_SECONDS as a safety net for late readings that another server process stored.
+REBUILD_SECONDS as a safety net (a reading another process stored while Redis was away).
 
 A supervised task refreshes the exhibitions' goal feeds when readings were stored (at most
 every MIN_INTERVAL seconds) and at least every REFRESH_SECONDS (the lamps' energy grows with
-time even without a reading), and publishes changed figures on `figures:{feed}`, where the
-rooms listen too, so every room shows the same numbers. `GET /api/feeds/{feed}/figures`
-answers from the same tallies.
+time even without a reading), and publishes changed figures on `figures:{feed}` to the rooms
+of its own process. With several processes (Redis), each hears every stored reading on
+`feed:{feed}` and keeps its own tallies from the shared store, so all show the same numbers.
+`GET /api/feeds/{feed}/figures` answers from the same tallies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -38,6 +40,7 @@ from vrculture.server.goal_figures import (
     reading_seconds,
 )
 from vrculture.server.jsonreply import JSONError, encode, json_reply
+from vrculture.server.keys import PubSub
 from vrculture.server.store_interface import DataStore
 from vrculture.server.supervision import start_supervised
 
@@ -131,21 +134,55 @@ class FigureKeeper:
             if len(page) < PAGE or not moved:
                 return
 
-    async def run(self, goal_feeds: Callable[[], dict[str, str]],
-                  publish: Callable[[str, bytes], Awaitable[None]]) -> None:
-        """Refresh and push until cancelled (run it supervised)."""
+    def note_heard(self, channel: str, payload: bytes) -> None:
+        """A reading on `feed:{id}`: stored by any server process sharing the store, this one
+        included. Without it, a late reading stored by another process left this one's tally
+        wrong until the next rebuild (REBUILD_SECONDS)."""
+        feed_id = channel.removeprefix("feed:")
+        try:
+            reading = json.loads(payload)["reading"]
+            if not isinstance(reading, dict):
+                raise TypeError("reading is not a JSON object")
+            reading_seconds(reading)
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError):
+            log.warning("ignored a malformed message on %s", channel)
+            return
+        self.note_stored(feed_id, [reading])
+
+    async def run(self, goal_feeds: Callable[[], dict[str, str]], pubsub: PubSub) -> None:
+        """Refresh and push until cancelled (run it supervised). Every process keeps its own
+        tallies from the shared store and pushes its figures to its own visitors only
+        (`publish_local`): through Redis, each visitor would get every change once per
+        process."""
         published: dict[str, list[dict[str, Any]]] = {}
-        while True:
-            self.wanted.clear()  # what is stored from here on gets the next round
-            for feed_id, kind in goal_feeds().items():
-                figures = await self.figures(feed_id, kind)
-                if figures and figures != published.get(feed_id):
-                    published[feed_id] = figures
-                    message = {"type": "figures", "feed": feed_id, "figures": figures}
-                    await publish(f"figures:{feed_id}", encode(message))
-            await asyncio.sleep(MIN_INTERVAL)  # readings arriving in a burst: one refresh
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wanted.wait(), REFRESH_SECONDS - MIN_INTERVAL)
+        heard: dict[str, Callable[[], Awaitable[None]]] = {}
+        try:
+            while True:
+                self.wanted.clear()  # what is stored from here on gets the next round
+                feeds = goal_feeds()
+                await self._hear(pubsub, set(feeds) | self._feeds.keys(), heard)
+                for feed_id, kind in feeds.items():
+                    figures = await self.figures(feed_id, kind)
+                    if figures and figures != published.get(feed_id):
+                        published[feed_id] = figures
+                        message = {"type": "figures", "feed": feed_id, "figures": figures}
+                        await pubsub.publish_local(f"figures:{feed_id}", encode(message))
+                await asyncio.sleep(MIN_INTERVAL)  # readings arriving in a burst: one refresh
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wanted.wait(), REFRESH_SECONDS - MIN_INTERVAL)
+        finally:
+            for unsubscribe in heard.values():
+                with contextlib.suppress(Exception):  # shutting down: the bus may be gone
+                    await unsubscribe()
+
+    async def _hear(self, pubsub: PubSub, feeds: set[str],
+                    heard: dict[str, Callable[[], Awaitable[None]]]) -> None:
+        """Listen to the readings of the current goal feeds and of those with a tally here (the
+        figures API serves any goal feed), and of no other."""
+        for feed_id in sorted(heard.keys() - feeds):
+            await heard.pop(feed_id)()
+        for feed_id in sorted(feeds - heard.keys()):
+            heard[feed_id] = await pubsub.subscribe(f"feed:{feed_id}", self.note_heard)
 
 
 FIGURES = web.AppKey("vrculture_figures", FigureKeeper)
@@ -181,7 +218,7 @@ def setup(app: web.Application) -> None:
 
     async def background(app: web.Application) -> AsyncIterator[None]:
         task = start_supervised("vrculture-figures", lambda: keeper.run(
-            lambda: _goal_feeds(app), app[appkeys.PUBSUB].publish))
+            lambda: _goal_feeds(app), app[appkeys.PUBSUB]))
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

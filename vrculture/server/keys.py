@@ -35,11 +35,17 @@ Subscriber = Callable[[str, bytes], Awaitable[None] | None]
 class PubSub(Protocol):
     """Fan-out between server processes. Channels used:
     `feed:{feed_id}`  -> JSON {"type": "reading", "feed": id, "reading": {...}}
-    `figures:{feed_id}` -> JSON {"type": "figures", "feed": id, "figures": [...]} (figures.py)
+    `figures:{feed_id}` -> JSON {"type": "figures", "feed": id, "figures": [...]} (figures.py,
+                           published locally by each process)
     `room:{exhibition}:{room}` -> rooms-internal state exchange (rooms module's own format)
     """
 
     async def publish(self, channel: str, payload: bytes) -> None: ...
+    async def publish_local(self, channel: str, payload: bytes) -> None:
+        """To this process's subscribers only: for what every process derives by itself from the
+        shared store (the goal figures), which would otherwise reach each visitor once per
+        process."""
+        ...
     async def subscribe(self, channel: str, callback: Subscriber) -> Callable[[], Awaitable[None]]:
         """Returns an async unsubscribe function."""
         ...

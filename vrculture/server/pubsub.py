@@ -26,6 +26,9 @@ class LocalPubSub:
             except Exception:  # one faulty subscriber must not starve the others
                 log.exception("subscriber of %s failed", channel)
 
+    async def publish_local(self, channel: str, payload: bytes) -> None:
+        await self.publish(channel, payload)  # one process: local is everywhere
+
     async def subscribe(
         self, channel: str, callback: Subscriber
     ) -> Callable[[], Awaitable[None]]:

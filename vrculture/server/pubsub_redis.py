@@ -40,6 +40,9 @@ class RedisPubSub:
         except RedisError as exc:  # never the URL: it may hold a password
             log.warning("publishing on %s failed: %s", channel, type(exc).__name__)
 
+    async def publish_local(self, channel: str, payload: bytes) -> None:
+        await self._deliver(channel, payload)
+
     async def subscribe(
         self, channel: str, callback: Subscriber
     ) -> Callable[[], Awaitable[None]]:
@@ -81,13 +84,16 @@ class RedisPubSub:
             channel = message["channel"]
             if isinstance(channel, bytes):
                 channel = channel.decode("utf-8", "replace")
-            for callback in list(self._subscribers.get(channel, ())):
-                try:
-                    result = callback(channel, message["data"])
-                    if inspect.isawaitable(result):
-                        await result
-                except Exception:  # one faulty subscriber must not starve the others
-                    log.exception("subscriber of %s failed", channel)
+            await self._deliver(channel, message["data"])
+
+    async def _deliver(self, channel: str, payload: bytes) -> None:
+        for callback in list(self._subscribers.get(channel, ())):
+            try:
+                result = callback(channel, payload)
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:  # one faulty subscriber must not starve the others
+                log.exception("subscriber of %s failed", channel)
 
     async def close(self) -> None:
         if self._reader is not None:
