@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from e2e.bundle_factory import EXHIBITION_ID
 from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, wait_for, wait_ready
+from e2e.studio_session import add_curator, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -115,3 +116,32 @@ def test_a_museum_page_embeds_the_viewer_from_the_sub_path(subpath_deployment, p
     frame = next(f for f in page.frames if f.url.startswith(src))
     wait_for(frame, "viewerState.firstFrameAt != null", timeout=TIMEOUT_MS)
     assert page.errors == []
+
+
+def test_a_curator_signs_in_and_creates_an_exhibition_under_the_sub_path(subpath_deployment,
+                                                                        page):
+    """The studio behind the prefix: its session cookie (Path=/vr/studio), the one-time
+    password form, the Origin and CSRF checks of a change, and its pages' links."""
+    deployment = subpath_deployment
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    add_curator(deployment, "subpath-curator", "printed-one-time-pw", one_time=True)
+    page.goto(deployment.url("/studio/"))
+    page.wait_for_url("**/vr/studio/sign-in")
+    sign_in(page, "subpath-curator", "printed-one-time-pw")
+    page.wait_for_selector("#password-section:not([hidden])")
+    page.get_by_label("Current password").fill("printed-one-time-pw")
+    page.get_by_label("New password").fill("the-curators-own-pw")
+    page.get_by_label("New password").press("Enter")
+    page.wait_for_selector("#create-section", state="visible")
+    cookies = {c["name"]: c for c in page.context.cookies()}
+    assert [c["path"] for c in cookies.values()] == ["/vr/studio"]
+    page.get_by_label("Id (a-z, 0-9, - and _)").fill("under-vr")
+    page.get_by_label("Title (sv)").fill("Under /vr/")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url("**/vr/studio/exhibitions/under-vr")
+    page.wait_for_selector("#exhibition-heading:has-text('Under /vr/')")
+    assert (deployment.data_dir / "studio" / "exhibitions" / "under-vr").is_dir()
+    assert page.errors == []
+    outside = [u for u in requests if not u.startswith((deployment.base + "/", "data:", "blob:"))]
+    assert outside == []
