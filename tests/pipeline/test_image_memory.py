@@ -118,6 +118,16 @@ def test_the_budget_is_a_limit_like_the_others(tmp_path: Path) -> None:
     assert read_source(path, limits=ReadLimits(max_decode_bytes=needed)).kind == "painting"
 
 
+def test_a_flat_scan_over_the_budget_is_not_called_a_bomb(tmp_path: Path) -> None:
+    """Flat images compress ~1000:1 legitimately: over the budget, but no bomb."""
+    buf = io.BytesIO()
+    Image.new("RGB", (4000, 4000), (200, 190, 170)).save(buf, "PNG")
+    path = write(tmp_path / "flat.png", buf.getvalue())
+    with pytest.raises(ConversionError) as err:
+        read_source(path, limits=ReadLimits(max_decode_bytes=64 * MIB))
+    assert "4000x4000" in str(err.value) and "bomb" not in str(err.value)
+
+
 def test_the_budget_covers_textures_of_models(tmp_path: Path) -> None:
     folder = tmp_path / "model"
     write(folder / "wall.obj", "mtllib wall.mtl\nv 0 0 0\nv 1 0 0\nv 1 1 0\nvt 0 0\nvt 1 0\n"

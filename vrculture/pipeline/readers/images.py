@@ -30,9 +30,9 @@ from vrculture.pipeline.readers.common import ReadLimits
 # many times that a JPEG is decoded at, at least, when it fits the decode budget.
 LARGEST_TEXTURE_PX = 4096
 KEEP_GAP = 2
-# Decoded bytes per file byte above which an over-budget image is named a likely bomb in the
-# message (deflate cannot exceed ~1032:1; a JPEG photograph decodes to ~10-30x its file).
-BOMB_RATIO = 1000
+# Deflate (PNG, most TIFFs) cannot compress better than ~1032:1, and no image stores a pixel
+# in less than a bit: a file under pixels / 8 / 1032 bytes cannot hold the image it claims.
+DEFLATE_BEST_RATIO = 1032
 _PILLOW_LIMIT_LOCK = threading.Lock()
 _SRGB = ImageCms.createProfile("sRGB")
 
@@ -132,7 +132,7 @@ def _reduce_jpeg(img: Image.Image, max_decode_bytes: int) -> None:
     texture: the final resample then starts nearer its size (measured on a 12 288 x 8192 scan:
     46 dB against the full decode at 4096 px, 58 dB at 2048, above the JPEG encoding's own).
     """
-    if img.format != "JPEG":
+    if img.format not in ("JPEG", "MPO"):  # MPO: a camera's JPEG with a second picture
         return
     width, height = img.size
     scale = 1
@@ -169,11 +169,11 @@ def _check_decode_budget(
     mib = 1 << 20
     width, height = claimed
     reduced = f" even decoded at {img.size[0]}x{img.size[1]}" if img.size != claimed else ""
-    # A compression ratio alone proves nothing (a flat scan compresses well), but next to an
-    # over-budget size it tells the curator what they are most likely looking at.
+    # A compression ratio alone refuses nothing (a flat scan compresses well), but a file too
+    # small to hold its pixels at all tells the curator what they are most likely looking at.
     hint = (
-        "; a file this small claiming that many pixels is most likely a decompression bomb"
-        if needed > BOMB_RATIO * file_bytes
+        "; the file is too small to hold that many pixels: most likely a decompression bomb"
+        if width * height / 8 > DEFLATE_BEST_RATIO * file_bytes
         else ""
     )
     raise ConversionError(
