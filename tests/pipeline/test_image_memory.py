@@ -139,6 +139,30 @@ def test_the_budget_covers_textures_of_models(tmp_path: Path) -> None:
     assert "huge.png" in str(err.value) and "16000x16000" in str(err.value)
 
 
+def test_the_budget_counts_the_images_a_source_already_holds(tmp_path: Path) -> None:
+    """Each texture fits alone; together they would not (a model naming twenty flat 180 MP
+    PNGs of a few hundred KB each would otherwise hold 14 GB)."""
+    folder = tmp_path / "model"
+    obj = "mtllib wall.mtl\nv 0 0 0\nv 1 0 0\nv 1 1 0\nvt 0 0\nvt 1 0\nvt 1 1\n"
+    mtl = ""
+    for name in ("a", "b", "c"):
+        obj += f"usemtl {name}\nf 1/1 2/2 3/3\n"
+        mtl += f"newmtl {name}\nmap_Kd {name}.png\n"
+        buf = io.BytesIO()
+        Image.new("RGB", (1000, 1000), (90, 80, 70)).save(buf, "PNG")
+        write(folder / f"{name}.png", buf.getvalue())
+    write(folder / "wall.obj", obj)
+    write(folder / "wall.mtl", mtl)
+    one = decode_bytes("RGB", (1000, 1000))  # 8 bytes a pixel at the peak, 4 held after
+    enough = ReadLimits(max_decode_bytes=one + 2 * 4_000_000)
+    assert read_source(folder / "wall.obj", limits=enough).kind == "model"
+    with pytest.raises(ConversionError) as err:
+        read_source(folder / "wall.obj", limits=ReadLimits(max_decode_bytes=one + 4_000_000))
+    message = str(err.value)
+    assert "c.png" in message and "1000x1000" in message, message
+    assert "beside the 8 MiB its source's other images hold" in message, message  # a and b
+
+
 def test_convert_exits_non_zero_and_still_converts_the_rest(tmp_path: Path, corpus: Path) -> None:
     bomb = write(tmp_path / "bomb.png", _zero_rows_png(16000, 16000))
     result = subprocess.run(

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageCms, ImageOps
 
 from vrculture.pipeline.errors import ConversionError
-from vrculture.pipeline.readers.common import ReadLimits
+from vrculture.pipeline.readers.common import SourceBudget
 
 # The largest texture any level writes (convert.LEVELS "full"; a test keeps them equal) and how
 # many times that a JPEG is decoded at, at least, when it fits the decode budget.
@@ -55,7 +55,7 @@ def decode_image(
     source: Path,
     data: bytes,
     label: str,
-    limits: ReadLimits,
+    budget: SourceBudget,
     *,
     color: bool = True,
     exif_orientation: bool = False,
@@ -63,14 +63,16 @@ def decode_image(
     """Bytes -> RGB/RGBA PIL image, fully loaded; any failure is a ConversionError naming `label`.
 
     A JPEG larger than the output needs is decoded at a reduced DCT scale (see `_reduce_jpeg`),
-    so the image may be smaller than the file's own size (its header still says that). Any image
-    whose decode would not fit `limits.max_decode_bytes` is refused before a pixel is allocated.
+    so the image may be smaller than the file's own size (its header still says that). An image
+    whose decode, beside the images `budget`'s source already holds, would not fit
+    `max_decode_bytes` is refused before a pixel is allocated; the decoded one is charged.
 
     color: convert an embedded ICC profile to sRGB (colour maps, paintings). Data maps (normal,
     metallic-roughness, occlusion) keep their numbers as stored.
     exif_orientation: rotate as the camera's EXIF tag says (photographs of paintings). Texture maps
     of models keep the stored pixel grid, because their UVs were authored against it.
     """
+    limits = budget.limits
     max_pixels = limits.max_image_pixels
     try:
         with _pillow_pixel_limit(max_pixels):
@@ -85,12 +87,14 @@ def decode_image(
                     f"{max_pixels} pixels (refused before decoding)",
                 )
             img.seek(0)
-            _reduce_jpeg(img, limits.max_decode_bytes)
-            _check_decode_budget(source, img, label, len(data), (width, height), limits)
+            _reduce_jpeg(img, limits.max_decode_bytes - budget.decoded)
+            _check_decode_budget(source, img, label, len(data), (width, height), budget)
             img.load()
             if exif_orientation:
                 ImageOps.exif_transpose(img, in_place=True)  # no copy when already upright
-            return _to_srgb_rgb(img, color)
+            decoded = _to_srgb_rgb(img, color)
+            budget.decoded += decoded.width * decoded.height * 4  # Pillow: 4 bytes for RGB(A)
+            return decoded
     except ConversionError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -160,15 +164,21 @@ def _check_decode_budget(
     label: str,
     file_bytes: int,
     claimed: tuple[int, int],
-    limits: ReadLimits,
+    budget: SourceBudget,
 ) -> None:
     """Refuse an image whose decode would not fit the budget, before any pixel is allocated."""
+    limits = budget.limits
     needed = decode_bytes(img.mode, img.size)
-    if needed <= limits.max_decode_bytes:
+    if needed + budget.decoded <= limits.max_decode_bytes:
         return
     mib = 1 << 20
     width, height = claimed
     reduced = f" even decoded at {img.size[0]}x{img.size[1]}" if img.size != claimed else ""
+    held = (
+        f" beside the {-(-budget.decoded // mib)} MiB its source's other images hold"
+        if budget.decoded
+        else ""
+    )
     # A compression ratio alone refuses nothing (a flat scan compresses well), but a file too
     # small to hold its pixels at all tells the curator what they are most likely looking at.
     hint = (
@@ -179,7 +189,7 @@ def _check_decode_budget(
     raise ConversionError(
         source,
         f"image {label} claims {width}x{height} pixels in {file_bytes} bytes; decoding it"
-        f"{reduced} needs about {-(-needed // mib)} MiB, over the image memory budget of "
+        f"{reduced} needs about {-(-needed // mib)} MiB{held}, over the image memory budget of "
         f"{limits.max_decode_bytes // mib} MiB (ReadLimits.max_decode_bytes; refused before "
         f"decoding){hint}",
     )

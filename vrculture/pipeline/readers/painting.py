@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from vrculture.pipeline.model import Material, Model, Node, Primitive, Texture
-from vrculture.pipeline.readers.common import ReadLimits
+from vrculture.pipeline.readers.common import SourceBudget
 from vrculture.pipeline.readers.images import decode_image, image_header
 
 DEFAULT_HEIGHT_M = 0.8
@@ -32,10 +32,10 @@ WOOD = Material(
 )
 
 
-def read_painting(source: Path, data: bytes, limits: ReadLimits, height_m: float | None) -> Model:
-    image = decode_image(
-        source, data, source.name, limits, color=True, exif_orientation=True
-    )
+def read_painting(
+    source: Path, data: bytes, budget: SourceBudget, height_m: float | None
+) -> Model:
+    image = decode_image(source, data, source.name, budget, color=True, exif_orientation=True)
     # The file's own size, upright: a large JPEG is decoded reduced (images._reduce_jpeg), but
     # its DPI, aspect and extent are those of the file.
     width_px, height_px = _upright_size(data) or image.size
