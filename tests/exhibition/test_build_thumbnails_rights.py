@@ -171,3 +171,24 @@ def test_chunked_rasterisation_gives_the_same_image(monkeypatch: pytest.MonkeyPa
     whole = np.asarray(render(model))
     monkeypatch.setattr(thumbnail, "TRIANGLE_CHUNK", 500)  # bounded memory for huge scans
     assert (np.asarray(render(model)) == whole).all()
+
+
+@pytest.mark.parametrize("size", [(1025, 1025), (4096, 1), (1, 4096), (3000, 2999), (2048, 2047),
+                                  (4999, 37), (1100, 1024), (1024, 1100), (12288, 8192)])
+def test_a_large_rgb_texture_is_sampled_as_convert_and_thumbnail_would(
+    size: tuple[int, int],
+) -> None:
+    """The thumbnail shrinks a large RGB map without a full-size copy first; same pixels."""
+    from vrculture.exhibition.thumbnail import MAX_TEXTURE_SIDE, _sample, _thumbnail_size
+
+    proxy = Image.new("1", size)
+    proxy.thumbnail((MAX_TEXTURE_SIDE, MAX_TEXTURE_SIDE))
+    assert _thumbnail_size(size) == proxy.size
+    if size[0] * size[1] > 10_000_000:
+        return  # the size rule is what this one checks
+    rng = np.random.default_rng(size[0])
+    texture = Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8))
+    old = texture.convert("RGB")
+    old.thumbnail((MAX_TEXTURE_SIDE, MAX_TEXTURE_SIDE))
+    uv = rng.random((500, 2))
+    assert np.array_equal(_sample(texture, uv), _sample(old, uv))  # old: small, sampled as is

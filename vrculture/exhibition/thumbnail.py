@@ -210,9 +210,14 @@ def render(model: Model, *, up: str = "+Y", painting: bool = False,
 
 def _sample(texture: Image.Image, uv: np.ndarray) -> np.ndarray:
     """Linear RGB of the texture at glTF UVs (wrapping, nearest texel)."""
-    img = texture.convert("RGB")
-    if max(img.size) > MAX_TEXTURE_SIDE:
-        img.thumbnail((MAX_TEXTURE_SIDE, MAX_TEXTURE_SIDE))
+    if texture.mode == "RGB" and max(texture.size) > MAX_TEXTURE_SIDE:
+        # What convert + thumbnail make, without their full-size copy of a 100 MP painting.
+        img = texture.resize(_thumbnail_size(texture.size), Image.Resampling.BICUBIC,
+                             reducing_gap=2.0)
+    else:
+        img = texture.convert("RGB")
+        if max(img.size) > MAX_TEXTURE_SIDE:
+            img.thumbnail((MAX_TEXTURE_SIDE, MAX_TEXTURE_SIDE))
     tex = np.asarray(img)
     th, tw = tex.shape[:2]
     u = np.mod(uv[:, 0], 1.0)
@@ -220,6 +225,20 @@ def _sample(texture: Image.Image, uv: np.ndarray) -> np.ndarray:
     x = np.minimum((u * tw).astype(np.int64), tw - 1)
     y = np.minimum((v * th).astype(np.int64), th - 1)
     return _srgb_to_linear(tex[y, x] / 255.0)
+
+
+def _thumbnail_size(size: tuple[int, int], side: int = MAX_TEXTURE_SIDE) -> tuple[int, int]:
+    """The size Pillow's `thumbnail((side, side))` gives an image of `size` (its aspect
+    rounding; a test holds them equal)."""
+    width, height = size
+    aspect = width / height
+    if side / side >= aspect:
+        x = max(min(math.floor(side * aspect), math.ceil(side * aspect),
+                    key=lambda n: abs(aspect - n / side)), 1)
+        return x, side
+    y = max(min(math.floor(side / aspect), math.ceil(side / aspect),
+                key=lambda n: 0 if n == 0 else abs(aspect - side / n)), 1)
+    return side, y
 
 
 def webp_bytes(image: Image.Image) -> bytes:

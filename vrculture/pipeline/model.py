@@ -28,7 +28,9 @@ class Texture:
     def has_alpha(self) -> bool:
         if self.image.mode != "RGBA":
             return False
-        return self.image.getchannel("A").getextrema() != (255, 255)  # somewhere not opaque
+        # Per-band extrema read in place (getchannel would copy the alpha plane of a large map).
+        alpha = self.image.getextrema()[3:]  # RGBA: a tuple of (low, high) per band
+        return alpha != ((255, 255),)  # somewhere not opaque
 
 
 @dataclass

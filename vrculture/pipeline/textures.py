@@ -125,7 +125,9 @@ def encode_texture(texture: Texture, options: TextureOptions, *, normal_map: boo
     from PIL import Image
 
     alpha = texture.has_alpha
-    image = texture.image.convert("RGBA" if alpha else "RGB")
+    image = texture.image
+    if image.mode != ("RGBA" if alpha else "RGB"):  # convert() copies even to the same mode
+        image = image.convert("RGBA" if alpha else "RGB")
     if options.format == "ktx2":
         image = resized(image, options.max_px, multiple=4)
         return _ktx2(image, normal_map=normal_map, colour=colour, alpha=alpha, options=options)

@@ -125,7 +125,7 @@ def _dispatch(
                 path,
                 f"{kind.upper()} images are not supported for paintings; use JPEG/PNG/WebP/TIFF",
             )
-        model = read_painting(path, budget.read(path), limits, painting_height_m)
+        model = read_painting(path, budget.read(path), budget, painting_height_m)
         return SourceModel(model, "painting", "+Y", "image", already_metric=True)
     if fmt == "ply":
         from vrculture.pipeline.readers.ply import read_ply

@@ -150,5 +150,5 @@ def _texture(
         if not path.is_file():
             warnings.append(f"texture {reference!r} not found next to the source; ignored")
             return None
-    image = decode_image(source, budget.read(path), path.name, budget.limits.max_image_pixels)
+    image = decode_image(source, budget.read(path), path.name, budget)
     return Texture(image=image, name=path.stem)

@@ -29,6 +29,12 @@ class ReadLimits:
     max_vertices: int = 20_000_000
     max_triangles: int = 20_000_000
     max_image_pixels: int = 16384 * 16384  # per image, checked from the header before decoding
+    # Per source: the memory an image's decode may take, estimated from its header before
+    # decoding (images.decode_bytes; RGB is ~8 bytes a pixel), plus what the source's images
+    # decoded before it still hold. 1.5 GiB decodes a 200 MP RGB TIFF/PNG and any JPEG under the
+    # pixel limit (decoded reduced), and refuses the 16000 x 16000 PNG (2 GB) that a 545-byte
+    # file can claim, or a model naming twenty flat 180 MP textures.
+    max_decode_bytes: int = 1536 << 20
     max_json_bytes: int = 64 << 20  # a glTF's JSON part
     max_nodes: int = 100_000  # glTF nodes / meshes / primitives / materials (each)
 
@@ -43,6 +49,7 @@ class SourceBudget:
         self.source = source
         self.limits = limits
         self.total = 0
+        self.decoded = 0  # bytes the images decoded for this source hold (against max_decode_bytes)
         self._source_bytes: bytes | None = None
         self.listings: dict[Path, dict[str, Path]] = {}  # folder -> lower-case name -> entry
 

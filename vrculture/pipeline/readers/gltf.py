@@ -396,6 +396,6 @@ class _GltfReader(GltfData):
         else:
             raise ConversionError(self.source, f"glTF image {image_index} has no data")
         decoded = decode_image(
-            self.source, data, label, self.budget.limits.max_image_pixels, color=color
+            self.source, data, label, self.budget, color=color
         )
         return Texture(image=decoded, name=str(image.get("name") or f"image{image_index}"))

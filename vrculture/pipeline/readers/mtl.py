@@ -146,7 +146,7 @@ class MtlLibrary:
         if path.is_file():
             data = self.budget.read(path)
             image = decode_image(
-                self.source, data, reference, self.budget.limits.max_image_pixels, color=color
+                self.source, data, reference, self.budget, color=color
             )
             texture = Texture(image=image, name=path.stem)
         else:

@@ -11,16 +11,13 @@ back board; base at y = 0, centred on x, back at z = 0 (the build hangs it on wa
 
 from __future__ import annotations
 
-import io
-import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from vrculture.pipeline.model import Material, Model, Node, Primitive, Texture
-from vrculture.pipeline.readers.common import ReadLimits
-from vrculture.pipeline.readers.images import decode_image
+from vrculture.pipeline.readers.common import SourceBudget
+from vrculture.pipeline.readers.images import decode_image, image_header
 
 DEFAULT_HEIGHT_M = 0.8
 SOFTWARE_DEFAULT_DPI = {1, 72, 96}  # writer defaults that say nothing about the real size
@@ -35,11 +32,13 @@ WOOD = Material(
 )
 
 
-def read_painting(source: Path, data: bytes, limits: ReadLimits, height_m: float | None) -> Model:
-    image = decode_image(
-        source, data, source.name, limits.max_image_pixels, color=True, exif_orientation=True
-    )
-    width_px, height_px = image.size
+def read_painting(
+    source: Path, data: bytes, budget: SourceBudget, height_m: float | None
+) -> Model:
+    image = decode_image(source, data, source.name, budget, color=True, exif_orientation=True)
+    # The file's own size, upright: a large JPEG is decoded reduced (images._reduce_jpeg), but
+    # its DPI, aspect and extent are those of the file.
+    width_px, height_px = _upright_size(data) or image.size
     model = Model()
     if height_m is None:
         height_m, note = _height_from_metadata(data, height_px)
@@ -95,6 +94,17 @@ def _height_from_metadata(data: bytes, height_px: int) -> tuple[float, str]:
     )
 
 
+def _upright_size(data: bytes) -> tuple[int, int] | None:
+    """The size the file's header states, turned as its EXIF orientation says (header only)."""
+    try:
+        with image_header(data) as img:
+            width, height = img.size
+            turned = img.getexif().get(0x0112) in (5, 6, 7, 8)
+    except Exception:
+        return None
+    return (height, width) if turned else (width, height)
+
+
 _CAMERA_TAGS = (0x829A, 0x829D, 0x920A)  # ExposureTime, FNumber, FocalLength (Exif IFD)
 
 
@@ -102,13 +112,11 @@ def _vertical_dpi(data: bytes) -> tuple[float | None, bool]:
     """(DPI along the upright image's height, whether a camera took it); metadata is optional,
     so any problem reading it just means "unknown"."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the pixels were already checked and decoded
-            with Image.open(io.BytesIO(data)) as img:
-                dpi = img.info.get("dpi")
-                exif = img.getexif()
-                camera = any(tag in exif.get_ifd(0x8769) for tag in _CAMERA_TAGS)
-                turned = exif.get(0x0112) in (5, 6, 7, 8)  # EXIF orientation swaps the axes
+        with image_header(data) as img:
+            dpi = img.info.get("dpi")
+            exif = img.getexif()
+            camera = any(tag in exif.get_ifd(0x8769) for tag in _CAMERA_TAGS)
+            turned = exif.get(0x0112) in (5, 6, 7, 8)  # EXIF orientation swaps the axes
     except Exception:
         return None, False
     if dpi is None:

@@ -69,7 +69,7 @@ def _attach_texture(source: Path, model: Model, names: list[str], budget: Source
     if not path.is_file():
         model.warnings.append(f"texture {names[0]!r} not found next to the source; ignored")
         return
-    image = decode_image(source, budget.read(path), names[0], budget.limits.max_image_pixels)
+    image = decode_image(source, budget.read(path), names[0], budget)
     model.materials[0].base_color_texture = Texture(image=image, name=path.stem)
 
 
