@@ -467,6 +467,32 @@ async def test_message_flood_is_rate_limited(server: Server) -> None:
     assert [e["code"] for e in await _misbehave(server, action, 1008)] == ["rate_limited"]
 
 
+async def test_a_ping_flood_is_rate_limited(server: Server) -> None:
+    """WebSocket pings cost the server a pong each: they count against the message rate like
+    text and binary frames (aiohttp answered them itself, ~100,000 a second for one client)."""
+    async def action(ws: Any) -> None:
+        for _ in range(300):
+            if ws.closed:
+                return
+            await ws.ping(b"p")
+
+    assert [e["code"] for e in await _misbehave(server, action, 1008)] == ["rate_limited"]
+
+
+async def test_pings_within_the_rate_are_answered(server: Server) -> None:
+    ws = await server.http.session.ws_connect(server.http.make_url(server.url), autoping=False)
+    await ws.ping(b"early")  # before the hello too
+    await ws.send_str(json.dumps(HELLO))
+    await ws.ping(b"later")
+    pongs = []
+    while len(pongs) < 2:
+        msg = await ws.receive(timeout=5)
+        if msg.type == aiohttp.WSMsgType.PONG:
+            pongs.append(msg.data)
+    assert pongs == [b"early", b"later"]
+    await ws.close()
+
+
 async def test_a_pose_stream_at_30_hz_is_within_the_limit(server: Server) -> None:
     ann = await server.join("Ann")
     bob = await server.join("Bob")
