@@ -189,7 +189,9 @@ async def test_names_are_cleaned_and_capped(server: Server) -> None:
     [({"color": "red"}, "bad_message"), ({"lang": "english!"}, "bad_message"),
      ({"v": 2}, "unsupported_version"), ({"name": 42}, "bad_message"),
      # `$` matches before a final newline: the patterns must match the whole text
-     ({"color": "#aabbcc\n"}, "bad_message"), ({"lang": "en\n"}, "bad_message")],
+     ({"color": "#aabbcc\n"}, "bad_message"), ({"lang": "en\n"}, "bad_message"),
+     # equal to 1 in Python, but not the protocol's integer version
+     ({"v": True}, "unsupported_version"), ({"v": 1.0}, "unsupported_version")],
 )
 async def test_bad_hello_is_refused(server: Server, change: dict, code: str) -> None:
     ws = await server.raw()

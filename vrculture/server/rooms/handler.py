@@ -167,7 +167,8 @@ class Session:
 
     async def _join(self, hello: dict[str, Any]) -> None:
         settings = self.hub.settings
-        if hello.get("v") != PROTOCOL_VERSION:
+        version = hello.get("v")  # True == 1.0 == 1 in Python: the type must match too
+        if type(version) is not int or version != PROTOCOL_VERSION:
             raise ProtocolError(
                 "unsupported_version", f"this server speaks version {PROTOCOL_VERSION}"
             )
