@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import gzip
 import io
+import json
 import logging
+import math
 import os
 import tarfile
 import time
@@ -432,6 +434,22 @@ async def test_bundles_that_would_not_be_served_are_refused(admin, curator, tmp_
     other = make_bundle(tmp_path / "other", "other")
     assert (await put(tar_of(other)))["code"] == "id_mismatch"
     assert (await put(tar_with(member("readme.txt"))))["code"] == "invalid_bundle"
+
+
+@pytest.mark.parametrize("spoil", [
+    pytest.param(lambda m: "[" * 100_000, id="nested-past-the-recursion-limit"),  # was a 500
+    pytest.param(lambda m: json.dumps({**m, "entrance": {**m["entrance"], "yaw": math.nan}}),
+                 id="NaN"),  # valid to the schema, but no browser's JSON.parse reads it
+    pytest.param(lambda m: json.dumps({**m, "title": {"en": "\ud800"}}), id="lone-surrogate"),
+])
+async def test_manifests_the_server_cannot_hold_are_refused(admin, curator, tmp_path, spoil):
+    base = _bundle(tmp_path)
+    manifest = json.loads((base / "exhibition.json").read_text(encoding="utf-8"))
+    (base / "exhibition.json").write_text(spoil(manifest), encoding="utf-8")
+    response = await admin.put("/api/admin/exhibitions/gallery", data=tar_of(base),
+                               headers={**auth(curator), **TAR})
+    assert (await error_of(response, 422))["code"] == "invalid_bundle"
+    assert (await admin.get("/api/exhibitions/gallery")).status == 404
 
 
 async def test_upload_needs_a_tar_content_type_and_a_body(admin, curator):

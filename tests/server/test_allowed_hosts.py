@@ -53,6 +53,8 @@ def test_host_header_parsing():
     assert host_of("[::1]:443") == "::1" and host_of("[::1]") == "::1"
     assert host_of("[::1]x") is None and host_of("[nope]") is None
     assert host_of("example.org:http") is None
+    # No closing bracket: not a host name (urlsplit of a link built from it raises ValueError)
+    assert host_of("[::1") is None and host_of("[::1:443") is None
 
 
 def test_allowed_hosts_setting():
@@ -60,6 +62,14 @@ def test_allowed_hosts_setting():
     assert config.allowed_hosts == ["museum.local", "192.168.1.20"]
     with pytest.raises(ConfigError):
         load_config(environ={"VRCULTURE_ALLOWED_HOSTS": "museum.local:8080"})
+
+
+async def test_an_unclosed_ipv6_host_is_refused_not_a_500(client):
+    """`Host: [::1` passed the check as ::1, then oEmbed's urlsplit of the server's own URL
+    raised ValueError: a 500 and a traceback in the log."""
+    for path in ("/oembed?url=http://127.0.0.1/exhibitions/demo", "/api/exhibitions"):
+        reply = await _raw_get(client, path, "[::1")
+        assert reply.startswith(b"HTTP/1.1 421"), reply[:300]
 
 
 async def _raw_get(client, target: str, host: str) -> bytes:

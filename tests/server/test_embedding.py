@@ -52,6 +52,9 @@ async def test_oembed_uses_the_public_url(aiohttp_client, config):
     ({"url": "javascript:alert(1)"}, 404),
     ({"url": "LOCAL/exhibitions/demo", "format": "xml"}, 501),
     ({"url": "LOCAL/exhibitions/demo", "maxwidth": "wide"}, 400),
+    # urlsplit raises ValueError on these: a 400, never a 500 with a traceback in the log
+    ({"url": "http://[::1/exhibitions/demo"}, 400),
+    ({"url": "http://[not-an-address]/exhibitions/demo"}, 400),
 ])
 async def test_oembed_refusals(client, params, status):
     base = str(client.make_url("")).rstrip("/")

@@ -123,6 +123,13 @@ async def test_rotation_invalidates_the_old_token(client, tokens, config):
     ("street-lights", lamp(power_w=-3), "power_w"),
     ("street-lights", lamp(presence="yes"), "presence"),
     ("street-lights", lamp(lamp=""), "lamp"),
+    # not printable: DEL, a C1 control, a line separator, a bidi override, a zero-width space
+    ("street-lights", lamp(lamp="L\x7f1"), "lamp"),
+    ("street-lights", lamp(lamp="L\x851"), "lamp"),
+    ("street-lights", lamp(lamp="L\u20281"), "lamp"),
+    ("street-lights", lamp(lamp="L\u202e1"), "lamp"),
+    ("bins", {"t": NOW, "bin": "B\u200b", "fill_pct": 10, "compactions": 0, "emptied": False},
+     "bin"),
     ("street-lights", lamp(colour="red"), "colour"),
     ("street-lights", {k: v for k, v in lamp().items() if k != "level"}, "level"),
     ("street-lights", lamp(t=NOW + 3600), "t"),

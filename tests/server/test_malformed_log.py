@@ -9,7 +9,8 @@ import socket
 
 from .serve_process import announced_server
 
-SECRETS = ("vrf_feedtokenSECRET1", "vrc_curatorSECRET2", "sessionSECRET3", "vrc_querySECRET4")
+SECRETS = ("vrf_feedtokenSECRET1", "vrc_curatorSECRET2", "sessionSECRET3", "vrc_querySECRET4",
+           "longSECRET5", "longSECRET6", "longSECRET7")
 MALFORMED = (
     b"POST /api/feeds/x/readings HTTP/1.1\r\nHost: 127.0.0.1\r\n"
     b"Authorization: Bearer vrf_feedtokenSECRET1\nX-A: b\r\n\r\n",  # a bare LF
@@ -17,6 +18,13 @@ MALFORMED = (
     b"Authorization: Bearer vrc_curatorSECRET2 \x01\r\n\r\n",  # a control byte
     b"GET /studio/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: vrc_session=sessionSECRET3\x7f\r\n\r\n",
     b"GET /?token=vrc_querySECRET4\x01 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+    # Lines over aiohttp's 8190 bytes: its message quoted their start, the secret included
+    # (a browser sends every cookie of the museum's domain; a big one pushes ours over).
+    b"GET /studio/ HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: vrculture_studio=longSECRET5; a="
+    + b"x" * 9000 + b"\r\n\r\n",
+    b"POST /api/feeds/x/readings HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Authorization: Bearer vrf_longSECRET6" + b" " * 9000 + b"\r\n\r\n",
+    b"GET /?token=vrc_longSECRET7" + b"x" * 9000 + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
 )
 
 

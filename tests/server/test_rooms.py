@@ -189,7 +189,9 @@ async def test_names_are_cleaned_and_capped(server: Server) -> None:
     [({"color": "red"}, "bad_message"), ({"lang": "english!"}, "bad_message"),
      ({"v": 2}, "unsupported_version"), ({"name": 42}, "bad_message"),
      # `$` matches before a final newline: the patterns must match the whole text
-     ({"color": "#aabbcc\n"}, "bad_message"), ({"lang": "en\n"}, "bad_message")],
+     ({"color": "#aabbcc\n"}, "bad_message"), ({"lang": "en\n"}, "bad_message"),
+     # equal to 1 in Python, but not the protocol's integer version
+     ({"v": True}, "unsupported_version"), ({"v": 1.0}, "unsupported_version")],
 )
 async def test_bad_hello_is_refused(server: Server, change: dict, code: str) -> None:
     ws = await server.raw()
@@ -465,6 +467,32 @@ async def test_message_flood_is_rate_limited(server: Server) -> None:
             await ws.send_bytes(b"\x01\x00")
 
     assert [e["code"] for e in await _misbehave(server, action, 1008)] == ["rate_limited"]
+
+
+async def test_a_ping_flood_is_rate_limited(server: Server) -> None:
+    """WebSocket pings cost the server a pong each: they count against the message rate like
+    text and binary frames (aiohttp answered them itself, ~100,000 a second for one client)."""
+    async def action(ws: Any) -> None:
+        for _ in range(300):
+            if ws.closed:
+                return
+            await ws.ping(b"p")
+
+    assert [e["code"] for e in await _misbehave(server, action, 1008)] == ["rate_limited"]
+
+
+async def test_pings_within_the_rate_are_answered(server: Server) -> None:
+    ws = await server.http.session.ws_connect(server.http.make_url(server.url), autoping=False)
+    await ws.ping(b"early")  # before the hello too
+    await ws.send_str(json.dumps(HELLO))
+    await ws.ping(b"later")
+    pongs = []
+    while len(pongs) < 2:
+        msg = await ws.receive(timeout=5)
+        if msg.type == aiohttp.WSMsgType.PONG:
+            pongs.append(msg.data)
+    assert pongs == [b"early", b"later"]
+    await ws.close()
 
 
 async def test_a_pose_stream_at_30_hz_is_within_the_limit(server: Server) -> None:

@@ -243,7 +243,13 @@ async def test_disk_headroom_is_kept(aiohttp_client, config, data_dir) -> None:
 
 @pytest.mark.parametrize("name", ["../escape.obj", "/etc/passwd.obj", "a/../../b.obj",
                                   ".hidden.obj", "c:/x.obj", "a\\b.obj", "bell\x07.obj",
-                                  "notes.docx", "run.sh"])
+                                  "notes.docx", "run.sh",
+                                  # 134 characters but 264 bytes: more than a file system's
+                                  # 255 (that was a 500, "File name too long")
+                                  pytest.param("\u00e9" * 130 + ".obj", id="264-bytes"),
+                                  pytest.param("skåp/" + "\U0001d49c" * 64 + ".obj",
+                                               id="260-bytes-in-a-folder"),
+                                  "line\u2028break.obj"])
 async def test_unsafe_or_unusable_names_are_refused(client, name: str) -> None:
     response = await client.post(f"{BASE}/uploads", headers={
         **TUS, **ANNA, "Upload-Length": "10", "Upload-Metadata": metadata(filename=name)})

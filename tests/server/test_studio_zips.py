@@ -74,6 +74,10 @@ async def test_a_zipped_folder_is_unpacked_and_its_objects_found(client, root) -
     ({"bomb.obj": bytes(30 << 20)}, (), 413, "zip bomb"),
     ({f"f{n}.obj": TRIANGLE for n in range(21)}, (), 413, "entries"),
     ({"readme.txt": b"no scans here"}, (), 422, "no file the studio can use"),
+    # these were 500s ("the file could not be stored"): the zip's fault, not the server's
+    ({"a.obj": TRIANGLE, "a.obj/b.obj": TRIANGLE}, (), 400, "both a file and a folder"),
+    ({"d.obj/b.obj": TRIANGLE, "d.obj": TRIANGLE}, (), 400, "both a file and a folder"),
+    ({"\u00e9" * 130 + ".obj": TRIANGLE}, (), 400, "255 bytes"),
 ])
 async def test_hostile_zips_are_refused_whole(client, root, entries, links, status,
                                               words) -> None:
@@ -85,6 +89,16 @@ async def test_hostile_zips_are_refused_whole(client, root, entries, links, stat
     assert not (root.parent / "escape.obj").exists()
     [info] = await listing(client)
     assert info["finished"] and info["error"]
+
+
+async def test_a_name_that_is_not_utf8_though_flagged_so(client, root) -> None:
+    """The zip says its names are UTF-8 (flag bit 11) but one is not: zipfile raised
+    UnicodeDecodeError out of the handler (a 500 with a traceback)."""
+    archive = zipped({"x\u00e9.obj": TRIANGLE}).replace(b"x\xc3\xa9.obj", b"x\xff\xfe.obj")
+    response = await upload(client, "hostile.zip", archive)
+    assert response.status == 400
+    assert "not a zip the studio can read" in (await response.json())["message"]
+    assert not (root / "sources" / "hostile").exists()
 
 
 async def test_something_that_is_no_zip(client, root) -> None:

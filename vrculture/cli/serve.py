@@ -307,7 +307,9 @@ def _without_quoted_bytes(error: Exception) -> str:
     """aiohttp's message quotes the offending line, which may be an Authorization or Cookie
     header: keep the description and at most the header's name, never its value."""
     message = str(getattr(error, "message", "")).strip()
-    reason = message.split("\n", 1)[0].rstrip(":")[:120]
+    # "Got more than 8190 bytes when reading: b'Bearer vrf_…'" quotes on its first line
+    reason = re.split(r"(?:bytearray\()?b['\"]", message.split("\n", 1)[0])[0]
+    reason = reason.rstrip(": ")[:120]
     quoted = re.search(r"b['\"]([!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}):", message)
     return f"{reason} (in header {quoted.group(1)})" if quoted else reason
 

@@ -51,7 +51,10 @@ def _target(request: web.Request, config: ServerConfig) -> tuple[LoadedExhibitio
     if not url or len(url) > MAX_URL_CHARS:
         raise JSONError(400, "invalid_query", "url: the exhibition or object URL to embed",
                         field="url")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1/x": a bracketed host that is not an IPv6 address
+        raise JSONError(400, "invalid_query", "url: not a valid URL", field="url") from None
     ours = {urlsplit(base_url(request, config)).netloc.lower(), request.host.lower()}
     if parts.scheme not in ("http", "https") or parts.netloc.lower() not in ours:
         raise JSONError(404, "not_ours", "this URL is not served by this server")

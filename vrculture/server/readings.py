@@ -104,7 +104,9 @@ def _text(reading: dict, field: str, max_chars: int) -> str:
     value = reading.get(field)
     if not isinstance(value, str) or not value.strip():
         raise ReadingError(field, "must be a non-empty string")
-    if len(value) > max_chars or any(ord(c) < 32 for c in value):
+    # isprintable: no controls (C0, DEL, C1), line separators, bidi overrides or zero-width
+    # characters, which would reorder or hide the text around an id shown in the exhibit.
+    if len(value) > max_chars or not value.isprintable():
         raise ReadingError(field, f"must be at most {max_chars} printable characters")
     return value
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import jsonschema
 
+from vrculture.server import safejson
 from vrculture.server.keys import LoadedExhibition
 from vrculture.server.leases import Leases
 from vrculture.server.paths import safe_join
@@ -71,9 +72,11 @@ def load_bundle(folder: Path) -> LoadedExhibition:
     except OSError as error:
         raise BundleError(f"{manifest_path}: cannot read ({error.strerror})") from error
     try:
-        manifest = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BundleError(f"{manifest_path}: not valid JSON ({error})") from error
+        # As hostile as any upload: NaN and lone surrogates would be served to browsers whose
+        # JSON.parse cannot read them, deep nesting would overflow the parser's stack.
+        manifest = safejson.loads(raw)
+    except safejson.JSONInputError as error:
+        raise BundleError(f"{manifest_path}: not valid JSON ({error.message})") from error
     invalid = jsonschema.exceptions.best_match(_validator().iter_errors(manifest))
     if invalid is not None:
         where = "/".join(str(p) for p in invalid.absolute_path) or "(top level)"

@@ -92,7 +92,9 @@ def host_of(header: str) -> str | None:
     """The host name of a Host header without its port, or None if it is malformed."""
     header = header.strip()
     if header.startswith("["):  # [v6] or [v6]:port
-        name, _, rest = header[1:].partition("]")
+        name, bracket, rest = header[1:].partition("]")
+        if not bracket:  # "[::1": no URL can be built from it
+            return None
         port = rest.removeprefix(":")
         try:
             ipaddress.IPv6Address(name)

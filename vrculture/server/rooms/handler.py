@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSMessage, WSMsgType, web
 
 from vrculture.server import appkeys
 from vrculture.server.rooms.codec import PART_BYTES, FrameError, parse_pose_frame
@@ -51,7 +52,9 @@ async def rooms_websocket(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text=f"no exhibition {exhibition!r}")
     # No permessage-deflate: quantised poses hardly compress, and aiohttp compresses large
     # frames in a thread, which would make the tick wait per client.
-    ws = web.WebSocketResponse(max_msg_size=HARD_FRAME_CAP, heartbeat=20.0, compress=False)
+    # autoping off: the session answers pings itself, counted against the message rate.
+    ws = web.WebSocketResponse(max_msg_size=HARD_FRAME_CAP, heartbeat=20.0, compress=False,
+                               autoping=False)
     if not ws.can_prepare(request).ok:
         raise web.HTTPBadRequest(text="a WebSocket upgrade is expected here")
     await ws.prepare(request)
@@ -64,6 +67,8 @@ async def rooms_websocket(request: web.Request) -> web.StreamResponse:
         await session.run()
     except ProtocolError as exc:
         await session.refuse(exc)
+    except ConnectionError:  # reset while a pong was being written: the visitor is gone
+        session.reason = "closed"
     finally:
         await session.leave()
     return ws
@@ -88,7 +93,8 @@ class Session:
 
     async def run(self) -> None:
         try:
-            first = await self.ws.receive(timeout=HELLO_TIMEOUT)
+            async with asyncio.timeout(HELLO_TIMEOUT):  # pings do not extend it
+                first = await self._receive()
         except TimeoutError:
             raise ProtocolError("hello_required", "send hello within 10 s") from None
         if first.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
@@ -98,7 +104,7 @@ class Session:
             raise ProtocolError("hello_required", "the first message must be hello")
         await self._join(message)
         while True:
-            msg = await self.ws.receive()
+            msg = await self._receive()
             if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
                 return
             if msg.type == WSMsgType.ERROR:
@@ -128,6 +134,20 @@ class Session:
                 self.visitor.post(error(exc.code, str(exc)))
             self.hub.want_flush()
 
+    async def _receive(self) -> WSMessage:
+        """The next text, binary or closing message. Pings are answered here: each costs a
+        pong, so pings and pongs count against the message rate like any other frame (aiohttp
+        answered a single client's ping flood at about 100,000 pongs a second)."""
+        while True:
+            msg = await self.ws.receive()
+            if msg.type == WSMsgType.PING:
+                self._count(len(msg.data))
+                await self.ws.pong(msg.data)
+            elif msg.type == WSMsgType.PONG:
+                self._count(len(msg.data))
+            else:
+                return msg
+
     def _count(self, size: int) -> None:
         limit = self.hub.settings.max_message_bytes
         if size > limit:
@@ -147,7 +167,8 @@ class Session:
 
     async def _join(self, hello: dict[str, Any]) -> None:
         settings = self.hub.settings
-        if hello.get("v") != PROTOCOL_VERSION:
+        version = hello.get("v")  # True == 1.0 == 1 in Python: the type must match too
+        if type(version) is not int or version != PROTOCOL_VERSION:
             raise ProtocolError(
                 "unsupported_version", f"this server speaks version {PROTOCOL_VERSION}"
             )

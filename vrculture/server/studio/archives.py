@@ -51,6 +51,7 @@ def _plan(archive: zipfile.ZipFile, archive_bytes: int,
     taken: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
     skipped: list[str] = []
     seen: set[PurePosixPath] = set()
+    folders: set[PurePosixPath] = set()
     total = 0
     for info in infos:
         name = info.filename
@@ -78,7 +79,12 @@ def _plan(archive: zipfile.ZipFile, archive_bytes: int,
             continue
         if relative in seen:
             raise UploadError(400, "bad_archive", f"{name!r} appears twice in the zip")
+        parents = set(relative.parents)
+        if relative in folders or parents & seen:
+            raise UploadError(400, "bad_archive", f"{name!r}: the zip has both a file and a "
+                              "folder of this name (or of one of its folders)")
         seen.add(relative)
+        folders |= parents
         total += info.file_size
         if total > max_total:
             raise UploadError(413, "too_large", f"the zip unpacks to more than {max_total} "
@@ -118,7 +124,7 @@ def unpack_zip(archive_path: Path, destination: Path, limits: ZipLimits) -> Unpa
                 _copy(archive, info, target)
         os.rename(staging, destination)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError,
-            NotImplementedError) as bad:
+            NotImplementedError, UnicodeDecodeError) as bad:  # a name flagged UTF-8 that is not
         shutil.rmtree(staging, ignore_errors=True)
         raise UploadError(400, "bad_archive", f"not a zip the studio can read ({bad})") from None
     except BaseException:

@@ -20,6 +20,9 @@ ARCHIVE_EXTENSIONS = frozenset({".zip"})
 ACCEPTED_EXTENSIONS = (MODEL_EXTENSIONS | SUPPORT_EXTENSIONS | frozenset(IMAGE_EXTENSIONS)
                        | ARCHIVE_EXTENSIONS)
 MAX_PART_CHARS = 200
+MAX_PART_BYTES = 255  # NAME_MAX of Linux file systems: 200 characters of "é" are 400 bytes
+# Controls, formats (bidi, zero-width), and line and paragraph separators
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 MAX_DEPTH = 8
 ACCEPTED_WORDS = ("3D scans (OBJ with its MTL and textures, PLY, STL, OFF, glTF or GLB), "
                   "images of paintings (JPEG, PNG, WebP, TIFF), or a zip of them")
@@ -35,7 +38,7 @@ def safe_relative(name: str) -> PurePosixPath:
     name = unicodedata.normalize("NFC", name)
     if not name or len(name) > MAX_DEPTH * (MAX_PART_CHARS + 1):
         raise RefusedName("the file has no name, or a name that is far too long")
-    if "\\" in name or any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
+    if "\\" in name or any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in name):
         raise RefusedName(f"{name!r}: backslashes and control characters are not allowed in "
                          "file names")
     if name.startswith("/") or re.match(r"[A-Za-z]:", name):
@@ -51,6 +54,10 @@ def safe_relative(name: str) -> PurePosixPath:
         if len(part) > MAX_PART_CHARS or part != part.strip():
             raise RefusedName(f"{name!r}: each part of a name must be at most "
                              f"{MAX_PART_CHARS} characters, without spaces at either end")
+        if len(part.encode("utf-8")) > MAX_PART_BYTES:
+            raise RefusedName(f"{name!r}: each part of a name must be at most "
+                             f"{MAX_PART_BYTES} bytes in UTF-8 (fewer characters outside "
+                             "ASCII); shorten it")
     return PurePosixPath(*parts)
 
 
