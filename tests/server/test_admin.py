@@ -549,12 +549,12 @@ async def test_a_published_upload_follows_the_umask(admin, curator, tmp_path, co
 
 
 async def test_the_hosts_details_of_health_are_for_the_curator(aiohttp_client, curator, config,
-                                                              tmp_path):
+                                                              tmp_path, clock):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "exhibition.json").write_text("{")
     config.bundles.append(broken)
-    client = await aiohttp_client(create_app(config))
+    client = await aiohttp_client(create_app(config, clock=clock))
     assert (await client.get("/api/admin/health")).status == 401
     response = await client.get("/api/admin/health", headers=auth(curator))
     assert response.status == 200

@@ -40,8 +40,8 @@ def tokens(config) -> dict[str, str]:
 
 
 @pytest.fixture
-async def server(aiohttp_server, config):
-    app = create_app(config, watch_interval=60)
+async def server(aiohttp_server, config, clock):
+    app = create_app(config, watch_interval=60, clock=clock)
     app[IDLE_SECONDS] = 0.5  # a client silent this long mid-body is given up on
     return await aiohttp_server(app)
 
@@ -183,8 +183,8 @@ async def test_a_client_that_stops_sending_gets_408(server, tokens):
 
 
 async def test_a_body_that_trickles_in_past_its_deadline_gets_408(aiohttp_server, config,
-                                                                   tokens):
-    app = create_app(config, watch_interval=60)
+                                                                   tokens, clock):
+    app = create_app(config, watch_interval=60, clock=clock)
     app[BODY_SECONDS] = 0.3  # the whole body's deadline; a pause alone would take 30 s
     server = await aiohttp_server(app)
     body = json.dumps(lamp(2)).encode()

@@ -155,12 +155,12 @@ def test_serve_refuses_a_folder_without_a_bundle(tmp_path, capsys):
 
 
 async def test_self_signed_certificate_serves_https_for_local_addresses(tmp_path, bundle,
-                                                                       web_dir):
+                                                                       web_dir, clock):
     cert, key = self_signed(tmp_path / "tls")
     assert self_signed(tmp_path / "tls") == (cert, key)  # reused while it covers the addresses
     assert "127.0.0.1" in lan_addresses()
     runner = web.AppRunner(create_app(ServerConfig(bundles=[bundle], data_dir=tmp_path / "d",
-                                                   web_dir=web_dir)))
+                                                   web_dir=web_dir), clock=clock))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context_from_files(cert, key))
     await site.start()

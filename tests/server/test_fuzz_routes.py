@@ -102,7 +102,7 @@ def header_value(raw: bytes) -> bytes:
 # ----- the server and one raw exchange
 
 @pytest.fixture
-async def target(aiohttp_server, config) -> dict[str, Any]:
+async def target(aiohttp_server, config, clock) -> dict[str, Any]:
     store = Store.open(config.data_dir)
     try:
         tokens = {"feed": store.add_feed("street-lights"),
@@ -110,7 +110,7 @@ async def target(aiohttp_server, config) -> dict[str, Any]:
                   "curator": store.create_curator_token()}
     finally:
         store.close()
-    app = create_app(config, watch_interval=60)
+    app = create_app(config, watch_interval=60, clock=clock)
     app[IDLE_SECONDS] = 0.5
     server = await aiohttp_server(app)
     exhibition = app[appkeys.EXHIBITIONS].all()[0]

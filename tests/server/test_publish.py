@@ -30,10 +30,10 @@ async def _title(client, exhibition: str) -> str | None:
     return (await response.json())["title"]["sv"] if response.status == 200 else None
 
 
-async def test_publish_while_serving_then_rollback(aiohttp_client, tmp_path, web_dir):
+async def test_publish_while_serving_then_rollback(aiohttp_client, tmp_path, web_dir, clock):
     data = tmp_path / "data"
     config = ServerConfig(bundles=[], data_dir=data, web_dir=web_dir)
-    client = await aiohttp_client(create_app(config, watch_interval=0.1))
+    client = await aiohttp_client(create_app(config, watch_interval=0.1, clock=clock))
     assert await _title(client, "gallery") is None
 
     first = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Första"), data)
@@ -61,11 +61,12 @@ async def _is(client, title):
     return await _title(client, "gallery") == title
 
 
-async def test_a_broken_republish_keeps_the_last_good_version(aiohttp_client, tmp_path, web_dir):
+async def test_a_broken_republish_keeps_the_last_good_version(aiohttp_client, tmp_path, web_dir,
+                                                               clock):
     data = tmp_path / "data"
     publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Bra"), data)
     client = await aiohttp_client(create_app(
-        ServerConfig(data_dir=data, web_dir=web_dir), watch_interval=0.1))
+        ServerConfig(data_dir=data, web_dir=web_dir), watch_interval=0.1, clock=clock))
     assert await _title(client, "gallery") == "Bra"
     # Simulate a hand-made broken version (publish itself refuses broken bundles).
     broken = data / "exhibitions/gallery/versions/broken"

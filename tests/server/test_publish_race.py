@@ -69,9 +69,9 @@ def test_a_lease_of_a_process_that_is_gone_is_ignored(tmp_path):
 
 
 async def test_back_to_back_uploads_while_a_visitor_fetches_never_404(aiohttp_client, tmp_path,
-                                                                     config: ServerConfig):
+                                                                     config: ServerConfig, clock):
     # No polling of its own: the test decides when the server looks at the data folder.
-    app = create_app(config, watch_interval=3600)
+    app = create_app(config, watch_interval=3600, clock=clock)
     app[UPLOAD_LIMITS] = UploadLimits(max_upload_bytes=1 << 20, max_unpacked_bytes=4 << 20)
     client = await aiohttp_client(app)
     store = Store.open(config.data_dir)

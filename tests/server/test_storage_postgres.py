@@ -254,10 +254,11 @@ def test_the_database_setting_from_toml_environment_and_flags(tmp_path):
     assert "Hidden" not in str(refused.value)
 
 
-async def test_health_is_degraded_while_postgres_is_down(tmp_path, aiohttp_client, own_cluster):
+async def test_health_is_degraded_while_postgres_is_down(tmp_path, aiohttp_client, own_cluster,
+                                                         clock):
     config = make_config(tmp_path)
     config.database = own_cluster.dsn("postgres")
-    client = await aiohttp_client(create_app(config, watch_interval=0.2))
+    client = await aiohttp_client(create_app(config, watch_interval=0.2, clock=clock))
     assert (await client.get("/healthz")).status == 200
     await asyncio.to_thread(own_cluster.stop)
     down = await client.get("/healthz")
