@@ -19,6 +19,7 @@ from urllib.parse import quote_from_bytes
 
 import aiohttp
 import pytest
+from fixed_clock import FakeClock
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -103,7 +104,7 @@ def header_value(raw: bytes) -> bytes:
 
 @pytest.fixture
 async def target(aiohttp_server, config, clock) -> dict[str, Any]:
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     try:
         tokens = {"feed": store.add_feed("street-lights"),
                   "gauge": store.add_feed("temperature"),

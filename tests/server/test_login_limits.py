@@ -19,7 +19,7 @@ class Clock:
 
 
 async def test_guessing_the_curator_token_is_throttled(aiohttp_client, config, clock):
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=clock)
     curator = store.create_curator_token()
     store.close()
     app = create_app(config, watch_interval=3600, clock=clock)  # the limiter's clock too

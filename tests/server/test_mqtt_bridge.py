@@ -26,6 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from fixed_clock import FakeClock
 from paho.mqtt.enums import CallbackAPIVersion
 
 from vrculture.server.app import create_app
@@ -211,7 +212,7 @@ TEMPERATURE = MqttFeed("temperature", "city/weather/#", "json",
 async def start_server(tmp_path: Path, aiohttp_client: Any, settings: MqttSettings) -> Any:
     config = make_config(tmp_path)
     config.mqtt = settings
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock(NOW))
     store.add_feed("lamps", kind="street-lighting", exhibition=EXHIBITION)
     store.add_feed("bins", kind="smart-bin")
     store.add_feed("temperature", kind="gauge", unit="°C", minimum=-40, maximum=50)
@@ -271,7 +272,7 @@ async def test_bad_messages_are_counted_logged_once_and_never_stop_the_bridge(
     client = await start_server(tmp_path, aiohttp_client,
                                 broker.settings([LAMPS, BINS, flood], max_payload_bytes=4096))
     stats = client.app[MQTT_BRIDGE].stats
-    store = Store.open(tmp_path / "data")
+    store = Store.open(tmp_path / "data", clock=FakeClock(NOW))
     curator = store.create_curator_token()
     store.close()
     publisher = Publisher(broker)
@@ -365,7 +366,7 @@ burst = 1000
 [mqtt.feeds.lamps.fields]
 lamp = "deviceInfo.deviceName"
 """)
-    store = Store.open(data)
+    store = Store.open(data, clock=FakeClock(NOW))
     store.add_feed("lamps", kind="street-lighting")
     store.close()
     port = free_port()
@@ -373,7 +374,7 @@ lamp = "deviceInfo.deviceName"
     first = 1_700_000_000  # readings from 2023: valid against the server's real clock
 
     def stored() -> int:
-        store = Store.open(data)
+        store = Store.open(data, clock=FakeClock(NOW))
         try:
             return len(store.readings("lamps", since=None, limit=1000))
         finally:
@@ -417,7 +418,7 @@ lamp = "deviceInfo.deviceName"
         publisher.close()
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
-    store = Store.open(data)
+    store = Store.open(data, clock=FakeClock(NOW))
     times = [r["t"] for r in store.readings("lamps", since=None, limit=1000)]
     store.close()
     assert sorted(times) == sorted(iso(first + n).replace("Z", ".000Z") for n in range(180))

@@ -19,7 +19,7 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 from aiohttp import web  # noqa: E402
-from fixed_clock import RunningClock  # noqa: E402
+from fixed_clock import FakeClock, RunningClock  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error, positive_data_acceptance  # noqa: E402
 
@@ -66,7 +66,7 @@ def fuzz_config(tmp_path_factory) -> ServerConfig:
 
 @pytest.fixture(scope="module")
 def curator_token(fuzz_config: ServerConfig) -> str:
-    store = Store.open(fuzz_config.data_dir)
+    store = Store.open(fuzz_config.data_dir, clock=FakeClock())
     try:
         return store.create_curator_token()
     finally:

@@ -93,7 +93,7 @@ async def nodes(tmp_path: Path, aiohttp_client: Any, redis_url: str,
         config = make_config(tmp_path / name, capacity=capacity)
         config.redis_url = redis_url
         made.append(config)
-    store = Store.open(made[0].data_dir)
+    store = Store.open(made[0].data_dir, clock=FakeClock())
     code = store.add_guide_code(EXHIBITION, "tests")
     store.close()
     a, b = [Node(await aiohttp_client(create_app(c, watch_interval=0.2, clock=clock)))

@@ -41,7 +41,7 @@ def _uploads_left(config: ServerConfig) -> list[Path]:
 
 @pytest.fixture
 def curator(config: ServerConfig) -> str:
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     try:
         return store.create_curator_token()
     finally:
