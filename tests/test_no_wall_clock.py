@@ -66,6 +66,14 @@ def wall_clock_reads(source: str, name: str = "<test>") -> list[str]:
 CLOCKED_FACTORIES: dict[str, int | None] = {
     "create_app": None,             # vrculture.server.app: everything the server times
     "setup_studio_uploads": None,   # vrculture.server.studio.uploads: upload stamps and expiry
+    "publish": None,                # vrculture.server.publishing: the history's times, which
+    "rollback": None,               # also order the versions listed
+    "self_signed": None,            # vrculture.server.tls: the certificate's validity
+    "Store": 1,                     # vrculture.server.storage / storage_postgres /
+    "Store.open": 1,                # store_choice: created, rotated and received times
+    "AsyncStore": 1,
+    "PostgresStore": None,
+    "server_store": 1,
 }
 
 
@@ -79,16 +87,26 @@ def _imported_from_vrculture(tree: ast.Module) -> set[str]:
     return names
 
 
+def _factory_called(func: ast.expr, imported: set[str]) -> str | None:
+    """`name` for name(...), `Name.attr` for Name.attr(...), where Name came from vrculture."""
+    if isinstance(func, ast.Name) and func.id in imported:
+        return func.id
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
+            and func.value.id in imported:
+        return f"{func.value.id}.{func.attr}"
+    return None
+
+
 def factories_without_clock(source: str, name: str = "<test>") -> list[str]:
     """Each call in `source` of a CLOCKED_FACTORIES factory without a clock, as 'line: call'."""
     tree = ast.parse(source, name)
     imported = _imported_from_vrculture(tree)
     found = []
     for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):
+        if not isinstance(node, ast.Call):
             continue
-        factory = node.func.id
-        if factory not in CLOCKED_FACTORIES or factory not in imported:
+        factory = _factory_called(node.func, imported)
+        if factory not in CLOCKED_FACTORIES:
             continue
         position = CLOCKED_FACTORIES[factory]
         if any(keyword.arg == "clock" for keyword in node.keywords) or (
@@ -125,6 +143,11 @@ def test_the_factory_check_sees_a_missing_clock() -> None:
         "2: create_app() without clock="]
     assert factories_without_clock(imports + "app = f(create_app(config))\n")
     assert not factories_without_clock(imports + "create_app(config, clock=FakeClock())\n")
+    stores = "from vrculture.server.storage import Store\n"
+    assert factories_without_clock(stores + "Store.open(data_dir)\n") == [
+        "2: Store.open() without clock="]
+    assert not factories_without_clock(stores + "Store.open(data_dir, FakeClock())\n")
+    assert not factories_without_clock(stores + "Store.open(data_dir, clock=FakeClock())\n")
     # a helper of the test's own that happens to share the name is not the factory
     assert not factories_without_clock("def create_app(): ...\ncreate_app()\n")
 
