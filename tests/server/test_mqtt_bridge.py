@@ -54,10 +54,15 @@ def free_port() -> int:
 def _cert(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None,
           issuer_key: ec.EllipticCurvePrivateKey, *, ca: bool = False) -> x509.Certificate:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    # OpenSSL (mosquitto's and the bridge's) checks validity against the machine's clock,
+    # which a test cannot inject: valid from before any clock the tests use until RFC 5280's
+    # "no expiry" 9999-12-31, so the handshakes pass in any year (ten years from 2024 failed
+    # them from 2033-12-29 on).
     start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    end = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC)
     builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer or name)
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(start).not_valid_after(start + datetime.timedelta(days=3650))
+               .not_valid_before(start).not_valid_after(end)
                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
     if subject == "localhost":
         builder = builder.add_extension(x509.SubjectAlternativeName([
