@@ -13,7 +13,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from vrculture.server.mqtt_settings import MqttFeed, MqttSettings
 from vrculture.server.rooms.client import RoomClient
 from vrculture.server.storage import DB_NAME, Store
 
+from .serve_process import SERVE_AT_FIXED_NOW
 from .test_rooms import EXHIBITION, make_config
 
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -347,7 +347,7 @@ async def test_a_reading_that_cannot_be_stored_is_not_acknowledged_and_comes_aga
 
 def serve(tmp_path: Path, broker: Broker, port: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "vrculture", "serve", "--config", str(tmp_path / "vr.toml"),
+        [*SERVE_AT_FIXED_NOW, "--config", str(tmp_path / "vr.toml"),
          "--port", str(port), "--log-level", "warning"],
         stdout=subprocess.DEVNULL, stderr=(tmp_path / "serve.log").open("ab"))
 
@@ -371,15 +371,15 @@ burst = 1000
 [mqtt.feeds.lamps.fields]
 lamp = "deviceInfo.deviceName"
 """)
-    store = Store.open(data, clock=FakeClock(NOW))
+    store = Store.open(data, clock=FakeClock())  # serve_at's clock
     store.add_feed("lamps", kind="street-lighting")
     store.close()
     port = free_port()
     topic = "application/7/device/0018b20000000a1c/event/up"
-    first = 1_700_000_000  # readings from 2023: valid against the server's real clock
+    first = 1_700_000_000  # readings from 2023: in the past of the server's clock (FIXED_NOW)
 
     def stored() -> int:
-        store = Store.open(data, clock=FakeClock(NOW))
+        store = Store.open(data, clock=FakeClock())  # serve_at's clock
         try:
             return len(store.readings("lamps", since=None, limit=1000))
         finally:
@@ -423,7 +423,7 @@ lamp = "deviceInfo.deviceName"
         publisher.close()
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
-    store = Store.open(data, clock=FakeClock(NOW))
+    store = Store.open(data, clock=FakeClock())  # serve_at's clock
     times = [r["t"] for r in store.readings("lamps", since=None, limit=1000)]
     store.close()
     assert sorted(times) == sorted(iso(first + n).replace("Z", ".000Z") for n in range(180))
