@@ -163,7 +163,7 @@ def server(e2e_bundle: Bundle, demo_bundle: Bundle,
     from vrculture.server.storage import Store
 
     data_dir = tmp_path_factory.mktemp("data")
-    store = Store.open(data_dir)
+    store = Store.open(data_dir, clock=E2E_CLOCK)
     tokens = {}
     for bundle in (e2e_bundle, demo_bundle):
         for feed, spec in bundle.manifest["feeds"].items():

@@ -20,7 +20,7 @@ def add_curator(server: Any, name: str, password: str, *, member_of: str | None 
                 one_time: bool = False) -> str:
     """Create the curator (and their membership of `member_of`) in the server's store; with
     `one_time`, still on the printed one-time password `password`."""
-    store = Store.open(server.data_dir)
+    store = Store.open(server.data_dir, clock=server.clock)  # the server's own
     try:
         create_tables(store.conn)
         password_hash = accounts.hash_password(password)

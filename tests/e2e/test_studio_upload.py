@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from .conftest import TIMEOUT_MS, free_port, wait_for
+from .conftest import E2E_CLOCK, TIMEOUT_MS, free_port, wait_for
 from .test_desktop import serious_axe_violations
 
 EXHIBITION = "sjostad"
@@ -73,9 +73,9 @@ def build_app(server: StudioServer) -> web.Application:
         return await handler(request)
 
     config = ServerConfig(data_dir=server.data_dir, host="127.0.0.1", port=server.port)
-    app = create_app(config, watch_interval=60)
+    app = create_app(config, watch_interval=60, clock=E2E_CLOCK)  # the pages' clock too
     app.middlewares.append(cut_one_patch)
-    setup_studio_uploads(app, authorize=authorize, workers=1)
+    setup_studio_uploads(app, authorize=authorize, workers=1, clock=E2E_CLOCK)
 
     async def page(request: web.Request) -> web.Response:
         return web.Response(text=PAGE, content_type="text/html")

@@ -13,6 +13,9 @@ from pathlib import Path
 
 from vrculture.server.connections import RepeatFilter
 
+# `vrculture serve` with its app clock at tests/fixed_clock.py's FIXED_NOW, running from there
+SERVE_AT_FIXED_NOW = [sys.executable, str(Path(__file__).resolve().parents[1] / "serve_at.py")]
+
 
 @contextmanager
 def announced_server(bundle: Path, data: Path) -> Iterator[tuple[subprocess.Popen, str]]:
@@ -20,8 +23,7 @@ def announced_server(bundle: Path, data: Path) -> Iterator[tuple[subprocess.Pope
     process and its base URL (http://127.0.0.1:PORT). Terminated on the way out; its standard
     error is left unread for the caller (`process.communicate()`)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "vrculture", "serve", str(bundle), "--port", "0",
-         "--data", str(data)],
+        [*SERVE_AT_FIXED_NOW, str(bundle), "--port", "0", "--data", str(data)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stderr is not None

@@ -42,7 +42,7 @@ async def authorize(request: web.Request, exhibition_id: str) -> str:
 def make_app(config: ServerConfig, *, limits: StudioUploadLimits | None = None,
              changes: list[tuple[str, str, str, dict[str, Any]]] | None = None,
              clock: Callable[[], float] = lambda: 1_000_000.0) -> web.Application:
-    app = create_app(config, watch_interval=60)
+    app = create_app(config, watch_interval=60, clock=clock)  # one clock for the whole app
 
     async def on_change(curator: str, exhibition_id: str, action: str,
                         detail: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from file_modes import assert_modes_follow_umask
-from fixed_clock import FIXED_NOW
+from fixed_clock import FIXED_NOW, FakeClock
 
 from vrculture.cli import main as vrculture
 from vrculture.server.admin import PUBLISH_LOCK, UPLOAD_LIMITS
@@ -31,7 +31,7 @@ TAR = {"Content-Type": "application/x-tar"}
 
 @pytest.fixture
 def curator(config) -> str:
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     try:
         return store.create_curator_token()
     finally:
@@ -137,7 +137,7 @@ def test_cli_creates_once_then_rotates(config, capsys):
     assert "--rotate" in capsys.readouterr().err
     assert vrculture(["curator", "token", "--rotate", "--data", data]) == 0
     second = capsys.readouterr().out.strip()
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     try:
         assert not store.check_curator_token(first)
         assert store.check_curator_token(second)
@@ -148,7 +148,7 @@ def test_cli_creates_once_then_rotates(config, capsys):
 
 
 async def test_a_rotated_token_is_refused_at_once(admin, curator, config):
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     try:
         new = store.create_curator_token(rotate=True)
     finally:
@@ -242,7 +242,7 @@ async def test_guide_codes_are_not_issued_for_an_exhibition_not_served(admin, cu
     response = await admin.post("/api/admin/guides", headers=auth(curator),
                                 json={"exhibition": "nowhere", "label": "Anna"})
     assert (await error_of(response, 404))["code"] == "unknown_exhibition"
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     try:
         assert store.guide_codes() == []
     finally:
@@ -567,12 +567,12 @@ async def test_a_published_upload_follows_the_umask(admin, curator, tmp_path, co
 
 
 async def test_the_hosts_details_of_health_are_for_the_curator(aiohttp_client, curator, config,
-                                                              tmp_path):
+                                                              tmp_path, clock):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "exhibition.json").write_text("{")
     config.bundles.append(broken)
-    client = await aiohttp_client(create_app(config))
+    client = await aiohttp_client(create_app(config, clock=clock))
     assert (await client.get("/api/admin/health")).status == 401
     response = await client.get("/api/admin/health", headers=auth(curator))
     assert response.status == 200

@@ -26,9 +26,10 @@ async def test_local_names_are_answered(client, host):
     assert (await client.get("/api/exhibitions", headers={"Host": host})).status == 200
 
 
-async def test_oembed_provider_url_is_a_configured_host(aiohttp_client, config: ServerConfig):
+async def test_oembed_provider_url_is_a_configured_host(aiohttp_client, config: ServerConfig,
+                                                         clock):
     config.allowed_hosts = ["museum.local"]
-    client = await aiohttp_client(create_app(config, watch_interval=3600))
+    client = await aiohttp_client(create_app(config, watch_interval=3600, clock=clock))
     ok = await client.get("/oembed", params={"url": "http://museum.local/exhibitions/demo"},
                           headers={"Host": "museum.local"})
     assert ok.status == 200 and (await ok.json())["provider_url"] == "http://museum.local/"

@@ -59,12 +59,12 @@ async def test_healthz(client):
 
 
 async def test_healthz_tells_a_visitor_nothing_about_the_host(aiohttp_client, tmp_path, bundle,
-                                                             web_dir):
+                                                             web_dir, clock):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "exhibition.json").write_text("{")
     client = await aiohttp_client(create_app(ServerConfig(
-        bundles=[bundle, broken], data_dir=tmp_path / "data", web_dir=web_dir)))
+        bundles=[bundle, broken], data_dir=tmp_path / "data", web_dir=web_dir), clock=clock))
     response = await client.get("/healthz")
     text = await response.text()
     body = json.loads(text)
@@ -121,7 +121,7 @@ async def test_api_json_is_gzipped_when_large(client):
     assert response.headers["Content-Encoding"] == "gzip"
 
 
-async def test_real_viewer_files_are_served(aiohttp_client, config):
+async def test_real_viewer_files_are_served(aiohttp_client, config, clock):
     """Against the repository's web/ (written by the viewer's author): every file there."""
     from vrculture.server.app import create_app
 
@@ -131,7 +131,7 @@ async def test_real_viewer_files_are_served(aiohttp_client, config):
     if not files:
         return
     config.web_dir = real
-    client = await aiohttp_client(create_app(config))
+    client = await aiohttp_client(create_app(config, clock=clock))
     for path in files[:50]:
         response = await client.get(f"/static/{path.relative_to(real).as_posix()}")
         assert response.status == 200, path

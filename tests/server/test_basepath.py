@@ -58,10 +58,10 @@ def test_the_base_goes_first_into_the_head():
     ("/embed/demo/bowl", "embed.html"),
 ])
 async def test_every_viewer_page_gets_the_public_base_and_keeps_its_script_hashes(
-        aiohttp_client, config: ServerConfig, path: str, page: str):
+        aiohttp_client, config: ServerConfig, clock, path: str, page: str):
     config.web_dir = WEB
     config.public_url = PUBLIC
-    client = await aiohttp_client(create_app(config, watch_interval=3600))
+    client = await aiohttp_client(create_app(config, watch_interval=3600, clock=clock))
     response = await client.get(path)
     assert response.status == 200
     served = await response.text()
@@ -75,11 +75,11 @@ async def test_every_viewer_page_gets_the_public_base_and_keeps_its_script_hashe
     assert "base-uri 'self'" in policy
 
 
-async def test_a_pages_etag_follows_its_base(aiohttp_client, config: ServerConfig):
-    root = await aiohttp_client(create_app(config, watch_interval=3600))
+async def test_a_pages_etag_follows_its_base(aiohttp_client, config: ServerConfig, clock):
+    root = await aiohttp_client(create_app(config, watch_interval=3600, clock=clock))
     first = await root.get("/exhibitions/demo")
     config.public_url = PUBLIC
-    under = await aiohttp_client(create_app(config, watch_interval=3600))
+    under = await aiohttp_client(create_app(config, watch_interval=3600, clock=clock))
     second = await under.get("/exhibitions/demo")
     assert first.headers["ETag"] != second.headers["ETag"]
     again = await under.get("/exhibitions/demo", headers={"If-None-Match": second.headers["ETag"]})

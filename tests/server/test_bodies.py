@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from fixed_clock import FakeClock
 
 from vrculture.server import appkeys
 from vrculture.server.app import create_app
@@ -32,7 +33,7 @@ HOST = "Host: 127.0.0.1\r\n"  # a host name the server answers to (others get 42
 
 @pytest.fixture
 def tokens(config) -> dict[str, str]:
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     try:
         return {"feed": store.add_feed("street-lights"), "curator": store.create_curator_token()}
     finally:
@@ -40,8 +41,8 @@ def tokens(config) -> dict[str, str]:
 
 
 @pytest.fixture
-async def server(aiohttp_server, config):
-    app = create_app(config, watch_interval=60)
+async def server(aiohttp_server, config, clock):
+    app = create_app(config, watch_interval=60, clock=clock)
     app[IDLE_SECONDS] = 0.5  # a client silent this long mid-body is given up on
     return await aiohttp_server(app)
 
@@ -183,8 +184,8 @@ async def test_a_client_that_stops_sending_gets_408(server, tokens):
 
 
 async def test_a_body_that_trickles_in_past_its_deadline_gets_408(aiohttp_server, config,
-                                                                   tokens):
-    app = create_app(config, watch_interval=60)
+                                                                   tokens, clock):
+    app = create_app(config, watch_interval=60, clock=clock)
     app[BODY_SECONDS] = 0.3  # the whole body's deadline; a pause alone would take 30 s
     server = await aiohttp_server(app)
     body = json.dumps(lamp(2)).encode()
@@ -263,7 +264,7 @@ async def test_json_the_server_cannot_hold_is_refused_before_it_is_stored(
 
 
 async def test_a_gauge_unit_with_a_lone_surrogate_is_422(server, config):
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     token = store.add_feed("temperature")
     store.close()
     raw = await Raw.open(server)
@@ -344,7 +345,7 @@ async def test_a_non_utf8_expect_is_417(server):
 async def test_a_row_stored_before_the_checks_still_reaches_history_and_welcome(server, config):
     """A database written before lone surrogates were refused may hold one: the replies
     carry it escaped (\\ud800, valid JSON) instead of failing."""
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     store.insert_readings("street-lights", [(START, lamp(0) | {"lamp": "\ud800"})])
     store.close()
     status, body = await exchange(server, f"GET {FEED_URL} HTTP/1.1\r\n{HOST}\r\n".encode())

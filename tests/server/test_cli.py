@@ -6,6 +6,7 @@ import datetime
 import ipaddress
 import socket
 import ssl
+import time
 import urllib.request
 from importlib import metadata
 
@@ -46,7 +47,7 @@ def test_feeds_add_rotate_list_remove(tmp_path, capsys):
     assert main(["feeds", "add", "lamps", "--kind", "street-lighting", "--data", data]) == 0
     token = capsys.readouterr().out.strip()
     assert token.startswith("vrf_") and len(token) > 40
-    store = Store.open(tmp_path / "data")
+    store = Store.open(tmp_path / "data", clock=FakeClock())
     assert store.check_feed_token("lamps", token) is not None
     store.close()
     assert main(["feeds", "--data", data, "add", "lamps"]) == 1  # exists
@@ -57,7 +58,7 @@ def test_feeds_add_rotate_list_remove(tmp_path, capsys):
     assert main(["feeds", "list", "--data", data]) == 0
     listing = capsys.readouterr().out
     assert "lamps\tstreet-lighting" in listing and token not in listing
-    store = Store.open(tmp_path / "data")
+    store = Store.open(tmp_path / "data", clock=FakeClock())
     store.insert_readings("lamps", [(FIXED_NOW - 40 * 86400, {"t": "old"}),
                                     (FIXED_NOW - 29 * 86400, {"t": "new"})])
     store.close()
@@ -93,7 +94,7 @@ def test_guides_add_list_revoke(tmp_path, capsys):
     listing = capsys.readouterr().out
     assert "demo\tanna" in listing and code not in listing
     assert main(["guides", "revoke", "demo", "--data", data]) == 0
-    assert Store.open(tmp_path / "data").guide_codes() == []
+    assert Store.open(tmp_path / "data", clock=FakeClock()).guide_codes() == []
 
 
 def test_publish_and_rollback_commands(tmp_path, capsys):
@@ -155,12 +156,15 @@ def test_serve_refuses_a_folder_without_a_bundle(tmp_path, capsys):
 
 
 async def test_self_signed_certificate_serves_https_for_local_addresses(tmp_path, bundle,
-                                                                       web_dir):
-    cert, key = self_signed(tmp_path / "tls")
-    assert self_signed(tmp_path / "tls") == (cert, key)  # reused while it covers the addresses
+                                                                       web_dir, clock):
+    # The one certificate on the wall clock: the TLS handshake below checks its validity
+    # against the machine's clock, which no test can inject into OpenSSL.
+    cert, key = self_signed(tmp_path / "tls", clock=time.time)
+    # reused while it covers the addresses
+    assert self_signed(tmp_path / "tls", clock=time.time) == (cert, key)
     assert "127.0.0.1" in lan_addresses()
     runner = web.AppRunner(create_app(ServerConfig(bundles=[bundle], data_dir=tmp_path / "d",
-                                                   web_dir=web_dir)))
+                                                   web_dir=web_dir), clock=clock))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context_from_files(cert, key))
     await site.start()
@@ -207,7 +211,7 @@ def test_self_signed_certificate_names_this_machine_for_server_use_only(tmp_path
 
 
 def test_a_certificate_without_its_key_is_a_clear_error(tmp_path):
-    cert, _ = self_signed(tmp_path / "tls")
+    cert, _ = self_signed(tmp_path / "tls", clock=FakeClock())
     with pytest.raises(TLSError, match="cannot load"):
         context_from_files(cert, cert)
 
@@ -244,7 +248,7 @@ def test_guides_are_not_issued_for_an_unknown_exhibition(tmp_path, capsys):
     data = str(tmp_path / "data")
     assert main(["guides", "add", "nowhere", "--data", data]) == 1
     assert "no exhibition 'nowhere'" in capsys.readouterr().err
-    assert Store.open(tmp_path / "data").guide_codes() == []
+    assert Store.open(tmp_path / "data", clock=FakeClock()).guide_codes() == []
     # a bundle folder served from the command line is known through --bundle
     folder = make_bundle(tmp_path / "folder", "gallery")
     assert main(["guides", "add", "gallery", "--bundle", str(folder), "--data", data]) == 0

@@ -21,9 +21,10 @@ def _directives(policy: str) -> dict[str, list[str]]:
     return {d.split()[0]: d.split()[1:] for d in (p.strip() for p in policy.split(";")) if d}
 
 
-async def test_the_real_pages_allow_their_own_inline_scripts_by_hash(aiohttp_client, config):
+async def test_the_real_pages_allow_their_own_inline_scripts_by_hash(aiohttp_client, config,
+                                                                     clock):
     config.web_dir = WEB
-    client = await aiohttp_client(create_app(config, watch_interval=3600))
+    client = await aiohttp_client(create_app(config, watch_interval=3600, clock=clock))
     for path, page, embed in [("/exhibitions/demo", "exhibition.html", False),
                               ("/embed/demo", "embed.html", True), ("/", "index.html", False)]:
         response = await client.get(path)
@@ -47,10 +48,11 @@ async def test_the_real_pages_allow_their_own_inline_scripts_by_hash(aiohttp_cli
             assert any('type="importmap"' in html.split(s)[0][-40:] for s in inline)
 
 
-async def test_the_hash_follows_the_page_when_it_changes(aiohttp_client, config: ServerConfig):
+async def test_the_hash_follows_the_page_when_it_changes(aiohttp_client, config: ServerConfig,
+                                                        clock):
     page = config.web_dir / "exhibition.html"
     page.write_text('<script type="importmap">{"imports": {}}</script>', encoding="utf-8")
-    client = await aiohttp_client(create_app(config, watch_interval=3600))
+    client = await aiohttp_client(create_app(config, watch_interval=3600, clock=clock))
     first = (await client.get("/exhibitions/demo")).headers["Content-Security-Policy"]
     assert _sha256('{"imports": {}}') in first
     page.write_text('<script type="importmap">{"imports": {"a": "/b"}}</script>',
@@ -65,10 +67,10 @@ async def test_json_and_assets_keep_their_own_policy(client):
     assert api.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
 
 
-async def test_the_transcoder_worker_has_its_own_narrow_policy(aiohttp_client, config):
+async def test_the_transcoder_worker_has_its_own_narrow_policy(aiohttp_client, config, clock):
     """The Basis transcoder needs eval, so it runs in a worker served from its own URL with a
     policy of its own (a Blob worker would inherit the page's, which refuses eval)."""
-    client = await aiohttp_client(create_app(config, watch_interval=3600))
+    client = await aiohttp_client(create_app(config, watch_interval=3600, clock=clock))
     response = await client.get("/vendor/basis_worker.js")
     assert response.status == 200
     assert response.content_type in {"text/javascript", "application/javascript"}

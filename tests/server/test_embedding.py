@@ -33,11 +33,11 @@ async def test_oembed_for_an_exhibition_and_an_object(client):
     assert "/embed/demo/angel" in query_form["html"]
 
 
-async def test_oembed_uses_the_public_url(aiohttp_client, config):
+async def test_oembed_uses_the_public_url(aiohttp_client, config, clock):
     from vrculture.server.app import create_app
 
     config.public_url = "https://museum.example/vr"
-    client = await aiohttp_client(create_app(config))
+    client = await aiohttp_client(create_app(config, clock=clock))
     body = await (await client.get("/oembed", params={
         "url": "https://museum.example/vr/exhibitions/demo"})).json()
     assert 'src="https://museum.example/vr/embed/demo"' in body["html"]

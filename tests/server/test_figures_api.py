@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixed_clock import FakeClock
 
 from vrculture.server import figures
 from vrculture.server.app import create_app
@@ -43,7 +44,7 @@ def config(tmp_path: Path):
 
 @pytest.fixture
 def tokens(config) -> dict[str, str]:
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     try:
         return {
             "lamps": store.add_feed("lamps", kind="street-lighting", exhibition=EXHIBITION),

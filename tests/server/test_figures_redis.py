@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
+from fixed_clock import FakeClock
 
 from vrculture.server.app import create_app
 from vrculture.server.pubsub_redis import RedisPubSub
@@ -28,7 +29,7 @@ LATE = [lamp("2026-12-02T18:00", 100)]  # older than EVENING's last: 1.12 kWh be
 async def pair(tmp_path: Path, aiohttp_client: Any, redis_url: str) -> tuple[Any, Any, dict]:  # noqa: F811
     redis.Redis.from_url(redis_url).flushall()
     config = dataclasses.replace(make_config(tmp_path), redis_url=redis_url)
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     tokens = {"lamps": store.add_feed("lamps", kind="street-lighting", exhibition=EXHIBITION)}
     store.close()
     clock = Clock(at("2026-12-03T08:00"))

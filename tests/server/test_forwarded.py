@@ -7,6 +7,7 @@ import dataclasses
 import logging
 
 import pytest
+from fixed_clock import FakeClock
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from vrculture.server.app import create_app
@@ -24,7 +25,7 @@ def headers(**values: str) -> CIMultiDictProxy[str]:
 async def address_logged(aiohttp_client, config, caplog, **sent: str) -> str:
     """The address the server names when it refuses a bad curator token (the test client
     connects from 127.0.0.1)."""
-    client = await aiohttp_client(create_app(config))
+    client = await aiohttp_client(create_app(config, clock=FakeClock()))
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="vrculture.server.admin"):
         response = await client.post("/api/admin/feeds", json={"id": "x"}, headers={
@@ -78,7 +79,7 @@ async def test_forwarded_proto_makes_the_https_origin_our_own(aiohttp_client, co
     when the trusted proxy says the request came over https, and only then."""
 
     async def status(cfg) -> int:
-        client = await aiohttp_client(create_app(cfg))
+        client = await aiohttp_client(create_app(cfg, clock=FakeClock()))
         host = f"{client.host}:{client.port}"
         response = await client.get("/ws/rooms/demo", headers={
             "Origin": f"https://{host}", "X-Forwarded-Proto": "https", "Connection": "Upgrade",

@@ -19,6 +19,7 @@ from urllib.parse import quote_from_bytes
 
 import aiohttp
 import pytest
+from fixed_clock import FakeClock
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -102,15 +103,15 @@ def header_value(raw: bytes) -> bytes:
 # ----- the server and one raw exchange
 
 @pytest.fixture
-async def target(aiohttp_server, config) -> dict[str, Any]:
-    store = Store.open(config.data_dir)
+async def target(aiohttp_server, config, clock) -> dict[str, Any]:
+    store = Store.open(config.data_dir, clock=FakeClock())
     try:
         tokens = {"feed": store.add_feed("street-lights"),
                   "gauge": store.add_feed("temperature"),
                   "curator": store.create_curator_token()}
     finally:
         store.close()
-    app = create_app(config, watch_interval=60)
+    app = create_app(config, watch_interval=60, clock=clock)
     app[IDLE_SECONDS] = 0.5
     server = await aiohttp_server(app)
     exhibition = app[appkeys.EXHIBITIONS].all()[0]

@@ -89,10 +89,11 @@ def labelled_bundle(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def labels_client(aiohttp_client, tmp_path: Path, labelled_bundle: Path, web_dir: Path):
+async def labels_client(aiohttp_client, tmp_path: Path, labelled_bundle: Path, web_dir: Path,
+                        clock):
     config = ServerConfig(bundles=[labelled_bundle], data_dir=tmp_path / "data", web_dir=web_dir,
                           public_url="https://museum.example/vr")
-    return await aiohttp_client(create_app(config, watch_interval=0.2))
+    return await aiohttp_client(create_app(config, watch_interval=0.2, clock=clock))
 
 
 async def test_labels_list_every_object_with_its_texts_escaped(labels_client):

@@ -18,12 +18,11 @@ class Clock:
         return self.now
 
 
-async def test_guessing_the_curator_token_is_throttled(aiohttp_client, config):
-    store = Store.open(config.data_dir)
+async def test_guessing_the_curator_token_is_throttled(aiohttp_client, config, clock):
+    store = Store.open(config.data_dir, clock=clock)
     curator = store.create_curator_token()
     store.close()
-    clock = Clock()
-    app = create_app(config, watch_interval=3600)
+    app = create_app(config, watch_interval=3600, clock=clock)  # the limiter's clock too
     app[FAILED_LOGINS] = FailedLogins(burst=3, rate=0.1, clock=clock)
     client = await aiohttp_client(app)
 

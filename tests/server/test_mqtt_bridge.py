@@ -13,7 +13,6 @@ import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from fixed_clock import FakeClock
 from paho.mqtt.enums import CallbackAPIVersion
 
 from vrculture.server.app import create_app
@@ -34,6 +34,7 @@ from vrculture.server.mqtt_settings import MqttFeed, MqttSettings
 from vrculture.server.rooms.client import RoomClient
 from vrculture.server.storage import DB_NAME, Store
 
+from .serve_process import SERVE_AT_FIXED_NOW
 from .test_rooms import EXHIBITION, make_config
 
 MOSQUITTO = "/usr/sbin/mosquitto"
@@ -53,10 +54,15 @@ def free_port() -> int:
 def _cert(subject: str, key: ec.EllipticCurvePrivateKey, issuer: x509.Name | None,
           issuer_key: ec.EllipticCurvePrivateKey, *, ca: bool = False) -> x509.Certificate:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    # OpenSSL (mosquitto's and the bridge's) checks validity against the machine's clock,
+    # which a test cannot inject: valid from before any clock the tests use until RFC 5280's
+    # "no expiry" 9999-12-31, so the handshakes pass in any year (ten years from 2024 failed
+    # them from 2033-12-29 on).
     start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    end = datetime.datetime(9999, 12, 31, 23, 59, 59, tzinfo=datetime.UTC)
     builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer or name)
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(start).not_valid_after(start + datetime.timedelta(days=3650))
+               .not_valid_before(start).not_valid_after(end)
                .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
     if subject == "localhost":
         builder = builder.add_extension(x509.SubjectAlternativeName([
@@ -211,7 +217,7 @@ TEMPERATURE = MqttFeed("temperature", "city/weather/#", "json",
 async def start_server(tmp_path: Path, aiohttp_client: Any, settings: MqttSettings) -> Any:
     config = make_config(tmp_path)
     config.mqtt = settings
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock(NOW))
     store.add_feed("lamps", kind="street-lighting", exhibition=EXHIBITION)
     store.add_feed("bins", kind="smart-bin")
     store.add_feed("temperature", kind="gauge", unit="°C", minimum=-40, maximum=50)
@@ -271,7 +277,7 @@ async def test_bad_messages_are_counted_logged_once_and_never_stop_the_bridge(
     client = await start_server(tmp_path, aiohttp_client,
                                 broker.settings([LAMPS, BINS, flood], max_payload_bytes=4096))
     stats = client.app[MQTT_BRIDGE].stats
-    store = Store.open(tmp_path / "data")
+    store = Store.open(tmp_path / "data", clock=FakeClock(NOW))
     curator = store.create_curator_token()
     store.close()
     publisher = Publisher(broker)
@@ -341,7 +347,7 @@ async def test_a_reading_that_cannot_be_stored_is_not_acknowledged_and_comes_aga
 
 def serve(tmp_path: Path, broker: Broker, port: int) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "vrculture", "serve", "--config", str(tmp_path / "vr.toml"),
+        [*SERVE_AT_FIXED_NOW, "--config", str(tmp_path / "vr.toml"),
          "--port", str(port), "--log-level", "warning"],
         stdout=subprocess.DEVNULL, stderr=(tmp_path / "serve.log").open("ab"))
 
@@ -365,15 +371,15 @@ burst = 1000
 [mqtt.feeds.lamps.fields]
 lamp = "deviceInfo.deviceName"
 """)
-    store = Store.open(data)
+    store = Store.open(data, clock=FakeClock())  # serve_at's clock
     store.add_feed("lamps", kind="street-lighting")
     store.close()
     port = free_port()
     topic = "application/7/device/0018b20000000a1c/event/up"
-    first = 1_700_000_000  # readings from 2023: valid against the server's real clock
+    first = 1_700_000_000  # readings from 2023: in the past of the server's clock (FIXED_NOW)
 
     def stored() -> int:
-        store = Store.open(data)
+        store = Store.open(data, clock=FakeClock())  # serve_at's clock
         try:
             return len(store.readings("lamps", since=None, limit=1000))
         finally:
@@ -417,7 +423,7 @@ lamp = "deviceInfo.deviceName"
         publisher.close()
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=20)
-    store = Store.open(data)
+    store = Store.open(data, clock=FakeClock())  # serve_at's clock
     times = [r["t"] for r in store.readings("lamps", since=None, limit=1000)]
     store.close()
     assert sorted(times) == sorted(iso(first + n).replace("Z", ".000Z") for n in range(180))

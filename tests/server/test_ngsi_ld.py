@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fixed_clock import FakeClock
 
 from vrculture.server import appkeys
 from vrculture.server.app import create_app
@@ -22,7 +23,7 @@ CONTEXT = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
 async def server(aiohttp_client: Any, config: ServerConfig) -> Any:
     config.ngsi_ld = {"lights": {"lamp": "id", "presence": "presence", "level":
                                  "illuminanceLevel", "power_w": "powerConsumption"}}
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock(NOW))
     tokens = {"lights": store.add_feed("lights", kind="street-lighting"),
               "bins": store.add_feed("bins", kind="smart-bin")}
     store.close()

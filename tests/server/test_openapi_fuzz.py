@@ -19,6 +19,7 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 from aiohttp import web  # noqa: E402
+from fixed_clock import FakeClock, RunningClock  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error, positive_data_acceptance  # noqa: E402
 
@@ -65,7 +66,7 @@ def fuzz_config(tmp_path_factory) -> ServerConfig:
 
 @pytest.fixture(scope="module")
 def curator_token(fuzz_config: ServerConfig) -> str:
-    store = Store.open(fuzz_config.data_dir)
+    store = Store.open(fuzz_config.data_dir, clock=FakeClock())
     try:
         return store.create_curator_token()
     finally:
@@ -80,7 +81,7 @@ def base_url(fuzz_config: ServerConfig, curator_token: str) -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     loop = asyncio.new_event_loop()
-    runner = web.AppRunner(create_app(config))
+    runner = web.AppRunner(create_app(config, clock=RunningClock()))  # driven from outside
     ready = threading.Event()
 
     def serve() -> None:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fixed_clock import FakeClock
 
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
@@ -30,13 +31,14 @@ async def _title(client, exhibition: str) -> str | None:
     return (await response.json())["title"]["sv"] if response.status == 200 else None
 
 
-async def test_publish_while_serving_then_rollback(aiohttp_client, tmp_path, web_dir):
+async def test_publish_while_serving_then_rollback(aiohttp_client, tmp_path, web_dir, clock):
     data = tmp_path / "data"
     config = ServerConfig(bundles=[], data_dir=data, web_dir=web_dir)
-    client = await aiohttp_client(create_app(config, watch_interval=0.1))
+    client = await aiohttp_client(create_app(config, watch_interval=0.1, clock=clock))
     assert await _title(client, "gallery") is None
 
-    first = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Första"), data)
+    first = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Första"), data,
+                    clock=clock)
     assert first.previous is None
     await _wait_for(lambda: _is(client, "Första"))
     # A visitor who loaded v1's manifest keeps fetching v1's files while v2 goes live.
@@ -44,7 +46,8 @@ async def test_publish_while_serving_then_rollback(aiohttp_client, tmp_path, web
     old_level = manifest["objects"][0]["levels"][0]["url"]
 
     second = publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Andra",
-                                 objects=[{"id": "new", "title": {"sv": "Ny"}}]), data)
+                                 objects=[{"id": "new", "title": {"sv": "Ny"}}]), data,
+                                 clock=clock)
     assert second.previous == first.version
     await _wait_for(lambda: _is(client, "Andra"))
     assert (data / "exhibitions/gallery/versions" / first.version).is_dir()  # kept
@@ -52,7 +55,7 @@ async def test_publish_while_serving_then_rollback(aiohttp_client, tmp_path, web
     assert [h["object"] for h in search["results"]] == ["new"]
     assert (await client.get(f"/bundles/gallery/{old_level}")).status == 404
 
-    rollback(data, "gallery")
+    rollback(data, "gallery", clock=clock)
     await _wait_for(lambda: _is(client, "Första"))
     assert (await client.get(f"/bundles/gallery/{old_level}")).status == 200
 
@@ -61,11 +64,12 @@ async def _is(client, title):
     return await _title(client, "gallery") == title
 
 
-async def test_a_broken_republish_keeps_the_last_good_version(aiohttp_client, tmp_path, web_dir):
+async def test_a_broken_republish_keeps_the_last_good_version(aiohttp_client, tmp_path, web_dir,
+                                                               clock):
     data = tmp_path / "data"
-    publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Bra"), data)
+    publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Bra"), data, clock=clock)
     client = await aiohttp_client(create_app(
-        ServerConfig(data_dir=data, web_dir=web_dir), watch_interval=0.1))
+        ServerConfig(data_dir=data, web_dir=web_dir), watch_interval=0.1, clock=clock))
     assert await _title(client, "gallery") == "Bra"
     # Simulate a hand-made broken version (publish itself refuses broken bundles).
     broken = data / "exhibitions/gallery/versions/broken"
@@ -89,7 +93,7 @@ def test_publish_refuses_an_invalid_bundle(tmp_path):
     manifest["objects"][0]["levels"][0]["url"] = "objects/angel/missing.glb"
     (bundle / "exhibition.json").write_text(json.dumps(manifest))
     with pytest.raises(PublishError, match="missing.glb"):
-        publish(bundle, tmp_path / "data")
+        publish(bundle, tmp_path / "data", clock=FakeClock())
     assert not (tmp_path / "data/exhibitions/demo/current").exists()
 
 
@@ -98,23 +102,25 @@ def test_publish_refuses_symlinks_out_of_the_bundle(tmp_path):
     (tmp_path / "secret").write_text("x")
     os.symlink(tmp_path / "secret", bundle / "objects" / "leak.txt")
     with pytest.raises(PublishError, match="outside the bundle"):
-        publish(bundle, tmp_path / "data")
+        publish(bundle, tmp_path / "data", clock=FakeClock())
 
 
 def test_rollback_without_previous(tmp_path):
-    publish(make_bundle(tmp_path / "b"), tmp_path / "data")
+    publish(make_bundle(tmp_path / "b"), tmp_path / "data", clock=FakeClock())
     with pytest.raises(PublishError):
-        rollback(tmp_path / "data", "demo")
+        rollback(tmp_path / "data", "demo", clock=FakeClock())
 
 
 def test_old_versions_are_pruned(tmp_path):
     data = tmp_path / "data"
     for i in range(KEEP_VERSIONS + 2):
-        publish(make_bundle(tmp_path / f"v{i}", "gallery", title_sv=f"v{i}"), data)
+        publish(make_bundle(tmp_path / f"v{i}", "gallery", title_sv=f"v{i}"), data,
+                clock=FakeClock())
     kept = list((data / "exhibitions/gallery/versions").iterdir())
     assert len(kept) == KEEP_VERSIONS
     for i in range(3):
-        publish(make_bundle(tmp_path / f"w{i}", "gallery", title_sv=f"w{i}"), data, keep=2)
+        publish(make_bundle(tmp_path / f"w{i}", "gallery", title_sv=f"w{i}"), data, keep=2,
+                clock=FakeClock())
     assert len(list((data / "exhibitions/gallery/versions").iterdir())) == 2
 
 
@@ -147,37 +153,42 @@ def test_the_history_names_who_made_each_version_current_and_when(tmp_path):
 
 def test_roll_back_to_any_kept_version_but_not_a_pruned_or_made_up_one(tmp_path):
     data = tmp_path / "data"
-    done = [publish(make_bundle(tmp_path / f"v{i}", "gallery", title_sv=f"v{i}"), data, keep=3)
+    done = [publish(make_bundle(tmp_path / f"v{i}", "gallery", title_sv=f"v{i}"), data, keep=3,
+                    clock=FakeClock())
             for i in range(5)]
-    back = rollback(data, "gallery", done[2].version)  # two versions back, not the previous
+    back = rollback(data, "gallery", done[2].version,
+                    clock=FakeClock())  # two versions back, not the previous
     assert back.version == done[2].version and back.previous == done[4].version
     target = os.readlink(data / "exhibitions/gallery/current")
     assert target == f"versions/{done[2].version}"
     assert os.readlink(data / "exhibitions/gallery/previous") == f"versions/{done[4].version}"
     with pytest.raises(PublishError, match="no longer kept"):
-        rollback(data, "gallery", done[0].version)
+        rollback(data, "gallery", done[0].version, clock=FakeClock())
     assert not [v for v in versions(data, "gallery") if v.version == done[0].version][0].kept
     with pytest.raises(PublishError, match="already current"):
-        rollback(data, "gallery", done[2].version)
+        rollback(data, "gallery", done[2].version, clock=FakeClock())
     for bad in ("../../etc", "ABCDEF0123456789", "0" * 17, ""):
         with pytest.raises(PublishError, match="not a version"):
-            rollback(data, "gallery", bad)
+            rollback(data, "gallery", bad, clock=FakeClock())
     with pytest.raises(PublishError, match="no published exhibition"):
-        rollback(data, "nowhere")
+        rollback(data, "nowhere", clock=FakeClock())
 
 
 @pytest.mark.parametrize("by", ["", "a\nb", "x" * 101, "bell\x07", "\ud800"])
 def test_a_publisher_name_that_is_not_one_line_of_text_is_refused(tmp_path, by):
     with pytest.raises(PublishError, match="publisher name"):
-        publish(make_bundle(tmp_path / "v1", "gallery"), tmp_path / "data", by=by)
+        publish(make_bundle(tmp_path / "v1", "gallery"), tmp_path / "data", by=by,
+                clock=FakeClock())
     assert not (tmp_path / "data/exhibitions/gallery/current").exists()
 
 
 def test_files_a_new_version_shares_with_the_last_are_linked_not_copied(tmp_path):
     data = tmp_path / "data"
     objects = [{"id": "angel", "title": {"sv": "Ängel"}}]
-    first = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett", objects=objects), data)
-    second = publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Två", objects=objects), data)
+    first = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett", objects=objects), data,
+                    clock=FakeClock())
+    second = publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Två", objects=objects), data,
+                     clock=FakeClock())
     old, new = first.path / "objects/angel", second.path / "objects/angel"
     shared = [p.name for p in new.iterdir()]
     assert shared and all((old / name).stat().st_ino == (new / name).stat().st_ino
@@ -186,9 +197,10 @@ def test_files_a_new_version_shares_with_the_last_are_linked_not_copied(tmp_path
     assert (first.path / "exhibition.json").stat().st_ino != (
         second.path / "exhibition.json").stat().st_ino
     # pruning the versions that shared the files leaves the current one whole
-    publish(make_bundle(tmp_path / "v3", "gallery", title_sv="Tre", objects=objects), data, keep=1)
+    publish(make_bundle(tmp_path / "v3", "gallery", title_sv="Tre", objects=objects), data, keep=1,
+            clock=FakeClock())
     source = make_bundle(tmp_path / "v4", "gallery", title_sv="Fyra", objects=objects)
-    fourth = publish(source, data, keep=1)  # `previous` (v3) stays; v1 and v2 go
+    fourth = publish(source, data, keep=1, clock=FakeClock())  # `previous` (v3) stays; v1 and v2 go
     assert not first.path.exists() and not second.path.exists()
     assert load_bundle(data / "exhibitions/gallery/current").version[:16] == fourth.version
     for name in shared:
@@ -199,10 +211,12 @@ def test_files_a_new_version_shares_with_the_last_are_linked_not_copied(tmp_path
 
 def test_a_damaged_history_file_reads_as_no_history_and_is_replaced(tmp_path):
     data = tmp_path / "data"
-    first = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett"), data, by="Anna")
+    first = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett"), data, by="Anna",
+                    clock=FakeClock())
     (data / "exhibitions/gallery/history.json").write_text("{not json", encoding="utf-8")
     assert versions(data, "gallery")[0].history == []
-    publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Två"), data, by="Bo")
+    publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Två"), data, by="Bo",
+            clock=FakeClock())
     listed = versions(data, "gallery")
     assert [e.by for e in listed[0].history] == ["Bo"]
     assert listed[1].version == first.version and listed[1].kept

@@ -10,6 +10,8 @@ import os
 import subprocess
 import sys
 
+from fixed_clock import FakeClock
+
 from vrculture.server import appkeys
 from vrculture.server.admin import UPLOAD_LIMITS
 from vrculture.server.app import create_app
@@ -28,21 +30,25 @@ def test_two_publishes_between_polls_keep_the_served_version(tmp_path):
     data = tmp_path / "data"
     # keep=2: only current and previous are kept by count, so what keeps v1 alive below is
     # the server's lease alone
-    v1 = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett"), data, keep=2)
+    v1 = publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett"), data, keep=2,
+                 clock=FakeClock())
     registry = BundleRegistry([], data)
     registry.scan()
     served = registry.get("gallery")
     assert served is not None and served.root.name == v1.version
 
-    publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Två"), data, keep=2)
+    publish(make_bundle(tmp_path / "v2", "gallery", title_sv="Två"), data, keep=2,
+            clock=FakeClock())
     # before any poll:
-    publish(make_bundle(tmp_path / "v3", "gallery", title_sv="Tre"), data, keep=2)
+    publish(make_bundle(tmp_path / "v3", "gallery", title_sv="Tre"), data, keep=2,
+            clock=FakeClock())
     assert (served.root / "exhibition.json").is_file()  # still what the server serves
 
     registry.scan()  # the poll: now serving v3
     assert registry.get("gallery").manifest["title"]["sv"] == "Tre"
     registry.scan()  # one more poll: requests that started on v1 have long finished
-    publish(make_bundle(tmp_path / "v4", "gallery", title_sv="Fyra"), data, keep=2)
+    publish(make_bundle(tmp_path / "v4", "gallery", title_sv="Fyra"), data, keep=2,
+            clock=FakeClock())
     assert not served.root.exists()  # no longer served by anyone: pruned
     registry.close()
     assert not any((data / "exhibitions/gallery" / LEASE_FOLDER).iterdir())
@@ -50,7 +56,7 @@ def test_two_publishes_between_polls_keep_the_served_version(tmp_path):
 
 def test_a_lease_of_a_process_that_is_gone_is_ignored(tmp_path):
     data = tmp_path / "data"
-    publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett"), data)
+    publish(make_bundle(tmp_path / "v1", "gallery", title_sv="Ett"), data, clock=FakeClock())
     home = data / "exhibitions/gallery"
     child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                            capture_output=True, text=True, check=True)
@@ -69,12 +75,12 @@ def test_a_lease_of_a_process_that_is_gone_is_ignored(tmp_path):
 
 
 async def test_back_to_back_uploads_while_a_visitor_fetches_never_404(aiohttp_client, tmp_path,
-                                                                     config: ServerConfig):
+                                                                     config: ServerConfig, clock):
     # No polling of its own: the test decides when the server looks at the data folder.
-    app = create_app(config, watch_interval=3600)
+    app = create_app(config, watch_interval=3600, clock=clock)
     app[UPLOAD_LIMITS] = UploadLimits(max_upload_bytes=1 << 20, max_unpacked_bytes=4 << 20)
     client = await aiohttp_client(app)
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     curator = store.create_curator_token()
     store.close()
     headers = {**auth(curator), **TAR}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from fixed_clock import FIXED_NOW
+from fixed_clock import FIXED_NOW, FakeClock
 
 from vrculture.server.config import ServerConfig
 from vrculture.server.store_choice import server_store
@@ -58,7 +58,7 @@ async def _wait_healthy(base: str, process: subprocess.Popen) -> None:
 
 async def _new_feed(data, backend) -> str:
     """A street-lights feed in the data folder the server will open; its token."""
-    store = server_store(ServerConfig(data_dir=data, database=backend))
+    store = server_store(ServerConfig(data_dir=data, database=backend), clock=FakeClock())
     await store.open()
     try:
         return await store.add_feed("street-lights")

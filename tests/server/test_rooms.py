@@ -114,7 +114,7 @@ def room_settings() -> dict[str, Any]:
 @pytest.fixture
 async def server(tmp_path: Path, aiohttp_client: Any, room_settings: dict[str, Any]) -> Server:
     config = make_config(tmp_path, **room_settings)
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     code = store.add_guide_code(EXHIBITION, "tests")
     token = store.add_feed("lamps", kind="street-lighting", exhibition=EXHIBITION)
     store.close()
@@ -303,7 +303,7 @@ async def test_a_revoked_guide_code_ends_the_guide_at_once(server: Server) -> No
     guide = await server.join("Guide", guide_code=server.guide_code)
     ann = await server.join("Ann")
     assert guide.welcome["guide"] is True
-    store = Store.open(server.app[appkeys.CONFIG].data_dir)
+    store = Store.open(server.app[appkeys.CONFIG].data_dir, clock=FakeClock())
     store.remove_guide_codes(EXHIBITION)  # what `vrculture guides revoke` does
     store.close()
     # The running server notices at its next refresh of the codes and closes the guide.

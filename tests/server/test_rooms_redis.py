@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import redis
+from fixed_clock import FakeClock
 
 from vrculture.server import appkeys
 from vrculture.server.app import create_app
@@ -85,17 +86,18 @@ def capacity() -> int:
 
 @pytest.fixture
 async def nodes(tmp_path: Path, aiohttp_client: Any, redis_url: str,
-                capacity: int) -> tuple[Node, Node, str]:
+                capacity: int, clock: FakeClock) -> tuple[Node, Node, str]:
     redis.Redis.from_url(redis_url).flushall()
     made = []
     for name in ("a", "b"):  # each process with its own data folder; the guide code is a's
         config = make_config(tmp_path / name, capacity=capacity)
         config.redis_url = redis_url
         made.append(config)
-    store = Store.open(made[0].data_dir)
+    store = Store.open(made[0].data_dir, clock=FakeClock())
     code = store.add_guide_code(EXHIBITION, "tests")
     store.close()
-    a, b = [Node(await aiohttp_client(create_app(c, watch_interval=0.2))) for c in made]
+    a, b = [Node(await aiohttp_client(create_app(c, watch_interval=0.2, clock=clock)))
+            for c in made]
     return a, b, code
 
 
@@ -184,7 +186,7 @@ async def test_capacity_counts_both_processes(nodes: tuple[Node, Node, str]) -> 
 
 
 async def test_rooms_and_feeds_survive_a_redis_restart(
-    tmp_path: Path, aiohttp_client: Any, redis_binary: str
+    tmp_path: Path, aiohttp_client: Any, redis_binary: str, clock: FakeClock
 ) -> None:
     port = free_port()
     folder = tmp_path / "redis-dir"
@@ -193,7 +195,7 @@ async def test_rooms_and_feeds_survive_a_redis_restart(
     try:
         config = make_config(tmp_path / "app", capacity=50)
         config.redis_url = f"redis://127.0.0.1:{port}/0"
-        node = Node(await aiohttp_client(create_app(config, watch_interval=0.2)))
+        node = Node(await aiohttp_client(create_app(config, watch_interval=0.2, clock=clock)))
         ann = await node.join("Ann")
         process.terminate()
         process.wait(timeout=10)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from fixed_clock import FIXED_NOW
+from fixed_clock import FIXED_NOW, FakeClock
 
 from vrculture.server import appkeys
 from vrculture.server.readings import FeedSpec, ReadingError, screening_counts, validate_reading
@@ -80,7 +80,8 @@ async def test_the_api_and_the_rooms_only_see_suppressed_counts(client, tokens):
 async def test_exact_counts_stored_before_suppression_are_not_published(client, config):
     from vrculture.server.storage import Store
 
-    store = Store.open(config.data_dir)  # as a database written by an older version holds them
+    # as a database written by an older version holds them
+    store = Store.open(config.data_dir, clock=FakeClock())
     store.add_feed("old-screening", kind="eye-tracking-screening")
     store.insert_readings("old-screening", [(NOW - 60, {"t": "x", "period": "2026-W47",
                                                         "sessions": 9, "referred": 2})])

@@ -70,7 +70,7 @@ def test_missing_config_file(tmp_path):
 
 
 def test_secrets_are_stored_hashed_and_rotated(tmp_path):
-    store = Store.open(tmp_path)
+    store = Store.open(tmp_path, clock=FakeClock())
     token = store.add_feed("lamp", kind="street-lighting")
     code = store.add_guide_code("demo", "anna")
     dump = "\n".join(store.conn.iterdump())
@@ -94,9 +94,9 @@ def test_secrets_are_stored_hashed_and_rotated(tmp_path):
 
 async def test_guide_codes_verify_after_refresh(tmp_path, backend):
     config = ServerConfig(data_dir=tmp_path, database=backend)
-    async_store = server_store(config)
+    async_store = server_store(config, clock=FakeClock())
     await async_store.open()
-    store = server_store(config)  # another process's handle (`vrculture guides`)
+    store = server_store(config, clock=FakeClock())  # another process's handle (`vrculture guides`)
     await store.open()
     code = await store.add_guide_code("demo", "anna")
     assert not async_store.verify("demo", code)  # not seen until the next refresh
@@ -124,11 +124,11 @@ async def test_the_store_stamps_what_it_writes_with_the_apps_clock(tmp_path, bac
 
 
 def test_newer_database_is_refused(tmp_path):
-    store = Store.open(tmp_path)
+    store = Store.open(tmp_path, clock=FakeClock())
     store.conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
     store.close()
     with pytest.raises(sqlite3.DatabaseError, match="newer"):
-        Store.open(tmp_path)
+        Store.open(tmp_path, clock=FakeClock())
 
 
 NOW = FIXED_NOW  # 2026-06-15T12:00:00Z; every sample's time is at or before it
@@ -175,7 +175,7 @@ def test_the_database_is_the_owners_alone_whatever_the_umask(tmp_path):
     database holds token hashes and the audit: nobody else on the machine reads it."""
     old = os.umask(0o022)
     try:
-        store = Store.open(tmp_path / "data")
+        store = Store.open(tmp_path / "data", clock=FakeClock())
         store.add_feed("street-lights")  # a write: the WAL file exists now
     finally:
         os.umask(old)

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 
 import aiohttp
 import pytest
 
-from .test_restart import ROOT, _free_port, _wait_healthy
+from .test_restart import ROOT, SERVE_AT_FIXED_NOW, _free_port, _wait_healthy
 
 GOING_AWAY = 1001
 
@@ -21,8 +20,8 @@ async def test_sigterm_closes_rooms_with_going_away_and_exits_cleanly(bundle, tm
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "vrculture", "serve", str(bundle), "--data", str(tmp_path / "d"),
-         "--port", str(port), "--log-level", "warning"],
+        [*SERVE_AT_FIXED_NOW, str(bundle), "--data", str(tmp_path / "d"), "--port", str(port),
+         "--log-level", "warning"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         await _wait_healthy(base, server)

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp import web
+from fixed_clock import FakeClock
 
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
@@ -40,7 +41,8 @@ class Running:
 
 
 async def _start(config: ServerConfig, limits: ConnectionLimits) -> Running:
-    runner = GuardedAppRunner(create_app(config, watch_interval=3600), limits, access_log=None)
+    runner = GuardedAppRunner(create_app(config, watch_interval=3600, clock=FakeClock()), limits,
+                              access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
     await site.start()

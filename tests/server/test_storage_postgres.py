@@ -28,7 +28,7 @@ NOW = 1_790_000_000.0  # readings' own times; no test here reads the wall clock 
 
 @pytest.fixture
 async def store(postgres_dsn: str) -> AsyncIterator[PostgresStore]:
-    opened = PostgresStore(postgres_dsn)
+    opened = PostgresStore(postgres_dsn, clock=FakeClock())
     await opened.open()
     yield opened
     await opened.close()
@@ -43,7 +43,7 @@ async def _query(dsn: str, sql: str) -> list[Any]:
 
 
 async def test_schema_is_created_once_and_versioned(postgres_dsn):
-    machines = [PostgresStore(postgres_dsn) for _ in range(3)]
+    machines = [PostgresStore(postgres_dsn, clock=FakeClock()) for _ in range(3)]
     await asyncio.gather(*(m.open() for m in machines))  # started together: one migrates
     await asyncio.gather(*(m.close() for m in machines))
     versions = [r[0] for r in await _query(postgres_dsn, "SELECT version FROM schema_version")]
@@ -57,7 +57,7 @@ async def test_schema_is_created_once_and_versioned(postgres_dsn):
 async def test_a_newer_schema_is_refused(store, postgres_dsn):
     await _query(postgres_dsn, "INSERT INTO schema_version VALUES (99)")
     with pytest.raises(StoreError, match="newer"):
-        await PostgresStore(postgres_dsn).open()
+        await PostgresStore(postgres_dsn, clock=FakeClock()).open()
 
 
 async def test_secrets_are_stored_hashed_and_checked(store, postgres_dsn):
@@ -138,7 +138,7 @@ def own_cluster() -> Iterator[PostgresCluster]:
 
 
 async def test_the_store_reconnects_when_postgres_restarts(own_cluster):
-    store = PostgresStore(own_cluster.dsn("postgres"))
+    store = PostgresStore(own_cluster.dsn("postgres"), clock=FakeClock())
     await store.open()
     try:
         await store.add_feed("g", kind="gauge")
@@ -160,9 +160,9 @@ async def test_the_password_is_never_logged_or_shown(own_cluster, caplog):
     caplog.set_level(logging.DEBUG)
     wrong = own_cluster.dsn("postgres").replace(own_cluster.password, "Wr0ngSecretValue")
     with pytest.raises(StoreError) as refused:
-        await PostgresStore(wrong).open()
+        await PostgresStore(wrong, clock=FakeClock()).open()
     assert "Wr0ngSecretValue" not in str(refused.value)
-    store = PostgresStore(own_cluster.dsn("postgres"))
+    store = PostgresStore(own_cluster.dsn("postgres"), clock=FakeClock())
     await store.open()
     await asyncio.to_thread(own_cluster.restart)  # logs a warning naming the database
     await store.ping()
@@ -204,7 +204,7 @@ def test_the_clis_manage_the_database_named_by_database(postgres_dsn, tmp_path, 
 async def test_ingest_history_and_rooms_on_postgresql(tmp_path, aiohttp_client, postgres_dsn):
     config = make_config(tmp_path)
     config.database = postgres_dsn
-    setup = PostgresStore(postgres_dsn)
+    setup = PostgresStore(postgres_dsn, clock=FakeClock())
     await setup.open()
     code = await setup.add_guide_code(EXHIBITION, "tests")
     token = await setup.add_feed("lamps", kind="street-lighting", exhibition=EXHIBITION)
@@ -254,10 +254,11 @@ def test_the_database_setting_from_toml_environment_and_flags(tmp_path):
     assert "Hidden" not in str(refused.value)
 
 
-async def test_health_is_degraded_while_postgres_is_down(tmp_path, aiohttp_client, own_cluster):
+async def test_health_is_degraded_while_postgres_is_down(tmp_path, aiohttp_client, own_cluster,
+                                                         clock):
     config = make_config(tmp_path)
     config.database = own_cluster.dsn("postgres")
-    client = await aiohttp_client(create_app(config, watch_interval=0.2))
+    client = await aiohttp_client(create_app(config, watch_interval=0.2, clock=clock))
     assert (await client.get("/healthz")).status == 200
     await asyncio.to_thread(own_cluster.stop)
     down = await client.get("/healthz")

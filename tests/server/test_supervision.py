@@ -148,10 +148,10 @@ def quick_restarts(monkeypatch):
 
 
 async def test_rooms_flush_survives_a_failure(tmp_path, aiohttp_client, monkeypatch, caplog,
-                                              quick_restarts):
+                                              quick_restarts, clock):
     # One tick per minute: only the flush task can deliver a message within the wait.
     config = make_config(tmp_path, tick_hz=1 / 60)
-    client = await aiohttp_client(create_app(config, watch_interval=60))
+    client = await aiohttp_client(create_app(config, watch_interval=60, clock=clock))
     url = str(client.make_url(f"/ws/rooms/{EXHIBITION}"))
     ann = await RoomClient.connect(client.session, url, name="Ann")
     bob = await RoomClient.connect(client.session, url, name="Bob")
@@ -172,8 +172,9 @@ async def test_rooms_flush_survives_a_failure(tmp_path, aiohttp_client, monkeypa
 
 
 async def test_rooms_tick_survives_a_failure(tmp_path, aiohttp_client, monkeypatch, caplog,
-                                             quick_restarts):
-    client = await aiohttp_client(create_app(make_config(tmp_path), watch_interval=60))
+                                             quick_restarts, clock):
+    client = await aiohttp_client(create_app(make_config(tmp_path), watch_interval=60,
+                                             clock=clock))
     url = str(client.make_url(f"/ws/rooms/{EXHIBITION}"))
     ann = await RoomClient.connect(client.session, url, name="Ann")
     bob = await RoomClient.connect(client.session, url, name="Bob")
@@ -228,8 +229,8 @@ async def test_rooms_heartbeat_survives_a_failure(monkeypatch, caplog, quick_res
 
 
 async def test_registry_watch_survives_a_failure(config, aiohttp_client, monkeypatch, caplog,
-                                                 quick_restarts):
-    client = await aiohttp_client(create_app(config, watch_interval=0.01))
+                                                 quick_restarts, clock):
+    client = await aiohttp_client(create_app(config, watch_interval=0.01, clock=clock))
     registry = client.server.app[appkeys.EXHIBITIONS]
     fault = FailOnce(registry.scan, OSError("injected scan fault"))
     monkeypatch.setattr(registry, "scan", fault.sync)
@@ -238,8 +239,9 @@ async def test_registry_watch_survives_a_failure(config, aiohttp_client, monkeyp
 
 
 async def test_search_index_rebuild_is_retried(config, aiohttp_client, monkeypatch, caplog,
-                                               quick_restarts):
-    app = create_app(config, watch_interval=60)  # builds an empty index: not the fault's
+                                               quick_restarts, clock):
+    # builds an empty index: not the fault's
+    app = create_app(config, watch_interval=60, clock=clock)
     fault = FailOnce(search.build_index, sqlite3.OperationalError("injected index fault"))
     monkeypatch.setattr(search, "build_index", fault.sync)
     client = await aiohttp_client(app)  # startup rebuilds it with the bundle: fails once

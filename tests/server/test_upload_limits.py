@@ -10,6 +10,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from fixed_clock import FakeClock
 
 from vrculture.server.admin import UPLOAD_LIMITS
 from vrculture.server.app import create_app
@@ -40,7 +41,7 @@ def _uploads_left(config: ServerConfig) -> list[Path]:
 
 @pytest.fixture
 def curator(config: ServerConfig) -> str:
-    store = Store.open(config.data_dir)
+    store = Store.open(config.data_dir, clock=FakeClock())
     try:
         return store.create_curator_token()
     finally:
@@ -48,7 +49,7 @@ def curator(config: ServerConfig) -> str:
 
 
 def _admin_app(config: ServerConfig, **limits) -> object:
-    app = create_app(config, watch_interval=3600)
+    app = create_app(config, watch_interval=3600, clock=FakeClock())
     app[UPLOAD_LIMITS] = UploadLimits(**{"max_upload_bytes": 4 << 20,
                                          "max_unpacked_bytes": 256 << 20, **limits})
     return app

@@ -23,9 +23,9 @@ def without_paho(monkeypatch):
     monkeypatch.setitem(sys.modules, "paho", None)
 
 
-async def test_serves_without_the_mqtt_extra(without_paho, aiohttp_client, config):
+async def test_serves_without_the_mqtt_extra(without_paho, aiohttp_client, config, clock):
     assert config.mqtt is None
-    client = await aiohttp_client(create_app(config, watch_interval=0.2))
+    client = await aiohttp_client(create_app(config, watch_interval=0.2, clock=clock))
     response = await client.get("/healthz")
     assert response.status == 200
 

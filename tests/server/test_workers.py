@@ -10,7 +10,7 @@ import time
 
 import aiohttp
 import pytest
-from fixed_clock import FIXED_NOW
+from fixed_clock import FIXED_NOW, FakeClock
 
 from vrculture.cli import main
 from vrculture.server.storage import Store
@@ -38,7 +38,7 @@ def test_workers_need_redis(bundle, tmp_path, capsys):
 @pytest.mark.slow
 async def test_two_workers_share_port_data_and_live_readings(bundle, tmp_path, redis_url):
     data = tmp_path / "data"
-    store = Store.open(data)
+    store = Store.open(data, clock=FakeClock())
     token = store.add_feed("street-lights")
     curator = store.create_curator_token()
     store.close()

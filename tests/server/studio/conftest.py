@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from fixed_clock import FakeClock
 
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
@@ -97,7 +98,7 @@ async def data_dir(tmp_path: Path, password_hashes: dict[str, str], one_time_has
                    ) -> Path:
     data = tmp_path / "data"
     data.mkdir()
-    records = SqliteRecords(AsyncStore(data), own=True)
+    records = SqliteRecords(AsyncStore(data, clock=FakeClock()), own=True)
     try:
         await add_curators(records, password_hashes, one_time_hash)
     finally:

@@ -57,7 +57,7 @@ async def stored_bytes(config: ServerConfig) -> bytes:
 
 
 async def test_add_prints_a_password_once_that_signs_in(tmp_path, capsys, aiohttp_client,
-                                                        config, where):
+                                                        config, where, clock):
     code, out, err = await cli(capsys, "curators", "add", "dora", *where)
     assert code == 0
     password = out.strip()
@@ -69,20 +69,22 @@ async def test_add_prints_a_password_once_that_signs_in(tmp_path, capsys, aiohtt
     assert code == 0
     assert "dora\t" in out and "one-time password not yet replaced" in out
     assert password not in out
-    client = await aiohttp_client(create_app(config), cookie_jar=aiohttp.DummyCookieJar())
+    client = await aiohttp_client(create_app(config, clock=clock),
+                                  cookie_jar=aiohttp.DummyCookieJar())
     response = await sign_in_response(client, "dora", password)
     assert response.status == 201
     assert (await response.json())["must_change_password"] is True
 
 
-async def test_add_twice_reset_and_remove(capsys, aiohttp_client, config, where):
+async def test_add_twice_reset_and_remove(capsys, aiohttp_client, config, where, clock):
     first = (await cli(capsys, "curators", "add", "dora", *where))[1].strip()
     code, out, err = await cli(capsys, "curators", "add", "dora", *where)
     assert code == 1 and out == "" and "already exists" in err
     code, out, _ = await cli(capsys, "curators", "reset", "dora", *where)
     second = out.strip()
     assert code == 0 and second != first
-    client = await aiohttp_client(create_app(config), cookie_jar=aiohttp.DummyCookieJar())
+    client = await aiohttp_client(create_app(config, clock=clock),
+                                  cookie_jar=aiohttp.DummyCookieJar())
     assert (await sign_in_response(client, "dora", first)).status == 401
     signed = await sign_in_response(client, "dora", second)
     assert signed.status == 201

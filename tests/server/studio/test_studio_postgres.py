@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
+from fixed_clock import FakeClock
 
 from vrculture.server.app import create_app
 from vrculture.server.config import ServerConfig
@@ -38,7 +39,7 @@ async def records(postgres_dsn: str, password_hashes: dict[str, str]
                   ) -> AsyncIterator[PostgresRecords]:
     """The database's studio records, with the curators added (as `vrculture curators add
     --database` would)."""
-    store = PostgresStore(postgres_dsn)
+    store = PostgresStore(postgres_dsn, clock=FakeClock())
     await store.open()
     opened = PostgresRecords(store, own=True)
     await add_curators(opened, password_hashes)

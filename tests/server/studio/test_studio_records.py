@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from fixed_clock import FakeClock
 
 from vrculture.server.storage import AsyncStore, hash_secret
 from vrculture.server.storage_postgres import MIGRATIONS, SCHEMA_VERSION, PostgresStore
@@ -24,9 +25,9 @@ RULES = SessionRules(idle_seconds=100.0, absolute_seconds=1000.0)
 async def records(backend: str | None, tmp_path: Path) -> AsyncIterator[StudioRecords]:
     opened: StudioRecords
     if backend is None:
-        opened = SqliteRecords(AsyncStore(tmp_path), own=True)
+        opened = SqliteRecords(AsyncStore(tmp_path, clock=FakeClock()), own=True)
     else:
-        store = PostgresStore(backend)
+        store = PostgresStore(backend, clock=FakeClock())
         await store.open()
         opened = PostgresRecords(store, own=True)
     await opened.prepare()
@@ -166,7 +167,7 @@ async def test_prepare_twice_keeps_the_records(records):
 async def test_a_session_for_a_curator_removed_meanwhile_is_not_kept(postgres_dsn):
     """On PostgreSQL a sign-in on one machine can race a removal on another: the session
     insert then refers to no curator and is dropped, never left live."""
-    store = PostgresStore(postgres_dsn)
+    store = PostgresStore(postgres_dsn, clock=FakeClock())
     await store.open()
     records = PostgresRecords(store, own=True)
     try:
@@ -194,7 +195,7 @@ async def test_a_version_1_database_gains_the_studio_tables_and_keeps_its_feeds(
                            " ('lamps', 'h', 1.0)")
     finally:
         await conn.close()
-    store = PostgresStore(postgres_dsn)
+    store = PostgresStore(postgres_dsn, clock=FakeClock())
     await store.open()
     records = PostgresRecords(store, own=True)
     try:
