@@ -35,21 +35,30 @@ CORPUS = Path(os.environ.get("VRCULTURE_CORPUS", ROOT.parent / "shared" / "corpu
 SIZES = {"100mp": (12288, 8192), "200mp": (16384, 12288)}
 
 
-def bomb_png() -> bytes:
+def zero_rows_png(width: int, height: int, rows: int = 10) -> bytes:
+    """The bomb found in the wild: a header claiming width x height, then a few zero rows.
+    Pillow decodes it "successfully" (the missing rows black) after allocating all of it."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         crc = struct.pack(">I", zlib.crc32(kind + body))
         return struct.pack(">I", len(body)) + kind + body + crc
 
-    ihdr = struct.pack(">IIBBBBB", 16000, 16000, 8, 2, 0, 0, 0)
-    rows = zlib.compress(b"\0" * ((16000 * 3 + 1) * 10), 9)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", rows)
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    pixels = zlib.compress(b"\0" * ((width * 3 + 1) * rows), 9)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", pixels)
             + chunk(b"IEND", b""))
 
 
-def photo_jpeg(size: tuple[int, int]) -> bytes:
+def bomb_png() -> bytes:
+    return zero_rows_png(16000, 16000)  # 545 bytes
+
+
+def photo_jpeg(size: tuple[int, int], *, corpus: Path = CORPUS, dpi: int | None = None) -> bytes:
+    """A large JPEG with a real photograph's detail at its own scale: the corpus's 4096 px
+    photogrammetry texture tiled (mirrored alternately, so no seam) to `size`."""
     from PIL import Image
 
-    with Image.open(CORPUS / "parthenon_frieze_texture.jpg") as tile:
+    with Image.open(corpus / "parthenon_frieze_texture.jpg") as tile:
         tile = tile.convert("RGB")
     mirrored = tile.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     canvas = Image.new("RGB", size)
@@ -57,7 +66,7 @@ def photo_jpeg(size: tuple[int, int]) -> bytes:
         for y in range(0, size[1], tile.height):
             canvas.paste(mirrored if (x // tile.width + y // tile.height) % 2 else tile, (x, y))
     buf = io.BytesIO()
-    canvas.save(buf, "JPEG", quality=90)
+    canvas.save(buf, "JPEG", quality=90, **({"dpi": (dpi, dpi)} if dpi else {}))
     return buf.getvalue()
 
 

@@ -4,13 +4,14 @@ decoded at a reduced DCT scale that the converted textures do not show."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -33,33 +34,26 @@ ROOT = Path(__file__).resolve().parents[2]
 MIB = 1 << 20
 
 
+def _bench() -> ModuleType:
+    """tools/bench_image_memory.py (tools/ is no package): its large photograph and its bomb
+    are the files these tests convert too."""
+    spec = importlib.util.spec_from_file_location("bench_image_memory",
+                                                  ROOT / "tools" / "bench_image_memory.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BENCH = _bench()
+
+
 def _photo_jpeg(corpus: Path, size: tuple[int, int], *, dpi: int | None = None) -> bytes:
-    """A large JPEG with a real photograph's detail at its own scale: the corpus's 4096 px
-    photogrammetry texture tiled (mirrored alternately, so no seam) to `size`."""
-    with Image.open(corpus / "parthenon_frieze_texture.jpg") as tile:
-        tile = tile.convert("RGB")
-    mirrored = tile.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-    canvas = Image.new("RGB", size)
-    for x in range(0, size[0], tile.width):
-        for y in range(0, size[1], tile.height):
-            canvas.paste(mirrored if (x // tile.width + y // tile.height) % 2 else tile, (x, y))
-    buf = io.BytesIO()
-    canvas.save(buf, "JPEG", quality=90, **({"dpi": (dpi, dpi)} if dpi else {}))
-    return buf.getvalue()
+    return BENCH.photo_jpeg(size, corpus=corpus, dpi=dpi)
 
 
 def _zero_rows_png(width: int, height: int, rows: int = 10) -> bytes:
-    """The bomb found in the wild: a header claiming width x height, then a few zero rows.
-    Pillow decodes it "successfully" (the missing rows black) after allocating all of it."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + body))
-        return struct.pack(">I", len(body)) + kind + body + crc
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
-    pixels = zlib.compress(b"\0" * ((width * 3 + 1) * rows), 9)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", pixels)
-            + chunk(b"IEND", b""))
+    return BENCH.zero_rows_png(width, height, rows)
 
 
 def _full_decode(data: bytes) -> Image.Image:
