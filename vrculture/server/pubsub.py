@@ -6,11 +6,22 @@ import asyncio
 import inspect
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from vrculture.server.keys import Subscriber
 
 log = logging.getLogger(__name__)
+
+
+async def deliver(callbacks: Iterable[Subscriber], channel: str, payload: bytes) -> None:
+    """Hand a message to this process's subscribers of its channel, in order."""
+    for callback in list(callbacks):
+        try:
+            result = callback(channel, payload)
+            if inspect.isawaitable(result):
+                await result
+        except Exception:  # one faulty subscriber must not starve the others
+            log.exception("subscriber of %s failed", channel)
 
 
 class LocalPubSub:
@@ -18,13 +29,7 @@ class LocalPubSub:
         self._subscribers: dict[str, list[Subscriber]] = defaultdict(list)
 
     async def publish(self, channel: str, payload: bytes) -> None:
-        for callback in list(self._subscribers.get(channel, ())):
-            try:
-                result = callback(channel, payload)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:  # one faulty subscriber must not starve the others
-                log.exception("subscriber of %s failed", channel)
+        await deliver(self._subscribers.get(channel, ()), channel, payload)
 
     async def publish_local(self, channel: str, payload: bytes) -> None:
         await self.publish(channel, payload)  # one process: local is everywhere

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
@@ -20,6 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from vrculture.server.keys import Subscriber
+from vrculture.server.pubsub import deliver
 from vrculture.server.supervision import start_supervised
 
 log = logging.getLogger(__name__)
@@ -87,13 +87,7 @@ class RedisPubSub:
             await self._deliver(channel, message["data"])
 
     async def _deliver(self, channel: str, payload: bytes) -> None:
-        for callback in list(self._subscribers.get(channel, ())):
-            try:
-                result = callback(channel, payload)
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:  # one faulty subscriber must not starve the others
-                log.exception("subscriber of %s failed", channel)
+        await deliver(self._subscribers.get(channel, ()), channel, payload)
 
     async def close(self) -> None:
         if self._reader is not None:
