@@ -142,6 +142,10 @@ def test_no_drawn_frame_compiles_a_program_or_uploads_geometry(server, new_page,
     if quest:
         assert state(page, "viewerState.inXR") is True
         assert [f for f in log if 0 <= f[9] < SESSION_START_FRAMES and step(f)] == []
+        # the controllers' ray code ran before the session (Viewer.warmRays, on entering VR), so
+        # the session's first casts are not its first runs (those held a drawn frame 4-14 ms)
+        assert (state(page, "viewerTest.app.viewer.raysBeforeSession") or 0) > 0
+        assert any(f[10] for f in log if f[9] >= 0), log
     assert page.errors == []
 
 

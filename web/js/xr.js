@@ -115,6 +115,8 @@ export class XRInput {
     if (this.session) return true;
     try {
       if (!navigator.xr) throw new Error('this browser has no WebXR');
+      // the rays' code runs here, before the headset's frames (see Viewer.warmRays)
+      this.viewer.warmRays(this.raycaster);
       const session = await navigator.xr.requestSession('immersive-vr', {
         optionalFeatures: ['local-floor', 'bounded-floor', 'hand-tracking'],
       });
