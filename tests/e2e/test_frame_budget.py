@@ -139,6 +139,13 @@ def test_no_drawn_frame_compiles_a_program_or_uploads_geometry(server, new_page,
     assert sum(f[8] for f in log) > 0, log
     assert max(f[8] for f in log) <= CANVAS_PIXELS_PER_STEP, log
     assert all(f[2] == 1 for f in log if f[8]), log
+    # ... and uploaded a strip a step too, into storage allocated once (a whole canvas in one
+    # texSubImage2D held a drawn frame 6-17 ms), in steps that upload nothing else
+    assert sum(f[11] for f in log) > 0, log
+    assert max(f[11] for f in log) <= CANVAS_PIXELS_PER_STEP, log
+    assert all(f[2] == 1 and f[8] == 0 for f in log if f[11]), log
+    # what the GPU holds is the canvas, row for row (flipped as three would have)
+    assert page.evaluate(CANVAS_TEXTURES_MATCH) == {"vr-panel": 0, "programme-wall": 0}
     if quest:
         assert state(page, "viewerState.inXR") is True
         assert [f for f in log if 0 <= f[9] < SESSION_START_FRAMES and step(f)] == []
@@ -147,6 +154,36 @@ def test_no_drawn_frame_compiles_a_program_or_uploads_geometry(server, new_page,
         assert (state(page, "viewerTest.app.viewer.raysBeforeSession") or 0) > 0
         assert any(f[10] for f in log if f[9] >= 0), log
     assert page.errors == []
+
+
+# For each canvas texture of the VR panel and the programme wall: how many bytes of its level 0,
+# read back from the GPU, differ from its canvas (rows in WebGL's order: bottom first if flipped).
+CANVAS_TEXTURES_MATCH = """() => {
+  const v = viewerTest.app.viewer, r = v.renderer, gl = r.getContext();
+  const out = {};
+  v.scene.traverse((o) => {
+    const t = o.material && !Array.isArray(o.material) ? o.material.map : null;
+    const name = o.name || (o.parent ? o.parent.name : '');
+    if (!t || !(t.image instanceof HTMLCanvasElement) || !['vr-panel', 'programme-wall'].includes(name)) return;
+    const { width: w, height: h } = t.image;
+    const fb = gl.createFramebuffer();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, r.properties.get(t).__webglTexture, 0);
+    const gpu = new Uint8Array(w * h * 4);
+    gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, gpu);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.deleteFramebuffer(fb);
+    r.resetState();
+    const canvas = t.image.getContext('2d').getImageData(0, 0, w, h).data;
+    let differ = 0;
+    for (let y = 0; y < h; y++) {
+      const row = (t.flipY ? h - 1 - y : y) * w * 4;
+      for (let i = 0; i < w * 4; i++) if (gpu[y * w * 4 + i] !== canvas[row + i]) differ++;
+    }
+    out[name] = differ;
+  });
+  return out;
+}"""
 
 
 def step(f: list) -> bool:

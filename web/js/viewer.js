@@ -26,7 +26,7 @@ const SESSION_START_FRAMES = 2;
 
 /** @typedef {import('./manifest.js').Manifest} Manifest */
 /** @typedef {(dt: number, frame: XRFrame | undefined) => void} FrameHook */
-/** @typedef {[number, number, number, boolean, number, number, number, number, number, number, number]} FrameLogEntry */
+/** @typedef {[number, number, number, boolean, number, number, number, number, number, number, number, number]} FrameLogEntry */
 /** @typedef {{id: string | null, via: string, annotation: string | null, entry: import('./manifest.js').Selectable | null, narration?: string | null}} SelectDetail */
 
 export class Viewer extends EventTarget {
@@ -60,7 +60,7 @@ export class Viewer extends EventTarget {
      * draw (the frame's or the level queue's one-pixel upload draw), geometries first drawn by
      * the frame's draw, meshes whose geometry the queue uploaded, canvas pixels the queue read,
      * the frame's number in its XR session (-1 outside one), rays cast (`intersect`) by its
-     * hooks]: set to an array by the test hooks
+     * hooks, canvas pixels the queue uploaded]: set to an array by the test hooks
      * only (main.js), bounded.
      * @type {FrameLogEntry[] | null}
      */
@@ -495,7 +495,7 @@ export class Viewer extends EventTarget {
     if (this.frameLog) {
       const f = this.levels.lastFlush;
       logged = [viewerState.frames, f.swaps, f.uploads, this.lowestSettled || !!xrFrame, f.compiles, f.drawCompiles, 0,
-        f.geometries, f.canvasPixels, sessionFrame, casts];
+        f.geometries, f.canvasPixels, sessionFrame, casts, f.canvasUploaded];
       this.frameLog.push(logged);
       if (this.frameLog.length > 5000) this.frameLog.splice(0, 1000);
     }
