@@ -213,6 +213,24 @@ def test_a_vr_sessions_first_frames_do_no_queue_step(server, new_page):
     assert page.errors == []
 
 
+def test_a_program_that_does_not_link_is_reported(server, new_page):
+    """three's own shader check (reading a new program's and its shaders' info logs on its first
+    use: round trips to the GPU process inside a frame) is off; the level queue checks each new
+    program's link status, which the first use already fetched, and reports one that failed."""
+    page = settled_demo(server, new_page, quest=False)
+    assert state(page, "viewerTest.app.viewer.renderer.debug.checkShaderErrors") is False
+    page.evaluate("""async () => {
+      const THREE = await import('three');
+      const broken = new THREE.Mesh(new THREE.PlaneGeometry(), new THREE.ShaderMaterial({
+        vertexShader: 'void main() { gl_Position = vec4(0.0); }',
+        fragmentShader: 'void main() { gl_FragColor = vec4(notDeclared); }' }));
+      window.__linkCheck = viewerTest.app.viewer.levels.prepare(broken).then(() => true);
+    }""")
+    wait_for(page, "viewerState.errors.some((e) => e.where.startsWith('shader program'))",
+             timeout=TIMEOUT_MS)
+    assert page.errors == []
+
+
 def test_clicks_still_pick_the_demos_objects_through_the_merged_scene(server, new_page):
     page = settled_demo(server, new_page, quest=False)
     m = server.demo.manifest

@@ -37,7 +37,8 @@ const scratch = new THREE.Vector3();
  */
 /**
  * What `renderer.info.programs` holds (three's WebGLProgram; not in its type declarations).
- * @typedef {{isReady: () => boolean, getUniforms: () => unknown, usedTimes: number}} Program
+ * @typedef {{isReady: () => boolean, getUniforms: () => unknown, usedTimes: number, program: WebGLProgram,
+ *   name: string}} Program
  */
 /** @typedef {{triangles: number, gpuTextureBytes: number, ignoreScreenSize?: boolean}} Budget */
 /**
@@ -318,6 +319,7 @@ export class LevelManager {
       job.programs.shift();
       if (program.usedTimes === 0) return; // released meanwhile (its material was disposed)
       program.getUniforms();
+      checkLinked(renderer, program);
       f.compiles = 1;
       return;
     }
@@ -587,6 +589,19 @@ function drawnMeshes(root) {
     if (!kinds.has(key)) kinds.set(key, o);
   });
   return [...kinds.values()];
+}
+
+/**
+ * Reports a program that did not link (three's own check is off, see scene.js `createRenderer`):
+ * once its uniforms have been read, the browser knows its link status without asking the GPU
+ * process again; the logs are read only for a program that failed.
+ * @param {THREE.WebGLRenderer} renderer
+ * @param {Program} program
+ */
+function checkLinked(renderer, program) {
+  const gl = renderer.getContext();
+  if (gl.getProgramParameter(program.program, gl.LINK_STATUS)) return;
+  reportError(`shader program ${program.name}`, new Error(gl.getProgramInfoLog(program.program) || 'did not link'));
 }
 
 /** textures `flush` has uploaded: a part prepared again (the whole scene at the start) skips them */
