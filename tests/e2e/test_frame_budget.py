@@ -164,11 +164,13 @@ CANVAS_TEXTURES_MATCH = """() => {
   v.scene.traverse((o) => {
     const t = o.material && !Array.isArray(o.material) ? o.material.map : null;
     const name = o.name || (o.parent ? o.parent.name : '');
-    if (!t || !(t.image instanceof HTMLCanvasElement) || !['vr-panel', 'programme-wall'].includes(name)) return;
+    const shown = ['vr-panel', 'programme-wall'].includes(name);
+    if (!t || !(t.image instanceof HTMLCanvasElement) || !shown) return;
     const { width: w, height: h } = t.image;
     const fb = gl.createFramebuffer();
     gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
-    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, r.properties.get(t).__webglTexture, 0);
+    const texture = r.properties.get(t).__webglTexture;
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
     const gpu = new Uint8Array(w * h * 4);
     gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, gpu);
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
