@@ -439,7 +439,7 @@ export class Viewer extends EventTarget {
    * Runs the controllers' ray path (`intersect`, `floorPoint`) from the eye toward each pickable
    * object, before a VR session starts: the session's first casts were otherwise the code's
    * first runs (not yet compiled by the JavaScript engine) and the first to compute some bounds,
-   * 4-14 ms of a drawn headset frame; warmed, they take under 1 ms.
+   * 4-14 ms of a drawn headset frame; warmed, 0.2-5 ms (mostly under 1 ms).
    * @param {THREE.Raycaster} raycaster
    */
   warmRays(raycaster) {
