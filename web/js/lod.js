@@ -256,6 +256,19 @@ export class LevelManager {
   }
 
   /**
+   * As `prepare`, but ahead of every job already queued (a step of the job in progress so far
+   * is kept): for the headset's own parts, which wait for nothing else.
+   * @param {THREE.Object3D} root
+   * @returns {Promise<void>}
+   */
+  prepareFirst(root) {
+    return new Promise((resolve) => {
+      this.enqueue(root, null, resolve);
+      this.swaps.unshift(/** @type {Job} */ (this.swaps.pop()));
+    });
+  }
+
+  /**
    * @param {THREE.Object3D} root
    * @param {THREE.Object3D | null} parent where it will be shown (null: the scene), for its
    *   one-pixel draw while it is not in the scene yet

@@ -111,6 +111,17 @@ export class XRInput {
     });
   }
 
+  /**
+   * Compiles and uploads the headset's own parts (controllers, rays, reticle, vignette, fade, the
+   * VR panel) through the level queue ahead of the exhibition's parts: the page offers VR once
+   * they are done, so a session entered at once does not compile them in its drawn frames.
+   * Resolves when they are ready.
+   */
+  async prepare() {
+    const parts = [this.viewer.rig, this.reticle, this.app.vrPanel?.mesh];
+    await Promise.all(parts.map((part) => (part ? this.viewer.levels.prepareFirst(part) : null)));
+  }
+
   async enter() {
     if (this.session) return true;
     try {
