@@ -139,10 +139,53 @@ def test_no_drawn_frame_compiles_a_program_or_uploads_geometry(server, new_page,
     assert sum(f[8] for f in log) > 0, log
     assert max(f[8] for f in log) <= CANVAS_PIXELS_PER_STEP, log
     assert all(f[2] == 1 for f in log if f[8]), log
+    # ... and uploaded a strip a step too, into storage allocated once (a whole canvas in one
+    # texSubImage2D held a drawn frame 6-17 ms), in steps that upload nothing else
+    assert sum(f[11] for f in log) > 0, log
+    assert max(f[11] for f in log) <= CANVAS_PIXELS_PER_STEP, log
+    assert all(f[2] == 1 and f[8] == 0 for f in log if f[11]), log
+    # what the GPU holds is the canvas, row for row (flipped as three would have)
+    assert page.evaluate(CANVAS_TEXTURES_MATCH) == {"vr-panel": 0, "programme-wall": 0}
     if quest:
         assert state(page, "viewerState.inXR") is True
         assert [f for f in log if 0 <= f[9] < SESSION_START_FRAMES and step(f)] == []
+        # the controllers' ray code ran before the session (Viewer.warmRays, on entering VR), so
+        # the session's first casts are not its first runs (those held a drawn frame 4-14 ms)
+        assert (state(page, "viewerTest.app.viewer.raysBeforeSession") or 0) > 0
+        assert any(f[10] for f in log if f[9] >= 0), log
     assert page.errors == []
+
+
+# For each canvas texture of the VR panel and the programme wall: how many bytes of its level 0,
+# read back from the GPU, differ from its canvas (rows in WebGL's order: bottom first if flipped).
+CANVAS_TEXTURES_MATCH = """() => {
+  const v = viewerTest.app.viewer, r = v.renderer, gl = r.getContext();
+  const out = {};
+  v.scene.traverse((o) => {
+    const t = o.material && !Array.isArray(o.material) ? o.material.map : null;
+    const name = o.name || (o.parent ? o.parent.name : '');
+    const shown = ['vr-panel', 'programme-wall'].includes(name);
+    if (!t || !(t.image instanceof HTMLCanvasElement) || !shown) return;
+    const { width: w, height: h } = t.image;
+    const fb = gl.createFramebuffer();
+    gl.bindFramebuffer(gl.FRAMEBUFFER, fb);
+    const texture = r.properties.get(t).__webglTexture;
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, texture, 0);
+    const gpu = new Uint8Array(w * h * 4);
+    gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, gpu);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.deleteFramebuffer(fb);
+    r.resetState();
+    const canvas = t.image.getContext('2d').getImageData(0, 0, w, h).data;
+    let differ = 0;
+    for (let y = 0; y < h; y++) {
+      const row = (t.flipY ? h - 1 - y : y) * w * 4;
+      for (let i = 0; i < w * 4; i++) if (gpu[y * w * 4 + i] !== canvas[row + i]) differ++;
+    }
+    out[name] = differ;
+  });
+  return out;
+}"""
 
 
 def step(f: list) -> bool:
@@ -169,6 +212,50 @@ def test_a_vr_sessions_first_frames_do_no_queue_step(server, new_page):
     # did it after the first frames
     assert any(step(f) for f in xr[SESSION_START_FRAMES:]), xr
     assert [f for f in xr[:SESSION_START_FRAMES] if step(f)] == [], xr
+    assert page.errors == []
+
+
+# The meshes of the headset's own parts (rig: controllers, rays, grips, vignette, fade; the
+# reticle; the VR panel) that three has no program for yet.
+HEADSET_PARTS_WITHOUT_PROGRAM = """() => {
+  const app = viewerTest.app, r = app.viewer.renderer, out = [];
+  for (const part of [app.viewer.rig, app.xr.reticle, app.vrPanel.mesh]) {
+    part.traverse((o) => {
+      if (!(o.isMesh || o.isLine) || !o.material.visible) return;
+      if (!r.properties.get(o.material).currentProgram) out.push(o.name || o.type);
+    });
+  }
+  return out;
+}"""
+
+
+def test_vr_is_offered_once_the_headsets_own_parts_are_compiled(server, new_page):
+    """The headset's own parts go through the level queue ahead of the exhibition, behind the
+    loading status, before the page offers VR: a session entered at once does not compile them
+    in its drawn frames (7 compile steps in its frames instead of 13)."""
+    page = new_page(server.url(f"/exhibitions/{server.demo.manifest['id']}?room=0"),
+                    quest=True, viewport=VIEWPORT)
+    wait_for(page, "window.viewerState && viewerState.xrSupported === true",
+             timeout=TIMEOUT_MS * 2)
+    assert page.evaluate(HEADSET_PARTS_WITHOUT_PROGRAM) == []
+    assert page.errors == []
+
+
+def test_a_program_that_does_not_link_is_reported(server, new_page):
+    """three's own shader check (reading a new program's and its shaders' info logs on its first
+    use: round trips to the GPU process inside a frame) is off; the level queue checks each new
+    program's link status, which the first use already fetched, and reports one that failed."""
+    page = settled_demo(server, new_page, quest=False)
+    assert state(page, "viewerTest.app.viewer.renderer.debug.checkShaderErrors") is False
+    page.evaluate("""async () => {
+      const THREE = await import('three');
+      const broken = new THREE.Mesh(new THREE.PlaneGeometry(), new THREE.ShaderMaterial({
+        vertexShader: 'void main() { gl_Position = vec4(0.0); }',
+        fragmentShader: 'void main() { gl_FragColor = vec4(notDeclared); }' }));
+      window.__linkCheck = viewerTest.app.viewer.levels.prepare(broken).then(() => true);
+    }""")
+    wait_for(page, "viewerState.errors.some((e) => e.where.startsWith('shader program'))",
+             timeout=TIMEOUT_MS)
     assert page.errors == []
 
 

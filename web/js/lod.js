@@ -37,7 +37,8 @@ const scratch = new THREE.Vector3();
  */
 /**
  * What `renderer.info.programs` holds (three's WebGLProgram; not in its type declarations).
- * @typedef {{isReady: () => boolean, getUniforms: () => unknown, usedTimes: number}} Program
+ * @typedef {{isReady: () => boolean, getUniforms: () => unknown, usedTimes: number, program: WebGLProgram,
+ *   name: string}} Program
  */
 /** @typedef {{triangles: number, gpuTextureBytes: number, ignoreScreenSize?: boolean}} Budget */
 /**
@@ -92,7 +93,8 @@ export class LevelManager {
      * What the last flush did, for the frame log that tests read: programs compiled by its
      * one-pixel draw (`drawCompiles`, none expected) and meshes whose geometry it uploaded.
      */
-    this.lastFlush = { swaps: 0, uploads: 0, compiles: 0, drawCompiles: 0, geometries: 0, canvasPixels: 0, gpuWaits: 0 };
+    this.lastFlush = { swaps: 0, uploads: 0, compiles: 0, drawCompiles: 0, geometries: 0, canvasPixels: 0, canvasUploaded: 0,
+      gpuWaits: 0 };
     /** @type {WebGLSync | null} the last upload's end (see `fence`) */
     this.uploadFence = null;
     this.fenceWaits = 0; // frames the queue has waited for it
@@ -254,6 +256,19 @@ export class LevelManager {
   }
 
   /**
+   * As `prepare`, but ahead of every job already queued (a step of the job in progress so far
+   * is kept): for the headset's own parts, which wait for nothing else.
+   * @param {THREE.Object3D} root
+   * @returns {Promise<void>}
+   */
+  prepareFirst(root) {
+    return new Promise((resolve) => {
+      this.enqueue(root, null, resolve);
+      this.swaps.unshift(/** @type {Job} */ (this.swaps.pop()));
+    });
+  }
+
+  /**
    * @param {THREE.Object3D} root
    * @param {THREE.Object3D | null} parent where it will be shown (null: the scene), for its
    *   one-pixel draw while it is not in the scene yet
@@ -273,6 +288,7 @@ export class LevelManager {
     f.drawCompiles = 0;
     f.geometries = 0;
     f.canvasPixels = 0;
+    f.canvasUploaded = 0;
     f.gpuWaits = 0;
   }
 
@@ -316,6 +332,7 @@ export class LevelManager {
       job.programs.shift();
       if (program.usedTimes === 0) return; // released meanwhile (its material was disposed)
       program.getUniforms();
+      checkLinked(renderer, program);
       f.compiles = 1;
       return;
     }
@@ -325,10 +342,19 @@ export class LevelManager {
       f.uploads = 1;
       const canvas = canvasPixels(next);
       if (canvas) {
-        // a canvas is read a strip a frame, then uploaded from the pixels read
-        f.canvasPixels = canvas.width * Math.min(canvas.rows, canvas.height - canvas.read);
-        if (readStrip(canvas)) return;
-        uploadPixels(renderer, next, canvas);
+        // a canvas is read a strip a frame, then uploaded from the pixels read, a strip a frame
+        // too (a whole 1024² or 1536x1024 canvas held a drawn frame 6-17 ms in texSubImage2D)
+        if (canvas.read < canvas.height) {
+          f.canvasPixels = canvas.width * Math.min(canvas.rows, canvas.height - canvas.read);
+          readStrip(canvas);
+          return;
+        }
+        f.canvasUploaded = uploadStrip(renderer, next, canvas);
+        if (canvas.uploaded < canvas.height) {
+          this.fence(renderer);
+          return;
+        }
+        canvasReads.delete(next);
       } else {
         renderer.initTexture(next);
       }
@@ -578,6 +604,19 @@ function drawnMeshes(root) {
   return [...kinds.values()];
 }
 
+/**
+ * Reports a program that did not link (three's own check is off, see scene.js `createRenderer`):
+ * once its uniforms have been read, the browser knows its link status without asking the GPU
+ * process again; the logs are read only for a program that failed.
+ * @param {THREE.WebGLRenderer} renderer
+ * @param {Program} program
+ */
+function checkLinked(renderer, program) {
+  const gl = renderer.getContext();
+  if (gl.getProgramParameter(program.program, gl.LINK_STATUS)) return;
+  reportError(`shader program ${program.name}`, new Error(gl.getProgramInfoLog(program.program) || 'did not link'));
+}
+
 /** textures `flush` has uploaded: a part prepared again (the whole scene at the start) skips them */
 const uploaded = new WeakSet();
 
@@ -600,7 +639,8 @@ function texturesOf(root) {
 /**
  * A canvas texture's pixels on their way to its upload (see `readStrip`).
  * @typedef {{context: CanvasRenderingContext2D, width: number, height: number, rows: number,
-  *   read: number, pixels: Uint8ClampedArray<ArrayBuffer>, flip: boolean, version: number}} CanvasPixels
+  *   read: number, pixels: Uint8ClampedArray<ArrayBuffer>, flip: boolean, version: number,
+  *   allocated: boolean, uploaded: number}} CanvasPixels
  */
 /** @type {WeakMap<THREE.Texture, CanvasPixels>} */
 const canvasReads = new WeakMap();
@@ -625,6 +665,7 @@ function canvasPixels(texture) {
   const read = {
     context, width, height, rows: Math.max(1, Math.floor(CANVAS_PIXELS_PER_FRAME / width)), read: 0,
     pixels: new Uint8ClampedArray(width * height * 4), flip: texture.flipY, version: texture.version,
+    allocated: false, uploaded: 0,
   };
   canvasReads.set(texture, read);
   return read;
@@ -649,24 +690,46 @@ function readStrip(read) {
 }
 
 /**
- * Uploads a canvas texture from the pixels read (an unflipped ImageData: no canvas read and no
- * flip in the upload), then gives the texture its canvas back for later redraws.
+ * One step of a canvas texture's upload from the pixels read: first its GPU storage (all mip
+ * levels, no pixels), then a strip of rows a step, in the order WebGL's flip would have laid
+ * them out (`readStrip` flipped them), the last strip with the mipmaps. Returns the pixels sent.
  * @param {THREE.WebGLRenderer} renderer
  * @param {THREE.Texture} texture
  * @param {CanvasPixels} read
  */
-function uploadPixels(renderer, texture, read) {
-  canvasReads.delete(texture);
-  const canvas = texture.image;
-  const flipY = texture.flipY;
-  texture.image = new ImageData(read.pixels, read.width, read.height);
-  texture.flipY = false;
-  try {
-    renderer.initTexture(texture);
-  } finally {
-    texture.image = canvas;
-    texture.flipY = flipY;
+function uploadStrip(renderer, texture, read) {
+  const source = texture.source;
+  const autoMipmaps = texture.mipmapsAutoUpdate;
+  if (!read.allocated) {
+    // three allocates (texStorage2D) a texture whose data is not ready without uploading it
+    // (none is sent: a storage already allocated is kept) and marks it current
+    source.dataReady = false;
+    texture.mipmapsAutoUpdate = false;
+    try {
+      renderer.initTexture(texture);
+    } finally {
+      source.dataReady = true;
+      texture.mipmapsAutoUpdate = autoMipmaps;
+    }
+    read.allocated = true;
+    return 0;
   }
+  const from = read.uploaded;
+  const rows = Math.min(read.rows, read.height - from);
+  const flipY = texture.flipY;
+  const pixels = new THREE.DataTexture(new Uint8Array(read.pixels.buffer), read.width, read.height);
+  // (the rows are already in WebGL's order; mipmaps only once the last strip is in)
+  texture.flipY = false;
+  texture.mipmapsAutoUpdate = autoMipmaps && from + rows >= read.height;
+  try {
+    renderer.copyTextureToTexture(pixels, texture, new THREE.Box2(new THREE.Vector2(0, from),
+      new THREE.Vector2(read.width, from + rows)), new THREE.Vector2(0, from));
+  } finally {
+    texture.flipY = flipY;
+    texture.mipmapsAutoUpdate = autoMipmaps;
+  }
+  read.uploaded += rows;
+  return read.width * rows;
 }
 
 /** geometries `flush` has uploaded by a one-pixel draw */

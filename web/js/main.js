@@ -164,6 +164,9 @@ export class App extends EventTarget {
       if (this.vrPanel?.current) this.vrPanel.place();
     });
     const supported = await xrSupported();
+    // VR is offered once the headset's own parts are compiled and uploaded (frames behind the
+    // loading status, a fraction of a second): a session entered at once skips those steps
+    if (supported) await this.xr.prepare();
     viewerState.xrSupported = supported;
     if (button && supported) {
       button.hidden = false;

@@ -13,6 +13,11 @@ export function createRenderer(canvasParent) {
   // only compresses highlights, so a glaze reads as its material rather than as a film look.
   renderer.toneMapping = THREE.NeutralToneMapping;
   renderer.toneMappingExposure = 1;
+  // three's check reads each new program's and both its shaders' info logs on its first use:
+  // three round trips to the GPU process in a frame (most of a program's first use, up to
+  // 15 ms a program in a headset frame on SwiftShader); the level queue checks the link instead
+  // (lod.js `checkLinked`), from what the first use already fetched
+  renderer.debug.checkShaderErrors = false;
   renderer.xr.enabled = true;
   renderer.xr.setReferenceSpaceType('local-floor');
   renderer.domElement.setAttribute('role', 'img');

@@ -26,7 +26,7 @@ const SESSION_START_FRAMES = 2;
 
 /** @typedef {import('./manifest.js').Manifest} Manifest */
 /** @typedef {(dt: number, frame: XRFrame | undefined) => void} FrameHook */
-/** @typedef {[number, number, number, boolean, number, number, number, number, number, number]} FrameLogEntry */
+/** @typedef {[number, number, number, boolean, number, number, number, number, number, number, number, number]} FrameLogEntry */
 /** @typedef {{id: string | null, via: string, annotation: string | null, entry: import('./manifest.js').Selectable | null, narration?: string | null}} SelectDetail */
 
 export class Viewer extends EventTarget {
@@ -59,11 +59,15 @@ export class Viewer extends EventTarget {
      * texture read), drawn, programs compiled or linked before the draw, programs compiled by a
      * draw (the frame's or the level queue's one-pixel upload draw), geometries first drawn by
      * the frame's draw, meshes whose geometry the queue uploaded, canvas pixels the queue read,
-     * the frame's number in its XR session (-1 outside one)]: set to an array by the test hooks
+     * the frame's number in its XR session (-1 outside one), rays cast (`intersect`) by its
+     * hooks, canvas pixels the queue uploaded]: set to an array by the test hooks
      * only (main.js), bounded.
      * @type {FrameLogEntry[] | null}
      */
     this.frameLog = null;
+    /** rays cast through `intersect` so far, and before the current XR session started */
+    this.rayCasts = 0;
+    this.raysBeforeSession = 0;
     /** XR frames since the session started (see SESSION_START_FRAMES) */
     this.sessionFrames = 0;
     /** the current frame's number in its XR session, -1 outside one */
@@ -103,7 +107,10 @@ export class Viewer extends EventTarget {
     this.lastLod = 0;
     this.levels.wake = () => { this.lastLod = 0; };
     this.levels.setView(this.camera, this.scene);
-    this.renderer.xr.addEventListener('sessionstart', () => { this.sessionFrames = 0; });
+    this.renderer.xr.addEventListener('sessionstart', () => {
+      this.sessionFrames = 0;
+      this.raysBeforeSession = this.rayCasts;
+    });
     window.addEventListener('resize', () => this.resize());
   }
 
@@ -397,6 +404,7 @@ export class Viewer extends EventTarget {
    * @returns {{id: string, annotation: string | null, point: THREE.Vector3, distance: number} | null}
    */
   intersect(raycaster) {
+    this.rayCasts++;
     // nearest first: the objects whose bounds the ray enters, in the order it enters them; an
     // object's triangles are tested only while it may still hold the nearest hit (testing every
     // object's held a headset's first frame for 8-16 ms, its controllers' first rays)
@@ -428,6 +436,25 @@ export class Viewer extends EventTarget {
   }
 
   /**
+   * Runs the controllers' ray path (`intersect`, `floorPoint`) from the eye toward each pickable
+   * object, before a VR session starts: the session's first casts were otherwise the code's
+   * first runs (not yet compiled by the JavaScript engine) and the first to compute some bounds,
+   * 4-14 ms of a drawn headset frame; warmed, 0.2-5 ms (mostly under 1 ms).
+   * @param {THREE.Raycaster} raycaster
+   */
+  warmRays(raycaster) {
+    const eye = this.eyePosition();
+    for (const holder of this.pickables) {
+      pickBox.setFromObject(holder);
+      if (pickBox.isEmpty()) continue;
+      raycaster.set(eye, pickBox.getCenter(pickPoint).sub(eye).normalize());
+      raycaster.far = 40;
+      this.intersect(raycaster);
+      this.floorPoint(raycaster);
+    }
+  }
+
+  /**
    * Where a ray meets the floor (y=0), if a visitor may stand there.
    * @param {THREE.Raycaster} raycaster
    */
@@ -451,6 +478,7 @@ export class Viewer extends EventTarget {
   frame(time, xrFrame) {
     const t0 = now();
     this.sessionFrame = xrFrame ? this.sessionFrames++ : -1;
+    const rays = this.rayCasts;
     const dt = this.lastFrameAt == null ? 0 : Math.min(0.1, (t0 - this.lastFrameAt) / 1000);
     this.lastFrameAt = t0;
     for (const fn of this.frameHooks) {
@@ -459,6 +487,7 @@ export class Viewer extends EventTarget {
     for (const p of this.instanced) p.sync();
     this.frames?.sync();
     const sessionFrame = this.sessionFrame;
+    const casts = this.rayCasts - rays;
     if (sessionFrame < 0 || sessionFrame >= SESSION_START_FRAMES) this.levels.flush(this.renderer);
     else this.levels.skipFlush();
     /** @type {FrameLogEntry | null} */
@@ -466,7 +495,7 @@ export class Viewer extends EventTarget {
     if (this.frameLog) {
       const f = this.levels.lastFlush;
       logged = [viewerState.frames, f.swaps, f.uploads, this.lowestSettled || !!xrFrame, f.compiles, f.drawCompiles, 0,
-        f.geometries, f.canvasPixels, sessionFrame];
+        f.geometries, f.canvasPixels, sessionFrame, casts, f.canvasUploaded];
       this.frameLog.push(logged);
       if (this.frameLog.length > 5000) this.frameLog.splice(0, 1000);
     }

@@ -111,10 +111,23 @@ export class XRInput {
     });
   }
 
+  /**
+   * Compiles and uploads the headset's own parts (controllers, rays, reticle, vignette, fade, the
+   * VR panel) through the level queue ahead of the exhibition's parts: the page offers VR once
+   * they are done, so a session entered at once does not compile them in its drawn frames.
+   * Resolves when they are ready.
+   */
+  async prepare() {
+    const parts = [this.viewer.rig, this.reticle, this.app.vrPanel?.mesh];
+    await Promise.all(parts.map((part) => (part ? this.viewer.levels.prepareFirst(part) : null)));
+  }
+
   async enter() {
     if (this.session) return true;
     try {
       if (!navigator.xr) throw new Error('this browser has no WebXR');
+      // the rays' code runs here, before the headset's frames (see Viewer.warmRays)
+      this.viewer.warmRays(this.raycaster);
       const session = await navigator.xr.requestSession('immersive-vr', {
         optionalFeatures: ['local-floor', 'bounded-floor', 'hand-tracking'],
       });
