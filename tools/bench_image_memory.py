@@ -31,7 +31,10 @@ import zlib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = Path(os.environ.get("VRCULTURE_CORPUS", ROOT.parent / "shared" / "corpus"))
+sys.path.insert(0, str(ROOT / "tests"))  # where the corpus is: the tests' own lookup
+from corpus_location import corpus_dir  # noqa: E402
+
+CORPUS = corpus_dir()
 SIZES = {"100mp": (12288, 8192), "200mp": (16384, 12288)}
 
 

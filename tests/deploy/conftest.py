@@ -11,11 +11,12 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from e2e.bundle_factory import EXHIBITION_ID, make_bundle
+from fixed_clock import RunningClock
 
 from . import nginx_recipe as recipe
 
@@ -38,6 +39,8 @@ class Deployment:
     vrculture_port: int
     vrculture_log: Path
     path: str = ""  # where nginx maps vrculture: "" (the whole host) or recipe.SUBPATH
+    # vrculture's clock (tests/serve_at.py's): the fixed instant, running since the start
+    clock: RunningClock = field(default_factory=RunningClock)
 
     @property
     def origin(self) -> str:

@@ -167,7 +167,8 @@ def unit_data_mode() -> int:
 
 def serve_command(data_dir: Path, port: int, public_url: str | None = None) -> list[str]:
     """The unit's ExecStart with this run's data folder and port (and public URL, if given),
-    run by this checkout's Python."""
+    run by this checkout's Python through tests/serve_at.py: the same `serve` with the same
+    arguments, its clock starting at the tests' fixed instant."""
     [exec_start] = unit_values("ExecStart")
     argv = shlex.split(exec_start)
     if argv[0] != UNIT_BINARY or argv[1] != "serve":
@@ -180,7 +181,7 @@ def serve_command(data_dir: Path, port: int, public_url: str | None = None) -> l
         if flag not in args:
             raise AssertionError(f"ExecStart has no {flag}")
         args[args.index(flag) + 1] = value
-    return [sys.executable, "-m", "vrculture", "serve", *args]
+    return [sys.executable, str(ROOT / "tests" / "serve_at.py"), *args]
 
 
 def publish(bundle: Path, data_dir: Path) -> str:
