@@ -459,24 +459,15 @@ async def test_reaction_spam_is_dropped_not_relayed(server: Server) -> None:
     assert 8 <= len(relayed) <= 12 and len(relayed) + len(refused) == 30
 
 
-async def test_message_flood_is_rate_limited(server: Server) -> None:
+# WebSocket pings cost the server a pong each: they count against the message rate like
+# text and binary frames (aiohttp answered them itself, ~100,000 a second for one client).
+@pytest.mark.parametrize("frame", ["binary", "ping"])
+async def test_a_flood_of_messages_or_pings_is_rate_limited(server: Server, frame: str) -> None:
     async def action(ws: Any) -> None:
         for _ in range(300):
             if ws.closed:
                 return
-            await ws.send_bytes(b"\x01\x00")
-
-    assert [e["code"] for e in await _misbehave(server, action, 1008)] == ["rate_limited"]
-
-
-async def test_a_ping_flood_is_rate_limited(server: Server) -> None:
-    """WebSocket pings cost the server a pong each: they count against the message rate like
-    text and binary frames (aiohttp answered them itself, ~100,000 a second for one client)."""
-    async def action(ws: Any) -> None:
-        for _ in range(300):
-            if ws.closed:
-                return
-            await ws.ping(b"p")
+            await (ws.send_bytes(b"\x01\x00") if frame == "binary" else ws.ping(b"p"))
 
     assert [e["code"] for e in await _misbehave(server, action, 1008)] == ["rate_limited"]
 
