@@ -25,6 +25,7 @@ from PIL import Image, ImageCms, ImageOps
 
 from vrculture.pipeline.errors import ConversionError
 from vrculture.pipeline.readers.common import SourceBudget
+from vrculture.pipeline.readers.png_rows import ShortData, short_data
 
 # The largest texture any level writes (convert.LEVELS "full"; a test keeps them equal) and how
 # many times that a JPEG is decoded at, at least, when it fits the decode budget.
@@ -89,6 +90,8 @@ def decode_image(
             img.seek(0)
             _reduce_jpeg(img, limits.max_decode_bytes - budget.decoded)
             _check_decode_budget(source, img, label, len(data), (width, height), budget)
+            if (short := short_data(data)) is not None:  # Pillow would fill it in black
+                raise ConversionError(source, _short_png_message(label, short))
             img.load()
             if exif_orientation:
                 ImageOps.exif_transpose(img, in_place=True)  # no copy when already upright
@@ -207,6 +210,12 @@ def image_header(data: bytes) -> Iterator[Image.Image]:
                 yield img
         finally:
             Image.MAX_IMAGE_PIXELS = saved
+
+
+def _short_png_message(label: str, short: ShortData) -> str:
+    rows = f"{short.rows} of {short.height} rows, " if short.rows >= 0 else ""
+    return (f"image {label} is truncated: its pixel data ends early ({rows}{short.got} of "
+            f"{short.expected} bytes); the missing part would show as black")
 
 
 def _claimed_size(data: bytes) -> str:
