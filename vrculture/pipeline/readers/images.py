@@ -220,17 +220,12 @@ def _short_png_message(label: str, short: ShortData) -> str:
 
 def _claimed_size(data: bytes) -> str:
     """The size an image header claims, read with Pillow's guard off (header only, no pixels)."""
-    with _PILLOW_LIMIT_LOCK:
-        saved = Image.MAX_IMAGE_PIXELS
-        Image.MAX_IMAGE_PIXELS = None
-        try:
-            with Image.open(io.BytesIO(data)) as img:
-                width, height = img.size
-            return f"{width}x{height}"
-        except Exception:  # only for the message; the refusal stands regardless
-            return "too many"
-        finally:
-            Image.MAX_IMAGE_PIXELS = saved
+    try:
+        with image_header(data) as img:
+            width, height = img.size
+        return f"{width}x{height}"
+    except Exception:  # only for the message; the refusal stands regardless
+        return "too many"
 
 
 def _profile_to_srgb(img: Image.Image, profile: ImageCms.ImageCmsProfile) -> Image.Image:
